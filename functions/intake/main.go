@@ -1,0 +1,48 @@
+// Command intake is the Lambda function behind POST /v1/requests and
+// /v1/verify.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/intake"
+	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/settings"
+	"github.com/claritru/privacy/shared/subject"
+)
+
+func main() {
+	ctx := context.Background()
+	log := lambdacontext.NewLogger()
+	env, err := settings.Load(ctx)
+	if err != nil {
+		log.Error("configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	pepper, err := env.Pepper(ctx)
+	if err != nil {
+		log.Error("configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	keyer, err := subject.NewKeyer(pepper)
+	if err != nil {
+		log.Error("configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &intake.Handler{
+		Service: request.NewService(ddb.NewStore(env.DynamoDB(), env.Table), request.Config{
+			PublicBaseURL: env.PublicBaseURL,
+			Keyer:         keyer,
+		}),
+		PublicBaseURL:  env.PublicBaseURL,
+		ReturnURLs:     env.ReturnURLs,
+		AllowedOrigins: env.AllowedOrigins,
+		Log:            log,
+	}
+	lambda.Start(h.Handle)
+}

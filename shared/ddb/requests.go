@@ -1,0 +1,434 @@
+package ddb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/claritru/privacy/shared/deadline"
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/request"
+)
+
+// Store implements request.Store on one table.
+type Store struct {
+	db    *dynamodb.Client
+	table string
+}
+
+var _ request.Store = (*Store)(nil)
+
+// NewStore returns a Store on the named table.
+func NewStore(db *dynamodb.Client, table string) *Store {
+	return &Store{db: db, table: table}
+}
+
+// Key prefixes.
+const (
+	prefixRequest = "REQ#"
+	prefixEvent   = "EVENT#"
+	prefixMail    = "MAIL#"
+	prefixToken   = "TOKEN#"
+	prefixIdem    = "IDEM#"
+	prefixSubject = "SUBJ#"
+	prefixStatus  = "STATUS#"
+	sortRequest   = "REQ"
+	sortToken     = "TOKEN"
+	sortIdem      = "IDEM"
+)
+
+// requestItem is a Data Rights Request.
+//
+//	pk = REQ#<id>          sk = REQ
+//	gsi1pk = SUBJ#<key>    gsi1sk = REQ#<id>          (by-subject: all of a person's requests)
+//	gsi2pk = STATUS#<st>   gsi2sk = <due_at>#<id>     (by-status-due: the staff queue by due date)
+type requestItem struct {
+	PK           string   `dynamodbav:"pk"`
+	SK           string   `dynamodbav:"sk"`
+	Kind         string   `dynamodbav:"kind"`
+	GSI1PK       string   `dynamodbav:"gsi1pk"`
+	GSI1SK       string   `dynamodbav:"gsi1sk"`
+	GSI2PK       string   `dynamodbav:"gsi2pk"`
+	GSI2SK       string   `dynamodbav:"gsi2sk"`
+	ID           string   `dynamodbav:"id"`
+	Types        []string `dynamodbav:"types"`
+	Status       string   `dynamodbav:"status"`
+	Channel      string   `dynamodbav:"channel"`
+	FirstName    string   `dynamodbav:"first_name"`
+	LastName     string   `dynamodbav:"last_name"`
+	Email        string   `dynamodbav:"email"`
+	Phone        string   `dynamodbav:"phone,omitempty"`
+	PracticeName string   `dynamodbav:"practice_name,omitempty"`
+	Country      string   `dynamodbav:"country,omitempty"`
+	State        string   `dynamodbav:"state,omitempty"`
+	Details      string   `dynamodbav:"details,omitempty"`
+	Correction   string   `dynamodbav:"correction,omitempty"`
+	OnBehalf     bool     `dynamodbav:"on_behalf"`
+	AgentName    string   `dynamodbav:"agent_name,omitempty"`
+	AgentEmail   string   `dynamodbav:"agent_email,omitempty"`
+	Regime       string   `dynamodbav:"regime"`
+	ReceivedAt   string   `dynamodbav:"received_at"`
+	DueAt        string   `dynamodbav:"due_at"`
+	SubjectKey   string   `dynamodbav:"subject_key"`
+	Version      int      `dynamodbav:"version"`
+}
+
+// eventItem is one audit event of a request; sort keys are ids that sort by
+// time, so a request's history is one query on its partition.
+//
+//	pk = REQ#<request id>  sk = EVENT#<event id>
+type eventItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	Kind   string `dynamodbav:"kind"`
+	At     string `dynamodbav:"at"`
+	Action string `dynamodbav:"action"`
+	From   string `dynamodbav:"from,omitempty"`
+	To     string `dynamodbav:"to"`
+	Actor  string `dynamodbav:"actor"`
+}
+
+// tokenItem is a verification token, stored only as the SHA-256 of its raw
+// value. Used once, by a conditional update.
+//
+//	pk = TOKEN#<sha256>    sk = TOKEN
+type tokenItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	Kind      string `dynamodbav:"kind"`
+	RequestID string `dynamodbav:"request_id"`
+	ExpiresAt string `dynamodbav:"expires_at"`
+	UsedAt    string `dynamodbav:"used_at,omitempty"`
+	TTL       int64  `dynamodbav:"ttl"`
+}
+
+// idempotencyItem remembers which request an Idempotency-Key made, for 24
+// hours.
+//
+//	pk = IDEM#<sha256 of key>   sk = IDEM
+type idempotencyItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	Kind      string `dynamodbav:"kind"`
+	RequestID string `dynamodbav:"request_id"`
+	BodyHash  string `dynamodbav:"body_hash"`
+	TTL       int64  `dynamodbav:"ttl"`
+}
+
+func toRequestItem(r request.Request) requestItem {
+	types := make([]string, len(r.Types))
+	for i, t := range r.Types {
+		types[i] = string(t)
+	}
+	return requestItem{
+		PK: prefixRequest + r.ID, SK: sortRequest, Kind: "request",
+		GSI1PK: prefixSubject + r.SubjectKey, GSI1SK: prefixRequest + r.ID,
+		GSI2PK: prefixStatus + string(r.Status), GSI2SK: queueKey(r.DueAt, r.ID),
+		ID: r.ID, Types: types, Status: string(r.Status), Channel: string(r.Channel),
+		FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone,
+		PracticeName: r.PracticeName, Country: r.Country, State: r.State,
+		Details: r.Details, Correction: r.Correction,
+		OnBehalf: r.OnBehalf, AgentName: r.AgentName, AgentEmail: r.AgentEmail,
+		Regime: string(r.Regime), ReceivedAt: stamp(r.ReceivedAt), DueAt: stamp(r.DueAt),
+		SubjectKey: r.SubjectKey, Version: r.Version,
+	}
+}
+
+func (it requestItem) request() request.Request {
+	types := make([]request.Type, len(it.Types))
+	for i, t := range it.Types {
+		types[i] = request.Type(t)
+	}
+	return request.Request{
+		ID: it.ID, Types: types, Status: request.Status(it.Status), Channel: request.Channel(it.Channel),
+		FirstName: it.FirstName, LastName: it.LastName, Email: it.Email, Phone: it.Phone,
+		PracticeName: it.PracticeName, Country: it.Country, State: it.State,
+		Details: it.Details, Correction: it.Correction,
+		OnBehalf: it.OnBehalf, AgentName: it.AgentName, AgentEmail: it.AgentEmail,
+		Regime: deadline.Regime(it.Regime), ReceivedAt: parseStamp(it.ReceivedAt), DueAt: parseStamp(it.DueAt),
+		SubjectKey: it.SubjectKey, Version: it.Version,
+	}
+}
+
+// queueKey sorts the staff queue by due date; the id breaks ties.
+func queueKey(due time.Time, id string) string {
+	return stamp(due) + "#" + id
+}
+
+// stampLayout is fixed-width UTC with milliseconds, so that stored times
+// compare correctly as strings in condition expressions and sort keys.
+const stampLayout = "2006-01-02T15:04:05.000Z"
+
+func stamp(t time.Time) string { return t.UTC().Format(stampLayout) }
+
+func parseStamp(s string) time.Time {
+	t, _ := time.Parse(stampLayout, s)
+	return t
+}
+
+func eventPut(requestID string, e request.Event) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(eventItem{
+		PK: prefixRequest + requestID, SK: prefixEvent + e.ID, Kind: "event",
+		At: stamp(e.At), Action: e.Action, From: string(e.From), To: string(e.To), Actor: e.Actor,
+	})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{Item: av}}, nil
+}
+
+// Create implements request.Store.
+func (s *Store) Create(ctx context.Context, c request.Creation) error {
+	req, err := attributevalue.MarshalMap(toRequestItem(c.Request))
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		Item: req, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}}
+	ev, err := eventPut(c.Request.ID, c.Event)
+	if err != nil {
+		return err
+	}
+	items = append(items, ev)
+	mp, err := mailPut(prefixRequest+c.Request.ID, c.Mail)
+	if err != nil {
+		return err
+	}
+	items = append(items, mp)
+	if c.TokenHash != "" {
+		av, err := attributevalue.MarshalMap(tokenItem{
+			PK: prefixToken + c.TokenHash, SK: sortToken, Kind: "token",
+			RequestID: c.Request.ID, ExpiresAt: stamp(c.TokenExpiresAt),
+			TTL: c.TokenExpiresAt.Add(request.TokenLifetime).Unix(),
+		})
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}})
+	}
+	idemAt := -1
+	if c.IdempotencyKeyHash != "" {
+		av, err := attributevalue.MarshalMap(idempotencyItem{
+			PK: prefixIdem + c.IdempotencyKeyHash, SK: sortIdem, Kind: "idempotency",
+			RequestID: c.Request.ID, BodyHash: c.BodyHash, TTL: c.IdempotencyExpires.Unix(),
+		})
+		if err != nil {
+			return err
+		}
+		idemAt = len(items)
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}})
+	}
+	for i := range items {
+		if items[i].Put != nil {
+			items[i].Put.TableName = aws.String(s.table)
+		}
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if failed := cancelled(err); failed != nil {
+		if idemAt >= 0 && failed[idemAt] {
+			return request.IdempotencyHit{}
+		}
+		return fault.Wrap(fault.Conflict, "The request could not be stored; try again.", err)
+	}
+	if err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// Get implements request.Store.
+func (s *Store) Get(ctx context.Context, id string) (request.Request, error) {
+	var it requestItem
+	found, err := s.get(ctx, prefixRequest+id, sortRequest, &it)
+	if err != nil {
+		return request.Request{}, err
+	}
+	if !found {
+		return request.Request{}, fault.New(fault.NotFound, "No such request.")
+	}
+	return it.request(), nil
+}
+
+// Token implements request.Store.
+func (s *Store) Token(ctx context.Context, hash string) (request.Token, error) {
+	var it tokenItem
+	found, err := s.get(ctx, prefixToken+hash, sortToken, &it)
+	if err != nil {
+		return request.Token{}, err
+	}
+	if !found {
+		return request.Token{}, fault.New(fault.Gone, "No such token.")
+	}
+	return request.Token{RequestID: it.RequestID, ExpiresAt: parseStamp(it.ExpiresAt), Used: it.UsedAt != ""}, nil
+}
+
+// IdempotentRequest implements request.Store.
+func (s *Store) IdempotentRequest(ctx context.Context, keyHash string) (string, string, error) {
+	var it idempotencyItem
+	found, err := s.get(ctx, prefixIdem+keyHash, sortIdem, &it)
+	if err != nil {
+		return "", "", err
+	}
+	if !found {
+		return "", "", fault.New(fault.NotFound, "No such idempotency key.")
+	}
+	return it.RequestID, it.BodyHash, nil
+}
+
+// Verify implements request.Store: the token is consumed and the request
+// verified in one transaction, or neither.
+func (s *Store) Verify(ctx context.Context, v request.Verification) error {
+	at := &types.AttributeValueMemberS{Value: stamp(v.At)}
+	r := v.Request
+	tokenUpdate := types.TransactWriteItem{Update: &types.Update{
+		TableName:           aws.String(s.table),
+		Key:                 key(prefixToken+v.TokenHash, sortToken),
+		UpdateExpression:    aws.String("SET used_at = :now"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": at,
+		},
+	}}
+	requestUpdate := types.TransactWriteItem{Update: &types.Update{
+		TableName:           aws.String(s.table),
+		Key:                 key(prefixRequest+r.ID, sortRequest),
+		UpdateExpression:    aws.String("SET #st = :to, gsi2pk = :queue, version = :next, verified_at = :now"),
+		ConditionExpression: aws.String("version = :version AND #st = :from"),
+		ExpressionAttributeNames: map[string]string{
+			"#st": "status",
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":to":      &types.AttributeValueMemberS{Value: string(request.Verified)},
+			":from":    &types.AttributeValueMemberS{Value: string(r.Status)},
+			":queue":   &types.AttributeValueMemberS{Value: prefixStatus + string(request.Verified)},
+			":version": &types.AttributeValueMemberN{Value: fmt.Sprint(r.Version)},
+			":next":    &types.AttributeValueMemberN{Value: fmt.Sprint(r.Version + 1)},
+			":now":     at,
+		},
+	}}
+	ev, err := eventPut(r.ID, v.Event)
+	if err != nil {
+		return err
+	}
+	mp, err := mailPut(prefixRequest+r.ID, v.Mail)
+	if err != nil {
+		return err
+	}
+	ev.Put.TableName, mp.Put.TableName = aws.String(s.table), aws.String(s.table)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{tokenUpdate, requestUpdate, ev, mp},
+	})
+	if failed := cancelled(err); failed != nil {
+		if failed[0] {
+			return fault.Wrap(fault.Gone, "The token was used or has expired.", err)
+		}
+		return fault.Wrap(fault.Conflict, "The request changed meanwhile.", err)
+	}
+	return classify(err)
+}
+
+// get reads one item with a strongly consistent read.
+func (s *Store) get(ctx context.Context, pk, sk string, out any) (bool, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return false, classify(err)
+	}
+	if res.Item == nil {
+		return false, nil
+	}
+	return true, attributevalue.UnmarshalMap(res.Item, out)
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: pk},
+		"sk": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// cancelled returns, for a cancelled transaction, which of its items failed
+// their condition; nil for any other outcome.
+func cancelled(err error) []bool {
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) {
+		return nil
+	}
+	failed := make([]bool, len(tc.CancellationReasons))
+	any := false
+	for i, r := range tc.CancellationReasons {
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			failed[i], any = true, true
+		}
+	}
+	if !any {
+		return nil
+	}
+	return failed
+}
+
+// classify maps SDK errors to fault kinds: throttling is TooMany, the rest
+// Internal.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var throttled *types.ProvisionedThroughputExceededException
+	var limit *types.RequestLimitExceeded
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &throttled) || errors.As(err, &limit) {
+		return fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", err)
+	}
+	if errors.As(err, &tc) {
+		return fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", err)
+	}
+	return fault.Wrap(fault.Internal, "storage error", err)
+}
+
+// mailItem is one outgoing mail (the outbox). It lives in the partition of the
+// record it belongs to, is written in that record's transaction, and is sent
+// by the notifier from the table's stream.
+//
+//	pk = <owner pk>   sk = MAIL#<intent id>
+//	status: queued -> sending -> sent
+type mailItem struct {
+	PK        string            `dynamodbav:"pk"`
+	SK        string            `dynamodbav:"sk"`
+	Kind      string            `dynamodbav:"kind"`
+	ID        string            `dynamodbav:"id"`
+	Template  string            `dynamodbav:"template"`
+	To        string            `dynamodbav:"to"`
+	Data      map[string]string `dynamodbav:"data"`
+	Status    string            `dynamodbav:"status"`
+	Attempts  int               `dynamodbav:"attempts"`
+	ClaimedAt string            `dynamodbav:"claimed_at,omitempty"`
+	SentAt    string            `dynamodbav:"sent_at,omitempty"`
+	MessageID string            `dynamodbav:"message_id,omitempty"`
+	LastError string            `dynamodbav:"last_error,omitempty"`
+}
+
+func mailPut(ownerPK string, in mail.Intent) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(mailItem{
+		PK: ownerPK, SK: prefixMail + in.ID, Kind: kindMail, ID: in.ID,
+		Template: string(in.Template), To: in.To, Data: in.Data, Status: mailQueued,
+	})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}, nil
+}

@@ -1,0 +1,83 @@
+// Package ddb is the DynamoDB adapter: it stores requests, tokens, audit events
+// and the mail outbox in the one table described by topology.PrivacyTable.
+// Item structs are private to this package; the key layout of each item kind is
+// written next to its struct.
+package ddb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/claritru/privacy/shared/topology"
+)
+
+// CreateTableInput is the table of the definition, as DynamoDB Local needs it.
+// The CDK stack builds the cloud table from the same definition.
+func CreateTableInput(name string, def topology.Table) *dynamodb.CreateTableInput {
+	attrs := map[string]bool{def.PartitionKey: true, def.SortKey: true}
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(def.PartitionKey), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(def.SortKey), KeyType: types.KeyTypeRange},
+		},
+		StreamSpecification: &types.StreamSpecification{
+			StreamEnabled:  aws.Bool(true),
+			StreamViewType: types.StreamViewTypeNewAndOldImages,
+		},
+	}
+	for _, ix := range def.Indexes {
+		attrs[ix.PartitionKey], attrs[ix.SortKey] = true, true
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+			IndexName: aws.String(ix.Name),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(ix.PartitionKey), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(ix.SortKey), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		})
+	}
+	for a := range attrs {
+		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
+			AttributeName: aws.String(a), AttributeType: types.ScalarAttributeTypeS,
+		})
+	}
+	return in
+}
+
+// EnsureTable creates the table in DynamoDB Local unless it exists, waits for
+// it, and turns on TTL as the stack does.
+func EnsureTable(ctx context.Context, c *dynamodb.Client, name string, def topology.Table) error {
+	_, err := c.CreateTable(ctx, CreateTableInput(name, def))
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("create table %s: %w", name, err)
+	}
+	w := dynamodb.NewTableExistsWaiter(c)
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
+		return fmt.Errorf("wait for table %s: %w", name, err)
+	}
+	if errors.As(err, &inUse) {
+		return nil
+	}
+	_, err = c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(name),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{
+			AttributeName: aws.String(def.TTLAttribute), Enabled: aws.Bool(true),
+		},
+	})
+	var apiErr smithy.APIError
+	// DynamoDB answers ValidationException when TTL is already on.
+	if err != nil && (!errors.As(err, &apiErr) || apiErr.ErrorCode() != "ValidationException") {
+		return fmt.Errorf("enable TTL on %s: %w", name, err)
+	}
+	return nil
+}

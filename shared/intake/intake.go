@@ -1,0 +1,246 @@
+// Package intake is the HTTP adapter of the intake function: Data Rights
+// Requests (POST /v1/requests) and identity verification (GET and POST
+// /v1/verify). It decodes API Gateway events, calls the request service and
+// maps the result; the rules live in shared/request.
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/request"
+)
+
+// Handler serves the intake routes.
+type Handler struct {
+	Service *request.Service
+	// PublicBaseURL is where the API is reached from outside.
+	PublicBaseURL string
+	// ReturnURLs are the pages a browser may be sent back to; the first is
+	// the default.
+	ReturnURLs     []string
+	AllowedOrigins []string
+	Log            *slog.Logger
+}
+
+// Handle dispatches one HTTP API event by its route key.
+func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
+	cors := apigw.CORS(r, h.AllowedOrigins)
+	var resp apigw.Response
+	switch r.RouteKey {
+	case "POST /v1/requests":
+		resp = h.submit(ctx, r, cors)
+	case "GET /v1/verify":
+		resp = h.verifyPage(ctx, r, cors)
+	case "POST /v1/verify":
+		resp = h.verify(ctx, r, cors)
+	default:
+		resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), cors)
+	}
+	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
+	return resp, nil
+}
+
+func (h *Handler) fail(ctx context.Context, err error, html bool, cors map[string]string) apigw.Response {
+	if fault.KindOf(err) == fault.Internal {
+		// The cause may name a table or an SDK error, never a person.
+		h.Log.ErrorContext(ctx, "internal error", "error", err.Error())
+	}
+	if html {
+		p := apigw.ProblemOf(err)
+		return apigw.HTMLResponse(p.Status, errorPage(p), cors)
+	}
+	return apigw.Problem(err, cors)
+}
+
+func (h *Handler) submit(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
+	body, mt, err := apigw.Body(r)
+	if err != nil {
+		return h.fail(ctx, err, apigw.WantsHTML(r, ""), cors)
+	}
+	html := apigw.WantsHTML(r, mt)
+	var in request.Input
+	var returnTo string
+	var bad fault.Fields
+	if mt == apigw.JSON {
+		in, bad, err = decodeJSON(body)
+	} else {
+		in, returnTo, bad, err = decodeForm(body)
+	}
+	if err != nil {
+		return h.fail(ctx, err, html, cors)
+	}
+	rc, err := h.Service.Submit(ctx, request.Submission{
+		Input:          in,
+		DecodeErrors:   bad,
+		Channel:        request.Web,
+		IdempotencyKey: apigw.Header(r, "Idempotency-Key"),
+		Body:           body,
+	})
+	if err != nil {
+		return h.fail(ctx, err, html, cors)
+	}
+	if html {
+		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, rc.ID, url.Values{"status": {string(rc.Status)}}), cors)
+	}
+	return apigw.JSONResponse(http.StatusAccepted, rc, cors)
+}
+
+func (h *Handler) verifyPage(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
+	token := r.QueryStringParameters["token"]
+	if err := h.Service.CheckToken(ctx, token); err != nil {
+		return h.fail(ctx, err, true, cors)
+	}
+	action := strings.TrimRight(h.PublicBaseURL, "/") + "/v1/verify"
+	return apigw.HTMLResponse(http.StatusOK, confirmPage(action, token), cors)
+}
+
+func (h *Handler) verify(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
+	body, mt, err := apigw.Body(r)
+	if err != nil {
+		return h.fail(ctx, err, false, cors)
+	}
+	html := apigw.WantsHTML(r, mt)
+	token, returnTo, err := decodeToken(body, mt)
+	if err != nil {
+		return h.fail(ctx, err, html, cors)
+	}
+	req, err := h.Service.Confirm(ctx, token)
+	if err != nil {
+		return h.fail(ctx, err, html, cors)
+	}
+	if html {
+		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, req.ID, url.Values{"status": {string(req.Status)}}), cors)
+	}
+	return apigw.JSONResponse(http.StatusOK, map[string]any{"id": req.ID, "status": req.Status}, cors)
+}
+
+// jsonRequest is the JSON body of POST /v1/requests.
+type jsonRequest struct {
+	Types        []string `json:"types"`
+	FirstName    string   `json:"first_name"`
+	LastName     string   `json:"last_name"`
+	Email        string   `json:"email"`
+	Phone        string   `json:"phone"`
+	PracticeName string   `json:"practice_name"`
+	Country      string   `json:"country"`
+	State        string   `json:"state"`
+	Details      string   `json:"details"`
+	Correction   string   `json:"correction"`
+	OnBehalf     bool     `json:"on_behalf"`
+	AgentName    string   `json:"agent_name"`
+	AgentEmail   string   `json:"agent_email"`
+	Declaration  bool     `json:"declaration"`
+}
+
+// decodeJSON reads the JSON body field by field, so that each wrong field is
+// named: unknown fields and wrong types alike. The fields it could not read
+// are returned for validation to report with the rest.
+func decodeJSON(body []byte) (request.Input, fault.Fields, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return request.Input{}, nil, fault.New(fault.Invalid, "The body is not a JSON object.")
+	}
+	var errs fault.Fields
+	var jr jsonRequest
+	fields := map[string]any{
+		"types": &jr.Types, "first_name": &jr.FirstName, "last_name": &jr.LastName,
+		"email": &jr.Email, "phone": &jr.Phone, "practice_name": &jr.PracticeName,
+		"country": &jr.Country, "state": &jr.State, "details": &jr.Details,
+		"correction": &jr.Correction, "on_behalf": &jr.OnBehalf, "agent_name": &jr.AgentName,
+		"agent_email": &jr.AgentEmail, "declaration": &jr.Declaration,
+	}
+	for name, v := range raw {
+		dst, ok := fields[name]
+		if !ok {
+			errs.Add(name, "unknown field")
+			continue
+		}
+		if string(v) == "null" {
+			continue
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			errs.Add(name, "has the wrong type")
+		}
+	}
+	return request.Input(jr), errs, nil
+}
+
+// decodeForm reads an urlencoded form. `types` may repeat; every other field
+// may appear once. Checkboxes send "on".
+func decodeForm(body []byte) (request.Input, string, fault.Fields, error) {
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return request.Input{}, "", nil, fault.New(fault.Invalid, "The form body is malformed.")
+	}
+	var errs fault.Fields
+	one := func(name string) string {
+		v := vals[name]
+		if len(v) > 1 {
+			errs.Add(name, "give this field once")
+		}
+		if len(v) == 0 {
+			return ""
+		}
+		return v[0]
+	}
+	flag := func(name string) bool {
+		switch strings.ToLower(strings.TrimSpace(one(name))) {
+		case "", "false", "off", "0", "no":
+			return false
+		case "true", "on", "1", "yes":
+			return true
+		}
+		errs.Add(name, "must be true or false")
+		return false
+	}
+	in := request.Input{
+		Types:        vals["types"],
+		FirstName:    one("first_name"),
+		LastName:     one("last_name"),
+		Email:        one("email"),
+		Phone:        one("phone"),
+		PracticeName: one("practice_name"),
+		Country:      one("country"),
+		State:        one("state"),
+		Details:      one("details"),
+		Correction:   one("correction"),
+		OnBehalf:     flag("on_behalf"),
+		AgentName:    one("agent_name"),
+		AgentEmail:   one("agent_email"),
+		Declaration:  flag("declaration"),
+	}
+	return in, one("return_url"), errs, nil
+}
+
+func decodeToken(body []byte, mt string) (token, returnTo string, err error) {
+	if mt == apigw.JSON {
+		var v struct {
+			Token string `json:"token"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil {
+			var f fault.Fields
+			f.Add("token", "send {\"token\": \"...\"}")
+			return "", "", f.Err()
+		}
+		token = v.Token
+	} else {
+		vals, err := url.ParseQuery(string(body))
+		if err != nil {
+			return "", "", fault.New(fault.Invalid, "The form body is malformed.")
+		}
+		token, returnTo = vals.Get("token"), vals.Get("return_url")
+	}
+	if token == "" {
+		var f fault.Fields
+		f.Add("token", "this field is required")
+		return "", "", f.Err()
+	}
+	return token, returnTo, nil
+}

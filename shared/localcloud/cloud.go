@@ -1,0 +1,226 @@
+package localcloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+
+	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/intake"
+	"github.com/claritru/privacy/shared/notifier"
+	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/ses"
+	"github.com/claritru/privacy/shared/settings"
+	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/topology"
+)
+
+// Options configure a local cloud. Zero ports pick free ones.
+type Options struct {
+	Root         string // repository root
+	APIPort      int
+	DynamoDBPort int
+	SESPort      int
+	// DataDir keeps DynamoDB Local's data across restarts; empty keeps it
+	// in memory.
+	DataDir  string
+	Table    string
+	Pepper   []byte
+	MailFrom string
+	// ProcessLog receives the stand-ins' own output.
+	ProcessLog *os.File
+	Log        *slog.Logger
+}
+
+// Cloud is a running local cloud.
+type Cloud struct {
+	APIURL   string
+	Settings settings.Env
+	DynamoDB *Process
+	SES      *Process
+	server   *http.Server
+	cancel   context.CancelFunc
+	polling  chan struct{}
+}
+
+// LocalAWS is the AWS configuration for the stand-ins: fixed region and
+// credentials, which DynamoDB Local and the SES stand-in accept.
+func LocalAWS() aws.Config {
+	return aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}
+}
+
+// Start starts DynamoDB Local, the SES stand-in, the table, the gateway and
+// the stream poller. Stop ends them all.
+func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if o.Table == "" {
+		o.Table = "claritru-privacy"
+	}
+	if o.MailFrom == "" {
+		o.MailFrom = "privacy@claritru.example"
+	}
+	for _, p := range []*int{&o.APIPort, &o.DynamoDBPort, &o.SESPort} {
+		if *p == 0 {
+			if *p, err = FreePort(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	c := &Cloud{}
+	defer func() {
+		if err != nil {
+			c.Stop()
+		}
+	}()
+	type started struct {
+		p   *Process
+		err error
+	}
+	dch, sch := make(chan started, 1), make(chan started, 1)
+	go func() {
+		p, err := StartDynamoDB(ctx, o.Root, o.DynamoDBPort, o.DataDir, o.ProcessLog)
+		dch <- started{p, err}
+	}()
+	go func() { p, err := StartSES(ctx, o.Root, o.SESPort, o.ProcessLog); sch <- started{p, err} }()
+	d, s := <-dch, <-sch
+	c.DynamoDB, c.SES = d.p, s.p
+	if err := errors.Join(d.err, s.err); err != nil {
+		return c, err
+	}
+
+	base := "http://127.0.0.1:" + strconv.Itoa(o.APIPort)
+	c.APIURL = base
+	c.Settings = settings.Env{
+		AWS:              LocalAWS(),
+		Table:            o.Table,
+		PublicBaseURL:    base,
+		ReturnURLs:       []string{base + "/thanks.html"},
+		AllowedOrigins:   []string{base, "http://localhost:" + strconv.Itoa(o.APIPort)},
+		MailFrom:         o.MailFrom,
+		DynamoDBEndpoint: c.DynamoDB.Endpoint,
+		SESEndpoint:      c.SES.Endpoint,
+	}
+	db := c.Settings.DynamoDB()
+	if err := ddb.EnsureTable(ctx, db, o.Table, topology.PrivacyTable); err != nil {
+		return c, err
+	}
+	keyer, err := subject.NewKeyer(o.Pepper)
+	if err != nil {
+		return c, err
+	}
+
+	// The same handlers the Lambda mains build, wired to the stand-ins.
+	in := &intake.Handler{
+		Service:        request.NewService(ddb.NewStore(db, o.Table), request.Config{PublicBaseURL: base, Keyer: keyer}),
+		PublicBaseURL:  base,
+		ReturnURLs:     c.Settings.ReturnURLs,
+		AllowedOrigins: c.Settings.AllowedOrigins,
+		Log:            o.Log.With("function", "intake"),
+	}
+	nt := &notifier.Handler{
+		Outbox: ddb.NewOutbox(db, o.Table),
+		Sender: ses.NewSender(c.Settings.SES(), o.MailFrom),
+		Log:    o.Log.With("function", "notifier"),
+	}
+	httpHandlers := map[string]HTTPHandler{"intake": in.Handle}
+	streamHandlers := map[string]StreamHandler{"notifier": nt.Handle}
+	for _, r := range topology.ClariTru.Routes {
+		if httpHandlers[r.Function] == nil {
+			return c, fmt.Errorf("route %s %s: function %s has no local handler", r.Method, r.Path, r.Function)
+		}
+	}
+
+	gw := &Gateway{
+		Service:        topology.ClariTru,
+		Handlers:       httpHandlers,
+		AllowedOrigins: c.Settings.AllowedOrigins,
+		Static:         http.FileServer(http.Dir(filepath.Join(o.Root, "web"))),
+		Log:            o.Log,
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(o.APIPort))
+	if err != nil {
+		return c, fmt.Errorf("gateway: %w", err)
+	}
+	c.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = c.server.Serve(l) }()
+
+	pctx, cancel := context.WithCancel(context.Background())
+	c.cancel, c.polling = cancel, make(chan struct{})
+	streams := dynamodbstreams.NewFromConfig(c.Settings.AWS, func(op *dynamodbstreams.Options) {
+		op.BaseEndpoint = aws.String(c.DynamoDB.Endpoint)
+	})
+	var pollers []*StreamPoller
+	for _, sc := range topology.ClariTru.Streams {
+		h := streamHandlers[sc.Function]
+		if h == nil {
+			return c, fmt.Errorf("stream consumer %s has no local handler", sc.Function)
+		}
+		pollers = append(pollers, &StreamPoller{
+			DB: db, Streams: streams, Table: o.Table, Consumer: sc.Function, Handler: h,
+			BatchSize: sc.BatchSize, MaxRetries: sc.MaxRetries, Log: o.Log,
+		})
+	}
+	go func() {
+		defer close(c.polling)
+		done := make(chan struct{}, len(pollers))
+		for _, p := range pollers {
+			go func() {
+				if err := p.Run(pctx); err != nil {
+					o.Log.Error("stream poller stopped", "consumer", p.Consumer, "error", err.Error())
+				}
+				done <- struct{}{}
+			}()
+		}
+		for range pollers {
+			<-done
+		}
+	}()
+	return c, nil
+}
+
+// Stop ends everything Start started.
+func (c *Cloud) Stop() {
+	if c == nil {
+		return
+	}
+	if c.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_ = c.server.Shutdown(ctx)
+		cancel()
+	}
+	if c.cancel != nil {
+		c.cancel()
+		<-c.polling
+	}
+	c.SES.Stop()
+	c.DynamoDB.Stop()
+}
+
+// Describe is the banner `make dev` prints.
+func (c *Cloud) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ClariTru privacy service, running locally\n")
+	fmt.Fprintf(&b, "  website and API   %s/\n", c.APIURL)
+	fmt.Fprintf(&b, "  request form      %s/\n", c.APIURL)
+	fmt.Fprintf(&b, "  mail inbox        %s/\n", c.SES.Endpoint)
+	fmt.Fprintf(&b, "  DynamoDB Local    %s  (table %s)\n", c.DynamoDB.Endpoint, c.Settings.Table)
+	fmt.Fprintf(&b, "Press Ctrl-C to stop.\n")
+	return b.String()
+}

@@ -1,0 +1,157 @@
+// Package request is the Data Rights Request: what a person may ask for, how a
+// request is validated, which legal clock runs on it, and how its identity is
+// verified. It imports no AWS package; the store it needs is the Store
+// interface below, implemented in shared/ddb.
+package request
+
+import (
+	"time"
+
+	"github.com/claritru/privacy/shared/deadline"
+)
+
+// Type is one right the person invokes.
+type Type string
+
+// The rights of the policy's Data Rights Request Form (design §4).
+const (
+	Know           Type = "know"
+	Access         Type = "access"
+	Correct        Type = "correct"
+	Delete         Type = "delete"
+	OptOut         Type = "opt_out"
+	LimitSensitive Type = "limit_sensitive"
+)
+
+// AllTypes in the order forms show them.
+var AllTypes = []Type{Know, Access, Correct, Delete, OptOut, LimitSensitive}
+
+// Label is how mails and pages name a type.
+func (t Type) Label() string {
+	switch t {
+	case Know:
+		return "Know what personal information we hold"
+	case Access:
+		return "Access and receive a copy"
+	case Correct:
+		return "Correct inaccurate information"
+	case Delete:
+		return "Delete personal information"
+	case OptOut:
+		return "Opt out of sale or sharing"
+	case LimitSensitive:
+		return "Limit use of sensitive personal information"
+	}
+	return string(t)
+}
+
+// NeedsVerification reports whether the right requires identity
+// verification. Opt-out of sale/sharing and limiting sensitive data need none
+// (11 CCR §7060(b)); know, access, correct and delete do (§7060(a)).
+func (t Type) NeedsVerification() bool {
+	switch t {
+	case OptOut, LimitSensitive:
+		return false
+	}
+	return true
+}
+
+// Status is where a request stands.
+type Status string
+
+// Request statuses (design §4).
+const (
+	PendingVerification Status = "pending_verification"
+	Received            Status = "received"
+	Verified            Status = "verified"
+	InProgress          Status = "in_progress"
+	Extended            Status = "extended"
+	Completed           Status = "completed"
+	Denied              Status = "denied"
+	Cancelled           Status = "cancelled"
+	ExpiredUnverified   Status = "expired_unverified"
+)
+
+// Channel is how the request reached us (kept for the 11 CCR §7101 log).
+type Channel string
+
+// Channels.
+const (
+	Web    Channel = "web"
+	Email  Channel = "email"
+	Phone  Channel = "phone"
+	Letter Channel = "mail"
+)
+
+// Request is one Data Rights Request.
+type Request struct {
+	ID           string
+	Types        []Type
+	Status       Status
+	Channel      Channel
+	FirstName    string
+	LastName     string
+	Email        string // normalised
+	Phone        string // E.164, optional
+	PracticeName string
+	Country      string // ISO 3166-1 alpha-2, optional
+	State        string // US state code, optional
+	Details      string
+	Correction   string
+	OnBehalf     bool
+	AgentName    string
+	AgentEmail   string // normalised
+	Regime       deadline.Regime
+	ReceivedAt   time.Time
+	// DueAt is counted from receipt, not from verification (11 CCR §7021(b),
+	// GDPR Art. 12(3)).
+	DueAt time.Time
+	// SubjectKey is the keyed hash of the email: every record of this person
+	// carries it.
+	SubjectKey string
+	// Version increases with every change (optimistic concurrency).
+	Version int
+}
+
+// VerificationRequired reports whether any asked-for right needs identity
+// verification.
+func (r Request) VerificationRequired() bool {
+	for _, t := range r.Types {
+		if t.NeedsVerification() {
+			return true
+		}
+	}
+	return false
+}
+
+// Event is one entry in a request's audit history.
+type Event struct {
+	ID     string
+	At     time.Time
+	Action string
+	From   Status
+	To     Status
+	Actor  string // "requester", "system", or a staff id
+}
+
+// Receipt is what the person is told when the request is taken.
+type Receipt struct {
+	ID                   string    `json:"id"`
+	Status               Status    `json:"status"`
+	Types                []Type    `json:"types"`
+	ReceivedAt           time.Time `json:"received_at"`
+	DueAt                time.Time `json:"due_at"`
+	VerificationRequired bool      `json:"verification_required"`
+}
+
+// ReceiptOf returns the receipt of a stored request.
+func ReceiptOf(r Request) Receipt {
+	return Receipt{
+		ID:                   r.ID,
+		Status:               r.Status,
+		Types:                r.Types,
+		ReceivedAt:           r.ReceivedAt,
+		DueAt:                r.DueAt,
+		VerificationRequired: r.VerificationRequired(),
+	}
+}

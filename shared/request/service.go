@@ -1,0 +1,333 @@
+package request
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/claritru/privacy/shared/deadline"
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/subject"
+)
+
+// TokenLifetime is how long a verification link works.
+const TokenLifetime = 72 * time.Hour
+
+// Store is what the request service needs from storage. shared/ddb implements
+// it; every method that writes is all-or-nothing.
+type Store interface {
+	// Create writes the request, its first audit event, its verification
+	// token (when TokenHash is set), its mail and its idempotency record in
+	// one transaction. If the idempotency key is taken it returns an
+	// *IdempotencyHit and writes nothing.
+	Create(ctx context.Context, c Creation) error
+	// Get returns a request; fault.NotFound when there is none.
+	Get(ctx context.Context, id string) (Request, error)
+	// Token returns what a verification token hash refers to;
+	// fault.Gone when there is none.
+	Token(ctx context.Context, tokenHash string) (Token, error)
+	// Verify consumes the token and moves the request to Verified in one
+	// transaction. It returns fault.Gone if the token was used or expired
+	// meanwhile, fault.Conflict if the request changed.
+	Verify(ctx context.Context, v Verification) error
+	// IdempotentRequest returns the request earlier stored under an
+	// idempotency key hash, with the hash of the body that made it;
+	// fault.NotFound when there is none.
+	IdempotentRequest(ctx context.Context, keyHash string) (id, bodyHash string, err error)
+}
+
+// Creation is everything written when a request is taken.
+type Creation struct {
+	Request        Request
+	Event          Event
+	TokenHash      string
+	TokenExpiresAt time.Time
+	Mail           mail.Intent
+	// IdempotencyKeyHash and BodyHash are set when the client sent an
+	// Idempotency-Key.
+	IdempotencyKeyHash string
+	BodyHash           string
+	IdempotencyExpires time.Time
+}
+
+// IdempotencyHit means the idempotency key was already used.
+type IdempotencyHit struct{}
+
+func (IdempotencyHit) Error() string { return "idempotency key already used" }
+
+// Token is a stored verification token.
+type Token struct {
+	RequestID string
+	ExpiresAt time.Time
+	Used      bool
+}
+
+// Verification is the change made when a token is confirmed.
+type Verification struct {
+	TokenHash string
+	Request   Request // the request as read, Version included
+	At        time.Time
+	Event     Event
+	Mail      mail.Intent
+}
+
+// Config holds what the service needs besides its store.
+type Config struct {
+	// PublicBaseURL is the API's public address; links in mail are built
+	// from it, never from a Host header.
+	PublicBaseURL string
+	Keyer         *subject.Keyer
+	Now           func() time.Time
+}
+
+// Service takes and verifies requests.
+type Service struct {
+	store Store
+	cfg   Config
+	mu    sync.Mutex
+	ids   *ulid.MonotonicEntropy
+}
+
+// NewService returns a Service.
+func NewService(store Store, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{store: store, cfg: cfg, ids: ulid.Monotonic(rand.Reader, 0)}
+}
+
+// NewID returns an id that sorts by time.
+func (s *Service) NewID(t time.Time) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ulid.MustNew(ulid.Timestamp(t), s.ids).String()
+}
+
+// Submission is a validated input with the facts around it.
+type Submission struct {
+	Input Input
+	// DecodeErrors are the fields the body decoder could not read.
+	DecodeErrors fault.Fields
+	Channel      Channel
+	// IdempotencyKey is the client's Idempotency-Key header, if any; Body
+	// is the raw body, used to tell a retry from a different request under
+	// the same key.
+	IdempotencyKey string
+	Body           []byte
+}
+
+// Submit validates and stores a new request with its receipt mail.
+func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
+	r, err := Validate(sub.Input, sub.DecodeErrors)
+	if err != nil {
+		return Receipt{}, err
+	}
+	var keyHash, bodyHash string
+	if k := strings.TrimSpace(sub.IdempotencyKey); k != "" {
+		if len(k) > 255 {
+			var f fault.Fields
+			f.Add("Idempotency-Key", "must be at most 255 characters")
+			return Receipt{}, f.Err()
+		}
+		keyHash, bodyHash = hashHex([]byte(k)), hashHex(sub.Body)
+		if rc, ok, err := s.replay(ctx, keyHash, bodyHash); ok || err != nil {
+			return rc, err
+		}
+	}
+
+	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	r.ID = s.NewID(now)
+	r.Channel = sub.Channel
+	if r.Channel == "" {
+		r.Channel = Web
+	}
+	r.ReceivedAt = now
+	r.Regime = deadline.RegimeFor(r.Country, r.State)
+	r.DueAt = deadline.Due(r.Regime, now)
+	r.SubjectKey = s.cfg.Keyer.Email(r.Email)
+	r.Version = 1
+	r.Status = Received
+	c := Creation{
+		Request: r,
+		Event:   Event{ID: s.NewID(now), At: now, Action: "received", To: Received, Actor: "requester"},
+	}
+	var verifyURL string
+	if r.VerificationRequired() {
+		r.Status = PendingVerification
+		c.Request.Status = PendingVerification
+		c.Event.To = PendingVerification
+		raw, hash, err := NewToken()
+		if err != nil {
+			return Receipt{}, err
+		}
+		c.TokenHash, c.TokenExpiresAt = hash, now.Add(TokenLifetime)
+		verifyURL = strings.TrimRight(s.cfg.PublicBaseURL, "/") + "/v1/verify?token=" + url.QueryEscape(raw)
+	}
+	c.Mail = mail.Intent{
+		ID:       s.NewID(now),
+		Template: mail.RequestReceived,
+		To:       r.Email,
+		Data:     mailData(r, verifyURL),
+	}
+	if keyHash != "" {
+		c.IdempotencyKeyHash, c.BodyHash = keyHash, bodyHash
+		c.IdempotencyExpires = now.Add(24 * time.Hour)
+	}
+	if err := s.store.Create(ctx, c); err != nil {
+		var hit IdempotencyHit
+		if errors.As(err, &hit) {
+			// Another attempt with the same key won the race.
+			if rc, ok, err := s.replay(ctx, keyHash, bodyHash); ok || err != nil {
+				return rc, err
+			}
+		}
+		return Receipt{}, err
+	}
+	return ReceiptOf(c.Request), nil
+}
+
+// replay answers a retried submission with the receipt of the request the
+// key first made; the same key with another body is a conflict.
+func (s *Service) replay(ctx context.Context, keyHash, bodyHash string) (Receipt, bool, error) {
+	id, prevBody, err := s.store.IdempotentRequest(ctx, keyHash)
+	if fault.KindOf(err) == fault.NotFound {
+		return Receipt{}, false, nil
+	}
+	if err != nil {
+		return Receipt{}, false, err
+	}
+	if prevBody != bodyHash {
+		return Receipt{}, true, fault.New(fault.Conflict, "This Idempotency-Key was already used for a different request.")
+	}
+	r, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Receipt{}, true, err
+	}
+	return ReceiptOf(r), true, nil
+}
+
+// ErrTokenGone is returned for unknown, used and expired tokens alike, so a
+// caller learns nothing about which tokens exist.
+var ErrTokenGone = fault.New(fault.Gone, "This verification link is no longer valid. It may have been used already or have expired.")
+
+// CheckToken tells whether a raw token can still be confirmed, changing
+// nothing (mail scanners fetch links).
+func (s *Service) CheckToken(ctx context.Context, raw string) error {
+	_, err := s.usableToken(ctx, raw)
+	return err
+}
+
+func (s *Service) usableToken(ctx context.Context, raw string) (Token, error) {
+	hash, ok := TokenHash(raw)
+	if !ok {
+		return Token{}, ErrTokenGone
+	}
+	t, err := s.store.Token(ctx, hash)
+	if fault.KindOf(err) == fault.Gone {
+		return Token{}, ErrTokenGone
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	if t.Used || !s.cfg.Now().Before(t.ExpiresAt) {
+		return Token{}, ErrTokenGone
+	}
+	return t, nil
+}
+
+// Confirm consumes a verification token and marks its request verified.
+func (s *Service) Confirm(ctx context.Context, raw string) (Request, error) {
+	t, err := s.usableToken(ctx, raw)
+	if err != nil {
+		return Request{}, err
+	}
+	r, err := s.store.Get(ctx, t.RequestID)
+	if fault.KindOf(err) == fault.NotFound {
+		return Request{}, ErrTokenGone
+	}
+	if err != nil {
+		return Request{}, err
+	}
+	if r.Status != PendingVerification {
+		return Request{}, ErrTokenGone
+	}
+	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	hash, _ := TokenHash(raw)
+	v := Verification{
+		TokenHash: hash,
+		Request:   r,
+		At:        now,
+		Event:     Event{ID: s.NewID(now), At: now, Action: "verified", From: r.Status, To: Verified, Actor: "requester"},
+	}
+	r.Status = Verified
+	v.Mail = mail.Intent{ID: s.NewID(now), Template: mail.RequestVerified, To: r.Email, Data: mailData(r, "")}
+	if err := s.store.Verify(ctx, v); err != nil {
+		if k := fault.KindOf(err); k == fault.Gone || k == fault.Conflict {
+			return Request{}, ErrTokenGone
+		}
+		return Request{}, err
+	}
+	r.Version++
+	return r, nil
+}
+
+// NewToken returns a verification token (32 random bytes, URL-safe) and the
+// SHA-256 hash under which it is stored; the raw token is never stored
+// beside its request (design §6).
+func NewToken() (raw, hash string, err error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	raw = base64.RawURLEncoding.EncodeToString(b)
+	hash, _ = TokenHash(raw)
+	return raw, hash, nil
+}
+
+// TokenHash returns the stored form of a raw token, and false when raw is not
+// a well-formed token.
+func TokenHash(raw string) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil || len(b) != 32 {
+		return "", false
+	}
+	return hashHex(b), true
+}
+
+func hashHex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// mailData is what the request mails show. It carries the person's first name
+// and the request's facts, nothing more.
+func mailData(r Request, verifyURL string) map[string]string {
+	labels := make([]string, len(r.Types))
+	for i, t := range r.Types {
+		labels[i] = t.Label()
+	}
+	d := map[string]string{
+		"first_name":  r.FirstName,
+		"request_id":  r.ID,
+		"types":       strings.Join(labels, "\n"),
+		"received_at": r.ReceivedAt.UTC().Format("2 January 2006"),
+		"due_at":      r.DueAt.UTC().Format("2 January 2006"),
+		"regime":      string(r.Regime),
+		"status":      string(r.Status),
+	}
+	if verifyURL != "" {
+		d["verify_url"] = verifyURL
+		d["verify_expires"] = "72 hours"
+	}
+	return d
+}

@@ -1,0 +1,221 @@
+package request
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/subject"
+)
+
+// Input is a request as a form or JSON body gives it, before validation.
+type Input struct {
+	Types        []string
+	FirstName    string
+	LastName     string
+	Email        string
+	Phone        string
+	PracticeName string
+	Country      string
+	State        string
+	Details      string
+	Correction   string
+	OnBehalf     bool
+	AgentName    string
+	AgentEmail   string
+	Declaration  bool
+}
+
+// Field length limits.
+const (
+	maxName      = 100
+	maxPractice  = 200
+	maxFreeText  = 5000
+	maxTypeCount = 6
+)
+
+// Validate checks an input and returns the normalised request fields (ID,
+// status, clock and keys are set by Service.Submit). Every wrong field is
+// reported, not just the first; prior holds errors the body decoder already
+// found, so they are reported together.
+func Validate(in Input, prior fault.Fields) (Request, error) {
+	errs := append(fault.Fields(nil), prior...)
+	r := Request{}
+
+	seen := map[Type]bool{}
+	if len(in.Types) == 0 && !errs.Has("types") {
+		errs.Add("types", "choose at least one request type")
+	}
+	for _, s := range in.Types {
+		t := Type(strings.TrimSpace(s))
+		if !known(t) {
+			errs.Add("types", "unknown request type; use one of know, access, correct, delete, opt_out, limit_sensitive")
+			break
+		}
+		if !seen[t] {
+			seen[t] = true
+			r.Types = append(r.Types, t)
+		}
+	}
+	if len(in.Types) > 4*maxTypeCount && !errs.Has("types") {
+		errs.Add("types", "too many request types")
+	}
+
+	r.FirstName = line(&errs, "first_name", in.FirstName, maxName, true)
+	r.LastName = line(&errs, "last_name", in.LastName, maxName, true)
+	r.PracticeName = line(&errs, "practice_name", in.PracticeName, maxPractice, false)
+	r.Details = text(&errs, "details", in.Details, maxFreeText)
+	r.Correction = text(&errs, "correction", in.Correction, maxFreeText)
+
+	if email := line(&errs, "email", in.Email, subject.MaxEmailLength, true); email != "" {
+		n, err := subject.NormaliseEmail(email)
+		if err != nil {
+			errs.Add("email", err.Error())
+		}
+		r.Email = n
+	}
+
+	country := strings.ToUpper(line(&errs, "country", in.Country, 2, false))
+	if country != "" && !validCountry(country) {
+		errs.Add("country", "use an ISO 3166-1 two-letter country code, e.g. US or DE")
+	} else {
+		r.Country = country
+	}
+	state := strings.ToUpper(line(&errs, "state", in.State, 2, false))
+	switch {
+	case state == "":
+	case r.Country != "" && r.Country != "US":
+		errs.Add("state", "a state is only asked for in the United States")
+	case !usStates[state]:
+		errs.Add("state", "use a two-letter US state code, e.g. CA")
+	default:
+		r.State = state
+	}
+
+	if phone := line(&errs, "phone", in.Phone, 32, false); phone != "" {
+		region := r.Country
+		if region == "" {
+			region = "US"
+		}
+		n, err := subject.NormalisePhone(phone, region)
+		if err != nil {
+			errs.Add("phone", err.Error())
+		}
+		r.Phone = n
+	}
+
+	// A correction must say what is wrong and what is right.
+	if seen[Correct] && r.Correction == "" && !errs.Has("correction") {
+		errs.Add("correction", "say what should be corrected")
+	}
+
+	// An authorized agent acts with the consumer's signed permission
+	// (11 CCR §7063); we need to know who the agent is.
+	r.OnBehalf = in.OnBehalf
+	if in.OnBehalf {
+		r.AgentName = line(&errs, "agent_name", in.AgentName, maxName, true)
+		if email := line(&errs, "agent_email", in.AgentEmail, subject.MaxEmailLength, true); email != "" {
+			n, err := subject.NormaliseEmail(email)
+			if err != nil {
+				errs.Add("agent_email", err.Error())
+			}
+			r.AgentEmail = n
+		}
+	} else if strings.TrimSpace(in.AgentName) != "" || strings.TrimSpace(in.AgentEmail) != "" {
+		errs.Add("on_behalf", "agent details are given, so confirm you act on someone's behalf")
+	}
+
+	if !in.Declaration && !errs.Has("declaration") {
+		errs.Add("declaration", "confirm that the information is true and that you are the person, or their authorized agent")
+	}
+	if err := errs.Err(); err != nil {
+		return Request{}, err
+	}
+	return r, nil
+}
+
+func known(t Type) bool {
+	for _, k := range AllTypes {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
+
+// line checks a single-line field: trimmed, no control characters, at most max
+// characters, present when required.
+func line(errs *fault.Fields, field, s string, max int, required bool) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		if required {
+			errs.Add(field, "this field is required")
+		}
+		return ""
+	case !utf8.ValidString(s):
+		errs.Add(field, "must be valid UTF-8 text")
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		errs.Add(field, "must be a single line without control characters")
+	case utf8.RuneCountInString(s) > max:
+		errs.Add(field, "is too long")
+	default:
+		return s
+	}
+	return ""
+}
+
+// text checks a multi-line field: line breaks and tabs are allowed, other
+// control characters are not.
+func text(errs *fault.Fields, field, s string, max int) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return ""
+	case !utf8.ValidString(s):
+		errs.Add(field, "must be valid UTF-8 text")
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) >= 0:
+		errs.Add(field, "must not contain control characters")
+	case utf8.RuneCountInString(s) > max:
+		errs.Add(field, "is too long")
+	default:
+		return s
+	}
+	return ""
+}
+
+// validCountry accepts the ISO 3166-1 alpha-2 codes of the phone-number
+// metadata plus the few territories without a telephone numbering plan.
+func validCountry(c string) bool {
+	if len(c) != 2 {
+		return false
+	}
+	if regions[c] {
+		return true
+	}
+	switch c {
+	case "AQ", "BV", "HM", "TF", "UM", "GS", "PN":
+		return true
+	}
+	return false
+}
+
+var regions = func() map[string]bool {
+	m := map[string]bool{}
+	for r := range phonenumbers.GetSupportedRegions() {
+		m[r] = true
+	}
+	return m
+}()
+
+var usStates = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range strings.Fields(`AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO
+		MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC AS GU MP PR VI UM`) {
+		m[s] = true
+	}
+	return m
+}()

@@ -1,0 +1,59 @@
+// Package ses is the mail adapter: it sends rendered mail with the SES v1
+// SendEmail API.
+package ses
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsses "github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/ses/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/notifier"
+)
+
+// Sender implements notifier.Sender.
+type Sender struct {
+	client *awsses.Client
+	from   string
+}
+
+var _ notifier.Sender = (*Sender)(nil)
+
+// NewSender returns a Sender that sends from the given (verified) address.
+func NewSender(client *awsses.Client, from string) *Sender {
+	return &Sender{client: client, from: from}
+}
+
+// Send implements notifier.Sender. Errors carry only the SES error code, never
+// the message text, which can quote the recipient's address.
+func (s *Sender) Send(ctx context.Context, to string, m mail.Message) (string, error) {
+	utf8 := aws.String("UTF-8")
+	out, err := s.client.SendEmail(ctx, &awsses.SendEmailInput{
+		Source:      aws.String(s.from),
+		Destination: &types.Destination{ToAddresses: []string{to}},
+		Message: &types.Message{
+			Subject: &types.Content{Data: aws.String(m.Subject), Charset: utf8},
+			Body: &types.Body{
+				Text: &types.Content{Data: aws.String(m.Text), Charset: utf8},
+				Html: &types.Content{Data: aws.String(m.HTML), Charset: utf8},
+			},
+		},
+	})
+	if err != nil {
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) {
+			return "", fmt.Errorf("ses SendEmail: %s", apiErr.ErrorCode())
+		}
+		var opErr *smithy.OperationError
+		if errors.As(err, &opErr) {
+			return "", fmt.Errorf("ses SendEmail failed: %T", opErr.Unwrap())
+		}
+		return "", errors.New("ses SendEmail failed")
+	}
+	return aws.ToString(out.MessageId), nil
+}

@@ -1,0 +1,103 @@
+// Package settings reads a function's configuration from its environment once,
+// at cold start, and builds the AWS clients from it. Locally the endpoints of
+// DynamoDB Local and the SES stand-in are given by DYNAMODB_ENDPOINT and
+// SES_ENDPOINT.
+package settings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/claritru/privacy/shared/topology"
+)
+
+// Env is a function's configuration.
+type Env struct {
+	AWS            aws.Config
+	Table          string
+	PublicBaseURL  string
+	ReturnURLs     []string
+	AllowedOrigins []string
+	MailFrom       string
+	// DynamoDBEndpoint and SESEndpoint override the AWS endpoints (local
+	// runs only).
+	DynamoDBEndpoint string
+	SESEndpoint      string
+}
+
+// Load reads the environment.
+func Load(ctx context.Context) (Env, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return Env{}, fmt.Errorf("aws config: %w", err)
+	}
+	e := Env{
+		AWS:              cfg,
+		Table:            os.Getenv(topology.EnvTableName),
+		PublicBaseURL:    os.Getenv(topology.EnvPublicBaseURL),
+		ReturnURLs:       List(os.Getenv(topology.EnvReturnURL)),
+		AllowedOrigins:   List(os.Getenv(topology.EnvAllowedOrigin)),
+		MailFrom:         os.Getenv(topology.EnvMailFrom),
+		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
+		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
+	}
+	if e.Table == "" {
+		return Env{}, errors.New(topology.EnvTableName + " is not set")
+	}
+	return e, nil
+}
+
+// List splits a comma-separated setting.
+func List(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// DynamoDB returns the table's client.
+func (e Env) DynamoDB() *dynamodb.Client {
+	return dynamodb.NewFromConfig(e.AWS, func(o *dynamodb.Options) {
+		if e.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(e.DynamoDBEndpoint)
+		}
+	})
+}
+
+// SES returns the mail client.
+func (e Env) SES() *ses.Client {
+	return ses.NewFromConfig(e.AWS, func(o *ses.Options) {
+		if e.SESEndpoint != "" {
+			o.BaseEndpoint = aws.String(e.SESEndpoint)
+		}
+	})
+}
+
+// Pepper returns the secret of the subject keys: SUBJECT_PEPPER locally, else
+// the Secrets Manager secret named by SUBJECT_PEPPER_SECRET_ARN, read once.
+func (e Env) Pepper(ctx context.Context) ([]byte, error) {
+	if p := os.Getenv("SUBJECT_PEPPER"); p != "" {
+		return []byte(p), nil
+	}
+	arn := os.Getenv(topology.EnvPepperSecret)
+	if arn == "" {
+		return nil, errors.New("neither SUBJECT_PEPPER nor " + topology.EnvPepperSecret + " is set")
+	}
+	out, err := secretsmanager.NewFromConfig(e.AWS).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return nil, fmt.Errorf("read subject pepper: %w", err)
+	}
+	return []byte(aws.ToString(out.SecretString)), nil
+}

@@ -1,0 +1,91 @@
+// Package subject identifies the people the service holds records about. An
+// email or phone is normalised, then identified by a keyed hash (HMAC-SHA-256
+// with a secret pepper), so that keys carry no raw personal data and all of one
+// person's records share one key (design §6).
+package subject
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/mail"
+	"strings"
+	"unicode"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Errors returned by the normalisers; the caller names the field.
+var (
+	ErrEmail = errors.New("not a valid email address")
+	ErrPhone = errors.New("not a valid phone number; use international format, e.g. +1 415 555 0100")
+)
+
+// MaxEmailLength is the longest address SMTP allows (RFC 5321 §4.5.3.1.3).
+const MaxEmailLength = 254
+
+// NormaliseEmail trims and lower-cases an address and checks that it is a
+// plain addr-spec (no display name, no comments, a dotted domain).
+func NormaliseEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || len(s) > MaxEmailLength {
+		return "", ErrEmail
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '<' || r == '>' || r == '"' || r == ',' || r == ';' {
+			return "", ErrEmail
+		}
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return "", ErrEmail
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	if at < 1 || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.HasPrefix(domain, "[") {
+		return "", ErrEmail
+	}
+	return s, nil
+}
+
+// NormalisePhone returns the E.164 form of a number. Numbers without a
+// country code are read in the given region (ISO 3166-1 alpha-2; "US" when
+// empty).
+func NormalisePhone(s, region string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 32 {
+		return "", ErrPhone
+	}
+	if region == "" {
+		region = "US"
+	}
+	n, err := phonenumbers.Parse(s, strings.ToUpper(region))
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return "", ErrPhone
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+// Keyer derives subject keys with a secret pepper.
+type Keyer struct{ pepper []byte }
+
+// NewKeyer returns a Keyer; the pepper must be at least 32 bytes.
+func NewKeyer(pepper []byte) (*Keyer, error) {
+	if len(pepper) < 32 {
+		return nil, errors.New("subject pepper must be at least 32 bytes")
+	}
+	return &Keyer{pepper: append([]byte(nil), pepper...)}, nil
+}
+
+// Email returns the key of a normalised email address.
+func (k *Keyer) Email(normalised string) string { return k.key("email:" + normalised) }
+
+// Phone returns the key of an E.164 phone number.
+func (k *Keyer) Phone(e164 string) string { return k.key("phone:" + e164) }
+
+func (k *Keyer) key(s string) string {
+	m := hmac.New(sha256.New, k.pepper)
+	m.Write([]byte(s))
+	return hex.EncodeToString(m.Sum(nil))
+}

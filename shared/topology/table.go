@@ -1,0 +1,41 @@
+package topology
+
+// Table describes the single DynamoDB table: its keys, indexes, TTL attribute
+// and stream. The stack builds the real table from it and the local runner and
+// tests create the same table in DynamoDB Local from it. All key attributes are
+// strings. The item layouts that use these keys are documented next to the item
+// types in shared/ddb.
+type Table struct {
+	PartitionKey string
+	SortKey      string
+	TTLAttribute string
+	Indexes      []Index
+}
+
+// Index is a global secondary index projecting all attributes.
+type Index struct {
+	Name         string
+	PartitionKey string
+	SortKey      string
+}
+
+// Index names.
+const (
+	// IndexBySubject holds every record of one person under the keyed hash
+	// of their normalised email or phone: export and erasure are one query.
+	IndexBySubject = "by-subject"
+	// IndexByStatus is the staff queue: requests by status, ordered by due
+	// date.
+	IndexByStatus = "by-status-due"
+)
+
+// PrivacyTable is the service's table.
+var PrivacyTable = Table{
+	PartitionKey: "pk",
+	SortKey:      "sk",
+	TTLAttribute: "ttl",
+	Indexes: []Index{
+		{Name: IndexBySubject, PartitionKey: "gsi1pk", SortKey: "gsi1sk"},
+		{Name: IndexByStatus, PartitionKey: "gsi2pk", SortKey: "gsi2sk"},
+	},
+}

@@ -1,0 +1,113 @@
+// Package topology is the one description of the service's shape: which
+// functions exist, which HTTP routes reach them, and which consume the table's
+// stream. The CDK stack (infra/) and the local runner (cmd/localcloud) both
+// read it, so what runs on a laptop and what runs in AWS cannot drift apart.
+package topology
+
+import "time"
+
+// Function is one Lambda function, built from functions/<Name>/main.go into
+// build/<Name>/bootstrap.
+type Function struct {
+	Name    string
+	Purpose string
+	Memory  int // MiB
+	Timeout time.Duration
+	// Env lists the configuration variables the function reads; the stack and
+	// the local runner must both provide each of them.
+	Env []string
+}
+
+// Auth says who may call a route.
+type Auth string
+
+const (
+	// Public routes are called by browsers and the website.
+	Public Auth = "public"
+	// Staff routes need IAM authorisation in AWS and a bearer token locally.
+	Staff Auth = "staff"
+)
+
+// Route is one HTTP API route. Path uses API Gateway's syntax ({id}).
+type Route struct {
+	Method   string
+	Path     string
+	Function string
+	Auth     Auth
+}
+
+// StreamConsumer is a function fed by the table's stream.
+type StreamConsumer struct {
+	Function string
+	// BatchSize is the largest number of records in one invocation.
+	BatchSize int
+	// MaxRetries caps how often a failing record is retried before it goes to
+	// the on-failure destination.
+	MaxRetries int
+}
+
+// Service is the whole topology.
+type Service struct {
+	Functions []Function
+	Routes    []Route
+	Streams   []StreamConsumer
+}
+
+// Configuration variables shared by several functions.
+const (
+	EnvTableName     = "TABLE_NAME"
+	EnvPublicBaseURL = "PUBLIC_BASE_URL"
+	EnvReturnURL     = "RETURN_URL"
+	EnvAllowedOrigin = "ALLOWED_ORIGINS"
+	EnvMailFrom      = "MAIL_FROM"
+	EnvPepperSecret  = "SUBJECT_PEPPER_SECRET_ARN"
+)
+
+// ClariTru is the privacy rights service.
+var ClariTru = Service{
+	Functions: []Function{
+		{
+			Name:    "intake",
+			Purpose: "Data Rights Requests and identity verification",
+			Memory:  256,
+			Timeout: 10 * time.Second,
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret},
+		},
+		{
+			Name:    "notifier",
+			Purpose: "sends queued mail from the table's stream through SES",
+			Memory:  256,
+			Timeout: 30 * time.Second,
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom},
+		},
+	},
+	Routes: []Route{
+		{Method: "POST", Path: "/v1/requests", Function: "intake", Auth: Public},
+		{Method: "GET", Path: "/v1/verify", Function: "intake", Auth: Public},
+		{Method: "POST", Path: "/v1/verify", Function: "intake", Auth: Public},
+	},
+	Streams: []StreamConsumer{
+		{Function: "notifier", BatchSize: 10, MaxRetries: 5},
+	},
+}
+
+// Function returns the function with the given name.
+func (s Service) Function(name string) (Function, bool) {
+	for _, f := range s.Functions {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// RoutesOf returns the routes served by the named function.
+func (s Service) RoutesOf(name string) []Route {
+	var out []Route
+	for _, r := range s.Routes {
+		if r.Function == name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
