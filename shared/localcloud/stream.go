@@ -237,3 +237,46 @@ func toEventValue(v st.AttributeValue) events.DynamoDBAttributeValue {
 	}
 	return events.NewNullAttribute()
 }
+
+// StreamRecords reads every record now on the table's stream, from the trim
+// horizon of each shard, as Lambda would deliver them. Tests use it to feed a
+// stream handler directly.
+func StreamRecords(ctx context.Context, db *dynamodb.Client, streams *dynamodbstreams.Client, table string) ([]events.DynamoDBEventRecord, error) {
+	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		return nil, err
+	}
+	if desc.Table.LatestStreamArn == nil {
+		return nil, errors.New("the table has no stream")
+	}
+	p := &StreamPoller{Streams: streams}
+	shards := map[string]*shard{}
+	if err := p.discover(ctx, desc.Table.LatestStreamArn, shards); err != nil {
+		return nil, err
+	}
+	var out []events.DynamoDBEventRecord
+	for _, s := range shards {
+		for s.iterator != nil {
+			res, err := streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: s.iterator})
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range res.Records {
+				out = append(out, toEventRecord(r))
+			}
+			if len(res.Records) == 0 {
+				break // an open shard has no more records for now
+			}
+			s.iterator = res.NextShardIterator
+		}
+	}
+	return out, nil
+}
+
+// StreamsClient returns a DynamoDB Streams client for a DynamoDB Local
+// endpoint.
+func StreamsClient(endpoint string) *dynamodbstreams.Client {
+	return dynamodbstreams.NewFromConfig(LocalAWS(), func(o *dynamodbstreams.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+	})
+}

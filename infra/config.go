@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Context keys read from cdk.json (or `cdk synth -c key=value`).
+const (
+	ctxMailFrom       = "mailFrom"
+	ctxPublicBaseURL  = "publicBaseUrl"
+	ctxReturnURL      = "returnUrl"
+	ctxAllowedOrigins = "allowedOrigins"
+	ctxAssetRoot      = "assetRoot"
+)
+
+// defaultAssetRoot is where `make build` writes build/<name>/bootstrap.
+const defaultAssetRoot = "build"
+
+// Config is the deployment's configuration: what differs between one
+// installation of the service and another. It reaches the functions as
+// environment variables (topology.Env*), so the stack and the local runner
+// hand the same settings to the same code.
+type Config struct {
+	// MailFrom is the sender address of every mail; it is also the SES
+	// identity the notifier may send as.
+	MailFrom string
+	// PublicBaseURL is the base of links in mail (verification, double
+	// opt-in). Empty means the API's own execute-api endpoint, which serves
+	// those pages itself.
+	PublicBaseURL string
+	// ReturnURL is the allow-listed page a browser form post is redirected
+	// to (303 See Other, design §4).
+	ReturnURL string
+	// AllowedOrigins are the web origins allowed by CORS (design §4: "CORS
+	// only for configured origins").
+	AllowedOrigins []string
+}
+
+// ConfigFromContext reads the configuration from the construct tree's
+// context and validates it.
+func ConfigFromContext(scope constructs.Construct) (Config, error) {
+	get := func(key string) string {
+		v := scope.Node().TryGetContext(jsii.String(key))
+		if s, ok := v.(string); ok {
+			return strings.TrimSpace(s)
+		}
+		return ""
+	}
+	cfg := Config{
+		MailFrom:       get(ctxMailFrom),
+		PublicBaseURL:  get(ctxPublicBaseURL),
+		ReturnURL:      get(ctxReturnURL),
+		AllowedOrigins: splitList(get(ctxAllowedOrigins)),
+	}
+	return cfg, cfg.Validate()
+}
+
+// AssetRootFromContext returns the directory holding <name>/bootstrap.
+func AssetRootFromContext(scope constructs.Construct) string {
+	if s, ok := scope.Node().TryGetContext(jsii.String(ctxAssetRoot)).(string); ok && strings.TrimSpace(s) != "" {
+		return strings.TrimSpace(s)
+	}
+	return defaultAssetRoot
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if p := strings.TrimSpace(part); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Validate refuses a configuration that would deploy a broken or unsafe
+// service, so the mistake shows at synth time, not in a visitor's browser.
+func (c Config) Validate() error {
+	var errs []error
+	if c.MailFrom == "" {
+		errs = append(errs, fmt.Errorf("context %q: the sender address is required", ctxMailFrom))
+	} else if a, err := mail.ParseAddress(c.MailFrom); err != nil || a.Address != c.MailFrom {
+		errs = append(errs, fmt.Errorf("context %q: %q is not a bare email address", ctxMailFrom, c.MailFrom))
+	}
+	if c.PublicBaseURL != "" {
+		if err := httpsURL(c.PublicBaseURL); err != nil {
+			errs = append(errs, fmt.Errorf("context %q: %w", ctxPublicBaseURL, err))
+		}
+	}
+	if c.ReturnURL == "" {
+		errs = append(errs, fmt.Errorf("context %q: the page a form post returns to is required", ctxReturnURL))
+	} else if err := httpsURL(c.ReturnURL); err != nil {
+		errs = append(errs, fmt.Errorf("context %q: %w", ctxReturnURL, err))
+	}
+	if len(c.AllowedOrigins) == 0 {
+		errs = append(errs, fmt.Errorf("context %q: at least one web origin is required", ctxAllowedOrigins))
+	}
+	for _, o := range c.AllowedOrigins {
+		if err := origin(o); err != nil {
+			errs = append(errs, fmt.Errorf("context %q: %w", ctxAllowedOrigins, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func httpsURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+		return fmt.Errorf("%q is not an absolute https URL", s)
+	}
+	return nil
+}
+
+// origin accepts a web origin (scheme://host[:port]) and nothing wider: a
+// wildcard would let any site read the API's responses. Plain http is only
+// for a developer's own machine.
+func origin(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || strings.Contains(u.Host, "*") || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q is not a web origin (scheme://host[:port], no trailing slash)", s)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1"):
+		return nil
+	}
+	return fmt.Errorf("%q: origins must be https (http only for localhost)", s)
+}

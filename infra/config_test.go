@@ -1,0 +1,131 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+
+	"github.com/claritru/privacy/shared/topology"
+)
+
+func validConfig() Config {
+	return Config{
+		MailFrom:       "privacy@example.com",
+		ReturnURL:      "https://www.example.com/privacy/thank-you",
+		AllowedOrigins: []string{"https://www.example.com"},
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	cases := []struct {
+		name    string
+		change  func(*Config)
+		wantErr string
+	}{
+		{"valid", func(*Config) {}, ""},
+		{"public base url", func(c *Config) { c.PublicBaseURL = "https://privacy.example.com" }, ""},
+		{"localhost origin", func(c *Config) { c.AllowedOrigins = []string{"http://localhost:3000"} }, ""},
+		{"no sender", func(c *Config) { c.MailFrom = "" }, ctxMailFrom},
+		{"display name sender", func(c *Config) { c.MailFrom = "Privacy <privacy@example.com>" }, ctxMailFrom},
+		{"not an address", func(c *Config) { c.MailFrom = "privacy" }, ctxMailFrom},
+		{"http base url", func(c *Config) { c.PublicBaseURL = "http://privacy.example.com" }, ctxPublicBaseURL},
+		{"relative return url", func(c *Config) { c.ReturnURL = "/thank-you" }, ctxReturnURL},
+		{"no return url", func(c *Config) { c.ReturnURL = "" }, ctxReturnURL},
+		{"no origins", func(c *Config) { c.AllowedOrigins = nil }, ctxAllowedOrigins},
+		{"wildcard origin", func(c *Config) { c.AllowedOrigins = []string{"*"} }, ctxAllowedOrigins},
+		{"wildcard subdomain", func(c *Config) { c.AllowedOrigins = []string{"https://*.example.com"} }, ctxAllowedOrigins},
+		{"origin with path", func(c *Config) { c.AllowedOrigins = []string{"https://www.example.com/privacy"} }, ctxAllowedOrigins},
+		{"origin with slash", func(c *Config) { c.AllowedOrigins = []string{"https://www.example.com/"} }, ctxAllowedOrigins},
+		{"plain http origin", func(c *Config) { c.AllowedOrigins = []string{"http://www.example.com"} }, ctxAllowedOrigins},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig()
+			tc.change(&c)
+			err := c.Validate()
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("unexpected error: %v", err)
+			case tc.wantErr != "" && err == nil:
+				t.Errorf("accepted %+v", c)
+			case tc.wantErr != "" && !strings.Contains(err.Error(), tc.wantErr):
+				t.Errorf("error %q does not name %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestConfigFromContext(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{
+		ctxMailFrom:       " privacy@example.org ",
+		ctxReturnURL:      "https://example.org/thanks",
+		ctxAllowedOrigins: "https://example.org, https://www.example.org,",
+	}})
+	cfg, err := ConfigFromContext(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		MailFrom:       "privacy@example.org",
+		ReturnURL:      "https://example.org/thanks",
+		AllowedOrigins: []string{"https://example.org", "https://www.example.org"},
+	}
+	if !sameJSON(cfg, want) {
+		t.Errorf("config = %+v, want %+v", cfg, want)
+	}
+	if got := AssetRootFromContext(app); got != defaultAssetRoot {
+		t.Errorf("asset root = %q, want %q", got, defaultAssetRoot)
+	}
+}
+
+// The stack refuses a topology it cannot deploy faithfully, instead of
+// deploying something that differs from the local runner.
+func TestTopologyMismatchFails(t *testing.T) {
+	base := func() topology.Service {
+		svc := topology.ClariTru
+		svc.Functions = append([]topology.Function{}, topology.ClariTru.Functions...)
+		svc.Routes = append([]topology.Route{}, topology.ClariTru.Routes...)
+		svc.Streams = append([]topology.StreamConsumer{}, topology.ClariTru.Streams...)
+		return svc
+	}
+	if err := fakeAssets(topology.ClariTru.Functions); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		change  func(*topology.Service)
+		wantErr string
+	}{
+		{"unknown variable", func(s *topology.Service) {
+			s.Functions[0].Env = append(append([]string{}, s.Functions[0].Env...), "SOMETHING_ELSE")
+		}, "SOMETHING_ELSE"},
+		{"route to unknown function", func(s *topology.Service) {
+			s.Routes = append(s.Routes, topology.Route{Method: "POST", Path: "/v1/x", Function: "nobody", Auth: topology.Public})
+		}, "nobody"},
+		{"unknown auth", func(s *topology.Service) {
+			s.Routes[0].Auth = "cookie"
+		}, "cookie"},
+		{"stream to unknown function", func(s *topology.Service) {
+			s.Streams = append(s.Streams, topology.StreamConsumer{Function: "ghost", BatchSize: 1})
+		}, "ghost"},
+		{"fractional timeout", func(s *topology.Service) {
+			s.Functions[0].Timeout = 1500 * time.Millisecond
+		}, "timeout"},
+		{"no bootstrap", func(s *topology.Service) {
+			s.Functions = append(s.Functions, topology.Function{Name: "unbuilt", Memory: 128, Timeout: time.Second})
+		}, "make build"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := base()
+			tc.change(&svc)
+			app := awscdk.NewApp(nil)
+			_, err := NewPrivacyStack(app, "Bad", PrivacyStackProps{Config: validConfig(), AssetRoot: assetRoot, Service: &svc})
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("err = %v, want one naming %q", err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/claritru/privacy/shared/topology"
+)
+
+// functionLogRetention bounds how long function logs exist. Logs carry no
+// email, phone, name or body (design §9), but they are still kept only as
+// long as they help operate the service.
+const functionLogRetention = awslogs.RetentionDays_ONE_MONTH
+
+// Function is one deployed topology.Function with its own role and logs.
+type Function struct {
+	Def    topology.Function
+	Lambda awslambda.Function
+	Role   awsiam.Role
+	Logs   awslogs.LogGroup
+}
+
+// Functions are the service's Lambda functions by topology name.
+type Functions struct {
+	ByName map[string]Function
+}
+
+type functionsProps struct {
+	Defs      []topology.Function
+	AssetRoot string
+	Config    Config
+	// PublicBaseURL is Config.PublicBaseURL or, when that is empty, the
+	// API's endpoint (a token).
+	PublicBaseURL *string
+	Data          Data
+	Mail          Mail
+}
+
+// newFunctions builds one function per topology entry. What a function may
+// touch follows from the configuration topology says it reads, so the
+// topology stays the one place that says what a function is for:
+//
+//   - TABLE_NAME: read and write items (table.GrantReadWriteData);
+//   - SUBJECT_PEPPER_SECRET_ARN: read the pepper secret;
+//   - MAIL_FROM: send mail as that SES identity, and nothing else in SES.
+//
+// Each function gets a role of its own instead of the default role with the
+// AWS-managed AWSLambdaBasicExecutionRole, whose logs:* grants cover every
+// log group in the account; here a function may write to its own log group.
+func newFunctions(scope constructs.Construct, id string, p functionsProps) (Functions, error) {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	out := Functions{ByName: map[string]Function{}}
+
+	values := map[string]*string{
+		topology.EnvTableName:     p.Data.Table.TableName(),
+		topology.EnvPublicBaseURL: p.PublicBaseURL,
+		topology.EnvReturnURL:     jsii.String(p.Config.ReturnURL),
+		topology.EnvAllowedOrigin: jsii.String(strings.Join(p.Config.AllowedOrigins, ",")),
+		topology.EnvMailFrom:      jsii.String(p.Mail.From),
+		topology.EnvPepperSecret:  p.Data.Pepper.SecretArn(),
+	}
+
+	for _, def := range p.Defs {
+		if _, dup := out.ByName[def.Name]; dup {
+			return Functions{}, fmt.Errorf("topology: function %q is listed twice", def.Name)
+		}
+		if def.Timeout <= 0 || def.Timeout%time.Second != 0 {
+			return Functions{}, fmt.Errorf("topology: function %q: timeout %v is not a whole number of seconds", def.Name, def.Timeout)
+		}
+		env := map[string]*string{}
+		for _, name := range def.Env {
+			v, ok := values[name]
+			if !ok {
+				return Functions{}, fmt.Errorf("topology: function %q reads %s, which the stack does not provide", def.Name, name)
+			}
+			env[name] = v
+		}
+		code, err := bootstrapDir(p.AssetRoot, def.Name)
+		if err != nil {
+			return Functions{}, err
+		}
+
+		fc := constructs.NewConstruct(c, jsii.String(def.Name))
+		logs := awslogs.NewLogGroup(fc, jsii.String("Logs"), &awslogs.LogGroupProps{
+			Retention: functionLogRetention,
+		})
+		role := awsiam.NewRole(fc, jsii.String("Role"), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			Description: jsii.String("ClariTru " + def.Name + ": " + def.Purpose),
+		})
+		logs.GrantWrite(role)
+
+		fn := awslambda.NewFunction(fc, jsii.String("Function"), &awslambda.FunctionProps{
+			Description:  jsii.String(def.Purpose),
+			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+			Architecture: awslambda.Architecture_ARM_64(),
+			Handler:      jsii.String("bootstrap"),
+			Code:         awslambda.Code_FromAsset(jsii.String(code), nil),
+			MemorySize:   jsii.Number(float64(def.Memory)),
+			Timeout:      awscdk.Duration_Seconds(jsii.Number(def.Timeout.Seconds())),
+			Environment:  &env,
+			Role:         role,
+			LogGroup:     logs,
+		})
+
+		// The function depends on its role's whole subtree so that it is
+		// created after the role's policy; the role half of that DependsOn
+		// repeats what the Role GetAtt already implies, which cfn-lint
+		// reports (W3005). Harmless, and the policy half is needed.
+		fn.Node().DefaultChild().(awscdk.CfnResource).AddMetadata(jsii.String("cfn-lint"), map[string]any{
+			"config": map[string]any{"ignore_checks": []string{"W3005"}},
+		})
+
+		var wildcards []string
+		for _, name := range def.Env {
+			switch name {
+			case topology.EnvTableName:
+				p.Data.Table.GrantReadWriteData(role)
+				wildcards = append(wildcards, tableGrantWildcards(p.Data)...)
+			case topology.EnvPepperSecret:
+				p.Data.Pepper.GrantRead(role, nil)
+			case topology.EnvMailFrom:
+				p.Mail.Identity.GrantSendEmail(role)
+			}
+		}
+		if len(wildcards) > 0 {
+			suppressPolicyWildcards(role,
+				"Granted by table.GrantReadWriteData (design §9): index/* covers the table's own "+
+					"global secondary indexes (subject and staff-queue queries), and kms:GenerateDataKey*/"+
+					"kms:ReEncrypt* are the data-key actions DynamoDB needs on the table's customer-managed "+
+					"key; both are scoped to this table and this key.",
+				wildcards...)
+		}
+		out.ByName[def.Name] = Function{Def: def, Lambda: fn, Role: role, Logs: logs}
+	}
+	return out, nil
+}
+
+// bootstrapDir is the asset directory of one function: `make build` writes
+// build/<name>/bootstrap for the provided.al2023 runtime.
+func bootstrapDir(root, name string) (string, error) {
+	dir := filepath.Join(root, name)
+	st, err := os.Stat(filepath.Join(dir, "bootstrap"))
+	if err != nil || !st.Mode().IsRegular() {
+		return "", fmt.Errorf("function %q: %s is missing; run `make build` first", name, filepath.Join(dir, "bootstrap"))
+	}
+	return dir, nil
+}
+
+// tableGrantWildcards are the IAM5 findings GrantReadWriteData produces on a
+// KMS-encrypted table with indexes, in cdk-nag's finding notation.
+func tableGrantWildcards(d Data) []string {
+	table := awscdk.Stack_Of(d.Table).GetLogicalId(d.Table.Node().DefaultChild().(awscdk.CfnElement))
+	return []string{
+		fmt.Sprintf("Resource::<%s.Arn>/index/*", *table),
+		"Action::kms:GenerateDataKey*",
+		"Action::kms:ReEncrypt*",
+	}
+}
+
+// suppressPolicyWildcards records, on the role's own policy and only for the
+// named findings, why a wildcard from a grant helper is deliberate. Anything
+// else the policy grants is still checked.
+func suppressPolicyWildcards(role awsiam.Role, reason string, findings ...string) {
+	policy := role.Node().TryFindChild(jsii.String("DefaultPolicy"))
+	if policy == nil {
+		return
+	}
+	appliesTo := make([]interface{}, len(findings))
+	for i, f := range findings {
+		appliesTo[i] = f
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String(reason),
+		AppliesTo: &appliesTo,
+	}}, jsii.Bool(true))
+}

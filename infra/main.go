@@ -1,0 +1,60 @@
+// Command infra is the CDK app of the ClariTru privacy rights service
+// (`go run ./infra`, run by the CDK CLI through cdk.json). It builds one
+// stack from the same topology the local runner serves (shared/topology), so
+// what runs on a laptop and what runs in AWS cannot drift apart.
+//
+// Configuration comes from CDK context (cdk.json, or -c key=value):
+// mailFrom, publicBaseUrl, returnUrl, allowedOrigins and assetRoot.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// StackID is the construct id, and so the CloudFormation stack name.
+const StackID = "ClariTruPrivacy"
+
+func main() {
+	err := run()
+	jsii.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "infra:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	app := awscdk.NewApp(nil)
+	if _, err := build(app); err != nil {
+		return err
+	}
+	app.Synth(nil)
+	return nil
+}
+
+// build adds the service's stack to app, configured from app's context, and
+// applies the AWS Solutions rules. The tests call it too, so they check what
+// `cdk synth` deploys.
+func build(app awscdk.App) (*PrivacyStack, error) {
+	cfg, err := ConfigFromContext(app)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n(the CDK CLI passes cdk.json's context: run `make synth`, or add -c key=value)", err)
+	}
+	stack, err := NewPrivacyStack(app, StackID, PrivacyStackProps{
+		Config:    cfg,
+		AssetRoot: AssetRootFromContext(app),
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The AWS Solutions rules run on every synth; an unsuppressed finding is
+	// an error annotation and fails `cdk synth`. Deliberate exceptions are
+	// suppressed on the construct they concern, with the reason.
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return stack, nil
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/claritru/privacy/shared/topology"
+)
+
+func applyNag(app awscdk.App) {
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+}
+
+// nagErrors are the unsuppressed AwsSolutions errors on a stack. With the
+// recommended flag @aws-cdk/core:annotationsInValidationReport (cdk.json),
+// an error annotation also fails synthesis, which surfaces here as a panic
+// from the JavaScript side; that is reported as a failure too.
+func nagErrors(stack awscdk.Stack) (out []string, synthErr error) {
+	defer func() {
+		if r := recover(); r != nil {
+			synthErr = fmt.Errorf("synthesis failed: %v", r)
+		}
+	}()
+	found := assertions.Annotations_FromStack(stack).FindError(
+		jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
+	if found == nil {
+		return nil, nil
+	}
+	for _, m := range *found {
+		line := *m.Id
+		if m.Entry != nil && m.Entry.Data != nil {
+			line += ": " + show(m.Entry.Data)
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}
+
+func checkNoNagErrors(t *testing.T, stack *PrivacyStack) {
+	t.Helper()
+	errs, err := nagErrors(stack.Stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range errs {
+		t.Errorf("unsuppressed cdk-nag error: %s", e)
+	}
+}
+
+// TestAwsSolutionsChecks: the stack as main builds it (build applies the
+// AwsSolutions pack) has no unsuppressed cdk-nag error.
+func TestAwsSolutionsChecks(t *testing.T) {
+	s := mainStack(t)
+	checkNoNagErrors(t, s.stack)
+}
+
+// TestAwsSolutionsChecksCanFail is the control for the test above: the same
+// checks on the same stack report a queue that breaks the rules, so an empty
+// result means compliance, not a check that never ran.
+func TestAwsSolutionsChecksCanFail(t *testing.T) {
+	careless := func(t *testing.T, overrides map[string]any) *PrivacyStack {
+		stack, err := build(testApp(t, topology.ClariTru.Functions, overrides))
+		if err != nil {
+			t.Fatal(err)
+		}
+		awssqs.NewQueue(stack.Stack, jsii.String("Careless"), &awssqs.QueueProps{
+			Encryption: awssqs.QueueEncryption_UNENCRYPTED,
+		})
+		return stack
+	}
+	rules := []string{"AwsSolutions-SQS2", "AwsSolutions-SQS3", "AwsSolutions-SQS4"}
+
+	t.Run("FindError reports them", func(t *testing.T) {
+		// Without the flag that turns error annotations into a synthesis
+		// failure, so that the annotations themselves can be inspected.
+		stack := careless(t, map[string]any{"@aws-cdk/core:annotationsInValidationReport": false})
+		errs, err := nagErrors(stack.Stack)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rule := range rules {
+			seen := false
+			for _, e := range errs {
+				seen = seen || (contains(e, rule) && contains(e, "Careless"))
+			}
+			if !seen {
+				t.Errorf("cdk-nag did not report %s for the careless queue; errors: %v", rule, errs)
+			}
+		}
+		if len(errs) != len(rules) {
+			t.Errorf("want only the %d findings of the careless queue, got %d: %v", len(rules), len(errs), errs)
+		}
+	})
+
+	t.Run("synthesis fails", func(t *testing.T) {
+		// With cdk.json's flags, as `cdk synth` runs: the error fails it.
+		stack := careless(t, nil)
+		_, err := nagErrors(stack.Stack)
+		if err == nil || !contains(err.Error(), "Validation failed") {
+			t.Errorf("synthesis with a cdk-nag error: err = %v, want a validation failure", err)
+		}
+	})
+}

@@ -1,0 +1,171 @@
+package notifier_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awsses "github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/localcloud"
+	"github.com/claritru/privacy/shared/localcloud/localtest"
+	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/notifier"
+	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/ses"
+)
+
+func TestMain(m *testing.M) { os.Exit(localtest.Main(m, true)) }
+
+// seed stores a request whose receipt mail, of the given template, goes to
+// `to`.
+func seed(t *testing.T, db *dynamodb.Client, table, to string, tmpl mail.Template) {
+	t.Helper()
+	now := time.Now().UTC()
+	err := ddb.NewStore(db, table).Create(context.Background(), request.Creation{
+		Request: request.Request{ID: "R-" + strings.Split(to, "@")[0], Types: []request.Type{request.Know}, Status: request.PendingVerification,
+			Email: to, FirstName: "Grace", ReceivedAt: now, DueAt: now.AddDate(0, 0, 45), Version: 1, SubjectKey: "k"},
+		Event: request.Event{ID: "E1", At: now, Action: "received", To: request.PendingVerification, Actor: "requester"},
+		Mail: mail.Intent{ID: "M-" + strings.Split(to, "@")[0], Template: tmpl, To: to, Data: map[string]string{
+			"first_name": "Grace", "request_id": "R-" + strings.Split(to, "@")[0], "types": "Know", "due_at": "1 January 2027",
+			"verify_url": "http://127.0.0.1:3000/v1/verify?token=abc",
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// records returns the stream records the table now holds.
+func records(t *testing.T, db *dynamodb.Client, table string) []events.DynamoDBEventRecord {
+	t.Helper()
+	recs, err := localcloud.StreamRecords(context.Background(), db, localcloud.StreamsClient(localtest.DynamoDBEndpoint()), table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// seeded is a fresh table holding one request with its mail to `to`.
+func seeded(t *testing.T, to string) (*ddb.Outbox, []events.DynamoDBEventRecord) {
+	db, table := localtest.NewTable(t)
+	seed(t, db, table, to, mail.RequestReceived)
+	return ddb.NewOutbox(db, table), records(t, db, table)
+}
+
+func mailsTo(t *testing.T, to string) []localtest.Mail {
+	var out []localtest.Mail
+	for _, m := range localtest.Mails(t, localtest.SESEndpoint()) {
+		for _, r := range m.Destination.To {
+			if r == to {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+func handler(o *ddb.Outbox, sesClient *awsses.Client, logs *bytes.Buffer) *notifier.Handler {
+	return &notifier.Handler{
+		Outbox: o,
+		Sender: ses.NewSender(sesClient, "privacy@claritru.example"),
+		Log:    slog.New(slog.NewJSONHandler(logs, nil)),
+	}
+}
+
+func TestSendsEachIntentOnceEvenWhenTheStreamRedelivers(t *testing.T) {
+	to := "once@example.com"
+	o, recs := seeded(t, to)
+	var logs bytes.Buffer
+	h := handler(o, localtest.SES(t), &logs)
+	for range 3 { // the stream may deliver a batch more than once
+		resp, err := h.Handle(context.Background(), events.DynamoDBEvent{Records: recs})
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("Handle = %+v, %v", resp, err)
+		}
+	}
+	got := mailsTo(t, to)
+	if len(got) != 1 {
+		t.Fatalf("%d mails sent, want 1", len(got))
+	}
+	m := got[0]
+	if m.Subject != "We received your privacy request" || !strings.Contains(m.Body.Text, "Hello Grace") ||
+		!strings.Contains(m.Body.HTML, `href="http://127.0.0.1:3000/v1/verify?token=abc"`) {
+		t.Fatalf("unexpected mail %+v", m)
+	}
+	if strings.Contains(logs.String(), to) || strings.Contains(logs.String(), "Grace") {
+		t.Fatalf("personal data in logs: %s", logs.String())
+	}
+}
+
+func TestMailStandInDownIsRetriedNotLost(t *testing.T) {
+	to := "retry@example.com"
+	o, recs := seeded(t, to)
+	port, err := localcloud.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := awsses.NewFromConfig(localcloud.LocalAWS(), func(op *awsses.Options) {
+		op.BaseEndpoint = aws.String("http://127.0.0.1:" + strconv.Itoa(port))
+		op.RetryMaxAttempts = 1
+	})
+	var logs bytes.Buffer
+	resp, err := handler(o, down, &logs).Handle(context.Background(), events.DynamoDBEvent{Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("want the mail record reported as a batch item failure, got %+v", resp)
+	}
+	if n := len(mailsTo(t, to)); n != 0 {
+		t.Fatalf("%d mails sent while SES was down", n)
+	}
+	if strings.Contains(logs.String(), to) {
+		t.Fatalf("address in logs: %s", logs.String())
+	}
+	// The stream retries: now SES is up and the mail goes out once.
+	resp, err = handler(o, localtest.SES(t), &logs).Handle(context.Background(), events.DynamoDBEvent{Records: recs})
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("retry: %+v, %v", resp, err)
+	}
+	if n := len(mailsTo(t, to)); n != 1 {
+		t.Fatalf("%d mails after retry, want 1", n)
+	}
+}
+
+func TestOneBadRecordDoesNotBlockTheBatch(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	bad, good := "bad@example.com", "good@example.com"
+	seed(t, db, table, bad, mail.Template("no_such_template"))
+	seed(t, db, table, good, mail.RequestReceived)
+	recs := records(t, db, table)
+	var badSeq string
+	for _, r := range recs {
+		if r.Change.NewImage["kind"].String() == "mail" && r.Change.NewImage["to"].String() == bad {
+			badSeq = r.Change.SequenceNumber
+		}
+	}
+	var logs bytes.Buffer
+	resp, err := handler(ddb.NewOutbox(db, table), localtest.SES(t), &logs).Handle(context.Background(), events.DynamoDBEvent{Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != badSeq || badSeq == "" {
+		t.Fatalf("failures %+v, want only the bad record %q", resp.BatchItemFailures, badSeq)
+	}
+	if n := len(mailsTo(t, good)); n != 1 {
+		t.Fatalf("%d mails to the good address, want 1", n)
+	}
+	if n := len(mailsTo(t, bad)); n != 0 {
+		t.Fatalf("%d mails for an unrenderable intent", n)
+	}
+}
