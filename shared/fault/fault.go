@@ -75,8 +75,13 @@ func KindOf(err error) Kind {
 // Fields collects field errors during validation.
 type Fields []FieldError
 
-// Add records that field is wrong.
-func (f *Fields) Add(field, message string) { *f = append(*f, FieldError{field, message}) }
+// Add records that field is wrong. A field keeps its first error: the first
+// problem found is the one to fix.
+func (f *Fields) Add(field, message string) {
+	if !f.Has(field) {
+		*f = append(*f, FieldError{field, message})
+	}
+}
 
 // Has reports whether field already has an error.
 func (f Fields) Has(field string) bool {

@@ -54,7 +54,11 @@ func (h *Handler) fail(ctx context.Context, err error, html bool, cors map[strin
 	}
 	if html {
 		p := apigw.ProblemOf(err)
-		return apigw.HTMLResponse(p.Status, errorPage(p), cors)
+		resp := apigw.HTMLResponse(p.Status, errorPage(p), cors)
+		if p.Status == http.StatusTooManyRequests {
+			resp.Headers["Retry-After"] = "1"
+		}
+		return resp
 	}
 	return apigw.Problem(err, cors)
 }
@@ -104,7 +108,7 @@ func (h *Handler) verifyPage(ctx context.Context, r apigw.Request, cors map[stri
 func (h *Handler) verify(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	body, mt, err := apigw.Body(r)
 	if err != nil {
-		return h.fail(ctx, err, false, cors)
+		return h.fail(ctx, err, apigw.WantsHTML(r, ""), cors)
 	}
 	html := apigw.WantsHTML(r, mt)
 	token, returnTo, err := decodeToken(body, mt)

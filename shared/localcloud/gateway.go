@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/topology"
 )
 
@@ -58,12 +60,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h, ok := g.Handlers[route.Function]
 	if !ok {
-		http.Error(w, "function "+route.Function+" is not running", http.StatusBadGateway)
+		writeResponse(w, apigw.Problem(fault.New(fault.Internal, "function "+route.Function+" is not running"), nil))
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
 	if err != nil || len(body) > maxPayload {
-		http.Error(w, `{"message":"Request Entity Too Large"}`, http.StatusRequestEntityTooLarge)
+		writeResponse(w, apigw.Problem(fault.New(fault.TooLarge, "The body is too large."), nil))
 		return
 	}
 	ev := Event(r, route, params, body)
@@ -71,9 +73,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := h(ctx, ev)
 	if err != nil {
 		g.Log.Error("function error", "function", route.Function, "error", err.Error())
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = io.WriteString(w, `{"message":"Internal Server Error"}`)
+		writeResponse(w, apigw.Problem(err, nil))
 		return
 	}
 	writeResponse(w, resp)

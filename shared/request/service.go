@@ -154,6 +154,11 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 	r.ReceivedAt = now
 	r.Regime = deadline.RegimeFor(r.Country, r.State)
 	r.DueAt = deadline.Due(r.Regime, now)
+	if !r.VerificationRequired() {
+		// Opt-out of sale/sharing and limiting sensitive data are acted on
+		// within 15 business days (11 CCR §7026(f), §7027(g)).
+		r.DueAt = deadline.OptOutBy(now)
+	}
 	r.SubjectKey = s.cfg.Keyer.Email(r.Email)
 	r.Version = 1
 	r.Status = Received
@@ -297,7 +302,12 @@ func NewToken() (raw, hash string, err error) {
 // TokenHash returns the stored form of a raw token, and false when raw is not
 // a well-formed token.
 func TokenHash(raw string) (string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(raw)
+	// The decoder skips line breaks; a token is exactly 43 characters of the
+	// URL-safe alphabet.
+	if len(raw) != base64.RawURLEncoding.EncodedLen(32) || strings.ContainsAny(raw, "\r\n") {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(raw)
 	if err != nil || len(b) != 32 {
 		return "", false
 	}

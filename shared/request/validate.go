@@ -31,10 +31,9 @@ type Input struct {
 
 // Field length limits.
 const (
-	maxName      = 100
-	maxPractice  = 200
-	maxFreeText  = 5000
-	maxTypeCount = 6
+	maxName     = 100
+	maxPractice = 200
+	maxFreeText = 5000
 )
 
 // Validate checks an input and returns the normalised request fields (ID,
@@ -60,7 +59,7 @@ func Validate(in Input, prior fault.Fields) (Request, error) {
 			r.Types = append(r.Types, t)
 		}
 	}
-	if len(in.Types) > 4*maxTypeCount && !errs.Has("types") {
+	if len(in.Types) > 2*len(AllTypes) && !errs.Has("types") {
 		errs.Add("types", "too many request types")
 	}
 

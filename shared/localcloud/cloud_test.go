@@ -1,0 +1,187 @@
+package localcloud_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claritru/privacy/api"
+	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/localcloud"
+	"github.com/claritru/privacy/shared/localcloud/localtest"
+	"github.com/claritru/privacy/shared/request"
+)
+
+// TestWebFormToVerifiedRequest is the first slice end to end, through the
+// local gateway, DynamoDB Local, the stream poller, the notifier and the SES
+// stand-in: post the form, read the mail, follow the link, confirm, see the
+// request verified, confirm again and get 410. Every response is checked
+// against the OpenAPI document.
+func TestWebFormToVerifiedRequest(t *testing.T) {
+	root, err := localcloud.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cloud, err := localcloud.Start(ctx, localcloud.Options{
+		Root:   root,
+		Table:  "e2e",
+		Pepper: bytes.Repeat([]byte("p"), 32),
+		Log:    slog.New(slog.NewJSONHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cloud.Stop()
+	checker, err := api.NewChecker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	do := func(method, path, contentType, accept, body string) (*http.Response, string) {
+		t.Helper()
+		u := path
+		if !strings.HasPrefix(u, "http") {
+			u = cloud.APIURL + path
+		}
+		req, err := http.NewRequest(method, u, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.HasPrefix(req.URL.Path, "/v1/") {
+			if err := checker.Check(req, []byte(body), resp, b); err != nil {
+				t.Errorf("%s %s -> %d does not match the OpenAPI document: %v", method, req.URL.Path, resp.StatusCode, err)
+			}
+		}
+		return resp, string(b)
+	}
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	const form = "application/x-www-form-urlencoded"
+
+	// The sample page is served and posts to the API.
+	resp, page := do("GET", "/", "", browser, "")
+	if resp.StatusCode != 200 || !strings.Contains(page, `action="/v1/requests"`) {
+		t.Fatalf("form page: %d", resp.StatusCode)
+	}
+
+	// A browser posts the form without JavaScript.
+	email := "ada.e2e@example.com"
+	fields := url.Values{
+		"types": {"access", "delete"}, "first_name": {"Ada"}, "last_name": {"Lovelace"},
+		"email": {"  Ada.E2E@Example.com "}, "country": {"US"}, "state": {"CA"}, "declaration": {"on"},
+	}
+	resp, _ = do("POST", "/v1/requests", form, browser, fields.Encode())
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("form post: status %d, want 303", resp.StatusCode)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.Path != "/thanks.html" || loc.Query().Get("status") != "pending_verification" {
+		t.Fatalf("redirect to %q", resp.Header.Get("Location"))
+	}
+	id := loc.Query().Get("ref")
+
+	store := ddb.NewStore(cloud.Settings.DynamoDB(), cloud.Settings.Table)
+	stored, err := store.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 45 calendar days from receipt for a Californian (11 CCR §7021(b)).
+	if stored.Email != email || stored.Status != request.PendingVerification ||
+		!stored.DueAt.Equal(stored.ReceivedAt.AddDate(0, 0, 45)) {
+		t.Fatalf("stored %+v", stored)
+	}
+
+	// The receipt mail arrives with a verification link on the public base URL.
+	receipt := waitForMail(t, cloud.SES.Endpoint, email, "We received your privacy request")
+	link := regexp.MustCompile(`https?://\S+/v1/verify\?token=[A-Za-z0-9_-]+`).FindString(receipt.Body.Text)
+	if !strings.HasPrefix(link, cloud.APIURL+"/v1/verify?token=") || !strings.Contains(receipt.Body.Text, id) {
+		t.Fatalf("receipt mail without a usable link: %q", receipt.Body.Text)
+	}
+
+	// Following the link shows a confirm page and changes nothing.
+	resp, confirm := do("GET", link, "", browser, "")
+	if resp.StatusCode != 200 || !strings.Contains(confirm, `method="post"`) {
+		t.Fatalf("confirm page: %d %s", resp.StatusCode, confirm)
+	}
+	if r, _ := store.Get(ctx, id); r.Status != request.PendingVerification {
+		t.Fatalf("GET of the link changed the request to %s", r.Status)
+	}
+	token := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(confirm)
+	if token == nil {
+		t.Fatal("confirm page carries no token")
+	}
+	action := regexp.MustCompile(`action="([^"]+)"`).FindStringSubmatch(confirm)[1]
+
+	// Pressing the button verifies the request.
+	resp, _ = do("POST", action, form, browser, url.Values{"token": {token[1]}}.Encode())
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "status=verified") {
+		t.Fatalf("confirm: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if r, _ := store.Get(ctx, id); r.Status != request.Verified {
+		t.Fatalf("after confirm the request is %s", r.Status)
+	}
+	waitForMail(t, cloud.SES.Endpoint, email, "Your privacy request is verified")
+
+	// The token works once: confirming again, or opening the link again, is 410.
+	body, _ := json.Marshal(map[string]string{"token": token[1]})
+	resp, problem := do("POST", "/v1/verify", "application/json", "application/json", string(body))
+	if resp.StatusCode != http.StatusGone || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("second confirm: %d %s", resp.StatusCode, problem)
+	}
+	if resp, _ := do("GET", link, "", browser, ""); resp.StatusCode != http.StatusGone {
+		t.Fatalf("link after use: %d, want 410", resp.StatusCode)
+	}
+
+	// JSON clients get JSON: a receipt, and problems naming the fields.
+	resp, out := do("POST", "/v1/requests", "application/json", "", `{"types":["opt_out"],"first_name":"Lin","last_name":"Opt","email":"lin@example.com","country":"DE","declaration":true}`)
+	var rc request.Receipt
+	if resp.StatusCode != http.StatusAccepted || json.Unmarshal([]byte(out), &rc) != nil ||
+		rc.Status != request.Received || rc.VerificationRequired {
+		t.Fatalf("JSON opt-out request: %d %s", resp.StatusCode, out)
+	}
+	resp, out = do("POST", "/v1/requests", "application/json", "", `{"types":["delete"],"email":"not-an-email","declaration":false}`)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(out, `"field":"email"`) || !strings.Contains(out, `"field":"declaration"`) {
+		t.Fatalf("invalid JSON request: %d %s", resp.StatusCode, out)
+	}
+	resp, _ = do("POST", "/v1/requests", "application/json", "", `{"details":"`+strings.Repeat("x", 70_000)+`"}`)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversize body: %d, want 413", resp.StatusCode)
+	}
+
+	// No personal data reached the logs.
+	for _, pii := range []string{email, "Ada", "Lovelace", "lin@example.com", token[1]} {
+		if strings.Contains(logs.String(), pii) {
+			t.Errorf("logs contain %q", pii)
+		}
+	}
+}
+
+func waitForMail(t *testing.T, endpoint, to, subject string) localcloud.Mail {
+	t.Helper()
+	return localtest.WaitForMail(t, endpoint, to, func(m localtest.Mail) bool { return m.Subject == subject })
+}
