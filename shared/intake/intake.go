@@ -220,7 +220,8 @@ func decodeForm(body []byte) (request.Input, string, fault.Fields, error) {
 		AgentEmail:   one("agent_email"),
 		Declaration:  flag("declaration"),
 	}
-	return in, one("return_url"), errs, nil
+	returnTo := one("return_url")
+	return in, returnTo, errs, nil
 }
 
 func decodeToken(body []byte, mt string) (token, returnTo string, err error) {

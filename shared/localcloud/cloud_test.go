@@ -173,8 +173,17 @@ func TestWebFormToVerifiedRequest(t *testing.T) {
 		t.Fatalf("oversize body: %d, want 413", resp.StatusCode)
 	}
 
+	// DynamoDB stopped: the caller gets a plain 500 problem that reveals
+	// nothing of the cause, and the person's data is not echoed anywhere.
+	cloud.DynamoDB.Stop()
+	resp, out = do("POST", "/v1/requests", "application/json", "", `{"types":["know"],"first_name":"Down","last_name":"Time","email":"down@example.com","declaration":true}`)
+	if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("Content-Type") != "application/problem+json" ||
+		strings.Contains(out, "dynamodb") || strings.Contains(out, "127.0.0.1") {
+		t.Fatalf("with DynamoDB stopped: %d %s", resp.StatusCode, out)
+	}
+
 	// No personal data reached the logs.
-	for _, pii := range []string{email, "Ada", "Lovelace", "lin@example.com", token[1]} {
+	for _, pii := range []string{email, "Ada", "Lovelace", "lin@example.com", "down@example.com", token[1]} {
 		if strings.Contains(logs.String(), pii) {
 			t.Errorf("logs contain %q", pii)
 		}

@@ -157,7 +157,7 @@ func line(errs *fault.Fields, field, s string, max int, required bool) string {
 		return ""
 	case !utf8.ValidString(s):
 		errs.Add(field, "must be valid UTF-8 text")
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+	case strings.IndexFunc(s, breaksLine) >= 0:
 		errs.Add(field, "must be a single line without control characters")
 	case utf8.RuneCountInString(s) > max:
 		errs.Add(field, "is too long")
@@ -165,6 +165,14 @@ func line(errs *fault.Fields, field, s string, max int, required bool) string {
 		return s
 	}
 	return ""
+}
+
+// breaksLine reports characters a single-line field refuses: control
+// characters, the Unicode line and paragraph separators, and the bidi
+// controls that can make displayed text differ from stored text.
+func breaksLine(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
+		(r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // text checks a multi-line field: line breaks and tabs are allowed, other
@@ -190,6 +198,11 @@ func text(errs *fault.Fields, field, s string, max int) string {
 // metadata plus the few territories without a telephone numbering plan.
 func validCountry(c string) bool {
 	if len(c) != 2 {
+		return false
+	}
+	// The phone metadata also has AC and TA, which ISO 3166-1 files under
+	// SH; XK (Kosovo) is user-assigned in ISO but used by the EU and kept.
+	if c == "AC" || c == "TA" {
 		return false
 	}
 	if regions[c] {

@@ -1,0 +1,594 @@
+package request
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/claritru/privacy/shared/deadline"
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/subject"
+)
+
+// memStore is an in-memory Store for the service's logic; the real store is
+// tested against DynamoDB Local in shared/ddb.
+type memStore struct {
+	mu            sync.Mutex
+	requests      map[string]Request
+	tokens        map[string]Token
+	idem          map[string][2]string // key hash -> request id, body hash
+	creations     []Creation
+	verifications []Verification
+	// hideIdemOnce makes the next IdempotentRequest miss, as when another
+	// attempt with the same key commits between lookup and Create.
+	hideIdemOnce bool
+}
+
+func newMemStore() *memStore {
+	return &memStore{requests: map[string]Request{}, tokens: map[string]Token{}, idem: map[string][2]string{}}
+}
+
+func (m *memStore) Create(_ context.Context, c Creation) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c.IdempotencyKeyHash != "" {
+		if _, ok := m.idem[c.IdempotencyKeyHash]; ok {
+			return IdempotencyHit{}
+		}
+		m.idem[c.IdempotencyKeyHash] = [2]string{c.Request.ID, c.BodyHash}
+	}
+	if _, ok := m.requests[c.Request.ID]; ok {
+		return errors.New("duplicate request id")
+	}
+	m.requests[c.Request.ID] = c.Request
+	if c.TokenHash != "" {
+		m.tokens[c.TokenHash] = Token{RequestID: c.Request.ID, ExpiresAt: c.TokenExpiresAt}
+	}
+	m.creations = append(m.creations, c)
+	return nil
+}
+
+func (m *memStore) Get(_ context.Context, id string) (Request, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.requests[id]
+	if !ok {
+		return Request{}, fault.New(fault.NotFound, "no such request")
+	}
+	return r, nil
+}
+
+func (m *memStore) Token(_ context.Context, hash string) (Token, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tokens[hash]
+	if !ok {
+		return Token{}, fault.New(fault.Gone, "no such token")
+	}
+	return t, nil
+}
+
+func (m *memStore) Verify(_ context.Context, v Verification) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tokens[v.TokenHash]
+	if !ok || t.Used || !v.At.Before(t.ExpiresAt) {
+		return fault.New(fault.Gone, "token used or expired")
+	}
+	cur, ok := m.requests[t.RequestID]
+	if !ok || cur.Version != v.Request.Version || cur.ID != v.Request.ID {
+		return fault.New(fault.Conflict, "request changed")
+	}
+	t.Used = true
+	m.tokens[v.TokenHash] = t
+	cur.Status = v.Event.To
+	cur.Version++
+	m.requests[cur.ID] = cur
+	m.verifications = append(m.verifications, v)
+	return nil
+}
+
+func (m *memStore) IdempotentRequest(_ context.Context, keyHash string) (string, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.hideIdemOnce {
+		m.hideIdemOnce = false
+		return "", "", fault.New(fault.NotFound, "none")
+	}
+	e, ok := m.idem[keyHash]
+	if !ok {
+		return "", "", fault.New(fault.NotFound, "none")
+	}
+	return e[0], e[1], nil
+}
+
+var _ Store = (*memStore)(nil)
+
+// fixedClock is a settable Now.
+type fixedClock struct{ t time.Time }
+
+func (c *fixedClock) Now() time.Time { return c.t }
+
+const testBaseURL = "https://api.claritru.example"
+
+func newTestService(t *testing.T, now time.Time) (*Service, *memStore, *fixedClock) {
+	t.Helper()
+	k, err := subject.NewKeyer(bytes.Repeat([]byte("pepper-"), 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newMemStore()
+	clk := &fixedClock{t: now}
+	return NewService(st, Config{PublicBaseURL: testBaseURL + "/", Keyer: k, Now: clk.Now}), st, clk
+}
+
+var t0 = time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)
+
+func submission(types ...string) Submission {
+	in := validInput()
+	in.Types = types
+	for _, ty := range types {
+		if ty == "correct" {
+			in.Correction = "My last name is Byron."
+		}
+	}
+	return Submission{Input: in}
+}
+
+// verifyToken returns the raw token of the verify link in a creation's mail,
+// checking that the link is built from the public base URL.
+func verifyToken(t *testing.T, c Creation) string {
+	t.Helper()
+	link := c.Mail.Data["verify_url"]
+	prefix := testBaseURL + "/v1/verify?token="
+	if !strings.HasPrefix(link, prefix) {
+		t.Fatalf("verify_url = %q, want it to start with %q", link, prefix)
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := u.Query(); len(q) != 1 || len(q["token"]) != 1 {
+		t.Fatalf("verify_url query = %v, want only token", q)
+	}
+	return u.Query().Get("token")
+}
+
+func TestSubmitStatusByType(t *testing.T) {
+	tests := []struct {
+		types      []string
+		wantStatus Status
+	}{
+		{[]string{"know"}, PendingVerification},
+		{[]string{"access"}, PendingVerification},
+		{[]string{"correct"}, PendingVerification},
+		{[]string{"delete"}, PendingVerification},
+		{[]string{"opt_out", "delete"}, PendingVerification},
+		{[]string{"opt_out"}, Received},
+		{[]string{"limit_sensitive"}, Received},
+		{[]string{"opt_out", "limit_sensitive"}, Received},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.types, "+"), func(t *testing.T) {
+			svc, st, _ := newTestService(t, t0)
+			rc, err := svc.Submit(context.Background(), submission(tt.types...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pending := tt.wantStatus == PendingVerification
+			if rc.Status != tt.wantStatus || rc.VerificationRequired != pending {
+				t.Errorf("receipt status %q, verification_required %v; want %q, %v", rc.Status, rc.VerificationRequired, tt.wantStatus, pending)
+			}
+			if len(st.creations) != 1 {
+				t.Fatalf("%d creations, want 1", len(st.creations))
+			}
+			c := st.creations[0]
+			if c.Request.Status != tt.wantStatus || c.Event.To != tt.wantStatus || c.Event.From != "" {
+				t.Errorf("stored status %q, event %q -> %q; want %q", c.Request.Status, c.Event.From, c.Event.To, tt.wantStatus)
+			}
+			if c.Request.ID != rc.ID || c.Request.ID == "" {
+				t.Errorf("stored id %q, receipt id %q", c.Request.ID, rc.ID)
+			}
+			if c.Request.Channel != Web {
+				t.Errorf("channel = %q, want web by default", c.Request.Channel)
+			}
+			if c.Request.Version != 1 {
+				t.Errorf("version = %d, want 1", c.Request.Version)
+			}
+			if c.Mail.Template != mail.RequestReceived || c.Mail.To != "ada@example.com" || c.Mail.ID == "" {
+				t.Errorf("mail intent = %+v", c.Mail)
+			}
+			if c.Mail.ID == c.Request.ID || c.Mail.ID == c.Event.ID || c.Event.ID == c.Request.ID {
+				t.Errorf("ids are not distinct: request %s, event %s, mail %s", c.Request.ID, c.Event.ID, c.Mail.ID)
+			}
+			_, hasLink := c.Mail.Data["verify_url"]
+			if pending {
+				if c.TokenHash == "" || !c.TokenExpiresAt.Equal(t0.Add(72*time.Hour)) || !hasLink {
+					t.Errorf("token hash %q, expires %s, link %v; want a token expiring 72h after receipt with a link", c.TokenHash, c.TokenExpiresAt, hasLink)
+				}
+			} else if c.TokenHash != "" || hasLink {
+				t.Errorf("no verification needed, but token hash %q and link %v", c.TokenHash, hasLink)
+			}
+		})
+	}
+}
+
+func TestSubmitDueDate(t *testing.T) {
+	// Received 31 Jan 2026 12:00 UTC.
+	// CCPA, 45 calendar days: 28 days reach 28 Feb, 17 more reach 17 Mar.
+	// GDPR, one calendar month: 31 Feb does not exist, so 28 Feb.
+	ccpaDue := time.Date(2026, 3, 17, 12, 0, 0, 0, time.UTC)
+	gdprDue := time.Date(2026, 2, 28, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, country, state string
+		regime               deadline.Regime
+		due                  time.Time
+	}{
+		{"California", "US", "CA", deadline.CCPA, ccpaDue},
+		{"Germany", "de", "", deadline.GDPR, gdprDue},
+		{"Norway (EEA)", "NO", "", deadline.GDPR, gdprDue},
+		{"no country: company default", "", "", deadline.CCPA, ccpaDue},
+		{"United Kingdom: company default", "GB", "", deadline.CCPA, ccpaDue},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The clock may run in any zone; the receipt is in UTC.
+			svc, st, _ := newTestService(t, t0.In(time.FixedZone("UTC-8", -8*3600)))
+			sub := submission("delete")
+			sub.Input.Country, sub.Input.State = tt.country, tt.state
+			rc, err := svc.Submit(context.Background(), sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rc.ReceivedAt.Equal(t0) || rc.ReceivedAt.Location() != time.UTC {
+				t.Errorf("received_at = %s, want %s in UTC", rc.ReceivedAt, t0)
+			}
+			if !rc.DueAt.Equal(tt.due) {
+				t.Errorf("due_at = %s, want %s", rc.DueAt, tt.due)
+			}
+			if got := st.creations[0].Request.Regime; got != tt.regime {
+				t.Errorf("regime = %q, want %q", got, tt.regime)
+			}
+			if got, want := st.creations[0].Mail.Data["due_at"], tt.due.Format("2 January 2006"); got != want {
+				t.Errorf("mail due_at = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestSubmitOptOutDueDate(t *testing.T) {
+	// Opt-out and limit-sensitive are complied with within 15 business days
+	// (11 CCR §7026(f), §7027(e)). Received Saturday 31 Jan 2026; counting
+	// from Monday: 2-6 Feb (5), 9-13 Feb (10), Monday 16 Feb is
+	// Washington's Birthday, 17-20 Feb (14), Monday 23 Feb (15).
+	optOutDue := time.Date(2026, 2, 23, 12, 0, 0, 0, time.UTC)
+	// With a right that needs verification the 45-day clock governs.
+	ccpaDue := time.Date(2026, 3, 17, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		types []string
+		due   time.Time
+	}{
+		{[]string{"opt_out"}, optOutDue},
+		{[]string{"limit_sensitive"}, optOutDue},
+		{[]string{"opt_out", "limit_sensitive"}, optOutDue},
+		{[]string{"opt_out", "delete"}, ccpaDue},
+	}
+	for _, tt := range tests {
+		svc, _, _ := newTestService(t, t0)
+		sub := submission(tt.types...)
+		sub.Input.Country, sub.Input.State = "US", "CA"
+		rc, err := svc.Submit(context.Background(), sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rc.DueAt.Equal(tt.due) {
+			t.Errorf("%v: due_at = %s, want %s", tt.types, rc.DueAt, tt.due)
+		}
+	}
+}
+
+func TestSubmitVerifyLinkAndToken(t *testing.T) {
+	svc, st, _ := newTestService(t, t0)
+	sub := submission("access")
+	sub.Input.FirstName = "Ada"
+	sub.Input.Email = " ADA@Example.com "
+	if _, err := svc.Submit(context.Background(), sub); err != nil {
+		t.Fatal(err)
+	}
+	c := st.creations[0]
+	raw := verifyToken(t, c)
+	if len(raw) != 43 {
+		t.Errorf("token %q has %d characters, want 43", raw, len(raw))
+	}
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil || len(b) != 32 {
+		t.Fatalf("token decodes to %d bytes, %v; want 32", len(b), err)
+	}
+	sum := sha256.Sum256(b)
+	if want := hex.EncodeToString(sum[:]); c.TokenHash != want {
+		t.Errorf("stored TokenHash = %s, want SHA-256 of the link's token %s", c.TokenHash, want)
+	}
+	if c.TokenHash == raw || strings.Contains(c.Mail.Data["verify_url"], c.TokenHash) {
+		t.Error("the stored hash and the mailed token must differ")
+	}
+	if c.Mail.To != "ada@example.com" || c.Request.Email != "ada@example.com" {
+		t.Errorf("mail to %q, request email %q; want the normalised address", c.Mail.To, c.Request.Email)
+	}
+	if c.Mail.Data["first_name"] != "Ada" || c.Mail.Data["request_id"] != c.Request.ID {
+		t.Errorf("mail data = %v", c.Mail.Data)
+	}
+	// The raw token is never stored beside the request (design §6).
+	if strings.Contains(strings.ToLower(strings.Join([]string{c.Request.ID, c.Request.SubjectKey, c.Event.ID}, " ")), strings.ToLower(raw)) {
+		t.Error("raw token stored beside the request")
+	}
+	// The subject key is the keyed hash of the normalised email, not the email.
+	k, _ := subject.NewKeyer(bytes.Repeat([]byte("pepper-"), 5))
+	if c.Request.SubjectKey != k.Email("ada@example.com") || strings.Contains(c.Request.SubjectKey, "ada") {
+		t.Errorf("subject key = %q", c.Request.SubjectKey)
+	}
+	// The message renders with the link in both parts.
+	msg, err := mail.Render(c.Mail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg.Text, c.Mail.Data["verify_url"]) || !strings.Contains(msg.HTML, c.Mail.Data["verify_url"]) {
+		t.Errorf("rendered mail lacks the link %q", c.Mail.Data["verify_url"])
+	}
+}
+
+func TestSubmitInvalidWritesNothing(t *testing.T) {
+	svc, st, _ := newTestService(t, t0)
+	sub := submission("know")
+	sub.Input.Email = "not an email"
+	sub.DecodeErrors = fault.Fields{{Field: "nickname", Message: "unknown field"}}
+	_, err := svc.Submit(context.Background(), sub)
+	if got := fieldNames(fieldErrors(t, err)); !reflect.DeepEqual(got, []string{"email", "nickname"}) {
+		t.Errorf("fields = %v, want [email nickname]", got)
+	}
+	if len(st.creations) != 0 {
+		t.Errorf("%d creations after invalid input, want 0", len(st.creations))
+	}
+}
+
+func TestSubmitIdempotency(t *testing.T) {
+	ctx := context.Background()
+	svc, st, clk := newTestService(t, t0)
+	sub := submission("delete")
+	sub.IdempotencyKey = "key-1"
+	sub.Body = []byte(`{"types":["delete"]}`)
+	first, err := svc.Submit(ctx, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A retry a little later with the same key and body gets the same
+	// receipt and writes nothing new.
+	clk.t = t0.Add(5 * time.Minute)
+	again, err := svc.Submit(ctx, sub)
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if !reflect.DeepEqual(again, first) {
+		t.Errorf("retry receipt = %+v, want %+v", again, first)
+	}
+	if len(st.creations) != 1 {
+		t.Errorf("%d creations after a retry, want 1", len(st.creations))
+	}
+	if c := st.creations[0]; c.IdempotencyKeyHash == "" || c.IdempotencyKeyHash == "key-1" || c.BodyHash == "" {
+		t.Errorf("idempotency stored as key %q, body %q; want hashes", c.IdempotencyKeyHash, c.BodyHash)
+	}
+
+	// The same key with another body is a conflict.
+	other := sub
+	other.Body = []byte(`{"types":["know"]}`)
+	other.Input.Types = []string{"know"}
+	_, err = svc.Submit(ctx, other)
+	if fault.KindOf(err) != fault.Conflict {
+		t.Errorf("same key, other body: %v, want fault.Conflict", err)
+	}
+
+	// Another key is another request.
+	sub.IdempotencyKey = "key-2"
+	third, err := svc.Submit(ctx, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.ID == first.ID {
+		t.Error("a new key returned the old request")
+	}
+	if len(st.creations) != 2 {
+		t.Errorf("%d creations, want 2", len(st.creations))
+	}
+}
+
+func TestSubmitWithoutKeyIsNotDeduplicated(t *testing.T) {
+	svc, st, _ := newTestService(t, t0)
+	sub := submission("know")
+	sub.Body = []byte("same")
+	a, err := svc.Submit(context.Background(), sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := svc.Submit(context.Background(), sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID == b.ID || len(st.creations) != 2 || st.creations[0].IdempotencyKeyHash != "" {
+		t.Errorf("ids %s %s, %d creations", a.ID, b.ID, len(st.creations))
+	}
+}
+
+func TestSubmitIdempotencyRace(t *testing.T) {
+	// Two attempts with one key: the lookup misses, Create finds the key
+	// taken, and the winner's receipt is returned.
+	ctx := context.Background()
+	svc, st, _ := newTestService(t, t0)
+	sub := submission("know")
+	sub.IdempotencyKey, sub.Body = "race", []byte("body")
+	first, err := svc.Submit(ctx, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.hideIdemOnce = true
+	again, err := svc.Submit(ctx, sub)
+	if err != nil {
+		t.Fatalf("losing attempt: %v", err)
+	}
+	if again.ID != first.ID || len(st.creations) != 1 {
+		t.Errorf("losing attempt got %s (first %s), %d creations", again.ID, first.ID, len(st.creations))
+	}
+}
+
+func TestSubmitIdempotencyKeyTooLong(t *testing.T) {
+	svc, st, _ := newTestService(t, t0)
+	sub := submission("know")
+	sub.IdempotencyKey = strings.Repeat("k", 256)
+	_, err := svc.Submit(context.Background(), sub)
+	if got := fieldNames(fieldErrors(t, err)); !reflect.DeepEqual(got, []string{"Idempotency-Key"}) {
+		t.Errorf("fields = %v", got)
+	}
+	sub.IdempotencyKey = strings.Repeat("k", 255)
+	if _, err := svc.Submit(context.Background(), sub); err != nil {
+		t.Errorf("255-character key: %v", err)
+	}
+	if len(st.creations) != 1 {
+		t.Errorf("%d creations, want 1", len(st.creations))
+	}
+}
+
+func submitForToken(t *testing.T, svc *Service, st *memStore) (Receipt, string) {
+	t.Helper()
+	rc, err := svc.Submit(context.Background(), submission("delete"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc, verifyToken(t, st.creations[len(st.creations)-1])
+}
+
+func TestConfirm(t *testing.T) {
+	ctx := context.Background()
+	svc, st, clk := newTestService(t, t0)
+	rc, raw := submitForToken(t, svc, st)
+
+	// Looking at the link changes nothing.
+	if err := svc.CheckToken(ctx, raw); err != nil {
+		t.Fatalf("CheckToken: %v", err)
+	}
+	if err := svc.CheckToken(ctx, raw); err != nil {
+		t.Fatalf("CheckToken twice: %v", err)
+	}
+
+	clk.t = t0.Add(71 * time.Hour)
+	r, err := svc.Confirm(ctx, raw)
+	if err != nil {
+		t.Fatalf("Confirm: %v", err)
+	}
+	if r.ID != rc.ID || r.Status != Verified || r.Version != 2 {
+		t.Errorf("confirmed request %s status %q version %d; want %s verified 2", r.ID, r.Status, r.Version, rc.ID)
+	}
+	// The deadline still runs from receipt, not from verification.
+	if !r.DueAt.Equal(rc.DueAt) || !r.ReceivedAt.Equal(t0) {
+		t.Errorf("due %s received %s; want %s %s", r.DueAt, r.ReceivedAt, rc.DueAt, t0)
+	}
+	if len(st.verifications) != 1 {
+		t.Fatalf("%d verifications, want 1", len(st.verifications))
+	}
+	v := st.verifications[0]
+	if want := st.creations[0].TokenHash; v.TokenHash != want {
+		t.Errorf("verification token hash %s, want %s", v.TokenHash, want)
+	}
+	if v.Event.From != PendingVerification || v.Event.To != Verified || v.Event.Action != "verified" || !v.At.Equal(t0.Add(71*time.Hour)) {
+		t.Errorf("event = %+v at %s", v.Event, v.At)
+	}
+	if v.Request.Version != 1 {
+		t.Errorf("verification carries version %d, want the version read (1)", v.Request.Version)
+	}
+	if v.Mail.Template != mail.RequestVerified || v.Mail.To != "ada@example.com" || v.Mail.ID == "" || v.Mail.ID == st.creations[0].Mail.ID {
+		t.Errorf("mail intent = %+v", v.Mail)
+	}
+	if _, ok := v.Mail.Data["verify_url"]; ok {
+		t.Error("the verified mail carries a verify link")
+	}
+	if got, _ := st.Get(ctx, rc.ID); got.Status != Verified {
+		t.Errorf("stored status %q, want verified", got.Status)
+	}
+
+	// The token is single use.
+	if _, err := svc.Confirm(ctx, raw); fault.KindOf(err) != fault.Gone {
+		t.Errorf("second Confirm = %v, want fault.Gone", err)
+	}
+	if err := svc.CheckToken(ctx, raw); fault.KindOf(err) != fault.Gone {
+		t.Errorf("CheckToken after use = %v, want fault.Gone", err)
+	}
+	if len(st.verifications) != 1 {
+		t.Errorf("%d verifications after a second Confirm, want 1", len(st.verifications))
+	}
+}
+
+func TestConfirmExpired(t *testing.T) {
+	ctx := context.Background()
+	for _, after := range []time.Duration{72 * time.Hour, 72*time.Hour + time.Second, 30 * 24 * time.Hour} {
+		svc, st, clk := newTestService(t, t0)
+		_, raw := submitForToken(t, svc, st)
+		clk.t = t0.Add(after)
+		if err := svc.CheckToken(ctx, raw); fault.KindOf(err) != fault.Gone {
+			t.Errorf("CheckToken %s after receipt = %v, want fault.Gone", after, err)
+		}
+		if _, err := svc.Confirm(ctx, raw); fault.KindOf(err) != fault.Gone {
+			t.Errorf("Confirm %s after receipt = %v, want fault.Gone", after, err)
+		}
+		if len(st.verifications) != 0 {
+			t.Errorf("expired token verified a request")
+		}
+	}
+}
+
+func TestConfirmMalformedOrUnknownToken(t *testing.T) {
+	ctx := context.Background()
+	svc, st, _ := newTestService(t, t0)
+	_, raw := submitForToken(t, svc, st)
+	unknown := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	for _, tok := range []string{"", "abc", raw + "A", raw[:42], st.creations[0].TokenHash, unknown, "<script>", raw + "\x00"} {
+		if _, err := svc.Confirm(ctx, tok); fault.KindOf(err) != fault.Gone {
+			t.Errorf("Confirm(%q) = %v, want fault.Gone", tok, err)
+		}
+		if err := svc.CheckToken(ctx, tok); fault.KindOf(err) != fault.Gone {
+			t.Errorf("CheckToken(%q) = %v, want fault.Gone", tok, err)
+		}
+	}
+	// All refusals read alike, so a caller learns nothing about which
+	// tokens exist.
+	_, e1 := svc.Confirm(ctx, "abc")
+	_, e2 := svc.Confirm(ctx, unknown)
+	if e1.Error() != e2.Error() {
+		t.Errorf("malformed and unknown tokens differ: %q vs %q", e1, e2)
+	}
+	if len(st.verifications) != 0 {
+		t.Error("a bad token verified a request")
+	}
+}
+
+func TestConfirmRequestNoLongerPending(t *testing.T) {
+	ctx := context.Background()
+	svc, st, _ := newTestService(t, t0)
+	rc, raw := submitForToken(t, svc, st)
+	r := st.requests[rc.ID]
+	r.Status = Cancelled
+	st.requests[rc.ID] = r
+	if _, err := svc.Confirm(ctx, raw); fault.KindOf(err) != fault.Gone {
+		t.Errorf("Confirm of a cancelled request = %v, want fault.Gone", err)
+	}
+	if st.requests[rc.ID].Status != Cancelled {
+		t.Error("a cancelled request changed status")
+	}
+}
