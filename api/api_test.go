@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,13 +11,13 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/intake"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/request/requesttest"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/topology"
 )
@@ -240,7 +239,7 @@ func TestCheckerAcceptsValidationProblem(t *testing.T) {
 // outcome it has.
 func TestIntakeKeepsContract(t *testing.T) {
 	c := newChecker(t)
-	store := newMemStore()
+	store := requesttest.New()
 	keyer, err := subject.NewKeyer(bytes.Repeat([]byte("p"), 32))
 	if err != nil {
 		t.Fatal(err)
@@ -378,7 +377,7 @@ func TestIntakeKeepsContract(t *testing.T) {
 		do(t, call{method: "POST", path: "/v1/verify", contentType: "text/plain", body: "hello"}, 415)
 	})
 
-	token := store.lastToken(t)
+	token := store.LastToken(t)
 	t.Run("confirm page", func(t *testing.T) {
 		_, body := do(t, call{method: "GET", path: "/v1/verify?token=" + url.QueryEscape(token), accept: browser}, 200)
 		if !strings.Contains(string(body), `name="token"`) {
@@ -400,13 +399,13 @@ func TestIntakeKeepsContract(t *testing.T) {
 	})
 	t.Run("verify by browser", func(t *testing.T) {
 		do(t, call{method: "POST", path: "/v1/requests", contentType: "application/json", body: validSubmission}, 202)
-		tok := store.lastToken(t)
+		tok := store.LastToken(t)
 		do(t, call{method: "POST", path: "/v1/verify", contentType: form, accept: browser,
 			body: url.Values{"token": {tok}, "return_url": {"https://example.test/thanks.html"}}.Encode()}, 303)
 	})
 	t.Run("store throttled", func(t *testing.T) {
-		store.failWith(fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", errors.New("throttled")))
-		defer store.failWith(nil)
+		store.FailWith(fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", errors.New("throttled")))
+		defer store.FailWith(nil)
 		resp, _ := do(t, call{method: "POST", path: "/v1/requests", contentType: "application/json", body: validSubmission}, 429)
 		if resp.Header.Get("Retry-After") == "" {
 			t.Error("429 without Retry-After")
@@ -416,8 +415,8 @@ func TestIntakeKeepsContract(t *testing.T) {
 		do(t, call{method: "POST", path: "/v1/verify", contentType: "application/json", body: `{"token":"` + token + `"}`}, 429)
 	})
 	t.Run("store down", func(t *testing.T) {
-		store.failWith(errors.New("connection refused"))
-		defer store.failWith(nil)
+		store.FailWith(errors.New("connection refused"))
+		defer store.FailWith(nil)
 		_, body := do(t, call{method: "POST", path: "/v1/requests", contentType: "application/json", body: validSubmission}, 500)
 		if strings.Contains(string(body), "refused") {
 			t.Errorf("500 tells the cause: %s", body)
@@ -464,121 +463,4 @@ func gateway(h *intake.Handler) http.Handler {
 		w.WriteHeader(resp.StatusCode)
 		_, _ = io.WriteString(w, resp.Body)
 	})
-}
-
-// memStore keeps requests in memory, enough for the handler to reach every
-// outcome; the store itself is tested against DynamoDB Local in shared/ddb.
-type memStore struct {
-	mu       sync.Mutex
-	requests map[string]request.Request
-	tokens   map[string]request.Token
-	idem     map[string][2]string // key hash -> request id, body hash
-	raw      []string             // raw tokens, from the mails, in order
-	fail     error
-}
-
-var _ request.Store = (*memStore)(nil)
-
-func newMemStore() *memStore {
-	return &memStore{requests: map[string]request.Request{}, tokens: map[string]request.Token{}, idem: map[string][2]string{}}
-}
-
-func (s *memStore) failWith(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fail = err
-}
-
-func (s *memStore) lastToken(t *testing.T) string {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.raw) == 0 {
-		t.Fatal("no verification mail was queued")
-	}
-	return s.raw[len(s.raw)-1]
-}
-
-func (s *memStore) Create(_ context.Context, c request.Creation) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail != nil {
-		return s.fail
-	}
-	if c.IdempotencyKeyHash != "" {
-		if _, ok := s.idem[c.IdempotencyKeyHash]; ok {
-			return request.IdempotencyHit{}
-		}
-		s.idem[c.IdempotencyKeyHash] = [2]string{c.Request.ID, c.BodyHash}
-	}
-	s.requests[c.Request.ID] = c.Request
-	if c.TokenHash != "" {
-		s.tokens[c.TokenHash] = request.Token{RequestID: c.Request.ID, ExpiresAt: c.TokenExpiresAt}
-		u, err := url.Parse(c.Mail.Data["verify_url"])
-		if err != nil {
-			return err
-		}
-		s.raw = append(s.raw, u.Query().Get("token"))
-	}
-	return nil
-}
-
-func (s *memStore) Get(_ context.Context, id string) (request.Request, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail != nil {
-		return request.Request{}, s.fail
-	}
-	r, ok := s.requests[id]
-	if !ok {
-		return request.Request{}, fault.New(fault.NotFound, "No such request.")
-	}
-	return r, nil
-}
-
-func (s *memStore) Token(_ context.Context, hash string) (request.Token, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail != nil {
-		return request.Token{}, s.fail
-	}
-	t, ok := s.tokens[hash]
-	if !ok {
-		return request.Token{}, fault.New(fault.Gone, "No such token.")
-	}
-	return t, nil
-}
-
-func (s *memStore) Verify(_ context.Context, v request.Verification) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail != nil {
-		return s.fail
-	}
-	t, ok := s.tokens[v.TokenHash]
-	if !ok || t.Used || !v.At.Before(t.ExpiresAt) {
-		return fault.New(fault.Gone, "The token is used or expired.")
-	}
-	r := s.requests[t.RequestID]
-	if r.Version != v.Request.Version {
-		return fault.New(fault.Conflict, "The request changed.")
-	}
-	t.Used = true
-	s.tokens[v.TokenHash] = t
-	r.Status, r.Version = request.Verified, r.Version+1
-	s.requests[r.ID] = r
-	return nil
-}
-
-func (s *memStore) IdempotentRequest(_ context.Context, keyHash string) (string, string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail != nil {
-		return "", "", s.fail
-	}
-	e, ok := s.idem[keyHash]
-	if !ok {
-		return "", "", fault.New(fault.NotFound, "No such key.")
-	}
-	return e[0], e[1], nil
 }

@@ -7,74 +7,14 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
-	"github.com/claritru/privacy/shared/fault"
-	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/request/requesttest"
 	"github.com/claritru/privacy/shared/subject"
 )
-
-// memStore is a minimal in-memory request.Store for the adapter's logic.
-type memStore struct {
-	mu       sync.Mutex
-	requests map[string]request.Request
-	tokens   map[string]request.Token
-	mails    []mail.Intent
-}
-
-func (m *memStore) Create(_ context.Context, c request.Creation) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.requests[c.Request.ID] = c.Request
-	if c.TokenHash != "" {
-		m.tokens[c.TokenHash] = request.Token{RequestID: c.Request.ID, ExpiresAt: c.TokenExpiresAt}
-	}
-	m.mails = append(m.mails, c.Mail)
-	return nil
-}
-
-func (m *memStore) Get(_ context.Context, id string) (request.Request, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.requests[id]
-	if !ok {
-		return request.Request{}, fault.New(fault.NotFound, "none")
-	}
-	return r, nil
-}
-
-func (m *memStore) Token(_ context.Context, hash string) (request.Token, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.tokens[hash]
-	if !ok {
-		return request.Token{}, fault.New(fault.Gone, "none")
-	}
-	return t, nil
-}
-
-func (m *memStore) Verify(_ context.Context, v request.Verification) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t := m.tokens[v.TokenHash]
-	if t.Used {
-		return fault.New(fault.Gone, "used")
-	}
-	t.Used = true
-	m.tokens[v.TokenHash] = t
-	r := m.requests[t.RequestID]
-	r.Status, r.Version = v.Event.To, r.Version+1
-	m.requests[r.ID] = r
-	return nil
-}
-
-func (m *memStore) IdempotentRequest(context.Context, string) (string, string, error) {
-	return "", "", fault.New(fault.NotFound, "none")
-}
 
 const (
 	chromeAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
@@ -82,13 +22,13 @@ const (
 	thanksURL    = "https://claritru.example/privacy/thanks"
 )
 
-func newHandler(t *testing.T) (*Handler, *memStore, *bytes.Buffer) {
+func newHandler(t *testing.T) (*Handler, *requesttest.Memory, *bytes.Buffer) {
 	t.Helper()
 	k, err := subject.NewKeyer(bytes.Repeat([]byte{1}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &memStore{requests: map[string]request.Request{}, tokens: map[string]request.Token{}}
+	st := requesttest.New()
 	now := func() time.Time { return time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC) }
 	svc := request.NewService(st, request.Config{PublicBaseURL: baseURL, Keyer: k, Now: now})
 	var logs bytes.Buffer
@@ -132,7 +72,8 @@ func TestHandleFormPostRedirects(t *testing.T) {
 		t.Errorf("Location %s, want %s?...", loc, thanksURL)
 	}
 	var id string
-	for id = range st.requests {
+	for _, r := range st.Requests() {
+		id = r.ID
 	}
 	if loc.Query().Get("ref") != id || id == "" || loc.Query().Get("status") != "pending_verification" {
 		t.Errorf("Location query %v, want ref=%s status=pending_verification", loc.Query(), id)
@@ -181,7 +122,7 @@ func TestHandleJSONInvalid(t *testing.T) {
 	if len(got) != 2 || got["first_name"] != 1 || got["nick"] != 1 {
 		t.Errorf("errors = %+v, want first_name and nick once each", p.Errors)
 	}
-	if len(st.requests) != 0 {
+	if len(st.Requests()) != 0 {
 		t.Error("an invalid request was stored")
 	}
 }
@@ -205,7 +146,7 @@ func TestHandleVerifyFlow(t *testing.T) {
 	if resp, _ := h.Handle(ctx, event("POST /v1/requests", apigw.Form, chromeAccept, formBody)); resp.StatusCode != 303 {
 		t.Fatalf("submit: %d %s", resp.StatusCode, resp.Body)
 	}
-	link, err := url.Parse(st.mails[0].Data["verify_url"])
+	link, err := url.Parse(st.Mails()[0].Data["verify_url"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +159,7 @@ func TestHandleVerifyFlow(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(resp.Body, `<form method="post" action="`+baseURL+`/v1/verify">`) || !strings.Contains(resp.Body, `value="`+token+`"`) {
 		t.Fatalf("GET verify: %d\n%s", resp.StatusCode, resp.Body)
 	}
-	for _, r := range st.requests {
+	for _, r := range st.Requests() {
 		if r.Status != request.PendingVerification {
 			t.Errorf("GET changed the status to %q", r.Status)
 		}

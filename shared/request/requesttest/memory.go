@@ -1,0 +1,228 @@
+// Package requesttest provides an in-memory request.Store for unit tests of
+// pure logic; store behaviour itself is tested against DynamoDB Local in
+// shared/ddb.
+package requesttest
+
+import (
+	"context"
+	"maps"
+	"net/url"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/request"
+)
+
+// Memory is an in-memory request.Store with the semantics of the DynamoDB
+// store in shared/ddb: every write is all or nothing, times are kept in UTC
+// to the millisecond, Create returns request.IdempotencyHit when the
+// idempotency key is taken, and Verify fails with fault.Gone when the token
+// is unknown, used or expired and with fault.Conflict when the request's
+// version or status changed. It is safe for concurrent use. The zero value
+// is not usable; call New.
+type Memory struct {
+	mu       sync.Mutex
+	requests map[string]request.Request
+	tokens   map[string]request.Token
+	idem     map[string]idemEntry // by key hash
+	mailIDs  map[string]bool      // by owner request id + mail id
+	mails    []mail.Intent        // every mail queued, in order
+	fail     error
+}
+
+type idemEntry struct{ requestID, bodyHash string }
+
+var _ request.Store = (*Memory)(nil)
+
+// New returns an empty store.
+func New() *Memory {
+	return &Memory{
+		requests: map[string]request.Request{},
+		tokens:   map[string]request.Token{},
+		idem:     map[string]idemEntry{},
+		mailIDs:  map[string]bool{},
+	}
+}
+
+// FailWith makes every method return err, changing nothing, until it is
+// called again with nil.
+func (m *Memory) FailWith(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fail = err
+}
+
+// Requests returns the stored requests, ordered by id.
+func (m *Memory) Requests() []request.Request {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]request.Request, 0, len(m.requests))
+	for _, id := range slices.Sorted(maps.Keys(m.requests)) {
+		out = append(out, clone(m.requests[id]))
+	}
+	return out
+}
+
+// Mails returns every mail queued by Create and Verify, in order.
+func (m *Memory) Mails() []mail.Intent {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]mail.Intent, len(m.mails))
+	for i, in := range m.mails {
+		in.Data = maps.Clone(in.Data)
+		out[i] = in
+	}
+	return out
+}
+
+// LastToken returns the raw verification token of the latest queued mail
+// that carries a verify_url, failing the test if there is none.
+func (m *Memory) LastToken(t testing.TB) string {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, in := range slices.Backward(m.mails) {
+		link := in.Data["verify_url"]
+		if link == "" {
+			continue
+		}
+		u, err := url.Parse(link)
+		if err != nil {
+			t.Fatalf("verify_url %q: %v", link, err)
+		}
+		raw := u.Query().Get("token")
+		if raw == "" {
+			t.Fatalf("verify_url %q carries no token", link)
+		}
+		return raw
+	}
+	t.Fatal("no verification mail was queued")
+	return ""
+}
+
+// Create implements request.Store.
+func (m *Memory) Create(_ context.Context, c request.Creation) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	// Every condition is checked before anything is written; a taken
+	// idempotency key wins over any other failed condition, as in the
+	// DynamoDB transaction.
+	if c.IdempotencyKeyHash != "" {
+		if _, ok := m.idem[c.IdempotencyKeyHash]; ok {
+			return request.IdempotencyHit{}
+		}
+	}
+	_, reqTaken := m.requests[c.Request.ID]
+	_, tokTaken := m.tokens[c.TokenHash]
+	if reqTaken || (c.TokenHash != "" && tokTaken) || m.mailIDs[mailKey(c.Request.ID, c.Mail.ID)] {
+		return fault.New(fault.Conflict, "The request could not be stored; try again.")
+	}
+	r := clone(c.Request)
+	r.ReceivedAt, r.DueAt = stamp(r.ReceivedAt), stamp(r.DueAt)
+	m.requests[r.ID] = r
+	if c.TokenHash != "" {
+		m.tokens[c.TokenHash] = request.Token{RequestID: r.ID, ExpiresAt: stamp(c.TokenExpiresAt)}
+	}
+	if c.IdempotencyKeyHash != "" {
+		m.idem[c.IdempotencyKeyHash] = idemEntry{requestID: r.ID, bodyHash: c.BodyHash}
+	}
+	m.queue(r.ID, c.Mail)
+	return nil
+}
+
+// Get implements request.Store.
+func (m *Memory) Get(_ context.Context, id string) (request.Request, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return request.Request{}, m.fail
+	}
+	r, ok := m.requests[id]
+	if !ok {
+		return request.Request{}, fault.New(fault.NotFound, "No such request.")
+	}
+	return clone(r), nil
+}
+
+// Token implements request.Store.
+func (m *Memory) Token(_ context.Context, hash string) (request.Token, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return request.Token{}, m.fail
+	}
+	t, ok := m.tokens[hash]
+	if !ok {
+		return request.Token{}, fault.New(fault.Gone, "No such token.")
+	}
+	return t, nil
+}
+
+// Verify implements request.Store: the token is consumed and the request
+// verified together, or neither.
+func (m *Memory) Verify(_ context.Context, v request.Verification) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	at := stamp(v.At)
+	// The token's condition is checked first: when both fail, the store
+	// reports Gone.
+	t, ok := m.tokens[v.TokenHash]
+	if !ok || t.Used || !t.ExpiresAt.After(at) {
+		return fault.New(fault.Gone, "The token was used or has expired.")
+	}
+	// The request updated is the one named in the verification, on its
+	// version and status as read.
+	r, ok := m.requests[v.Request.ID]
+	if !ok || r.Version != v.Request.Version || r.Status != v.Request.Status || m.mailIDs[mailKey(r.ID, v.Mail.ID)] {
+		return fault.New(fault.Conflict, "The request changed meanwhile.")
+	}
+	t.Used = true
+	m.tokens[v.TokenHash] = t
+	r.Status, r.Version = request.Verified, r.Version+1
+	m.requests[r.ID] = r
+	m.queue(r.ID, v.Mail)
+	return nil
+}
+
+// IdempotentRequest implements request.Store.
+func (m *Memory) IdempotentRequest(_ context.Context, keyHash string) (string, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return "", "", m.fail
+	}
+	e, ok := m.idem[keyHash]
+	if !ok {
+		return "", "", fault.New(fault.NotFound, "No such idempotency key.")
+	}
+	return e.requestID, e.bodyHash, nil
+}
+
+// queue records a mail of a request; the caller holds m.mu.
+func (m *Memory) queue(requestID string, in mail.Intent) {
+	m.mailIDs[mailKey(requestID, in.ID)] = true
+	in.Data = maps.Clone(in.Data)
+	m.mails = append(m.mails, in)
+}
+
+// mailKey is where the store keeps a mail: in its request's partition.
+func mailKey(requestID, mailID string) string { return requestID + "\x00" + mailID }
+
+// stamp is a time as the store keeps it: UTC, to the millisecond.
+func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// clone copies a request so that callers share no slice with the store.
+func clone(r request.Request) request.Request {
+	r.Types = slices.Clone(r.Types)
+	return r
+}
