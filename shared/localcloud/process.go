@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -92,6 +93,10 @@ func start(ctx context.Context, name, endpoint, dir string, logTo *os.File, prob
 		}
 		select {
 		case <-p.done:
+			if ensureFree(strings.TrimPrefix(endpoint, "http://")) != nil {
+				// Someone else bound the port while this one started.
+				return nil, fmt.Errorf("%s could not bind %s: %w", name, endpoint, ErrPortInUse)
+			}
 			return nil, fmt.Errorf("%s exited during start-up (is it installed? run `make tools`)", name)
 		case <-ctx.Done():
 			p.Stop()
@@ -169,11 +174,34 @@ func StartSES(ctx context.Context, root string, port int, logTo *os.File) (*Proc
 	}, "node", cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port))
 }
 
+// ErrPortInUse is returned when a stand-in's port is taken, before it
+// started or by a race while it started.
+var ErrPortInUse = errors.New("port in use")
+
 func ensureFree(addr string) error {
 	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 	if err == nil {
 		c.Close()
-		return fmt.Errorf("%s is already in use; stop what runs there or choose another port", addr)
+		return fmt.Errorf("%s is already in use; stop what runs there or choose another port: %w", addr, ErrPortInUse)
 	}
 	return nil
+}
+
+// OnFreePort runs start on a free port, and again on another one when the
+// port was taken between choosing and binding it (other test packages start
+// stand-ins at the same time).
+func OnFreePort(start func(port int) (*Process, error)) (*Process, error) {
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		port, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		p, err := start(port)
+		if err == nil || !errors.Is(err, ErrPortInUse) {
+			return p, err
+		}
+		lastErr = err
+	}
+	return nil, lastErr
 }

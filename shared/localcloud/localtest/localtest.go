@@ -35,20 +35,18 @@ func Main(m *testing.M, withSES bool) int {
 		fmt.Fprintln(os.Stderr, "localtest:", err)
 		return 1
 	}
-	port, err := localcloud.FreePort()
-	if err == nil {
-		dynamo, err = localcloud.StartDynamoDB(ctx, root, port, "", nil)
-	}
+	dynamo, err = localcloud.OnFreePort(func(port int) (*localcloud.Process, error) {
+		return localcloud.StartDynamoDB(ctx, root, port, "", nil)
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "localtest: DynamoDB Local:", err)
 		return 1
 	}
 	defer dynamo.Stop()
 	if withSES {
-		port, err := localcloud.FreePort()
-		if err == nil {
-			ses, err = localcloud.StartSES(ctx, root, port, nil)
-		}
+		ses, err = localcloud.OnFreePort(func(port int) (*localcloud.Process, error) {
+			return localcloud.StartSES(ctx, root, port, nil)
+		})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "localtest: SES stand-in:", err)
 			return 1
