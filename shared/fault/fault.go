@@ -29,6 +29,9 @@ const (
 	TooLarge
 	// Unsupported media type.
 	Unsupported
+	// Unauthorized: credentials missing or wrong. Says nothing of what
+	// exists.
+	Unauthorized
 )
 
 // FieldError names one wrong field.

@@ -48,19 +48,7 @@ func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, 
 }
 
 func (h *Handler) fail(ctx context.Context, err error, html bool, cors map[string]string) apigw.Response {
-	if fault.KindOf(err) == fault.Internal {
-		// The cause may name a table or an SDK error, never a person.
-		h.Log.ErrorContext(ctx, "internal error", "error", err.Error())
-	}
-	if html {
-		p := apigw.ProblemOf(err)
-		resp := apigw.HTMLResponse(p.Status, errorPage(p), cors)
-		if p.Status == http.StatusTooManyRequests {
-			resp.Headers["Retry-After"] = "1"
-		}
-		return resp
-	}
-	return apigw.Problem(err, cors)
+	return apigw.Fail(ctx, h.Log, err, html, cors)
 }
 
 func (h *Handler) submit(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
@@ -143,35 +131,19 @@ type jsonRequest struct {
 	Declaration  bool     `json:"declaration"`
 }
 
-// decodeJSON reads the JSON body field by field, so that each wrong field is
-// named: unknown fields and wrong types alike. The fields it could not read
-// are returned for validation to report with the rest.
+// decodeJSON reads the JSON body; the fields it could not read are returned
+// for validation to report with the rest.
 func decodeJSON(body []byte) (request.Input, fault.Fields, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return request.Input{}, nil, fault.New(fault.Invalid, "The body is not a JSON object.")
-	}
-	var errs fault.Fields
 	var jr jsonRequest
-	fields := map[string]any{
+	errs, err := apigw.DecodeJSON(body, map[string]any{
 		"types": &jr.Types, "first_name": &jr.FirstName, "last_name": &jr.LastName,
 		"email": &jr.Email, "phone": &jr.Phone, "practice_name": &jr.PracticeName,
 		"country": &jr.Country, "state": &jr.State, "details": &jr.Details,
 		"correction": &jr.Correction, "on_behalf": &jr.OnBehalf, "agent_name": &jr.AgentName,
 		"agent_email": &jr.AgentEmail, "declaration": &jr.Declaration,
-	}
-	for name, v := range raw {
-		dst, ok := fields[name]
-		if !ok {
-			errs.Add(name, "unknown field")
-			continue
-		}
-		if string(v) == "null" {
-			continue
-		}
-		if err := json.Unmarshal(v, dst); err != nil {
-			errs.Add(name, "has the wrong type")
-		}
+	})
+	if err != nil {
+		return request.Input{}, nil, err
 	}
 	return request.Input(jr), errs, nil
 }
@@ -179,49 +151,28 @@ func decodeJSON(body []byte) (request.Input, fault.Fields, error) {
 // decodeForm reads an urlencoded form. `types` may repeat; every other field
 // may appear once. Checkboxes send "on".
 func decodeForm(body []byte) (request.Input, string, fault.Fields, error) {
-	vals, err := url.ParseQuery(string(body))
+	f, err := apigw.ParseForm(body)
 	if err != nil {
-		return request.Input{}, "", nil, fault.New(fault.Invalid, "The form body is malformed.")
-	}
-	var errs fault.Fields
-	one := func(name string) string {
-		v := vals[name]
-		if len(v) > 1 {
-			errs.Add(name, "give this field once")
-		}
-		if len(v) == 0 {
-			return ""
-		}
-		return v[0]
-	}
-	flag := func(name string) bool {
-		switch strings.ToLower(strings.TrimSpace(one(name))) {
-		case "", "false", "off", "0", "no":
-			return false
-		case "true", "on", "1", "yes":
-			return true
-		}
-		errs.Add(name, "must be true or false")
-		return false
+		return request.Input{}, "", nil, err
 	}
 	in := request.Input{
-		Types:        vals["types"],
-		FirstName:    one("first_name"),
-		LastName:     one("last_name"),
-		Email:        one("email"),
-		Phone:        one("phone"),
-		PracticeName: one("practice_name"),
-		Country:      one("country"),
-		State:        one("state"),
-		Details:      one("details"),
-		Correction:   one("correction"),
-		OnBehalf:     flag("on_behalf"),
-		AgentName:    one("agent_name"),
-		AgentEmail:   one("agent_email"),
-		Declaration:  flag("declaration"),
+		Types:        f.Values["types"],
+		FirstName:    f.One("first_name"),
+		LastName:     f.One("last_name"),
+		Email:        f.One("email"),
+		Phone:        f.One("phone"),
+		PracticeName: f.One("practice_name"),
+		Country:      f.One("country"),
+		State:        f.One("state"),
+		Details:      f.One("details"),
+		Correction:   f.One("correction"),
+		OnBehalf:     f.Flag("on_behalf"),
+		AgentName:    f.One("agent_name"),
+		AgentEmail:   f.One("agent_email"),
+		Declaration:  f.Flag("declaration"),
 	}
-	returnTo := one("return_url")
-	return in, returnTo, errs, nil
+	returnTo := f.One("return_url")
+	return in, returnTo, f.Errs, nil
 }
 
 func decodeToken(body []byte, mt string) (token, returnTo string, err error) {

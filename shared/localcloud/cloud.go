@@ -17,9 +17,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
+	"github.com/claritru/privacy/shared/admin"
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/intake"
 	"github.com/claritru/privacy/shared/notifier"
+	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/optoutapi"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/ses"
 	"github.com/claritru/privacy/shared/settings"
@@ -35,10 +38,12 @@ type Options struct {
 	SESPort      int
 	// DataDir keeps DynamoDB Local's data across restarts; empty keeps it
 	// in memory.
-	DataDir  string
-	Table    string
-	Pepper   []byte
-	MailFrom string
+	DataDir string
+	Table   string
+	Pepper  []byte
+	// AdminToken is the bearer token of the staff API (IAM in AWS).
+	AdminToken string
+	MailFrom   string
 	// ProcessLog receives the stand-ins' own output.
 	ProcessLog *os.File
 	Log        *slog.Logger
@@ -69,6 +74,9 @@ func LocalAWS() aws.Config {
 func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if o.AdminToken == "" {
+		return nil, errors.New("an admin token is required")
 	}
 	if o.Table == "" {
 		o.Table = "claritru-privacy"
@@ -111,7 +119,7 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		AWS:              LocalAWS(),
 		Table:            o.Table,
 		PublicBaseURL:    base,
-		ReturnURLs:       []string{base + "/thanks.html"},
+		ReturnURLs:       []string{base + "/thanks.html", base + "/do-not-sell.html"},
 		AllowedOrigins:   []string{base, "http://localhost:" + strconv.Itoa(o.APIPort)},
 		MailFrom:         o.MailFrom,
 		DynamoDBEndpoint: c.DynamoDB.Endpoint,
@@ -127,8 +135,11 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 	}
 
 	// The same handlers the Lambda mains build, wired to the stand-ins.
+	optOuts := optout.NewService(ddb.NewOptOuts(db, o.Table), keyer, nil)
 	in := &intake.Handler{
-		Service:        request.NewService(ddb.NewStore(db, o.Table), request.Config{PublicBaseURL: base, Keyer: keyer}),
+		Service: request.NewService(ddb.NewStore(db, o.Table), request.Config{
+			PublicBaseURL: base, Keyer: keyer, OptOuts: optOuts,
+		}),
 		PublicBaseURL:  base,
 		ReturnURLs:     c.Settings.ReturnURLs,
 		AllowedOrigins: c.Settings.AllowedOrigins,
@@ -139,7 +150,14 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		Sender: ses.NewSender(c.Settings.SES(), o.MailFrom),
 		Log:    o.Log.With("function", "notifier"),
 	}
-	httpHandlers := map[string]HTTPHandler{"intake": in.Handle}
+	oo := &optoutapi.Handler{
+		Service:        optOuts,
+		ReturnURLs:     c.Settings.ReturnURLs,
+		AllowedOrigins: c.Settings.AllowedOrigins,
+		Log:            o.Log.With("function", "optout"),
+	}
+	ad := &admin.Handler{OptOuts: optOuts, Token: o.AdminToken, Log: o.Log.With("function", "admin")}
+	httpHandlers := map[string]HTTPHandler{"intake": in.Handle, "optout": oo.Handle, "admin": ad.Handle}
 	streamHandlers := map[string]StreamHandler{"notifier": nt.Handle}
 	for _, r := range topology.ClariTru.Routes {
 		if httpHandlers[r.Function] == nil {
@@ -219,6 +237,7 @@ func (c *Cloud) Describe() string {
 	fmt.Fprintf(&b, "ClariTru privacy service, running locally\n")
 	fmt.Fprintf(&b, "  website and API   %s/\n", c.APIURL)
 	fmt.Fprintf(&b, "  request form      %s/\n", c.APIURL)
+	fmt.Fprintf(&b, "  do not sell       %s/do-not-sell.html\n", c.APIURL)
 	fmt.Fprintf(&b, "  mail inbox        %s/\n", c.SES.Endpoint)
 	fmt.Fprintf(&b, "  DynamoDB Local    %s  (table %s)\n", c.DynamoDB.Endpoint, c.Settings.Table)
 	fmt.Fprintf(&b, "Press Ctrl-C to stop.\n")

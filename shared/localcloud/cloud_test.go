@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,66 +21,110 @@ import (
 	"github.com/claritru/privacy/shared/request"
 )
 
+// local is a running local cloud with an HTTP client that checks every API
+// response against the OpenAPI document.
+type local struct {
+	t       *testing.T
+	cloud   *localcloud.Cloud
+	logs    *syncBuffer
+	checker *api.Checker
+	client  *http.Client
+}
+
+const adminToken = "test-admin-token"
+
+func startLocal(t *testing.T) *local {
+	t.Helper()
+	root, err := localcloud.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cloud, err := localcloud.Start(ctx, localcloud.Options{
+		Root:       root,
+		Table:      "e2e",
+		Pepper:     bytes.Repeat([]byte("p"), 32),
+		AdminToken: adminToken,
+		Log:        slog.New(slog.NewJSONHandler(logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cloud.Stop)
+	checker, err := api.NewChecker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &local{t: t, cloud: cloud, logs: logs, checker: checker, client: &http.Client{
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// syncBuffer lets the handlers' goroutines log into one buffer.
+type syncBuffer struct {
+	mu sync.Mutex
+	w  bytes.Buffer
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// do sends a request; header pairs follow the body.
+func (l *local) do(method, path, contentType, accept, body string, headers ...string) (*http.Response, string) {
+	t := l.t
+	t.Helper()
+	u := path
+	if !strings.HasPrefix(u, "http") {
+		u = l.cloud.APIURL + path
+	}
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := l.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.HasPrefix(req.URL.Path, "/v1/") {
+		if err := l.checker.Check(req, []byte(body), resp, b); err != nil {
+			t.Errorf("%s %s -> %d does not match the OpenAPI document: %v", method, req.URL.Path, resp.StatusCode, err)
+		}
+	}
+	return resp, string(b)
+}
+
 // TestWebFormToVerifiedRequest is the first slice end to end, through the
 // local gateway, DynamoDB Local, the stream poller, the notifier and the SES
 // stand-in: post the form, read the mail, follow the link, confirm, see the
 // request verified, confirm again and get 410. Every response is checked
 // against the OpenAPI document.
 func TestWebFormToVerifiedRequest(t *testing.T) {
-	root, err := localcloud.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cloud, err := localcloud.Start(ctx, localcloud.Options{
-		Root:   root,
-		Table:  "e2e",
-		Pepper: bytes.Repeat([]byte("p"), 32),
-		Log:    slog.New(slog.NewJSONHandler(&logs, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cloud.Stop()
-	checker, err := api.NewChecker()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &http.Client{
-		Timeout:       10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	do := func(method, path, contentType, accept, body string) (*http.Response, string) {
-		t.Helper()
-		u := path
-		if !strings.HasPrefix(u, "http") {
-			u = cloud.APIURL + path
-		}
-		req, err := http.NewRequest(method, u, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
-		}
-		if accept != "" {
-			req.Header.Set("Accept", accept)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.HasPrefix(req.URL.Path, "/v1/") {
-			if err := checker.Check(req, []byte(body), resp, b); err != nil {
-				t.Errorf("%s %s -> %d does not match the OpenAPI document: %v", method, req.URL.Path, resp.StatusCode, err)
-			}
-		}
-		return resp, string(b)
-	}
+	l := startLocal(t)
+	cloud, logs, do := l.cloud, l.logs, l.do
+	ctx := context.Background()
 	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 	const form = "application/x-www-form-urlencoded"
 
@@ -161,8 +206,14 @@ func TestWebFormToVerifiedRequest(t *testing.T) {
 	resp, out := do("POST", "/v1/requests", "application/json", "", `{"types":["opt_out"],"first_name":"Lin","last_name":"Opt","email":"lin@example.com","country":"DE","declaration":true}`)
 	var rc request.Receipt
 	if resp.StatusCode != http.StatusAccepted || json.Unmarshal([]byte(out), &rc) != nil ||
-		rc.Status != request.Received || rc.VerificationRequired {
+		rc.Status != request.Completed || rc.VerificationRequired {
 		t.Fatalf("JSON opt-out request: %d %s", resp.StatusCode, out)
+	}
+	// An opt-out needs no verification: it is in effect at once, and the
+	// receipt says so (11 CCR §7060(b)).
+	optedOut := waitForMail(t, cloud.SES.Endpoint, "lin@example.com", "We received your privacy request")
+	if !strings.Contains(optedOut.Body.Text, "Your opt-out is in effect since") || strings.Contains(optedOut.Body.Text, "/v1/verify") {
+		t.Fatalf("opt-out receipt: %q", optedOut.Body.Text)
 	}
 	resp, out = do("POST", "/v1/requests", "application/json", "", `{"types":["delete"],"email":"not-an-email","declaration":false}`)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(out, `"field":"email"`) || !strings.Contains(out, `"field":"declaration"`) {

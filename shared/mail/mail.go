@@ -29,6 +29,7 @@ type Template string
 const (
 	RequestReceived Template = "request_received"
 	RequestVerified Template = "request_verified"
+	OptOutConfirmed Template = "optout_confirmed"
 )
 
 // Message is a rendered mail.
@@ -43,6 +44,7 @@ type Message struct {
 var subjects = map[Template]string{
 	RequestReceived: "We received your privacy request",
 	RequestVerified: "Your privacy request is verified",
+	OptOutConfirmed: "You have opted out of the sale and sharing of your personal information",
 }
 
 //go:embed templates

@@ -5,6 +5,7 @@
 package request
 
 import (
+	"strings"
 	"time"
 
 	"github.com/claritru/privacy/shared/deadline"
@@ -124,6 +125,26 @@ func (r Request) VerificationRequired() bool {
 	return false
 }
 
+// Immediate returns the asked-for rights that are acted on at once, with no
+// verification (11 CCR §7060(b)).
+func (r Request) Immediate() []Type {
+	var out []Type
+	for _, t := range r.Types {
+		if !t.NeedsVerification() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func joinTypes(ts []Type) string {
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ",")
+}
+
 // Event is one entry in a request's audit history.
 type Event struct {
 	ID     string
@@ -132,6 +153,7 @@ type Event struct {
 	From   Status
 	To     Status
 	Actor  string // "requester", "system", or a staff id
+	Note   string // what was done, in words; no personal data
 }
 
 // Receipt is what the person is told when the request is taken.

@@ -81,8 +81,17 @@ type Verification struct {
 	Mail      mail.Intent
 }
 
+// OptOuts applies, at once and without verification, the rights that need
+// none (11 CCR §7060(b)): opt-out of sale/sharing and limiting the use of
+// sensitive data. shared/optout implements it.
+type OptOuts interface {
+	ApplyRequest(ctx context.Context, r Request) (effectiveAt time.Time, err error)
+}
+
 // Config holds what the service needs besides its store.
 type Config struct {
+	// OptOuts applies opt_out and limit_sensitive; nil leaves them to staff.
+	OptOuts OptOuts
 	// PublicBaseURL is the API's public address; links in mail are built
 	// from it, never from a Host header.
 	PublicBaseURL string
@@ -166,7 +175,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		Request: r,
 		Event:   Event{ID: s.NewID(now), At: now, Action: "received", To: Received, Actor: "requester"},
 	}
-	var verifyURL string
+	var verifyURL, optOutAt string
 	if r.VerificationRequired() {
 		r.Status = PendingVerification
 		c.Request.Status = PendingVerification
@@ -178,11 +187,28 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		c.TokenHash, c.TokenExpiresAt = hash, now.Add(TokenLifetime)
 		verifyURL = strings.TrimRight(s.cfg.PublicBaseURL, "/") + "/v1/verify?token=" + url.QueryEscape(raw)
 	}
+	if applies := r.Immediate(); len(applies) > 0 && s.cfg.OptOuts != nil {
+		// Applied before the request is stored: if storing fails, the
+		// opt-out stands, which is what the person asked for, and a retry
+		// finds it in force.
+		at, err := s.cfg.OptOuts.ApplyRequest(ctx, r)
+		if err != nil {
+			return Receipt{}, err
+		}
+		optOutAt = at.UTC().Format("2 January 2006, 15:04 MST")
+		c.Event.Note = "opt-out applied: " + joinTypes(applies)
+		if !r.VerificationRequired() {
+			r.Status, c.Request.Status, c.Event.To = Completed, Completed, Completed
+		}
+	}
 	c.Mail = mail.Intent{
 		ID:       s.NewID(now),
 		Template: mail.RequestReceived,
 		To:       r.Email,
 		Data:     mailData(r, verifyURL),
+	}
+	if optOutAt != "" {
+		c.Mail.Data["optout_effective"] = optOutAt
 	}
 	if keyHash != "" {
 		c.IdempotencyKeyHash, c.BodyHash = keyHash, bodyHash

@@ -67,6 +67,32 @@ func NormalisePhone(s, region string) (string, error) {
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
+// ErrBrowserID is returned for a malformed first-party browser id.
+var ErrBrowserID = errors.New("must be 8 to 128 characters of letters, digits, '.', '_' or '-'")
+
+// NormaliseBrowserID checks the website's first-party browser id. It is a
+// random id the page makes, not personal data by itself, so it is kept as is.
+func NormaliseBrowserID(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if len(s) < 8 || len(s) > 128 {
+		return "", ErrBrowserID
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return "", ErrBrowserID
+		}
+	}
+	return s, nil
+}
+
+// MatchHash is the unkeyed SHA-256 (hex) of a normalised email or E.164
+// phone: the form advertising platforms take for customer-list matching,
+// used only in the suppression export.
+func MatchHash(normalised string) string {
+	h := sha256.Sum256([]byte(normalised))
+	return hex.EncodeToString(h[:])
+}
+
 // Keyer derives subject keys with a secret pepper.
 type Keyer struct{ pepper []byte }
 
@@ -83,6 +109,9 @@ func (k *Keyer) Email(normalised string) string { return k.key("email:" + normal
 
 // Phone returns the key of an E.164 phone number.
 func (k *Keyer) Phone(e164 string) string { return k.key("phone:" + e164) }
+
+// Browser returns the key of a first-party browser id.
+func (k *Keyer) Browser(id string) string { return k.key("browser:" + id) }
 
 func (k *Keyer) key(s string) string {
 	m := hmac.New(sha256.New, k.pepper)

@@ -27,6 +27,9 @@ const (
 	// IndexByStatus is the staff queue: requests by status, ordered by due
 	// date.
 	IndexByStatus = "by-status-due"
+	// IndexSuppression is sparse: only current opt-out suppression entries
+	// carry its keys, so the ad-platform export reads them and nothing else.
+	IndexSuppression = "suppression"
 )
 
 // PrivacyTable is the service's table.
@@ -37,5 +40,6 @@ var PrivacyTable = Table{
 	Indexes: []Index{
 		{Name: IndexBySubject, PartitionKey: "gsi1pk", SortKey: "gsi1sk"},
 		{Name: IndexByStatus, PartitionKey: "gsi2pk", SortKey: "gsi2sk"},
+		{Name: IndexSuppression, PartitionKey: "gsi3pk", SortKey: "gsi3sk"},
 	},
 }

@@ -74,6 +74,20 @@ var ClariTru = Service{
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret},
 		},
 		{
+			Name:    "optout",
+			Purpose: "Do Not Sell or Share opt-outs and the Global Privacy Control signal",
+			Memory:  256,
+			Timeout: 10 * time.Second,
+			Env:     []string{EnvTableName, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret},
+		},
+		{
+			Name:    "admin",
+			Purpose: "staff API: suppression list",
+			Memory:  256,
+			Timeout: 30 * time.Second,
+			Env:     []string{EnvTableName},
+		},
+		{
 			Name:    "notifier",
 			Purpose: "sends queued mail from the table's stream through SES",
 			Memory:  256,
@@ -85,6 +99,9 @@ var ClariTru = Service{
 		{Method: "POST", Path: "/v1/requests", Function: "intake", Auth: Public},
 		{Method: "GET", Path: "/v1/verify", Function: "intake", Auth: Public},
 		{Method: "POST", Path: "/v1/verify", Function: "intake", Auth: Public},
+		{Method: "POST", Path: "/v1/opt-out", Function: "optout", Auth: Public},
+		{Method: "GET", Path: "/v1/opt-out/status", Function: "optout", Auth: Public},
+		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
 	},
 	Streams: []StreamConsumer{
 		{Function: "notifier", BatchSize: 10, MaxRetries: 5},

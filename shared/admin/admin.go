@@ -1,0 +1,129 @@
+// Package admin is the HTTP adapter of the staff API under /v1/admin/. In AWS
+// API Gateway authorises its routes with IAM; locally a bearer token
+// (ADMIN_TOKEN) stands in. The handler checks again either way: a request
+// reaches staff data only with verified IAM credentials in its context or the
+// configured token.
+package admin
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/csv"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/optout"
+)
+
+// Handler serves the staff routes.
+type Handler struct {
+	OptOuts *optout.Service
+	// Token is the local stand-in for IAM; empty in AWS.
+	Token string
+	Log   *slog.Logger
+	Now   func() time.Time
+}
+
+// Handle dispatches one HTTP API event by its route key.
+func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
+	var resp apigw.Response
+	if !h.authorised(r) {
+		resp = apigw.Problem(fault.New(fault.Unauthorized, "Staff credentials are required."), nil)
+		resp.Headers["WWW-Authenticate"] = "Bearer"
+	} else {
+		switch r.RouteKey {
+		case "GET /v1/admin/suppression":
+			resp = h.suppression(ctx, r)
+		default:
+			resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), nil)
+		}
+	}
+	// The route and status only: staff queries name people.
+	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
+	return resp, nil
+}
+
+func (h *Handler) authorised(r apigw.Request) bool {
+	if h.Token != "" {
+		got, ok := strings.CutPrefix(apigw.Header(r, "Authorization"), "Bearer ")
+		return ok && subtle.ConstantTimeCompare([]byte(got), []byte(h.Token)) == 1
+	}
+	// In AWS the IAM authorizer has verified the caller's signature.
+	a := r.RequestContext.Authorizer
+	return a != nil && a.IAM != nil && a.IAM.UserARN != ""
+}
+
+// SuppressionEntry is one row of the export: hashes and browser ids only.
+type SuppressionEntry struct {
+	EmailSHA256 string    `json:"email_sha256,omitempty"`
+	PhoneSHA256 string    `json:"phone_sha256,omitempty"`
+	BrowserID   string    `json:"browser_id,omitempty"`
+	Since       time.Time `json:"since"`
+}
+
+// SuppressionList is the JSON export.
+type SuppressionList struct {
+	GeneratedAt time.Time          `json:"generated_at"`
+	Count       int                `json:"count"`
+	Entries     []SuppressionEntry `json:"entries"`
+}
+
+// suppression exports everyone currently opted out of sale and sharing, in
+// the form advertising platforms take for customer-list matching: SHA-256 of
+// the normalised email and of the E.164 phone, plus first-party browser ids.
+func (h *Handler) suppression(ctx context.Context, r apigw.Request) apigw.Response {
+	format := r.QueryStringParameters["format"]
+	if format == "" {
+		format = "json"
+	}
+	if format != "json" && format != "csv" {
+		var f fault.Fields
+		f.Add("format", "use csv or json")
+		return apigw.Problem(f.Err(), nil)
+	}
+	entries, err := h.OptOuts.Suppression(ctx)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, false, nil)
+	}
+	list := SuppressionList{GeneratedAt: h.now().UTC(), Count: len(entries), Entries: []SuppressionEntry{}}
+	for _, e := range entries {
+		row := SuppressionEntry{Since: e.Since}
+		switch e.Kind {
+		case optout.Email:
+			row.EmailSHA256 = e.Match
+		case optout.Phone:
+			row.PhoneSHA256 = e.Match
+		case optout.BrowserID:
+			row.BrowserID = e.Match
+		}
+		list.Entries = append(list.Entries, row)
+	}
+	if format == "json" {
+		return apigw.JSONResponse(http.StatusOK, list, nil)
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"email_sha256", "phone_sha256", "browser_id", "since"})
+	for _, e := range list.Entries {
+		_ = w.Write([]string{e.EmailSHA256, e.PhoneSHA256, e.BrowserID, e.Since.Format(time.RFC3339Nano)})
+	}
+	w.Flush()
+	return apigw.Response{StatusCode: http.StatusOK, Body: b.String(), Headers: map[string]string{
+		"Content-Type":           "text/csv; charset=utf-8",
+		"Content-Disposition":    `attachment; filename="suppression.csv"`,
+		"Cache-Control":          "no-store",
+		"X-Content-Type-Options": "nosniff",
+	}}
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,96 @@
+package admin
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/optout"
+)
+
+// listOnly is an optout.Store holding a fixed suppression list; only
+// Suppression is reached from the admin routes.
+type listOnly struct{ entries []optout.Entry }
+
+func (l listOnly) Apply(context.Context, optout.Application) (optout.Outcome, error) {
+	panic("not used by the admin API")
+}
+func (l listOnly) State(context.Context, string, optout.Right) (optout.State, bool, error) {
+	panic("not used by the admin API")
+}
+func (l listOnly) Suppression(context.Context) ([]optout.Entry, error) { return l.entries, nil }
+
+func handler(token string) *Handler {
+	since := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	store := listOnly{entries: []optout.Entry{
+		{Kind: optout.Email, Match: strings.Repeat("a", 64), Since: since},
+		{Kind: optout.BrowserID, Match: "browser-1234", Since: since},
+	}}
+	return &Handler{
+		OptOuts: optout.NewService(store, nil, nil),
+		Token:   token,
+		Log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}
+}
+
+func get(auth string, iam *events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription) apigw.Request {
+	r := apigw.Request{RouteKey: "GET /v1/admin/suppression", Headers: map[string]string{},
+		QueryStringParameters: map[string]string{"format": "csv"}}
+	if auth != "" {
+		r.Headers["authorization"] = auth
+	}
+	if iam != nil {
+		r.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{IAM: iam}
+	}
+	return r
+}
+
+func TestStaffAccess(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name  string
+		token string
+		req   apigw.Request
+		want  int
+	}{
+		{"local, no header", "secret", get("", nil), http.StatusUnauthorized},
+		{"local, wrong token", "secret", get("Bearer nope", nil), http.StatusUnauthorized},
+		{"local, token as basic auth", "secret", get("Basic secret", nil), http.StatusUnauthorized},
+		{"local, right token", "secret", get("Bearer secret", nil), http.StatusOK},
+		// In AWS no token is configured: only IAM-verified callers pass,
+		// and a bearer header means nothing.
+		{"aws, no IAM context", "", get("Bearer anything", nil), http.StatusUnauthorized},
+		{"aws, IAM caller", "", get("", &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: "arn:aws:iam::111122223333:user/privacy-lead"}), http.StatusOK},
+	}
+	for _, c := range cases {
+		resp, err := handler(c.token).Handle(ctx, c.req)
+		if err != nil || resp.StatusCode != c.want {
+			t.Errorf("%s: status %d, %v; want %d", c.name, resp.StatusCode, err, c.want)
+		}
+		if c.want == http.StatusUnauthorized && (resp.Headers["WWW-Authenticate"] != "Bearer" || strings.Contains(resp.Body, "browser-1234")) {
+			t.Errorf("%s: refusal %+v", c.name, resp)
+		}
+	}
+}
+
+func TestSuppressionCSV(t *testing.T) {
+	resp, _ := handler("secret").Handle(context.Background(), get("Bearer secret", nil))
+	want := "email_sha256,phone_sha256,browser_id,since\n" +
+		strings.Repeat("a", 64) + ",,,2026-11-02T10:00:00Z\n" +
+		",,browser-1234,2026-11-02T10:00:00Z\n"
+	if resp.Body != want || !strings.HasPrefix(resp.Headers["Content-Type"], "text/csv") {
+		t.Fatalf("csv = %q (%v)", resp.Body, resp.Headers)
+	}
+	r := get("Bearer secret", nil)
+	r.QueryStringParameters["format"] = "xml"
+	if resp, _ := handler("secret").Handle(context.Background(), r); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("unknown format: %d", resp.StatusCode)
+	}
+}

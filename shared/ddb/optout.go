@@ -1,0 +1,518 @@
+package ddb
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/ledger"
+	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/topology"
+)
+
+// OptOuts implements optout.Store.
+type OptOuts struct {
+	db    *dynamodb.Client
+	table string
+}
+
+var _ optout.Store = (*OptOuts)(nil)
+
+// NewOptOuts returns the opt-out store on the named table.
+func NewOptOuts(db *dynamodb.Client, table string) *OptOuts {
+	return &OptOuts{db: db, table: table}
+}
+
+const (
+	sortLink      = "LINK#"
+	sortOptOut    = "OPTOUT#"
+	sortLedger    = "LEDGER#"
+	sortHead      = "LEDGER"
+	suppressionPK = "SUPPRESSED"
+	// maxProfile bounds how many linked identifiers one opt-out covers, so
+	// that its transaction stays within DynamoDB's 100 items.
+	maxProfile = 16
+	// maxAttempts bounds retries when a concurrent append moved a chain.
+	maxAttempts = 5
+)
+
+// linkItem says two identifiers were given together, so they belong to one
+// profile. One item per direction.
+//
+//	pk = SUBJ#<key>   sk = LINK#<other key>
+type linkItem struct {
+	PK    string `dynamodbav:"pk"`
+	SK    string `dynamodbav:"sk"`
+	Kind  string `dynamodbav:"kind"`
+	Other string `dynamodbav:"other"`
+	Type  string `dynamodbav:"id_kind"`
+	Match string `dynamodbav:"match"`
+	At    string `dynamodbav:"at"`
+}
+
+// optOutItem is the current opt-out of one identifier from one right. Entries
+// for sale/sharing carry the sparse suppression index keys.
+//
+//	pk = SUBJ#<key>   sk = OPTOUT#<right>
+//	gsi3pk = SUPPRESSED   gsi3sk = <since>#<key>   (suppression: the ad-platform export)
+type optOutItem struct {
+	PK       string `dynamodbav:"pk"`
+	SK       string `dynamodbav:"sk"`
+	Kind     string `dynamodbav:"kind"`
+	GSI3PK   string `dynamodbav:"gsi3pk,omitempty"`
+	GSI3SK   string `dynamodbav:"gsi3sk,omitempty"`
+	Right    string `dynamodbav:"right"`
+	IDKind   string `dynamodbav:"id_kind"`
+	Match    string `dynamodbav:"match"`
+	OptOutID string `dynamodbav:"optout_id"`
+	Since    string `dynamodbav:"since"`
+	Source   string `dynamodbav:"source"`
+}
+
+// ledgerItem is one event of a person's hash-chained ledger; the head item
+// beside it holds the last sequence number and hash, and every append is
+// conditional on it, so concurrent appends cannot fork the chain.
+//
+//	pk = SUBJ#<key>   sk = LEDGER#<seq, 12 digits>
+//	pk = SUBJ#<key>   sk = LEDGER                    (head)
+type ledgerItem struct {
+	PK       string            `dynamodbav:"pk"`
+	SK       string            `dynamodbav:"sk"`
+	Kind     string            `dynamodbav:"kind"`
+	Subject  string            `dynamodbav:"subject"`
+	Seq      int64             `dynamodbav:"seq"`
+	ID       string            `dynamodbav:"id"`
+	At       string            `dynamodbav:"at"`
+	Event    string            `dynamodbav:"event"`
+	Fields   map[string]string `dynamodbav:"fields"`
+	PrevHash string            `dynamodbav:"prev_hash"`
+	Hash     string            `dynamodbav:"hash"`
+}
+
+type headItem struct {
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	Seq  int64  `dynamodbav:"seq"`
+	Hash string `dynamodbav:"hash"`
+}
+
+func ledgerSort(seq int64) string { return fmt.Sprintf("%s%012d", sortLedger, seq) }
+
+// appendEvent returns the writes that append e after head (nil for a new
+// chain): the event, and the head moved on the condition that nobody moved it
+// first.
+func appendEvent(table string, head *ledger.Head, e ledger.Event) ([]types.TransactWriteItem, ledger.Event, error) {
+	if head == nil {
+		e = ledger.Next(nil, e)
+	} else {
+		e = ledger.NextAfter(*head, e)
+	}
+	av, err := attributevalue.MarshalMap(ledgerItem{
+		PK: prefixSubject + e.Subject, SK: ledgerSort(e.Seq), Kind: "ledger", Subject: e.Subject,
+		Seq: e.Seq, ID: e.ID, At: stamp(e.At), Event: e.Kind, Fields: e.Fields, PrevHash: e.PrevHash, Hash: e.Hash,
+	})
+	if err != nil {
+		return nil, e, err
+	}
+	put := types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(table), Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}
+	update := &types.Update{
+		TableName:        aws.String(table),
+		Key:              key(prefixSubject+e.Subject, sortHead),
+		UpdateExpression: aws.String("SET seq = :seq, #h = :hash"),
+		ExpressionAttributeNames: map[string]string{
+			"#h": "hash",
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":seq":  &types.AttributeValueMemberN{Value: fmt.Sprint(e.Seq)},
+			":hash": &types.AttributeValueMemberS{Value: e.Hash},
+		},
+	}
+	if head == nil {
+		update.ConditionExpression = aws.String("attribute_not_exists(pk)")
+	} else {
+		update.ConditionExpression = aws.String("seq = :prev")
+		update.ExpressionAttributeValues[":prev"] = &types.AttributeValueMemberN{Value: fmt.Sprint(head.Seq)}
+	}
+	return []types.TransactWriteItem{put, {Update: update}}, e, nil
+}
+
+// Ledger reads and appends to people's hash-chained ledgers on their own; an
+// opt-out appends inside its own transaction.
+type Ledger struct {
+	db    *dynamodb.Client
+	table string
+}
+
+// NewLedger returns the ledger store on the named table.
+func NewLedger(db *dynamodb.Client, table string) *Ledger {
+	return &Ledger{db: db, table: table}
+}
+
+// Append seals e after the subject's current head and writes it on the
+// condition that the head did not move meanwhile, retrying when it did, so
+// concurrent appends line up instead of forking the chain.
+func (l *Ledger) Append(ctx context.Context, e ledger.Event) (ledger.Event, error) {
+	var lastErr error
+	for attempt := 0; attempt < 4*maxAttempts; attempt++ {
+		var h headItem
+		found, err := (&Store{db: l.db, table: l.table}).get(ctx, prefixSubject+e.Subject, sortHead, &h)
+		if err != nil {
+			return ledger.Event{}, err
+		}
+		var head *ledger.Head
+		if found {
+			head = &ledger.Head{Seq: h.Seq, Hash: h.Hash}
+		}
+		writes, sealed, err := appendEvent(l.table, head, e)
+		if err != nil {
+			return ledger.Event{}, err
+		}
+		_, err = l.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		if cancelled(err) == nil {
+			return sealed, classify(err)
+		}
+		lastErr = fault.Wrap(fault.Conflict, "The ledger moved meanwhile.", err)
+		time.Sleep(time.Duration(5*(attempt+1)) * time.Millisecond)
+	}
+	return ledger.Event{}, lastErr
+}
+
+// Chain returns a subject's ledger in sequence order and its stored head.
+func (l *Ledger) Chain(ctx context.Context, subjectKey string) ([]ledger.Event, ledger.Head, error) {
+	var out []ledger.Event
+	var head ledger.Head
+	p := dynamodb.NewQueryPaginator(l.db, &dynamodb.QueryInput{
+		TableName:              aws.String(l.table),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :ledger)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":     &types.AttributeValueMemberS{Value: prefixSubject + subjectKey},
+			":ledger": &types.AttributeValueMemberS{Value: sortHead},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, head, classify(err)
+		}
+		for _, item := range page.Items {
+			if item["sk"].(*types.AttributeValueMemberS).Value == sortHead {
+				var h headItem
+				if err := attributevalue.UnmarshalMap(item, &h); err != nil {
+					return nil, head, err
+				}
+				head = ledger.Head{Seq: h.Seq, Hash: h.Hash}
+				continue
+			}
+			var it ledgerItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return nil, head, err
+			}
+			out = append(out, ledger.Event{
+				Subject: it.Subject, Seq: it.Seq, ID: it.ID, At: parseStamp(it.At), Kind: it.Event,
+				Fields: it.Fields, PrevHash: it.PrevHash, Hash: it.Hash,
+			})
+		}
+	}
+	return out, head, nil
+}
+
+// Apply implements optout.Store.
+func (s *OptOuts) Apply(ctx context.Context, a optout.Application) (optout.Outcome, error) {
+	var lastErr error
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		out, err := s.apply(ctx, a)
+		if fault.KindOf(err) != fault.Conflict {
+			return out, err
+		}
+		lastErr = err
+		time.Sleep(time.Duration(10*(attempt+1)) * time.Millisecond)
+	}
+	return optout.Outcome{}, lastErr
+}
+
+func (s *OptOuts) apply(ctx context.Context, a optout.Application) (optout.Outcome, error) {
+	profile, err := s.profile(ctx, a.Identifiers)
+	if err != nil {
+		return optout.Outcome{}, err
+	}
+	states, heads, err := s.read(ctx, profile, a.Rights)
+	if err != nil {
+		return optout.Outcome{}, err
+	}
+	given := map[string]bool{}
+	for _, id := range a.Identifiers {
+		given[id.Key] = true
+	}
+	var writes []types.TransactWriteItem
+	// Link every pair of identifiers given together.
+	newLinks := 0
+	for _, x := range a.Identifiers {
+		for _, y := range a.Identifiers {
+			if x.Key == y.Key || profile.linked[x.Key][y.Key] {
+				continue
+			}
+			av, err := attributevalue.MarshalMap(linkItem{
+				PK: prefixSubject + x.Key, SK: sortLink + y.Key, Kind: "link",
+				Other: y.Key, Type: string(y.Kind), Match: y.Match, At: stamp(a.At),
+			})
+			if err != nil {
+				return optout.Outcome{}, err
+			}
+			writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: av}})
+			newLinks++
+		}
+	}
+
+	changed := 0
+	for _, id := range profile.ids {
+		var missing []string
+		for _, r := range a.Rights {
+			if _, ok := states[id.Key+"\x00"+string(r)]; !ok {
+				missing = append(missing, string(r))
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		changed++
+		via := "direct"
+		if !given[id.Key] {
+			via = "linked"
+		}
+		fields := map[string]string{
+			"rights": strings.Join(missing, ","), "source": string(a.Source), "gpc": fmt.Sprint(a.GPC),
+			"optout_id": a.ID, "identifier": string(id.Kind), "via": via,
+		}
+		if a.RequestID != "" {
+			fields["request_id"] = a.RequestID
+		}
+		ws, _, err := appendEvent(s.table, heads[id.Key], ledger.Event{
+			Subject: id.Key, ID: a.NewID(), At: a.At, Kind: "opt_out", Fields: fields,
+		})
+		if err != nil {
+			return optout.Outcome{}, err
+		}
+		writes = append(writes, ws...)
+		for _, r := range missing {
+			it := optOutItem{
+				PK: prefixSubject + id.Key, SK: sortOptOut + r, Kind: "optout", Right: r,
+				IDKind: string(id.Kind), Match: id.Match, OptOutID: a.ID, Since: stamp(a.At), Source: string(a.Source),
+			}
+			if optout.Right(r) == optout.SaleSharing {
+				it.GSI3PK, it.GSI3SK = suppressionPK, stamp(a.At)+"#"+id.Key
+			}
+			av, err := attributevalue.MarshalMap(it)
+			if err != nil {
+				return optout.Outcome{}, err
+			}
+			writes = append(writes, types.TransactWriteItem{Put: &types.Put{
+				TableName: aws.String(s.table), Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			}})
+		}
+	}
+
+	if changed == 0 {
+		// A repeat: answer with the opt-out already in force.
+		if newLinks > 0 {
+			if err := s.write(ctx, writes); err != nil {
+				return optout.Outcome{}, err
+			}
+		}
+		return earliest(a, states), nil
+	}
+	if a.Mail != nil {
+		owner := ""
+		for _, id := range a.Identifiers {
+			if id.Kind == optout.Email {
+				owner = prefixSubject + id.Key
+			}
+		}
+		mp, err := mailPut(owner, *a.Mail)
+		if err != nil {
+			return optout.Outcome{}, err
+		}
+		mp.Put.TableName = aws.String(s.table)
+		writes = append(writes, mp)
+	}
+	if err := s.write(ctx, writes); err != nil {
+		return optout.Outcome{}, err
+	}
+	return optout.Outcome{ID: a.ID, EffectiveAt: a.At, New: true}, nil
+}
+
+func (s *OptOuts) write(ctx context.Context, writes []types.TransactWriteItem) error {
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if cancelled(err) != nil {
+		return fault.Wrap(fault.Conflict, "The opt-out changed meanwhile; try again.", err)
+	}
+	return classify(err)
+}
+
+// earliest is the outcome of a repeat: the first opt-out of the identifiers
+// given.
+func earliest(a optout.Application, states map[string]optout.State) optout.Outcome {
+	var best optout.State
+	for _, id := range a.Identifiers {
+		for _, r := range a.Rights {
+			st, ok := states[id.Key+"\x00"+string(r)]
+			if ok && (best.OptOutID == "" || st.Since.Before(best.Since)) {
+				best = st
+			}
+		}
+	}
+	return optout.Outcome{ID: best.OptOutID, EffectiveAt: best.Since}
+}
+
+type profile struct {
+	ids    []optout.Identifier
+	linked map[string]map[string]bool
+}
+
+// profile expands identifiers to every identifier linked to them, breadth
+// first, up to maxProfile.
+func (s *OptOuts) profile(ctx context.Context, start []optout.Identifier) (profile, error) {
+	p := profile{linked: map[string]map[string]bool{}}
+	seen := map[string]bool{}
+	queue := append([]optout.Identifier(nil), start...)
+	for len(queue) > 0 && len(p.ids) < maxProfile {
+		id := queue[0]
+		queue = queue[1:]
+		if seen[id.Key] {
+			continue
+		}
+		seen[id.Key] = true
+		p.ids = append(p.ids, id)
+		p.linked[id.Key] = map[string]bool{}
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:              aws.String(s.table),
+			KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :link)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk":   &types.AttributeValueMemberS{Value: prefixSubject + id.Key},
+				":link": &types.AttributeValueMemberS{Value: sortLink},
+			},
+			ConsistentRead: aws.Bool(true),
+			Limit:          aws.Int32(maxProfile),
+		})
+		if err != nil {
+			return p, classify(err)
+		}
+		var links []linkItem
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &links); err != nil {
+			return p, err
+		}
+		for _, l := range links {
+			p.linked[id.Key][l.Other] = true
+			queue = append(queue, optout.Identifier{Kind: optout.Kind(l.Type), Key: l.Other, Match: l.Match})
+		}
+	}
+	return p, nil
+}
+
+// read returns the current opt-outs and ledger heads of a profile, by
+// key+"\x00"+right and by key.
+func (s *OptOuts) read(ctx context.Context, p profile, rights []optout.Right) (map[string]optout.State, map[string]*ledger.Head, error) {
+	var keys []map[string]types.AttributeValue
+	for _, id := range p.ids {
+		keys = append(keys, key(prefixSubject+id.Key, sortHead))
+		for _, r := range rights {
+			keys = append(keys, key(prefixSubject+id.Key, sortOptOut+string(r)))
+		}
+	}
+	states := map[string]optout.State{}
+	heads := map[string]*ledger.Head{}
+	for len(keys) > 0 {
+		n := min(len(keys), 100)
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
+		keys = keys[n:]
+		for len(req) > 0 {
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, nil, classify(err)
+			}
+			for _, item := range out.Responses[s.table] {
+				sk := item["sk"].(*types.AttributeValueMemberS).Value
+				pk := strings.TrimPrefix(item["pk"].(*types.AttributeValueMemberS).Value, prefixSubject)
+				if sk == sortHead {
+					var h headItem
+					if err := attributevalue.UnmarshalMap(item, &h); err != nil {
+						return nil, nil, err
+					}
+					heads[pk] = &ledger.Head{Seq: h.Seq, Hash: h.Hash}
+					continue
+				}
+				var st optOutItem
+				if err := attributevalue.UnmarshalMap(item, &st); err != nil {
+					return nil, nil, err
+				}
+				states[pk+"\x00"+st.Right] = optout.State{OptOutID: st.OptOutID, Since: parseStamp(st.Since), Source: optout.Source(st.Source)}
+			}
+			req = out.UnprocessedKeys
+			if len(req) > 0 {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
+	return states, heads, nil
+}
+
+// State implements optout.Store.
+func (s *OptOuts) State(ctx context.Context, subjectKey string, right optout.Right) (optout.State, bool, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(prefixSubject+subjectKey, sortOptOut+string(right)),
+	})
+	if err != nil {
+		return optout.State{}, false, classify(err)
+	}
+	if res.Item == nil {
+		return optout.State{}, false, nil
+	}
+	var it optOutItem
+	if err := attributevalue.UnmarshalMap(res.Item, &it); err != nil {
+		return optout.State{}, false, err
+	}
+	return optout.State{OptOutID: it.OptOutID, Since: parseStamp(it.Since), Source: optout.Source(it.Source)}, true, nil
+}
+
+// Suppression implements optout.Store: a query of the sparse suppression
+// index, which holds current sale/sharing opt-outs and nothing else.
+func (s *OptOuts) Suppression(ctx context.Context) ([]optout.Entry, error) {
+	var out []optout.Entry
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		IndexName:              aws.String(topology.IndexSuppression),
+		KeyConditionExpression: aws.String("gsi3pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: suppressionPK},
+		},
+		ProjectionExpression: aws.String("id_kind, #m, since"),
+		ExpressionAttributeNames: map[string]string{
+			"#m": "match",
+		},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify(err)
+		}
+		var items []optOutItem
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			out = append(out, optout.Entry{Kind: optout.Kind(it.IDKind), Match: it.Match, Since: parseStamp(it.Since)})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Since.Before(out[j].Since) })
+	return out, nil
+}

@@ -1,0 +1,275 @@
+// Package optout is "Do Not Sell or Share My Personal Information": an opt-out
+// of sale/sharing (and the limit on using sensitive data) takes effect at
+// once, without identity verification (11 CCR §7060(b), §7026, §7027), from
+// the web form, from the Global Privacy Control signal (§7025), or from a Data
+// Rights Request. Identifiers given together are linked, so a later opt-out by
+// any of them covers the whole profile. Every change is an event in the
+// person's hash-chained ledger (shared/ledger), and current opt-outs form the
+// suppression list that is exported to advertising platforms as hashes.
+package optout
+
+import (
+	"context"
+	"crypto/rand"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/subject"
+)
+
+// Right is what the person opts out of.
+type Right string
+
+// The rights handled here, named as the request types that invoke them.
+const (
+	SaleSharing    Right = "opt_out"
+	LimitSensitive Right = "limit_sensitive"
+)
+
+// Source is how the opt-out reached us.
+type Source string
+
+// Sources.
+const (
+	Form    Source = "form"    // the Do Not Sell or Share page
+	Signal  Source = "gpc"     // the Global Privacy Control signal alone
+	Request Source = "request" // a Data Rights Request
+	Staff   Source = "staff"   // entered by the privacy team
+)
+
+// Kind is the kind of an identifier.
+type Kind string
+
+// Identifier kinds.
+const (
+	Email     Kind = "email"
+	Phone     Kind = "phone"
+	BrowserID Kind = "browser_id"
+)
+
+// Identifier is one way of recognising a person.
+type Identifier struct {
+	Kind Kind
+	// Key is the keyed hash (subject.Keyer) under which the person's
+	// records are kept.
+	Key string
+	// Match is what the suppression export shows: the SHA-256 of the
+	// normalised email or phone, or the browser id itself.
+	Match string
+}
+
+// Input is an opt-out as a caller gives it.
+type Input struct {
+	Email     string
+	Phone     string
+	BrowserID string
+	// Country is the region for phones written without a country code.
+	Country string
+	// GPC is true when the request carried Sec-GPC: 1.
+	GPC       bool
+	Source    Source
+	Rights    []Right // SaleSharing when empty
+	RequestID string  // the Data Rights Request it came from, if any
+	// FirstName, when known, personalises the confirmation mail.
+	FirstName string
+}
+
+// Application is what the store records for one opt-out.
+type Application struct {
+	ID          string
+	At          time.Time
+	Rights      []Right
+	Source      Source
+	GPC         bool
+	RequestID   string
+	Identifiers []Identifier
+	// Mail is the confirmation, queued only when the opt-out is new for at
+	// least one identifier.
+	Mail *mail.Intent
+	// NewID makes ids for ledger events.
+	NewID func() string
+}
+
+// Outcome is the result of applying an opt-out.
+type Outcome struct {
+	ID          string
+	EffectiveAt time.Time
+	// New is false when every identifier was already opted out: a
+	// repeat, recorded nowhere.
+	New bool
+}
+
+// State is the current opt-out of one identifier and right.
+type State struct {
+	OptOutID string
+	Since    time.Time
+	Source   Source
+}
+
+// Entry is one row of the suppression list.
+type Entry struct {
+	Kind  Kind
+	Match string
+	Since time.Time
+}
+
+// Store is what the opt-out service needs from storage (shared/ddb).
+type Store interface {
+	// Apply links the identifiers to each other, expands them to every
+	// identifier linked to them, and records the rights for each that does
+	// not have them yet: a ledger event and the current state per
+	// identifier, and the mail, in one transaction.
+	Apply(ctx context.Context, a Application) (Outcome, error)
+	// State returns the opt-out of one identifier, and false when none.
+	State(ctx context.Context, key string, right Right) (State, bool, error)
+	// Suppression lists every identifier currently opted out of sale and
+	// sharing.
+	Suppression(ctx context.Context) ([]Entry, error)
+}
+
+var _ request.OptOuts = (*Service)(nil)
+
+// Service applies opt-outs.
+type Service struct {
+	store Store
+	keyer *subject.Keyer
+	now   func() time.Time
+	mu    sync.Mutex
+	ids   *ulid.MonotonicEntropy
+}
+
+// NewService returns a Service; now may be nil.
+func NewService(store Store, keyer *subject.Keyer, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, keyer: keyer, now: now, ids: ulid.Monotonic(rand.Reader, 0)}
+}
+
+func (s *Service) newID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ulid.MustNew(ulid.Timestamp(s.now()), s.ids).String()
+}
+
+// Identify validates and normalises the identifiers of an input; at least one
+// is required.
+func (s *Service) Identify(in Input) ([]Identifier, string, error) {
+	var errs fault.Fields
+	var ids []Identifier
+	var email string
+	if in.Email != "" {
+		n, err := subject.NormaliseEmail(in.Email)
+		if err != nil {
+			errs.Add("email", err.Error())
+		} else {
+			email = n
+			ids = append(ids, Identifier{Kind: Email, Key: s.keyer.Email(n), Match: subject.MatchHash(n)})
+		}
+	}
+	if in.Phone != "" {
+		n, err := subject.NormalisePhone(in.Phone, in.Country)
+		if err != nil {
+			errs.Add("phone", err.Error())
+		} else {
+			ids = append(ids, Identifier{Kind: Phone, Key: s.keyer.Phone(n), Match: subject.MatchHash(n)})
+		}
+	}
+	if in.BrowserID != "" {
+		n, err := subject.NormaliseBrowserID(in.BrowserID)
+		if err != nil {
+			errs.Add("browser_id", err.Error())
+		} else {
+			ids = append(ids, Identifier{Kind: BrowserID, Key: s.keyer.Browser(n), Match: n})
+		}
+	}
+	if len(errs) == 0 && len(ids) == 0 {
+		const msg = "give at least one of email, phone or browser_id"
+		errs.Add("email", msg)
+		errs.Add("phone", msg)
+		errs.Add("browser_id", msg)
+	}
+	return ids, email, errs.Err()
+}
+
+// OptOut applies an opt-out. Repeating one is harmless: it returns the
+// original id and time and records nothing.
+func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
+	ids, email, err := s.Identify(in)
+	if err != nil {
+		return Outcome{}, err
+	}
+	rights := in.Rights
+	if len(rights) == 0 {
+		rights = []Right{SaleSharing}
+	}
+	if in.Source == "" {
+		in.Source = Form
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	a := Application{
+		ID: s.newID(), At: now, Rights: rights, Source: in.Source, GPC: in.GPC,
+		RequestID: in.RequestID, Identifiers: ids, NewID: s.newID,
+	}
+	if email != "" && in.Source != Request {
+		// A Data Rights Request confirms its opt-out in its own receipt.
+		a.Mail = &mail.Intent{ID: s.newID(), Template: mail.OptOutConfirmed, To: email, Data: map[string]string{
+			"first_name":   in.FirstName,
+			"optout_id":    a.ID,
+			"effective_at": now.Format("2 January 2006, 15:04 MST"),
+			"rights":       rightsText(rights),
+		}}
+	}
+	return s.store.Apply(ctx, a)
+}
+
+// Status tells whether a browser is opted out of sale and sharing.
+func (s *Service) Status(ctx context.Context, browserID string) (State, bool, error) {
+	n, err := subject.NormaliseBrowserID(browserID)
+	if err != nil {
+		var f fault.Fields
+		f.Add("browser_id", err.Error())
+		return State{}, false, f.Err()
+	}
+	return s.store.State(ctx, s.keyer.Browser(n), SaleSharing)
+}
+
+// Suppression returns the current suppression list.
+func (s *Service) Suppression(ctx context.Context) ([]Entry, error) {
+	return s.store.Suppression(ctx)
+}
+
+func rightsText(rs []Right) string {
+	out := ""
+	for i, r := range rs {
+		if i > 0 {
+			out += "\n"
+		}
+		switch r {
+		case SaleSharing:
+			out += "Do not sell or share my personal information"
+		case LimitSensitive:
+			out += "Limit the use of my sensitive personal information"
+		}
+	}
+	return out
+}
+
+// ApplyRequest applies the opt_out and limit_sensitive parts of a Data Rights
+// Request at once (request.OptOuts). The request's receipt mail confirms it.
+func (s *Service) ApplyRequest(ctx context.Context, r request.Request) (time.Time, error) {
+	var rights []Right
+	for _, t := range r.Immediate() {
+		rights = append(rights, Right(t))
+	}
+	out, err := s.OptOut(ctx, Input{
+		Email: r.Email, Phone: r.Phone, Country: r.Country, Source: Request,
+		Rights: rights, RequestID: r.ID, FirstName: r.FirstName,
+	})
+	return out.EffectiveAt, err
+}

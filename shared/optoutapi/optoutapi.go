@@ -1,0 +1,124 @@
+// Package optoutapi is the HTTP adapter of the optout function: POST
+// /v1/opt-out (the Do Not Sell or Share form, fetch calls and the Global
+// Privacy Control signal) and GET /v1/opt-out/status. The rules live in
+// shared/optout.
+package optoutapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/optout"
+)
+
+// Handler serves the opt-out routes.
+type Handler struct {
+	Service        *optout.Service
+	ReturnURLs     []string
+	AllowedOrigins []string
+	Log            *slog.Logger
+}
+
+// Receipt is the answer to an opt-out.
+type Receipt struct {
+	ID          string    `json:"id"`
+	Status      string    `json:"status"`
+	EffectiveAt time.Time `json:"effective_at"`
+	Identifiers []string  `json:"identifiers"`
+	GPC         bool      `json:"gpc"`
+}
+
+// StatusAnswer is the answer to a status query.
+type StatusAnswer struct {
+	OptedOut bool       `json:"opted_out"`
+	Since    *time.Time `json:"since,omitempty"`
+}
+
+// Handle dispatches one HTTP API event by its route key.
+func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
+	cors := apigw.CORS(r, h.AllowedOrigins)
+	var resp apigw.Response
+	switch r.RouteKey {
+	case "POST /v1/opt-out":
+		resp = h.optOut(ctx, r, cors)
+	case "GET /v1/opt-out/status":
+		resp = h.status(ctx, r, cors)
+	default:
+		resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), cors)
+	}
+	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
+	return resp, nil
+}
+
+// GPC reports whether a request carries the Global Privacy Control signal.
+func GPC(r apigw.Request) bool { return apigw.Header(r, "Sec-GPC") == "1" }
+
+func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
+	body, mt, err := apigw.Body(r)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, apigw.WantsHTML(r, ""), cors)
+	}
+	html := apigw.WantsHTML(r, mt)
+	var in optout.Input
+	var returnTo string
+	var bad fault.Fields
+	if mt == apigw.JSON {
+		bad, err = apigw.DecodeJSON(body, map[string]any{
+			"email": &in.Email, "phone": &in.Phone, "browser_id": &in.BrowserID, "country": &in.Country,
+		})
+	} else {
+		var f *apigw.FormValues
+		if f, err = apigw.ParseForm(body); err == nil {
+			in.Email, in.Phone, in.BrowserID, in.Country = f.One("email"), f.One("phone"), f.One("browser_id"), f.One("country")
+			returnTo = f.One("return_url")
+			bad = f.Errs
+		}
+	}
+	if err == nil {
+		err = bad.Err()
+	}
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, html, cors)
+	}
+	in.GPC = GPC(r)
+	in.Source = optout.Form
+	if in.GPC {
+		// The browser's signal is recorded as such (11 CCR §7025(b)).
+		in.Source = optout.Signal
+	}
+	ids, _, err := h.Service.Identify(in)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, html, cors)
+	}
+	out, err := h.Service.OptOut(ctx, in)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, html, cors)
+	}
+	if html {
+		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, out.ID, url.Values{"status": {"opted_out"}}), cors)
+	}
+	kinds := make([]string, len(ids))
+	for i, id := range ids {
+		kinds[i] = string(id.Kind)
+	}
+	return apigw.JSONResponse(http.StatusOK, Receipt{
+		ID: out.ID, Status: "opted_out", EffectiveAt: out.EffectiveAt, Identifiers: kinds, GPC: in.GPC,
+	}, cors)
+}
+
+func (h *Handler) status(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
+	st, ok, err := h.Service.Status(ctx, r.QueryStringParameters["browser_id"])
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, false, cors)
+	}
+	ans := StatusAnswer{OptedOut: ok}
+	if ok {
+		ans.Since = &st.Since
+	}
+	return apigw.JSONResponse(http.StatusOK, ans, cors)
+}
