@@ -53,7 +53,7 @@ func TestBrowserDataRightsRequestForm(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#drr input[name="declaration"]`)),
 	))
 	shot := screenshot(b, t)
-	writeFile(t, "/tmp/form.png", shot)
+	saveShot(t, "form.png", shot)
 
 	resp, err := chromedp.RunResponse(b, chromedp.Click(chromedp.CSS(`#drr button[type="submit"]`)))
 	must(t, "submit the form", err)
@@ -143,8 +143,7 @@ func TestBrowserDoNotSellPage(t *testing.T) {
 	}
 
 	shot := screenshot(b, t)
-	writeFile(t, filepath.Join(t.TempDir(), "do-not-sell.png"), shot)
-	writeFile(t, "/tmp/do-not-sell.png", shot)
+	saveShot(t, "do-not-sell.png", shot)
 
 	localtest.WaitForMail(t, cloud.SES.Endpoint, email, func(m localtest.Mail) bool {
 		return strings.Contains(strings.ToLower(m.Subject), "opted out")
@@ -404,9 +403,15 @@ func screenshot(b context.Context, t *testing.T) []byte {
 	return png
 }
 
-func writeFile(t *testing.T, name string, b []byte) {
+// saveShot keeps a screenshot in SCREENSHOT_DIR, for a person to look at,
+// or in the test's temporary folder.
+func saveShot(t *testing.T, name string, b []byte) {
 	t.Helper()
-	if err := os.WriteFile(name, b, 0o644); err != nil {
+	dir := os.Getenv("SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
