@@ -18,7 +18,11 @@ const (
 	ctxReturnURL      = "returnUrl"
 	ctxAllowedOrigins = "allowedOrigins"
 	ctxAssetRoot      = "assetRoot"
+	ctxPolicyURL      = "policyUrl"
 )
+
+// defaultPolicyURL is where consent receipts point when no policyUrl is set.
+const defaultPolicyURL = "https://claritru.com/privacy-policy"
 
 // defaultAssetRoot is where `make build` writes build/<name>/bootstrap.
 const defaultAssetRoot = "build"
@@ -41,6 +45,8 @@ type Config struct {
 	// AllowedOrigins are the web origins allowed by CORS (design §4: "CORS
 	// only for configured origins").
 	AllowedOrigins []string
+	// PolicyURL is the privacy policy that consent receipts cite.
+	PolicyURL string
 }
 
 // ConfigFromContext reads the configuration from the construct tree's
@@ -58,6 +64,10 @@ func ConfigFromContext(scope constructs.Construct) (Config, error) {
 		PublicBaseURL:  get(ctxPublicBaseURL),
 		ReturnURL:      get(ctxReturnURL),
 		AllowedOrigins: splitList(get(ctxAllowedOrigins)),
+		PolicyURL:      get(ctxPolicyURL),
+	}
+	if cfg.PolicyURL == "" {
+		cfg.PolicyURL = defaultPolicyURL
 	}
 	return cfg, cfg.Validate()
 }
@@ -93,6 +103,9 @@ func (c Config) Validate() error {
 		if err := httpsURL(c.PublicBaseURL); err != nil {
 			errs = append(errs, fmt.Errorf("context %q: %w", ctxPublicBaseURL, err))
 		}
+	}
+	if err := httpsURL(c.PolicyURL); c.PolicyURL != "" && err != nil {
+		errs = append(errs, fmt.Errorf("context %q: %w", ctxPolicyURL, err))
 	}
 	if c.ReturnURL == "" {
 		errs = append(errs, fmt.Errorf("context %q: the page a form post returns to is required", ctxReturnURL))

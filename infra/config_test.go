@@ -33,6 +33,7 @@ func TestConfigValidate(t *testing.T) {
 		{"http base url", func(c *Config) { c.PublicBaseURL = "http://privacy.example.com" }, ctxPublicBaseURL},
 		{"relative return url", func(c *Config) { c.ReturnURL = "/thank-you" }, ctxReturnURL},
 		{"no return url", func(c *Config) { c.ReturnURL = "" }, ctxReturnURL},
+		{"plain http policy url", func(c *Config) { c.PolicyURL = "http://example.org/privacy" }, ctxPolicyURL},
 		{"no origins", func(c *Config) { c.AllowedOrigins = nil }, ctxAllowedOrigins},
 		{"wildcard origin", func(c *Config) { c.AllowedOrigins = []string{"*"} }, ctxAllowedOrigins},
 		{"wildcard subdomain", func(c *Config) { c.AllowedOrigins = []string{"https://*.example.com"} }, ctxAllowedOrigins},
@@ -71,6 +72,7 @@ func TestConfigFromContext(t *testing.T) {
 		MailFrom:       "privacy@example.org",
 		ReturnURL:      "https://example.org/thanks",
 		AllowedOrigins: []string{"https://example.org", "https://www.example.org"},
+		PolicyURL:      defaultPolicyURL,
 	}
 	if !sameJSON(cfg, want) {
 		t.Errorf("config = %+v, want %+v", cfg, want)

@@ -69,6 +69,7 @@ func newFunctions(scope constructs.Construct, id string, p functionsProps) (Func
 		topology.EnvAllowedOrigin: jsii.String(strings.Join(p.Config.AllowedOrigins, ",")),
 		topology.EnvMailFrom:      jsii.String(p.Mail.From),
 		topology.EnvPepperSecret:  p.Data.Pepper.SecretArn(),
+		topology.EnvPolicyURL:     jsii.String(p.Config.PolicyURL),
 	}
 
 	for _, def := range p.Defs {

@@ -191,6 +191,7 @@ func checkFunction(t *testing.T, s *synthesized, def topology.Function) {
 		topology.EnvReturnURL:     s.cfg.ReturnURL,
 		topology.EnvAllowedOrigin: strings.Join(s.cfg.AllowedOrigins, ","),
 		topology.EnvPublicBaseURL: s.cfg.PublicBaseURL,
+		topology.EnvPolicyURL:     s.cfg.PolicyURL,
 	}
 	if s.cfg.PublicBaseURL == "" {
 		expected[topology.EnvPublicBaseURL] = getAtt(s.logicalID(s.stack.API.HTTP), "ApiEndpoint")

@@ -10,9 +10,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/claritru/privacy/shared/admin"
+	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/settings"
+	"github.com/claritru/privacy/shared/subject"
 )
 
 func main() {
@@ -23,10 +25,22 @@ func main() {
 		log.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
+	pepper, err := env.Pepper(ctx)
+	if err != nil {
+		log.Error("configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	keyer, err := subject.NewKeyer(pepper)
+	if err != nil {
+		log.Error("configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	db := env.DynamoDB()
 	h := &admin.Handler{
-		// The suppression export reads stored hashes only: no keyer needed.
-		OptOuts: optout.NewService(ddb.NewOptOuts(env.DynamoDB(), env.Table), nil, nil),
-		Log:     log,
+		OptOuts:  optout.NewService(ddb.NewOptOuts(db, env.Table), keyer, nil),
+		Consents: consent.NewService(ddb.NewConsents(db, env.Table), consent.Config{Keyer: keyer}),
+		Chains:   ddb.NewLedger(db, env.Table),
+		Log:      log,
 	}
 	lambda.Start(h.Handle)
 }

@@ -16,13 +16,22 @@ import (
 	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/ledger"
 	"github.com/claritru/privacy/shared/optout"
 )
 
+// Chains reads people's ledgers (shared/ddb.Ledger).
+type Chains interface {
+	Chain(ctx context.Context, subjectKey string) ([]ledger.Event, ledger.Head, error)
+}
+
 // Handler serves the staff routes.
 type Handler struct {
-	OptOuts *optout.Service
+	OptOuts  *optout.Service
+	Consents *consent.Service
+	Chains   Chains
 	// Token is the local stand-in for IAM; empty in AWS.
 	Token string
 	Log   *slog.Logger
@@ -39,6 +48,10 @@ func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, 
 		switch r.RouteKey {
 		case "GET /v1/admin/suppression":
 			resp = h.suppression(ctx, r)
+		case "GET /v1/admin/consents":
+			resp = h.consentHistory(ctx, r)
+		case "GET /v1/admin/consents/check":
+			resp = h.consentCheck(ctx, r)
 		default:
 			resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), nil)
 		}
@@ -126,4 +139,105 @@ func (h *Handler) now() time.Time {
 		return h.Now()
 	}
 	return time.Now()
+}
+
+// HistoryEvent is one ledger event as staff see it.
+type HistoryEvent struct {
+	Seq      int64             `json:"seq"`
+	ID       string            `json:"id"`
+	At       time.Time         `json:"at"`
+	Kind     string            `json:"kind"`
+	Fields   map[string]string `json:"fields"`
+	PrevHash string            `json:"prev_hash"`
+	Hash     string            `json:"hash"`
+}
+
+// CurrentConsent is the present state of one purpose.
+type CurrentConsent struct {
+	Purpose   string    `json:"purpose"`
+	Status    string    `json:"status"`
+	Since     time.Time `json:"since"`
+	ReceiptID string    `json:"receipt_id"`
+}
+
+// ChainCheck says whether the ledger is intact, and where it breaks.
+type ChainCheck struct {
+	Valid    bool   `json:"valid"`
+	BrokenAt int64  `json:"broken_at,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// History is a person's consent and opt-out history with its proof.
+type History struct {
+	Subject struct {
+		Kind      string `json:"kind"`
+		Reference string `json:"reference"`
+	} `json:"subject"`
+	Events  []HistoryEvent   `json:"events"`
+	Current []CurrentConsent `json:"current"`
+	Chain   ChainCheck       `json:"chain"`
+	Head    struct {
+		Seq  int64  `json:"seq"`
+		Hash string `json:"hash"`
+	} `json:"head"`
+}
+
+func (h *Handler) lookup(r apigw.Request) (consent.Identity, error) {
+	q := r.QueryStringParameters
+	return h.Consents.Lookup(q["email"], q["phone"], q["browser_id"])
+}
+
+// consentHistory shows everything the ledger holds for one person, the
+// current state, and whether the chain verifies (GDPR Art. 7(1): be able to
+// demonstrate consent).
+func (h *Handler) consentHistory(ctx context.Context, r apigw.Request) apigw.Response {
+	id, err := h.lookup(r)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, false, nil)
+	}
+	events, head, err := h.Chains.Chain(ctx, id.Key)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, false, nil)
+	}
+	states, err := h.Consents.States(ctx, id)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, false, nil)
+	}
+	var out History
+	out.Subject.Kind, out.Subject.Reference = id.Kind, id.Key
+	out.Events, out.Current = []HistoryEvent{}, []CurrentConsent{}
+	for _, e := range events {
+		out.Events = append(out.Events, HistoryEvent{Seq: e.Seq, ID: e.ID, At: e.At, Kind: e.Kind, Fields: e.Fields, PrevHash: e.PrevHash, Hash: e.Hash})
+	}
+	for _, st := range states {
+		out.Current = append(out.Current, CurrentConsent{Purpose: string(st.Purpose), Status: string(st.Status), Since: st.Since, ReceiptID: st.ReceiptID})
+	}
+	c := ledger.VerifyHead(events, head)
+	out.Chain = ChainCheck{Valid: c.Valid, BrokenAt: c.BrokenAt, Reason: c.Reason}
+	out.Head.Seq, out.Head.Hash = head.Seq, head.Hash
+	return apigw.JSONResponse(http.StatusOK, out, nil)
+}
+
+// ConsentAnswer tells a marketing or CRM system whether it may send.
+type ConsentAnswer struct {
+	Allowed   bool       `json:"allowed"`
+	Status    string     `json:"status"`
+	Since     *time.Time `json:"since,omitempty"`
+	ReceiptID string     `json:"receipt_id,omitempty"`
+}
+
+func (h *Handler) consentCheck(ctx context.Context, r apigw.Request) apigw.Response {
+	id, err := h.lookup(r)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, false, nil)
+	}
+	st, err := h.Consents.Check(ctx, id, consent.Purpose(r.QueryStringParameters["purpose"]))
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, false, nil)
+	}
+	ans := ConsentAnswer{Allowed: st.Status == consent.Granted, Status: string(st.Status), ReceiptID: st.ReceiptID}
+	if st.Status != consent.None {
+		ans.Since = &st.Since
+	}
+	return apigw.JSONResponse(http.StatusOK, ans, nil)
 }

@@ -170,6 +170,8 @@ func StatusOf(k fault.Kind) int {
 		return http.StatusUnsupportedMediaType
 	case fault.Unauthorized:
 		return http.StatusUnauthorized
+	case fault.Unprocessable:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }

@@ -106,35 +106,47 @@ type headItem struct {
 
 func ledgerSort(seq int64) string { return fmt.Sprintf("%s%012d", sortLedger, seq) }
 
-// appendEvent returns the writes that append e after head (nil for a new
-// chain): the event, and the head moved on the condition that nobody moved it
-// first.
-func appendEvent(table string, head *ledger.Head, e ledger.Event) ([]types.TransactWriteItem, ledger.Event, error) {
-	if head == nil {
-		e = ledger.Next(nil, e)
-	} else {
-		e = ledger.NextAfter(*head, e)
+// appendEvents returns the writes that append events, in order, after head
+// (nil for a new chain): the events, and the head moved on to the last on the
+// condition that nobody moved it first. It returns the sealed events.
+func appendEvents(table string, head *ledger.Head, events ...ledger.Event) ([]types.TransactWriteItem, []ledger.Event, error) {
+	var writes []types.TransactWriteItem
+	sealed := make([]ledger.Event, len(events))
+	h := head
+	for i, e := range events {
+		if h == nil {
+			e = ledger.Next(nil, e)
+		} else {
+			e = ledger.NextAfter(*h, e)
+		}
+		sealed[i] = e
+		next := ledger.HeadOf(e)
+		h = &next
+		av, err := attributevalue.MarshalMap(ledgerItem{
+			PK: prefixSubject + e.Subject, SK: ledgerSort(e.Seq), Kind: "ledger", Subject: e.Subject,
+			Seq: e.Seq, ID: e.ID, At: stamp(e.At), Event: e.Kind, Fields: e.Fields, PrevHash: e.PrevHash, Hash: e.Hash,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
+			TableName: aws.String(table), Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}})
 	}
-	av, err := attributevalue.MarshalMap(ledgerItem{
-		PK: prefixSubject + e.Subject, SK: ledgerSort(e.Seq), Kind: "ledger", Subject: e.Subject,
-		Seq: e.Seq, ID: e.ID, At: stamp(e.At), Event: e.Kind, Fields: e.Fields, PrevHash: e.PrevHash, Hash: e.Hash,
-	})
-	if err != nil {
-		return nil, e, err
+	if len(events) == 0 {
+		return nil, nil, nil
 	}
-	put := types.TransactWriteItem{Put: &types.Put{
-		TableName: aws.String(table), Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}}
+	last := sealed[len(sealed)-1]
 	update := &types.Update{
 		TableName:        aws.String(table),
-		Key:              key(prefixSubject+e.Subject, sortHead),
+		Key:              key(prefixSubject+last.Subject, sortHead),
 		UpdateExpression: aws.String("SET seq = :seq, #h = :hash"),
 		ExpressionAttributeNames: map[string]string{
 			"#h": "hash",
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":seq":  &types.AttributeValueMemberN{Value: fmt.Sprint(e.Seq)},
-			":hash": &types.AttributeValueMemberS{Value: e.Hash},
+			":seq":  &types.AttributeValueMemberN{Value: fmt.Sprint(last.Seq)},
+			":hash": &types.AttributeValueMemberS{Value: last.Hash},
 		},
 	}
 	if head == nil {
@@ -143,7 +155,55 @@ func appendEvent(table string, head *ledger.Head, e ledger.Event) ([]types.Trans
 		update.ConditionExpression = aws.String("seq = :prev")
 		update.ExpressionAttributeValues[":prev"] = &types.AttributeValueMemberN{Value: fmt.Sprint(head.Seq)}
 	}
-	return []types.TransactWriteItem{put, {Update: update}}, e, nil
+	return append(writes, types.TransactWriteItem{Update: update}), sealed, nil
+}
+
+// heads reads the ledger heads of subjects with consistent reads.
+func heads(ctx context.Context, db *dynamodb.Client, table string, subjects []string) (map[string]*ledger.Head, error) {
+	out := map[string]*ledger.Head{}
+	var keys []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	for _, sub := range subjects {
+		if !seen[sub] {
+			seen[sub] = true
+			keys = append(keys, key(prefixSubject+sub, sortHead))
+		}
+	}
+	items, err := batchGet(ctx, db, table, keys)
+	if err != nil {
+		return nil, err
+	}
+	for _, item := range items {
+		var h headItem
+		if err := attributevalue.UnmarshalMap(item, &h); err != nil {
+			return nil, err
+		}
+		out[strings.TrimPrefix(h.PK, prefixSubject)] = &ledger.Head{Seq: h.Seq, Hash: h.Hash}
+	}
+	return out, nil
+}
+
+// batchGet reads items with consistent reads, 100 keys a call, retrying
+// unprocessed keys.
+func batchGet(ctx context.Context, db *dynamodb.Client, table string, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	for len(keys) > 0 {
+		n := min(len(keys), 100)
+		req := map[string]types.KeysAndAttributes{table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
+		keys = keys[n:]
+		for attempt := 0; len(req) > 0; attempt++ {
+			res, err := db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, classify(err)
+			}
+			out = append(out, res.Responses[table]...)
+			req = res.UnprocessedKeys
+			if len(req) > 0 {
+				time.Sleep(time.Duration(20*(attempt+1)) * time.Millisecond)
+			}
+		}
+	}
+	return out, nil
 }
 
 // Ledger reads and appends to people's hash-chained ledgers on their own; an
@@ -173,13 +233,13 @@ func (l *Ledger) Append(ctx context.Context, e ledger.Event) (ledger.Event, erro
 		if found {
 			head = &ledger.Head{Seq: h.Seq, Hash: h.Hash}
 		}
-		writes, sealed, err := appendEvent(l.table, head, e)
+		writes, sealed, err := appendEvents(l.table, head, e)
 		if err != nil {
 			return ledger.Event{}, err
 		}
 		_, err = l.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 		if cancelled(err) == nil {
-			return sealed, classify(err)
+			return sealed[0], classify(err)
 		}
 		lastErr = fault.Wrap(fault.Conflict, "The ledger moved meanwhile.", err)
 		time.Sleep(time.Duration(5*(attempt+1)) * time.Millisecond)
@@ -297,7 +357,7 @@ func (s *OptOuts) apply(ctx context.Context, a optout.Application) (optout.Outco
 		if a.RequestID != "" {
 			fields["request_id"] = a.RequestID
 		}
-		ws, _, err := appendEvent(s.table, heads[id.Key], ledger.Event{
+		ws, _, err := appendEvents(s.table, heads[id.Key], ledger.Event{
 			Subject: id.Key, ID: a.NewID(), At: a.At, Kind: "opt_out", Fields: fields,
 		})
 		if err != nil {
@@ -429,39 +489,28 @@ func (s *OptOuts) read(ctx context.Context, p profile, rights []optout.Right) (m
 			keys = append(keys, key(prefixSubject+id.Key, sortOptOut+string(r)))
 		}
 	}
+	items, err := batchGet(ctx, s.db, s.table, keys)
+	if err != nil {
+		return nil, nil, err
+	}
 	states := map[string]optout.State{}
 	heads := map[string]*ledger.Head{}
-	for len(keys) > 0 {
-		n := min(len(keys), 100)
-		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
-		keys = keys[n:]
-		for len(req) > 0 {
-			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, nil, classify(err)
+	for _, item := range items {
+		sk := item["sk"].(*types.AttributeValueMemberS).Value
+		pk := strings.TrimPrefix(item["pk"].(*types.AttributeValueMemberS).Value, prefixSubject)
+		if sk == sortHead {
+			var h headItem
+			if err := attributevalue.UnmarshalMap(item, &h); err != nil {
+				return nil, nil, err
 			}
-			for _, item := range out.Responses[s.table] {
-				sk := item["sk"].(*types.AttributeValueMemberS).Value
-				pk := strings.TrimPrefix(item["pk"].(*types.AttributeValueMemberS).Value, prefixSubject)
-				if sk == sortHead {
-					var h headItem
-					if err := attributevalue.UnmarshalMap(item, &h); err != nil {
-						return nil, nil, err
-					}
-					heads[pk] = &ledger.Head{Seq: h.Seq, Hash: h.Hash}
-					continue
-				}
-				var st optOutItem
-				if err := attributevalue.UnmarshalMap(item, &st); err != nil {
-					return nil, nil, err
-				}
-				states[pk+"\x00"+st.Right] = optout.State{OptOutID: st.OptOutID, Since: parseStamp(st.Since), Source: optout.Source(st.Source)}
-			}
-			req = out.UnprocessedKeys
-			if len(req) > 0 {
-				time.Sleep(20 * time.Millisecond)
-			}
+			heads[pk] = &ledger.Head{Seq: h.Seq, Hash: h.Hash}
+			continue
 		}
+		var st optOutItem
+		if err := attributevalue.UnmarshalMap(item, &st); err != nil {
+			return nil, nil, err
+		}
+		states[pk+"\x00"+st.Right] = optout.State{OptOutID: st.OptOutID, Since: parseStamp(st.Since), Source: optout.Source(st.Source)}
 	}
 	return states, heads, nil
 }

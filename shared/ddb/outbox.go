@@ -25,9 +25,11 @@ const (
 	// ClaimLease is how long a claim holds before another invocation may take
 	// the intent over (the sender crashed between claim and send).
 	ClaimLease = 2 * time.Minute
-	// secretFields are removed from an intent once its mail is sent: the raw
-	// verification link lives in the table only until it is delivered.
-	secretField = "verify_url"
+	// verifyField and confirmField are removed from an intent once its mail
+	// is sent: a raw single-use link lives in the table only until it is
+	// delivered.
+	verifyField  = "verify_url"
+	confirmField = "confirm_url"
 )
 
 // Outbox implements notifier.Outbox on the table.
@@ -128,10 +130,10 @@ func (o *Outbox) MarkSent(ctx context.Context, ref, messageID string, now time.T
 	_, err = o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(o.table),
 		Key:                 k,
-		UpdateExpression:    aws.String("SET #st = :sent, sent_at = :now, message_id = :id REMOVE #data.#secret, last_error"),
+		UpdateExpression:    aws.String("SET #st = :sent, sent_at = :now, message_id = :id REMOVE #data.#verify, #data.#confirm, last_error"),
 		ConditionExpression: aws.String("#st = :sending"),
 		ExpressionAttributeNames: map[string]string{
-			"#st": "status", "#data": "data", "#secret": secretField,
+			"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":sent":    &types.AttributeValueMemberS{Value: mailSent},

@@ -32,6 +32,8 @@ const (
 	// Unauthorized: credentials missing or wrong. Says nothing of what
 	// exists.
 	Unauthorized
+	// Unprocessable: well-formed, but a rule forbids it; Fields say why.
+	Unprocessable
 )
 
 // FieldError names one wrong field.
@@ -94,6 +96,15 @@ func (f Fields) Has(field string) bool {
 		}
 	}
 	return false
+}
+
+// Refuse returns nil when no field is wrong, else an Unprocessable error
+// naming them: the input is well-formed but a rule forbids it.
+func (f Fields) Refuse(detail string) error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &Error{Kind: Unprocessable, Detail: detail, Fields: f}
 }
 
 // Err returns nil when no field is wrong, else an Invalid error naming them.

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/claritru/privacy/shared/admin"
+	"github.com/claritru/privacy/shared/consent"
+	"github.com/claritru/privacy/shared/consentapi"
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/intake"
 	"github.com/claritru/privacy/shared/notifier"
@@ -119,7 +121,7 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		AWS:              LocalAWS(),
 		Table:            o.Table,
 		PublicBaseURL:    base,
-		ReturnURLs:       []string{base + "/thanks.html", base + "/do-not-sell.html"},
+		ReturnURLs:       []string{base + "/thanks.html", base + "/do-not-sell.html", base + "/subscribe.html"},
 		AllowedOrigins:   []string{base, "http://localhost:" + strconv.Itoa(o.APIPort)},
 		MailFrom:         o.MailFrom,
 		DynamoDBEndpoint: c.DynamoDB.Endpoint,
@@ -156,8 +158,20 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		AllowedOrigins: c.Settings.AllowedOrigins,
 		Log:            o.Log.With("function", "optout"),
 	}
-	ad := &admin.Handler{OptOuts: optOuts, Token: o.AdminToken, Log: o.Log.With("function", "admin")}
-	httpHandlers := map[string]HTTPHandler{"intake": in.Handle, "optout": oo.Handle, "admin": ad.Handle}
+	consents := consent.NewService(ddb.NewConsents(db, o.Table), consent.Config{Keyer: keyer, PublicBaseURL: base})
+	cs := &consentapi.Handler{
+		Service:        consents,
+		PublicBaseURL:  base,
+		PolicyURL:      base + "/privacy-policy.html",
+		ReturnURLs:     c.Settings.ReturnURLs,
+		AllowedOrigins: c.Settings.AllowedOrigins,
+		Log:            o.Log.With("function", "consent"),
+	}
+	ad := &admin.Handler{
+		OptOuts: optOuts, Consents: consents, Chains: ddb.NewLedger(db, o.Table),
+		Token: o.AdminToken, Log: o.Log.With("function", "admin"),
+	}
+	httpHandlers := map[string]HTTPHandler{"intake": in.Handle, "optout": oo.Handle, "consent": cs.Handle, "admin": ad.Handle}
 	streamHandlers := map[string]StreamHandler{"notifier": nt.Handle}
 	for _, r := range topology.ClariTru.Routes {
 		if httpHandlers[r.Function] == nil {

@@ -30,6 +30,7 @@ const (
 	RequestReceived Template = "request_received"
 	RequestVerified Template = "request_verified"
 	OptOutConfirmed Template = "optout_confirmed"
+	ConsentReceipt  Template = "consent_receipt"
 )
 
 // Message is a rendered mail.
@@ -45,6 +46,7 @@ var subjects = map[Template]string{
 	RequestReceived: "We received your privacy request",
 	RequestVerified: "Your privacy request is verified",
 	OptOutConfirmed: "You have opted out of the sale and sharing of your personal information",
+	ConsentReceipt:  "Your consent receipt",
 }
 
 //go:embed templates

@@ -28,6 +28,7 @@ type Env struct {
 	ReturnURLs     []string
 	AllowedOrigins []string
 	MailFrom       string
+	PolicyURL      string
 	// DynamoDBEndpoint and SESEndpoint override the AWS endpoints (local
 	// runs only).
 	DynamoDBEndpoint string
@@ -47,6 +48,7 @@ func Load(ctx context.Context) (Env, error) {
 		ReturnURLs:       List(os.Getenv(topology.EnvReturnURL)),
 		AllowedOrigins:   List(os.Getenv(topology.EnvAllowedOrigin)),
 		MailFrom:         os.Getenv(topology.EnvMailFrom),
+		PolicyURL:        os.Getenv(topology.EnvPolicyURL),
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
 		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
 	}

@@ -61,6 +61,7 @@ const (
 	EnvAllowedOrigin = "ALLOWED_ORIGINS"
 	EnvMailFrom      = "MAIL_FROM"
 	EnvPepperSecret  = "SUBJECT_PEPPER_SECRET_ARN"
+	EnvPolicyURL     = "POLICY_URL"
 )
 
 // ClariTru is the privacy rights service.
@@ -81,11 +82,18 @@ var ClariTru = Service{
 			Env:     []string{EnvTableName, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret},
 		},
 		{
+			Name:    "consent",
+			Purpose: "consent records with proof, receipts and double opt-in",
+			Memory:  256,
+			Timeout: 10 * time.Second,
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvPolicyURL},
+		},
+		{
 			Name:    "admin",
-			Purpose: "staff API: suppression list",
+			Purpose: "staff API: suppression list, consent history and checks",
 			Memory:  256,
 			Timeout: 30 * time.Second,
-			Env:     []string{EnvTableName},
+			Env:     []string{EnvTableName, EnvPepperSecret},
 		},
 		{
 			Name:    "notifier",
@@ -101,7 +109,12 @@ var ClariTru = Service{
 		{Method: "POST", Path: "/v1/verify", Function: "intake", Auth: Public},
 		{Method: "POST", Path: "/v1/opt-out", Function: "optout", Auth: Public},
 		{Method: "GET", Path: "/v1/opt-out/status", Function: "optout", Auth: Public},
+		{Method: "POST", Path: "/v1/consents", Function: "consent", Auth: Public},
+		{Method: "GET", Path: "/v1/consents/confirm", Function: "consent", Auth: Public},
+		{Method: "POST", Path: "/v1/consents/confirm", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
+		{Method: "GET", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},
+		{Method: "GET", Path: "/v1/admin/consents/check", Function: "admin", Auth: Staff},
 	},
 	Streams: []StreamConsumer{
 		{Function: "notifier", BatchSize: 10, MaxRetries: 5},

@@ -1,0 +1,590 @@
+// Package consent records consent for SMS, email, marketing and cookies so
+// that it can be proven (GDPR Art. 7(1); for SMS marketing the TCPA, 47 CFR
+// 64.1200: time, exact disclosure, number, IP, user agent, page), withdrawn as
+// easily as given (Art. 7(3)), and checked before every send. Every change is
+// an event in the person's hash-chained ledger (shared/ledger), with the
+// current state per person and purpose written in the same transaction.
+package consent
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/claritru/privacy/shared/deadline"
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/subject"
+)
+
+// Purpose is what consent is given for (design §4).
+type Purpose string
+
+// Purposes.
+const (
+	EmailMarketing     Purpose = "email_marketing"
+	SMSMarketing       Purpose = "sms_marketing"
+	SMSTransactional   Purpose = "sms_transactional"
+	CookiesFunctional  Purpose = "cookies_functional"
+	CookiesAnalytics   Purpose = "cookies_analytics"
+	CookiesAdvertising Purpose = "cookies_advertising"
+)
+
+// Purposes lists every purpose.
+var Purposes = []Purpose{EmailMarketing, SMSMarketing, SMSTransactional, CookiesFunctional, CookiesAnalytics, CookiesAdvertising}
+
+// Marketing reports whether the purpose is marketing, which needs an age
+// confirmation: the services are not for people under 18 (the policy, §8).
+func (p Purpose) Marketing() bool { return p == EmailMarketing || p == SMSMarketing }
+
+// Kind is the kind of identifier a purpose is recorded against.
+func (p Purpose) Kind() subjectKind {
+	switch p {
+	case EmailMarketing:
+		return Email
+	case SMSMarketing, SMSTransactional:
+		return Phone
+	}
+	return BrowserID
+}
+
+type subjectKind = string
+
+// Identifier kinds.
+const (
+	Email     subjectKind = "email"
+	Phone     subjectKind = "phone"
+	BrowserID subjectKind = "browser_id"
+)
+
+// Status is the current state of one person's consent to one purpose.
+type Status string
+
+// Statuses.
+const (
+	Granted    Status = "granted"
+	Pending    Status = "pending" // email marketing until confirmed from the mail
+	Withdrawn  Status = "withdrawn"
+	NotGranted Status = "not_granted" // refused, or overridden by the GPC signal
+	None       Status = "none"
+)
+
+// LegalBasis is the GDPR Art. 6 basis of processing.
+type LegalBasis string
+
+// Legal bases the policy names (§13).
+var legalBases = map[LegalBasis]bool{"consent": true, "contract": true, "legal_obligation": true, "legitimate_interests": true}
+
+// Limits.
+const (
+	MaxDisclosure = 10000
+	maxShort      = 100
+	maxURL        = 2048
+)
+
+// Choice is one purpose granted or not.
+type Choice struct {
+	Purpose Purpose
+	Granted *bool // nil: missing
+}
+
+// Disclosure is the exact text shown when the choice was made.
+type Disclosure struct {
+	ID, Version, Text string
+}
+
+// SHA256 is the catalogue key of the disclosure text.
+func (d Disclosure) SHA256() string {
+	h := sha256.Sum256([]byte(d.Text))
+	return hex.EncodeToString(h[:])
+}
+
+// Input is a consent call as the website sends it.
+type Input struct {
+	Email, Phone, BrowserID string
+	Choices                 []Choice
+	Disclosure              *Disclosure
+	SourceURL               string
+	LegalBasis              string
+	Locale                  string
+	Country                 string
+	AgeConfirmed            bool
+	// Set by the server, never by the body.
+	IP        string
+	UserAgent string
+	GPC       bool
+}
+
+// Identity is one identifier of the subject.
+type Identity struct {
+	Kind  subjectKind
+	Key   string // keyed hash (subject.Keyer)
+	Value string // normalised; only email values are used, for mail
+}
+
+// Record is what the store writes for one choice.
+type Record struct {
+	Purpose  Purpose
+	Granted  bool
+	Status   Status
+	Reason   string
+	Subject  Identity
+	EventID  string
+	Sequence int64  // set by the store
+	Hash     string // set by the store
+}
+
+// Recording is one consent call, written in one transaction.
+type Recording struct {
+	ReceiptID  string
+	At         time.Time
+	Records    []Record
+	Disclosure Disclosure
+	Fields     map[string]string // proof common to every event
+	// Confirmation, when an email marketing grant waits for double
+	// opt-in: its token hash and expiry.
+	ConfirmTokenHash string
+	ConfirmExpires   time.Time
+	Mail             *mail.Intent
+}
+
+// State is the current consent of one subject to one purpose.
+type State struct {
+	Purpose   Purpose
+	Status    Status
+	Since     time.Time
+	ReceiptID string
+}
+
+// Confirmation is a pending double opt-in as stored.
+type Confirmation struct {
+	ReceiptID  string
+	SubjectKey string
+	Purpose    Purpose
+	ExpiresAt  time.Time
+	Used       bool
+}
+
+// Store is what the consent service needs from storage (shared/ddb).
+type Store interface {
+	// Record appends one ledger event per record and sets the state of
+	// each, stores the disclosure text once per hash, and queues the
+	// confirmation token and the mail, in one transaction. It fills each
+	// record's Sequence and Hash.
+	Record(ctx context.Context, r *Recording) error
+	// States returns the current consent of a subject, by purpose.
+	States(ctx context.Context, subjectKey string) ([]State, error)
+	// Confirmation returns a pending confirmation; fault.Gone when none.
+	Confirmation(ctx context.Context, tokenHash string) (Confirmation, error)
+	// Confirm consumes the token and grants the purpose: a ledger event and
+	// the state, in one transaction; fault.Gone if used or expired
+	// meanwhile.
+	Confirm(ctx context.Context, tokenHash string, c Confirmation, at time.Time, eventID string) error
+}
+
+// Config is what the service needs besides its store.
+type Config struct {
+	Keyer         *subject.Keyer
+	PublicBaseURL string
+	PolicyURL     string
+	Now           func() time.Time
+}
+
+// Service records and confirms consent.
+type Service struct {
+	store Store
+	cfg   Config
+	mu    sync.Mutex
+	ids   *ulid.MonotonicEntropy
+}
+
+// NewService returns a Service.
+func NewService(store Store, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{store: store, cfg: cfg, ids: ulid.Monotonic(rand.Reader, 0)}
+}
+
+func (s *Service) newID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ulid.MustNew(ulid.Timestamp(s.cfg.Now()), s.ids).String()
+}
+
+// ConfirmLifetime is how long a double opt-in link works.
+const ConfirmLifetime = request.TokenLifetime
+
+// Result is what a consent call returns.
+type Result struct {
+	Recording            Recording
+	Subjects             []Identity
+	Jurisdiction         string
+	ConfirmationRequired bool
+}
+
+// Give records the choices of one call. A refused call records nothing.
+func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
+	ids, err := s.validate(in)
+	if err != nil {
+		return Result{}, err
+	}
+	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	rec := Recording{ReceiptID: s.newID(), At: now, Disclosure: *in.Disclosure}
+	basis := in.LegalBasis
+	if basis == "" {
+		basis = "consent"
+	}
+	jur := Jurisdiction(in.Country, "")
+	rec.Fields = map[string]string{
+		"receipt_id": rec.ReceiptID, "disclosure_sha256": in.Disclosure.SHA256(),
+		"disclosure_id": in.Disclosure.ID, "disclosure_version": in.Disclosure.Version,
+		"source_url": in.SourceURL, "legal_basis": basis, "locale": in.Locale,
+		"age_confirmed": boolText(in.AgeConfirmed), "ip": in.IP, "user_agent": in.UserAgent,
+		"gpc": boolText(in.GPC), "jurisdiction": jur,
+	}
+	var email *Identity
+	for i := range ids {
+		if ids[i].Kind == Email {
+			email = &ids[i]
+		}
+	}
+	res := Result{Subjects: ids, Jurisdiction: jur}
+	var confirmURL string
+	for _, c := range in.Choices {
+		r := Record{Purpose: c.Purpose, Granted: *c.Granted, Subject: target(ids, c.Purpose), EventID: s.newID()}
+		switch {
+		case !r.Granted:
+			r.Status = Withdrawn
+		case c.Purpose == CookiesAdvertising && in.GPC:
+			// The browser's Global Privacy Control signal is an opt-out of
+			// sharing for advertising (11 CCR §7025): recorded, not granted.
+			r.Granted, r.Status = false, NotGranted
+			r.Reason = "The browser sent the Global Privacy Control signal, which we honour as an opt-out of sharing for advertising."
+		case c.Purpose == EmailMarketing:
+			// Double opt-in: granted once the person confirms from the mail.
+			r.Status = Pending
+			raw, hash, err := request.NewToken()
+			if err != nil {
+				return Result{}, err
+			}
+			rec.ConfirmTokenHash, rec.ConfirmExpires = hash, now.Add(ConfirmLifetime)
+			confirmURL = strings.TrimRight(s.cfg.PublicBaseURL, "/") + "/v1/consents/confirm?token=" + url.QueryEscape(raw)
+			res.ConfirmationRequired = true
+		default:
+			r.Status = Granted
+		}
+		rec.Records = append(rec.Records, r)
+	}
+	if email != nil {
+		rec.Mail = &mail.Intent{ID: s.newID(), Template: mail.ConsentReceipt, To: email.Value, Data: map[string]string{
+			"receipt_id": rec.ReceiptID, "at": now.Format("2 January 2006, 15:04 MST"),
+			"choices": choicesText(rec.Records), "disclosure": in.Disclosure.Text,
+		}}
+		if confirmURL != "" {
+			rec.Mail.Data["confirm_url"] = confirmURL
+		}
+	}
+	if err := s.store.Record(ctx, &rec); err != nil {
+		return Result{}, err
+	}
+	res.Recording = rec
+	return res, nil
+}
+
+// target is the identifier a purpose is recorded against: email marketing on
+// the email, SMS on the phone, cookies on the browser id (else the email or
+// phone).
+func target(ids []Identity, p Purpose) Identity {
+	for _, id := range ids {
+		if id.Kind == p.Kind() {
+			return id
+		}
+	}
+	return ids[0]
+}
+
+// validate checks a call: malformed input is Invalid (400); well-formed input
+// a rule forbids is Unprocessable (422).
+func (s *Service) validate(in Input) ([]Identity, error) {
+	var errs fault.Fields
+	var ids []Identity
+	if in.Email != "" {
+		if n, err := subject.NormaliseEmail(in.Email); err != nil {
+			errs.Add("subject.email", err.Error())
+		} else {
+			ids = append(ids, Identity{Kind: Email, Key: s.cfg.Keyer.Email(n), Value: n})
+		}
+	}
+	if in.Phone != "" {
+		if n, err := subject.NormalisePhone(in.Phone, in.Country); err != nil {
+			errs.Add("subject.phone", err.Error())
+		} else {
+			ids = append(ids, Identity{Kind: Phone, Key: s.cfg.Keyer.Phone(n)})
+		}
+	}
+	if in.BrowserID != "" {
+		if n, err := subject.NormaliseBrowserID(in.BrowserID); err != nil {
+			errs.Add("subject.browser_id", err.Error())
+		} else {
+			ids = append(ids, Identity{Kind: BrowserID, Key: s.cfg.Keyer.Browser(n)})
+		}
+	}
+	if len(ids) == 0 && len(errs) == 0 {
+		errs.Add("subject", "give at least one of email, phone or browser_id")
+	}
+	if len(in.Choices) == 0 {
+		errs.Add("events", "give at least one consent event")
+	}
+	if len(in.Choices) > len(Purposes) {
+		errs.Add("events", "at most one event per purpose")
+	}
+	seen := map[Purpose]bool{}
+	for i, c := range in.Choices {
+		f := "events[" + strconv.Itoa(i) + "]"
+		if !known(c.Purpose) {
+			errs.Add(f+".purpose", "unknown purpose; use one of email_marketing, sms_marketing, sms_transactional, cookies_functional, cookies_analytics, cookies_advertising")
+		} else if seen[c.Purpose] {
+			errs.Add(f+".purpose", "each purpose at most once per call")
+		}
+		seen[c.Purpose] = true
+		if c.Granted == nil {
+			errs.Add(f+".granted", "must be true or false")
+		}
+	}
+	if d := in.Disclosure; d == nil {
+		errs.Add("disclosure", "give the disclosure shown: id, version and the exact text")
+	} else {
+		short(&errs, "disclosure.id", d.ID, true)
+		short(&errs, "disclosure.version", d.Version, true)
+		switch {
+		case strings.TrimSpace(d.Text) == "":
+			errs.Add("disclosure.text", "give the exact text shown")
+		case !utf8.ValidString(d.Text):
+			errs.Add("disclosure.text", "must be valid UTF-8 text")
+		case utf8.RuneCountInString(d.Text) > MaxDisclosure:
+			errs.Add("disclosure.text", "is too long")
+		}
+	}
+	if in.SourceURL != "" {
+		u, err := url.Parse(in.SourceURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(in.SourceURL) > maxURL {
+			errs.Add("source_url", "must be the http(s) address of the page")
+		}
+	}
+	if in.LegalBasis != "" && !legalBases[LegalBasis(in.LegalBasis)] {
+		errs.Add("legal_basis", "use one of consent, contract, legal_obligation, legitimate_interests")
+	}
+	short(&errs, "locale", in.Locale, false)
+	if c := in.Country; c != "" && !isAlpha2(c) {
+		errs.Add("country", "use an ISO 3166-1 two-letter country code")
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+
+	// Rules (422).
+	has := map[subjectKind]bool{}
+	for _, id := range ids {
+		has[id.Kind] = true
+	}
+	var refuse fault.Fields
+	for _, c := range in.Choices {
+		if !*c.Granted {
+			continue
+		}
+		if c.Purpose.Marketing() && !in.AgeConfirmed {
+			refuse.Add("age_confirmed", "marketing consent needs confirmation that the person is 18 or older")
+		}
+		switch c.Purpose.Kind() {
+		case Email:
+			if !has[Email] {
+				refuse.Add("subject.email", "email marketing needs the email address it is for")
+			}
+		case Phone:
+			if !has[Phone] {
+				// SMS marketing needs prior express written consent for
+				// the number (47 CFR 64.1200(a)(2)).
+				refuse.Add("subject.phone", "SMS consent needs the phone number it is for")
+			}
+		}
+	}
+	if err := refuse.Refuse("The consent cannot be recorded as given."); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// Jurisdiction names the law that applies: the EU/EEA, a US state, or the
+// country.
+func Jurisdiction(country, state string) string {
+	c := strings.ToUpper(strings.TrimSpace(country))
+	switch {
+	case c == "":
+		return "unknown"
+	case deadline.RegimeFor(c, "") == deadline.GDPR:
+		return "EU"
+	case c == "US" && state != "":
+		return "US-" + strings.ToUpper(state)
+	}
+	return c
+}
+
+func known(p Purpose) bool {
+	for _, k := range Purposes {
+		if p == k {
+			return true
+		}
+	}
+	return false
+}
+
+func short(errs *fault.Fields, field, s string, required bool) {
+	switch {
+	case strings.TrimSpace(s) == "":
+		if required {
+			errs.Add(field, "this field is required")
+		}
+	case len(s) > maxShort || strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+		errs.Add(field, "must be a short single line")
+	}
+}
+
+func isAlpha2(c string) bool {
+	return len(c) == 2 && strings.IndexFunc(c, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z') }) < 0
+}
+
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func choicesText(rs []Record) string {
+	lines := make([]string, len(rs))
+	for i, r := range rs {
+		lines[i] = string(r.Purpose) + ": " + string(r.Status)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ErrConfirmationGone is returned for unknown, used and expired confirmation
+// links alike.
+var ErrConfirmationGone = fault.New(fault.Gone, "This confirmation link is no longer valid. It may have been used already or have expired.")
+
+func (s *Service) usable(ctx context.Context, raw string) (string, Confirmation, error) {
+	hash, ok := request.TokenHash(raw)
+	if !ok {
+		return "", Confirmation{}, ErrConfirmationGone
+	}
+	c, err := s.store.Confirmation(ctx, hash)
+	if fault.KindOf(err) == fault.Gone {
+		return "", Confirmation{}, ErrConfirmationGone
+	}
+	if err != nil {
+		return "", Confirmation{}, err
+	}
+	if c.Used || !s.cfg.Now().Before(c.ExpiresAt) {
+		return "", Confirmation{}, ErrConfirmationGone
+	}
+	return hash, c, nil
+}
+
+// CheckConfirmation tells whether a double opt-in link can still be used,
+// changing nothing (mail scanners fetch links).
+func (s *Service) CheckConfirmation(ctx context.Context, raw string) error {
+	_, _, err := s.usable(ctx, raw)
+	return err
+}
+
+// Confirm consumes a double opt-in link and grants its purpose.
+func (s *Service) Confirm(ctx context.Context, raw string) (Confirmation, error) {
+	hash, c, err := s.usable(ctx, raw)
+	if err != nil {
+		return Confirmation{}, err
+	}
+	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	if err := s.store.Confirm(ctx, hash, c, now, s.newID()); err != nil {
+		if fault.KindOf(err) == fault.Gone || fault.KindOf(err) == fault.Conflict {
+			return Confirmation{}, ErrConfirmationGone
+		}
+		return Confirmation{}, err
+	}
+	return c, nil
+}
+
+// Lookup identifies the one subject a staff query names.
+func (s *Service) Lookup(email, phone, browserID string) (Identity, error) {
+	var errs fault.Fields
+	var ids []Identity
+	n := 0
+	for _, v := range []string{email, phone, browserID} {
+		if v != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		errs.Add("email", "give exactly one of email, phone or browser_id")
+		return Identity{}, errs.Err()
+	}
+	switch {
+	case email != "":
+		v, err := subject.NormaliseEmail(email)
+		if err != nil {
+			errs.Add("email", err.Error())
+		}
+		ids = append(ids, Identity{Kind: Email, Key: s.cfg.Keyer.Email(v)})
+	case phone != "":
+		v, err := subject.NormalisePhone(phone, "")
+		if err != nil {
+			errs.Add("phone", err.Error())
+		}
+		ids = append(ids, Identity{Kind: Phone, Key: s.cfg.Keyer.Phone(v)})
+	default:
+		v, err := subject.NormaliseBrowserID(browserID)
+		if err != nil {
+			errs.Add("browser_id", err.Error())
+		}
+		ids = append(ids, Identity{Kind: BrowserID, Key: s.cfg.Keyer.Browser(v)})
+	}
+	if err := errs.Err(); err != nil {
+		return Identity{}, err
+	}
+	return ids[0], nil
+}
+
+// States returns a subject's current consent by purpose.
+func (s *Service) States(ctx context.Context, id Identity) ([]State, error) {
+	return s.store.States(ctx, id.Key)
+}
+
+// Check answers whether a send for a purpose is allowed now: only a granted
+// consent allows it.
+func (s *Service) Check(ctx context.Context, id Identity, p Purpose) (State, error) {
+	if !known(p) {
+		var f fault.Fields
+		f.Add("purpose", "unknown purpose")
+		return State{}, f.Err()
+	}
+	states, err := s.store.States(ctx, id.Key)
+	if err != nil {
+		return State{}, err
+	}
+	for _, st := range states {
+		if st.Purpose == p {
+			return st, nil
+		}
+	}
+	return State{Purpose: p, Status: None}, nil
+}

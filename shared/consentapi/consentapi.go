@@ -1,0 +1,273 @@
+// Package consentapi is the HTTP adapter of the consent function: POST
+// /v1/consents, and the double opt-in links GET and POST /v1/consents/confirm.
+// The rules live in shared/consent.
+package consentapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/consent"
+	"github.com/claritru/privacy/shared/fault"
+)
+
+// Handler serves the consent routes.
+type Handler struct {
+	Service        *consent.Service
+	PublicBaseURL  string
+	PolicyURL      string
+	ReturnURLs     []string
+	AllowedOrigins []string
+	Log            *slog.Logger
+}
+
+// Receipt is a consent receipt, shaped after the Kantara Initiative Consent
+// Receipt v1.1 and ISO/IEC TS 27560.
+type Receipt struct {
+	ReceiptID            string     `json:"receipt_id"`
+	Version              string     `json:"version"`
+	ConsentTimestamp     time.Time  `json:"consent_timestamp"`
+	Jurisdiction         string     `json:"jurisdiction"`
+	CollectionMethod     string     `json:"collection_method"`
+	Controller           Controller `json:"controller"`
+	PolicyURL            string     `json:"policy_url"`
+	DisclosureSHA256     string     `json:"disclosure_sha256"`
+	Subjects             []Subject  `json:"subjects"`
+	Purposes             []Purpose  `json:"purposes"`
+	ConfirmationRequired bool       `json:"confirmation_required"`
+}
+
+// Controller is who is responsible for the processing.
+type Controller struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
+// Subject is a reference to the person: the keyed hash, never the identifier.
+type Subject struct {
+	Kind      string `json:"kind"`
+	Reference string `json:"reference"`
+}
+
+// Purpose is one recorded choice and where it sits in the person's ledger.
+type Purpose struct {
+	Purpose     string `json:"purpose"`
+	Granted     bool   `json:"granted"`
+	Status      string `json:"status"`
+	Reason      string `json:"reason,omitempty"`
+	LegalBasis  string `json:"legal_basis"`
+	SubjectKind string `json:"subject_kind"`
+	Sequence    int64  `json:"sequence"`
+	EventHash   string `json:"event_hash"`
+}
+
+// Handle dispatches one HTTP API event by its route key.
+func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
+	cors := apigw.CORS(r, h.AllowedOrigins)
+	var resp apigw.Response
+	switch r.RouteKey {
+	case "POST /v1/consents":
+		resp = h.give(ctx, r, cors)
+	case "GET /v1/consents/confirm":
+		resp = h.confirmPage(ctx, r, cors)
+	case "POST /v1/consents/confirm":
+		resp = h.confirm(ctx, r, cors)
+	default:
+		resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), cors)
+	}
+	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
+	return resp, nil
+}
+
+type body struct {
+	Subject *struct {
+		Email     string `json:"email"`
+		Phone     string `json:"phone"`
+		BrowserID string `json:"browser_id"`
+	} `json:"subject"`
+	Events     []map[string]json.RawMessage `json:"events"`
+	Disclosure *struct {
+		ID      string `json:"id"`
+		Version string `json:"version"`
+		Text    string `json:"text"`
+	} `json:"disclosure"`
+	SourceURL    string `json:"source_url"`
+	LegalBasis   string `json:"legal_basis"`
+	Locale       string `json:"locale"`
+	Country      string `json:"country"`
+	AgeConfirmed bool   `json:"age_confirmed"`
+}
+
+func (h *Handler) give(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
+	raw, mt, err := apigw.Body(r)
+	if err == nil && mt != apigw.JSON {
+		err = fault.New(fault.Unsupported, "Send application/json.")
+	}
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, false, cors)
+	}
+	var b body
+	bad, err := apigw.DecodeJSON(raw, map[string]any{
+		"subject": &b.Subject, "events": &b.Events, "disclosure": &b.Disclosure, "source_url": &b.SourceURL,
+		"legal_basis": &b.LegalBasis, "locale": &b.Locale, "country": &b.Country, "age_confirmed": &b.AgeConfirmed,
+	})
+	if err == nil {
+		err = bad.Err()
+	}
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, false, cors)
+	}
+	in := consent.Input{
+		SourceURL: b.SourceURL, LegalBasis: b.LegalBasis, Locale: b.Locale, Country: b.Country,
+		AgeConfirmed: b.AgeConfirmed, GPC: apigw.Header(r, "Sec-GPC") == "1",
+		IP: sourceIP(r), UserAgent: truncate(r.RequestContext.HTTP.UserAgent, 512),
+	}
+	if b.Subject != nil {
+		in.Email, in.Phone, in.BrowserID = b.Subject.Email, b.Subject.Phone, b.Subject.BrowserID
+	}
+	for i, e := range b.Events {
+		var c consent.Choice
+		f := "events[" + strconv.Itoa(i) + "]"
+		for name, v := range e {
+			switch name {
+			case "purpose":
+				var p string
+				if json.Unmarshal(v, &p) != nil {
+					bad.Add(f+".purpose", "must be a string")
+				}
+				c.Purpose = consent.Purpose(p)
+			case "granted":
+				var g bool
+				if json.Unmarshal(v, &g) != nil {
+					bad.Add(f+".granted", "must be true or false")
+				} else {
+					c.Granted = &g
+				}
+			default:
+				bad.Add(f+"."+name, "unknown field")
+			}
+		}
+		in.Choices = append(in.Choices, c)
+	}
+	if err := bad.Err(); err != nil {
+		return apigw.Fail(ctx, h.Log, err, false, cors)
+	}
+	if b.Disclosure != nil {
+		in.Disclosure = &consent.Disclosure{ID: b.Disclosure.ID, Version: b.Disclosure.Version, Text: b.Disclosure.Text}
+	}
+	res, err := h.Service.Give(ctx, in)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, false, cors)
+	}
+	return apigw.JSONResponse(http.StatusCreated, h.receipt(in, res), cors)
+}
+
+func (h *Handler) receipt(in consent.Input, res consent.Result) Receipt {
+	basis := in.LegalBasis
+	if basis == "" {
+		basis = "consent"
+	}
+	rc := Receipt{
+		ReceiptID: res.Recording.ReceiptID, Version: "KI-CR-v1.1.0", ConsentTimestamp: res.Recording.At,
+		Jurisdiction: res.Jurisdiction, CollectionMethod: "web",
+		Controller:           Controller{Name: "ClariTru", Phone: "+1 (251) 428-3182"},
+		PolicyURL:            h.PolicyURL,
+		DisclosureSHA256:     in.Disclosure.SHA256(),
+		ConfirmationRequired: res.ConfirmationRequired,
+	}
+	for _, s := range res.Subjects {
+		rc.Subjects = append(rc.Subjects, Subject{Kind: s.Kind, Reference: s.Key})
+	}
+	for _, rec := range res.Recording.Records {
+		rc.Purposes = append(rc.Purposes, Purpose{
+			Purpose: string(rec.Purpose), Granted: rec.Granted, Status: string(rec.Status), Reason: rec.Reason,
+			LegalBasis: basis, SubjectKind: rec.Subject.Kind, Sequence: rec.Sequence, EventHash: rec.Hash,
+		})
+	}
+	return rc
+}
+
+var pages = template.Must(template.Must(apigw.Pages.Clone()).Parse(`
+{{define "confirm"}}{{template "head" "Confirm your subscription"}}
+<h1>Confirm your subscription</h1>
+<p>Press the button to confirm that you want to receive our marketing emails at this address. You can
+withdraw your consent at any time, as easily as you gave it.</p>
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="token" value="{{.Token}}">
+<button type="submit">Confirm my subscription</button>
+</form>
+<p>If you did not ask for this, close this page; nothing will happen.</p>
+</body></html>{{end}}
+`))
+
+func (h *Handler) confirmPage(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
+	token := r.QueryStringParameters["token"]
+	if err := h.Service.CheckConfirmation(ctx, token); err != nil {
+		return apigw.Fail(ctx, h.Log, err, true, cors)
+	}
+	var b bytes.Buffer
+	_ = pages.ExecuteTemplate(&b, "confirm", struct{ Action, Token string }{
+		strings.TrimRight(h.PublicBaseURL, "/") + "/v1/consents/confirm", token,
+	})
+	return apigw.HTMLResponse(http.StatusOK, b.String(), cors)
+}
+
+func (h *Handler) confirm(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
+	raw, mt, err := apigw.Body(r)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, apigw.WantsHTML(r, ""), cors)
+	}
+	html := apigw.WantsHTML(r, mt)
+	var token, returnTo string
+	if mt == apigw.JSON {
+		var v struct {
+			Token string `json:"token"`
+		}
+		if json.Unmarshal(raw, &v) == nil {
+			token = v.Token
+		}
+	} else if f, err := apigw.ParseForm(raw); err == nil {
+		token, returnTo = f.One("token"), f.One("return_url")
+	}
+	if token == "" {
+		var f fault.Fields
+		f.Add("token", "this field is required")
+		return apigw.Fail(ctx, h.Log, f.Err(), html, cors)
+	}
+	c, err := h.Service.Confirm(ctx, token)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, html, cors)
+	}
+	if html {
+		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, c.ReceiptID, url.Values{"status": {"confirmed"}}), cors)
+	}
+	return apigw.JSONResponse(http.StatusOK, map[string]string{
+		"receipt_id": c.ReceiptID, "purpose": string(c.Purpose), "status": string(consent.Granted),
+	}, cors)
+}
+
+// sourceIP is the caller's address as API Gateway saw it, kept as TCPA proof.
+func sourceIP(r apigw.Request) string {
+	ip := r.RequestContext.HTTP.SourceIP
+	if net.ParseIP(ip) == nil {
+		return ""
+	}
+	return ip
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,318 @@
+package ddb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/claritru/privacy/shared/consent"
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/ledger"
+)
+
+// Consents implements consent.Store.
+type Consents struct {
+	db    *dynamodb.Client
+	table string
+}
+
+var _ consent.Store = (*Consents)(nil)
+
+// NewConsents returns the consent store on the named table.
+func NewConsents(db *dynamodb.Client, table string) *Consents {
+	return &Consents{db: db, table: table}
+}
+
+const (
+	prefixDisclosure   = "DISCLOSURE#"
+	sortDisclosure     = "DISCLOSURE"
+	sortConsent        = "CONSENT#"
+	prefixConfirmToken = "CTOKEN#"
+	sortConfirmToken   = "CTOKEN"
+)
+
+// disclosureItem is the catalogue of the exact texts shown to people: each
+// text once, under its SHA-256; consent events keep the hash.
+//
+//	pk = DISCLOSURE#<sha256>   sk = DISCLOSURE
+type disclosureItem struct {
+	Text      string `dynamodbav:"text"`
+	ID        string `dynamodbav:"disclosure_id"`
+	Version   string `dynamodbav:"version"`
+	FirstSeen string `dynamodbav:"first_seen"`
+}
+
+// consentItem is the current consent of one subject to one purpose, written
+// in the same transaction as the ledger event that made it.
+//
+//	pk = SUBJ#<key>   sk = CONSENT#<purpose>
+type consentItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	Kind      string `dynamodbav:"kind"`
+	Purpose   string `dynamodbav:"purpose"`
+	Status    string `dynamodbav:"status"`
+	Since     string `dynamodbav:"since"`
+	ReceiptID string `dynamodbav:"receipt_id"`
+	Seq       int64  `dynamodbav:"seq"`
+}
+
+// confirmTokenItem is a double opt-in link, stored only as the SHA-256 of its
+// raw value and used once.
+//
+//	pk = CTOKEN#<sha256>   sk = CTOKEN
+type confirmTokenItem struct {
+	PK         string `dynamodbav:"pk"`
+	SK         string `dynamodbav:"sk"`
+	Kind       string `dynamodbav:"kind"`
+	ReceiptID  string `dynamodbav:"receipt_id"`
+	SubjectKey string `dynamodbav:"subject_key"`
+	Purpose    string `dynamodbav:"purpose"`
+	ExpiresAt  string `dynamodbav:"expires_at"`
+	UsedAt     string `dynamodbav:"used_at,omitempty"`
+	TTL        int64  `dynamodbav:"ttl"`
+}
+
+// Record implements consent.Store.
+func (s *Consents) Record(ctx context.Context, r *consent.Recording) error {
+	var lastErr error
+	for attempt := 0; attempt < 4*maxAttempts; attempt++ {
+		err := s.record(ctx, r)
+		if fault.KindOf(err) != fault.Conflict {
+			return err
+		}
+		lastErr = err
+		time.Sleep(time.Duration(5*(attempt+1)) * time.Millisecond)
+	}
+	return lastErr
+}
+
+func (s *Consents) record(ctx context.Context, r *consent.Recording) error {
+	var subjects []string
+	bySubject := map[string][]int{}
+	for i, rec := range r.Records {
+		k := rec.Subject.Key
+		if _, ok := bySubject[k]; !ok {
+			subjects = append(subjects, k)
+		}
+		bySubject[k] = append(bySubject[k], i)
+	}
+	hs, err := heads(ctx, s.db, s.table, subjects)
+	if err != nil {
+		return err
+	}
+	var writes []types.TransactWriteItem
+	writes = append(writes, s.disclosureWrite(r.Disclosure, r.At))
+	for _, sub := range subjects {
+		var events []ledger.Event
+		for _, i := range bySubject[sub] {
+			rec := r.Records[i]
+			fields := map[string]string{"purpose": string(rec.Purpose), "granted": fmt.Sprint(rec.Granted), "status": string(rec.Status)}
+			if rec.Reason != "" {
+				fields["reason"] = rec.Reason
+			}
+			for k, v := range r.Fields {
+				fields[k] = v
+			}
+			events = append(events, ledger.Event{Subject: sub, ID: rec.EventID, At: r.At, Kind: "consent", Fields: fields})
+		}
+		ws, sealed, err := appendEvents(s.table, hs[sub], events...)
+		if err != nil {
+			return err
+		}
+		writes = append(writes, ws...)
+		for j, i := range bySubject[sub] {
+			r.Records[i].Sequence, r.Records[i].Hash = sealed[j].Seq, sealed[j].Hash
+			w, err := s.statePut(sub, r.Records[i].Purpose, r.Records[i].Status, r.At, r.ReceiptID, sealed[j].Seq)
+			if err != nil {
+				return err
+			}
+			writes = append(writes, w)
+		}
+	}
+	if r.ConfirmTokenHash != "" {
+		var target string
+		for _, rec := range r.Records {
+			if rec.Status == consent.Pending {
+				target = rec.Subject.Key
+			}
+		}
+		av, err := attributevalue.MarshalMap(confirmTokenItem{
+			PK: prefixConfirmToken + r.ConfirmTokenHash, SK: sortConfirmToken, Kind: "confirm_token",
+			ReceiptID: r.ReceiptID, SubjectKey: target, Purpose: string(consent.EmailMarketing),
+			ExpiresAt: stamp(r.ConfirmExpires), TTL: r.ConfirmExpires.Add(consent.ConfirmLifetime).Unix(),
+		})
+		if err != nil {
+			return err
+		}
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
+			TableName: aws.String(s.table), Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}})
+	}
+	if r.Mail != nil {
+		owner := ""
+		for _, rec := range r.Records {
+			if rec.Subject.Kind == consent.Email {
+				owner = rec.Subject.Key
+			}
+		}
+		if owner == "" {
+			for _, rec := range r.Records {
+				owner = rec.Subject.Key
+			}
+		}
+		mp, err := mailPut(prefixSubject+owner, *r.Mail)
+		if err != nil {
+			return err
+		}
+		mp.Put.TableName = aws.String(s.table)
+		writes = append(writes, mp)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if cancelled(err) != nil {
+		return fault.Wrap(fault.Conflict, "The consent record moved meanwhile; try again.", err)
+	}
+	return classify(err)
+}
+
+// disclosureWrite stores a disclosure text once per hash; later calls with the
+// same text change nothing.
+func (s *Consents) disclosureWrite(d consent.Disclosure, at time.Time) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:        aws.String(s.table),
+		Key:              key(prefixDisclosure+d.SHA256(), sortDisclosure),
+		UpdateExpression: aws.String("SET #t = if_not_exists(#t, :t), disclosure_id = if_not_exists(disclosure_id, :id), version = if_not_exists(version, :v), first_seen = if_not_exists(first_seen, :at), kind = :kind"),
+		ExpressionAttributeNames: map[string]string{
+			"#t": "text",
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t":    &types.AttributeValueMemberS{Value: d.Text},
+			":id":   &types.AttributeValueMemberS{Value: d.ID},
+			":v":    &types.AttributeValueMemberS{Value: d.Version},
+			":at":   &types.AttributeValueMemberS{Value: stamp(at)},
+			":kind": &types.AttributeValueMemberS{Value: "disclosure"},
+		},
+	}}
+}
+
+func (s *Consents) statePut(sub string, p consent.Purpose, st consent.Status, at time.Time, receipt string, seq int64) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(consentItem{
+		PK: prefixSubject + sub, SK: sortConsent + string(p), Kind: "consent_state",
+		Purpose: string(p), Status: string(st), Since: stamp(at), ReceiptID: receipt, Seq: seq,
+	})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: av}}, nil
+}
+
+// Disclosure returns a catalogued text by its hash.
+func (s *Consents) Disclosure(ctx context.Context, sha string) (consent.Disclosure, bool, error) {
+	var it disclosureItem
+	found, err := (&Store{db: s.db, table: s.table}).get(ctx, prefixDisclosure+sha, sortDisclosure, &it)
+	return consent.Disclosure{ID: it.ID, Version: it.Version, Text: it.Text}, found, err
+}
+
+// States implements consent.Store.
+func (s *Consents) States(ctx context.Context, subjectKey string) ([]consent.State, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :c)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: prefixSubject + subjectKey},
+			":c":  &types.AttributeValueMemberS{Value: sortConsent},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	var items []consentItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		return nil, err
+	}
+	states := make([]consent.State, len(items))
+	for i, it := range items {
+		states[i] = consent.State{Purpose: consent.Purpose(it.Purpose), Status: consent.Status(it.Status), Since: parseStamp(it.Since), ReceiptID: it.ReceiptID}
+	}
+	return states, nil
+}
+
+// Confirmation implements consent.Store.
+func (s *Consents) Confirmation(ctx context.Context, tokenHash string) (consent.Confirmation, error) {
+	var it confirmTokenItem
+	found, err := (&Store{db: s.db, table: s.table}).get(ctx, prefixConfirmToken+tokenHash, sortConfirmToken, &it)
+	if err != nil {
+		return consent.Confirmation{}, err
+	}
+	if !found {
+		return consent.Confirmation{}, fault.New(fault.Gone, "No such confirmation.")
+	}
+	return consent.Confirmation{
+		ReceiptID: it.ReceiptID, SubjectKey: it.SubjectKey, Purpose: consent.Purpose(it.Purpose),
+		ExpiresAt: parseStamp(it.ExpiresAt), Used: it.UsedAt != "",
+	}, nil
+}
+
+// Confirm implements consent.Store: the token is used, a confirmation event
+// appended and the purpose granted in one transaction, on the conditions that
+// the token is fresh and the consent is still pending from the same receipt
+// (a withdrawal meanwhile wins).
+func (s *Consents) Confirm(ctx context.Context, tokenHash string, c consent.Confirmation, at time.Time, eventID string) error {
+	for attempt := 0; attempt < 4*maxAttempts; attempt++ {
+		hs, err := heads(ctx, s.db, s.table, []string{c.SubjectKey})
+		if err != nil {
+			return err
+		}
+		now := &types.AttributeValueMemberS{Value: stamp(at)}
+		tokenUpdate := types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(s.table),
+			Key:                       key(prefixConfirmToken+tokenHash, sortConfirmToken),
+			UpdateExpression:          aws.String("SET used_at = :now"),
+			ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": now},
+		}}
+		ws, sealed, err := appendEvents(s.table, hs[c.SubjectKey], ledger.Event{
+			Subject: c.SubjectKey, ID: eventID, At: at, Kind: "consent_confirmed",
+			Fields: map[string]string{"purpose": string(c.Purpose), "receipt_id": c.ReceiptID, "status": string(consent.Granted), "method": "double opt-in link"},
+		})
+		if err != nil {
+			return err
+		}
+		stateUpdate := types.TransactWriteItem{Update: &types.Update{
+			TableName:           aws.String(s.table),
+			Key:                 key(prefixSubject+c.SubjectKey, sortConsent+string(c.Purpose)),
+			UpdateExpression:    aws.String("SET #st = :granted, since = :now, seq = :seq"),
+			ConditionExpression: aws.String("#st = :pending AND receipt_id = :receipt"),
+			ExpressionAttributeNames: map[string]string{
+				"#st": "status",
+			},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":granted": &types.AttributeValueMemberS{Value: string(consent.Granted)},
+				":pending": &types.AttributeValueMemberS{Value: string(consent.Pending)},
+				":receipt": &types.AttributeValueMemberS{Value: c.ReceiptID},
+				":now":     now,
+				":seq":     &types.AttributeValueMemberN{Value: fmt.Sprint(sealed[0].Seq)},
+			},
+		}}
+		writes := append([]types.TransactWriteItem{tokenUpdate, stateUpdate}, ws...)
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		failed := cancelled(err)
+		switch {
+		case failed == nil:
+			return classify(err)
+		case failed[0]:
+			return fault.Wrap(fault.Gone, "The confirmation was used or has expired.", err)
+		case failed[1]:
+			return fault.Wrap(fault.Conflict, "The consent is no longer pending.", err)
+		}
+		// The chain moved: read the head again.
+		time.Sleep(time.Duration(5*(attempt+1)) * time.Millisecond)
+	}
+	return fault.New(fault.TooMany, "The consent record is busy; try again.")
+}
