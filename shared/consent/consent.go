@@ -348,6 +348,7 @@ func (s *Service) validate(in Input) ([]Identity, error) {
 	}
 	if len(in.Choices) > len(Purposes) {
 		errs.Add("events", "at most one event per purpose")
+		return nil, errs.Err()
 	}
 	seen := map[Purpose]bool{}
 	for i, c := range in.Choices {
@@ -400,22 +401,21 @@ func (s *Service) validate(in Input) ([]Identity, error) {
 	}
 	var refuse fault.Fields
 	for _, c := range in.Choices {
-		if !*c.Granted {
-			continue
-		}
-		if c.Purpose.Marketing() && !in.AgeConfirmed {
+		if *c.Granted && c.Purpose.Marketing() && !in.AgeConfirmed {
 			refuse.Add("age_confirmed", "marketing consent needs confirmation that the person is 18 or older")
 		}
+		// Email and SMS choices, given or withdrawn, are about one address
+		// or number, which must be named so that later checks find them.
 		switch c.Purpose.Kind() {
 		case Email:
 			if !has[Email] {
-				refuse.Add("subject.email", "email marketing needs the email address it is for")
+				refuse.Add("subject.email", "email marketing choices need the email address they are for")
 			}
 		case Phone:
 			if !has[Phone] {
 				// SMS marketing needs prior express written consent for
 				// the number (47 CFR 64.1200(a)(2)).
-				refuse.Add("subject.phone", "SMS consent needs the phone number it is for")
+				refuse.Add("subject.phone", "SMS choices need the phone number they are for")
 			}
 		}
 	}

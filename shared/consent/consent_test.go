@@ -612,7 +612,7 @@ func TestGiveMail(t *testing.T) {
 	t.Run("email given", func(t *testing.T) {
 		svc, _, _ := newService(t)
 		in := validInput()
-		in.Disclosure.Text = "Exact   words,\nkept <as> shown & \"quoted\"."
+		in.Disclosure.Text = "  Exact   words,\nkept <as> shown & \"quoted\".\n"
 		in.Choices = []consent.Choice{{Purpose: consent.CookiesAnalytics, Granted: yes()}}
 		res, err := svc.Give(context.Background(), in)
 		if err != nil {
@@ -877,5 +877,22 @@ func TestPurposes(t *testing.T) {
 	}
 	if !slices.Contains(consent.Purposes, consent.CookiesAdvertising) || len(consent.Purposes) != 6 {
 		t.Errorf("Purposes = %v", consent.Purposes)
+	}
+}
+
+// A withdrawal of email or SMS marketing must name the address or number it
+// is about, or a later check of that address would never see it.
+func TestWithdrawalNeedsTheChannelIdentifier(t *testing.T) {
+	svc, store, _ := newService(t)
+	in := validInput()
+	in.Email, in.Phone, in.BrowserID = "", "", "b-0123456789abcdef"
+	in.Choices = []consent.Choice{{Purpose: consent.EmailMarketing, Granted: no()}}
+	_, err := svc.Give(context.Background(), in)
+	wantFault(t, err, fault.Unprocessable, "subject.email")
+	in.Choices = []consent.Choice{{Purpose: consent.SMSMarketing, Granted: no()}}
+	_, err = svc.Give(context.Background(), in)
+	wantFault(t, err, fault.Unprocessable, "subject.phone")
+	if n := store.callCount(); n != 0 {
+		t.Fatalf("refused withdrawals reached the store %d times", n)
 	}
 }

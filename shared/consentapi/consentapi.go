@@ -90,22 +90,29 @@ func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, 
 }
 
 type body struct {
-	Subject *struct {
-		Email     string `json:"email"`
-		Phone     string `json:"phone"`
-		BrowserID string `json:"browser_id"`
-	} `json:"subject"`
-	Events     []map[string]json.RawMessage `json:"events"`
-	Disclosure *struct {
-		ID      string `json:"id"`
-		Version string `json:"version"`
-		Text    string `json:"text"`
-	} `json:"disclosure"`
-	SourceURL    string `json:"source_url"`
-	LegalBasis   string `json:"legal_basis"`
-	Locale       string `json:"locale"`
-	Country      string `json:"country"`
-	AgeConfirmed bool   `json:"age_confirmed"`
+	Subject      json.RawMessage
+	Events       []map[string]json.RawMessage
+	Disclosure   json.RawMessage
+	SourceURL    string
+	LegalBasis   string
+	Locale       string
+	Country      string
+	AgeConfirmed bool
+}
+
+// nested decodes an object field, naming its wrong fields as parent.field.
+func nested(raw json.RawMessage, parent string, fields map[string]any, bad *fault.Fields) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return
+	}
+	errs, err := apigw.DecodeJSON(raw, fields)
+	if err != nil {
+		bad.Add(parent, "must be an object")
+		return
+	}
+	for _, e := range errs {
+		bad.Add(parent+"."+e.Field, e.Message)
+	}
 }
 
 func (h *Handler) give(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
@@ -132,8 +139,15 @@ func (h *Handler) give(ctx context.Context, r apigw.Request, cors map[string]str
 		AgeConfirmed: b.AgeConfirmed, GPC: apigw.Header(r, "Sec-GPC") == "1",
 		IP: sourceIP(r), UserAgent: truncate(r.RequestContext.HTTP.UserAgent, 512),
 	}
-	if b.Subject != nil {
-		in.Email, in.Phone, in.BrowserID = b.Subject.Email, b.Subject.Phone, b.Subject.BrowserID
+	nested(b.Subject, "subject", map[string]any{"email": &in.Email, "phone": &in.Phone, "browser_id": &in.BrowserID}, &bad)
+	if len(b.Disclosure) > 0 && string(b.Disclosure) != "null" {
+		in.Disclosure = &consent.Disclosure{}
+		nested(b.Disclosure, "disclosure", map[string]any{"id": &in.Disclosure.ID, "version": &in.Disclosure.Version, "text": &in.Disclosure.Text}, &bad)
+	}
+	if len(b.Events) > len(consent.Purposes) {
+		// One event per purpose at most: refuse before looking at each.
+		bad.Add("events", "at most one event per purpose")
+		return apigw.Fail(ctx, h.Log, bad.Err(), false, cors)
 	}
 	for i, e := range b.Events {
 		var c consent.Choice
@@ -161,9 +175,6 @@ func (h *Handler) give(ctx context.Context, r apigw.Request, cors map[string]str
 	}
 	if err := bad.Err(); err != nil {
 		return apigw.Fail(ctx, h.Log, err, false, cors)
-	}
-	if b.Disclosure != nil {
-		in.Disclosure = &consent.Disclosure{ID: b.Disclosure.ID, Version: b.Disclosure.Version, Text: b.Disclosure.Text}
 	}
 	res, err := h.Service.Give(ctx, in)
 	if err != nil {

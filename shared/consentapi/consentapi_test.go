@@ -589,3 +589,21 @@ func FuzzConsentBody(f *testing.F) {
 		}
 	})
 }
+
+// Unknown fields inside subject and disclosure are named like those inside
+// events.
+func TestGiveUnknownNestedFields(t *testing.T) {
+	h, store, _ := newHandler(t)
+	resp := handle(t, h, post(`{"subject":{"email":"a@example.com","mail":"x"},"events":[{"purpose":"cookies_analytics","granted":true}],"disclosure":{"id":"d","version":"1","text":"t","lang":"en"}}`))
+	p := problem(t, resp, 400)
+	names := map[string]bool{}
+	for _, e := range p.Errors {
+		names[e.Field] = true
+	}
+	if !names["subject.mail"] || !names["disclosure.lang"] {
+		t.Fatalf("errors %+v, want subject.mail and disclosure.lang", p.Errors)
+	}
+	if store.count() != 0 {
+		t.Fatal("a refused call was recorded")
+	}
+}

@@ -83,10 +83,14 @@ type Fields []FieldError
 // Add records that field is wrong. A field keeps its first error: the first
 // problem found is the one to fix.
 func (f *Fields) Add(field, message string) {
-	if !f.Has(field) {
+	if len(*f) < MaxFieldErrors && !f.Has(field) {
 		*f = append(*f, FieldError{field, message})
 	}
 }
+
+// MaxFieldErrors bounds how many field errors one answer lists, so a hostile
+// body cannot make the answer larger than the question.
+const MaxFieldErrors = 50
 
 // Has reports whether field already has an error.
 func (f Fields) Has(field string) bool {
