@@ -207,7 +207,11 @@ func (h *Handler) consentHistory(ctx context.Context, r apigw.Request) apigw.Res
 	out.Subject.Kind, out.Subject.Reference = id.Kind, id.Key
 	out.Events, out.Current = []HistoryEvent{}, []CurrentConsent{}
 	for _, e := range events {
-		out.Events = append(out.Events, HistoryEvent{Seq: e.Seq, ID: e.ID, At: e.At, Kind: e.Kind, Fields: e.Fields, PrevHash: e.PrevHash, Hash: e.Hash})
+		fields := e.Fields
+		if fields == nil {
+			fields = map[string]string{}
+		}
+		out.Events = append(out.Events, HistoryEvent{Seq: e.Seq, ID: e.ID, At: e.At, Kind: e.Kind, Fields: fields, PrevHash: e.PrevHash, Hash: e.Hash})
 	}
 	for _, st := range states {
 		out.Current = append(out.Current, CurrentConsent{Purpose: string(st.Purpose), Status: string(st.Status), Since: st.Since, ReceiptID: st.ReceiptID})

@@ -1,0 +1,328 @@
+// The cookie banner. Any page includes it with
+//
+//   <script src="/consent.js" defer></script>
+//
+// and marks each tracking script inert, so that the browser does not run it:
+//
+//   <script type="text/plain" data-consent="analytics" data-src="/demo/analytics.js"></script>
+//
+// with data-consent one of functional, analytics or advertising. The privacy
+// policy says: "Tracking scripts are disabled until consent is given." This
+// script keeps that promise: it creates a real script element for a category
+// only once the service has recorded a grant of that category, never before.
+//
+//   - The choice is recorded with POST /v1/consents for the browser's
+//     first-party id (the one web/optout.js keeps in localStorage under
+//     claritru_browser_id), one event per category, granted or not, with the
+//     exact disclosure text shown in the banner (#cookie-banner-text): what
+//     is shown is what is sent, so the record proves what the person saw
+//     (GDPR Art. 7(1)).
+//   - Only after a 201 is the choice stored (localStorage
+//     claritru_cookie_choice) and are scripts activated, each category only
+//     when its status in the receipt is "granted".
+//   - Global Privacy Control: when navigator.globalPrivacyControl is true,
+//     advertising stays off (the checkbox is disabled, with a note) and the
+//     choice is still recorded; the browser adds Sec-GPC: 1 to that request
+//     itself (11 CCR §7025), and the service never records an advertising
+//     grant under the signal.
+//   - "Cookie settings" (#cookie-settings) opens the banner again; changing or
+//     withdrawing a choice is the same call as giving it, as easy as giving it
+//     (GDPR Art. 7(3)).
+//
+// No inline script or style and no third-party resource. The API's address
+// is the script element's data-api attribute, else /v1/consents on the page's
+// origin. <body data-consent-state> is "ready" once initialised, "saved" after
+// a choice is recorded, "error" when recording failed.
+"use strict";
+
+(function () {
+  const ID_KEY = "claritru_browser_id";
+  const CHOICE_KEY = "claritru_cookie_choice";
+  const BROWSER_ID = /^[A-Za-z0-9._-]{8,128}$/; // as the service checks it
+  const CATEGORIES = ["functional", "analytics", "advertising"];
+  const DISCLOSURE = { id: "cookie-banner", version: "2026-11" };
+  const MAX_SOURCE_URL = 2048;
+
+  const self = document.currentScript;
+  const apiURL = new URL((self && self.dataset.api) || "/v1/consents", document.baseURI);
+  const gpc = navigator.globalPrivacyControl === true;
+
+  function newBrowserID() {
+    if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+    // crypto.randomUUID needs a secure context; getRandomValues does not.
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // The browser id web/optout.js uses, made the same way if missing. When
+  // storage is blocked the id lives for this page only: the choice is still
+  // recorded, but cannot be remembered, so the banner asks again next time.
+  let pageOnlyID = "";
+  function browserID() {
+    try {
+      let id = localStorage.getItem(ID_KEY);
+      if (!id || !BROWSER_ID.test(id)) {
+        id = newBrowserID();
+        localStorage.setItem(ID_KEY, id);
+      }
+      if (localStorage.getItem(ID_KEY) === id) return id;
+    } catch (e) {
+      // storage blocked
+    }
+    if (!pageOnlyID) pageOnlyID = newBrowserID();
+    return pageOnlyID;
+  }
+
+  function storedChoice() {
+    try {
+      const c = JSON.parse(localStorage.getItem(CHOICE_KEY) || "null");
+      if (c && typeof c === "object" && typeof c.receipt_id === "string" &&
+          CATEGORIES.every((k) => typeof c[k] === "boolean")) {
+        return c;
+      }
+    } catch (e) {
+      // unreadable or blocked: ask again
+    }
+    return null;
+  }
+
+  function storeChoice(c) {
+    try {
+      localStorage.setItem(CHOICE_KEY, JSON.stringify(c));
+    } catch (e) {
+      // blocked: the choice is recorded by the service all the same
+    }
+  }
+
+  // Turns the inert scripts of a category into real ones, in document order,
+  // once each. Only scripts with a data-src are supported: an inline script
+  // would need 'unsafe-inline' in the page's Content-Security-Policy.
+  function activate(category) {
+    const inert = document.querySelectorAll('script[type="text/plain"][data-consent="' + category + '"]');
+    for (const el of inert) {
+      if (el.dataset.consentActivated || !el.dataset.src) continue;
+      el.dataset.consentActivated = "true";
+      const s = document.createElement("script");
+      for (const a of el.attributes) {
+        if (a.name === "type" || a.name === "id" || a.name === "data-src" || a.name.startsWith("data-consent")) continue;
+        s.setAttribute(a.name, a.value);
+      }
+      s.src = new URL(el.dataset.src, document.baseURI).href;
+      s.async = false; // keep the order the page gave
+      s.dataset.consentCategory = category;
+      el.after(s);
+    }
+  }
+
+  function isActive(category) {
+    return document.querySelector('script[data-consent-category="' + category + '"]') !== null;
+  }
+
+  // --- the banner ---------------------------------------------------------
+
+  function el(tag, props, children) {
+    const e = document.createElement(tag);
+    Object.assign(e, props || {});
+    for (const c of children || []) e.append(c);
+    return e;
+  }
+
+  const labels = {
+    functional: "Functional",
+    analytics: "Analytics",
+    advertising: "Advertising",
+  };
+
+  function buildBanner() {
+    const text = el("div", { id: "cookie-banner-text" }, [
+      el("p", {}, [
+        "We use cookies and similar technologies to personalize content and ads, analyze " +
+          "site usage, and improve user experience. Tracking scripts are disabled until " +
+          "consent is given.",
+      ]),
+      el("p", {}, [
+        "Functional cookies remember your preferences. Analytics cookies help us " +
+          "understand how the site is used. Advertising cookies personalize ads and let us " +
+          "share data with advertising platforms to create custom or lookalike audiences. " +
+          "Choose the categories you allow; only those are turned on. You can change or " +
+          "withdraw your choice at any time under \u201cCookie settings\u201d.",
+      ]),
+    ]);
+    const boxes = CATEGORIES.map((k) => {
+      const input = el("input", { type: "checkbox", id: "cookie-" + k, name: k });
+      return el("label", { className: "check" }, [input, " " + labels[k]]);
+    });
+    const gpcNote = el("p", { id: "cookie-gpc-note", className: "hint", hidden: true }, [
+      "Your browser sends the Global Privacy Control signal, so advertising cookies stay " +
+        "off: we honour the signal as a request to opt out of the sale and sharing of your " +
+        "personal information.",
+    ]);
+    const error = el("p", { id: "cookie-error", className: "cookie-error", hidden: true }, [
+      "We could not save your choice just now. Please try again; until then nothing new is turned on.",
+    ]);
+    error.setAttribute("role", "alert");
+    const buttons = el("div", { className: "cookie-buttons" }, [
+      el("button", { type: "button", id: "cookies-accept-all" }, ["Accept all"]),
+      el("button", { type: "button", id: "cookies-reject-all" }, ["Reject all"]),
+      el("button", { type: "button", id: "cookies-save" }, ["Save my choices"]),
+    ]);
+    const links = el("p", { className: "hint" }, [
+      el("a", { href: "/privacy-policy.html" }, ["Privacy Policy"]),
+      " · ",
+      el("a", { href: "/do-not-sell.html" }, ["Do Not Sell or Share My Personal Information"]),
+    ]);
+    const banner = el("section", { id: "cookie-banner", className: "cookie-banner", hidden: true }, [
+      el("h2", { id: "cookie-banner-title" }, ["Cookies"]),
+      text,
+      el("fieldset", {}, [el("legend", {}, ["Cookie categories"])].concat(boxes)),
+      gpcNote,
+      error,
+      buttons,
+      links,
+    ]);
+    banner.setAttribute("role", "region");
+    banner.setAttribute("aria-labelledby", "cookie-banner-title");
+    return banner;
+  }
+
+  const banner = buildBanner();
+  const $ = (id) => banner.querySelector("#" + id);
+  const box = (k) => $("cookie-" + k);
+
+  // The disclosure as the person sees it: the banner text, its paragraphs
+  // one after the other, white space collapsed as the browser renders it.
+  function disclosureText() {
+    const text = $("cookie-banner-text");
+    const parts = text.children.length ? Array.from(text.children, (c) => c.textContent) : [text.textContent];
+    return parts.join(" ").replace(/\s+/g, " ").trim();
+  }
+
+  function openBanner() {
+    const c = storedChoice();
+    for (const k of CATEGORIES) box(k).checked = c ? c[k] : false;
+    if (gpc) {
+      box("advertising").checked = false;
+      box("advertising").disabled = true;
+      $("cookie-gpc-note").hidden = false;
+    }
+    $("cookie-error").hidden = true;
+    banner.hidden = false;
+  }
+
+  function setBusy(busy) {
+    for (const b of banner.querySelectorAll("button")) b.disabled = busy;
+  }
+
+  async function record(choice) {
+    const source = location.href.length <= MAX_SOURCE_URL ? location.href : location.origin + location.pathname;
+    const body = {
+      subject: { browser_id: browserID() },
+      events: CATEGORIES.map((k) => ({ purpose: "cookies_" + k, granted: choice[k] })),
+      disclosure: { id: DISCLOSURE.id, version: DISCLOSURE.version, text: disclosureText() },
+      source_url: source,
+      legal_basis: "consent",
+      locale: navigator.language || null,
+    };
+    const resp = await fetch(apiURL, {
+      method: "POST",
+      credentials: "omit",
+      cache: "no-store",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (resp.status !== 201) throw new Error("HTTP " + resp.status);
+    const receipt = await resp.json();
+    if (!receipt || typeof receipt.receipt_id !== "string" || !Array.isArray(receipt.purposes)) {
+      throw new Error("not a consent receipt");
+    }
+    return receipt;
+  }
+
+  async function save(choice) {
+    setBusy(true);
+    $("cookie-error").hidden = true;
+    let receipt;
+    try {
+      receipt = await record(choice);
+    } catch (e) {
+      $("cookie-error").hidden = false;
+      setBusy(false);
+      document.body.dataset.consentState = "error";
+      return;
+    }
+    // What is in effect is what the service recorded, not what was asked.
+    const granted = {};
+    for (const k of CATEGORIES) {
+      const p = receipt.purposes.find((x) => x && x.purpose === "cookies_" + k);
+      granted[k] = !!p && p.status === "granted";
+    }
+    const stored = { receipt_id: receipt.receipt_id, at: receipt.consent_timestamp || new Date().toISOString() };
+    for (const k of CATEGORIES) stored[k] = granted[k];
+    storeChoice(stored);
+    let stillRunning = false;
+    for (const k of CATEGORIES) {
+      if (granted[k]) activate(k);
+      else if (isActive(k)) stillRunning = true;
+    }
+    // A script that has run cannot be unloaded; it stops with the page.
+    settingsNote.hidden = !stillRunning;
+    banner.hidden = true;
+    setBusy(false);
+    document.body.dataset.consentState = "saved";
+  }
+
+  function fromBoxes() {
+    const c = {};
+    for (const k of CATEGORIES) c[k] = box(k).checked && !box(k).disabled;
+    return c;
+  }
+
+  $("cookies-accept-all").addEventListener("click", () => {
+    for (const k of CATEGORIES) if (!box(k).disabled) box(k).checked = true;
+    save(fromBoxes());
+  });
+  $("cookies-reject-all").addEventListener("click", () => {
+    for (const k of CATEGORIES) box(k).checked = false;
+    save(fromBoxes());
+  });
+  $("cookies-save").addEventListener("click", () => save(fromBoxes()));
+
+  // --- "Cookie settings" --------------------------------------------------
+
+  let settings = document.getElementById("cookie-settings");
+  if (!settings) {
+    settings = el("button", { type: "button", id: "cookie-settings", className: "cookie-settings" }, ["Cookie settings"]);
+  }
+  const settingsNote = el("span", { id: "cookie-reload-note", className: "hint", hidden: true }, [
+    " Your choice is saved. Scripts you turned off stop when you reload the page.",
+  ]);
+  settings.addEventListener("click", (ev) => {
+    ev.preventDefault();
+    openBanner();
+    box("functional").focus();
+  });
+
+  function init() {
+    const footer = el("p", { className: "cookie-footer" }, []);
+    if (!settings.isConnected) footer.append(settings);
+    footer.append(settingsNote);
+    document.body.append(footer, banner);
+
+    const c = storedChoice();
+    if (c) {
+      for (const k of CATEGORIES) {
+        // The signal outranks an earlier advertising grant on this browser.
+        if (c[k] && !(k === "advertising" && gpc)) activate(k);
+      }
+    } else {
+      openBanner();
+    }
+    document.body.dataset.consentState = "ready";
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
