@@ -252,6 +252,8 @@ func (c *Cloud) Describe() string {
 	fmt.Fprintf(&b, "  website and API   %s/\n", c.APIURL)
 	fmt.Fprintf(&b, "  request form      %s/\n", c.APIURL)
 	fmt.Fprintf(&b, "  do not sell       %s/do-not-sell.html\n", c.APIURL)
+	fmt.Fprintf(&b, "  email/SMS opt-in  %s/subscribe.html\n", c.APIURL)
+	fmt.Fprintf(&b, "  cookie banner     %s/cookies-demo.html\n", c.APIURL)
 	fmt.Fprintf(&b, "  mail inbox        %s/\n", c.SES.Endpoint)
 	fmt.Fprintf(&b, "  DynamoDB Local    %s  (table %s)\n", c.DynamoDB.Endpoint, c.Settings.Table)
 	fmt.Fprintf(&b, "Press Ctrl-C to stop.\n")
