@@ -38,6 +38,17 @@ type Handler struct {
 	Now   func() time.Time
 }
 
+// route serves one staff route.
+type route func(h *Handler, ctx context.Context, r apigw.Request) apigw.Response
+
+// routes maps route keys to their handlers; each file of this package adds
+// the routes it serves.
+var routes = map[string]route{
+	"GET /v1/admin/suppression":    (*Handler).suppression,
+	"GET /v1/admin/consents":       (*Handler).consentHistory,
+	"GET /v1/admin/consents/check": (*Handler).consentCheck,
+}
+
 // Handle dispatches one HTTP API event by its route key.
 func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
 	var resp apigw.Response
@@ -45,14 +56,9 @@ func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, 
 		resp = apigw.Problem(fault.New(fault.Unauthorized, "Staff credentials are required."), nil)
 		resp.Headers["WWW-Authenticate"] = "Bearer"
 	} else {
-		switch r.RouteKey {
-		case "GET /v1/admin/suppression":
-			resp = h.suppression(ctx, r)
-		case "GET /v1/admin/consents":
-			resp = h.consentHistory(ctx, r)
-		case "GET /v1/admin/consents/check":
-			resp = h.consentCheck(ctx, r)
-		default:
+		if route, ok := routes[r.RouteKey]; ok {
+			resp = route(h, ctx, r)
+		} else {
 			resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), nil)
 		}
 	}

@@ -78,6 +78,11 @@ type requestItem struct {
 	DueAt        string   `dynamodbav:"due_at"`
 	SubjectKey   string   `dynamodbav:"subject_key"`
 	Version      int      `dynamodbav:"version"`
+	Extended     bool     `dynamodbav:"extended,omitempty"`
+	ExtReason    string   `dynamodbav:"extension_reason,omitempty"`
+	ClosedAt     string   `dynamodbav:"closed_at,omitempty"`
+	Outcome      string   `dynamodbav:"outcome,omitempty"`
+	DenialBasis  string   `dynamodbav:"denial_basis,omitempty"`
 }
 
 // eventItem is one audit event of a request; sort keys are ids that sort by
@@ -139,7 +144,16 @@ func toRequestItem(r request.Request) requestItem {
 		OnBehalf: r.OnBehalf, AgentName: r.AgentName, AgentEmail: r.AgentEmail,
 		Regime: string(r.Regime), ReceivedAt: stamp(r.ReceivedAt), DueAt: stamp(r.DueAt),
 		SubjectKey: r.SubjectKey, Version: r.Version,
+		Extended: r.Extended, ExtReason: r.ExtensionReason, ClosedAt: optStamp(r.ClosedAt),
+		Outcome: r.Outcome, DenialBasis: r.DenialBasis,
 	}
+}
+
+func optStamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return stamp(t)
 }
 
 func (it requestItem) request() request.Request {
@@ -155,6 +169,8 @@ func (it requestItem) request() request.Request {
 		OnBehalf: it.OnBehalf, AgentName: it.AgentName, AgentEmail: it.AgentEmail,
 		Regime: deadline.Regime(it.Regime), ReceivedAt: parseStamp(it.ReceivedAt), DueAt: parseStamp(it.DueAt),
 		SubjectKey: it.SubjectKey, Version: it.Version,
+		Extended: it.Extended, ExtensionReason: it.ExtReason, ClosedAt: parseStamp(it.ClosedAt),
+		Outcome: it.Outcome, DenialBasis: it.DenialBasis,
 	}
 }
 

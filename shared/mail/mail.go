@@ -27,10 +27,16 @@ type Template string
 
 // The mails the service sends.
 const (
-	RequestReceived Template = "request_received"
-	RequestVerified Template = "request_verified"
-	OptOutConfirmed Template = "optout_confirmed"
-	ConsentReceipt  Template = "consent_receipt"
+	RequestReceived  Template = "request_received"
+	RequestVerified  Template = "request_verified"
+	OptOutConfirmed  Template = "optout_confirmed"
+	ConsentReceipt   Template = "consent_receipt"
+	RequestExtended  Template = "request_extended"
+	RequestCompleted Template = "request_completed"
+	RequestDenied    Template = "request_denied"
+	RequestCancelled Template = "request_cancelled"
+	RequestExpired   Template = "request_expired"
+	DeadlineDigest   Template = "deadline_digest"
 )
 
 // Message is a rendered mail.
@@ -43,10 +49,16 @@ type Message struct {
 // subjects are fixed per template: no user-supplied text ever reaches a
 // header.
 var subjects = map[Template]string{
-	RequestReceived: "We received your privacy request",
-	RequestVerified: "Your privacy request is verified",
-	OptOutConfirmed: "You have opted out of the sale and sharing of your personal information",
-	ConsentReceipt:  "Your consent receipt",
+	RequestReceived:  "We received your privacy request",
+	RequestVerified:  "Your privacy request is verified",
+	OptOutConfirmed:  "You have opted out of the sale and sharing of your personal information",
+	ConsentReceipt:   "Your consent receipt",
+	RequestExtended:  "We need more time for your privacy request",
+	RequestCompleted: "Your privacy request is complete",
+	RequestDenied:    "About your privacy request",
+	RequestCancelled: "Your privacy request is cancelled",
+	RequestExpired:   "Your privacy request has expired",
+	DeadlineDigest:   "Privacy requests due soon",
 }
 
 //go:embed templates

@@ -112,7 +112,30 @@ type Request struct {
 	SubjectKey string
 	// Version increases with every change (optimistic concurrency).
 	Version int
+	// Extended is set once the one permitted extension is taken;
+	// ExtensionReason is what the requester was told.
+	Extended        bool
+	ExtensionReason string
+	// ClosedAt is when the request was completed, denied, cancelled or
+	// expired: the response date of the 11 CCR §7101 log.
+	ClosedAt time.Time
+	// Outcome is what the requester was told on completion; DenialBasis
+	// the basis for a denial (§7101(b)).
+	Outcome     string
+	DenialBasis string
 }
+
+// Open reports whether the request still waits for an answer.
+func (s Status) Open() bool {
+	switch s {
+	case Completed, Denied, Cancelled, ExpiredUnverified:
+		return false
+	}
+	return true
+}
+
+// OpenStatuses are the statuses of the staff queue.
+var OpenStatuses = []Status{PendingVerification, Received, Verified, InProgress, Extended}
 
 // VerificationRequired reports whether any asked-for right needs identity
 // verification.

@@ -44,6 +44,25 @@ type Store interface {
 	// idempotency key hash, with the hash of the body that made it;
 	// fault.NotFound when there is none.
 	IdempotentRequest(ctx context.Context, keyHash string) (id, bodyHash string, err error)
+	// Update writes a changed request, its audit event and its mail in one
+	// transaction, on the condition that the stored version is still
+	// FromVersion; fault.Conflict when it is not.
+	Update(ctx context.Context, c Change) error
+	// Events returns a request's audit history, oldest first.
+	Events(ctx context.Context, id string) ([]Event, error)
+	// Queue returns requests of one status ordered by due date, due before
+	// dueBefore when it is set, limit at most, from cursor on; the next
+	// cursor is empty on the last page. A malformed cursor is
+	// fault.Invalid.
+	Queue(ctx context.Context, status Status, dueBefore time.Time, cursor string, limit int) ([]Request, string, error)
+}
+
+// Change is one staff or system change of a request.
+type Change struct {
+	Request     Request // the new state, Version already increased
+	FromVersion int
+	Event       Event
+	Mail        *mail.Intent
 }
 
 // Creation is everything written when a request is taken.

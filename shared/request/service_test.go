@@ -592,3 +592,17 @@ func TestConfirmRequestNoLongerPending(t *testing.T) {
 		t.Error("a cancelled request changed status")
 	}
 }
+
+// The staff workflow is tested with requesttest.Memory (workflow_test.go);
+// Submit and Confirm never reach these.
+func (m *memStore) Update(context.Context, Change) error {
+	return fault.New(fault.Internal, "not used by Submit or Confirm")
+}
+
+func (m *memStore) Events(context.Context, string) ([]Event, error) {
+	return nil, fault.New(fault.Internal, "not used by Submit or Confirm")
+}
+
+func (m *memStore) Queue(context.Context, Status, time.Time, string, int) ([]Request, string, error) {
+	return nil, "", fault.New(fault.Internal, "not used by Submit or Confirm")
+}

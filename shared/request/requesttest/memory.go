@@ -31,6 +31,7 @@ type Memory struct {
 	idem     map[string]idemEntry // by key hash
 	mailIDs  map[string]bool      // by owner request id + mail id
 	mails    []mail.Intent        // every mail queued, in order
+	events   map[string][]request.Event
 	fail     error
 }
 
@@ -45,6 +46,7 @@ func New() *Memory {
 		tokens:   map[string]request.Token{},
 		idem:     map[string]idemEntry{},
 		mailIDs:  map[string]bool{},
+		events:   map[string][]request.Event{},
 	}
 }
 
@@ -225,4 +227,52 @@ func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 func clone(r request.Request) request.Request {
 	r.Types = slices.Clone(r.Types)
 	return r
+}
+
+// Update implements request.Store: the change is written when the stored
+// version is still FromVersion, else fault.Conflict.
+func (m *Memory) Update(_ context.Context, c request.Change) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	cur, ok := m.requests[c.Request.ID]
+	if !ok || cur.Version != c.FromVersion {
+		return fault.New(fault.Conflict, "The request changed meanwhile; reload it and try again.")
+	}
+	m.requests[c.Request.ID] = c.Request
+	m.events[c.Request.ID] = append(m.events[c.Request.ID], c.Event)
+	if c.Mail != nil {
+		m.mails = append(m.mails, *c.Mail)
+	}
+	return nil
+}
+
+// Events implements request.Store: the events written by Update.
+func (m *Memory) Events(_ context.Context, id string) ([]request.Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return nil, m.fail
+	}
+	return slices.Clone(m.events[id]), nil
+}
+
+// Queue implements request.Store without paging: every request of the
+// status due before dueBefore, by due date.
+func (m *Memory) Queue(_ context.Context, status request.Status, dueBefore time.Time, _ string, _ int) ([]request.Request, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return nil, "", m.fail
+	}
+	var out []request.Request
+	for _, r := range m.requests {
+		if r.Status == status && (dueBefore.IsZero() || r.DueAt.Before(dueBefore)) {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b request.Request) int { return a.DueAt.Compare(b.DueAt) })
+	return out, "", nil
 }

@@ -1,0 +1,362 @@
+package request
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/claritru/privacy/shared/deadline"
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
+)
+
+// Action is what staff do with a request.
+type Action string
+
+// Actions (design §4).
+const (
+	Start    Action = "start"
+	Extend   Action = "extend"
+	Complete Action = "complete"
+	Deny     Action = "deny"
+	Cancel   Action = "cancel"
+)
+
+// ActionInput is one staff action.
+type ActionInput struct {
+	Action Action
+	// Reason is required to extend (the notice must say why, 11 CCR
+	// §7021(b)) and to deny (the basis, §7101(b)); Outcome may describe a
+	// completion.
+	Reason  string
+	Outcome string
+	Actor   string // staff id, for the audit history
+	// Version, when set, must equal the stored version: two staff acting
+	// at once cannot overwrite each other.
+	Version int
+}
+
+// from lists the statuses each action may be taken from.
+var from = map[Action][]Status{
+	Start:    {Received, Verified},
+	Extend:   {Received, Verified, InProgress},
+	Complete: {Received, Verified, InProgress, Extended},
+	Deny:     {PendingVerification, Received, Verified, InProgress, Extended},
+	Cancel:   {PendingVerification, Received, Verified, InProgress, Extended},
+}
+
+var to = map[Action]Status{Start: InProgress, Extend: Extended, Complete: Completed, Deny: Denied, Cancel: Cancelled}
+
+// Transition applies an action to a request at a time: the new request, its
+// audit event and the mail the requester gets. Rules only; nothing is stored.
+func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail.Intent, error) {
+	allowed, ok := from[in.Action]
+	if !ok {
+		var f fault.Fields
+		f.Add("action", "use one of start, extend, complete, deny, cancel")
+		return Request{}, Event{}, nil, f.Err()
+	}
+	reason := strings.TrimSpace(in.Reason)
+	if (in.Action == Extend || in.Action == Deny) && reason == "" {
+		var f fault.Fields
+		f.Add("reason", map[Action]string{
+			Extend: "say why more time is needed; the requester is told (11 CCR §7021(b))",
+			Deny:   "give the basis for the denial; the requester is told (11 CCR §7101(b))",
+		}[in.Action])
+		return Request{}, Event{}, nil, f.Err()
+	}
+	if len(reason) > 2000 || len(in.Outcome) > 5000 {
+		var f fault.Fields
+		f.Add("reason", "is too long")
+		return Request{}, Event{}, nil, f.Err()
+	}
+	if in.Version != 0 && in.Version != r.Version {
+		return Request{}, Event{}, nil, fault.New(fault.Conflict, fmt.Sprintf("The request changed meanwhile (version %d, not %d); reload it.", r.Version, in.Version))
+	}
+	okFrom := false
+	for _, s := range allowed {
+		okFrom = okFrom || s == r.Status
+	}
+	if !okFrom {
+		return Request{}, Event{}, nil, fault.New(fault.Conflict, fmt.Sprintf("A request that is %s cannot be %s.", r.Status, pastTense(in.Action)))
+	}
+	next := r
+	next.Status = to[in.Action]
+	next.Version = r.Version + 1
+	ev := Event{At: now, Action: string(in.Action), From: r.Status, To: next.Status, Actor: in.Actor}
+	var tmpl mail.Template
+	data := mailData(next, "")
+	switch in.Action {
+	case Extend:
+		if r.Extended {
+			return Request{}, Event{}, nil, fault.New(fault.Conflict, "The one permitted extension was already taken.")
+		}
+		// The notice must reach the requester inside the original period
+		// (11 CCR §7021(b); GDPR Art. 12(3)).
+		if !now.Before(r.DueAt) {
+			return Request{}, Event{}, nil, fault.New(fault.Conflict, "The original period has ended; an extension must be noticed within it.")
+		}
+		next.Extended, next.ExtensionReason = true, reason
+		next.DueAt = deadline.Extended(r.Regime, r.ReceivedAt)
+		tmpl = mail.RequestExtended
+		data = mailData(next, "")
+		data["reason"] = reason
+		ev.Note = "due " + next.DueAt.Format("2006-01-02")
+	case Complete:
+		next.ClosedAt, next.Outcome = now, strings.TrimSpace(in.Outcome)
+		tmpl = mail.RequestCompleted
+		data["outcome"] = next.Outcome
+	case Deny:
+		next.ClosedAt, next.DenialBasis = now, reason
+		tmpl = mail.RequestDenied
+		data["reason"] = reason
+	case Cancel:
+		next.ClosedAt = now
+		tmpl = mail.RequestCancelled
+	}
+	var m *mail.Intent
+	if tmpl != "" {
+		m = &mail.Intent{Template: tmpl, To: r.Email, Data: data}
+	}
+	return next, ev, m, nil
+}
+
+func pastTense(a Action) string {
+	switch a {
+	case Start:
+		return "started"
+	case Extend:
+		return "extended"
+	case Complete:
+		return "completed"
+	case Deny:
+		return "denied"
+	}
+	return "cancelled"
+}
+
+// Act applies a staff action to a stored request.
+func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, error) {
+	r, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Request{}, err
+	}
+	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	next, ev, m, err := Transition(r, in, now)
+	if err != nil {
+		return Request{}, err
+	}
+	ev.ID = s.NewID(now)
+	if m != nil {
+		m.ID = s.NewID(now)
+	}
+	if err := s.store.Update(ctx, Change{Request: next, FromVersion: r.Version, Event: ev, Mail: m}); err != nil {
+		return Request{}, err
+	}
+	return next, nil
+}
+
+// Detail returns a request with its audit history.
+func (s *Service) Detail(ctx context.Context, id string) (Request, []Event, error) {
+	r, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Request{}, nil, err
+	}
+	evs, err := s.store.Events(ctx, id)
+	return r, evs, err
+}
+
+// QueuePage is one page of the staff queue.
+type QueuePage struct {
+	Requests []Request
+	Next     string
+}
+
+// Queue lists requests of a status by due date.
+func (s *Service) Queue(ctx context.Context, status Status, dueBefore time.Time, cursor string, limit int) (QueuePage, error) {
+	known := false
+	for _, st := range append(OpenStatuses, Completed, Denied, Cancelled, ExpiredUnverified) {
+		known = known || st == status
+	}
+	if !known {
+		var f fault.Fields
+		f.Add("status", "use one of pending_verification, received, verified, in_progress, extended, completed, denied, cancelled, expired_unverified")
+		return QueuePage{}, f.Err()
+	}
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	rs, next, err := s.store.Queue(ctx, status, dueBefore, cursor, limit)
+	return QueuePage{Requests: rs, Next: next}, err
+}
+
+// UnverifiedFor is how long a request may wait for verification before it
+// expires and the person is told.
+const UnverifiedFor = 30 * 24 * time.Hour
+
+// ExpireUnverified closes requests left unverified for 30 days and tells the
+// person. It returns how many it closed.
+func (s *Service) ExpireUnverified(ctx context.Context) (int, error) {
+	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	n, cursor := 0, ""
+	for {
+		rs, next, err := s.store.Queue(ctx, PendingVerification, time.Time{}, cursor, 100)
+		if err != nil {
+			return n, err
+		}
+		for _, r := range rs {
+			if now.Sub(r.ReceivedAt) < UnverifiedFor {
+				continue
+			}
+			e := r
+			e.Status, e.Version, e.ClosedAt = ExpiredUnverified, r.Version+1, now
+			ev := Event{ID: s.NewID(now), At: now, Action: "expire", From: r.Status, To: ExpiredUnverified, Actor: "system"}
+			m := &mail.Intent{ID: s.NewID(now), Template: mail.RequestExpired, To: r.Email, Data: mailData(e, "")}
+			err := s.store.Update(ctx, Change{Request: e, FromVersion: r.Version, Event: ev, Mail: m})
+			if fault.KindOf(err) == fault.Conflict {
+				continue // verified meanwhile
+			}
+			if err != nil {
+				return n, err
+			}
+			n++
+		}
+		if next == "" {
+			return n, nil
+		}
+		cursor = next
+	}
+}
+
+// Digest is the deadline watch: open requests due within a week, and overdue
+// ones, for the privacy team.
+type Digest struct {
+	Overdue []Request
+	DueSoon []Request
+}
+
+// Watch builds the digest, and queues it as a mail to the team when there is
+// something to say. It returns the digest and whether a mail was queued.
+func (s *Service) Watch(ctx context.Context, teamEmail string, queue func(context.Context, mail.Intent) error) (Digest, bool, error) {
+	now := s.cfg.Now().UTC()
+	var d Digest
+	for _, st := range OpenStatuses {
+		if st == PendingVerification {
+			continue // the clock runs, but staff cannot act before verification
+		}
+		cursor := ""
+		for {
+			rs, next, err := s.store.Queue(ctx, st, now.Add(7*24*time.Hour), cursor, 100)
+			if err != nil {
+				return Digest{}, false, err
+			}
+			for _, r := range rs {
+				if r.DueAt.Before(now) {
+					d.Overdue = append(d.Overdue, r)
+				} else {
+					d.DueSoon = append(d.DueSoon, r)
+				}
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+	}
+	if len(d.Overdue)+len(d.DueSoon) == 0 || teamEmail == "" {
+		return d, false, nil
+	}
+	sortByDue(d.Overdue)
+	sortByDue(d.DueSoon)
+	line := func(r Request) string {
+		return fmt.Sprintf("%s  due %s  %s  %s", r.ID, r.DueAt.Format("2006-01-02"), r.Status, joinTypes(r.Types))
+	}
+	var over, soon []string
+	for _, r := range d.Overdue {
+		over = append(over, line(r))
+	}
+	for _, r := range d.DueSoon {
+		soon = append(soon, line(r))
+	}
+	m := mail.Intent{ID: s.NewID(now), Template: mail.DeadlineDigest, To: teamEmail, Data: map[string]string{
+		"date": now.Format("2 January 2006"), "overdue": strings.Join(over, "\n"), "due_soon": strings.Join(soon, "\n"),
+		"overdue_count": fmt.Sprint(len(over)), "due_soon_count": fmt.Sprint(len(soon)),
+	}}
+	if err := queue(ctx, m); err != nil {
+		return d, false, err
+	}
+	return d, true, nil
+}
+
+func sortByDue(rs []Request) {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].DueAt.Before(rs[j].DueAt) })
+}
+
+// Metrics are the figures 11 CCR §7102 asks large businesses to publish for
+// a calendar year.
+type Metrics struct {
+	Year                int                `json:"year"`
+	Received            map[string]int     `json:"received"`
+	Completed           map[string]int     `json:"completed"`
+	Denied              map[string]int     `json:"denied"`
+	MedianDaysToRespond map[string]float64 `json:"median_days_to_respond"`
+}
+
+// Metrics counts the requests received in a year, by type.
+func (s *Service) Metrics(ctx context.Context, year int) (Metrics, error) {
+	if year < 2000 || year > 9999 {
+		var f fault.Fields
+		f.Add("year", "give a four-digit year")
+		return Metrics{}, f.Err()
+	}
+	m := Metrics{Year: year, Received: map[string]int{}, Completed: map[string]int{}, Denied: map[string]int{}, MedianDaysToRespond: map[string]float64{}}
+	days := map[string][]float64{}
+	for _, st := range append(OpenStatuses, Completed, Denied, Cancelled, ExpiredUnverified) {
+		cursor := ""
+		for {
+			rs, next, err := s.store.Queue(ctx, st, time.Time{}, cursor, 100)
+			if err != nil {
+				return Metrics{}, err
+			}
+			for _, r := range rs {
+				if r.ReceivedAt.Year() != year {
+					continue
+				}
+				for _, t := range r.Types {
+					k := string(t)
+					m.Received[k]++
+					switch r.Status {
+					case Completed:
+						m.Completed[k]++
+					case Denied:
+						m.Denied[k]++
+					}
+					if r.Status == Completed || r.Status == Denied {
+						days[k] = append(days[k], r.ClosedAt.Sub(r.ReceivedAt).Hours()/24)
+					}
+				}
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+	}
+	for k, ds := range days {
+		m.MedianDaysToRespond[k] = median(ds)
+	}
+	return m, nil
+}
+
+func median(xs []float64) float64 {
+	sort.Float64s(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return round1(xs[n/2])
+	}
+	return round1((xs[n/2-1] + xs[n/2]) / 2)
+}
+
+func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
