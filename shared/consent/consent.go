@@ -264,13 +264,13 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 	for _, c := range in.Choices {
 		r := Record{Purpose: c.Purpose, Granted: *c.Granted, Subject: target(ids, c.Purpose), EventID: s.newID()}
 		switch {
-		case !r.Granted:
-			r.Status = Withdrawn
 		case c.Purpose == CookiesAdvertising && in.GPC:
 			// The browser's Global Privacy Control signal is an opt-out of
 			// sharing for advertising (11 CCR §7025): recorded, not granted.
 			r.Granted, r.Status = false, NotGranted
 			r.Reason = "The browser sent the Global Privacy Control signal, which we honour as an opt-out of sharing for advertising."
+		case !r.Granted:
+			r.Status = Withdrawn
 		case c.Purpose == EmailMarketing:
 			// Double opt-in: granted once the person confirms from the mail.
 			r.Status = Pending

@@ -896,3 +896,20 @@ func TestWithdrawalNeedsTheChannelIdentifier(t *testing.T) {
 		t.Fatalf("refused withdrawals reached the store %d times", n)
 	}
 }
+
+// A banner under GPC sends advertising as not granted (its box is disabled):
+// that is recorded as not granted for the signal, not as a withdrawal of
+// something never given.
+func TestGiveGPCAdvertisingRefusedIsNotAWithdrawal(t *testing.T) {
+	svc, _, _ := newService(t)
+	in := validInput()
+	in.GPC = true
+	in.Choices = []consent.Choice{{Purpose: consent.CookiesAdvertising, Granted: no()}}
+	res, err := svc.Give(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if adv := recordOf(t, res.Recording, consent.CookiesAdvertising); adv.Status != consent.NotGranted || adv.Reason == "" {
+		t.Fatalf("cookies_advertising refused under GPC: %+v, want not_granted with the reason", adv)
+	}
+}
