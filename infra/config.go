@@ -19,6 +19,7 @@ const (
 	ctxAllowedOrigins = "allowedOrigins"
 	ctxAssetRoot      = "assetRoot"
 	ctxPolicyURL      = "policyUrl"
+	ctxPrivacyTeam    = "privacyTeamEmail"
 )
 
 // defaultPolicyURL is where consent receipts point when no policyUrl is set.
@@ -47,6 +48,9 @@ type Config struct {
 	AllowedOrigins []string
 	// PolicyURL is the privacy policy that consent receipts cite.
 	PolicyURL string
+	// PrivacyTeamEmail receives the daily digest of requests that are
+	// overdue or due within a week.
+	PrivacyTeamEmail string
 }
 
 // ConfigFromContext reads the configuration from the construct tree's
@@ -60,11 +64,12 @@ func ConfigFromContext(scope constructs.Construct) (Config, error) {
 		return ""
 	}
 	cfg := Config{
-		MailFrom:       get(ctxMailFrom),
-		PublicBaseURL:  get(ctxPublicBaseURL),
-		ReturnURL:      get(ctxReturnURL),
-		AllowedOrigins: splitList(get(ctxAllowedOrigins)),
-		PolicyURL:      get(ctxPolicyURL),
+		MailFrom:         get(ctxMailFrom),
+		PublicBaseURL:    get(ctxPublicBaseURL),
+		ReturnURL:        get(ctxReturnURL),
+		AllowedOrigins:   splitList(get(ctxAllowedOrigins)),
+		PolicyURL:        get(ctxPolicyURL),
+		PrivacyTeamEmail: get(ctxPrivacyTeam),
 	}
 	if cfg.PolicyURL == "" {
 		cfg.PolicyURL = defaultPolicyURL
@@ -98,6 +103,11 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("context %q: the sender address is required", ctxMailFrom))
 	} else if a, err := mail.ParseAddress(c.MailFrom); err != nil || a.Address != c.MailFrom {
 		errs = append(errs, fmt.Errorf("context %q: %q is not a bare email address", ctxMailFrom, c.MailFrom))
+	}
+	if c.PrivacyTeamEmail == "" {
+		errs = append(errs, fmt.Errorf("context %q: the privacy team's address (the deadline digest) is required", ctxPrivacyTeam))
+	} else if a, err := mail.ParseAddress(c.PrivacyTeamEmail); err != nil || a.Address != c.PrivacyTeamEmail {
+		errs = append(errs, fmt.Errorf("context %q: %q is not a bare email address", ctxPrivacyTeam, c.PrivacyTeamEmail))
 	}
 	if c.PublicBaseURL != "" {
 		if err := httpsURL(c.PublicBaseURL); err != nil {

@@ -12,9 +12,10 @@ import (
 
 func validConfig() Config {
 	return Config{
-		MailFrom:       "privacy@example.com",
-		ReturnURL:      "https://www.example.com/privacy/thank-you",
-		AllowedOrigins: []string{"https://www.example.com"},
+		MailFrom:         "privacy@example.com",
+		PrivacyTeamEmail: "privacy-team@example.com",
+		ReturnURL:        "https://www.example.com/privacy/thank-you",
+		AllowedOrigins:   []string{"https://www.example.com"},
 	}
 }
 
@@ -30,6 +31,10 @@ func TestConfigValidate(t *testing.T) {
 		{"no sender", func(c *Config) { c.MailFrom = "" }, ctxMailFrom},
 		{"display name sender", func(c *Config) { c.MailFrom = "Privacy <privacy@example.com>" }, ctxMailFrom},
 		{"not an address", func(c *Config) { c.MailFrom = "privacy" }, ctxMailFrom},
+		{"no privacy team", func(c *Config) { c.PrivacyTeamEmail = "" }, ctxPrivacyTeam},
+		{"display name privacy team", func(c *Config) { c.PrivacyTeamEmail = "Team <team@example.com>" }, ctxPrivacyTeam},
+		{"privacy team not an address", func(c *Config) { c.PrivacyTeamEmail = "team" }, ctxPrivacyTeam},
+		{"two privacy team addresses", func(c *Config) { c.PrivacyTeamEmail = "a@example.com, b@example.com" }, ctxPrivacyTeam},
 		{"http base url", func(c *Config) { c.PublicBaseURL = "http://privacy.example.com" }, ctxPublicBaseURL},
 		{"relative return url", func(c *Config) { c.ReturnURL = "/thank-you" }, ctxReturnURL},
 		{"no return url", func(c *Config) { c.ReturnURL = "" }, ctxReturnURL},
@@ -61,6 +66,7 @@ func TestConfigValidate(t *testing.T) {
 func TestConfigFromContext(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{
 		ctxMailFrom:       " privacy@example.org ",
+		ctxPrivacyTeam:    " team@example.org",
 		ctxReturnURL:      "https://example.org/thanks",
 		ctxAllowedOrigins: "https://example.org, https://www.example.org,",
 	}})
@@ -69,10 +75,11 @@ func TestConfigFromContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		MailFrom:       "privacy@example.org",
-		ReturnURL:      "https://example.org/thanks",
-		AllowedOrigins: []string{"https://example.org", "https://www.example.org"},
-		PolicyURL:      defaultPolicyURL,
+		MailFrom:         "privacy@example.org",
+		PrivacyTeamEmail: "team@example.org",
+		ReturnURL:        "https://example.org/thanks",
+		AllowedOrigins:   []string{"https://example.org", "https://www.example.org"},
+		PolicyURL:        defaultPolicyURL,
 	}
 	if !sameJSON(cfg, want) {
 		t.Errorf("config = %+v, want %+v", cfg, want)
@@ -90,6 +97,7 @@ func TestTopologyMismatchFails(t *testing.T) {
 		svc.Functions = append([]topology.Function{}, topology.ClariTru.Functions...)
 		svc.Routes = append([]topology.Route{}, topology.ClariTru.Routes...)
 		svc.Streams = append([]topology.StreamConsumer{}, topology.ClariTru.Streams...)
+		svc.Schedules = append([]topology.Schedule{}, topology.ClariTru.Schedules...)
 		return svc
 	}
 	if err := fakeAssets(topology.ClariTru.Functions); err != nil {
@@ -112,6 +120,18 @@ func TestTopologyMismatchFails(t *testing.T) {
 		{"stream to unknown function", func(s *topology.Service) {
 			s.Streams = append(s.Streams, topology.StreamConsumer{Function: "ghost", BatchSize: 1})
 		}, "ghost"},
+		{"schedule of unknown function", func(s *topology.Service) {
+			s.Schedules = append(s.Schedules, topology.Schedule{Function: "phantom", Expression: "rate(1 day)"})
+		}, "phantom"},
+		{"function scheduled twice", func(s *topology.Service) {
+			s.Schedules = append(s.Schedules, s.Schedules[0])
+		}, "scheduled twice"},
+		{"not a schedule expression", func(s *topology.Service) {
+			s.Schedules[0].Expression = "0 7 * * *"
+		}, "0 7 * * *"},
+		{"unknown time zone", func(s *topology.Service) {
+			s.Schedules[0].Timezone = "Pacific/Nowhere"
+		}, "Pacific/Nowhere"},
 		{"fractional timeout", func(s *topology.Service) {
 			s.Functions[0].Timeout = 1500 * time.Millisecond
 		}, "timeout"},

@@ -70,6 +70,7 @@ func newFunctions(scope constructs.Construct, id string, p functionsProps) (Func
 		topology.EnvMailFrom:      jsii.String(p.Mail.From),
 		topology.EnvPepperSecret:  p.Data.Pepper.SecretArn(),
 		topology.EnvPolicyURL:     jsii.String(p.Config.PolicyURL),
+		topology.EnvPrivacyTeam:   jsii.String(p.Config.PrivacyTeamEmail),
 	}
 
 	for _, def := range p.Defs {

@@ -4,7 +4,8 @@
 // what runs on a laptop and what runs in AWS cannot drift apart.
 //
 // Configuration comes from CDK context (cdk.json, or -c key=value):
-// mailFrom, publicBaseUrl, returnUrl, allowedOrigins and assetRoot.
+// mailFrom, privacyTeamEmail, publicBaseUrl, returnUrl, allowedOrigins,
+// policyUrl and assetRoot.
 package main
 
 import (

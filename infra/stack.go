@@ -32,6 +32,7 @@ type PrivacyStack struct {
 	Functions Functions
 	Routes    []awsapigatewayv2.HttpRoute
 	Streams   Streams
+	Schedules Schedules
 }
 
 // NewPrivacyStack builds the service from the topology. It fails, rather
@@ -86,6 +87,10 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 	if err != nil {
 		return nil, err
 	}
+	schedules, err := newSchedules(stack, "Schedule", service.Schedules, fns)
+	if err != nil {
+		return nil, err
+	}
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Base URL of the privacy API (the website's forms post here)"),
@@ -104,5 +109,6 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Functions: fns,
 		Routes:    routes,
 		Streams:   streams,
+		Schedules: schedules,
 	}, nil
 }

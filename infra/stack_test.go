@@ -192,6 +192,7 @@ func checkFunction(t *testing.T, s *synthesized, def topology.Function) {
 		topology.EnvAllowedOrigin: strings.Join(s.cfg.AllowedOrigins, ","),
 		topology.EnvPublicBaseURL: s.cfg.PublicBaseURL,
 		topology.EnvPolicyURL:     s.cfg.PolicyURL,
+		topology.EnvPrivacyTeam:   s.cfg.PrivacyTeamEmail,
 	}
 	if s.cfg.PublicBaseURL == "" {
 		expected[topology.EnvPublicBaseURL] = getAtt(s.logicalID(s.stack.API.HTTP), "ApiEndpoint")
@@ -280,8 +281,10 @@ func TestStaffRoutesNeedIAM(t *testing.T) {
 	}
 	svc.Routes = append([]topology.Route{}, topology.ClariTru.Routes...)
 	svc.Routes = append(svc.Routes,
-		topology.Route{Method: "GET", Path: "/v1/admin/requests", Function: "admin", Auth: topology.Staff},
-		topology.Route{Method: "POST", Path: "/v1/admin/requests/{id}/complete", Function: "admin", Auth: topology.Staff},
+		// Paths no topology route has: a route added twice is a
+		// construct-id clash, not the point of this test.
+		topology.Route{Method: "GET", Path: "/v1/admin/test-only", Function: "admin", Auth: topology.Staff},
+		topology.Route{Method: "POST", Path: "/v1/admin/test-only/{id}/thing", Function: "admin", Auth: topology.Staff},
 	)
 	app := testApp(t, svc.Functions, nil)
 	cfg, err := ConfigFromContext(app)

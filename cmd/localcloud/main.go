@@ -60,8 +60,10 @@ func run() error {
 		Pepper:       pepper,
 		AdminToken:   string(adminToken),
 		MailFrom:     os.Getenv("MAIL_FROM"),
-		ProcessLog:   procLog,
-		Log:          slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+		// The deadline digest goes here; its mails show in the local inbox.
+		PrivacyTeamEmail: os.Getenv("PRIVACY_TEAM_EMAIL"),
+		ProcessLog:       procLog,
+		Log:              slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 	}
 	fmt.Println("Starting DynamoDB Local, the SES stand-in and the local gateway...")
 	c, err := localcloud.Start(ctx, o)

@@ -13,8 +13,10 @@ import (
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subjectdata"
 )
 
 func main() {
@@ -36,10 +38,20 @@ func main() {
 		os.Exit(1)
 	}
 	db := env.DynamoDB()
+	optOuts := optout.NewService(ddb.NewOptOuts(db, env.Table), keyer, nil)
 	h := &admin.Handler{
-		OptOuts:  optout.NewService(ddb.NewOptOuts(db, env.Table), keyer, nil),
+		OptOuts:  optOuts,
 		Consents: consent.NewService(ddb.NewConsents(db, env.Table), consent.Config{Keyer: keyer}),
 		Chains:   ddb.NewLedger(db, env.Table),
+		// Staff-entered requests are taken as the web form's: the same
+		// receipt mail with its verification link, and opt-outs applied
+		// at once (11 CCR §7060(b)).
+		Requests: request.NewService(ddb.NewStore(db, env.Table), request.Config{
+			PublicBaseURL: env.PublicBaseURL,
+			Keyer:         keyer,
+			OptOuts:       optOuts,
+		}),
+		Subjects: subjectdata.NewService(ddb.NewSubjects(db, env.Table), keyer, nil),
 		Log:      log,
 	}
 	lambda.Start(h.Handle)

@@ -20,6 +20,8 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/ledger"
 	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/subjectdata"
 )
 
 // Chains reads people's ledgers (shared/ddb.Ledger).
@@ -32,6 +34,8 @@ type Handler struct {
 	OptOuts  *optout.Service
 	Consents *consent.Service
 	Chains   Chains
+	Requests *request.Service
+	Subjects *subjectdata.Service
 	// Token is the local stand-in for IAM; empty in AWS.
 	Token string
 	Log   *slog.Logger

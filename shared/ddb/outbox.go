@@ -105,6 +105,11 @@ func (o *Outbox) Claim(ctx context.Context, ref string, now time.Time) (notifier
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
+		if len(ccf.Item) == 0 {
+			// The intent is gone: erased with its subject's data
+			// (shared/subjectdata). There is nothing, and no one, to send to.
+			return notifier.AlreadySent, nil
+		}
 		var it mailItem
 		if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
 			return 0, err

@@ -80,6 +80,7 @@ type requestItem struct {
 	Version      int      `dynamodbav:"version"`
 	Extended     bool     `dynamodbav:"extended,omitempty"`
 	ExtReason    string   `dynamodbav:"extension_reason,omitempty"`
+	VerifiedAt   string   `dynamodbav:"verified_at,omitempty"`
 	ClosedAt     string   `dynamodbav:"closed_at,omitempty"`
 	Outcome      string   `dynamodbav:"outcome,omitempty"`
 	DenialBasis  string   `dynamodbav:"denial_basis,omitempty"`
@@ -144,7 +145,7 @@ func toRequestItem(r request.Request) requestItem {
 		OnBehalf: r.OnBehalf, AgentName: r.AgentName, AgentEmail: r.AgentEmail,
 		Regime: string(r.Regime), ReceivedAt: stamp(r.ReceivedAt), DueAt: stamp(r.DueAt),
 		SubjectKey: r.SubjectKey, Version: r.Version,
-		Extended: r.Extended, ExtReason: r.ExtensionReason, ClosedAt: optStamp(r.ClosedAt),
+		Extended: r.Extended, ExtReason: r.ExtensionReason, ClosedAt: optStamp(r.ClosedAt), VerifiedAt: optStamp(r.VerifiedAt),
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis,
 	}
 }
@@ -169,7 +170,7 @@ func (it requestItem) request() request.Request {
 		OnBehalf: it.OnBehalf, AgentName: it.AgentName, AgentEmail: it.AgentEmail,
 		Regime: deadline.Regime(it.Regime), ReceivedAt: parseStamp(it.ReceivedAt), DueAt: parseStamp(it.DueAt),
 		SubjectKey: it.SubjectKey, Version: it.Version,
-		Extended: it.Extended, ExtensionReason: it.ExtReason, ClosedAt: parseStamp(it.ClosedAt),
+		Extended: it.Extended, ExtensionReason: it.ExtReason, ClosedAt: parseStamp(it.ClosedAt), VerifiedAt: parseStamp(it.VerifiedAt),
 		Outcome: it.Outcome, DenialBasis: it.DenialBasis,
 	}
 }

@@ -29,7 +29,9 @@ import (
 	"github.com/claritru/privacy/shared/ses"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subjectdata"
 	"github.com/claritru/privacy/shared/topology"
+	"github.com/claritru/privacy/shared/watch"
 )
 
 // Options configure a local cloud. Zero ports pick free ones.
@@ -46,6 +48,12 @@ type Options struct {
 	// AdminToken is the bearer token of the staff API (IAM in AWS).
 	AdminToken string
 	MailFrom   string
+	// PrivacyTeamEmail receives the deadline digest; empty is
+	// DefaultPrivacyTeamEmail.
+	PrivacyTeamEmail string
+	// ScheduleEvery overrides the local interval of every topology
+	// schedule: 0 keeps topology's Every, negative turns schedules off.
+	ScheduleEvery time.Duration
 	// ProcessLog receives the stand-ins' own output.
 	ProcessLog *os.File
 	Log        *slog.Logger
@@ -138,10 +146,11 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 
 	// The same handlers the Lambda mains build, wired to the stand-ins.
 	optOuts := optout.NewService(ddb.NewOptOuts(db, o.Table), keyer, nil)
+	requests := request.NewService(ddb.NewStore(db, o.Table), request.Config{
+		PublicBaseURL: base, Keyer: keyer, OptOuts: optOuts,
+	})
 	in := &intake.Handler{
-		Service: request.NewService(ddb.NewStore(db, o.Table), request.Config{
-			PublicBaseURL: base, Keyer: keyer, OptOuts: optOuts,
-		}),
+		Service:        requests,
 		PublicBaseURL:  base,
 		ReturnURLs:     c.Settings.ReturnURLs,
 		AllowedOrigins: c.Settings.AllowedOrigins,
@@ -168,8 +177,9 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		Log:            o.Log.With("function", "consent"),
 	}
 	ad := &admin.Handler{
-		OptOuts: optOuts, Consents: consents, Chains: ddb.NewLedger(db, o.Table),
-		Token: o.AdminToken, Log: o.Log.With("function", "admin"),
+		OptOuts: optOuts, Consents: consents, Chains: ddb.NewLedger(db, o.Table), Requests: requests,
+		Subjects: subjectdata.NewService(ddb.NewSubjects(db, o.Table), keyer, nil),
+		Token:    o.AdminToken, Log: o.Log.With("function", "admin"),
 	}
 	httpHandlers := map[string]HTTPHandler{"intake": in.Handle, "optout": oo.Handle, "consent": cs.Handle, "admin": ad.Handle}
 	streamHandlers := map[string]StreamHandler{"notifier": nt.Handle}
@@ -224,6 +234,24 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 			<-done
 		}
 	}()
+
+	// ---- schedules (topology.Schedules), run by schedule.go ----
+	// The watch as functions/watch builds it; Stop waits for a run in
+	// flight.
+	if o.PrivacyTeamEmail == "" {
+		o.PrivacyTeamEmail = DefaultPrivacyTeamEmail
+	}
+	wt := &watch.Handler{
+		Requests:  request.NewService(ddb.NewStore(db, o.Table), request.Config{}),
+		Outbox:    ddb.NewOutbox(db, o.Table).Enqueue,
+		TeamEmail: o.PrivacyTeamEmail,
+		Log:       o.Log.With("function", "watch"),
+	}
+	scheduled := map[string]ScheduledHandler{"watch": Scheduled(wt.Handle)}
+	if err := c.runSchedules(pctx, topology.ClariTru.Schedules, scheduled, o); err != nil {
+		return c, err
+	}
+	// ---- end schedules ----
 	return c, nil
 }
 

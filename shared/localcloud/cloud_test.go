@@ -47,7 +47,9 @@ func startLocal(t *testing.T) *local {
 		Table:      "e2e",
 		Pepper:     bytes.Repeat([]byte("p"), 32),
 		AdminToken: adminToken,
-		Log:        slog.New(slog.NewJSONHandler(logs, nil)),
+		// The scheduled watch has tests of its own (schedule_test.go).
+		ScheduleEvery: -1,
+		Log:           slog.New(slog.NewJSONHandler(logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

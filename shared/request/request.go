@@ -116,6 +116,8 @@ type Request struct {
 	// ExtensionReason is what the requester was told.
 	Extended        bool
 	ExtensionReason string
+	// VerifiedAt is when the requester confirmed the request.
+	VerifiedAt time.Time
 	// ClosedAt is when the request was completed, denied, cancelled or
 	// expired: the response date of the 11 CCR §7101 log.
 	ClosedAt time.Time

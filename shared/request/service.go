@@ -319,7 +319,7 @@ func (s *Service) Confirm(ctx context.Context, raw string) (Request, error) {
 		At:        now,
 		Event:     Event{ID: s.NewID(now), At: now, Action: "verified", From: r.Status, To: Verified, Actor: "requester"},
 	}
-	r.Status = Verified
+	r.Status, r.VerifiedAt = Verified, now
 	v.Mail = mail.Intent{ID: s.NewID(now), Template: mail.RequestVerified, To: r.Email, Data: mailData(r, "")}
 	if err := s.store.Verify(ctx, v); err != nil {
 		if k := fault.KindOf(err); k == fault.Gone || k == fault.Conflict {

@@ -69,7 +69,12 @@ func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail
 	}
 	if len(reason) > 2000 || len(in.Outcome) > 5000 {
 		var f fault.Fields
-		f.Add("reason", "is too long")
+		if len(reason) > 2000 {
+			f.Add("reason", "is too long")
+		}
+		if len(in.Outcome) > 5000 {
+			f.Add("outcome", "is too long")
+		}
 		return Request{}, Event{}, nil, f.Err()
 	}
 	if in.Version != 0 && in.Version != r.Version {
@@ -93,6 +98,11 @@ func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail
 		if r.Extended {
 			return Request{}, Event{}, nil, fault.New(fault.Conflict, "The one permitted extension was already taken.")
 		}
+		if !r.VerificationRequired() {
+			// Opt-out and limit-sensitive requests allow no extension
+			// (11 CCR §7026(f), §7027(g)).
+			return Request{}, Event{}, nil, fault.New(fault.Conflict, "Opt-out and limit-sensitive requests cannot be extended.")
+		}
 		// The notice must reach the requester inside the original period
 		// (11 CCR §7021(b); GDPR Art. 12(3)).
 		if !now.Before(r.DueAt) {
@@ -115,9 +125,11 @@ func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail
 	case Cancel:
 		next.ClosedAt = now
 		tmpl = mail.RequestCancelled
+		ev.Note = reason
 	}
 	var m *mail.Intent
-	if tmpl != "" {
+	// An erased request has no address left to tell.
+	if tmpl != "" && r.Email != "" {
 		m = &mail.Intent{Template: tmpl, To: r.Email, Data: data}
 	}
 	return next, ev, m, nil
@@ -213,7 +225,10 @@ func (s *Service) ExpireUnverified(ctx context.Context) (int, error) {
 			e := r
 			e.Status, e.Version, e.ClosedAt = ExpiredUnverified, r.Version+1, now
 			ev := Event{ID: s.NewID(now), At: now, Action: "expire", From: r.Status, To: ExpiredUnverified, Actor: "system"}
-			m := &mail.Intent{ID: s.NewID(now), Template: mail.RequestExpired, To: r.Email, Data: mailData(e, "")}
+			var m *mail.Intent
+			if r.Email != "" {
+				m = &mail.Intent{ID: s.NewID(now), Template: mail.RequestExpired, To: r.Email, Data: mailData(e, "")}
+			}
 			err := s.store.Update(ctx, Change{Request: e, FromVersion: r.Version, Event: ev, Mail: m})
 			if fault.KindOf(err) == fault.Conflict {
 				continue // verified meanwhile

@@ -1,7 +1,8 @@
 // Package topology is the one description of the service's shape: which
-// functions exist, which HTTP routes reach them, and which consume the table's
-// stream. The CDK stack (infra/) and the local runner (cmd/localcloud) both
-// read it, so what runs on a laptop and what runs in AWS cannot drift apart.
+// functions exist, which HTTP routes reach them, which consume the table's
+// stream and which run on a schedule. The CDK stack (infra/) and the local
+// runner (cmd/localcloud) both read it, so what runs on a laptop and what runs
+// in AWS cannot drift apart.
 package topology
 
 import "time"
@@ -46,11 +47,25 @@ type StreamConsumer struct {
 	MaxRetries int
 }
 
+// Schedule runs a function at fixed times. In AWS an EventBridge Scheduler
+// schedule invokes it; locally the runner invokes the same handler once at
+// start and then every Every.
+type Schedule struct {
+	Function string
+	// Every is the local runner's interval.
+	Every time.Duration
+	// Expression is the EventBridge Scheduler expression, e.g.
+	// "cron(0 7 * * ? *)", evaluated in Timezone (an IANA name).
+	Expression string
+	Timezone   string
+}
+
 // Service is the whole topology.
 type Service struct {
 	Functions []Function
 	Routes    []Route
 	Streams   []StreamConsumer
+	Schedules []Schedule
 }
 
 // Configuration variables shared by several functions.
@@ -62,6 +77,9 @@ const (
 	EnvMailFrom      = "MAIL_FROM"
 	EnvPepperSecret  = "SUBJECT_PEPPER_SECRET_ARN"
 	EnvPolicyURL     = "POLICY_URL"
+	// EnvPrivacyTeam is the privacy team's address: the deadline digest
+	// goes there.
+	EnvPrivacyTeam = "PRIVACY_TEAM_EMAIL"
 )
 
 // ClariTru is the privacy rights service.
@@ -90,10 +108,10 @@ var ClariTru = Service{
 		},
 		{
 			Name:    "admin",
-			Purpose: "staff API: suppression list, consent history and checks",
+			Purpose: "staff API: request queue and actions, staff-entered requests, metrics, subject export and erasure, suppression list, consent history and checks",
 			Memory:  256,
 			Timeout: 30 * time.Second,
-			Env:     []string{EnvTableName, EnvPepperSecret},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvPepperSecret},
 		},
 		{
 			Name:    "notifier",
@@ -101,6 +119,13 @@ var ClariTru = Service{
 			Memory:  256,
 			Timeout: 30 * time.Second,
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom},
+		},
+		{
+			Name:    "watch",
+			Purpose: "daily deadline watch and expiry of unverified requests",
+			Memory:  256,
+			Timeout: 60 * time.Second,
+			Env:     []string{EnvTableName, EnvPrivacyTeam},
 		},
 	},
 	Routes: []Route{
@@ -115,9 +140,22 @@ var ClariTru = Service{
 		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents/check", Function: "admin", Auth: Staff},
+		{Method: "GET", Path: "/v1/admin/requests", Function: "admin", Auth: Staff},
+		{Method: "POST", Path: "/v1/admin/requests", Function: "admin", Auth: Staff},
+		{Method: "GET", Path: "/v1/admin/requests/{id}", Function: "admin", Auth: Staff},
+		{Method: "POST", Path: "/v1/admin/requests/{id}/actions", Function: "admin", Auth: Staff},
+		{Method: "GET", Path: "/v1/admin/metrics", Function: "admin", Auth: Staff},
+		{Method: "GET", Path: "/v1/admin/subjects/export", Function: "admin", Auth: Staff},
+		{Method: "POST", Path: "/v1/admin/subjects/erase", Function: "admin", Auth: Staff},
 	},
 	Streams: []StreamConsumer{
 		{Function: "notifier", BatchSize: 10, MaxRetries: 5},
+	},
+	Schedules: []Schedule{
+		// Every morning before the team starts, Pacific time (the
+		// company's clock), so a deadline is seen the working day it
+		// nears; locally every minute, so a developer sees it act.
+		{Function: "watch", Every: time.Minute, Expression: "cron(0 7 * * ? *)", Timezone: "America/Los_Angeles"},
 	},
 }
 

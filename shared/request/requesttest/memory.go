@@ -129,6 +129,7 @@ func (m *Memory) Create(_ context.Context, c request.Creation) error {
 	r := clone(c.Request)
 	r.ReceivedAt, r.DueAt = stamp(r.ReceivedAt), stamp(r.DueAt)
 	m.requests[r.ID] = r
+	m.events[r.ID] = append(m.events[r.ID], c.Event)
 	if c.TokenHash != "" {
 		m.tokens[c.TokenHash] = request.Token{RequestID: r.ID, ExpiresAt: stamp(c.TokenExpiresAt)}
 	}

@@ -1,0 +1,392 @@
+package ddb
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/subjectdata"
+	"github.com/claritru/privacy/shared/topology"
+)
+
+// Subjects implements subjectdata.Store: everything filed under a person's
+// keyed hash, found with one query of the by-subject index (their requests)
+// and one of their own partition, then exported or erased.
+type Subjects struct {
+	db    *dynamodb.Client
+	table string
+}
+
+var _ subjectdata.Store = (*Subjects)(nil)
+
+// NewSubjects returns the subject export and erasure store on the named table.
+func NewSubjects(db *dynamodb.Client, table string) *Subjects {
+	return &Subjects{db: db, table: table}
+}
+
+const (
+	sortErasure = "ERASURE#"
+	// batchSize is the most writes one BatchWriteItem takes.
+	batchSize = 25
+	// batchAttempts bounds the retries of unprocessed writes.
+	batchAttempts = 8
+)
+
+// erasureItem records one erasure: when, why, and how many records of each
+// kind it deleted or minimised. It holds no personal data: the person is
+// named only by the keyed hash of the partition, the reason is staff's words
+// (refused when it names an email address; see shared/subjectdata).
+//
+//	pk = SUBJ#<key>   sk = ERASURE#<erased at>
+type erasureItem struct {
+	PK        string         `dynamodbav:"pk"`
+	SK        string         `dynamodbav:"sk"`
+	Kind      string         `dynamodbav:"kind"`
+	At        string         `dynamodbav:"at"`
+	Reason    string         `dynamodbav:"reason"`
+	Deleted   map[string]int `dynamodbav:"deleted"`
+	Minimised map[string]int `dynamodbav:"minimised"`
+}
+
+// minimisedAttributes are removed from a request on erasure: everything that
+// identifies or describes the person, and free text that may. What stays is
+// the log 11 CCR §7101(b) requires for 24 months (date, types, channel,
+// response date, status as the outcome, basis for denial) with the id,
+// regime, due date, version and the index keys.
+var minimisedAttributes = []string{
+	"first_name", "last_name", "email", "phone", "practice_name", "country", "state",
+	"details", "correction", "agent_name", "agent_email", "outcome", "extension_reason",
+}
+
+// Export implements subjectdata.Store.
+func (s *Subjects) Export(ctx context.Context, keys []string) (subjectdata.Document, error) {
+	var doc subjectdata.Document
+	var mails []mailItem
+	for _, k := range keys {
+		pks, err := s.requestPartitions(ctx, k)
+		if err != nil {
+			return doc, err
+		}
+		for _, pk := range pks {
+			items, err := s.partition(ctx, pk, "", "")
+			if err != nil {
+				return doc, err
+			}
+			var req *requestItem
+			var events []request.Event
+			for _, item := range items {
+				sk := skOf(item)
+				switch {
+				case sk == sortRequest:
+					req = &requestItem{}
+					if err := attributevalue.UnmarshalMap(item, req); err != nil {
+						return doc, err
+					}
+				case strings.HasPrefix(sk, prefixEvent):
+					var it eventItem
+					if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+						return doc, err
+					}
+					events = append(events, request.Event{
+						ID: strings.TrimPrefix(it.SK, prefixEvent), At: parseStamp(it.At), Action: it.Action,
+						From: request.Status(it.From), To: request.Status(it.To), Actor: it.Actor, Note: it.Note,
+					})
+				case strings.HasPrefix(sk, prefixMail):
+					var it mailItem
+					if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+						return doc, err
+					}
+					mails = append(mails, it)
+				}
+			}
+			if req != nil {
+				doc.Requests = append(doc.Requests, subjectdata.RequestOf(req.request(), events))
+			}
+		}
+
+		items, err := s.partition(ctx, prefixSubject+k, "", "")
+		if err != nil {
+			return doc, err
+		}
+		for _, item := range items {
+			sk := skOf(item)
+			switch {
+			case sk == sortHead:
+			case strings.HasPrefix(sk, sortLedger):
+				var it ledgerItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return doc, err
+				}
+				doc.Consents.Events = append(doc.Consents.Events, subjectdata.LedgerEvent{
+					Seq: it.Seq, ID: it.ID, At: parseStamp(it.At), Kind: it.Event, Fields: it.Fields,
+				})
+			case strings.HasPrefix(sk, sortConsent):
+				var it consentItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return doc, err
+				}
+				doc.Consents.Current = append(doc.Consents.Current, subjectdata.ConsentState{
+					Purpose: it.Purpose, Status: it.Status, Since: parseStamp(it.Since), ReceiptID: it.ReceiptID,
+				})
+			case strings.HasPrefix(sk, sortOptOut):
+				var it optOutItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return doc, err
+				}
+				doc.OptOuts = append(doc.OptOuts, subjectdata.OptOut{
+					Right: it.Right, Identifier: it.IDKind, Since: parseStamp(it.Since), Source: it.Source, OptOutID: it.OptOutID,
+				})
+			case strings.HasPrefix(sk, prefixMail):
+				var it mailItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return doc, err
+				}
+				mails = append(mails, it)
+			}
+			// Links and erasure records are bookkeeping, not data about
+			// the person.
+		}
+	}
+	// Intent ids are ULIDs: sorting by them is sorting by when the mail was
+	// queued, across partitions.
+	sort.Slice(mails, func(i, j int) bool { return mails[i].ID < mails[j].ID })
+	for _, m := range mails {
+		// The address and the content (m.To, m.Data) are never exported.
+		entry := subjectdata.Mail{Template: m.Template, Status: m.Status}
+		if m.SentAt != "" {
+			at := parseStamp(m.SentAt)
+			entry.SentAt = &at
+		}
+		doc.MailLog = append(doc.MailLog, entry)
+	}
+	return doc, nil
+}
+
+// Erase implements subjectdata.Store. For each key:
+//   - requests stay as the 11 CCR §7101 log, minimised by one conditional
+//     UpdateItem each; their audit events stay (they hold no personal data);
+//     their mails, which hold the address and the content, are deleted;
+//   - the person's partition loses its ledger and head, consent states,
+//     links (both directions) and mails; the opt-out entries stay, so that
+//     the person stays opted out and on the suppression list;
+//   - an erasure record is written in the partition.
+//
+// Not reached: verification tokens (TOKEN#<sha256>) and double opt-in tokens
+// (CTOKEN#<sha256>) are keyed by the hash of the raw token alone and no
+// index leads from a person to them. They hold no personal data (a request
+// id, or a keyed hash and a receipt id) and expire by TTL within days; a
+// double opt-in link used after the erasure finds no pending consent and is
+// refused as gone.
+//
+// Every step is idempotent, so an erasure that failed halfway is completed
+// by running it again, and a second erasure deletes nothing more.
+func (s *Subjects) Erase(ctx context.Context, keys []string, at time.Time, reason string) (subjectdata.Report, error) {
+	rep := subjectdata.Report{Deleted: map[string]int{}, Minimised: map[string]int{}}
+	for _, k := range keys {
+		deleted, minimised := map[string]int{}, map[string]int{}
+		var deletes []types.WriteRequest
+		del := func(kind, pk, sk string) {
+			deleted[kind]++
+			deletes = append(deletes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(pk, sk)}})
+		}
+
+		pks, err := s.requestPartitions(ctx, k)
+		if err != nil {
+			return rep, err
+		}
+		for _, pk := range pks {
+			changed, err := s.minimise(ctx, pk)
+			if err != nil {
+				return rep, err
+			}
+			if changed {
+				minimised["request"]++
+			}
+			mails, err := s.partition(ctx, pk, prefixMail, "pk, sk")
+			if err != nil {
+				return rep, err
+			}
+			for _, item := range mails {
+				del("mail", pk, skOf(item))
+			}
+		}
+
+		pk := prefixSubject + k
+		items, err := s.partition(ctx, pk, "", "pk, sk")
+		if err != nil {
+			return rep, err
+		}
+		for _, item := range items {
+			sk := skOf(item)
+			switch {
+			case sk == sortHead:
+				del("ledger_head", pk, sk)
+			case strings.HasPrefix(sk, sortLedger):
+				del("ledger_event", pk, sk)
+			case strings.HasPrefix(sk, sortConsent):
+				del("consent_state", pk, sk)
+			case strings.HasPrefix(sk, sortLink):
+				del("link", pk, sk)
+				// The other identifier's link back to this one.
+				del("link", prefixSubject+strings.TrimPrefix(sk, sortLink), sortLink+k)
+			case strings.HasPrefix(sk, prefixMail):
+				del("mail", pk, sk)
+			}
+			// Kept: OPTOUT#<right> (the person must stay opted out and
+			// suppressed), ERASURE# records, and any kind this adapter
+			// does not know, rather than deleting it unread.
+		}
+		if err := s.batchDelete(ctx, deletes); err != nil {
+			return rep, err
+		}
+
+		av, err := attributevalue.MarshalMap(erasureItem{
+			PK: pk, SK: sortErasure + stamp(at), Kind: "erasure", At: stamp(at), Reason: reason,
+			Deleted: deleted, Minimised: minimised,
+		})
+		if err != nil {
+			return rep, err
+		}
+		if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av}); err != nil {
+			return rep, classify(err)
+		}
+		for kind, n := range deleted {
+			rep.Deleted[kind] += n
+		}
+		for kind, n := range minimised {
+			rep.Minimised[kind] += n
+		}
+	}
+	return rep, nil
+}
+
+// minimise removes the personal attributes of one request, on the condition
+// that it still exists (an update would otherwise create it). It reports
+// whether anything was removed.
+func (s *Subjects) minimise(ctx context.Context, pk string) (bool, error) {
+	names := map[string]string{}
+	refs := make([]string, len(minimisedAttributes))
+	for i, a := range minimisedAttributes {
+		ref := "#a" + string(rune('a'+i))
+		names[ref], refs[i] = a, ref
+	}
+	names["#pk"] = "pk"
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      key(pk, sortRequest),
+		UpdateExpression:         aws.String("REMOVE " + strings.Join(refs, ", ")),
+		ConditionExpression:      aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames: names,
+		ReturnValues:             types.ReturnValueUpdatedOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, classify(err)
+	}
+	return len(out.Attributes) > 0, nil
+}
+
+// requestPartitions returns the partitions of a person's requests: a query
+// of the by-subject index.
+func (s *Subjects) requestPartitions(ctx context.Context, subjectKey string) ([]string, error) {
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		IndexName:              aws.String(topology.IndexBySubject),
+		KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :req)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":  &types.AttributeValueMemberS{Value: prefixSubject + subjectKey},
+			":req": &types.AttributeValueMemberS{Value: prefixRequest},
+		},
+		ProjectionExpression: aws.String("pk"),
+	})
+	var out []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify(err)
+		}
+		for _, item := range page.Items {
+			if v, ok := item["pk"].(*types.AttributeValueMemberS); ok {
+				out = append(out, v.Value)
+			}
+		}
+	}
+	return out, nil
+}
+
+// partition reads a partition (the items whose sort key begins with prefix,
+// when given) with consistent reads; projection limits the attributes read.
+func (s *Subjects) partition(ctx context.Context, pk, prefix, projection string) ([]map[string]types.AttributeValue, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk},
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	if prefix != "" {
+		in.KeyConditionExpression = aws.String("pk = :pk AND begins_with(sk, :prefix)")
+		in.ExpressionAttributeValues[":prefix"] = &types.AttributeValueMemberS{Value: prefix}
+	}
+	if projection != "" {
+		in.ProjectionExpression = aws.String(projection)
+	}
+	var out []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify(err)
+		}
+		out = append(out, page.Items...)
+	}
+	return out, nil
+}
+
+// batchDelete deletes items 25 a call, retrying unprocessed deletes with a
+// growing pause. Deleting an item that is gone changes nothing.
+func (s *Subjects) batchDelete(ctx context.Context, deletes []types.WriteRequest) error {
+	for len(deletes) > 0 {
+		n := min(len(deletes), batchSize)
+		pending := map[string][]types.WriteRequest{s.table: deletes[:n]}
+		deletes = deletes[n:]
+		for attempt := 0; len(pending[s.table]) > 0; attempt++ {
+			if attempt == batchAttempts {
+				return fault.New(fault.TooMany, "The service is busy; the erasure is incomplete. Run it again.")
+			}
+			if attempt > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
+				}
+			}
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return classify(err)
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
+}
+
+func skOf(item map[string]types.AttributeValue) string {
+	if v, ok := item["sk"].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}

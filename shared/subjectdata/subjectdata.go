@@ -1,0 +1,364 @@
+// Package subjectdata answers for everything the service holds about one
+// person: the export staff hand over for a request to know or access
+// (11 CCR §7024; GDPR Art. 15), and the erasure that carries out a request to
+// delete (§7022; GDPR Art. 17) while keeping what the law requires to be kept.
+// It imports no AWS package; the store it needs is the Store interface below,
+// implemented in shared/ddb.
+package subjectdata
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/subject"
+)
+
+// Identifier kinds, named as the consent and opt-out records name them.
+const (
+	Email = "email"
+	Phone = "phone"
+)
+
+// Identity is the one identifier staff named: its kind and keyed hash.
+type Identity struct {
+	Kind string
+	Key  string // subject.Keyer
+}
+
+// Store is what export and erasure need from storage (shared/ddb).
+type Store interface {
+	// Export returns every record filed under the subject keys: requests
+	// with their audit history, ledger events, consent and opt-out states,
+	// and the mail log without bodies. It leaves GeneratedAt, Subject and
+	// Redactions to the service.
+	Export(ctx context.Context, keys []string) (Document, error)
+	// Erase removes the personal data filed under the subject keys, keeps
+	// the request log minimised (11 CCR §7101) and the opt-out suppression
+	// entries, records the erasure, and reports counts by record kind.
+	// Erasing again changes nothing more. It leaves ErasedAt, Subject and
+	// Kept to the service.
+	Erase(ctx context.Context, keys []string, at time.Time, reason string) (Report, error)
+}
+
+// Reference names a subject by its keyed hash, never by its value.
+type Reference struct {
+	Kind      string `json:"kind"`
+	Reference string `json:"reference"`
+}
+
+// Document is everything held about one person, as staff hand it over.
+type Document struct {
+	GeneratedAt time.Time `json:"generated_at"`
+	Subject     Reference `json:"subject"`
+	Requests    []Request `json:"requests"`
+	Consents    Consents  `json:"consents"`
+	OptOuts     []OptOut  `json:"opt_outs"`
+	MailLog     []Mail    `json:"mail_log"`
+	// Redactions counts the values withheld under 11 CCR §7024(d).
+	Redactions int `json:"redactions"`
+}
+
+// Request is one Data Rights Request with its history. After an erasure only
+// the minimised log remains: the personal fields are empty.
+type Request struct {
+	ID              string         `json:"id"`
+	Types           []string       `json:"types"`
+	Status          string         `json:"status"`
+	Channel         string         `json:"channel"`
+	FirstName       string         `json:"first_name,omitempty"`
+	LastName        string         `json:"last_name,omitempty"`
+	Email           string         `json:"email,omitempty"`
+	Phone           string         `json:"phone,omitempty"`
+	PracticeName    string         `json:"practice_name,omitempty"`
+	Country         string         `json:"country,omitempty"`
+	State           string         `json:"state,omitempty"`
+	Details         string         `json:"details,omitempty"`
+	Correction      string         `json:"correction,omitempty"`
+	OnBehalf        bool           `json:"on_behalf"`
+	AgentName       string         `json:"agent_name,omitempty"`
+	AgentEmail      string         `json:"agent_email,omitempty"`
+	Regime          string         `json:"regime"`
+	ReceivedAt      time.Time      `json:"received_at"`
+	DueAt           time.Time      `json:"due_at"`
+	Extended        bool           `json:"extended"`
+	ExtensionReason string         `json:"extension_reason,omitempty"`
+	ClosedAt        *time.Time     `json:"closed_at,omitempty"`
+	Outcome         string         `json:"outcome,omitempty"`
+	DenialBasis     string         `json:"denial_basis,omitempty"`
+	History         []RequestEvent `json:"history"`
+}
+
+// RequestEvent is one entry of a request's audit history.
+type RequestEvent struct {
+	At     time.Time `json:"at"`
+	Action string    `json:"action"`
+	From   string    `json:"from,omitempty"`
+	To     string    `json:"to"`
+	Actor  string    `json:"actor"`
+	Note   string    `json:"note,omitempty"`
+}
+
+// RequestOf is the export of a stored request and its history.
+func RequestOf(r request.Request, events []request.Event) Request {
+	out := Request{
+		ID: r.ID, Status: string(r.Status), Channel: string(r.Channel),
+		FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone,
+		PracticeName: r.PracticeName, Country: r.Country, State: r.State,
+		Details: r.Details, Correction: r.Correction,
+		OnBehalf: r.OnBehalf, AgentName: r.AgentName, AgentEmail: r.AgentEmail,
+		Regime: string(r.Regime), ReceivedAt: r.ReceivedAt, DueAt: r.DueAt,
+		Extended: r.Extended, ExtensionReason: r.ExtensionReason,
+		Outcome: r.Outcome, DenialBasis: r.DenialBasis,
+		Types: make([]string, len(r.Types)), History: make([]RequestEvent, len(events)),
+	}
+	for i, t := range r.Types {
+		out.Types[i] = string(t)
+	}
+	if !r.ClosedAt.IsZero() {
+		at := r.ClosedAt
+		out.ClosedAt = &at
+	}
+	for i, e := range events {
+		out.History[i] = RequestEvent{At: e.At, Action: e.Action, From: string(e.From), To: string(e.To), Actor: e.Actor, Note: e.Note}
+	}
+	return out
+}
+
+// Consents is the person's ledger (consent and opt-out events, in order)
+// and their current consent by purpose.
+type Consents struct {
+	Events  []LedgerEvent  `json:"events"`
+	Current []ConsentState `json:"current"`
+}
+
+// LedgerEvent is one event of the person's hash-chained ledger.
+type LedgerEvent struct {
+	Seq    int64             `json:"seq"`
+	ID     string            `json:"id"`
+	At     time.Time         `json:"at"`
+	Kind   string            `json:"kind"`
+	Fields map[string]string `json:"fields"`
+}
+
+// ConsentState is the current consent to one purpose.
+type ConsentState struct {
+	Purpose   string    `json:"purpose"`
+	Status    string    `json:"status"`
+	Since     time.Time `json:"since"`
+	ReceiptID string    `json:"receipt_id"`
+}
+
+// OptOut is one opt-out in force.
+type OptOut struct {
+	Right      string    `json:"right"`
+	Identifier string    `json:"identifier"`
+	Since      time.Time `json:"since"`
+	Source     string    `json:"source"`
+	OptOutID   string    `json:"optout_id"`
+}
+
+// Mail is one mail sent or queued to the person: what and when, never its
+// address or content.
+type Mail struct {
+	Template string     `json:"template"`
+	SentAt   *time.Time `json:"sent_at,omitempty"`
+	Status   string     `json:"status"`
+}
+
+// Report says what an erasure removed and what it kept. It names the subject
+// by its keyed hash and counts records by kind: no personal data.
+type Report struct {
+	ErasedAt  time.Time      `json:"erased_at"`
+	Subject   Reference      `json:"subject"`
+	Deleted   map[string]int `json:"deleted"`
+	Minimised map[string]int `json:"minimised"`
+	Kept      []string       `json:"kept"`
+}
+
+// What an erasure keeps, by rule.
+const (
+	// KeptRequestLog: the log of requests is kept for at least 24 months:
+	// date, type, channel, response date, outcome and basis for denial
+	// (11 CCR §7101(b)); the rest of each request is removed.
+	KeptRequestLog = "request log (11 CCR §7101), minimised"
+	// KeptSuppression: the opt-out of sale and sharing must keep being
+	// honoured, so its entry (filed under the keyed hash, exported as an
+	// unkeyed hash) stays.
+	KeptSuppression = "opt-out suppression entry (hashed)"
+)
+
+// MaxReason is the longest erasure reason accepted.
+const MaxReason = 500
+
+// Service exports and erases subjects' data.
+type Service struct {
+	store Store
+	keyer *subject.Keyer
+	now   func() time.Time
+}
+
+// NewService returns a Service; now defaults to time.Now.
+func NewService(store Store, keyer *subject.Keyer, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, keyer: keyer, now: now}
+}
+
+// Identify normalises the one identifier staff gave, email or phone, and
+// derives its key.
+func (s *Service) Identify(email, phone string) (Identity, error) {
+	var errs fault.Fields
+	id := s.identify(email, phone, &errs)
+	return id, errs.Err()
+}
+
+func (s *Service) identify(email, phone string, errs *fault.Fields) Identity {
+	email, phone = strings.TrimSpace(email), strings.TrimSpace(phone)
+	switch {
+	case (email == "") == (phone == ""):
+		errs.Add("email", "give exactly one of email or phone")
+	case email != "":
+		v, err := subject.NormaliseEmail(email)
+		if err != nil {
+			errs.Add("email", err.Error())
+			return Identity{}
+		}
+		return Identity{Kind: Email, Key: s.keyer.Email(v)}
+	default:
+		v, err := subject.NormalisePhone(phone, "")
+		if err != nil {
+			errs.Add("phone", err.Error())
+			return Identity{}
+		}
+		return Identity{Kind: Phone, Key: s.keyer.Phone(v)}
+	}
+	return Identity{}
+}
+
+// Export gathers everything held about the person, with the values
+// 11 CCR §7024(d) forbids disclosing redacted. A person nothing is held
+// about gets an empty document.
+func (s *Service) Export(ctx context.Context, email, phone string) (Document, error) {
+	id, err := s.Identify(email, phone)
+	if err != nil {
+		return Document{}, err
+	}
+	doc, err := s.store.Export(ctx, []string{id.Key})
+	if err != nil {
+		return Document{}, err
+	}
+	doc.GeneratedAt = s.now().UTC().Truncate(time.Millisecond)
+	doc.Subject = Reference{Kind: id.Kind, Reference: id.Key}
+	doc.Redactions = redactDocument(&doc)
+	fillEmpty(&doc)
+	return doc, nil
+}
+
+// redactDocument redacts every free-text value of the document in place and
+// returns how many values it withheld.
+func redactDocument(doc *Document) int {
+	n := 0
+	text := func(s *string) {
+		var k int
+		*s, k = Redact(*s)
+		n += k
+	}
+	for i := range doc.Requests {
+		r := &doc.Requests[i]
+		text(&r.Details)
+		text(&r.Correction)
+		text(&r.Outcome)
+		text(&r.DenialBasis)
+		text(&r.ExtensionReason)
+		for j := range r.History {
+			text(&r.History[j].Note)
+		}
+	}
+	for i := range doc.Consents.Events {
+		fields := doc.Consents.Events[i].Fields
+		for k, v := range fields {
+			text(&v)
+			fields[k] = v
+		}
+	}
+	return n
+}
+
+// fillEmpty makes empty lists [] rather than null in JSON.
+func fillEmpty(doc *Document) {
+	if doc.Requests == nil {
+		doc.Requests = []Request{}
+	}
+	for i := range doc.Requests {
+		if doc.Requests[i].History == nil {
+			doc.Requests[i].History = []RequestEvent{}
+		}
+		if doc.Requests[i].Types == nil {
+			doc.Requests[i].Types = []string{}
+		}
+	}
+	if doc.Consents.Events == nil {
+		doc.Consents.Events = []LedgerEvent{}
+	}
+	for i := range doc.Consents.Events {
+		if doc.Consents.Events[i].Fields == nil {
+			doc.Consents.Events[i].Fields = map[string]string{}
+		}
+	}
+	if doc.Consents.Current == nil {
+		doc.Consents.Current = []ConsentState{}
+	}
+	if doc.OptOuts == nil {
+		doc.OptOuts = []OptOut{}
+	}
+	if doc.MailLog == nil {
+		doc.MailLog = []Mail{}
+	}
+}
+
+// Erase removes the personal data held about the person and records that it
+// did. The reason is stored in the erasure record, which must hold no
+// personal data: a reason naming an email address is refused, and values
+// 11 CCR §7024(d) covers are redacted from it.
+func (s *Service) Erase(ctx context.Context, email, phone, reason string) (Report, error) {
+	var errs fault.Fields
+	id := s.identify(email, phone, &errs)
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		errs.Add("reason", "this field is required: say why the data is erased, e.g. the request id")
+	case !utf8.ValidString(reason):
+		errs.Add("reason", "must be valid UTF-8 text")
+	case utf8.RuneCountInString(reason) > MaxReason:
+		errs.Add("reason", "must be at most 500 characters")
+	case strings.IndexFunc(reason, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) >= 0:
+		errs.Add("reason", "must be plain text")
+	case strings.Contains(reason, "@"):
+		errs.Add("reason", "must not contain an email address: the erasure record holds no personal data")
+	}
+	if err := errs.Err(); err != nil {
+		return Report{}, err
+	}
+	reason, _ = Redact(reason)
+	at := s.now().UTC().Truncate(time.Millisecond)
+	rep, err := s.store.Erase(ctx, []string{id.Key}, at, reason)
+	if err != nil {
+		return Report{}, err
+	}
+	rep.ErasedAt = at
+	rep.Subject = Reference{Kind: id.Kind, Reference: id.Key}
+	rep.Kept = []string{KeptRequestLog, KeptSuppression}
+	if rep.Deleted == nil {
+		rep.Deleted = map[string]int{}
+	}
+	if rep.Minimised == nil {
+		rep.Minimised = map[string]int{}
+	}
+	return rep, nil
+}

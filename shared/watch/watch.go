@@ -1,0 +1,106 @@
+// Package watch is the scheduled adapter of the daily deadline watch: it
+// closes requests left unverified for 30 days (the person is told) and mails
+// the privacy team a digest of open requests that are overdue or due within a
+// week. The rules live in shared/request; this package only runs them in order
+// and reports what they did.
+package watch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/request"
+)
+
+// Report is what one run did. It holds counts only, no personal data, so it
+// can be logged and returned as the invocation's result.
+type Report struct {
+	Expired      int  `json:"expired"`
+	Overdue      int  `json:"overdue"`
+	DueSoon      int  `json:"due_soon"`
+	DigestQueued bool `json:"digest_queued"`
+}
+
+// Handler runs the watch. EventBridge Scheduler invokes it once a day; the
+// local runner on the topology's interval.
+type Handler struct {
+	Requests *request.Service
+	// Outbox queues a mail that belongs to no single record
+	// (ddb.Outbox.Enqueue); the notifier sends it from the stream.
+	Outbox func(context.Context, mail.Intent) error
+	// TeamEmail receives the digest.
+	TeamEmail string
+	Log       *slog.Logger
+	// Now is the clock that names the day of a digest; nil is time.Now.
+	Now func() time.Time
+}
+
+// trigger is what the schedule sends (its Input); every field is optional
+// and only logged.
+type trigger struct {
+	ExecutionID   string `json:"execution_id"`
+	ScheduledTime string `json:"scheduled_time"`
+}
+
+// Handle runs one watch. Expiry and the digest are independent: a failure of
+// one does not keep the other from running, and the error is returned so
+// Lambda retries the run (Scheduler invokes asynchronously; infra/schedule.go)
+// and, failing that, reports it to the schedule's dead-letter queue. Both are
+// safe to repeat: an expired request is no longer pending, and the digest has
+// one intent id per day, so a retry queues no second mail.
+func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, error) {
+	var tr trigger
+	if len(event) > 0 {
+		// The trigger only labels the log; a malformed one is no reason
+		// to skip the watch.
+		_ = json.Unmarshal(event, &tr)
+	}
+	log := h.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("execution_id", tr.ExecutionID, "scheduled_time", tr.ScheduledTime)
+
+	var rep Report
+	var errs []error
+	n, err := h.Requests.ExpireUnverified(ctx)
+	rep.Expired = n
+	if err != nil {
+		log.ErrorContext(ctx, "expiry of unverified requests failed", "expired", n, "error", err.Error())
+		errs = append(errs, fmt.Errorf("expire unverified: %w", err))
+	}
+
+	if h.TeamEmail == "" {
+		log.WarnContext(ctx, "no privacy team address is configured; the digest is not mailed")
+	}
+	day := h.now().UTC().Format("20060102")
+	queue := func(ctx context.Context, in mail.Intent) error {
+		// One digest per day: a retried or repeated run the same day
+		// finds its intent already queued.
+		in.ID = "digest-" + day
+		return h.Outbox(ctx, in)
+	}
+	d, queued, err := h.Requests.Watch(ctx, h.TeamEmail, queue)
+	rep.Overdue, rep.DueSoon, rep.DigestQueued = len(d.Overdue), len(d.DueSoon), queued
+	if err != nil {
+		log.ErrorContext(ctx, "deadline watch failed", "error", err.Error())
+		errs = append(errs, fmt.Errorf("deadline watch: %w", err))
+	}
+
+	// Counts only: no id, address or name of a requester.
+	log.InfoContext(ctx, "watch done",
+		"expired", rep.Expired, "overdue", rep.Overdue, "due_soon", rep.DueSoon, "digest_queued", rep.DigestQueued)
+	return rep, errors.Join(errs...)
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}

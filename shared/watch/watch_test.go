@@ -1,0 +1,290 @@
+package watch_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/deadline"
+	"github.com/claritru/privacy/shared/localcloud/localtest"
+	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/watch"
+)
+
+func TestMain(m *testing.M) { os.Exit(localtest.Main(m, false)) }
+
+const team = "privacy-team@example.org"
+
+// now is the watch's clock in these tests: a Monday morning, 07:00 in Los
+// Angeles.
+var now = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+
+// fixture is a table with the watch's handler on it.
+type fixture struct {
+	db    *dynamodb.Client
+	table string
+	store *ddb.Store
+	h     *watch.Handler
+	logs  *bytes.Buffer
+	mu    sync.Mutex
+	clock time.Time
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	db, table := localtest.NewTable(t)
+	f := &fixture{db: db, table: table, store: ddb.NewStore(db, table), logs: &bytes.Buffer{}, clock: now}
+	clock := func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.clock }
+	f.h = &watch.Handler{
+		Requests:  request.NewService(f.store, request.Config{Now: clock}),
+		Outbox:    ddb.NewOutbox(db, table).Enqueue,
+		TeamEmail: team,
+		Log:       slog.New(slog.NewJSONHandler(f.logs, nil)),
+		Now:       clock,
+	}
+	return f
+}
+
+// seed stores a request as intake would have: received at a time, due
+// 45 days later unless due is given, in a status.
+func (f *fixture) seed(t *testing.T, id string, status request.Status, received, due time.Time) request.Request {
+	t.Helper()
+	if due.IsZero() {
+		due = deadline.Due(deadline.CCPA, received)
+	}
+	r := request.Request{
+		ID: id, Types: []request.Type{request.Access, request.Delete}, Status: status, Channel: request.Web,
+		FirstName: "Grace", LastName: "Hopper-" + id, Email: strings.ToLower(id) + "@example.com",
+		Country: "US", State: "CA", Regime: deadline.CCPA,
+		ReceivedAt: received.Truncate(time.Millisecond), DueAt: due.Truncate(time.Millisecond),
+		SubjectKey: "k-" + id, Version: 1,
+	}
+	err := f.store.Create(context.Background(), request.Creation{
+		Request: r,
+		Event:   request.Event{ID: id + "-e1", At: received, Action: "received", To: status, Actor: "requester"},
+		Mail:    mail.Intent{ID: id + "-m1", Template: mail.RequestReceived, To: r.Email, Data: map[string]string{"request_id": id}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// mailItem is what the tests read of a stored mail item.
+type mailItem struct {
+	PK       string            `dynamodbav:"pk"`
+	SK       string            `dynamodbav:"sk"`
+	Kind     string            `dynamodbav:"kind"`
+	ID       string            `dynamodbav:"id"`
+	Template string            `dynamodbav:"template"`
+	To       string            `dynamodbav:"to"`
+	Data     map[string]string `dynamodbav:"data"`
+	Status   string            `dynamodbav:"status"`
+	TTL      int64             `dynamodbav:"ttl"`
+}
+
+// mails reads the mail items of one partition.
+func (f *fixture) mails(t *testing.T, pk string) []mailItem {
+	t.Helper()
+	out, err := f.db.Query(context.Background(), &dynamodb.QueryInput{
+		TableName:              aws.String(f.table),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :mail)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   &types.AttributeValueMemberS{Value: pk},
+			":mail": &types.AttributeValueMemberS{Value: "MAIL#"},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []mailItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+func (f *fixture) status(t *testing.T, id string) request.Status {
+	t.Helper()
+	r, err := f.store.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Status
+}
+
+func TestWatchExpiresAndMailsTheDigest(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	day := 24 * time.Hour
+	old := f.seed(t, "OLD", request.PendingVerification, now.Add(-31*day), time.Time{})
+	f.seed(t, "RECENT", request.PendingVerification, now.Add(-29*day), time.Time{})
+	f.seed(t, "SOON", request.Verified, now.Add(-42*day), now.Add(3*day))
+	f.seed(t, "LATE", request.InProgress, now.Add(-50*day), now.Add(-2*day))
+	f.seed(t, "LATER", request.Verified, now.Add(-10*day), now.Add(35*day))
+
+	rep, err := f.h.Handle(ctx, []byte(`{"execution_id":"e-1","scheduled_time":"2026-03-02T15:00:00Z"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (watch.Report{Expired: 1, Overdue: 1, DueSoon: 1, DigestQueued: true}); rep != want {
+		t.Errorf("report = %+v, want %+v", rep, want)
+	}
+
+	// 31 days unverified: expired, and the person is told.
+	if got := f.status(t, "OLD"); got != request.ExpiredUnverified {
+		t.Errorf("OLD is %s, want %s", got, request.ExpiredUnverified)
+	}
+	var expiry []mailItem
+	for _, m := range f.mails(t, "REQ#OLD") {
+		if m.Template == string(mail.RequestExpired) {
+			expiry = append(expiry, m)
+		}
+	}
+	if len(expiry) != 1 || expiry[0].To != old.Email || expiry[0].Status != "queued" || expiry[0].Kind != "mail" {
+		t.Errorf("expiry mails of OLD = %+v, want one queued to %s", expiry, old.Email)
+	}
+	// 29 days: still waiting for verification.
+	if got := f.status(t, "RECENT"); got != request.PendingVerification {
+		t.Errorf("RECENT is %s, want it still %s", got, request.PendingVerification)
+	}
+	for _, m := range f.mails(t, "REQ#RECENT") {
+		if m.Template == string(mail.RequestExpired) {
+			t.Errorf("RECENT was told it expired: %+v", m)
+		}
+	}
+
+	// The digest: one mail item to the team under TEAM#digest, listing the
+	// overdue and the due-soon request and nothing else.
+	digests := f.mails(t, "TEAM#digest")
+	if len(digests) != 1 {
+		t.Fatalf("digest items = %+v, want one", digests)
+	}
+	d := digests[0]
+	if d.SK != "MAIL#"+d.ID || d.Kind != "mail" || d.Status != "queued" || d.To != team || d.Template != string(mail.DeadlineDigest) {
+		t.Errorf("digest item = %+v, want a queued %s mail to %s keyed MAIL#<id>", d, mail.DeadlineDigest, team)
+	}
+	if d.TTL <= now.Unix() {
+		t.Errorf("digest ttl = %d, want a time after the run", d.TTL)
+	}
+	if !strings.Contains(d.Data["overdue"], "LATE") || d.Data["overdue_count"] != "1" {
+		t.Errorf("overdue = %q (%s), want LATE", d.Data["overdue"], d.Data["overdue_count"])
+	}
+	if !strings.Contains(d.Data["due_soon"], "SOON") || d.Data["due_soon_count"] != "1" {
+		t.Errorf("due soon = %q (%s), want SOON", d.Data["due_soon"], d.Data["due_soon_count"])
+	}
+	all := d.Data["overdue"] + d.Data["due_soon"]
+	for _, absent := range []string{"LATER", "RECENT", "OLD", "@example.com", "Grace"} {
+		if strings.Contains(all, absent) {
+			t.Errorf("digest mentions %q: %s", absent, all)
+		}
+	}
+	// The notifier renders it like any other mail.
+	msg, err := mail.Render(mail.Intent{ID: d.ID, Template: mail.Template(d.Template), To: d.To, Data: d.Data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg.Text, "LATE") || !strings.Contains(msg.Text, "SOON") {
+		t.Errorf("rendered digest lacks the requests:\n%s", msg.Text)
+	}
+
+	// Logs carry counts, not who asked.
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"expired":1`) || !strings.Contains(logs, `"due_soon":1`) {
+		t.Errorf("logs lack the counts: %s", logs)
+	}
+	for _, personal := range []string{"@example.com", "Grace", "Hopper", team} {
+		if strings.Contains(logs, personal) {
+			t.Errorf("logs contain %q: %s", personal, logs)
+		}
+	}
+
+	// A retry, or a second run the same day, expires nothing more and
+	// queues no second digest.
+	f.mu.Lock()
+	f.clock = now.Add(time.Hour)
+	f.mu.Unlock()
+	rep, err = f.h.Handle(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Expired != 0 || rep.Overdue != 1 || rep.DueSoon != 1 {
+		t.Errorf("second run report = %+v", rep)
+	}
+	if n := len(f.mails(t, "TEAM#digest")); n != 1 {
+		t.Errorf("%d digest items after a second run the same day, want 1", n)
+	}
+	if n := len(f.mails(t, "REQ#OLD")); n != 2 {
+		t.Errorf("OLD has %d mails after a second run, want 2 (receipt, expiry)", n)
+	}
+
+	// The next day's run mails the next day's digest.
+	f.mu.Lock()
+	f.clock = now.Add(day)
+	f.mu.Unlock()
+	if _, err := f.h.Handle(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.mails(t, "TEAM#digest")); n != 2 {
+		t.Errorf("%d digest items after the next day's run, want 2", n)
+	}
+}
+
+func TestWatchWithNothingDueQueuesNoDigest(t *testing.T) {
+	f := newFixture(t)
+	day := 24 * time.Hour
+	f.seed(t, "RECENT", request.PendingVerification, now.Add(-29*day), time.Time{})
+	f.seed(t, "LATER", request.Verified, now.Add(-10*day), now.Add(35*day))
+	// Closed requests are not watched, however old their due date.
+	f.seed(t, "DONE", request.Completed, now.Add(-90*day), now.Add(-45*day))
+	// Pending verification: the clock runs, but staff cannot act yet.
+	f.seed(t, "WAITING", request.PendingVerification, now.Add(-20*day), now.Add(2*day))
+
+	rep, err := f.h.Handle(context.Background(), []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep != (watch.Report{}) {
+		t.Errorf("report = %+v, want nothing done", rep)
+	}
+	if got := f.mails(t, "TEAM#digest"); len(got) != 0 {
+		t.Errorf("digest queued with nothing due: %+v", got)
+	}
+	if got := f.status(t, "RECENT"); got != request.PendingVerification {
+		t.Errorf("RECENT is %s", got)
+	}
+}
+
+func TestWatchWithoutTeamAddressStillExpires(t *testing.T) {
+	f := newFixture(t)
+	f.h.TeamEmail = ""
+	day := 24 * time.Hour
+	f.seed(t, "OLD", request.PendingVerification, now.Add(-40*day), time.Time{})
+	f.seed(t, "LATE", request.Verified, now.Add(-50*day), now.Add(-5*day))
+	rep, err := f.h.Handle(context.Background(), []byte(`not json`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Expired != 1 || rep.Overdue != 1 || rep.DigestQueued {
+		t.Errorf("report = %+v, want one expired, one overdue, no digest", rep)
+	}
+	if got := f.mails(t, "TEAM#digest"); len(got) != 0 {
+		t.Errorf("digest queued without an address: %+v", got)
+	}
+	if !strings.Contains(f.logs.String(), "no privacy team address") {
+		t.Errorf("missing address not logged: %s", f.logs.String())
+	}
+}
