@@ -20,16 +20,10 @@ func main() {
 	ctx := context.Background()
 	log := lambdacontext.NewLogger()
 	env, err := settings.Load(ctx)
-	if err != nil {
-		log.Error("configuration", "error", err.Error())
-		os.Exit(1)
+	var keyer *subject.Keyer
+	if err == nil {
+		keyer, err = env.Keyer(ctx)
 	}
-	pepper, err := env.Pepper(ctx)
-	if err != nil {
-		log.Error("configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	keyer, err := subject.NewKeyer(pepper)
 	if err != nil {
 		log.Error("configuration", "error", err.Error())
 		os.Exit(1)

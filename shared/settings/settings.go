@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/topology"
 )
 
@@ -102,4 +103,13 @@ func (e Env) Pepper(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("read subject pepper: %w", err)
 	}
 	return []byte(aws.ToString(out.SecretString)), nil
+}
+
+// Keyer reads the pepper once and returns the subject keyer built on it.
+func (e Env) Keyer(ctx context.Context) (*subject.Keyer, error) {
+	pepper, err := e.Pepper(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return subject.NewKeyer(pepper)
 }
