@@ -46,6 +46,12 @@ test: tools build
 	$(MAKE) synth
 	cfn-lint cdk.out/*.template.json
 
+# DynamoDB capacity per operation against DynamoDB Local (figures as Local
+# reports them), beside a read-only repeat as the baseline.
+bench: node_modules/.installed
+	@mkdir -p build
+	go test -run '^$$' -bench . -benchtime 50x ./shared/ddb/ | tee build/bench.txt
+
 synth: node_modules/.installed build
 	$(CDK) synth --quiet -o cdk.out
 
