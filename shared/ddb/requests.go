@@ -258,7 +258,7 @@ func (s *Store) Create(ctx context.Context, c request.Creation) error {
 		if idemAt >= 0 && failed[idemAt] {
 			return request.IdempotencyHit{}
 		}
-		return fault.Wrap(fault.Conflict, "The request could not be stored; try again.", err)
+		return fault.Wrap(fault.Internal, "the request's records already exist", err)
 	}
 	if err != nil {
 		return classify(err)
@@ -411,7 +411,15 @@ func classify(err error) error {
 		return fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", err)
 	}
 	if errors.As(err, &tc) {
-		return fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", err)
+		// Only a conflict with another transaction or throttling is worth
+		// retrying; anything else (validation, item size) is ours.
+		for _, r := range tc.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+				return fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", err)
+			}
+		}
+		return fault.Wrap(fault.Internal, "storage transaction cancelled", err)
 	}
 	return fault.Wrap(fault.Internal, "storage error", err)
 }

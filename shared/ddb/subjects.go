@@ -281,12 +281,15 @@ func (s *Subjects) minimise(ctx context.Context, pk string) (bool, error) {
 	}
 	names["#pk"] = "pk"
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      key(pk, sortRequest),
-		UpdateExpression:         aws.String("REMOVE " + strings.Join(refs, ", ")),
-		ConditionExpression:      aws.String("attribute_exists(#pk)"),
-		ExpressionAttributeNames: names,
-		ReturnValues:             types.ReturnValueUpdatedOld,
+		TableName: aws.String(s.table),
+		Key:       key(pk, sortRequest),
+		// The version moves on, so that a change read before the erasure
+		// (a staff action, the expiry) cannot write the old fields back.
+		UpdateExpression:          aws.String("SET version = version + :one REMOVE " + strings.Join(refs, ", ")),
+		ConditionExpression:       aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+		ReturnValues:              types.ReturnValueUpdatedOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
@@ -295,6 +298,7 @@ func (s *Subjects) minimise(ctx context.Context, pk string) (bool, error) {
 	if err != nil {
 		return false, classify(err)
 	}
+	delete(out.Attributes, "version")
 	return len(out.Attributes) > 0, nil
 }
 

@@ -15,10 +15,12 @@ import (
 
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/localcloud"
 	"github.com/claritru/privacy/shared/localcloud/localtest"
 	"github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/subjectdata"
 )
@@ -268,5 +270,35 @@ func TestSubjectExportOfAStrangerIsEmpty(t *testing.T) {
 	}
 	if n := count(t, db, table, "SUBJ#"+keyer.Phone("+14155550199")); n != 1 {
 		t.Fatalf("%d items after erasing a stranger, want the erasure record", n)
+	}
+}
+
+// A change read before an erasure cannot write the erased fields back: the
+// erasure moves the version on.
+func TestErasureWinsOverAStaleChange(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	s := ddb.NewStore(db, table)
+	ctx := context.Background()
+	c := sampleCreation("Z1")
+	if err := s.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	read, err := s.Get(ctx, "Z1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ddb.NewSubjects(db, table).Erase(ctx, []string{read.SubjectKey}, t0.Add(time.Hour), "verified deletion request"); err != nil {
+		t.Fatal(err)
+	}
+	stale := read
+	stale.Status, stale.Version = request.Cancelled, read.Version+1
+	err = s.Update(ctx, request.Change{Request: stale, FromVersion: read.Version,
+		Event: request.Event{ID: "Z1-e9", At: t0.Add(2 * time.Hour), Action: "cancel", From: read.Status, To: request.Cancelled}})
+	if fault.KindOf(err) != fault.Conflict {
+		t.Fatalf("stale update after erasure = %v, want Conflict", err)
+	}
+	after, _ := s.Get(ctx, "Z1")
+	if after.Email != "" || after.FirstName != "" {
+		t.Fatalf("erased fields came back: %+v", after)
 	}
 }

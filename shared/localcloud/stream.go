@@ -68,7 +68,7 @@ func (p *StreamPoller) Run(ctx context.Context) error {
 			if s.done {
 				continue
 			}
-			n, err := p.poll(ctx, id, s)
+			n, err := p.poll(ctx, shards, id, s)
 			if err != nil && ctx.Err() == nil {
 				p.Log.Warn("stream poll failed", "shard", id, "error", err.Error())
 			}
@@ -116,7 +116,7 @@ func (p *StreamPoller) discover(ctx context.Context, arn *string, shards map[str
 
 // poll reads more records when none are pending, then hands one batch to the
 // consumer. It returns the number of records handled.
-func (p *StreamPoller) poll(ctx context.Context, id string, s *shard) (int, error) {
+func (p *StreamPoller) poll(ctx context.Context, shards map[string]*shard, id string, s *shard) (int, error) {
 	if len(s.pending) == 0 {
 		if s.iterator == nil {
 			s.done = true
@@ -126,7 +126,7 @@ func (p *StreamPoller) poll(ctx context.Context, id string, s *shard) (int, erro
 		if err != nil {
 			var expired *st.ExpiredIteratorException
 			if errors.As(err, &expired) {
-				s.done = true // rediscovered on the next round
+				delete(shards, id) // discovered again, with a fresh iterator
 			}
 			return 0, err
 		}

@@ -308,7 +308,8 @@ func (s *Service) Confirm(ctx context.Context, raw string) (Request, error) {
 	if err != nil {
 		return Request{}, err
 	}
-	if r.Status != PendingVerification {
+	// An erased request has nobody left to verify.
+	if r.Status != PendingVerification || r.Email == "" {
 		return Request{}, ErrTokenGone
 	}
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)

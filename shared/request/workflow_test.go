@@ -571,3 +571,26 @@ func TestWorkflowErasedRequestGetsNoMailAndCancelKeepsReason(t *testing.T) {
 		t.Fatalf("oversize outcome = %v, want a field error on outcome", err)
 	}
 }
+
+// After an erasure the request has nobody to verify: its link is gone.
+func TestConfirmOfAnErasedRequestIsGone(t *testing.T) {
+	now := day(2026, 3, 2)
+	svc, st, _ := newService(t, now)
+	ctx := context.Background()
+	rc, err := svc.Submit(ctx, request.Submission{Input: request.Input{
+		Types: []string{"access"}, FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Declaration: true,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := st.LastToken(t)
+	r, _ := st.Get(ctx, rc.ID)
+	stripped := r
+	stripped.Email, stripped.FirstName, stripped.LastName, stripped.Version = "", "", "", r.Version+1
+	if err := st.Update(ctx, request.Change{Request: stripped, FromVersion: r.Version, Event: request.Event{ID: svc.NewID(now), At: now, Action: "erase"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Confirm(ctx, token); fault.KindOf(err) != fault.Gone {
+		t.Fatalf("confirm of an erased request = %v, want Gone", err)
+	}
+}

@@ -22,6 +22,11 @@ var (
 	// spaces or dashes, not part of a longer word (so hashes and ids, where
 	// digits touch letters, are left alone).
 	numberRE = regexp.MustCompile(`\b\d+(?:[ -]\d+)*\b`)
+	// idRE matches identifiers that mix letters and digits, such as health
+	// plan member ids, Medicare numbers and driver's licence numbers
+	// (1EG4-TE5-MK73, XYZ123456789, A1234567); only those of 8 to 20
+	// characters with at least five digits are redacted.
+	idRE = regexp.MustCompile(`\b[A-Za-z0-9]*(?:[A-Za-z][0-9]|[0-9][A-Za-z])[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b`)
 )
 
 // Redact returns s with the data 11 CCR §7024(d) forbids disclosing replaced
@@ -46,6 +51,18 @@ func Redact(s string) (string, int) {
 		b.WriteString(s[m[0]:m[6]])
 		b.WriteString(Redacted)
 		b.WriteString(value[len(trimmed):])
+	})
+	s = replaceAll(idRE, s, func(s string, m []int, b *strings.Builder) {
+		id := s[m[0]:m[1]]
+		// Long enough to be an identifier, short enough not to be a hash
+		// or a ULID (26 characters).
+		alnum := len(strings.ReplaceAll(id, "-", ""))
+		if alnum >= 8 && alnum <= 20 && digits(id) >= 5 {
+			n++
+			b.WriteString(Redacted)
+			return
+		}
+		b.WriteString(id)
 	})
 	s = replaceAll(numberRE, s, func(s string, m []int, b *strings.Builder) {
 		out, k := redactNumber(s[m[0]:m[1]])
@@ -150,4 +167,14 @@ func luhn(digits string) bool {
 		double = !double
 	}
 	return sum%10 == 0
+}
+
+func digits(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			n++
+		}
+	}
+	return n
 }

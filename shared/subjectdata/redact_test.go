@@ -75,3 +75,20 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+// Identifiers that mix letters and digits: health plan member ids, Medicare
+// numbers, driver's licences (11 CCR §7024(d): health insurance and
+// government identification numbers).
+func TestRedactMixedIdentifiers(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"member XYZ123456789 please", "member [redacted] please"},
+		{"Medicare 1EG4-TE5-MK73.", "Medicare [redacted]."},
+		{"licence A1234567", "licence [redacted]"},
+		{"room B12 on floor 3", "room B12 on floor 3"},
+		{"request 01M8KJ4FPXYBGG1CWX9XMD8DW5", "request 01M8KJ4FPXYBGG1CWX9XMD8DW5"},
+	} {
+		if got, _ := Redact(c.in); got != c.want {
+			t.Errorf("Redact(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
