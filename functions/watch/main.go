@@ -35,6 +35,7 @@ func main() {
 	h := &watch.Handler{
 		Requests:  request.NewService(ddb.NewStore(db, env.Table), request.Config{}),
 		Outbox:    ddb.NewOutbox(db, env.Table).Enqueue,
+		Redrive:   ddb.NewOutbox(db, env.Table).RedriveStale,
 		TeamEmail: team,
 		Log:       log,
 	}

@@ -12,9 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/oklog/ulid/v2"
 
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/notifier"
+	"github.com/claritru/privacy/shared/topology"
 )
 
 const (
@@ -45,12 +47,19 @@ func NewOutbox(db *dynamodb.Client, table string) *Outbox {
 	return &Outbox{db: db, table: table}
 }
 
-// Decode implements notifier.Outbox: only inserts of queued mail items count.
+// Decode implements notifier.Outbox: inserts of queued mail items count, and
+// modifications that re-drive a stuck one (Redrive raised its counter).
 func (o *Outbox) Decode(rec events.DynamoDBEventRecord) (mail.Intent, string, bool, error) {
-	if rec.EventName != string(events.DynamoDBOperationTypeInsert) {
+	img := rec.Change.NewImage
+	switch rec.EventName {
+	case string(events.DynamoDBOperationTypeInsert):
+	case string(events.DynamoDBOperationTypeModify):
+		if counter(img["redrive"]) <= counter(rec.Change.OldImage["redrive"]) {
+			return mail.Intent{}, "", false, nil
+		}
+	default:
 		return mail.Intent{}, "", false, nil
 	}
-	img := rec.Change.NewImage
 	if img["kind"].DataType() != events.DataTypeString || img["kind"].String() != kindMail {
 		return mail.Intent{}, "", false, nil
 	}
@@ -67,6 +76,14 @@ func (o *Outbox) Decode(rec events.DynamoDBEventRecord) (mail.Intent, string, bo
 	}
 	in := mail.Intent{ID: it.ID, Template: mail.Template(it.Template), To: it.To, Data: it.Data}
 	return in, it.PK + "\x00" + it.SK, true, nil
+}
+
+func counter(v events.DynamoDBAttributeValue) int64 {
+	if v.DataType() != events.DataTypeNumber {
+		return 0
+	}
+	n, _ := v.Int64()
+	return n
 }
 
 func refKey(ref string) (map[string]types.AttributeValue, error) {
@@ -135,7 +152,7 @@ func (o *Outbox) MarkSent(ctx context.Context, ref, messageID string, now time.T
 	_, err = o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(o.table),
 		Key:                 k,
-		UpdateExpression:    aws.String("SET #st = :sent, sent_at = :now, message_id = :id REMOVE #data.#verify, #data.#confirm, last_error"),
+		UpdateExpression:    aws.String("SET #st = :sent, sent_at = :now, message_id = :id REMOVE #data.#verify, #data.#confirm, last_error, gsi2pk, gsi2sk"),
 		ConditionExpression: aws.String("#st = :sending"),
 		ExpressionAttributeNames: map[string]string{
 			"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField,
@@ -175,4 +192,67 @@ func (o *Outbox) Release(ctx context.Context, ref, reason string) error {
 		},
 	})
 	return classify(err)
+}
+
+// RedriveStale puts back on the stream every unsent intent older than
+// olderThan (queued, or claimed by a sender that never finished), so a mail
+// that outlived the stream's retries is still sent, once. It reads the
+// outbox index, which holds unsent intents only, and returns how many it
+// re-drove.
+func (o *Outbox) RedriveStale(ctx context.Context, olderThan time.Time, limit int) (int, error) {
+	before := ulid.MustNew(ulid.Timestamp(olderThan), zeroEntropy{}).String()
+	out, err := o.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(o.table),
+		IndexName:              aws.String(topology.IndexByStatus),
+		KeyConditionExpression: aws.String("gsi2pk = :p AND gsi2sk < :before"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":p":      &types.AttributeValueMemberS{Value: outboxPending},
+			":before": &types.AttributeValueMemberS{Value: before},
+		},
+		Limit: aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return 0, classify(err)
+	}
+	n := 0
+	for _, item := range out.Items {
+		pk, _ := item["pk"].(*types.AttributeValueMemberS)
+		sk, _ := item["sk"].(*types.AttributeValueMemberS)
+		if pk == nil || sk == nil {
+			continue
+		}
+		_, err := o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:           aws.String(o.table),
+			Key:                 key(pk.Value, sk.Value),
+			UpdateExpression:    aws.String("SET #st = :queued, redrive = if_not_exists(redrive, :zero) + :one"),
+			ConditionExpression: aws.String("#st = :queued OR (#st = :sending AND claimed_at < :stale)"),
+			ExpressionAttributeNames: map[string]string{
+				"#st": "status",
+			},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":queued":  &types.AttributeValueMemberS{Value: mailQueued},
+				":sending": &types.AttributeValueMemberS{Value: mailSending},
+				":stale":   &types.AttributeValueMemberS{Value: stamp(olderThan.Add(-ClaimLease))},
+				":zero":    &types.AttributeValueMemberN{Value: "0"},
+				":one":     &types.AttributeValueMemberN{Value: "1"},
+			},
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			continue // sent, or being sent, meanwhile
+		}
+		if err != nil {
+			return n, classify(err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// zeroEntropy makes the smallest ULID of a millisecond: a bound for ids.
+type zeroEntropy struct{}
+
+func (zeroEntropy) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }

@@ -444,12 +444,22 @@ type mailItem struct {
 	SentAt    string            `dynamodbav:"sent_at,omitempty"`
 	MessageID string            `dynamodbav:"message_id,omitempty"`
 	LastError string            `dynamodbav:"last_error,omitempty"`
+	// GSI2PK/GSI2SK put an unsent intent on the by-status-due index under
+	// OUTBOX#pending, by id (ids sort by time); sending removes them, so the
+	// index holds only what is still to send.
+	GSI2PK  string `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK  string `dynamodbav:"gsi2sk,omitempty"`
+	Redrive int    `dynamodbav:"redrive,omitempty"`
 }
+
+// outboxPending is the index partition of unsent mail.
+const outboxPending = "OUTBOX#pending"
 
 func mailPut(ownerPK string, in mail.Intent) (types.TransactWriteItem, error) {
 	av, err := attributevalue.MarshalMap(mailItem{
 		PK: ownerPK, SK: prefixMail + in.ID, Kind: kindMail, ID: in.ID,
 		Template: string(in.Template), To: in.To, Data: in.Data, Status: mailQueued,
+		GSI2PK: outboxPending, GSI2SK: in.ID,
 	})
 	if err != nil {
 		return types.TransactWriteItem{}, err

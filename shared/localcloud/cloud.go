@@ -244,6 +244,7 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 	wt := &watch.Handler{
 		Requests:  request.NewService(ddb.NewStore(db, o.Table), request.Config{}),
 		Outbox:    ddb.NewOutbox(db, o.Table).Enqueue,
+		Redrive:   ddb.NewOutbox(db, o.Table).RedriveStale,
 		TeamEmail: o.PrivacyTeamEmail,
 		Log:       o.Log.With("function", "watch"),
 	}

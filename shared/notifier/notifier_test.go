@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awsses "github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/oklog/ulid/v2"
 
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/localcloud"
@@ -35,7 +36,7 @@ func seed(t *testing.T, db *dynamodb.Client, table, to string, tmpl mail.Templat
 		Request: request.Request{ID: "R-" + strings.Split(to, "@")[0], Types: []request.Type{request.Know}, Status: request.PendingVerification,
 			Email: to, FirstName: "Grace", ReceivedAt: now, DueAt: now.AddDate(0, 0, 45), Version: 1, SubjectKey: "k"},
 		Event: request.Event{ID: "E1", At: now, Action: "received", To: request.PendingVerification, Actor: "requester"},
-		Mail: mail.Intent{ID: "M-" + strings.Split(to, "@")[0], Template: tmpl, To: to, Data: map[string]string{
+		Mail: mail.Intent{ID: ulid.Make().String(), Template: tmpl, To: to, Data: map[string]string{
 			"first_name": "Grace", "request_id": "R-" + strings.Split(to, "@")[0], "types": "Know", "due_at": "1 January 2027",
 			"verify_url": "http://127.0.0.1:3000/v1/verify?token=abc",
 		}},
@@ -167,5 +168,57 @@ func TestOneBadRecordDoesNotBlockTheBatch(t *testing.T) {
 	}
 	if n := len(mailsTo(t, bad)); n != 0 {
 		t.Fatalf("%d mails for an unrenderable intent", n)
+	}
+}
+
+// SES stays down longer than the stream retries: the record is given up,
+// but the intent is still unsent in the outbox; the watch re-drives it onto
+// the stream and it is sent, once (design §3: the record is never lost).
+func TestStuckMailIsRedrivenAndSentOnce(t *testing.T) {
+	to := "stuck@example.com"
+	db, table := localtest.NewTable(t)
+	seed(t, db, table, to, mail.RequestReceived)
+	o := ddb.NewOutbox(db, table)
+	port, err := localcloud.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := awsses.NewFromConfig(localcloud.LocalAWS(), func(op *awsses.Options) {
+		op.BaseEndpoint = aws.String("http://127.0.0.1:" + strconv.Itoa(port))
+		op.RetryMaxAttempts = 1
+	})
+	var logs bytes.Buffer
+	first := records(t, db, table)
+	for range 3 { // every retry the stream makes fails
+		if resp, _ := handler(o, down, &logs).Handle(context.Background(), events.DynamoDBEvent{Records: first}); len(resp.BatchItemFailures) != 1 {
+			t.Fatalf("with SES down: %+v", resp)
+		}
+	}
+	ctx := context.Background()
+	if n, err := o.RedriveStale(ctx, time.Now().Add(-time.Hour), 10); err != nil || n != 0 {
+		t.Fatalf("a fresh intent was re-driven: %d %v", n, err)
+	}
+	if n, err := o.RedriveStale(ctx, time.Now().Add(time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("RedriveStale = %d, %v; want 1", n, err)
+	}
+	// The stream now carries the re-drive; SES is back.
+	all := records(t, db, table)
+	resp, err := handler(o, localtest.SES(t), &logs).Handle(ctx, events.DynamoDBEvent{Records: all[len(first):]})
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("after the re-drive: %+v %v", resp, err)
+	}
+	if n := len(mailsTo(t, to)); n != 1 {
+		t.Fatalf("%d mails after the re-drive, want 1", n)
+	}
+	// Sent intents leave the outbox index: nothing more to re-drive, and
+	// replaying every record sends nothing again.
+	if n, _ := o.RedriveStale(ctx, time.Now().Add(time.Hour), 10); n != 0 {
+		t.Fatalf("a sent intent was re-driven (%d)", n)
+	}
+	if _, err := handler(o, localtest.SES(t), &logs).Handle(ctx, events.DynamoDBEvent{Records: records(t, db, table)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mailsTo(t, to)); n != 1 {
+		t.Fatalf("%d mails after replaying the stream, want 1", n)
 	}
 }

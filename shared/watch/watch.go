@@ -24,7 +24,14 @@ type Report struct {
 	Overdue      int  `json:"overdue"`
 	DueSoon      int  `json:"due_soon"`
 	DigestQueued bool `json:"digest_queued"`
+	// Redriven counts mail intents put back on the stream because they
+	// outlived its retries unsent.
+	Redriven int `json:"redriven"`
 }
+
+// StaleMail is how long an intent may stay unsent before the watch puts it
+// back on the stream: well past the stream's own retries.
+const StaleMail = 15 * time.Minute
 
 // Handler runs the watch. EventBridge Scheduler invokes it once a day; the
 // local runner on the topology's interval.
@@ -33,6 +40,10 @@ type Handler struct {
 	// Outbox queues a mail that belongs to no single record
 	// (ddb.Outbox.Enqueue); the notifier sends it from the stream.
 	Outbox func(context.Context, mail.Intent) error
+	// Redrive puts unsent mail older than a time back on the stream
+	// (ddb.Outbox.RedriveStale): no mail is lost when SES was down longer
+	// than the stream retried (design §3). Nil skips it.
+	Redrive func(ctx context.Context, olderThan time.Time, limit int) (int, error)
 	// TeamEmail receives the digest.
 	TeamEmail string
 	Log       *slog.Logger
@@ -92,9 +103,19 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 		errs = append(errs, fmt.Errorf("deadline watch: %w", err))
 	}
 
+	if h.Redrive != nil {
+		n, err := h.Redrive(ctx, h.now().Add(-StaleMail), 200)
+		rep.Redriven = n
+		if err != nil {
+			log.ErrorContext(ctx, "re-driving unsent mail failed", "redriven", n, "error", err.Error())
+			errs = append(errs, fmt.Errorf("redrive mail: %w", err))
+		}
+	}
+
 	// Counts only: no id, address or name of a requester.
 	log.InfoContext(ctx, "watch done",
-		"expired", rep.Expired, "overdue", rep.Overdue, "due_soon", rep.DueSoon, "digest_queued", rep.DigestQueued)
+		"expired", rep.Expired, "overdue", rep.Overdue, "due_soon", rep.DueSoon, "digest_queued", rep.DigestQueued,
+		"redriven", rep.Redriven)
 	return rep, errors.Join(errs...)
 }
 
