@@ -4,29 +4,19 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/claritru/privacy/shared/ddb"
-	"github.com/claritru/privacy/shared/notifier"
-	"github.com/claritru/privacy/shared/ses"
-	"github.com/claritru/privacy/shared/settings"
+	"github.com/claritru/privacy/shared/handlers"
 )
 
 func main() {
-	ctx := context.Background()
-	log := lambdacontext.NewLogger()
-	env, err := settings.Load(ctx)
+	d, err := handlers.Load(context.Background(), false)
 	if err != nil {
-		log.Error("configuration", "error", err.Error())
+		slog.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	h := &notifier.Handler{
-		Outbox: ddb.NewOutbox(env.DynamoDB(), env.Table),
-		Sender: ses.NewSender(env.SES(), env.MailFrom),
-		Log:    log,
-	}
-	lambda.Start(h.Handle)
+	lambda.Start(handlers.Notifier(d).Handle)
 }

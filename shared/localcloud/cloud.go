@@ -17,21 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
-	"github.com/claritru/privacy/shared/admin"
-	"github.com/claritru/privacy/shared/consent"
-	"github.com/claritru/privacy/shared/consentapi"
 	"github.com/claritru/privacy/shared/ddb"
-	"github.com/claritru/privacy/shared/intake"
-	"github.com/claritru/privacy/shared/notifier"
-	"github.com/claritru/privacy/shared/optout"
-	"github.com/claritru/privacy/shared/optoutapi"
-	"github.com/claritru/privacy/shared/request"
-	"github.com/claritru/privacy/shared/ses"
+	"github.com/claritru/privacy/shared/handlers"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
-	"github.com/claritru/privacy/shared/subjectdata"
 	"github.com/claritru/privacy/shared/topology"
-	"github.com/claritru/privacy/shared/watch"
 )
 
 // Options configure a local cloud. Zero ports pick free ones.
@@ -123,6 +113,9 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		return c, err
 	}
 
+	if o.PrivacyTeamEmail == "" {
+		o.PrivacyTeamEmail = DefaultPrivacyTeamEmail
+	}
 	base := "http://127.0.0.1:" + strconv.Itoa(o.APIPort)
 	c.APIURL = base
 	c.Settings = settings.Env{
@@ -132,6 +125,8 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		ReturnURLs:       []string{base + "/thanks.html", base + "/do-not-sell.html", base + "/subscribe.html"},
 		AllowedOrigins:   []string{base, "http://localhost:" + strconv.Itoa(o.APIPort)},
 		MailFrom:         o.MailFrom,
+		PolicyURL:        base + "/privacy-policy.html",
+		TeamEmail:        o.PrivacyTeamEmail,
 		DynamoDBEndpoint: c.DynamoDB.Endpoint,
 		SESEndpoint:      c.SES.Endpoint,
 	}
@@ -144,43 +139,13 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		return c, err
 	}
 
-	// The same handlers the Lambda mains build, wired to the stand-ins.
-	optOuts := optout.NewService(ddb.NewOptOuts(db, o.Table), keyer, nil)
-	requests := request.NewService(ddb.NewStore(db, o.Table), request.Config{
-		PublicBaseURL: base, Keyer: keyer, OptOuts: optOuts,
-	})
-	in := &intake.Handler{
-		Service:        requests,
-		PublicBaseURL:  base,
-		ReturnURLs:     c.Settings.ReturnURLs,
-		AllowedOrigins: c.Settings.AllowedOrigins,
-		Log:            o.Log.With("function", "intake"),
+	// The same handlers the Lambda mains build (shared/handlers), wired to
+	// the stand-ins.
+	deps := func(function string) handlers.Deps {
+		return handlers.Deps{Env: c.Settings, DB: db, Keyer: keyer, Log: o.Log.With("function", function), AdminToken: o.AdminToken}
 	}
-	nt := &notifier.Handler{
-		Outbox: ddb.NewOutbox(db, o.Table),
-		Sender: ses.NewSender(c.Settings.SES(), o.MailFrom),
-		Log:    o.Log.With("function", "notifier"),
-	}
-	oo := &optoutapi.Handler{
-		Service:        optOuts,
-		ReturnURLs:     c.Settings.ReturnURLs,
-		AllowedOrigins: c.Settings.AllowedOrigins,
-		Log:            o.Log.With("function", "optout"),
-	}
-	consents := consent.NewService(ddb.NewConsents(db, o.Table), consent.Config{Keyer: keyer, PublicBaseURL: base})
-	cs := &consentapi.Handler{
-		Service:        consents,
-		PublicBaseURL:  base,
-		PolicyURL:      base + "/privacy-policy.html",
-		ReturnURLs:     c.Settings.ReturnURLs,
-		AllowedOrigins: c.Settings.AllowedOrigins,
-		Log:            o.Log.With("function", "consent"),
-	}
-	ad := &admin.Handler{
-		OptOuts: optOuts, Consents: consents, Chains: ddb.NewLedger(db, o.Table), Requests: requests,
-		Subjects: subjectdata.NewService(ddb.NewSubjects(db, o.Table), keyer, nil),
-		Token:    o.AdminToken, Log: o.Log.With("function", "admin"),
-	}
+	in, oo, cs, ad := handlers.Intake(deps("intake")), handlers.OptOut(deps("optout")), handlers.Consent(deps("consent")), handlers.Admin(deps("admin"))
+	nt := handlers.Notifier(deps("notifier"))
 	httpHandlers := map[string]HTTPHandler{"intake": in.Handle, "optout": oo.Handle, "consent": cs.Handle, "admin": ad.Handle}
 	streamHandlers := map[string]StreamHandler{"notifier": nt.Handle}
 	for _, r := range topology.ClariTru.Routes {
@@ -238,16 +203,7 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 	// ---- schedules (topology.Schedules), run by schedule.go ----
 	// The watch as functions/watch builds it; Stop waits for a run in
 	// flight.
-	if o.PrivacyTeamEmail == "" {
-		o.PrivacyTeamEmail = DefaultPrivacyTeamEmail
-	}
-	wt := &watch.Handler{
-		Requests:  request.NewService(ddb.NewStore(db, o.Table), request.Config{}),
-		Outbox:    ddb.NewOutbox(db, o.Table).Enqueue,
-		Redrive:   ddb.NewOutbox(db, o.Table).RedriveStale,
-		TeamEmail: o.PrivacyTeamEmail,
-		Log:       o.Log.With("function", "watch"),
-	}
+	wt := handlers.Watch(deps("watch"))
 	scheduled := map[string]ScheduledHandler{"watch": Scheduled(wt.Handle)}
 	if err := c.runSchedules(pctx, topology.ClariTru.Schedules, scheduled, o); err != nil {
 		return c, err

@@ -30,6 +30,8 @@ type Env struct {
 	AllowedOrigins []string
 	MailFrom       string
 	PolicyURL      string
+	// TeamEmail receives the daily deadline digest.
+	TeamEmail string
 	// DynamoDBEndpoint and SESEndpoint override the AWS endpoints (local
 	// runs only).
 	DynamoDBEndpoint string
@@ -50,6 +52,7 @@ func Load(ctx context.Context) (Env, error) {
 		AllowedOrigins:   List(os.Getenv(topology.EnvAllowedOrigin)),
 		MailFrom:         os.Getenv(topology.EnvMailFrom),
 		PolicyURL:        os.Getenv(topology.EnvPolicyURL),
+		TeamEmail:        os.Getenv(topology.EnvPrivacyTeam),
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
 		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
 	}
