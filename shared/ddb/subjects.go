@@ -13,14 +13,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subjectdata"
 	"github.com/claritru/privacy/shared/topology"
 )
 
 // Subjects implements subjectdata.Store: everything filed under a person's
-// keyed hash, found with one query of the by-subject index (their requests)
-// and one of their own partition, then exported or erased.
+// keyed hashes (the one given and those linked to it), found with one query
+// of the by-subject index (their requests) and one of their own partition
+// per key, then exported or erased.
 type Subjects struct {
 	db    *dynamodb.Client
 	table string
@@ -67,16 +69,29 @@ var minimisedAttributes = []string{
 	"details", "correction", "agent_name", "agent_email", "outcome", "extension_reason",
 }
 
-// Export implements subjectdata.Store.
+// Export implements subjectdata.Store. It covers the keys given and every
+// identifier linked to them (see profileKeys): a phone and a browser id given
+// together with an email in an opt-out belong to the same person. The
+// records of all of them go into the one document's lists, the given keys'
+// first; ledger events keep their order within each identifier's chain.
 func (s *Subjects) Export(ctx context.Context, keys []string) (subjectdata.Document, error) {
 	var doc subjectdata.Document
 	var mails []mailItem
-	for _, k := range keys {
+	profile, err := s.profileKeys(ctx, keys)
+	if err != nil {
+		return doc, err
+	}
+	seenRequest := map[string]bool{}
+	for _, k := range profile {
 		pks, err := s.requestPartitions(ctx, k)
 		if err != nil {
 			return doc, err
 		}
 		for _, pk := range pks {
+			if seenRequest[pk] {
+				continue
+			}
+			seenRequest[pk] = true
 			items, err := s.partition(ctx, pk, "", "")
 			if err != nil {
 				return doc, err
@@ -171,14 +186,20 @@ func (s *Subjects) Export(ctx context.Context, keys []string) (subjectdata.Docum
 	return doc, nil
 }
 
-// Erase implements subjectdata.Store. For each key:
+// Erase implements subjectdata.Store. It covers the keys given and every
+// identifier linked to them (see profileKeys), found before anything is
+// deleted. For each key of that profile:
 //   - requests stay as the 11 CCR §7101 log, minimised by one conditional
 //     UpdateItem each; their audit events stay (they hold no personal data);
 //     their mails, which hold the address and the content, are deleted;
 //   - the person's partition loses its ledger and head, consent states,
 //     links (both directions) and mails; the opt-out entries stay, so that
-//     the person stays opted out and on the suppression list;
-//   - an erasure record is written in the partition.
+//     every identifier stays opted out and on the suppression list;
+//   - an erasure record is written in the partition, counting what was
+//     deleted and minimised there (a link counts in the partition it was
+//     filed in).
+//
+// The report counts across the whole profile.
 //
 // Not reached: verification tokens (TOKEN#<sha256>) and double opt-in tokens
 // (CTOKEN#<sha256>) are keyed by the hash of the raw token alone and no
@@ -188,35 +209,59 @@ func (s *Subjects) Export(ctx context.Context, keys []string) (subjectdata.Docum
 // refused as gone.
 //
 // Every step is idempotent, so an erasure that failed halfway is completed
-// by running it again, and a second erasure deletes nothing more.
+// by running it again, and a second erasure deletes nothing more. The links
+// are deleted only after everything else of every key, and the erasure
+// records written last, so that until then a run again from the same
+// identifier still reaches the whole profile.
 func (s *Subjects) Erase(ctx context.Context, keys []string, at time.Time, reason string) (subjectdata.Report, error) {
 	rep := subjectdata.Report{Deleted: map[string]int{}, Minimised: map[string]int{}}
-	for _, k := range keys {
-		deleted, minimised := map[string]int{}, map[string]int{}
-		var deletes []types.WriteRequest
-		del := func(kind, pk, sk string) {
-			deleted[kind]++
-			deletes = append(deletes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(pk, sk)}})
+	profile, err := s.profileKeys(ctx, keys)
+	if err != nil {
+		return rep, err
+	}
+	inProfile := map[string]bool{}
+	for _, k := range profile {
+		inProfile[k] = true
+	}
+	deleted, minimised := map[string]map[string]int{}, map[string]map[string]int{}
+	// Data is deleted first, links after it; each item once, however many
+	// keys lead to it (a batch must not name an item twice).
+	var deletes, links []types.WriteRequest
+	queued := map[string]bool{}
+	del := func(into *[]types.WriteRequest, owner, kind, pk, sk string) {
+		if queued[pk+"\x00"+sk] {
+			return
 		}
+		queued[pk+"\x00"+sk] = true
+		deleted[owner][kind]++
+		*into = append(*into, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(pk, sk)}})
+	}
 
+	seenRequest := map[string]bool{}
+	for _, k := range profile {
+		deleted[k], minimised[k] = map[string]int{}, map[string]int{}
 		pks, err := s.requestPartitions(ctx, k)
 		if err != nil {
 			return rep, err
 		}
 		for _, pk := range pks {
+			if seenRequest[pk] {
+				continue
+			}
+			seenRequest[pk] = true
 			changed, err := s.minimise(ctx, pk)
 			if err != nil {
 				return rep, err
 			}
 			if changed {
-				minimised["request"]++
+				minimised[k]["request"]++
 			}
 			mails, err := s.partition(ctx, pk, prefixMail, "pk, sk")
 			if err != nil {
 				return rep, err
 			}
 			for _, item := range mails {
-				del("mail", pk, skOf(item))
+				del(&deletes, k, "mail", pk, skOf(item))
 			}
 		}
 
@@ -229,29 +274,39 @@ func (s *Subjects) Erase(ctx context.Context, keys []string, at time.Time, reaso
 			sk := skOf(item)
 			switch {
 			case sk == sortHead:
-				del("ledger_head", pk, sk)
+				del(&deletes, k, "ledger_head", pk, sk)
 			case strings.HasPrefix(sk, sortLedger):
-				del("ledger_event", pk, sk)
+				del(&deletes, k, "ledger_event", pk, sk)
 			case strings.HasPrefix(sk, sortConsent):
-				del("consent_state", pk, sk)
+				del(&deletes, k, "consent_state", pk, sk)
 			case strings.HasPrefix(sk, sortLink):
-				del("link", pk, sk)
-				// The other identifier's link back to this one.
-				del("link", prefixSubject+strings.TrimPrefix(sk, sortLink), sortLink+k)
+				del(&links, k, "link", pk, sk)
+				// The other identifier's link back to this one. When the
+				// other is in the profile, its own partition is read
+				// and the link found there; otherwise (beyond the
+				// profile's bound) it is deleted from here.
+				if other := strings.TrimPrefix(sk, sortLink); !inProfile[other] {
+					del(&links, k, "link", prefixSubject+other, sortLink+k)
+				}
 			case strings.HasPrefix(sk, prefixMail):
-				del("mail", pk, sk)
+				del(&deletes, k, "mail", pk, sk)
 			}
 			// Kept: OPTOUT#<right> (the person must stay opted out and
 			// suppressed), ERASURE# records, and any kind this adapter
 			// does not know, rather than deleting it unread.
 		}
-		if err := s.batchDelete(ctx, deletes); err != nil {
-			return rep, err
-		}
+	}
+	if err := s.batchDelete(ctx, deletes); err != nil {
+		return rep, err
+	}
+	if err := s.batchDelete(ctx, links); err != nil {
+		return rep, err
+	}
 
+	for _, k := range profile {
 		av, err := attributevalue.MarshalMap(erasureItem{
-			PK: pk, SK: sortErasure + stamp(at), Kind: "erasure", At: stamp(at), Reason: reason,
-			Deleted: deleted, Minimised: minimised,
+			PK: prefixSubject + k, SK: sortErasure + stamp(at), Kind: "erasure", At: stamp(at), Reason: reason,
+			Deleted: deleted[k], Minimised: minimised[k],
 		})
 		if err != nil {
 			return rep, err
@@ -259,14 +314,45 @@ func (s *Subjects) Erase(ctx context.Context, keys []string, at time.Time, reaso
 		if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av}); err != nil {
 			return rep, classify(err)
 		}
-		for kind, n := range deleted {
+		for kind, n := range deleted[k] {
 			rep.Deleted[kind] += n
 		}
-		for kind, n := range minimised {
+		for kind, n := range minimised[k] {
 			rep.Minimised[kind] += n
 		}
 	}
 	return rep, nil
+}
+
+// profileKeys expands subject keys to the person's profile: the keys given,
+// then every identifier linked to them (LINK# items, written when
+// identifiers are given together in an opt-out), breadth first. It is the
+// expansion an opt-out uses (OptOuts.profile), with the same bound of
+// maxProfile identifiers; the keys given are always included.
+func (s *Subjects) profileKeys(ctx context.Context, keys []string) ([]string, error) {
+	start := make([]optout.Identifier, len(keys))
+	for i, k := range keys {
+		start[i] = optout.Identifier{Key: k}
+	}
+	p, err := (&OptOuts{db: s.db, table: s.table}).profile(ctx, start)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{}
+	add := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for _, k := range keys {
+		add(k)
+	}
+	for _, id := range p.ids {
+		add(id.Key)
+	}
+	return out, nil
 }
 
 // minimise removes the personal attributes of one request, on the condition

@@ -109,12 +109,16 @@ func TestSubjectExportAndErasure(t *testing.T) {
 		r.Details != "My SSN is [redacted]; please delete everything." || doc.Redactions != 1 {
 		t.Fatalf("request %+v, %d redactions", r, doc.Redactions)
 	}
-	if len(doc.Consents.Events) != 2 || doc.Consents.Events[0].Kind != "opt_out" || doc.Consents.Events[1].Kind != "consent" ||
+	// The email's ledger (its opt-out, then the consent), then the linked
+	// browser's (its opt-out).
+	if len(doc.Consents.Events) != 3 || doc.Consents.Events[0].Kind != "opt_out" || doc.Consents.Events[1].Kind != "consent" ||
+		doc.Consents.Events[2].Kind != "opt_out" || doc.Consents.Events[2].Fields["identifier"] != "browser_id" ||
 		len(doc.Consents.Current) != 1 || doc.Consents.Current[0].Status != "pending" {
 		t.Fatalf("consents %+v", doc.Consents)
 	}
-	if len(doc.OptOuts) != 1 || doc.OptOuts[0].Right != "opt_out" || doc.OptOuts[0].Identifier != "email" {
-		t.Fatalf("opt-outs %+v", doc.OptOuts)
+	if len(doc.OptOuts) != 2 || doc.OptOuts[0].Right != "opt_out" || doc.OptOuts[0].Identifier != "email" ||
+		doc.OptOuts[1].Identifier != "browser_id" || doc.Subject.Reference != email {
+		t.Fatalf("opt-outs %+v of %+v", doc.OptOuts, doc.Subject)
 	}
 	if len(doc.MailLog) != 4 {
 		t.Fatalf("mail log %+v, want 2 request mails, the opt-out and the consent receipt", doc.MailLog)
@@ -130,7 +134,9 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"mail": 4, "ledger_event": 2, "ledger_head": 1, "consent_state": 1, "link": 2}
+	// The email's and the linked browser's: ledger events 2 + 1, heads 1 + 1,
+	// and the link in both directions.
+	want := map[string]int{"mail": 4, "ledger_event": 3, "ledger_head": 2, "consent_state": 1, "link": 2}
 	for kind, n := range want {
 		if rep.Deleted[kind] != n {
 			t.Errorf("deleted[%s] = %d, want %d (report %+v)", kind, rep.Deleted[kind], n, rep.Deleted)
@@ -174,8 +180,9 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	if reason != "Verified request to delete S1" {
 		t.Errorf("erasure record reason %q", reason)
 	}
-	// The browser keeps its own opt-out, but not its link to the email.
-	if br := items(t, db, table, "SUBJ#"+browser); withPrefix(br, "LINK#") != 0 || withPrefix(br, "OPTOUT#") != 1 {
+	// The browser keeps its own opt-out and gets its erasure record; its
+	// ledger and its link to the email are gone.
+	if br := items(t, db, table, "SUBJ#"+browser); len(br) != 2 || withPrefix(br, "OPTOUT#") != 1 || withPrefix(br, "ERASURE#") != 1 {
 		t.Fatalf("browser partition after erasure: %v", br)
 	}
 	// The person stays opted out: the suppression list still has the hash.
@@ -227,6 +234,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 		r.Channel != "web" || r.ReceivedAt.IsZero() || len(r.History) != 2 {
 		t.Fatalf("minimised request %+v", r)
 	}
+	// The link is gone, so only the email's own opt-out is reached.
 	if len(after.Consents.Events) != 0 || len(after.Consents.Current) != 0 || len(after.MailLog) != 0 || len(after.OptOuts) != 1 || after.Redactions != 0 {
 		t.Fatalf("export after erasure: %+v", after)
 	}
@@ -246,6 +254,163 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	}
 	if part := items(t, db, table, "REQ#S1"); len(part) != 3 {
 		t.Fatalf("request partition after the second erasure: %v", part)
+	}
+}
+
+// A person opts out with an email, a phone and a browser id given together,
+// and consents to SMS marketing on the phone and to cookies on the browser.
+// Export and erasure by the email alone follow the links to the phone and the
+// browser: their consent ledgers (which hold the IP and user agent) are
+// exported and erased with the email's, while every identifier stays opted
+// out and on the suppression list.
+func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	ctx := context.Background()
+	keyer, err := subject.NewKeyer(bytes.Repeat([]byte("k"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := t0
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
+	const address, number, browserID = "grace@example.com", "+14155550123", "browser-grace-1"
+	email, phone, browser := keyer.Email(address), keyer.Phone(number), keyer.Browser(browserID)
+
+	optOuts := optout.NewService(ddb.NewOptOuts(db, table), keyer, now)
+	if _, err := optOuts.OptOut(ctx, optout.Input{Email: address, Phone: number, BrowserID: browserID, Source: optout.Form}); err != nil {
+		t.Fatal(err)
+	}
+	granted := true
+	consents := consent.NewService(ddb.NewConsents(db, table), consent.Config{Keyer: keyer, PublicBaseURL: "https://api.example", Now: now})
+	for _, in := range []consent.Input{
+		{Phone: number, Choices: []consent.Choice{{Purpose: consent.SMSMarketing, Granted: &granted}},
+			Disclosure: &consent.Disclosure{ID: "sms", Version: "1", Text: "Text me offers. Reply STOP to cancel."}},
+		{BrowserID: browserID, Choices: []consent.Choice{{Purpose: consent.CookiesAnalytics, Granted: &granted}},
+			Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "1", Text: "We use cookies."}},
+	} {
+		in.AgeConfirmed, in.IP, in.UserAgent, in.SourceURL = true, "198.51.100.7", "Mozilla/5.0 (grace)", "https://claritru.example/"
+		if _, err := consents.Give(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range []string{email, phone, browser} {
+		if n := withPrefix(items(t, db, table, "SUBJ#"+k), "LINK#"); n != 2 {
+			t.Fatalf("%d links before erasure, want 2", n)
+		}
+	}
+
+	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, now)
+	doc, err := svc.Export(ctx, address, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Subject.Kind != "email" || doc.Subject.Reference != email {
+		t.Fatalf("export subject %+v, want the email given", doc.Subject)
+	}
+	// Three opt-out events (one per identifier) and the two consents, whose
+	// events hold the IP and the user agent.
+	kinds := map[string]int{}
+	for _, e := range doc.Consents.Events {
+		kinds[e.Kind]++
+		if e.Kind == "consent" && (e.Fields["ip"] != "198.51.100.7" || e.Fields["user_agent"] != "Mozilla/5.0 (grace)") {
+			t.Errorf("consent event %+v", e)
+		}
+	}
+	if kinds["opt_out"] != 3 || kinds["consent"] != 2 {
+		t.Fatalf("ledger events %+v", doc.Consents.Events)
+	}
+	purposes := map[string]string{}
+	for _, c := range doc.Consents.Current {
+		purposes[c.Purpose] = c.Status
+	}
+	if len(purposes) != 2 || purposes["sms_marketing"] != "granted" || purposes["cookies_analytics"] != "granted" {
+		t.Fatalf("current consents %+v", doc.Consents.Current)
+	}
+	ids := map[string]bool{}
+	for _, o := range doc.OptOuts {
+		ids[o.Identifier] = true
+	}
+	if len(doc.OptOuts) != 3 || !ids["email"] || !ids["phone"] || !ids["browser_id"] {
+		t.Fatalf("opt-outs %+v", doc.OptOuts)
+	}
+
+	rep, err := svc.Erase(ctx, address, "", "Verified request to delete G1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ledgers: email 1 event, phone 2, browser 2; three heads; two consent
+	// states; six links (three pairs, both directions); the opt-out mail.
+	want := map[string]int{"ledger_event": 5, "ledger_head": 3, "consent_state": 2, "link": 6, "mail": 1}
+	for kind, n := range want {
+		if rep.Deleted[kind] != n {
+			t.Errorf("deleted[%s] = %d, want %d (report %+v)", kind, rep.Deleted[kind], n, rep.Deleted)
+		}
+	}
+	if len(rep.Deleted) != len(want) || rep.Subject.Reference != email {
+		t.Fatalf("report %+v", rep)
+	}
+	// Each partition keeps its opt-out and gets an erasure record; its
+	// ledger, consents and links are gone.
+	for name, k := range map[string]string{"email": email, "phone": phone, "browser": browser} {
+		part := items(t, db, table, "SUBJ#"+k)
+		if len(part) != 2 || withPrefix(part, "OPTOUT#opt_out") != 1 || withPrefix(part, "ERASURE#") != 1 {
+			t.Fatalf("%s partition after erasure: %v", name, part)
+		}
+		for sk, it := range part {
+			if strings.HasPrefix(sk, "ERASURE#") && it["reason"].(*types.AttributeValueMemberS).Value != "Verified request to delete G1" {
+				t.Errorf("%s erasure record %v", name, it)
+			}
+		}
+	}
+	// Each erasure record counts its own partition's deletions.
+	for k, events := range map[string]string{email: "1", phone: "2", browser: "2"} {
+		for sk, it := range items(t, db, table, "SUBJ#"+k) {
+			if !strings.HasPrefix(sk, "ERASURE#") {
+				continue
+			}
+			d := it["deleted"].(*types.AttributeValueMemberM).Value
+			if n := d["ledger_event"].(*types.AttributeValueMemberN).Value; n != events {
+				t.Errorf("erasure record counts %s ledger events, want %s", n, events)
+			}
+			if n := d["link"].(*types.AttributeValueMemberN).Value; n != "2" {
+				t.Errorf("erasure record counts %s links, want 2", n)
+			}
+		}
+	}
+	// Everyone stays opted out: the suppression list still has the email's
+	// and the phone's hashes and the browser id.
+	list, err := optOuts.Suppression(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, e := range list {
+		listed[string(e.Kind)+":"+e.Match] = true
+	}
+	for _, w := range []string{"email:" + sha(address), "phone:" + sha(number), "browser_id:" + browserID} {
+		if !listed[w] {
+			t.Errorf("suppression list lost %s: %+v", w, list)
+		}
+	}
+	for _, k := range []string{email, phone, browser} {
+		for _, r := range []optout.Right{optout.SaleSharing} {
+			if _, ok, err := ddb.NewOptOuts(db, table).State(ctx, k, r); err != nil || !ok {
+				t.Errorf("opt-out state after erasure: %v, %v", ok, err)
+			}
+		}
+	}
+
+	// Nothing is left to export but the opt-outs reached from the email,
+	// whose links are gone, and erasing again deletes nothing.
+	after, err := svc.Export(ctx, address, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Consents.Events)+len(after.Consents.Current)+len(after.MailLog)+len(after.Requests) != 0 || len(after.OptOuts) != 1 {
+		t.Fatalf("export after erasure %+v", after)
+	}
+	if again, err := svc.Erase(ctx, address, "", "Repeated"); err != nil || len(again.Deleted)+len(again.Minimised) != 0 {
+		t.Fatalf("second erasure %+v, %v", again, err)
 	}
 }
 

@@ -197,8 +197,8 @@ func (s *Service) Identify(in Input) ([]Identifier, string, error) {
 	return ids, email, errs.Err()
 }
 
-// OptOut applies an opt-out. Repeating one is harmless: it returns the
-// original id and time and records nothing.
+// OptOut applies an opt-out. Repeating one is harmless: it records nothing
+// and answers with an unrecorded reference and the current time.
 func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
 	ids, email, err := s.Identify(in)
 	if err != nil {
@@ -225,7 +225,15 @@ func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
 			"rights":       rightsText(rights),
 		}}
 	}
-	return s.store.Apply(ctx, a)
+	out, err := s.store.Apply(ctx, a)
+	if err == nil && !out.New {
+		// A repeat records nothing, and its answer says only that the
+		// opt-out is in effect: the original id and time would tell anyone
+		// who types an address whether, and since when, its owner opted
+		// out. Staff see the history.
+		out = Outcome{ID: a.ID, EffectiveAt: now}
+	}
+	return out, err
 }
 
 // Status tells whether a browser is opted out of sale and sharing.

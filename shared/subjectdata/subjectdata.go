@@ -32,16 +32,19 @@ type Identity struct {
 
 // Store is what export and erasure need from storage (shared/ddb).
 type Store interface {
-	// Export returns every record filed under the subject keys: requests
-	// with their audit history, ledger events, consent and opt-out states,
-	// and the mail log without bodies. It leaves GeneratedAt, Subject and
+	// Export returns every record filed under the subject keys and the
+	// identifiers linked to them (a phone or browser id given together with
+	// the email in an opt-out): requests with their audit history, ledger
+	// events, consent and opt-out states, and the mail log without bodies,
+	// all in the document's lists. It leaves GeneratedAt, Subject and
 	// Redactions to the service.
 	Export(ctx context.Context, keys []string) (Document, error)
-	// Erase removes the personal data filed under the subject keys, keeps
-	// the request log minimised (11 CCR §7101) and the opt-out suppression
-	// entries, records the erasure, and reports counts by record kind.
-	// Erasing again changes nothing more. It leaves ErasedAt, Subject and
-	// Kept to the service.
+	// Erase removes the personal data filed under the subject keys and the
+	// identifiers linked to them, found before anything is deleted; keeps
+	// the request log minimised (11 CCR §7101) and every identifier's
+	// opt-out suppression entries; records the erasure under each key; and
+	// reports counts by record kind across them. Erasing again changes
+	// nothing more. It leaves ErasedAt, Subject and Kept to the service.
 	Erase(ctx context.Context, keys []string, at time.Time, reason string) (Report, error)
 }
 
@@ -241,9 +244,10 @@ func (s *Service) identify(email, phone string, errs *fault.Fields) Identity {
 	return Identity{}
 }
 
-// Export gathers everything held about the person, with the values
-// 11 CCR §7024(d) forbids disclosing redacted. A person nothing is held
-// about gets an empty document.
+// Export gathers everything held about the person, under the identifier
+// given and those linked to it, with the values 11 CCR §7024(d) forbids
+// disclosing redacted. The document names the person by the identifier
+// given. A person nothing is held about gets an empty document.
 func (s *Service) Export(ctx context.Context, email, phone string) (Document, error) {
 	id, err := s.Identify(email, phone)
 	if err != nil {
@@ -322,8 +326,9 @@ func fillEmpty(doc *Document) {
 	}
 }
 
-// Erase removes the personal data held about the person and records that it
-// did. The reason is stored in the erasure record, which must hold no
+// Erase removes the personal data held about the person, under the
+// identifier given and those linked to it, and records that it did under
+// each of them; the report names the identifier given. The reason is stored in the erasure record, which must hold no
 // personal data: a reason naming an email address is refused, and values
 // 11 CCR §7024(d) covers are redacted from it.
 func (s *Service) Erase(ctx context.Context, email, phone, reason string) (Report, error) {
