@@ -25,14 +25,15 @@ type PrivacyStackProps struct {
 // PrivacyStack is the whole service in one stack, split by concern
 // (design §9).
 type PrivacyStack struct {
-	Stack     awscdk.Stack
-	Data      Data
-	Mail      Mail
-	API       API
-	Functions Functions
-	Routes    []awsapigatewayv2.HttpRoute
-	Streams   Streams
-	Schedules Schedules
+	Stack      awscdk.Stack
+	Data       Data
+	Mail       Mail
+	API        API
+	Functions  Functions
+	Routes     []awsapigatewayv2.HttpRoute
+	Streams    Streams
+	Schedules  Schedules
+	Monitoring Monitoring
 }
 
 // NewPrivacyStack builds the service from the topology. It fails, rather
@@ -92,6 +93,14 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		return nil, err
 	}
 
+	monitoring := newMonitoring(stack, "Monitoring", monitoringProps{
+		Email:     props.Config.PrivacyTeamEmail,
+		API:       api,
+		Functions: fns,
+		Streams:   streams,
+		Schedules: schedules,
+	})
+
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Base URL of the privacy API (the website's forms post here)"),
 		Value:       api.HTTP.Url(),
@@ -102,13 +111,14 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 	})
 
 	return &PrivacyStack{
-		Stack:     stack,
-		Data:      data,
-		Mail:      mail,
-		API:       api,
-		Functions: fns,
-		Routes:    routes,
-		Streams:   streams,
-		Schedules: schedules,
+		Stack:      stack,
+		Data:       data,
+		Mail:       mail,
+		API:        api,
+		Functions:  fns,
+		Routes:     routes,
+		Streams:    streams,
+		Schedules:  schedules,
+		Monitoring: monitoring,
 	}, nil
 }

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// What the alarms watch. Every alarm looks at one period and goes off on
+// one breaching datapoint: each of these is worth a look the first time.
+const (
+	alarmPeriod = 5 * time.Minute
+	// maxIteratorAge is how far a stream consumer may fall behind the
+	// table's stream before someone is told (mail intents wait that long).
+	maxIteratorAge = 15 * time.Minute
+	// maxServerErrors is how many 5xx responses per period the API may
+	// give before someone is told; a few are a cold start or a throttled
+	// dependency, more are an outage.
+	maxServerErrors = 5
+)
+
+// Monitoring tells the privacy team when the service needs a person: a
+// dead letter waiting, a function failing, the stream falling behind, the
+// API failing its callers.
+type Monitoring struct {
+	// Topic receives every alarm; the privacy team's address subscribes.
+	Topic  awssns.Topic
+	Alarms []awscloudwatch.Alarm
+}
+
+type monitoringProps struct {
+	// Email is Config.PrivacyTeamEmail.
+	Email     string
+	API       API
+	Functions Functions
+	Streams   Streams
+	Schedules Schedules
+}
+
+// newMonitoring builds the alarm topic and one alarm per thing to watch,
+// all derived from what the stack built: every dead-letter queue, every
+// function, every stream consumer and the API.
+func newMonitoring(scope constructs.Construct, id string, p monitoringProps) Monitoring {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	stack := awscdk.Stack_Of(c)
+	// Alarm names start with the stack's name: two installations in one
+	// account and region stay apart, an alarm mail says which service it
+	// is about, and the topic's grants to CloudWatch can be scoped to the
+	// alarms of this stack.
+	prefix := *stack.StackName() + "-"
+	alarmArns := stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("cloudwatch"),
+		Resource:     jsii.String("alarm"),
+		ResourceName: jsii.String(prefix + "*"),
+		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	fromOurAlarms := &map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+		"ArnLike":      map[string]any{"aws:SourceArn": alarmArns},
+	}
+
+	// A key of its own rather than the AWS-managed aws/sns key, whose
+	// policy CloudWatch cannot be added to (alarms could not publish), or
+	// the data key, which CloudWatch has no business using. Alarm mails
+	// carry resource names and metric values, no personal data.
+	key := awskms.NewKey(c, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String("ClariTru alarm notifications (" + *stack.StackName() + ")"),
+		EnableKeyRotation: jsii.Bool(true),
+		// Nothing stays encrypted under it once the topic is gone.
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AlarmsOfThisStackPublishToTheEncryptedTopic"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: fromOurAlarms,
+	}), nil)
+
+	topic := awssns.NewTopic(c, jsii.String("Topic"), &awssns.TopicProps{
+		DisplayName: jsii.String("ClariTru privacy alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AlarmsOfThisStackPublish"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: fromOurAlarms,
+	}))
+	topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(p.Email), nil))
+
+	out := Monitoring{Topic: topic}
+	notify := awscloudwatchactions.NewSnsAction(topic)
+	alarm := func(cid, name, description string, metric awscloudwatch.IMetric, threshold float64) {
+		a := awscloudwatch.NewAlarm(c, jsii.String(cid), &awscloudwatch.AlarmProps{
+			AlarmName:          jsii.String(prefix + name),
+			AlarmDescription:   jsii.String(description),
+			Metric:             metric,
+			Threshold:          jsii.Number(threshold),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			DatapointsToAlarm:  jsii.Number(1),
+			// No datapoint is no failure: an idle function, an empty queue.
+			TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		a.AddAlarmAction(notify)
+		out.Alarms = append(out.Alarms, a)
+	}
+	period := awscdk.Duration_Seconds(jsii.Number(alarmPeriod.Seconds()))
+	visible := func(q awssqs.Queue) awscloudwatch.IMetric {
+		return q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Period:    period,
+			Statistic: jsii.String("Maximum"),
+		})
+	}
+
+	// Dead letters: something the service could not do on its own.
+	for _, name := range sortedKeys(p.Streams.ByFunction) {
+		alarm(name+"StreamDeadLetters", name+"-stream-dead-letters",
+			"Stream records the "+name+" function could not process after its retries are waiting in its "+
+				"dead-letter queue. The items are still in the table: fix the cause, then re-drive them.",
+			visible(p.Streams.ByFunction[name].DeadLetters), 0)
+	}
+	for _, name := range sortedKeys(p.Schedules.ByFunction) {
+		alarm(name+"ScheduleDeadLetters", name+"-schedule-dead-letters",
+			"A scheduled run of "+name+" failed or could not be delivered after its retries and is waiting in "+
+				"the schedule's dead-letter queue: the run did not happen.",
+			visible(p.Schedules.ByFunction[name].DeadLetters), 0)
+	}
+
+	// Function errors: one alarm per function.
+	for _, name := range sortedKeys(p.Functions.ByName) {
+		fn := p.Functions.ByName[name]
+		alarm(name+"Errors", name+"-errors",
+			"The "+name+" function ("+fn.Def.Purpose+") returned errors. See its log group for the request ids.",
+			fn.Lambda.MetricErrors(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}), 0)
+	}
+
+	// The stream falling behind: mail intents wait.
+	for _, name := range sortedKeys(p.Streams.ByFunction) {
+		fn := p.Functions.ByName[name]
+		alarm(name+"IteratorAge", name+"-iterator-age",
+			fmt.Sprintf("The %s function is more than %.0f minutes behind the table's stream: "+
+				"queued mail is late.", name, maxIteratorAge.Minutes()),
+			fn.Lambda.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
+				Period:    period,
+				Statistic: jsii.String("Maximum"),
+			}), float64(maxIteratorAge.Milliseconds()))
+	}
+
+	// The API failing its callers.
+	alarm("ApiServerErrors", "api-5xx",
+		fmt.Sprintf("The privacy API answered with more than %d server errors (5xx) in %.0f minutes: "+
+			"visitors' requests, opt-outs or consents may be failing.", maxServerErrors, alarmPeriod.Minutes()),
+		p.API.HTTP.MetricServerError(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}),
+		maxServerErrors)
+
+	return out
+}
+
+// sortedKeys keeps construct order, and so the template, stable.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
