@@ -8,23 +8,20 @@ package consent
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/ids"
 	"github.com/claritru/privacy/shared/mail"
-	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/token"
 )
 
 // Purpose is what consent is given for (design §4).
@@ -204,8 +201,7 @@ type Config struct {
 type Service struct {
 	store Store
 	cfg   Config
-	mu    sync.Mutex
-	ids   *ulid.MonotonicEntropy
+	ids   *ids.Source
 }
 
 // NewService returns a Service.
@@ -213,17 +209,15 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: store, cfg: cfg, ids: ulid.Monotonic(rand.Reader, 0)}
+	return &Service{store: store, cfg: cfg, ids: ids.NewSource()}
 }
 
 func (s *Service) newID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return ulid.MustNew(ulid.Timestamp(s.cfg.Now()), s.ids).String()
+	return s.ids.At(s.cfg.Now())
 }
 
 // ConfirmLifetime is how long a double opt-in link works.
-const ConfirmLifetime = request.TokenLifetime
+const ConfirmLifetime = token.Lifetime
 
 // Result is what a consent call returns.
 type Result struct {
@@ -274,7 +268,7 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 		case c.Purpose == EmailMarketing:
 			// Double opt-in: granted once the person confirms from the mail.
 			r.Status = Pending
-			raw, hash, err := request.NewToken()
+			raw, hash, err := token.New()
 			if err != nil {
 				return Result{}, err
 			}
@@ -484,7 +478,7 @@ func choicesText(rs []Record) string {
 var ErrConfirmationGone = fault.New(fault.Gone, "This confirmation link is no longer valid. It may have been used already or have expired.")
 
 func (s *Service) usable(ctx context.Context, raw string) (string, Confirmation, error) {
-	hash, ok := request.TokenHash(raw)
+	hash, ok := token.Hash(raw)
 	if !ok {
 		return "", Confirmation{}, ErrConfirmationGone
 	}

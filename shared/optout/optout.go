@@ -10,13 +10,10 @@ package optout
 
 import (
 	"context"
-	"crypto/rand"
-	"sync"
 	"time"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/ids"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
@@ -139,8 +136,7 @@ type Service struct {
 	store Store
 	keyer *subject.Keyer
 	now   func() time.Time
-	mu    sync.Mutex
-	ids   *ulid.MonotonicEntropy
+	ids   *ids.Source
 }
 
 // NewService returns a Service; now may be nil.
@@ -148,13 +144,11 @@ func NewService(store Store, keyer *subject.Keyer, now func() time.Time) *Servic
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, keyer: keyer, now: now, ids: ulid.Monotonic(rand.Reader, 0)}
+	return &Service{store: store, keyer: keyer, now: now, ids: ids.NewSource()}
 }
 
 func (s *Service) newID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return ulid.MustNew(ulid.Timestamp(s.now()), s.ids).String()
+	return s.ids.At(s.now())
 }
 
 // Identify validates and normalises the identifiers of an input; at least one

@@ -2,26 +2,23 @@ package request
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/oklog/ulid/v2"
 
 	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/ids"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/token"
 )
 
 // TokenLifetime is how long a verification link works.
-const TokenLifetime = 72 * time.Hour
+const TokenLifetime = token.Lifetime
 
 // Store is what the request service needs from storage. shared/ddb implements
 // it; every method that writes is all-or-nothing.
@@ -122,8 +119,7 @@ type Config struct {
 type Service struct {
 	store Store
 	cfg   Config
-	mu    sync.Mutex
-	ids   *ulid.MonotonicEntropy
+	ids   *ids.Source
 }
 
 // NewService returns a Service.
@@ -131,14 +127,12 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: store, cfg: cfg, ids: ulid.Monotonic(rand.Reader, 0)}
+	return &Service{store: store, cfg: cfg, ids: ids.NewSource()}
 }
 
 // NewID returns an id that sorts by time.
 func (s *Service) NewID(t time.Time) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return ulid.MustNew(ulid.Timestamp(t), s.ids).String()
+	return s.ids.At(t)
 }
 
 // Submission is a validated input with the facts around it.
@@ -332,33 +326,11 @@ func (s *Service) Confirm(ctx context.Context, raw string) (Request, error) {
 	return r, nil
 }
 
-// NewToken returns a verification token (32 random bytes, URL-safe) and the
-// SHA-256 hash under which it is stored; the raw token is never stored
-// beside its request (design §6).
-func NewToken() (raw, hash string, err error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", err
-	}
-	raw = base64.RawURLEncoding.EncodeToString(b)
-	hash, _ = TokenHash(raw)
-	return raw, hash, nil
-}
-
-// TokenHash returns the stored form of a raw token, and false when raw is not
-// a well-formed token.
-func TokenHash(raw string) (string, bool) {
-	// The decoder skips line breaks; a token is exactly 43 characters of the
-	// URL-safe alphabet.
-	if len(raw) != base64.RawURLEncoding.EncodedLen(32) || strings.ContainsAny(raw, "\r\n") {
-		return "", false
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(raw)
-	if err != nil || len(b) != 32 {
-		return "", false
-	}
-	return hashHex(b), true
-}
+// NewToken and TokenHash are the verification tokens of shared/token.
+var (
+	NewToken  = token.New
+	TokenHash = token.Hash
+)
 
 func hashHex(b []byte) string {
 	h := sha256.Sum256(b)
