@@ -1,0 +1,108 @@
+// Package retention is the written retention policy: for each kind of record
+// the service keeps, how long it is kept, from which event, and the legal
+// reason. Personal data is kept "only as long as necessary" or as the law
+// requires (the policy). The sweep that enforces it (issue 6) reads this
+// table; adding a kind of record is one line here.
+package retention
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/claritru/privacy/shared/deadline"
+)
+
+// Kind names a kind of record.
+type Kind string
+
+// The kinds of record the service keeps.
+const (
+	VerificationToken Kind = "verification_token"
+	ConfirmationToken Kind = "confirmation_token"
+	UnverifiedRequest Kind = "unverified_request"
+	SentMail          Kind = "sent_mail"
+	ClosedRequest     Kind = "closed_request"
+	ConsentEvidence   Kind = "consent_evidence"
+	OptOutEvidence    Kind = "optout_evidence"
+	Suppression       Kind = "suppression_entry"
+	Idempotency       Kind = "idempotency_record"
+	SweepReport       Kind = "sweep_report"
+)
+
+// day is a day of 24 hours; months are counted as calendar months.
+const day = 24 * time.Hour
+
+// Rule is how long one kind of record is kept.
+type Rule struct {
+	Kind Kind
+	// Keep is how long after From the record is kept; Months, when set,
+	// counts calendar months instead. Forever keeps it while in effect.
+	Keep    time.Duration
+	Months  int
+	Forever bool
+	From    string // the event the period runs from
+	Reason  string // the legal reason, cited
+}
+
+// Policy is the retention policy, one rule per kind.
+var Policy = []Rule{
+	{Kind: VerificationToken, Keep: 72 * time.Hour, From: "creation",
+		Reason: "single-use identity verification link; useless once used or expired (design §6)"},
+	{Kind: ConfirmationToken, Keep: 72 * time.Hour, From: "creation",
+		Reason: "single-use double opt-in link; useless once used or expired (design §6)"},
+	{Kind: UnverifiedRequest, Keep: 30 * day, From: "expiry as unverified",
+		Reason: "no request to answer; kept briefly for questions from the requester"},
+	{Kind: SentMail, Keep: 30 * day, From: "sending",
+		Reason: "delivery questions; the request log keeps what was done (11 CCR §7101)"},
+	{Kind: ClosedRequest, Months: 24, From: "closing (completed, denied, cancelled)",
+		Reason: "request log kept at least 24 months, with its history (11 CCR §7101(a))"},
+	{Kind: ConsentEvidence, Months: 48, From: "being superseded or withdrawn",
+		Reason: "proof of consent for the TCPA's four-year limitation period (28 U.S.C. §1658; 47 CFR 64.1200) and GDPR Art. 7(1)"},
+	{Kind: OptOutEvidence, Months: 48, From: "being superseded",
+		Reason: "proof that opt-outs were honoured (11 CCR §7025, §7026), kept like consent evidence"},
+	{Kind: Suppression, Forever: true, From: "opt-out",
+		Reason: "the person stays opted out while the opt-out is in effect (11 CCR §7026)"},
+	{Kind: Idempotency, Keep: 24 * time.Hour, From: "creation",
+		Reason: "retried form posts within a day; nothing else"},
+	{Kind: SweepReport, Months: 24, From: "the sweep's run",
+		Reason: "proof that retention ran, kept as long as the request log"},
+}
+
+// RuleFor returns the rule of a kind.
+func RuleFor(k Kind) (Rule, error) {
+	for _, r := range Policy {
+		if r.Kind == k {
+			return r, nil
+		}
+	}
+	return Rule{}, fmt.Errorf("retention: no rule for %q", k)
+}
+
+// Expiry is when a record of this rule, whose period started at from, may be
+// removed; ok is false for records kept while in effect.
+func (r Rule) Expiry(from time.Time) (t time.Time, ok bool) {
+	switch {
+	case r.Forever:
+		return time.Time{}, false
+	case r.Months > 0:
+		// Calendar months, clamped to the month's end (29 Feb + 24 months
+		// is 28 Feb), as the legal clocks count them.
+		return deadline.AddMonths(from, r.Months), true
+	}
+	return from.Add(r.Keep), true
+}
+
+// Period says the rule's period in words, as the README shows it.
+func (r Rule) Period() string {
+	switch {
+	case r.Forever:
+		return "while in effect"
+	case r.Months >= 36 && r.Months%12 == 0:
+		return fmt.Sprintf("%d years", r.Months/12)
+	case r.Months > 0:
+		return fmt.Sprintf("%d months", r.Months)
+	case r.Keep < 7*day:
+		return fmt.Sprintf("%d hours", int(r.Keep/time.Hour))
+	}
+	return fmt.Sprintf("%d days", int(r.Keep/day))
+}
