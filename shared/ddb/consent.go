@@ -214,26 +214,18 @@ func (s *Consents) statePut(sub string, p consent.Purpose, st consent.Status, at
 // Disclosure returns a catalogued text by its hash.
 func (s *Consents) Disclosure(ctx context.Context, sha string) (consent.Disclosure, bool, error) {
 	var it disclosureItem
-	found, err := (&Store{db: s.db, table: s.table}).get(ctx, prefixDisclosure+sha, sortDisclosure, &it)
+	found, err := getItem(ctx, s.db, s.table, prefixDisclosure+sha, sortDisclosure, &it)
 	return consent.Disclosure{ID: it.ID, Version: it.Version, Text: it.Text}, found, err
 }
 
 // States implements consent.Store.
 func (s *Consents) States(ctx context.Context, subjectKey string) ([]consent.State, error) {
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :c)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: prefixSubject + subjectKey},
-			":c":  &types.AttributeValueMemberS{Value: sortConsent},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
+	found, err := partition(ctx, s.db, s.table, prefixSubject+subjectKey, sortConsent, "")
 	if err != nil {
-		return nil, classify(err)
+		return nil, err
 	}
 	var items []consentItem
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+	if err := attributevalue.UnmarshalListOfMaps(found, &items); err != nil {
 		return nil, err
 	}
 	states := make([]consent.State, len(items))
@@ -246,7 +238,7 @@ func (s *Consents) States(ctx context.Context, subjectKey string) ([]consent.Sta
 // Confirmation implements consent.Store.
 func (s *Consents) Confirmation(ctx context.Context, tokenHash string) (consent.Confirmation, error) {
 	var it confirmTokenItem
-	found, err := (&Store{db: s.db, table: s.table}).get(ctx, prefixConfirmToken+tokenHash, sortConfirmToken, &it)
+	found, err := getItem(ctx, s.db, s.table, prefixConfirmToken+tokenHash, sortConfirmToken, &it)
 	if err != nil {
 		return consent.Confirmation{}, err
 	}

@@ -225,7 +225,7 @@ func (l *Ledger) Append(ctx context.Context, e ledger.Event) (ledger.Event, erro
 	var lastErr error
 	for attempt := 0; attempt < 4*maxAttempts; attempt++ {
 		var h headItem
-		found, err := (&Store{db: l.db, table: l.table}).get(ctx, prefixSubject+e.Subject, sortHead, &h)
+		found, err := getItem(ctx, l.db, l.table, prefixSubject+e.Subject, sortHead, &h)
 		if err != nil {
 			return ledger.Event{}, err
 		}
@@ -251,38 +251,27 @@ func (l *Ledger) Append(ctx context.Context, e ledger.Event) (ledger.Event, erro
 func (l *Ledger) Chain(ctx context.Context, subjectKey string) ([]ledger.Event, ledger.Head, error) {
 	var out []ledger.Event
 	var head ledger.Head
-	p := dynamodb.NewQueryPaginator(l.db, &dynamodb.QueryInput{
-		TableName:              aws.String(l.table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :ledger)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     &types.AttributeValueMemberS{Value: prefixSubject + subjectKey},
-			":ledger": &types.AttributeValueMemberS{Value: sortHead},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, head, classify(err)
-		}
-		for _, item := range page.Items {
-			if item["sk"].(*types.AttributeValueMemberS).Value == sortHead {
-				var h headItem
-				if err := attributevalue.UnmarshalMap(item, &h); err != nil {
-					return nil, head, err
-				}
-				head = ledger.Head{Seq: h.Seq, Hash: h.Hash}
-				continue
-			}
-			var it ledgerItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+	items, err := partition(ctx, l.db, l.table, prefixSubject+subjectKey, sortHead, "")
+	if err != nil {
+		return nil, head, err
+	}
+	for _, item := range items {
+		if item["sk"].(*types.AttributeValueMemberS).Value == sortHead {
+			var h headItem
+			if err := attributevalue.UnmarshalMap(item, &h); err != nil {
 				return nil, head, err
 			}
-			out = append(out, ledger.Event{
-				Subject: it.Subject, Seq: it.Seq, ID: it.ID, At: parseStamp(it.At), Kind: it.Event,
-				Fields: it.Fields, PrevHash: it.PrevHash, Hash: it.Hash,
-			})
+			head = ledger.Head{Seq: h.Seq, Hash: h.Hash}
+			continue
 		}
+		var it ledgerItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return nil, head, err
+		}
+		out = append(out, ledger.Event{
+			Subject: it.Subject, Seq: it.Seq, ID: it.ID, At: parseStamp(it.At), Kind: it.Event,
+			Fields: it.Fields, PrevHash: it.PrevHash, Hash: it.Hash,
+		})
 	}
 	return out, head, nil
 }

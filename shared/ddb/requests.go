@@ -359,8 +359,14 @@ func (s *Store) Verify(ctx context.Context, v request.Verification) error {
 
 // get reads one item with a strongly consistent read.
 func (s *Store) get(ctx context.Context, pk, sk string, out any) (bool, error) {
-	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.table), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
+	return getItem(ctx, s.db, s.table, pk, sk, out)
+}
+
+// getItem reads one item with a strongly consistent read into out, and
+// reports whether it exists.
+func getItem(ctx context.Context, db *dynamodb.Client, table, pk, sk string, out any) (bool, error) {
+	res, err := db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(table), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return false, classify(err)
@@ -369,6 +375,37 @@ func (s *Store) get(ctx context.Context, pk, sk string, out any) (bool, error) {
 		return false, nil
 	}
 	return true, attributevalue.UnmarshalMap(res.Item, out)
+}
+
+// partition reads the items of one partition whose sort key begins with
+// prefix (all of them when prefix is empty), with consistent reads, page by
+// page; projection, when given, limits the attributes read.
+func partition(ctx context.Context, db *dynamodb.Client, table, pk, prefix, projection string) ([]map[string]types.AttributeValue, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(table),
+		KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk},
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	if prefix != "" {
+		in.KeyConditionExpression = aws.String("pk = :pk AND begins_with(sk, :prefix)")
+		in.ExpressionAttributeValues[":prefix"] = &types.AttributeValueMemberS{Value: prefix}
+	}
+	if projection != "" {
+		in.ProjectionExpression = aws.String(projection)
+	}
+	var out []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(db, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify(err)
+		}
+		out = append(out, page.Items...)
+	}
+	return out, nil
 }
 
 func key(pk, sk string) map[string]types.AttributeValue {

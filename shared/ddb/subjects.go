@@ -416,34 +416,8 @@ func (s *Subjects) requestPartitions(ctx context.Context, subjectKey string) ([]
 	return out, nil
 }
 
-// partition reads a partition (the items whose sort key begins with prefix,
-// when given) with consistent reads; projection limits the attributes read.
 func (s *Subjects) partition(ctx context.Context, pk, prefix, projection string) ([]map[string]types.AttributeValue, error) {
-	in := &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-		},
-		ConsistentRead: aws.Bool(true),
-	}
-	if prefix != "" {
-		in.KeyConditionExpression = aws.String("pk = :pk AND begins_with(sk, :prefix)")
-		in.ExpressionAttributeValues[":prefix"] = &types.AttributeValueMemberS{Value: prefix}
-	}
-	if projection != "" {
-		in.ProjectionExpression = aws.String(projection)
-	}
-	var out []map[string]types.AttributeValue
-	p := dynamodb.NewQueryPaginator(s.db, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, classify(err)
-		}
-		out = append(out, page.Items...)
-	}
-	return out, nil
+	return partition(ctx, s.db, s.table, pk, prefix, projection)
 }
 
 // batchDelete deletes items 25 a call, retrying unprocessed deletes with a

@@ -57,30 +57,19 @@ func (s *Store) Update(ctx context.Context, c request.Change) error {
 // Events implements request.Store: one query of the request's partition.
 func (s *Store) Events(ctx context.Context, id string) ([]request.Event, error) {
 	var out []request.Event
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :ev)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: prefixRequest + id},
-			":ev": &types.AttributeValueMemberS{Value: prefixEvent},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, classify(err)
-		}
-		var items []eventItem
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			out = append(out, request.Event{
-				ID: it.SK[len(prefixEvent):], At: parseStamp(it.At), Action: it.Action,
-				From: request.Status(it.From), To: request.Status(it.To), Actor: it.Actor, Note: it.Note,
-			})
-		}
+	found, err := partition(ctx, s.db, s.table, prefixRequest+id, prefixEvent, "")
+	if err != nil {
+		return nil, err
+	}
+	var items []eventItem
+	if err := attributevalue.UnmarshalListOfMaps(found, &items); err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		out = append(out, request.Event{
+			ID: it.SK[len(prefixEvent):], At: parseStamp(it.At), Action: it.Action,
+			From: request.Status(it.From), To: request.Status(it.To), Actor: it.Actor, Note: it.Note,
+		})
 	}
 	return out, nil
 }
