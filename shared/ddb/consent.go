@@ -3,6 +3,7 @@ package ddb
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +14,7 @@ import (
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/ledger"
+	"github.com/claritru/privacy/shared/retention"
 )
 
 // Consents implements consent.Store.
@@ -51,21 +53,37 @@ type disclosureItem struct {
 // in the same transaction as the ledger event that made it.
 //
 //	pk = SUBJ#<key>   sk = CONSENT#<purpose>
+//	expiry while not in effect (withdrawn, not granted): consent_evidence, from that event
+//
+// Evidence lists the ledger events that prove the current state (a pending
+// grant and its confirmation): when a later event supersedes the state, they
+// are kept four more years (consent_evidence) and then go.
 type consentItem struct {
-	PK        string `dynamodbav:"pk"`
-	SK        string `dynamodbav:"sk"`
-	Kind      string `dynamodbav:"kind"`
-	Purpose   string `dynamodbav:"purpose"`
-	Status    string `dynamodbav:"status"`
-	Since     string `dynamodbav:"since"`
-	ReceiptID string `dynamodbav:"receipt_id"`
-	Seq       int64  `dynamodbav:"seq"`
+	PK        string  `dynamodbav:"pk"`
+	SK        string  `dynamodbav:"sk"`
+	Kind      string  `dynamodbav:"kind"`
+	Purpose   string  `dynamodbav:"purpose"`
+	Status    string  `dynamodbav:"status"`
+	Since     string  `dynamodbav:"since"`
+	ReceiptID string  `dynamodbav:"receipt_id"`
+	Seq       int64   `dynamodbav:"seq"`
+	Evidence  []int64 `dynamodbav:"evidence,omitempty"`
+	expiry
+}
+
+// inEffect says whether a consent status keeps its evidence while it lasts;
+// withdrawn and not granted start the four years at once. A pending grant
+// is kept like a grant: nothing supersedes it until it is confirmed or
+// withdrawn.
+func inEffect(st consent.Status) bool {
+	return st == consent.Granted || st == consent.Pending
 }
 
 // confirmTokenItem is a double opt-in link, stored only as the SHA-256 of its
 // raw value and used once.
 //
 //	pk = CTOKEN#<sha256>   sk = CTOKEN
+//	expiry: confirmation_token, from creation
 type confirmTokenItem struct {
 	PK         string `dynamodbav:"pk"`
 	SK         string `dynamodbav:"sk"`
@@ -73,9 +91,9 @@ type confirmTokenItem struct {
 	ReceiptID  string `dynamodbav:"receipt_id"`
 	SubjectKey string `dynamodbav:"subject_key"`
 	Purpose    string `dynamodbav:"purpose"`
-	ExpiresAt  string `dynamodbav:"expires_at"`
+	ValidUntil string `dynamodbav:"valid_until"`
 	UsedAt     string `dynamodbav:"used_at,omitempty"`
-	TTL        int64  `dynamodbav:"ttl"`
+	expiry
 }
 
 // Record implements consent.Store.
@@ -109,6 +127,19 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording) error {
 	var writes []types.TransactWriteItem
 	writes = append(writes, s.disclosureWrite(r.Disclosure, r.At))
 	for _, sub := range subjects {
+		// The states these events supersede: their evidence starts its
+		// four years now.
+		prior, err := s.states(ctx, sub)
+		if err != nil {
+			return err
+		}
+		for _, i := range bySubject[sub] {
+			ws, err := s.supersede(sub, prior[r.Records[i].Purpose], r.At)
+			if err != nil {
+				return err
+			}
+			writes = append(writes, ws...)
+		}
 		var events []ledger.Event
 		for _, i := range bySubject[sub] {
 			rec := r.Records[i]
@@ -124,6 +155,17 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording) error {
 		ws, sealed, err := appendEvents(s.table, hs[sub], events...)
 		if err != nil {
 			return err
+		}
+		for j, i := range bySubject[sub] {
+			// A withdrawal or refusal is evidence from the moment it is
+			// made.
+			if st := r.Records[i].Status; !inEffect(st) {
+				e := sealed[j]
+				pk, sk := prefixSubject+e.Subject, ledgerSort(e.Seq)
+				if err := addExpiry(ws[j].Put.Item, expires(retention.ConsentEvidence, pk, sk, r.At)); err != nil {
+					return err
+				}
+			}
 		}
 		writes = append(writes, ws...)
 		for j, i := range bySubject[sub] {
@@ -142,10 +184,11 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording) error {
 				target = rec.Subject.Key
 			}
 		}
+		pk := prefixConfirmToken + r.ConfirmTokenHash
 		av, err := attributevalue.MarshalMap(confirmTokenItem{
-			PK: prefixConfirmToken + r.ConfirmTokenHash, SK: sortConfirmToken, Kind: "confirm_token",
+			PK: pk, SK: sortConfirmToken, Kind: "confirm_token",
 			ReceiptID: r.ReceiptID, SubjectKey: target, Purpose: string(consent.EmailMarketing),
-			ExpiresAt: stamp(r.ConfirmExpires), TTL: r.ConfirmExpires.Add(consent.ConfirmLifetime).Unix(),
+			ValidUntil: stamp(r.ConfirmExpires), expiry: expires(retention.ConfirmationToken, pk, sortConfirmToken, r.At),
 		})
 		if err != nil {
 			return err
@@ -201,14 +244,75 @@ func (s *Consents) disclosureWrite(d consent.Disclosure, at time.Time) types.Tra
 }
 
 func (s *Consents) statePut(sub string, p consent.Purpose, st consent.Status, at time.Time, receipt string, seq int64) (types.TransactWriteItem, error) {
-	av, err := attributevalue.MarshalMap(consentItem{
+	it := consentItem{
 		PK: prefixSubject + sub, SK: sortConsent + string(p), Kind: "consent_state",
-		Purpose: string(p), Status: string(st), Since: stamp(at), ReceiptID: receipt, Seq: seq,
-	})
+		Purpose: string(p), Status: string(st), Since: stamp(at), ReceiptID: receipt, Seq: seq, Evidence: []int64{seq},
+	}
+	if !inEffect(st) {
+		it.expiry = expires(retention.ConsentEvidence, it.PK, it.SK, at)
+	}
+	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
 	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: av}}, nil
+}
+
+// states reads a subject's current consent states by purpose.
+func (s *Consents) states(ctx context.Context, sub string) (map[consent.Purpose]consentItem, error) {
+	found, err := partition(ctx, s.db, s.table, prefixSubject+sub, sortConsent, "")
+	if err != nil {
+		return nil, err
+	}
+	var items []consentItem
+	if err := attributevalue.UnmarshalListOfMaps(found, &items); err != nil {
+		return nil, err
+	}
+	out := make(map[consent.Purpose]consentItem, len(items))
+	for _, it := range items {
+		out[consent.Purpose(it.Purpose)] = it
+	}
+	return out, nil
+}
+
+// supersede returns the writes that start the four years of a state's
+// evidence when a new event replaces it: each ledger event that proved it
+// gets its expiry, or a later one if it had one already (a withdrawal
+// superseded by a new grant). A state already past its own expiry is left
+// to the sweep, which may have removed its events.
+func (s *Consents) supersede(sub string, prior consentItem, at time.Time) ([]types.TransactWriteItem, error) {
+	if prior.PK == "" || (prior.ExpiresAt != "" && prior.ExpiresAt <= stamp(at)) {
+		return nil, nil
+	}
+	seqs := prior.Evidence
+	if len(seqs) == 0 {
+		seqs = []int64{prior.Seq}
+	}
+	var out []types.TransactWriteItem
+	for _, seq := range seqs {
+		pk, sk := prefixSubject+sub, ledgerSort(seq)
+		set, values := expires(retention.ConsentEvidence, pk, sk, at).set(":e")
+		values[":pruned"] = &types.AttributeValueMemberS{Value: eventPruned}
+		out = append(out, types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(s.table),
+			Key:                       key(pk, sk),
+			UpdateExpression:          aws.String("SET " + set),
+			ConditionExpression:       aws.String("attribute_exists(pk) AND #ev <> :pruned"),
+			ExpressionAttributeNames:  map[string]string{"#ttl": "ttl", "#ev": "event"},
+			ExpressionAttributeValues: values,
+		}})
+	}
+	return out, nil
+}
+
+// addExpiry adds expiry attributes to an item about to be written.
+func addExpiry(item map[string]types.AttributeValue, e expiry) error {
+	av, err := attributevalue.MarshalMap(e)
+	if err != nil {
+		return err
+	}
+	maps.Copy(item, av)
+	return nil
 }
 
 // Disclosure returns a catalogued text by its hash.
@@ -247,7 +351,7 @@ func (s *Consents) Confirmation(ctx context.Context, tokenHash string) (consent.
 	}
 	return consent.Confirmation{
 		ReceiptID: it.ReceiptID, SubjectKey: it.SubjectKey, Purpose: consent.Purpose(it.Purpose),
-		ExpiresAt: parseStamp(it.ExpiresAt), Used: it.UsedAt != "",
+		ExpiresAt: parseStamp(it.ValidUntil), Used: it.UsedAt != "",
 	}, nil
 }
 
@@ -266,7 +370,7 @@ func (s *Consents) Confirm(ctx context.Context, tokenHash string, c consent.Conf
 			TableName:                 aws.String(s.table),
 			Key:                       key(prefixConfirmToken+tokenHash, sortConfirmToken),
 			UpdateExpression:          aws.String("SET used_at = :now"),
-			ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now"),
+			ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until > :now"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":now": now},
 		}}
 		ws, sealed, err := appendEvents(s.table, hs[c.SubjectKey], ledger.Event{
@@ -279,7 +383,7 @@ func (s *Consents) Confirm(ctx context.Context, tokenHash string, c consent.Conf
 		stateUpdate := types.TransactWriteItem{Update: &types.Update{
 			TableName:           aws.String(s.table),
 			Key:                 key(prefixSubject+c.SubjectKey, sortConsent+string(c.Purpose)),
-			UpdateExpression:    aws.String("SET #st = :granted, since = :now, seq = :seq"),
+			UpdateExpression:    aws.String("SET #st = :granted, since = :now, seq = :seq, evidence = list_append(if_not_exists(evidence, :none), :seqs)"),
 			ConditionExpression: aws.String("#st = :pending AND receipt_id = :receipt"),
 			ExpressionAttributeNames: map[string]string{
 				"#st": "status",
@@ -290,6 +394,8 @@ func (s *Consents) Confirm(ctx context.Context, tokenHash string, c consent.Conf
 				":receipt": &types.AttributeValueMemberS{Value: c.ReceiptID},
 				":now":     now,
 				":seq":     &types.AttributeValueMemberN{Value: fmt.Sprint(sealed[0].Seq)},
+				":none":    &types.AttributeValueMemberL{},
+				":seqs":    &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberN{Value: fmt.Sprint(sealed[0].Seq)}}},
 			},
 		}}
 		writes := append([]types.TransactWriteItem{tokenUpdate, stateUpdate}, ws...)

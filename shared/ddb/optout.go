@@ -83,6 +83,11 @@ type optOutItem struct {
 //
 //	pk = SUBJ#<key>   sk = LEDGER#<seq, 12 digits>
 //	pk = SUBJ#<key>   sk = LEDGER                    (head)
+//	expiry on consent events once superseded or withdrawn (consent_evidence)
+//
+// The sweep replaces an expired event with a stub: event = "pruned", with
+// subject, seq, prev_hash and hash only (no time, fields or id), so the
+// chain still verifies (ledger.Event.Pruned).
 type ledgerItem struct {
 	PK       string            `dynamodbav:"pk"`
 	SK       string            `dynamodbav:"sk"`
@@ -95,7 +100,12 @@ type ledgerItem struct {
 	Fields   map[string]string `dynamodbav:"fields"`
 	PrevHash string            `dynamodbav:"prev_hash"`
 	Hash     string            `dynamodbav:"hash"`
+	PrunedAt string            `dynamodbav:"pruned_at,omitempty"`
+	expiry
 }
+
+// eventPruned is the event of a ledger stub.
+const eventPruned = "pruned"
 
 type headItem struct {
 	PK   string `dynamodbav:"pk"`
@@ -270,7 +280,7 @@ func (l *Ledger) Chain(ctx context.Context, subjectKey string) ([]ledger.Event, 
 		}
 		out = append(out, ledger.Event{
 			Subject: it.Subject, Seq: it.Seq, ID: it.ID, At: parseStamp(it.At), Kind: it.Event,
-			Fields: it.Fields, PrevHash: it.PrevHash, Hash: it.Hash,
+			Fields: it.Fields, PrevHash: it.PrevHash, Hash: it.Hash, Pruned: it.Event == eventPruned,
 		})
 	}
 	return out, head, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/notifier"
+	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/topology"
 )
 
@@ -142,27 +144,31 @@ func (o *Outbox) Claim(ctx context.Context, ref string, now time.Time) (notifier
 	return notifier.Claimed, nil
 }
 
-// MarkSent implements notifier.Outbox.
+// MarkSent implements notifier.Outbox. A sent mail is kept 30 days from
+// sending (sent_mail) and leaves the outbox index for the expiry index.
 func (o *Outbox) MarkSent(ctx context.Context, ref, messageID string, now time.Time) error {
 	k, err := refKey(ref)
 	if err != nil {
 		return err
 	}
-	nowAV := &types.AttributeValueMemberS{Value: stamp(now)}
+	pk, sk, _ := strings.Cut(ref, "\x00")
+	exp, expValues := expires(retention.SentMail, pk, sk, now).set(":e")
+	values := map[string]types.AttributeValue{
+		":sent":    &types.AttributeValueMemberS{Value: mailSent},
+		":sending": &types.AttributeValueMemberS{Value: mailSending},
+		":id":      &types.AttributeValueMemberS{Value: messageID},
+		":now":     &types.AttributeValueMemberS{Value: stamp(now)},
+	}
+	maps.Copy(values, expValues)
 	_, err = o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(o.table),
 		Key:                 k,
-		UpdateExpression:    aws.String("SET #st = :sent, sent_at = :now, message_id = :id REMOVE #data.#verify, #data.#confirm, last_error, gsi2pk, gsi2sk"),
+		UpdateExpression:    aws.String("SET #st = :sent, sent_at = :now, message_id = :id, " + exp + " REMOVE #data.#verify, #data.#confirm, last_error, gsi2pk, gsi2sk"),
 		ConditionExpression: aws.String("#st = :sending"),
 		ExpressionAttributeNames: map[string]string{
-			"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField,
+			"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField, "#ttl": "ttl",
 		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":sent":    &types.AttributeValueMemberS{Value: mailSent},
-			":sending": &types.AttributeValueMemberS{Value: mailSending},
-			":id":      &types.AttributeValueMemberS{Value: messageID},
-			":now":     nowAV,
-		},
+		ExpressionAttributeValues: values,
 	})
 	return classify(err)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/retention"
 )
 
 // Store implements request.Store on one table.
@@ -49,6 +50,7 @@ const (
 //	pk = REQ#<id>          sk = REQ
 //	gsi1pk = SUBJ#<key>    gsi1sk = REQ#<id>          (by-subject: all of a person's requests)
 //	gsi2pk = STATUS#<st>   gsi2sk = <due_at>#<id>     (by-status-due: the staff queue by due date)
+//	expiry once closed (closed_request) or expired unverified (unverified_request); see expiry
 type requestItem struct {
 	PK           string   `dynamodbav:"pk"`
 	SK           string   `dynamodbav:"sk"`
@@ -84,6 +86,7 @@ type requestItem struct {
 	ClosedAt     string   `dynamodbav:"closed_at,omitempty"`
 	Outcome      string   `dynamodbav:"outcome,omitempty"`
 	DenialBasis  string   `dynamodbav:"denial_basis,omitempty"`
+	expiry
 }
 
 // eventItem is one audit event of a request; sort keys are ids that sort by
@@ -106,27 +109,31 @@ type eventItem struct {
 // value. Used once, by a conditional update.
 //
 //	pk = TOKEN#<sha256>    sk = TOKEN
+//	expiry: verification_token, from creation
 type tokenItem struct {
 	PK        string `dynamodbav:"pk"`
 	SK        string `dynamodbav:"sk"`
 	Kind      string `dynamodbav:"kind"`
 	RequestID string `dynamodbav:"request_id"`
-	ExpiresAt string `dynamodbav:"expires_at"`
-	UsedAt    string `dynamodbav:"used_at,omitempty"`
-	TTL       int64  `dynamodbav:"ttl"`
+	// ValidUntil is when the link stops working; expires_at (the
+	// retention expiry) is when the record goes.
+	ValidUntil string `dynamodbav:"valid_until"`
+	UsedAt     string `dynamodbav:"used_at,omitempty"`
+	expiry
 }
 
 // idempotencyItem remembers which request an Idempotency-Key made, for 24
 // hours.
 //
 //	pk = IDEM#<sha256 of key>   sk = IDEM
+//	expiry: idempotency_record, from creation
 type idempotencyItem struct {
 	PK        string `dynamodbav:"pk"`
 	SK        string `dynamodbav:"sk"`
 	Kind      string `dynamodbav:"kind"`
 	RequestID string `dynamodbav:"request_id"`
 	BodyHash  string `dynamodbav:"body_hash"`
-	TTL       int64  `dynamodbav:"ttl"`
+	expiry
 }
 
 func toRequestItem(r request.Request) requestItem {
@@ -135,7 +142,8 @@ func toRequestItem(r request.Request) requestItem {
 		types[i] = string(t)
 	}
 	return requestItem{
-		PK: prefixRequest + r.ID, SK: sortRequest, Kind: "request",
+		expiry: requestExpiry(r),
+		PK:     prefixRequest + r.ID, SK: sortRequest, Kind: "request",
 		GSI1PK: prefixSubject + r.SubjectKey, GSI1SK: prefixRequest + r.ID,
 		GSI2PK: prefixStatus + string(r.Status), GSI2SK: queueKey(r.DueAt, r.ID),
 		ID: r.ID, Types: types, Status: string(r.Status), Channel: string(r.Channel),
@@ -148,6 +156,20 @@ func toRequestItem(r request.Request) requestItem {
 		Extended: r.Extended, ExtReason: r.ExtensionReason, ClosedAt: optStamp(r.ClosedAt), VerifiedAt: optStamp(r.VerifiedAt),
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis,
 	}
+}
+
+// requestExpiry is a request's retention: none while open; once closed, the
+// request log's 24 months (11 CCR §7101); once expired unverified, 30 days.
+// Removing a request removes its partition: its audit history and mail.
+func requestExpiry(r request.Request) expiry {
+	pk := prefixRequest + r.ID
+	switch {
+	case r.Status == request.ExpiredUnverified:
+		return expires(retention.UnverifiedRequest, pk, sortRequest, r.ClosedAt)
+	case !r.Status.Open() && !r.ClosedAt.IsZero():
+		return expires(retention.ClosedRequest, pk, sortRequest, r.ClosedAt)
+	}
+	return expiry{}
 }
 
 func optStamp(t time.Time) string {
@@ -222,10 +244,11 @@ func (s *Store) Create(ctx context.Context, c request.Creation) error {
 	}
 	items = append(items, mp)
 	if c.TokenHash != "" {
+		pk := prefixToken + c.TokenHash
 		av, err := attributevalue.MarshalMap(tokenItem{
-			PK: prefixToken + c.TokenHash, SK: sortToken, Kind: "token",
-			RequestID: c.Request.ID, ExpiresAt: stamp(c.TokenExpiresAt),
-			TTL: c.TokenExpiresAt.Add(request.TokenLifetime).Unix(),
+			PK: pk, SK: sortToken, Kind: "token",
+			RequestID: c.Request.ID, ValidUntil: stamp(c.TokenExpiresAt),
+			expiry: expires(retention.VerificationToken, pk, sortToken, c.Request.ReceivedAt),
 		})
 		if err != nil {
 			return err
@@ -236,9 +259,11 @@ func (s *Store) Create(ctx context.Context, c request.Creation) error {
 	}
 	idemAt := -1
 	if c.IdempotencyKeyHash != "" {
+		pk := prefixIdem + c.IdempotencyKeyHash
 		av, err := attributevalue.MarshalMap(idempotencyItem{
-			PK: prefixIdem + c.IdempotencyKeyHash, SK: sortIdem, Kind: "idempotency",
-			RequestID: c.Request.ID, BodyHash: c.BodyHash, TTL: c.IdempotencyExpires.Unix(),
+			PK: pk, SK: sortIdem, Kind: "idempotency",
+			RequestID: c.Request.ID, BodyHash: c.BodyHash,
+			expiry: expires(retention.Idempotency, pk, sortIdem, c.Request.ReceivedAt),
 		})
 		if err != nil {
 			return err
@@ -289,7 +314,7 @@ func (s *Store) Token(ctx context.Context, hash string) (request.Token, error) {
 	if !found {
 		return request.Token{}, fault.New(fault.Gone, "No such token.")
 	}
-	return request.Token{RequestID: it.RequestID, ExpiresAt: parseStamp(it.ExpiresAt), Used: it.UsedAt != ""}, nil
+	return request.Token{RequestID: it.RequestID, ExpiresAt: parseStamp(it.ValidUntil), Used: it.UsedAt != ""}, nil
 }
 
 // IdempotentRequest implements request.Store.
@@ -314,7 +339,7 @@ func (s *Store) Verify(ctx context.Context, v request.Verification) error {
 		TableName:           aws.String(s.table),
 		Key:                 key(prefixToken+v.TokenHash, sortToken),
 		UpdateExpression:    aws.String("SET used_at = :now"),
-		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until > :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":now": at,
 		},

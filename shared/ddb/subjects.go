@@ -15,6 +15,7 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/subjectdata"
 	"github.com/claritru/privacy/shared/topology"
 )
@@ -49,6 +50,7 @@ const (
 // (refused when it names an email address; see shared/subjectdata).
 //
 //	pk = SUBJ#<key>   sk = ERASURE#<erased at>
+//	expiry: erasure_record, from the erasure
 type erasureItem struct {
 	PK        string         `dynamodbav:"pk"`
 	SK        string         `dynamodbav:"sk"`
@@ -57,6 +59,7 @@ type erasureItem struct {
 	Reason    string         `dynamodbav:"reason"`
 	Deleted   map[string]int `dynamodbav:"deleted"`
 	Minimised map[string]int `dynamodbav:"minimised"`
+	expiry
 }
 
 // minimisedAttributes are removed from a request on erasure: everything that
@@ -304,9 +307,10 @@ func (s *Subjects) Erase(ctx context.Context, keys []string, at time.Time, reaso
 	}
 
 	for _, k := range profile {
+		pk, sk := prefixSubject+k, sortErasure+stamp(at)
 		av, err := attributevalue.MarshalMap(erasureItem{
-			PK: prefixSubject + k, SK: sortErasure + stamp(at), Kind: "erasure", At: stamp(at), Reason: reason,
-			Deleted: deleted[k], Minimised: minimised[k],
+			PK: pk, SK: sk, Kind: "erasure", At: stamp(at), Reason: reason,
+			Deleted: deleted[k], Minimised: minimised[k], expiry: expires(retention.ErasureRecord, pk, sk, at),
 		})
 		if err != nil {
 			return rep, err
@@ -420,30 +424,13 @@ func (s *Subjects) partition(ctx context.Context, pk, prefix, projection string)
 	return partition(ctx, s.db, s.table, pk, prefix, projection)
 }
 
-// batchDelete deletes items 25 a call, retrying unprocessed deletes with a
-// growing pause. Deleting an item that is gone changes nothing.
+// batchDelete deletes items 25 a call (see the package's batchDelete).
 func (s *Subjects) batchDelete(ctx context.Context, deletes []types.WriteRequest) error {
-	for len(deletes) > 0 {
-		n := min(len(deletes), batchSize)
-		pending := map[string][]types.WriteRequest{s.table: deletes[:n]}
-		deletes = deletes[n:]
-		for attempt := 0; len(pending[s.table]) > 0; attempt++ {
-			if attempt == batchAttempts {
-				return fault.New(fault.TooMany, "The service is busy; the erasure is incomplete. Run it again.")
-			}
-			if attempt > 0 {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
-				}
-			}
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
-				return classify(err)
-			}
-			pending = out.UnprocessedItems
+	if _, err := batchDelete(ctx, s.db, s.table, deletes); err != nil {
+		if fault.KindOf(err) == fault.TooMany {
+			return fault.Wrap(fault.TooMany, "The service is busy; the erasure is incomplete. Run it again.", err)
 		}
+		return err
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func CreateTableInput(name string, def topology.Table) *dynamodb.CreateTableInpu
 				{AttributeName: aws.String(ix.PartitionKey), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(ix.SortKey), KeyType: types.KeyTypeRange},
 			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: projection(ix),
 		})
 	}
 	for a := range attrs {
@@ -80,4 +80,11 @@ func EnsureTable(ctx context.Context, c *dynamodb.Client, name string, def topol
 		return fmt.Errorf("enable TTL on %s: %w", name, err)
 	}
 	return nil
+}
+
+func projection(ix topology.Index) *types.Projection {
+	if len(ix.Include) == 0 {
+		return &types.Projection{ProjectionType: types.ProjectionTypeAll}
+	}
+	return &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: ix.Include}
 }

@@ -27,6 +27,9 @@ const (
 	Suppression       Kind = "suppression_entry"
 	Idempotency       Kind = "idempotency_record"
 	SweepReport       Kind = "sweep_report"
+	ErasureRecord     Kind = "erasure_record"
+	IdentifierLink    Kind = "identifier_link"
+	DisclosureText    Kind = "disclosure_text"
 )
 
 // day is a day of 24 hours; months are counted as calendar months.
@@ -40,8 +43,13 @@ type Rule struct {
 	Keep    time.Duration
 	Months  int
 	Forever bool
-	From    string // the event the period runs from
-	Reason  string // the legal reason, cited
+	// Moves says the expiry can move later after it is set (a withdrawal
+	// superseded by a new grant is kept four years from the new grant): the
+	// sweep removes such a record only on the condition that its expiry is
+	// still the one it read and still past.
+	Moves  bool
+	From   string // the event the period runs from
+	Reason string // the legal reason, cited
 }
 
 // Policy is the retention policy, one rule per kind.
@@ -55,9 +63,9 @@ var Policy = []Rule{
 	{Kind: SentMail, Keep: 30 * day, From: "sending",
 		Reason: "delivery questions; the request log keeps what was done (11 CCR §7101)"},
 	{Kind: ClosedRequest, Months: 24, From: "closing (completed, denied, cancelled)",
-		Reason: "request log kept at least 24 months, with its history (11 CCR §7101(a))"},
-	{Kind: ConsentEvidence, Months: 48, From: "being superseded or withdrawn",
-		Reason: "proof of consent for the TCPA's four-year limitation period (28 U.S.C. §1658; 47 CFR 64.1200) and GDPR Art. 7(1)"},
+		Reason: "request log kept at least 24 months, with its history and mail (11 CCR §7101(a)); removed together"},
+	{Kind: ConsentEvidence, Months: 48, Moves: true, From: "being superseded or withdrawn",
+		Reason: "proof of consent for the TCPA's four-year limitation period (28 U.S.C. §1658; 47 CFR 64.1200) and GDPR Art. 7(1); a removed ledger event leaves a stub (sequence and hashes, no content) so the chain still verifies"},
 	{Kind: OptOutEvidence, Months: 48, From: "being superseded",
 		Reason: "proof that opt-outs were honoured (11 CCR §7025, §7026), kept like consent evidence"},
 	{Kind: Suppression, Forever: true, From: "opt-out",
@@ -66,6 +74,12 @@ var Policy = []Rule{
 		Reason: "retried form posts within a day; nothing else"},
 	{Kind: SweepReport, Months: 24, From: "the sweep's run",
 		Reason: "proof that retention ran, kept as long as the request log"},
+	{Kind: ErasureRecord, Months: 24, From: "the erasure",
+		Reason: "proof that an erasure request was carried out, kept as long as the request log (11 CCR §7101)"},
+	{Kind: IdentifierLink, Forever: true, From: "opt-out",
+		Reason: "an opt-out covers the linked profile (11 CCR §7025(c)); keyed hashes only"},
+	{Kind: DisclosureText, Forever: true, From: "first display",
+		Reason: "the exact words consent evidence points to; no personal data"},
 }
 
 // RuleFor returns the rule of a kind.

@@ -26,6 +26,9 @@ func TestPolicyPeriods(t *testing.T) {
 		{Suppression, time.Time{}},                                         // while in effect
 		{Idempotency, time.Date(2028, 3, 1, 10, 0, 0, 0, time.UTC)},        // +24 hours
 		{SweepReport, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)},       // +24 months, clamped
+		{ErasureRecord, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)},     // +24 months, clamped
+		{IdentifierLink, time.Time{}},                                      // while in effect
+		{DisclosureText, time.Time{}},                                      // kept
 	}
 	if len(cases) != len(Policy) {
 		t.Fatalf("%d rules, %d expected: a kind without a test or a test without a rule", len(Policy), len(cases))

@@ -12,11 +12,13 @@ type Table struct {
 	Indexes      []Index
 }
 
-// Index is a global secondary index projecting all attributes.
+// Index is a global secondary index. It projects all attributes unless
+// Include names the few it carries besides the keys.
 type Index struct {
 	Name         string
 	PartitionKey string
 	SortKey      string
+	Include      []string
 }
 
 // Index names.
@@ -30,7 +32,22 @@ const (
 	// IndexSuppression is sparse: only current opt-out suppression entries
 	// carry its keys, so the ad-platform export reads them and nothing else.
 	IndexSuppression = "suppression"
+	// IndexExpiry is sparse: only records with a retention expiry carry its
+	// keys, partitioned by expiry day and shard (EXP#<yyyy-mm-dd>#<shard>)
+	// and sorted by expiry time, so the retention sweep reads what has
+	// expired and nothing else.
+	IndexExpiry = "by-expiry"
 )
+
+// ExpiryShards is how many partitions one expiry day is spread over, so
+// that a day's expiring records neither make one hot index partition nor
+// keep the sweep to one worker.
+const ExpiryShards = 8
+
+// ExpiryAttributes are what the expiry index carries besides the keys: the
+// retention kind and expiry (to decide what to remove) and a ledger event's
+// place in its chain (to leave a stub that keeps the chain verifiable).
+var ExpiryAttributes = []string{"retention", "expires_at", "seq", "hash", "prev_hash"}
 
 // PrivacyTable is the service's table.
 var PrivacyTable = Table{
@@ -41,5 +58,6 @@ var PrivacyTable = Table{
 		{Name: IndexBySubject, PartitionKey: "gsi1pk", SortKey: "gsi1sk"},
 		{Name: IndexByStatus, PartitionKey: "gsi2pk", SortKey: "gsi2sk"},
 		{Name: IndexSuppression, PartitionKey: "gsi3pk", SortKey: "gsi3sk"},
+		{Name: IndexExpiry, PartitionKey: "gsi4pk", SortKey: "gsi4sk", Include: ExpiryAttributes},
 	},
 }

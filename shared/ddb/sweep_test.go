@@ -1,0 +1,466 @@
+package ddb_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/claritru/privacy/shared/consent"
+	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/ledger"
+	"github.com/claritru/privacy/shared/localcloud/localtest"
+	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/retention"
+	"github.com/claritru/privacy/shared/topology"
+)
+
+// sweeper returns a sweeper on the table whose clock the test sets.
+func sweeper(db *dynamodb.Client, table string, now *time.Time) *ddb.Sweeper {
+	s := ddb.NewSweeper(db, table)
+	s.Now = func() time.Time { return *now }
+	s.Since = t0.AddDate(0, 0, -1)
+	return s
+}
+
+// quietUntil stands for the daily runs between now and the day before
+// until that found nothing: it moves every shard's checkpoint there, as
+// they would have, so a test can jump years without reading each day.
+func quietUntil(t *testing.T, db *dynamodb.Client, table string, until time.Time) {
+	t.Helper()
+	through := until.UTC().AddDate(0, 0, -1).Format("2006-01-02")
+	for shard := range topology.ExpiryShards {
+		_, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{
+			TableName: aws.String(table),
+			Item: map[string]types.AttributeValue{
+				"pk": &types.AttributeValueMemberS{Value: "SWEEPS"}, "sk": &types.AttributeValueMemberS{Value: fmt.Sprintf("SHARD#%d", shard)},
+				"through": &types.AttributeValueMemberS{Value: through},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func exists(t *testing.T, db *dynamodb.Client, table, pk, sk string) bool {
+	t.Helper()
+	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item != nil
+}
+
+func sweep(t *testing.T, s *ddb.Sweeper) retention.Report {
+	t.Helper()
+	rep, err := s.Run(context.Background())
+	if err != nil {
+		t.Fatalf("sweep: %v (report %+v)", err, rep)
+	}
+	if rep.Status != retention.Finished {
+		t.Fatalf("sweep status %s", rep.Status)
+	}
+	return rep
+}
+
+// removed is the report's counts without the zero ones and without the
+// sweep's own reports (each run writes one; they go after 24 months).
+func removed(rep retention.Report) map[retention.Kind]int {
+	out := map[retention.Kind]int{}
+	for k, n := range rep.Removed {
+		if n > 0 && k != retention.SweepReport {
+			out[k] = n
+		}
+	}
+	return out
+}
+
+func sameCounts(t *testing.T, when string, got retention.Report, want map[retention.Kind]int) {
+	t.Helper()
+	g := removed(got)
+	if len(g) != len(want) {
+		t.Errorf("%s: removed %v, want %v", when, g, want)
+		return
+	}
+	for k, n := range want {
+		if g[k] != n {
+			t.Errorf("%s: removed %v, want %v", when, g, want)
+			return
+		}
+	}
+}
+
+// The request records through their lives, with the clock moved past each
+// retention period in turn (periods from shared/retention, dates worked
+// out here): each sweep removes what has just expired and nothing else.
+func TestSweepRemovesEachRecordWhenItsPeriodEnds(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	ctx := context.Background()
+	s := ddb.NewStore(db, table)
+	outbox := ddb.NewOutbox(db, table)
+
+	// R1: received t0 with an Idempotency-Key, verified never, closed
+	// (cancelled by staff) a day later. R2: received t0, still open.
+	c1 := sampleCreation("R1")
+	c1.IdempotencyKeyHash, c1.BodyHash, c1.IdempotencyExpires = "idem-R1", "body", t0.Add(24*time.Hour)
+	for _, c := range []request.Creation{c1, sampleCreation("R2")} {
+		if err := s.Create(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// R1's receipt mail is sent at t0+1m.
+	ref := "REQ#R1\x00MAIL#R1-m1"
+	if _, err := outbox.Claim(ctx, ref, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := outbox.MarkSent(ctx, ref, "msg-1", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	closedAt := t0.Add(24 * time.Hour)
+	r1 := c1.Request
+	r1.Status, r1.ClosedAt, r1.Version = request.Cancelled, closedAt, 2
+	if err := s.Update(ctx, request.Change{Request: r1, FromVersion: 1, Event: request.Event{
+		ID: "R1-e2", At: closedAt, Action: "cancel", From: request.PendingVerification, To: request.Cancelled, Actor: "staff",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+
+	now := t0.Add(23 * time.Hour)
+	sw := sweeper(db, table, &now)
+	rep := sweep(t, sw)
+	sameCounts(t, "before any period ends", rep, map[retention.Kind]int{})
+
+	now = t0.Add(24*time.Hour + time.Second) // idempotency: 24 hours
+	sameCounts(t, "after 24 hours", sweep(t, sw), map[retention.Kind]int{retention.Idempotency: 1})
+	if exists(t, db, table, "IDEM#idem-R1", "IDEM") || !exists(t, db, table, "TOKEN#hash-R1", "TOKEN") {
+		t.Fatal("24 hours: the idempotency record must go and the token stay")
+	}
+
+	now = t0.Add(72*time.Hour + time.Second) // tokens: 72 hours
+	sameCounts(t, "after 72 hours", sweep(t, sw), map[retention.Kind]int{retention.VerificationToken: 2})
+
+	now = t0.Add(time.Minute).AddDate(0, 0, 30).Add(time.Second) // sent mail: 30 days from sending
+	sameCounts(t, "30 days after sending", sweep(t, sw), map[retention.Kind]int{retention.SentMail: 1})
+	if exists(t, db, table, "REQ#R1", "MAIL#R1-m1") || !exists(t, db, table, "REQ#R2", "MAIL#R2-m1") {
+		t.Fatal("the sent mail must go; R2's unsent mail stays (it has no expiry until sent)")
+	}
+
+	// Closed 3 Mar 2026 09:30: the request log is kept to 3 Mar 2028.
+	now = time.Date(2028, 3, 3, 9, 29, 0, 0, time.UTC)
+	quietUntil(t, db, table, now.AddDate(0, 0, -2))
+	sameCounts(t, "a minute before 24 months", sweep(t, sw), map[retention.Kind]int{})
+	now = time.Date(2028, 3, 3, 9, 31, 0, 0, time.UTC)
+	rep = sweep(t, sw)
+	sameCounts(t, "24 months after closing", rep, map[retention.Kind]int{retention.ClosedRequest: 1})
+	if rep.Dependents != 2 { // the two audit events; the mail went before
+		t.Errorf("dependents %d, want 2", rep.Dependents)
+	}
+	if n := count(t, db, table, "REQ#R1"); n != 0 {
+		t.Errorf("R1's partition keeps %d items", n)
+	}
+	if n := count(t, db, table, "REQ#R2"); n != 3 { // request, event, unsent mail
+		t.Errorf("R2's partition has %d items, want 3", n)
+	}
+	// A later sweep finds nothing more, but the first runs' reports,
+	// now 24 months old.
+	now = now.Add(48 * time.Hour)
+	rep = sweep(t, sw)
+	sameCounts(t, "again", rep, map[retention.Kind]int{})
+	if rep.Removed[retention.SweepReport] == 0 {
+		t.Error("sweep reports older than 24 months stay")
+	}
+}
+
+// A request left unverified is closed by the watch; 30 days later it goes.
+func TestSweepRemovesUnverifiedRequests30DaysAfterTheyExpire(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	ctx := context.Background()
+	s := ddb.NewStore(db, table)
+	c := sampleCreation("U1")
+	if err := s.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	expiredAt := t0.AddDate(0, 0, 30)
+	r := c.Request
+	r.Status, r.ClosedAt, r.Version = request.ExpiredUnverified, expiredAt, 2
+	if err := s.Update(ctx, request.Change{Request: r, FromVersion: 1, Event: request.Event{
+		ID: "U1-e2", At: expiredAt, Action: "expire", From: request.PendingVerification, To: request.ExpiredUnverified, Actor: "system",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	now := expiredAt.AddDate(0, 0, 30).Add(-time.Minute)
+	sw := sweeper(db, table, &now)
+	rep := sweep(t, sw)
+	if rep.Removed[retention.UnverifiedRequest] != 0 || !exists(t, db, table, "REQ#U1", "REQ") {
+		t.Fatalf("removed before its time: %v", rep.Removed)
+	}
+	now = expiredAt.AddDate(0, 0, 30).Add(time.Minute)
+	rep = sweep(t, sw)
+	if rep.Removed[retention.UnverifiedRequest] != 1 || count(t, db, table, "REQ#U1") != 0 {
+		t.Fatalf("30 days after expiry: removed %v, %d items left", rep.Removed, count(t, db, table, "REQ#U1"))
+	}
+}
+
+func cookieChoice(p consent.Purpose, granted *bool) consent.Input {
+	return consent.Input{
+		BrowserID:  "browser-retention-1",
+		Choices:    []consent.Choice{{Purpose: p, Granted: granted}},
+		Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11", Text: "We use cookies."},
+	}
+}
+
+// Consent evidence is kept four years after it is superseded or withdrawn;
+// a withdrawal superseded by a new grant is kept four years from the grant;
+// a pruned event leaves a stub and the chain still verifies.
+func TestSweepPrunesSupersededConsentEvidence(t *testing.T) {
+	f := newConsentFixture(t)
+	ctx := context.Background()
+	key := f.keyer.Browser("browser-retention-1")
+	give := func(in consent.Input) {
+		t.Helper()
+		if _, err := f.svc.Give(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	give(cookieChoice(consent.CookiesAnalytics, yes))  // seq 1, t0
+	give(cookieChoice(consent.CookiesFunctional, yes)) // seq 2: never superseded
+	f.advance(24 * time.Hour)                          // t0 + 1 day
+	give(cookieChoice(consent.CookiesAnalytics, no))   // seq 3 withdraws: seq 1 and 3 from now
+	withdrawnAt := f.now
+	f.advance(365 * 24 * time.Hour)                   // a year later
+	give(cookieChoice(consent.CookiesAnalytics, yes)) // seq 4 supersedes the withdrawal
+	regrantedAt := f.now
+
+	now := withdrawnAt.AddDate(4, 0, 0).Add(-time.Minute)
+	quietUntil(t, f.db, f.table, now.AddDate(0, 0, -1))
+	sw := sweeper(f.db, f.table, &now)
+	sameCounts(t, "a minute before four years", sweep(t, sw), map[retention.Kind]int{})
+
+	now = withdrawnAt.AddDate(4, 0, 0).Add(time.Minute)
+	sameCounts(t, "four years after the withdrawal", sweep(t, sw), map[retention.Kind]int{retention.ConsentEvidence: 1})
+	evs, head, err := f.l.Chain(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pruned := map[int64]bool{}
+	for _, e := range evs {
+		pruned[e.Seq] = e.Pruned
+		if e.Pruned && (len(e.Fields) != 0 || e.ID != "" || !e.At.IsZero()) {
+			t.Errorf("stub %d keeps content: %+v", e.Seq, e)
+		}
+	}
+	if len(evs) != 4 || !pruned[1] || pruned[2] || pruned[3] || pruned[4] {
+		t.Fatalf("after four years: pruned %v of %d events; want only the first grant", pruned, len(evs))
+	}
+	if c := ledger.VerifyHead(evs, head); !c.Valid {
+		t.Fatalf("chain with a stub: %+v", c)
+	}
+	if st := f.state(t, key, consent.CookiesAnalytics); st.Status != consent.Granted {
+		t.Fatalf("the current grant went: %+v", st)
+	}
+
+	now = regrantedAt.AddDate(4, 0, 0).Add(time.Minute)
+	quietUntil(t, f.db, f.table, now.AddDate(0, 0, -1))
+	sameCounts(t, "four years after the new grant", sweep(t, sw), map[retention.Kind]int{retention.ConsentEvidence: 1})
+	evs, head, err = f.l.Chain(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 4 || !evs[2].Pruned || evs[1].Pruned || evs[3].Pruned {
+		t.Fatalf("the withdrawal should be pruned now, and only it besides the first: %+v", evs)
+	}
+	if c := ledger.VerifyHead(evs, head); !c.Valid {
+		t.Fatalf("chain with two stubs: %+v", c)
+	}
+	// A stub cannot hide an edit of the events around it.
+	_, err = f.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(f.table),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "SUBJ#" + key}, "sk": &types.AttributeValueMemberS{Value: "LEDGER#000000000004"},
+		},
+		UpdateExpression:          aws.String("SET #f.granted = :f"),
+		ExpressionAttributeNames:  map[string]string{"#f": "fields"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":f": &types.AttributeValueMemberS{Value: "false"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, head, _ = f.l.Chain(ctx, key)
+	if c := ledger.VerifyHead(evs, head); c.Valid || c.BrokenAt != 4 {
+		t.Fatalf("an edit after stubs: %+v", c)
+	}
+}
+
+// A withdrawn state is removed four years on; if a new event replaces it in
+// between the sweep's read and its removal, the new state stays.
+func TestSweepKeepsARecordSupersededAfterItWasRead(t *testing.T) {
+	f := newConsentFixture(t)
+	ctx := context.Background()
+	key := f.keyer.Browser("browser-retention-1")
+	if _, err := f.svc.Give(ctx, cookieChoice(consent.CookiesAdvertising, no)); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.AddDate(4, 0, 1)
+	quietUntil(t, f.db, f.table, now.AddDate(0, 0, -2))
+	// The new choice is made at the moment the sweep has read the due
+	// records and is about to remove the first one that can move.
+	var raced atomic.Bool
+	hooked := dynamodb.New(f.db.Options(), func(o *dynamodb.Options) {
+		o.HTTPClient = &http.Client{Transport: roundTrip(func(req *http.Request) (*http.Response, error) {
+			body, err := io.ReadAll(req.Body)
+			if err != nil {
+				return nil, err
+			}
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			// The conditional removal of a record whose expiry can move.
+			if bytes.Contains(body, []byte("expires_at = :seen")) && raced.CompareAndSwap(false, true) {
+				// A minute before the withdrawal's four years end.
+				f.advance(t0.AddDate(4, 0, 0).Add(-time.Minute).Sub(f.now))
+				if _, err := f.svc.Give(ctx, cookieChoice(consent.CookiesAdvertising, yes)); err != nil {
+					return nil, err
+				}
+			}
+			return http.DefaultTransport.RoundTrip(req)
+		})}
+	})
+	rep := sweep(t, sweeper(hooked, f.table, &now))
+	if !raced.Load() {
+		t.Fatal("the sweep removed nothing that can move")
+	}
+	if st := f.state(t, key, consent.CookiesAdvertising); st.Status != consent.Granted {
+		t.Fatalf("the new grant was removed: %+v (report %+v)", st, rep)
+	}
+	if rep.Kept != 2 || rep.Removed[retention.ConsentEvidence] != 0 {
+		t.Fatalf("report %+v: the state and the withdrawal moved and must be kept", rep)
+	}
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// seedExpiring creates n requests, each with a verification token and an
+// idempotency record: 2n records due after 72 hours, spread over the shards.
+func seedExpiring(t *testing.T, db *dynamodb.Client, table string, n int) {
+	t.Helper()
+	s := ddb.NewStore(db, table)
+	for i := range n {
+		c := sampleCreation(fmt.Sprintf("K%03d", i))
+		c.TokenHash = fmt.Sprintf("tok-%03d", i)
+		c.IdempotencyKeyHash, c.BodyHash, c.IdempotencyExpires = fmt.Sprintf("idem-%03d", i), "b", t0.Add(24*time.Hour)
+		if err := s.Create(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A sweep killed halfway (its process gone between two deletes) and run
+// again finishes the job, and the reports together count every record once.
+func TestSweepKilledHalfwayFinishesOnTheNextRunWithoutDoubleCounting(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	const n = 100
+	seedExpiring(t, db, table, n)
+
+	var writes atomic.Int32
+	var dead atomic.Bool
+	dying := dynamodb.New(db.Options(), func(o *dynamodb.Options) {
+		o.RetryMaxAttempts = 1
+		o.HTTPClient = &http.Client{Transport: roundTrip(func(req *http.Request) (*http.Response, error) {
+			if strings.HasSuffix(req.Header.Get("X-Amz-Target"), ".BatchWriteItem") && writes.Add(1) > 3 {
+				dead.Store(true)
+			}
+			if dead.Load() {
+				return nil, errors.New("process killed")
+			}
+			return http.DefaultTransport.RoundTrip(req)
+		})}
+	})
+	now := t0.Add(72*time.Hour + time.Minute)
+	first, err := sweeper(dying, table, &now).Run(context.Background())
+	if err == nil || !dead.Load() {
+		t.Fatalf("the first run was not cut short: %+v", first)
+	}
+	if first.Total() == 0 || first.Total() >= 2*n {
+		t.Fatalf("the first run removed %d of %d", first.Total(), 2*n)
+	}
+
+	// The next run, after the dead run's lease has lapsed.
+	now = now.Add(15 * time.Minute)
+	sw := sweeper(db, table, &now)
+	second := sweep(t, sw)
+	if first.Total()+second.Total() != 2*n {
+		t.Fatalf("removed %d + %d, want %d in all", first.Total(), second.Total(), 2*n)
+	}
+	reps, _, err := sw.Reports(context.Background(), "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reps) != 2 || reps[0].RunID != second.RunID || reps[1].Status != retention.Interrupted {
+		t.Fatalf("reports %+v", reps)
+	}
+	stored := reps[0].Total() + reps[1].Total()
+	if stored != 2*n {
+		t.Fatalf("stored reports count %d + %d, want %d", reps[1].Total(), reps[0].Total(), 2*n)
+	}
+	for i := range n {
+		if exists(t, db, table, fmt.Sprintf("TOKEN#tok-%03d", i), "TOKEN") || exists(t, db, table, fmt.Sprintf("IDEM#idem-%03d", i), "IDEM") {
+			t.Fatalf("record %d survived", i)
+		}
+		if !exists(t, db, table, fmt.Sprintf("REQ#K%03d", i), "REQ") {
+			t.Fatalf("open request %d was removed", i)
+		}
+	}
+}
+
+// A run with too little time left stops cleanly before doing anything; the
+// next run does the work. Two runs at once: the second is refused.
+func TestSweepStopsBeforeItsDeadlineAndRunsOneAtATime(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	seedExpiring(t, db, table, 5)
+	now := t0.Add(72*time.Hour + time.Minute)
+	sw := sweeper(db, table, &now)
+	sw.Margin = time.Minute
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := sw.Run(ctx)
+	if err != nil || rep.Status != retention.Stopped || rep.Total() != 0 {
+		t.Fatalf("a run inside its margin: %+v, %v", rep, err)
+	}
+	sw.Margin = 0
+	if rep := sweep(t, sw); rep.Total() != 10 {
+		t.Fatalf("the next run removed %d, want 10", rep.Total())
+	}
+
+	// A lease held by a run that is still going keeps a second one out.
+	other := sweeper(db, table, &now)
+	_, err = db.PutItem(context.Background(), &dynamodb.PutItemInput{
+		TableName: aws.String(table),
+		Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "SWEEPS"}, "sk": &types.AttributeValueMemberS{Value: "LOCK"},
+			"run_id": &types.AttributeValueMemberS{Value: "01JZZZZZZZZZZZZZZZZZZZZZZZ"},
+			"until":  &types.AttributeValueMemberS{Value: now.Add(5 * time.Minute).Format("2006-01-02T15:04:05.000Z")},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Run(context.Background()); !errors.Is(err, ddb.ErrSweepBusy) {
+		t.Fatalf("a second run at once: %v", err)
+	}
+}
