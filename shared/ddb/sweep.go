@@ -225,11 +225,13 @@ func (s *Sweeper) Run(ctx context.Context) (retention.Report, error) {
 	r.rep.EndedAt = s.now()
 	_, uerr := s.db.UpdateItem(context.WithoutCancel(ctx), &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key(pk, sk),
-		UpdateExpression:         aws.String("SET #st = :st, ended_at = :end"),
+		// The buckets read are told once, at the end.
+		UpdateExpression:         aws.String("SET #st = :st, ended_at = :end, buckets = :b"),
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":st":  &types.AttributeValueMemberS{Value: string(r.rep.Status)},
 			":end": &types.AttributeValueMemberS{Value: stamp(r.rep.EndedAt)},
+			":b":   &types.AttributeValueMemberN{Value: fmt.Sprint(r.rep.Buckets)},
 		},
 	})
 	return r.rep, errors.Join(err, classifyOrNil(uerr))
@@ -283,7 +285,6 @@ func (r *run) shard(ctx context.Context, shard int, from time.Time) error {
 			Limit: aws.Int32(pageSize),
 		}
 		r.add(retention.Report{Buckets: 1})
-		r.s.count(ctx, r.rep.RunID, retention.Report{Buckets: 1})
 		for {
 			if r.late(ctx) {
 				return ctx.Err()

@@ -20,6 +20,7 @@ import (
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/ledger"
 	"github.com/claritru/privacy/shared/localcloud/localtest"
+	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/topology"
@@ -462,5 +463,74 @@ func TestSweepStopsBeforeItsDeadlineAndRunsOneAtATime(t *testing.T) {
 	}
 	if _, err := other.Run(context.Background()); !errors.Is(err, ddb.ErrSweepBusy) {
 		t.Fatalf("a second run at once: %v", err)
+	}
+}
+
+// keys lists every record of the table but the sweep's own.
+func keys(t *testing.T, db *dynamodb.Client, table string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			pk := it["pk"].(*types.AttributeValueMemberS).Value
+			if pk != "SWEEPS" {
+				out[pk+" "+it["sk"].(*types.AttributeValueMemberS).Value] = true
+			}
+		}
+	}
+	return out
+}
+
+// What is kept while in effect stays, however late the sweep: an opt-out
+// (its entries, ledger events, links), a grant and its disclosure text, an
+// open request with its unsent mail. An erasure record goes after 24 months.
+func TestSweepKeepsWhatIsInEffect(t *testing.T) {
+	svc, _, keyer, db, table := optOutService(t)
+	ctx := context.Background()
+	if _, err := svc.OptOut(ctx, optout.Input{Email: "keep@example.com", Phone: "+1 415 555 0100", BrowserID: "browser-keep", Source: optout.Form}); err != nil {
+		t.Fatal(err)
+	}
+	consents := ddb.NewConsents(db, table)
+	cs := consent.NewService(consents, consent.Config{Keyer: keyer, PublicBaseURL: "https://api.example", Now: func() time.Time { return t0 }})
+	if _, err := cs.Give(ctx, consent.Input{
+		BrowserID: "browser-keep", Choices: []consent.Choice{{Purpose: consent.CookiesAnalytics, Granted: yes}},
+		Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11", Text: "We use cookies."},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ddb.NewStore(db, table).Create(ctx, sampleCreation("OPEN1")); err != nil {
+		t.Fatal(err)
+	}
+	// Somebody else's records, erased at t0: the erasure record is kept 24
+	// months.
+	other := keyer.Email("gone@example.com")
+	if _, err := ddb.NewSubjects(db, table).Erase(ctx, []string{other}, t0, "verified deletion request"); err != nil {
+		t.Fatal(err)
+	}
+	before := keys(t, db, table)
+
+	now := t0.AddDate(2, 0, 0).Add(-time.Hour)
+	quietUntil(t, db, table, now.AddDate(0, 0, -2))
+	sw := sweeper(db, table, &now)
+	sameCounts(t, "before 24 months", sweep(t, sw), map[retention.Kind]int{})
+
+	now = t0.AddDate(2, 0, 0).Add(time.Hour)
+	sameCounts(t, "after 24 months", sweep(t, sw), map[retention.Kind]int{retention.ErasureRecord: 1})
+	now = t0.AddDate(10, 0, 0)
+	quietUntil(t, db, table, now.AddDate(0, 0, -2))
+	sameCounts(t, "ten years on", sweep(t, sw), map[retention.Kind]int{})
+	after := keys(t, db, table)
+	for k := range before {
+		if !after[k] && !strings.HasPrefix(k, "SUBJ#"+other+" ERASURE#") {
+			t.Errorf("%s was removed", k)
+		}
+	}
+	if len(after) != len(before)-1 {
+		t.Errorf("%d records before, %d after; only the erasure record should go", len(before), len(after))
 	}
 }

@@ -544,3 +544,32 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+// stub is what the retention sweep leaves of an event: its place only.
+func stub(e Event) Event {
+	return Event{Subject: e.Subject, Seq: e.Seq, PrevHash: e.PrevHash, Hash: e.Hash, Pruned: true}
+}
+
+func TestPrunedEventsKeepTheChainVerifiable(t *testing.T) {
+	base := chain(5)
+	evs := clone(base)
+	evs[0], evs[2] = stub(evs[0]), stub(evs[2])
+	if c := VerifyHead(evs, HeadOf(base[4])); !c.Valid {
+		t.Fatalf("chain with stubs at 1 and 3: %+v", c)
+	}
+	// An edit of a kept event next to a stub is still a hash mismatch.
+	edited := clone(evs)
+	edited[1].Fields["channel"] = "phone"
+	wantBroken(t, "edit beside a stub", Verify(edited), 2, "hash mismatch")
+	// A stub whose hash was changed no longer links to its successor.
+	relinked := clone(evs)
+	relinked[2].Hash = Genesis
+	wantBroken(t, "stub hash changed", Verify(relinked), 4, "previous hash mismatch")
+	// A stub that does not link to its predecessor is caught too.
+	unlinked := clone(evs)
+	unlinked[2].PrevHash = Genesis
+	wantBroken(t, "stub prev changed", Verify(unlinked), 3, "previous hash mismatch")
+	// Replacing an event by a stub does not hide a removed event.
+	gap := append(clone(evs[:2]), clone(evs[3:])...)
+	wantBroken(t, "stub removed", Verify(gap), 3, "sequence gap")
+}
