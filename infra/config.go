@@ -20,6 +20,7 @@ const (
 	ctxAssetRoot      = "assetRoot"
 	ctxPolicyURL      = "policyUrl"
 	ctxPrivacyTeam    = "privacyTeamEmail"
+	ctxRetention      = "retentionSchedule"
 )
 
 // defaultPolicyURL is where consent receipts point when no policyUrl is set.
@@ -51,6 +52,12 @@ type Config struct {
 	// PrivacyTeamEmail receives the daily digest of requests that are
 	// overdue or due within a week.
 	PrivacyTeamEmail string
+	// RetentionSchedule is the EventBridge Scheduler expression of the
+	// retention sweep, a cron(...) or rate(...) evaluated in the topology
+	// schedule's time zone. Empty means the topology's expression, which
+	// the local runner's interval stands in for; an installation may move
+	// the nightly sweep away from its own busy hours or backups.
+	RetentionSchedule string
 }
 
 // ConfigFromContext reads the configuration from the construct tree's
@@ -64,12 +71,13 @@ func ConfigFromContext(scope constructs.Construct) (Config, error) {
 		return ""
 	}
 	cfg := Config{
-		MailFrom:         get(ctxMailFrom),
-		PublicBaseURL:    get(ctxPublicBaseURL),
-		ReturnURL:        get(ctxReturnURL),
-		AllowedOrigins:   splitList(get(ctxAllowedOrigins)),
-		PolicyURL:        get(ctxPolicyURL),
-		PrivacyTeamEmail: get(ctxPrivacyTeam),
+		MailFrom:          get(ctxMailFrom),
+		PublicBaseURL:     get(ctxPublicBaseURL),
+		ReturnURL:         get(ctxReturnURL),
+		AllowedOrigins:    splitList(get(ctxAllowedOrigins)),
+		PolicyURL:         get(ctxPolicyURL),
+		PrivacyTeamEmail:  get(ctxPrivacyTeam),
+		RetentionSchedule: get(ctxRetention),
 	}
 	if cfg.PolicyURL == "" {
 		cfg.PolicyURL = defaultPolicyURL
@@ -128,6 +136,13 @@ func (c Config) Validate() error {
 	for _, o := range c.AllowedOrigins {
 		if err := origin(o); err != nil {
 			errs = append(errs, fmt.Errorf("context %q: %w", ctxAllowedOrigins, err))
+		}
+	}
+	// A recurring expression only: an at(...) schedule would sweep once
+	// and never again, and personal data would outlive its retention rule.
+	if c.RetentionSchedule != "" {
+		if err := checkRecurring(c.RetentionSchedule); err != nil {
+			errs = append(errs, fmt.Errorf("context %q: %w", ctxRetention, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -45,6 +45,21 @@ func TestConfigValidate(t *testing.T) {
 		{"origin with path", func(c *Config) { c.AllowedOrigins = []string{"https://www.example.com/privacy"} }, ctxAllowedOrigins},
 		{"origin with slash", func(c *Config) { c.AllowedOrigins = []string{"https://www.example.com/"} }, ctxAllowedOrigins},
 		{"plain http origin", func(c *Config) { c.AllowedOrigins = []string{"http://www.example.com"} }, ctxAllowedOrigins},
+		{"retention cron", func(c *Config) { c.RetentionSchedule = "cron(0 4 ? * SUN *)" }, ""},
+		{"retention rate", func(c *Config) { c.RetentionSchedule = "rate(12 hours)" }, ""},
+		{"retention rate of one", func(c *Config) { c.RetentionSchedule = "rate(1 day)" }, ""},
+		{"retention unix cron", func(c *Config) { c.RetentionSchedule = "cron(30 2 * * *)" }, ctxRetention},
+		{"retention bare cron", func(c *Config) { c.RetentionSchedule = "30 2 * * ? *" }, ctxRetention},
+		{"retention both day fields", func(c *Config) { c.RetentionSchedule = "cron(30 2 1 * MON *)" }, ctxRetention},
+		{"retention no day field open", func(c *Config) { c.RetentionSchedule = "cron(30 2 ? * ? *)" }, ctxRetention},
+		{"retention odd character", func(c *Config) { c.RetentionSchedule = "cron(30 2 * * ? *;)" }, ctxRetention},
+		{"retention one-time", func(c *Config) { c.RetentionSchedule = "at(2030-01-01T02:30:00)" }, ctxRetention},
+		{"retention zero rate", func(c *Config) { c.RetentionSchedule = "rate(0 days)" }, ctxRetention},
+		{"retention plural of one", func(c *Config) { c.RetentionSchedule = "rate(1 days)" }, ctxRetention},
+		{"retention singular of two", func(c *Config) { c.RetentionSchedule = "rate(2 day)" }, ctxRetention},
+		{"retention weeks", func(c *Config) { c.RetentionSchedule = "rate(2 weeks)" }, ctxRetention},
+		{"retention no unit", func(c *Config) { c.RetentionSchedule = "rate(24)" }, ctxRetention},
+		{"retention words", func(c *Config) { c.RetentionSchedule = "every night" }, ctxRetention},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,6 +101,42 @@ func TestConfigFromContext(t *testing.T) {
 	}
 	if got := AssetRootFromContext(app); got != defaultAssetRoot {
 		t.Errorf("asset root = %q, want %q", got, defaultAssetRoot)
+	}
+}
+
+// TestRetentionScheduleContext: retentionSchedule is read from context and
+// trimmed; unset, the topology's expression stands.
+func TestRetentionScheduleContext(t *testing.T) {
+	base := map[string]any{
+		ctxMailFrom:       "privacy@example.org",
+		ctxPrivacyTeam:    "team@example.org",
+		ctxReturnURL:      "https://example.org/thanks",
+		ctxAllowedOrigins: "https://example.org",
+	}
+	for _, tc := range []struct {
+		name  string
+		value any
+		want  string
+	}{
+		{"unset", nil, ""},
+		{"set", " cron(0 4 ? * SUN *) ", "cron(0 4 ? * SUN *)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := map[string]any{}
+			for k, v := range base {
+				ctx[k] = v
+			}
+			if tc.value != nil {
+				ctx[ctxRetention] = tc.value
+			}
+			cfg, err := ConfigFromContext(awscdk.NewApp(&awscdk.AppProps{Context: &ctx}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.RetentionSchedule != tc.want {
+				t.Errorf("RetentionSchedule = %q, want %q", cfg.RetentionSchedule, tc.want)
+			}
+		})
 	}
 }
 

@@ -57,12 +57,20 @@ func newData(scope constructs.Construct, id string, def topology.Table) Data {
 		DeletionProtection: jsii.Bool(true),
 	})
 	for _, ix := range def.Indexes {
-		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		props := &awsdynamodb.GlobalSecondaryIndexProps{
 			IndexName:      jsii.String(ix.Name),
 			PartitionKey:   stringKey(ix.PartitionKey),
 			SortKey:        stringKey(ix.SortKey),
 			ProjectionType: awsdynamodb.ProjectionType_ALL,
-		})
+		}
+		// An index naming its attributes (the retention-expiry index)
+		// carries those and the keys only: no second copy of the personal
+		// data in the records it points to, and less to write and store.
+		if len(ix.Include) > 0 {
+			props.ProjectionType = awsdynamodb.ProjectionType_INCLUDE
+			props.NonKeyAttributes = jsii.Strings(ix.Include...)
+		}
+		table.AddGlobalSecondaryIndex(props)
 	}
 
 	// The HMAC pepper of subject keys (design §6): keys carry no raw email or

@@ -139,9 +139,9 @@ func newFunctions(scope constructs.Construct, id string, p functionsProps) (Func
 		if len(wildcards) > 0 {
 			suppressPolicyWildcards(role,
 				"Granted by table.GrantReadWriteData (design §9): index/* covers the table's own "+
-					"global secondary indexes (subject and staff-queue queries), and kms:GenerateDataKey*/"+
-					"kms:ReEncrypt* are the data-key actions DynamoDB needs on the table's customer-managed "+
-					"key; both are scoped to this table and this key.",
+					"global secondary indexes (subject, staff-queue, suppression and retention-expiry "+
+					"queries), and kms:GenerateDataKey*/kms:ReEncrypt* are the data-key actions DynamoDB "+
+					"needs on the table's customer-managed key; both are scoped to this table and this key.",
 				wildcards...)
 		}
 		out.ByName[def.Name] = Function{Def: def, Lambda: fn, Role: role, Logs: logs}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // validate schedule time zones on any machine
@@ -25,7 +26,8 @@ import (
 //   - Scheduler retries an invocation it could not deliver (throttling, a
 //     missing permission) scheduleRetries times within scheduleMaxEventAge;
 //   - Lambda retries a run that returned an error asyncRetries times within
-//     the same age. The handlers are safe to repeat (see shared/watch).
+//     the same age. The handlers are safe to repeat (see shared/watch and
+//     shared/sweep).
 //
 // What still fails goes to the schedule's dead-letter queue, from either
 // layer, so a missed run is never silent.
@@ -57,7 +59,9 @@ type Schedules struct {
 
 // newSchedules creates an EventBridge Scheduler schedule for each topology
 // schedule, at the topology's expression and time zone, with no flexible
-// window (the watch runs at 07:00, not some time after).
+// window (the watch runs at 07:00, not some time after). defs are what
+// configuredSchedules returns: the topology's, with the configured
+// retention expression.
 func newSchedules(scope constructs.Construct, id string, defs []topology.Schedule, fns Functions) (Schedules, error) {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	out := Schedules{ByFunction: map[string]Schedule{}}
@@ -149,10 +153,12 @@ func newSchedules(scope constructs.Construct, id string, defs []topology.Schedul
 // synth time rather than at deploy time.
 func checkSchedule(def topology.Schedule) error {
 	e := def.Expression
-	ok := strings.HasSuffix(e, ")") &&
-		(strings.HasPrefix(e, "cron(") || strings.HasPrefix(e, "rate(") || strings.HasPrefix(e, "at("))
-	if !ok {
-		return fmt.Errorf("topology: schedule of %q: %q is not a cron(...), rate(...) or at(...) expression", def.Function, e)
+	if strings.HasPrefix(e, "at(") {
+		if !strings.HasSuffix(e, ")") {
+			return fmt.Errorf("topology: schedule of %q: %q is not a cron(...), rate(...) or at(...) expression", def.Function, e)
+		}
+	} else if err := checkRecurring(e); err != nil {
+		return fmt.Errorf("topology: schedule of %q: %w", def.Function, err)
 	}
 	if def.Timezone != "" {
 		if _, err := time.LoadLocation(def.Timezone); err != nil || def.Timezone == "Local" {
@@ -160,6 +166,78 @@ func checkSchedule(def topology.Schedule) error {
 		}
 	}
 	return nil
+}
+
+// cronFieldChars are what the fields of a Scheduler cron expression are
+// made of: numbers, month and weekday names, L and W, and * ? , - / #.
+const cronFieldChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz*?,-/#"
+
+// checkRecurring accepts the recurring forms of an EventBridge Scheduler
+// expression and refuses the mistakes Scheduler would only report at
+// deploy time:
+//
+//   - cron(minutes hours day-of-month month day-of-week year): six fields,
+//     not Unix cron's five, and exactly one of the two day fields is "?";
+//   - rate(value unit): a positive whole number and minute, hour or day,
+//     singular for 1 and plural otherwise.
+func checkRecurring(e string) error {
+	switch {
+	case strings.HasPrefix(e, "cron(") && strings.HasSuffix(e, ")"):
+		fields := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(e, "cron("), ")"))
+		if len(fields) != 6 {
+			return fmt.Errorf("%q: cron(...) takes six fields (minutes hours day-of-month month day-of-week year), not %d", e, len(fields))
+		}
+		for _, f := range fields {
+			if strings.Trim(f, cronFieldChars) != "" {
+				return fmt.Errorf("%q: field %q is not a cron field", e, f)
+			}
+		}
+		if (fields[2] == "?") == (fields[4] == "?") {
+			return fmt.Errorf("%q: exactly one of day-of-month and day-of-week must be ?", e)
+		}
+		return nil
+	case strings.HasPrefix(e, "rate(") && strings.HasSuffix(e, ")"):
+		parts := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(e, "rate("), ")"))
+		if len(parts) != 2 {
+			return fmt.Errorf("%q: rate(...) takes a value and a unit, e.g. rate(12 hours)", e)
+		}
+		n, err := strconv.Atoi(parts[0])
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q: the rate's value must be a positive whole number", e)
+		}
+		unit := parts[1]
+		switch strings.TrimSuffix(unit, "s") {
+		case "minute", "hour", "day":
+		default:
+			return fmt.Errorf("%q: the rate's unit must be minutes, hours or days", e)
+		}
+		if plural := strings.HasSuffix(unit, "s"); plural != (n != 1) {
+			return fmt.Errorf("%q: the rate's unit is singular for 1 and plural otherwise", e)
+		}
+		return nil
+	}
+	return fmt.Errorf("%q is not a cron(...) or rate(...) expression", e)
+}
+
+// retentionFunction is the topology function of the retention sweep, the
+// one schedule the configuration may move (Config.RetentionSchedule).
+const retentionFunction = "retention"
+
+// configuredSchedules are the topology's schedules with the configured
+// expression of the retention sweep in place of the topology's; the
+// topology itself is left as it is. Every other schedule is the topology's.
+func configuredSchedules(defs []topology.Schedule, cfg Config) ([]topology.Schedule, error) {
+	out := append([]topology.Schedule(nil), defs...)
+	if cfg.RetentionSchedule == "" {
+		return out, nil
+	}
+	for i := range out {
+		if out[i].Function == retentionFunction {
+			out[i].Expression = cfg.RetentionSchedule
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("context %q: the topology does not schedule the %s function", ctxRetention, retentionFunction)
 }
 
 func purpose(fns Functions, name string) string {

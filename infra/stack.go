@@ -88,7 +88,11 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 	if err != nil {
 		return nil, err
 	}
-	schedules, err := newSchedules(stack, "Schedule", service.Schedules, fns)
+	scheduled, err := configuredSchedules(service.Schedules, props.Config)
+	if err != nil {
+		return nil, err
+	}
+	schedules, err := newSchedules(stack, "Schedule", scheduled, fns)
 	if err != nil {
 		return nil, err
 	}

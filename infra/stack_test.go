@@ -68,8 +68,14 @@ func TestTableIsBuiltFromTheTopology(t *testing.T) {
 		if !sameJSON(g["KeySchema"], want) {
 			t.Errorf("index %q keys = %s, want %s", ix.Name, show(g["KeySchema"]), show(want))
 		}
-		if got := asString(asMap(g["Projection"])["ProjectionType"]); got != "ALL" {
-			t.Errorf("index %q projection = %q, want ALL", ix.Name, got)
+		// ALL unless topology names what the index carries; then exactly
+		// those attributes besides the keys.
+		wantProjection := map[string]any{"ProjectionType": "ALL"}
+		if len(ix.Include) > 0 {
+			wantProjection = map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": ix.Include}
+		}
+		if !sameJSON(g["Projection"], wantProjection) {
+			t.Errorf("index %q projection = %s, want %s", ix.Name, show(g["Projection"]), show(wantProjection))
 		}
 	}
 

@@ -24,6 +24,7 @@ import (
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/subjectdata"
+	"github.com/claritru/privacy/shared/sweep"
 	"github.com/claritru/privacy/shared/watch"
 )
 
@@ -117,4 +118,9 @@ func Watch(d Deps) *watch.Handler {
 		Outbox:   outbox.Enqueue, Redrive: outbox.RedriveStale,
 		TeamEmail: d.Env.TeamEmail, Log: d.Log,
 	}
+}
+
+// Retention runs the retention sweep.
+func Retention(d Deps) *sweep.Handler {
+	return &sweep.Handler{Sweeper: ddb.NewSweeper(d.DB, d.Env.Table), Log: d.Log}
 }

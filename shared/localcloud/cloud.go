@@ -204,7 +204,8 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 	// The watch as functions/watch builds it; Stop waits for a run in
 	// flight.
 	wt := handlers.Watch(deps("watch"))
-	scheduled := map[string]ScheduledHandler{"watch": Scheduled(wt.Handle)}
+	rt := handlers.Retention(deps("retention"))
+	scheduled := map[string]ScheduledHandler{"watch": Scheduled(wt.Handle), "retention": Scheduled(rt.Handle)}
 	if err := c.runSchedules(pctx, topology.ClariTru.Schedules, scheduled, o); err != nil {
 		return c, err
 	}

@@ -127,6 +127,15 @@ var ClariTru = Service{
 			Timeout: 60 * time.Second,
 			Env:     []string{EnvTableName, EnvPrivacyTeam},
 		},
+		{
+			Name:    "retention",
+			Purpose: "daily retention sweep: removes records past their retention rule and writes a report",
+			Memory:  512,
+			// The sweep stops on its own well before this and continues on
+			// the next run.
+			Timeout: 5 * time.Minute,
+			Env:     []string{EnvTableName},
+		},
 	},
 	Routes: []Route{
 		{Method: "POST", Path: "/v1/requests", Function: "intake", Auth: Public},
@@ -147,6 +156,7 @@ var ClariTru = Service{
 		{Method: "GET", Path: "/v1/admin/metrics", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/subjects/export", Function: "admin", Auth: Staff},
 		{Method: "POST", Path: "/v1/admin/subjects/erase", Function: "admin", Auth: Staff},
+		{Method: "GET", Path: "/v1/admin/sweeps", Function: "admin", Auth: Staff},
 	},
 	Streams: []StreamConsumer{
 		{Function: "notifier", BatchSize: 10, MaxRetries: 5},
@@ -156,6 +166,10 @@ var ClariTru = Service{
 		// company's clock), so a deadline is seen the working day it
 		// nears; locally every minute, so a developer sees it act.
 		{Function: "watch", Every: time.Minute, Expression: "cron(0 7 * * ? *)", Timezone: "America/Los_Angeles"},
+		// Daily at night, Pacific time, away from the working day's
+		// traffic; the stack's context can set another expression
+		// (retentionSchedule). Locally every five minutes.
+		{Function: "retention", Every: 5 * time.Minute, Expression: "cron(30 2 * * ? *)", Timezone: "America/Los_Angeles"},
 	},
 }
 
