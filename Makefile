@@ -39,6 +39,11 @@ chromium:
 dev: node_modules/.installed
 	go run ./cmd/localcloud
 
+# One retention sweep on the table of `make dev`, starting DynamoDB Local on
+# its data when it is not running; flags: make sweep SWEEP_FLAGS='-table x'.
+sweep: node_modules/.installed
+	go run ./cmd/sweep $(SWEEP_FLAGS)
+
 test: tools build
 	go vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "not gofmt-ed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

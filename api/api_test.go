@@ -18,6 +18,7 @@ import (
 	"github.com/claritru/privacy/shared/intake"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/request/requesttest"
+	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/topology"
 )
@@ -57,6 +58,82 @@ func TestDocumentLoadsAndValidates(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("RequestType enum = %v, want %v", got, want)
+	}
+}
+
+// The sweep reports' statuses and kinds of record are the ones the retention
+// policy has, so a kind added to the policy cannot break the staff API.
+func TestSweepReportMatchesRetention(t *testing.T) {
+	doc, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range doc.Components.Schemas["SweepStatus"].Value.Enum {
+		got = append(got, v.(string))
+	}
+	var want []string
+	for _, s := range []retention.RunStatus{
+		retention.Running, retention.Finished, retention.Stopped, retention.Failed, retention.Interrupted,
+	} {
+		want = append(want, string(s))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("SweepStatus enum = %v, want %v", got, want)
+	}
+	got = nil
+	for k := range doc.Components.Schemas["SweepRemoved"].Value.Properties {
+		got = append(got, k)
+	}
+	want = nil
+	for _, r := range retention.Policy {
+		want = append(want, string(r.Kind))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("SweepRemoved properties = %v, want the policy's kinds %v", got, want)
+	}
+}
+
+func TestCheckerHoldsSweepReports(t *testing.T) {
+	c := newChecker(t)
+	const page = `{"sweeps":[{"run_id":"01K0A7Q2XJ5M8N3P4R6S7T9V0W","started_at":"2026-03-03T10:30:00.000Z",` +
+		`"ended_at":"2026-03-03T10:30:04.212Z","status":"finished","removed":{"idempotency_record":2},` +
+		`"dependents":0,"kept":0,"buckets":128,"errors":{"ThrottlingException":1}}],"next_cursor":"01K0A7Q2XJ5M8N3P4R6S7T9V0W"}`
+	get := func(query string) *http.Request {
+		return httptest.NewRequest(http.MethodGet, "https://api.example.test/v1/admin/sweeps"+query, nil)
+	}
+	resp, body := response(http.StatusOK, "application/json", page)
+	if err := c.Check(get("?limit=10"), nil, resp, body); err != nil {
+		t.Fatal(err)
+	}
+	running := `{"sweeps":[{"run_id":"01K0A7Q2XJ5M8N3P4R6S7T9V0W","started_at":"2026-03-03T10:30:00.000Z",` +
+		`"status":"running","removed":{},"dependents":0,"kept":0,"buckets":3}]}`
+	resp, body = response(http.StatusOK, "application/json", running)
+	if err := c.Check(get(""), nil, resp, body); err != nil {
+		t.Fatal(err)
+	}
+	for name, bad := range map[string]string{
+		"unknown kind":      strings.Replace(page, "idempotency_record", "customer_email", 1),
+		"unknown status":    strings.Replace(page, `"finished"`, `"done"`, 1),
+		"negative count":    strings.Replace(page, `"idempotency_record":2`, `"idempotency_record":-2`, 1),
+		"without removed":   strings.Replace(page, `"removed":{"idempotency_record":2},`, "", 1),
+		"a key in a report": strings.Replace(page, `"buckets":128`, `"buckets":128,"pk":"REQ#01K0A7Q2XJ5M8N3P4R6S7T9V0W"`, 1),
+		"empty next_cursor": strings.Replace(page, `"next_cursor":"01K0A7Q2XJ5M8N3P4R6S7T9V0W"`, `"next_cursor":""`, 1),
+	} {
+		if bad == page {
+			t.Fatalf("%s: the fixture did not change", name)
+		}
+		resp, body := response(http.StatusOK, "application/json", bad)
+		if err := c.Check(get(""), nil, resp, body); err == nil {
+			t.Errorf("%s: Check accepted it", name)
+		}
+	}
+	// A limit the contract does not allow must be refused.
+	resp, body = response(http.StatusOK, "application/json", page)
+	if err := c.Check(get("?limit=0"), nil, resp, body); err == nil {
+		t.Error("Check accepted a 200 to limit=0")
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/claritru/privacy/shared/ledger"
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/subjectdata"
 )
 
@@ -36,6 +37,8 @@ type Handler struct {
 	Chains   Chains
 	Requests *request.Service
 	Subjects *subjectdata.Service
+	// Sweeps lists the retention sweep's reports (shared/ddb.Sweeper).
+	Sweeps retention.Reports
 	// Token is the local stand-in for IAM; empty in AWS.
 	Token string
 	Log   *slog.Logger

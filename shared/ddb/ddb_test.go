@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/topology"
 )
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m, false)) }
@@ -270,5 +272,38 @@ func TestOutboxClaimSendRelease(t *testing.T) {
 	}
 	if st := out.Item["status"].(*types.AttributeValueMemberS).Value; st != "sent" {
 		t.Fatalf("status %s, want sent", st)
+	}
+}
+
+// A table made before an index was added to the definition gets it.
+func TestEnsureTableAddsMissingIndexes(t *testing.T) {
+	db := localtest.DynamoDB(t)
+	ctx := context.Background()
+	old := topology.PrivacyTable
+	old.Indexes = old.Indexes[:len(old.Indexes)-1]
+	name := "test-old-" + t0.Format("150405")
+	if err := ddb.EnsureTable(ctx, db, name, old); err != nil {
+		t.Fatal(err)
+	}
+	indexes := func() []string {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, ix := range out.Table.GlobalSecondaryIndexes {
+			names = append(names, aws.ToString(ix.IndexName))
+		}
+		return names
+	}
+	missing := topology.PrivacyTable.Indexes[len(topology.PrivacyTable.Indexes)-1].Name
+	if slices.Contains(indexes(), missing) {
+		t.Fatalf("the old table already has %s", missing)
+	}
+	if err := ddb.EnsureTable(ctx, db, name, topology.PrivacyTable); err != nil {
+		t.Fatal(err)
+	}
+	if got := indexes(); len(got) != len(topology.PrivacyTable.Indexes) || !slices.Contains(got, missing) {
+		t.Fatalf("indexes %v after EnsureTable", got)
 	}
 }

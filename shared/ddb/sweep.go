@@ -121,6 +121,8 @@ type Sweeper struct {
 	db    *dynamodb.Client
 	table string
 	ids   *ids.Source
+	// progress serialises calls of Progress.
+	progress sync.Mutex
 	// Now is the clock expiries are compared with; nil is time.Now.
 	Now func() time.Time
 	// Since is the first expiry day a sweep reads when a shard has no
@@ -133,7 +135,8 @@ type Sweeper struct {
 	// Lease is how long a run keeps others out; a run killed without
 	// ending frees it after this. Longer than the function's timeout.
 	Lease time.Duration
-	// Progress, when set, is told the report after each step.
+	// Progress, when set, is told the report so far after each step that
+	// removed something; calls come one at a time.
 	Progress func(retention.Report)
 }
 
@@ -493,15 +496,20 @@ func (r *run) removeMoving(ctx context.Context, e entry) (bool, error) {
 // add adds a step's counts to the run's report.
 func (r *run) add(delta retention.Report) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	for k, n := range delta.Removed {
 		r.rep.Removed[k] += n
 	}
 	r.rep.Dependents += delta.Dependents
 	r.rep.Kept += delta.Kept
 	r.rep.Buckets += delta.Buckets
+	snap := r.snapshot()
+	r.mu.Unlock()
+	// Told outside the run's lock, so a slow listener holds up only the
+	// shard that called it.
 	if len(delta.Removed) > 0 && r.s.Progress != nil {
-		r.s.Progress(r.snapshot())
+		r.s.progress.Lock()
+		defer r.s.progress.Unlock()
+		r.s.Progress(snap)
 	}
 }
 
@@ -778,6 +786,9 @@ var runIDPattern = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
 // Reports implements retention.Reports: the newest reports first, one query
 // of the sweeps' partition. The cursor is the last run id of a page.
 func (s *Sweeper) Reports(ctx context.Context, cursor string, limit int) ([]retention.Report, string, error) {
+	if limit <= 0 {
+		limit = 50
+	}
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :run)"),

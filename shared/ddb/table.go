@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,7 +67,7 @@ func EnsureTable(ctx context.Context, c *dynamodb.Client, name string, def topol
 		return fmt.Errorf("wait for table %s: %w", name, err)
 	}
 	if errors.As(err, &inUse) {
-		return nil
+		return addIndexes(ctx, c, name, def)
 	}
 	_, err = c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName: aws.String(name),
@@ -87,4 +88,53 @@ func projection(ix topology.Index) *types.Projection {
 		return &types.Projection{ProjectionType: types.ProjectionTypeAll}
 	}
 	return &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: ix.Include}
+}
+
+// addIndexes adds to an existing table the indexes of the definition it
+// lacks (a table made before an index was added to the definition), one at a
+// time as DynamoDB requires, waiting for each to become active.
+func addIndexes(ctx context.Context, c *dynamodb.Client, name string, def topology.Table) error {
+	in := CreateTableInput(name, def)
+	for _, want := range in.GlobalSecondaryIndexes {
+		desc, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", name, err)
+		}
+		if slices.ContainsFunc(desc.Table.GlobalSecondaryIndexes, func(ix types.GlobalSecondaryIndexDescription) bool {
+			return aws.ToString(ix.IndexName) == aws.ToString(want.IndexName)
+		}) {
+			continue
+		}
+		_, err = c.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+			TableName:            aws.String(name),
+			AttributeDefinitions: in.AttributeDefinitions,
+			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+				IndexName: want.IndexName, KeySchema: want.KeySchema, Projection: want.Projection,
+			}}},
+		})
+		if err != nil {
+			return fmt.Errorf("add index %s to %s: %w", aws.ToString(want.IndexName), name, err)
+		}
+		for {
+			desc, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+			if err != nil {
+				return fmt.Errorf("describe table %s: %w", name, err)
+			}
+			active := true
+			for _, ix := range desc.Table.GlobalSecondaryIndexes {
+				if ix.IndexStatus != types.IndexStatusActive {
+					active = false
+				}
+			}
+			if active {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }

@@ -99,7 +99,8 @@ func Admin(d Deps) *admin.Handler {
 	return &admin.Handler{
 		OptOuts: d.optOuts(), Consents: d.consents(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
 		Requests: d.requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, nil),
-		Token: d.AdminToken, Log: d.Log,
+		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
+		Token:  d.AdminToken, Log: d.Log,
 	}
 }
 

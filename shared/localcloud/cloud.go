@@ -69,6 +69,9 @@ func LocalAWS() aws.Config {
 	}
 }
 
+// DefaultTable is the table `make dev` runs on.
+const DefaultTable = "claritru-privacy"
+
 // Start starts DynamoDB Local, the SES stand-in, the table, the gateway and
 // the stream poller. Stop ends them all.
 func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
@@ -79,7 +82,7 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		return nil, errors.New("an admin token is required")
 	}
 	if o.Table == "" {
-		o.Table = "claritru-privacy"
+		o.Table = DefaultTable
 	}
 	if o.MailFrom == "" {
 		o.MailFrom = "privacy@claritru.example"
