@@ -84,7 +84,7 @@ func run() error {
 	s.Progress = line.show
 	fmt.Fprintf(os.Stderr, "Sweeping table %s on %s\n", *table, *endpoint)
 	rep, err := s.Run(ctx)
-	if errors.Is(err, ddb.ErrSweepBusy) {
+	if errors.Is(err, retention.ErrBusy) {
 		return fmt.Errorf("another sweep holds the lease on %s: the schedule of a running `make dev` "+
 			"(every five minutes), or a run killed less than %s ago; try again shortly", *table, s.Lease)
 	}

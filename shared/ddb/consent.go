@@ -2,6 +2,7 @@ package ddb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"time"
@@ -71,12 +72,19 @@ type consentItem struct {
 	expiry
 }
 
-// inEffect says whether a consent status keeps its evidence while it lasts;
-// withdrawn and not granted start the four years at once. A pending grant
-// is kept like a grant: nothing supersedes it until it is confirmed or
-// withdrawn.
-func inEffect(st consent.Status) bool {
-	return st == consent.Granted || st == consent.Pending
+// evidenceExpiry is the expiry of a new consent event and state of status
+// st: none for a grant (kept while in effect); a withdrawal or refusal is
+// evidence from the moment it is made; a pending grant starts its four years
+// when its confirmation link lapses (Confirm removes the expiry, a later
+// event supersedes it).
+func evidenceExpiry(st consent.Status, pk, sk string, r *consent.Recording) expiry {
+	switch st {
+	case consent.Granted:
+		return expiry{}
+	case consent.Pending:
+		return expires(retention.ConsentEvidence, pk, sk, r.ConfirmExpires)
+	}
+	return expires(retention.ConsentEvidence, pk, sk, r.At)
 }
 
 // confirmTokenItem is a double opt-in link, stored only as the SHA-256 of its
@@ -99,8 +107,16 @@ type confirmTokenItem struct {
 // Record implements consent.Store.
 func (s *Consents) Record(ctx context.Context, r *consent.Recording) error {
 	var lastErr error
+	pruned := map[string]bool{}
 	for attempt := 0; attempt < 4*maxAttempts; attempt++ {
-		err := s.record(ctx, r)
+		err := s.record(ctx, r, pruned)
+		var gone evidenceGone
+		if errors.As(err, &gone) {
+			// The sweep pruned superseded evidence meanwhile: there is
+			// nothing left to keep longer.
+			pruned[gone.key] = true
+			continue
+		}
 		if fault.KindOf(err) != fault.Conflict {
 			return err
 		}
@@ -110,7 +126,15 @@ func (s *Consents) Record(ctx context.Context, r *consent.Recording) error {
 	return lastErr
 }
 
-func (s *Consents) record(ctx context.Context, r *consent.Recording) error {
+// evidenceGone says a ledger event a recording meant to keep longer was
+// pruned (it was past its expiry) between the read and the write.
+type evidenceGone struct{ key string }
+
+func (e evidenceGone) Error() string { return "superseded evidence was pruned meanwhile" }
+
+// record writes one recording; pruned lists ledger events (pk and sk) that
+// are known to be stubs already.
+func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[string]bool) error {
 	var subjects []string
 	bySubject := map[string][]int{}
 	for i, rec := range r.Records {
@@ -126,6 +150,7 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording) error {
 	}
 	var writes []types.TransactWriteItem
 	writes = append(writes, s.disclosureWrite(r.Disclosure, r.At))
+	superseding := map[int]string{} // write index -> the event it keeps longer
 	for _, sub := range subjects {
 		// The states these events supersede: their evidence starts its
 		// four years now.
@@ -134,11 +159,10 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording) error {
 			return err
 		}
 		for _, i := range bySubject[sub] {
-			ws, err := s.supersede(sub, prior[r.Records[i].Purpose], r.At)
-			if err != nil {
-				return err
+			for _, w := range s.supersede(sub, prior[r.Records[i].Purpose], r.At, pruned) {
+				superseding[len(writes)] = keyString(w.Update.Key)
+				writes = append(writes, w)
 			}
-			writes = append(writes, ws...)
 		}
 		var events []ledger.Event
 		for _, i := range bySubject[sub] {
@@ -157,12 +181,9 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording) error {
 			return err
 		}
 		for j, i := range bySubject[sub] {
-			// A withdrawal or refusal is evidence from the moment it is
-			// made.
-			if st := r.Records[i].Status; !inEffect(st) {
-				e := sealed[j]
-				pk, sk := prefixSubject+e.Subject, ledgerSort(e.Seq)
-				if err := addExpiry(ws[j].Put.Item, expires(retention.ConsentEvidence, pk, sk, r.At)); err != nil {
+			e := sealed[j]
+			if exp := evidenceExpiry(r.Records[i].Status, prefixSubject+e.Subject, ledgerSort(e.Seq), r); exp.ExpiresAt != "" {
+				if err := addExpiry(ws[j].Put.Item, exp.noTTL()); err != nil {
 					return err
 				}
 			}
@@ -170,7 +191,7 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording) error {
 		writes = append(writes, ws...)
 		for j, i := range bySubject[sub] {
 			r.Records[i].Sequence, r.Records[i].Hash = sealed[j].Seq, sealed[j].Hash
-			w, err := s.statePut(sub, r.Records[i].Purpose, r.Records[i].Status, r.At, r.ReceiptID, sealed[j].Seq)
+			w, err := s.statePut(sub, r.Records[i].Status, r, r.Records[i].Purpose, sealed[j].Seq)
 			if err != nil {
 				return err
 			}
@@ -217,7 +238,12 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording) error {
 		writes = append(writes, mp)
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if cancelled(err) != nil {
+	if failed := cancelled(err); failed != nil {
+		for i, f := range failed {
+			if k, ok := superseding[i]; ok && f {
+				return evidenceGone{key: k}
+			}
+		}
 		return fault.Wrap(fault.Conflict, "The consent record moved meanwhile; try again.", err)
 	}
 	return classify(err)
@@ -243,14 +269,12 @@ func (s *Consents) disclosureWrite(d consent.Disclosure, at time.Time) types.Tra
 	}}
 }
 
-func (s *Consents) statePut(sub string, p consent.Purpose, st consent.Status, at time.Time, receipt string, seq int64) (types.TransactWriteItem, error) {
+func (s *Consents) statePut(sub string, st consent.Status, r *consent.Recording, p consent.Purpose, seq int64) (types.TransactWriteItem, error) {
 	it := consentItem{
 		PK: prefixSubject + sub, SK: sortConsent + string(p), Kind: "consent_state",
-		Purpose: string(p), Status: string(st), Since: stamp(at), ReceiptID: receipt, Seq: seq, Evidence: []int64{seq},
+		Purpose: string(p), Status: string(st), Since: stamp(r.At), ReceiptID: r.ReceiptID, Seq: seq, Evidence: []int64{seq},
 	}
-	if !inEffect(st) {
-		it.expiry = expires(retention.ConsentEvidence, it.PK, it.SK, at)
-	}
+	it.expiry = evidenceExpiry(st, it.PK, it.SK, r)
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return types.TransactWriteItem{}, err
@@ -280,9 +304,9 @@ func (s *Consents) states(ctx context.Context, sub string) (map[consent.Purpose]
 // gets its expiry, or a later one if it had one already (a withdrawal
 // superseded by a new grant). A state already past its own expiry is left
 // to the sweep, which may have removed its events.
-func (s *Consents) supersede(sub string, prior consentItem, at time.Time) ([]types.TransactWriteItem, error) {
+func (s *Consents) supersede(sub string, prior consentItem, at time.Time, pruned map[string]bool) []types.TransactWriteItem {
 	if prior.PK == "" || (prior.ExpiresAt != "" && prior.ExpiresAt <= stamp(at)) {
-		return nil, nil
+		return nil
 	}
 	seqs := prior.Evidence
 	if len(seqs) == 0 {
@@ -291,18 +315,22 @@ func (s *Consents) supersede(sub string, prior consentItem, at time.Time) ([]typ
 	var out []types.TransactWriteItem
 	for _, seq := range seqs {
 		pk, sk := prefixSubject+sub, ledgerSort(seq)
-		set, values := expires(retention.ConsentEvidence, pk, sk, at).set(":e")
+		if pruned[pk+"\x00"+sk] {
+			continue
+		}
+		set, names, values := expires(retention.ConsentEvidence, pk, sk, at).noTTL().set(":e")
 		values[":pruned"] = &types.AttributeValueMemberS{Value: eventPruned}
+		names["#ev"] = "event"
 		out = append(out, types.TransactWriteItem{Update: &types.Update{
 			TableName:                 aws.String(s.table),
 			Key:                       key(pk, sk),
 			UpdateExpression:          aws.String("SET " + set),
 			ConditionExpression:       aws.String("attribute_exists(pk) AND #ev <> :pruned"),
-			ExpressionAttributeNames:  map[string]string{"#ttl": "ttl", "#ev": "event"},
+			ExpressionAttributeNames:  names,
 			ExpressionAttributeValues: values,
 		}})
 	}
-	return out, nil
+	return out
 }
 
 // addExpiry adds expiry attributes to an item about to be written.
@@ -381,12 +409,14 @@ func (s *Consents) Confirm(ctx context.Context, tokenHash string, c consent.Conf
 			return err
 		}
 		stateUpdate := types.TransactWriteItem{Update: &types.Update{
-			TableName:           aws.String(s.table),
-			Key:                 key(prefixSubject+c.SubjectKey, sortConsent+string(c.Purpose)),
-			UpdateExpression:    aws.String("SET #st = :granted, since = :now, seq = :seq, evidence = list_append(if_not_exists(evidence, :none), :seqs)"),
+			TableName: aws.String(s.table),
+			Key:       key(prefixSubject+c.SubjectKey, sortConsent+string(c.Purpose)),
+			// Granted: kept while in effect, so the pending grant's
+			// expiry goes.
+			UpdateExpression:    aws.String("SET #st = :granted, since = :now, seq = :seq, evidence = list_append(if_not_exists(evidence, :none), :seqs) REMOVE retention, expires_at, gsi4pk, gsi4sk, #ttl"),
 			ConditionExpression: aws.String("#st = :pending AND receipt_id = :receipt"),
 			ExpressionAttributeNames: map[string]string{
-				"#st": "status",
+				"#st": "status", "#ttl": "ttl",
 			},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":granted": &types.AttributeValueMemberS{Value: string(consent.Granted)},
@@ -399,6 +429,28 @@ func (s *Consents) Confirm(ctx context.Context, tokenHash string, c consent.Conf
 			},
 		}}
 		writes := append([]types.TransactWriteItem{tokenUpdate, stateUpdate}, ws...)
+		// The pending grant's events are now the evidence of a grant in
+		// effect: no expiry.
+		prior, err := s.states(ctx, c.SubjectKey)
+		if err != nil {
+			return err
+		}
+		if p := prior[c.Purpose]; p.Status == string(consent.Pending) && p.ReceiptID == c.ReceiptID {
+			seqs := p.Evidence
+			if len(seqs) == 0 {
+				seqs = []int64{p.Seq}
+			}
+			for _, seq := range seqs {
+				writes = append(writes, types.TransactWriteItem{Update: &types.Update{
+					TableName:                 aws.String(s.table),
+					Key:                       key(prefixSubject+c.SubjectKey, ledgerSort(seq)),
+					UpdateExpression:          aws.String("REMOVE retention, expires_at, gsi4pk, gsi4sk"),
+					ConditionExpression:       aws.String("attribute_exists(pk) AND #ev <> :pruned"),
+					ExpressionAttributeNames:  map[string]string{"#ev": "event"},
+					ExpressionAttributeValues: map[string]types.AttributeValue{":pruned": &types.AttributeValueMemberS{Value: eventPruned}},
+				}})
+			}
+		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 		failed := cancelled(err)
 		switch {

@@ -30,10 +30,11 @@ type expiry struct {
 }
 
 // ttlGrace is how long after its expiry DynamoDB's TTL removes a record the
-// sweep has not: the sweep runs daily and counts what it removes, so TTL
-// acts only when the sweep has been failing for a week (its alarms fire on
-// the first day).
-const ttlGrace = 7 * 24 * time.Hour
+// sweep has not: the sweep runs daily, counts what it removes and takes a
+// request's history with it, so TTL acts only when the sweep has been
+// failing for a month (its alarms fire on the first day). Ledger events
+// carry no TTL (see noTTL).
+const ttlGrace = 30 * 24 * time.Hour
 
 const prefixExpiry = "EXP#"
 
@@ -83,16 +84,29 @@ func shardOf(pk, sk string) int {
 	return int(h.Sum32() % topology.ExpiryShards)
 }
 
-// set returns an update expression fragment (for SET) and its values
-// that give an existing record the expiry attributes; the caller names the
-// placeholders' prefix so several fragments fit one expression; the
-// expression must name #ttl (ttl is a reserved word).
-func (e expiry) set(p string) (string, map[string]types.AttributeValue) {
-	return fmt.Sprintf("retention = %[1]sk, expires_at = %[1]sx, gsi4pk = %[1]sb, gsi4sk = %[1]sx, #ttl = %[1]st", p),
-		map[string]types.AttributeValue{
-			p + "k": &types.AttributeValueMemberS{Value: e.Retention},
-			p + "x": &types.AttributeValueMemberS{Value: e.ExpiresAt},
-			p + "b": &types.AttributeValueMemberS{Value: e.GSI4PK},
-			p + "t": &types.AttributeValueMemberN{Value: fmt.Sprint(e.TTL)},
-		}
+// noTTL is the expiry without DynamoDB's TTL, for a ledger event: TTL would
+// delete it outright, leaving a gap that reads as tampering, where the sweep
+// leaves a stub that keeps the chain verifiable.
+func (e expiry) noTTL() expiry {
+	e.TTL = 0
+	return e
+}
+
+// set returns an update expression fragment (for SET), its names and its
+// values, which give an existing record the expiry attributes; the caller
+// names the placeholders' prefix so several fragments fit one expression.
+func (e expiry) set(p string) (string, map[string]string, map[string]types.AttributeValue) {
+	expr := fmt.Sprintf("retention = %[1]sk, expires_at = %[1]sx, gsi4pk = %[1]sb, gsi4sk = %[1]sx", p)
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{
+		p + "k": &types.AttributeValueMemberS{Value: e.Retention},
+		p + "x": &types.AttributeValueMemberS{Value: e.ExpiresAt},
+		p + "b": &types.AttributeValueMemberS{Value: e.GSI4PK},
+	}
+	if e.TTL != 0 {
+		expr += fmt.Sprintf(", #ttl = %st", p)
+		names["#ttl"] = "ttl"
+		values[p+"t"] = &types.AttributeValueMemberN{Value: fmt.Sprint(e.TTL)}
+	}
+	return expr, names, values
 }

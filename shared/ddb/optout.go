@@ -83,11 +83,12 @@ type optOutItem struct {
 //
 //	pk = SUBJ#<key>   sk = LEDGER#<seq, 12 digits>
 //	pk = SUBJ#<key>   sk = LEDGER                    (head)
-//	expiry on consent events once superseded or withdrawn (consent_evidence)
+//	expiry on consent events once superseded or withdrawn (consent_evidence); no TTL
 //
 // The sweep replaces an expired event with a stub: event = "pruned", with
-// subject, seq, prev_hash and hash only (no time, fields or id), so the
-// chain still verifies (ledger.Event.Pruned).
+// subject, seq, prev_hash and hash, the time, the event's kind
+// (pruned_event), its expiry (pruned_expiry) and pruned_at; no fields or id.
+// The chain still verifies (ledger.Event.Pruned).
 type ledgerItem struct {
 	PK       string            `dynamodbav:"pk"`
 	SK       string            `dynamodbav:"sk"`
@@ -101,6 +102,9 @@ type ledgerItem struct {
 	PrevHash string            `dynamodbav:"prev_hash"`
 	Hash     string            `dynamodbav:"hash"`
 	PrunedAt string            `dynamodbav:"pruned_at,omitempty"`
+	// A stub says which event it was and the expiry it was pruned at.
+	PrunedEvent  string `dynamodbav:"pruned_event,omitempty"`
+	PrunedExpiry string `dynamodbav:"pruned_expiry,omitempty"`
 	expiry
 }
 
@@ -282,6 +286,9 @@ func (l *Ledger) Chain(ctx context.Context, subjectKey string) ([]ledger.Event, 
 			Subject: it.Subject, Seq: it.Seq, ID: it.ID, At: parseStamp(it.At), Kind: it.Event,
 			Fields: it.Fields, PrevHash: it.PrevHash, Hash: it.Hash, Pruned: it.Event == eventPruned,
 		})
+		if it.Event == eventPruned {
+			out[len(out)-1].Kind = it.PrunedEvent
+		}
 	}
 	return out, head, nil
 }

@@ -152,7 +152,7 @@ func (o *Outbox) MarkSent(ctx context.Context, ref, messageID string, now time.T
 		return err
 	}
 	pk, sk, _ := strings.Cut(ref, "\x00")
-	exp, expValues := expires(retention.SentMail, pk, sk, now).set(":e")
+	exp, expNames, expValues := expires(retention.SentMail, pk, sk, now).set(":e")
 	values := map[string]types.AttributeValue{
 		":sent":    &types.AttributeValueMemberS{Value: mailSent},
 		":sending": &types.AttributeValueMemberS{Value: mailSending},
@@ -160,14 +160,16 @@ func (o *Outbox) MarkSent(ctx context.Context, ref, messageID string, now time.T
 		":now":     &types.AttributeValueMemberS{Value: stamp(now)},
 	}
 	maps.Copy(values, expValues)
+	names := map[string]string{
+		"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField,
+	}
+	maps.Copy(names, expNames)
 	_, err = o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(o.table),
-		Key:                 k,
-		UpdateExpression:    aws.String("SET #st = :sent, sent_at = :now, message_id = :id, " + exp + " REMOVE #data.#verify, #data.#confirm, last_error, gsi2pk, gsi2sk"),
-		ConditionExpression: aws.String("#st = :sending"),
-		ExpressionAttributeNames: map[string]string{
-			"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField, "#ttl": "ttl",
-		},
+		TableName:                 aws.String(o.table),
+		Key:                       k,
+		UpdateExpression:          aws.String("SET #st = :sent, sent_at = :now, message_id = :id, " + exp + " REMOVE #data.#verify, #data.#confirm, last_error, gsi2pk, gsi2sk"),
+		ConditionExpression:       aws.String("#st = :sending"),
+		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	})
 	return classify(err)

@@ -168,6 +168,10 @@ func requestExpiry(r request.Request) expiry {
 		return expires(retention.UnverifiedRequest, pk, sortRequest, r.ClosedAt)
 	case !r.Status.Open() && !r.ClosedAt.IsZero():
 		return expires(retention.ClosedRequest, pk, sortRequest, r.ClosedAt)
+	case !r.Status.Open():
+		// Closed without a closing time (stored before one was kept):
+		// from receipt, the earliest it can have closed.
+		return expires(retention.ClosedRequest, pk, sortRequest, r.ReceivedAt)
 	}
 	return expiry{}
 }
@@ -469,7 +473,8 @@ func classify(err error) error {
 	var throttled *types.ProvisionedThroughputExceededException
 	var limit *types.RequestLimitExceeded
 	var tc *types.TransactionCanceledException
-	if errors.As(err, &throttled) || errors.As(err, &limit) {
+	var conflict *types.TransactionConflictException
+	if errors.As(err, &throttled) || errors.As(err, &limit) || errors.As(err, &conflict) {
 		return fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", err)
 	}
 	if errors.As(err, &tc) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"sync"
@@ -37,6 +38,8 @@ const (
 	sortLock      = "LOCK"
 	pageSize      = 100 // index entries read per query page
 	sweepBatch    = 25  // entries removed per step (one BatchWriteItem)
+	// overlapDays is how many checkpointed days a run reads again.
+	overlapDays = 2
 )
 
 // reportItem is a sweep run's report: counts only, no keys.
@@ -147,9 +150,6 @@ func NewSweeper(db *dynamodb.Client, table string) *Sweeper {
 	return &Sweeper{db: db, table: table, ids: ids.NewSource(), Margin: 30 * time.Second, Lease: 10 * time.Minute}
 }
 
-// ErrSweepBusy is returned when another run holds the lease.
-var ErrSweepBusy = errors.New("another retention sweep is running")
-
 func (s *Sweeper) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC()
@@ -164,6 +164,8 @@ type run struct {
 	mu      sync.Mutex
 	rep     retention.Report
 	stopped bool
+	// leaseUntil is when the run's lease ends; renewed as it goes.
+	leaseUntil time.Time
 }
 
 // Run sweeps once and returns its report; the error says what could not be
@@ -178,11 +180,14 @@ func (s *Sweeper) Run(ctx context.Context) (retention.Report, error) {
 		r.rep.Status = retention.Failed
 		return r.rep, err
 	}
+	r.leaseUntil = now.Add(s.Lease)
 	defer s.unlock(context.WithoutCancel(ctx), r.rep.RunID)
 	if err := s.interruptStale(ctx, now); err != nil {
+		r.rep.Status = retention.Failed
 		return r.rep, err
 	}
 	if err := s.recover(ctx); err != nil {
+		r.rep.Status = retention.Failed
 		return r.rep, err
 	}
 	pk, sk := sweepsPK, prefixRun+r.rep.RunID
@@ -192,18 +197,22 @@ func (s *Sweeper) Run(ctx context.Context) (retention.Report, error) {
 		expiry: expires(retention.SweepReport, pk, sk, now),
 	})
 	if err != nil {
+		r.rep.Status = retention.Failed
 		return r.rep, err
 	}
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av}); err != nil {
+		r.rep.Status = retention.Failed
 		return r.rep, classify(err)
 	}
 	through, err := s.checkpoints(ctx)
 	if err != nil {
+		r.rep.Status = retention.Failed
 		return r.rep, err
 	}
 	since := s.Since
 	if since.IsZero() {
-		since = now.AddDate(0, 0, -7)
+		// What expired longer ago than TTL's grace is TTL's.
+		since = now.Add(-ttlGrace)
 	}
 	first := day(since)
 	errs := make([]error, topology.ExpiryShards)
@@ -211,7 +220,10 @@ func (s *Sweeper) Run(ctx context.Context) (retention.Report, error) {
 	for shard := range topology.ExpiryShards {
 		from := first
 		if t, ok := through[shard]; ok {
-			from = t.AddDate(0, 0, 1)
+			// The last checkpointed days are read again: a record
+			// written with an expiry already past (a clock running
+			// behind) lands there. It costs a few empty queries.
+			from = t.AddDate(0, 0, 1-overlapDays)
 		}
 		wg.Go(func() { errs[shard] = r.shard(ctx, shard, from) })
 	}
@@ -251,6 +263,25 @@ func classifyOrNil(err error) error {
 func day(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// renew renews the run's lease when half of it has passed; a run that lost
+// its lease (it ran past it and another took over) stops.
+func (r *run) renew(ctx context.Context) error {
+	now := r.s.now()
+	r.mu.Lock()
+	due := now.After(r.leaseUntil.Add(-r.s.Lease / 2))
+	r.mu.Unlock()
+	if !due {
+		return nil
+	}
+	if err := r.s.lock(ctx, r.rep.RunID, now); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.leaseUntil = now.Add(r.s.Lease)
+	r.mu.Unlock()
+	return nil
 }
 
 // late says the run must stop: its deadline is within the margin.
@@ -301,6 +332,9 @@ func (r *run) shard(ctx context.Context, shard int, from time.Time) error {
 				if r.late(ctx) {
 					return ctx.Err()
 				}
+				if err := r.renew(ctx); err != nil {
+					return fmt.Errorf("shard %d: %w", shard, err)
+				}
 				chunk := page.Items[i:min(i+sweepBatch, len(page.Items))]
 				if err := r.step(ctx, chunk); err != nil {
 					r.fail(ctx, err)
@@ -329,6 +363,8 @@ type entry struct {
 	Seq       int64  `dynamodbav:"seq"`
 	Hash      string `dynamodbav:"hash"`
 	PrevHash  string `dynamodbav:"prev_hash"`
+	Event     string `dynamodbav:"event"`
+	At        string `dynamodbav:"at"`
 }
 
 // step removes the due records of one page chunk: it writes down what it is
@@ -372,9 +408,32 @@ func (r *run) step(ctx context.Context, items []map[string]types.AttributeValue)
 	if u := r.s.countUpdate(r.rep.RunID, delta); u != nil {
 		writes = append(writes, types.TransactWriteItem{Update: u})
 	}
-	if _, terr := r.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); terr != nil {
+	terr := whileBusy(ctx, func() error {
+		_, err := r.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		return classifyOrNil(err)
+	})
+	if terr != nil {
 		// The note stays; the next run counts from it.
-		err = errors.Join(err, classify(terr))
+		err = errors.Join(err, terr)
+	}
+	return err
+}
+
+// whileBusy runs f again, after a growing pause with jitter, while it fails
+// with a retryable error (throttling, or a conflict with another transaction:
+// the shards' steps all update the run's one report item).
+func whileBusy(ctx context.Context, f func() error) error {
+	var err error
+	for attempt := range batchAttempts {
+		if err = f(); fault.KindOf(err) != fault.TooMany {
+			return err
+		}
+		pause := time.Duration(10<<attempt)*time.Millisecond + time.Duration(rand.Int64N(int64(10*time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(pause):
+		}
 	}
 	return err
 }
@@ -407,15 +466,21 @@ func (r *run) remove(ctx context.Context, entries []entry) (retention.Report, er
 		if !strings.HasPrefix(e.PK, prefixRequest) || e.SK != sortRequest {
 			continue
 		}
-		items, err := partition(ctx, r.s.db, r.s.table, e.PK, "", "pk, sk")
+		items, err := partition(ctx, r.s.db, r.s.table, e.PK, "", "pk, sk, expires_at")
 		if err != nil {
 			return delta, err
 		}
 		var deps []types.WriteRequest
 		for _, it := range items {
-			if skOf(it) != sortRequest {
-				deps = append(deps, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(e.PK, skOf(it))}})
+			if skOf(it) == sortRequest {
+				continue
 			}
+			// A record due for its own period (a sent mail) is its own
+			// bucket's to remove and count, in this run or the next.
+			if exp, ok := it["expires_at"].(*types.AttributeValueMemberS); ok && exp.Value <= stamp(r.now) {
+				continue
+			}
+			deps = append(deps, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(e.PK, skOf(it))}})
 		}
 		left, err := batchDelete(ctx, r.s.db, r.s.table, deps)
 		delta.Dependents += len(deps) - len(left)
@@ -463,16 +528,17 @@ func (r *run) removeMoving(ctx context.Context, e entry) (bool, error) {
 		}
 		var stub map[string]types.AttributeValue
 		stub, err = attributevalue.MarshalMap(ledgerItem{
-			PK: e.PK, SK: e.SK, Kind: "ledger", Subject: subject, Seq: e.Seq,
+			PK: e.PK, SK: e.SK, Kind: "ledger", Subject: subject, Seq: e.Seq, At: e.At,
 			Event: eventPruned, PrevHash: e.PrevHash, Hash: e.Hash, PrunedAt: stamp(r.now),
+			PrunedEvent: e.Event, PrunedExpiry: e.ExpiresAt,
 		})
 		if err != nil {
 			return false, err
 		}
-		// The stub keeps no fields, id or time.
+		// The stub keeps no fields or id: only its place in the chain,
+		// what kind of event it was, when, and why it could go.
 		delete(stub, "fields")
 		delete(stub, "id")
-		delete(stub, "at")
 		_, err = r.s.db.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: aws.String(r.s.table), Item: stub,
 			ConditionExpression: cond, ExpressionAttributeValues: values,
@@ -547,9 +613,12 @@ func (r *run) fail(ctx context.Context, err error) {
 // never more. Removals are counted by step (countUpdate), exactly.
 func (s *Sweeper) count(ctx context.Context, runID string, delta retention.Report) {
 	if u := s.countUpdate(runID, delta); u != nil {
-		_, _ = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
-			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
+		_ = whileBusy(ctx, func() error {
+			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
+				ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
+			})
+			return classifyOrNil(err)
 		})
 	}
 }
@@ -705,13 +774,14 @@ func (s *Sweeper) saveCheckpoint(ctx context.Context, shard int, through, runID 
 	})
 }
 
-// lock takes the run lease, unless another run holds it.
+// lock takes the run lease, or renews this run's, unless another run holds
+// it.
 func (s *Sweeper) lock(ctx context.Context, runID string, now time.Time) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
 		Key:                 key(sweepsPK, sortLock),
 		UpdateExpression:    aws.String("SET run_id = :run, #until = :until"),
-		ConditionExpression: aws.String("attribute_not_exists(run_id) OR #until < :now"),
+		ConditionExpression: aws.String("attribute_not_exists(run_id) OR #until < :now OR run_id = :run"),
 		ExpressionAttributeNames: map[string]string{
 			"#until": "until",
 		},
@@ -723,7 +793,7 @@ func (s *Sweeper) lock(ctx context.Context, runID string, now time.Time) error {
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return ErrSweepBusy
+		return retention.ErrBusy
 	}
 	return classifyOrNil(err)
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/ledger"
 	"github.com/claritru/privacy/shared/localcloud/localtest"
+	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/retention"
@@ -262,8 +265,8 @@ func TestSweepPrunesSupersededConsentEvidence(t *testing.T) {
 	pruned := map[int64]bool{}
 	for _, e := range evs {
 		pruned[e.Seq] = e.Pruned
-		if e.Pruned && (len(e.Fields) != 0 || e.ID != "" || !e.At.IsZero()) {
-			t.Errorf("stub %d keeps content: %+v", e.Seq, e)
+		if e.Pruned && (len(e.Fields) != 0 || e.ID != "" || e.Kind != "consent" || !e.At.Equal(t0.Add(time.Millisecond))) {
+			t.Errorf("stub %d keeps content, or not its kind and time: %+v", e.Seq, e)
 		}
 	}
 	if len(evs) != 4 || !pruned[1] || pruned[2] || pruned[3] || pruned[4] {
@@ -320,8 +323,10 @@ func TestSweepKeepsARecordSupersededAfterItWasRead(t *testing.T) {
 	now := t0.AddDate(4, 0, 1)
 	quietUntil(t, f.db, f.table, now.AddDate(0, 0, -2))
 	// The new choice is made at the moment the sweep has read the due
-	// records and is about to remove the first one that can move.
+	// records and is about to remove the first one that can move; every
+	// removal waits for it.
 	var raced atomic.Bool
+	var once sync.Once
 	hooked := dynamodb.New(f.db.Options(), func(o *dynamodb.Options) {
 		o.HTTPClient = &http.Client{Transport: roundTrip(func(req *http.Request) (*http.Response, error) {
 			body, err := io.ReadAll(req.Body)
@@ -330,12 +335,15 @@ func TestSweepKeepsARecordSupersededAfterItWasRead(t *testing.T) {
 			}
 			req.Body = io.NopCloser(bytes.NewReader(body))
 			// The conditional removal of a record whose expiry can move.
-			if bytes.Contains(body, []byte("expires_at = :seen")) && raced.CompareAndSwap(false, true) {
-				// A minute before the withdrawal's four years end.
-				f.advance(t0.AddDate(4, 0, 0).Add(-time.Minute).Sub(f.now))
-				if _, err := f.svc.Give(ctx, cookieChoice(consent.CookiesAdvertising, yes)); err != nil {
-					return nil, err
-				}
+			if bytes.Contains(body, []byte("expires_at = :seen")) {
+				once.Do(func() {
+					raced.Store(true)
+					// A minute before the withdrawal's four years end.
+					f.advance(t0.AddDate(4, 0, 0).Add(-time.Minute).Sub(f.now))
+					if _, err := f.svc.Give(ctx, cookieChoice(consent.CookiesAdvertising, yes)); err != nil {
+						t.Errorf("the new choice: %v", err)
+					}
+				})
 			}
 			return http.DefaultTransport.RoundTrip(req)
 		})}
@@ -461,7 +469,7 @@ func TestSweepStopsBeforeItsDeadlineAndRunsOneAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.Run(context.Background()); !errors.Is(err, ddb.ErrSweepBusy) {
+	if _, err := other.Run(context.Background()); !errors.Is(err, retention.ErrBusy) {
 		t.Fatalf("a second run at once: %v", err)
 	}
 }
@@ -532,5 +540,150 @@ func TestSweepKeepsWhatIsInEffect(t *testing.T) {
 	}
 	if len(after) != len(before)-1 {
 		t.Errorf("%d records before, %d after; only the erasure record should go", len(before), len(after))
+	}
+}
+
+// A request that only opts out is completed at once: it is kept 24 months
+// from then like any closed request, while the opt-out it made stays.
+func TestSweepRemovesAnOptOutOnlyRequest24MonthsOnAndKeepsTheOptOut(t *testing.T) {
+	svc, _, keyer, db, table := optOutService(t)
+	ctx := context.Background()
+	clock := t0
+	requests := request.NewService(ddb.NewStore(db, table), request.Config{
+		OptOuts: svc, Keyer: keyer, PublicBaseURL: "https://api.example", Now: func() time.Time { return clock },
+	})
+	rec, err := requests.Submit(ctx, request.Submission{Input: request.Input{
+		Types: []string{"opt_out"}, FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com",
+		Country: "US", State: "CA", Declaration: true,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := ddb.NewStore(db, table).Get(ctx, rec.ID)
+	if err != nil || stored.Status != request.Completed || !stored.ClosedAt.Equal(t0) {
+		t.Fatalf("an opt-out-only request: %+v, %v", stored, err)
+	}
+	before := keys(t, db, table)
+
+	now := t0.AddDate(2, 0, 0).Add(-time.Minute)
+	quietUntil(t, db, table, now.AddDate(0, 0, -2))
+	sw := sweeper(db, table, &now)
+	sameCounts(t, "before 24 months", sweep(t, sw), map[retention.Kind]int{})
+	now = t0.AddDate(2, 0, 0).Add(time.Minute)
+	rep := sweep(t, sw)
+	sameCounts(t, "24 months on", rep, map[retention.Kind]int{retention.ClosedRequest: 1})
+	after := keys(t, db, table)
+	for k := range before {
+		if strings.HasPrefix(k, "REQ#"+rec.ID+" ") {
+			if after[k] {
+				t.Errorf("%s stays", k)
+			}
+		} else if !after[k] {
+			t.Errorf("%s was removed with the request", k)
+		}
+	}
+	if n := count(t, db, table, "REQ#"+rec.ID); n != 0 {
+		t.Errorf("%d items of the request stay", n)
+	}
+}
+
+// A request and its sent mail due the same day: the mail is counted once,
+// under its own kind, whichever shard reaches it first.
+func TestSweepCountsARequestsDueMailOnce(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	ctx := context.Background()
+	s := ddb.NewStore(db, table)
+	outbox := ddb.NewOutbox(db, table)
+	const n = 16 // requests, spread over the shards
+	for i := range n {
+		id := fmt.Sprintf("M%02d", i)
+		c := sampleCreation(id)
+		if err := s.Create(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		expiredAt := t0.AddDate(0, 0, 30)
+		r := c.Request
+		r.Status, r.ClosedAt, r.Version = request.ExpiredUnverified, expiredAt, 2
+		m := &mail.Intent{ID: id + "-m2", Template: mail.RequestExpired, To: r.Email, Data: map[string]string{"first_name": "Ada"}}
+		if err := s.Update(ctx, request.Change{Request: r, FromVersion: 1, Mail: m, Event: request.Event{
+			ID: id + "-e2", At: expiredAt, Action: "expire", From: request.PendingVerification, To: request.ExpiredUnverified, Actor: "system",
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		// The "request expired" mail goes out a second later.
+		ref := "REQ#" + id + "\x00MAIL#" + id + "-m2"
+		if _, err := outbox.Claim(ctx, ref, expiredAt.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if err := outbox.MarkSent(ctx, ref, "msg", expiredAt.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := t0.AddDate(0, 0, 60).Add(time.Hour)
+	quietUntil(t, db, table, now.AddDate(0, 0, -2))
+	rep := sweep(t, sweeper(db, table, &now))
+	// Each partition: the request, two audit events, the unsent receipt
+	// mail (a dependent) and the sent expiry mail (its own kind).
+	sameCounts(t, "both due", rep, map[retention.Kind]int{retention.UnverifiedRequest: n, retention.SentMail: n})
+	if rep.Dependents != 3*n {
+		t.Errorf("dependents %d, want %d", rep.Dependents, 3*n)
+	}
+	for i := range n {
+		if c := count(t, db, table, fmt.Sprintf("REQ#M%02d", i)); c != 0 {
+			t.Errorf("request %d keeps %d items", i, c)
+		}
+	}
+}
+
+// An email opt-in never confirmed starts its four years when the link
+// lapses; a confirmed one is kept while in effect.
+func TestSweepRemovesAnUnconfirmedOptInAndKeepsAConfirmedOne(t *testing.T) {
+	f := newConsentFixture(t)
+	ctx := context.Background()
+	key := f.keyer.Email("sub@example.com")
+	if _, err := f.svc.Give(ctx, emailOptIn(yes)); err != nil { // pending, never confirmed
+		t.Fatal(err)
+	}
+	lapse := t0.Add(consent.ConfirmLifetime)
+	other := emailOptIn(yes)
+	other.Email = "confirms@example.com"
+	res2, err := f.svc.Give(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := url.Parse(res2.Recording.Mail.Data["confirm_url"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Confirm(ctx, link.Query().Get("token")); err != nil {
+		t.Fatal(err)
+	}
+
+	now := lapse.AddDate(4, 0, 0).Add(-time.Hour)
+	quietUntil(t, f.db, f.table, now.AddDate(0, 0, -2))
+	sw := sweeper(f.db, f.table, &now)
+	sameCounts(t, "before four years from the lapse", sweep(t, sw), map[retention.Kind]int{})
+	now = lapse.AddDate(4, 0, 0).Add(time.Hour)
+	// The unconfirmed opt-in's state and its event; its mail (never
+	// sent here) has no expiry.
+	sameCounts(t, "four years from the lapse", sweep(t, sw), map[retention.Kind]int{retention.ConsentEvidence: 2})
+	if st := f.state(t, key, consent.EmailMarketing); st.Status != consent.None {
+		t.Errorf("the unconfirmed opt-in's state stays: %+v", st)
+	}
+	evs, head, err := f.l.Chain(ctx, key)
+	if err != nil || len(evs) != 1 || !evs[0].Pruned || !ledger.VerifyHead(evs, head).Valid {
+		t.Fatalf("the unconfirmed opt-in's chain: %+v %v", evs, err)
+	}
+
+	now = t0.AddDate(10, 0, 0)
+	quietUntil(t, f.db, f.table, now.AddDate(0, 0, -2))
+	sameCounts(t, "ten years on", sweep(t, sw), map[retention.Kind]int{})
+	confirmed := f.keyer.Email("confirms@example.com")
+	if st := f.state(t, confirmed, consent.EmailMarketing); st.Status != consent.Granted {
+		t.Fatalf("the confirmed opt-in went: %+v", st)
+	}
+	evs, _, _ = f.l.Chain(ctx, confirmed)
+	if len(evs) != 2 || evs[0].Pruned || evs[1].Pruned {
+		t.Fatalf("the confirmed opt-in's evidence: %+v", evs)
 	}
 }

@@ -212,6 +212,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		c.Event.Note = "opt-out applied: " + joinTypes(applies)
 		if !r.VerificationRequired() {
 			r.Status, c.Request.Status, c.Event.To = Completed, Completed, Completed
+			r.ClosedAt, c.Request.ClosedAt = now, now
 		}
 	}
 	c.Mail = mail.Intent{

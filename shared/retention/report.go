@@ -2,8 +2,12 @@ package retention
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrBusy says another sweep run is going on; this one did nothing.
+var ErrBusy = errors.New("another retention sweep is running")
 
 // RunStatus is how a sweep run ended.
 type RunStatus string

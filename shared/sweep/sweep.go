@@ -6,6 +6,7 @@ package sweep
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 
 	"github.com/claritru/privacy/shared/retention"
@@ -43,6 +44,13 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (retention.
 		log = slog.Default()
 	}
 	rep, err := h.Sweeper.Run(ctx)
+	if errors.Is(err, retention.ErrBusy) {
+		// A duplicate delivery of the schedule, or a retry while the run
+		// is still going: nothing to do, and nothing to retry.
+		log.InfoContext(ctx, "another retention sweep is running; this one did nothing",
+			"execution_id", tr.ExecutionID, "scheduled_time", tr.ScheduledTime)
+		return rep, nil
+	}
 	attrs := []any{
 		"execution_id", tr.ExecutionID, "scheduled_time", tr.ScheduledTime,
 		"run_id", rep.RunID, "status", string(rep.Status), "removed", rep.Total(),

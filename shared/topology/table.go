@@ -46,8 +46,9 @@ const ExpiryShards = 8
 
 // ExpiryAttributes are what the expiry index carries besides the keys: the
 // retention kind and expiry (to decide what to remove) and a ledger event's
-// place in its chain (to leave a stub that keeps the chain verifiable).
-var ExpiryAttributes = []string{"retention", "expires_at", "seq", "hash", "prev_hash"}
+// place in its chain, kind and time (to leave a stub that keeps the chain
+// verifiable).
+var ExpiryAttributes = []string{"retention", "expires_at", "seq", "hash", "prev_hash", "event", "at"}
 
 // PrivacyTable is the service's table.
 var PrivacyTable = Table{
