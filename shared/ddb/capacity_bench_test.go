@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/ddb"
@@ -21,73 +18,6 @@ import (
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
 )
-
-// meter asks DynamoDB for the capacity every call consumes and adds it up, so
-// benchmarks can report read and write capacity units per operation.
-type meter struct {
-	mu          sync.Mutex
-	read, write float64
-}
-
-// add counts capacity by the kind of call: DynamoDB Local reports only the
-// total per table, not the read/write split.
-func (m *meter) add(write bool, cs ...types.ConsumedCapacity) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, c := range cs {
-		if write {
-			m.write += aws.ToFloat64(c.CapacityUnits)
-		} else {
-			m.read += aws.ToFloat64(c.CapacityUnits)
-		}
-	}
-}
-
-func (m *meter) option(o *dynamodb.Options) {
-	total := types.ReturnConsumedCapacityTotal
-	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("capacity", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			switch v := in.Parameters.(type) {
-			case *dynamodb.GetItemInput:
-				v.ReturnConsumedCapacity = total
-			case *dynamodb.PutItemInput:
-				v.ReturnConsumedCapacity = total
-			case *dynamodb.UpdateItemInput:
-				v.ReturnConsumedCapacity = total
-			case *dynamodb.QueryInput:
-				v.ReturnConsumedCapacity = total
-			case *dynamodb.BatchGetItemInput:
-				v.ReturnConsumedCapacity = total
-			case *dynamodb.TransactWriteItemsInput:
-				v.ReturnConsumedCapacity = total
-			}
-			out, md, err := next.HandleInitialize(ctx, in)
-			switch r := out.Result.(type) {
-			case *dynamodb.GetItemOutput:
-				if r.ConsumedCapacity != nil {
-					m.add(false, *r.ConsumedCapacity)
-				}
-			case *dynamodb.PutItemOutput:
-				if r.ConsumedCapacity != nil {
-					m.add(true, *r.ConsumedCapacity)
-				}
-			case *dynamodb.UpdateItemOutput:
-				if r.ConsumedCapacity != nil {
-					m.add(true, *r.ConsumedCapacity)
-				}
-			case *dynamodb.QueryOutput:
-				if r.ConsumedCapacity != nil {
-					m.add(false, *r.ConsumedCapacity)
-				}
-			case *dynamodb.BatchGetItemOutput:
-				m.add(false, r.ConsumedCapacity...)
-			case *dynamodb.TransactWriteItemsOutput:
-				m.add(true, r.ConsumedCapacity...)
-			}
-			return out, md, err
-		}), middleware.Before)
-	})
-}
 
 func (m *meter) report(b *testing.B) {
 	b.ReportMetric(m.read/float64(b.N), "RCU/op")
