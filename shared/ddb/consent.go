@@ -230,7 +230,7 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[
 				owner = rec.Subject.Key
 			}
 		}
-		mp, err := mailPut(prefixSubject+owner, *r.Mail)
+		mp, err := mailPut(prefixSubject+owner, *r.Mail, r.At)
 		if err != nil {
 			return err
 		}

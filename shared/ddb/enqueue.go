@@ -3,7 +3,6 @@ package ddb
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
-	"github.com/claritru/privacy/shared/topology"
 )
 
 // Mail that belongs to no single record (the privacy team's deadline digest)
@@ -28,9 +26,6 @@ import (
 const (
 	prefixTeam   = "TEAM#"
 	teamDigestPK = prefixTeam + "digest"
-	// teamMailKeep is how long a team mail item stays as a record that the
-	// digest went out; the table's TTL then removes it.
-	teamMailKeep = 90 * 24 * time.Hour
 )
 
 // Enqueue queues a mail to the privacy team. It is idempotent on the intent
@@ -40,14 +35,11 @@ func (o *Outbox) Enqueue(ctx context.Context, in mail.Intent) error {
 	if in.ID == "" {
 		return fault.New(fault.Internal, "a mail intent needs an id")
 	}
-	put, err := mailPut(teamDigestPK, in)
+	put, err := mailPut(teamDigestPK, in, time.Now())
 	if err != nil {
 		return err
 	}
 	put.Put.TableName = aws.String(o.table)
-	put.Put.Item[topology.PrivacyTable.TTLAttribute] = &types.AttributeValueMemberN{
-		Value: strconv.FormatInt(time.Now().Add(teamMailKeep).Unix(), 10),
-	}
 	_, err = o.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           put.Put.TableName,
 		Item:                put.Put.Item,

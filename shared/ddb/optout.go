@@ -404,7 +404,7 @@ func (s *OptOuts) apply(ctx context.Context, a optout.Application) (optout.Outco
 				owner = prefixSubject + id.Key
 			}
 		}
-		mp, err := mailPut(owner, *a.Mail)
+		mp, err := mailPut(owner, *a.Mail, a.At)
 		if err != nil {
 			return optout.Outcome{}, err
 		}

@@ -242,7 +242,7 @@ func (s *Store) Create(ctx context.Context, c request.Creation) error {
 		return err
 	}
 	items = append(items, ev)
-	mp, err := mailPut(prefixRequest+c.Request.ID, c.Mail)
+	mp, err := mailPut(prefixRequest+c.Request.ID, c.Mail, c.Request.ReceivedAt)
 	if err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (s *Store) Verify(ctx context.Context, v request.Verification) error {
 	if err != nil {
 		return err
 	}
-	mp, err := mailPut(prefixRequest+r.ID, v.Mail)
+	mp, err := mailPut(prefixRequest+r.ID, v.Mail, v.At)
 	if err != nil {
 		return err
 	}
@@ -497,6 +497,7 @@ func classify(err error) error {
 //
 //	pk = <owner pk>   sk = MAIL#<intent id>
 //	status: queued -> sending -> sent
+//	expiry: unsent_mail from queueing; once sent, sent_mail from sending (MarkSent)
 type mailItem struct {
 	PK        string            `dynamodbav:"pk"`
 	SK        string            `dynamodbav:"sk"`
@@ -517,16 +518,19 @@ type mailItem struct {
 	GSI2PK  string `dynamodbav:"gsi2pk,omitempty"`
 	GSI2SK  string `dynamodbav:"gsi2sk,omitempty"`
 	Redrive int    `dynamodbav:"redrive,omitempty"`
+	expiry
 }
 
 // outboxPending is the index partition of unsent mail.
 const outboxPending = "OUTBOX#pending"
 
-func mailPut(ownerPK string, in mail.Intent) (types.TransactWriteItem, error) {
+// mailPut writes a mail intent queued at at.
+func mailPut(ownerPK string, in mail.Intent, at time.Time) (types.TransactWriteItem, error) {
 	av, err := attributevalue.MarshalMap(mailItem{
 		PK: ownerPK, SK: prefixMail + in.ID, Kind: kindMail, ID: in.ID,
 		Template: string(in.Template), To: in.To, Data: in.Data, Status: mailQueued,
 		GSI2PK: outboxPending, GSI2SK: in.ID,
+		expiry: expires(retention.UnsentMail, ownerPK, prefixMail+in.ID, at),
 	})
 	if err != nil {
 		return types.TransactWriteItem{}, err

@@ -159,10 +159,12 @@ func TestSweepRemovesEachRecordWhenItsPeriodEnds(t *testing.T) {
 	now = t0.Add(72*time.Hour + time.Second) // tokens: 72 hours
 	sameCounts(t, "after 72 hours", sweep(t, sw), map[retention.Kind]int{retention.VerificationToken: 2})
 
+	now = t0.AddDate(0, 0, 30).Add(-time.Second) // unsent mail: 30 days from queueing
+	sameCounts(t, "a second before 30 days", sweep(t, sw), map[retention.Kind]int{})
 	now = t0.Add(time.Minute).AddDate(0, 0, 30).Add(time.Second) // sent mail: 30 days from sending
-	sameCounts(t, "30 days after sending", sweep(t, sw), map[retention.Kind]int{retention.SentMail: 1})
-	if exists(t, db, table, "REQ#R1", "MAIL#R1-m1") || !exists(t, db, table, "REQ#R2", "MAIL#R2-m1") {
-		t.Fatal("the sent mail must go; R2's unsent mail stays (it has no expiry until sent)")
+	sameCounts(t, "30 days after sending", sweep(t, sw), map[retention.Kind]int{retention.SentMail: 1, retention.UnsentMail: 1})
+	if exists(t, db, table, "REQ#R1", "MAIL#R1-m1") || exists(t, db, table, "REQ#R2", "MAIL#R2-m1") || !exists(t, db, table, "REQ#R2", "REQ") {
+		t.Fatal("R1's sent mail and R2's mail never sent in 30 days must go, R2 stay")
 	}
 
 	// Closed 3 Mar 2026 09:30: the request log is kept to 3 Mar 2028.
@@ -178,8 +180,8 @@ func TestSweepRemovesEachRecordWhenItsPeriodEnds(t *testing.T) {
 	if n := count(t, db, table, "REQ#R1"); n != 0 {
 		t.Errorf("R1's partition keeps %d items", n)
 	}
-	if n := count(t, db, table, "REQ#R2"); n != 3 { // request, event, unsent mail
-		t.Errorf("R2's partition has %d items, want 3", n)
+	if n := count(t, db, table, "REQ#R2"); n != 2 { // request, event
+		t.Errorf("R2's partition has %d items, want 2", n)
 	}
 	// A later sweep finds nothing more, but the first runs' reports,
 	// now 24 months old.
@@ -520,11 +522,16 @@ func TestSweepKeepsWhatIsInEffect(t *testing.T) {
 	if _, err := ddb.NewSubjects(db, table).Erase(ctx, []string{other}, t0, "verified deletion request"); err != nil {
 		t.Fatal(err)
 	}
+	// The opt-out's confirmation and the request's receipt were never sent
+	// (no notifier here): they go after 30 days, the request's
+	// verification token after 72 hours.
+	now := t0.AddDate(0, 0, 31)
+	sw := sweeper(db, table, &now)
+	sameCounts(t, "after 30 days", sweep(t, sw), map[retention.Kind]int{retention.UnsentMail: 2, retention.VerificationToken: 1})
 	before := keys(t, db, table)
 
-	now := t0.AddDate(2, 0, 0).Add(-time.Hour)
+	now = t0.AddDate(2, 0, 0).Add(-time.Hour)
 	quietUntil(t, db, table, now.AddDate(0, 0, -2))
-	sw := sweeper(db, table, &now)
 	sameCounts(t, "before 24 months", sweep(t, sw), map[retention.Kind]int{})
 
 	now = t0.AddDate(2, 0, 0).Add(time.Hour)
@@ -563,11 +570,14 @@ func TestSweepRemovesAnOptOutOnlyRequest24MonthsOnAndKeepsTheOptOut(t *testing.T
 	if err != nil || stored.Status != request.Completed || !stored.ClosedAt.Equal(t0) {
 		t.Fatalf("an opt-out-only request: %+v, %v", stored, err)
 	}
+	// Its receipt, never sent here (no notifier), goes after 30 days.
+	now := t0.AddDate(0, 0, 31)
+	sw := sweeper(db, table, &now)
+	sameCounts(t, "after 30 days", sweep(t, sw), map[retention.Kind]int{retention.UnsentMail: 1})
 	before := keys(t, db, table)
 
-	now := t0.AddDate(2, 0, 0).Add(-time.Minute)
+	now = t0.AddDate(2, 0, 0).Add(-time.Minute)
 	quietUntil(t, db, table, now.AddDate(0, 0, -2))
-	sw := sweeper(db, table, &now)
 	sameCounts(t, "before 24 months", sweep(t, sw), map[retention.Kind]int{})
 	now = t0.AddDate(2, 0, 0).Add(time.Minute)
 	rep := sweep(t, sw)
@@ -619,14 +629,18 @@ func TestSweepCountsARequestsDueMailOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	now := t0.AddDate(0, 0, 60).Add(time.Hour)
-	quietUntil(t, db, table, now.AddDate(0, 0, -2))
-	rep := sweep(t, sweeper(db, table, &now))
-	// Each partition: the request, two audit events, the unsent receipt
-	// mail (a dependent) and the sent expiry mail (its own kind).
+	// The receipts, never sent here, went after 30 days, the tokens after
+	// 72 hours.
+	now := t0.AddDate(0, 0, 30).Add(time.Hour)
+	sw := sweeper(db, table, &now)
+	sameCounts(t, "after 30 days", sweep(t, sw), map[retention.Kind]int{retention.UnsentMail: n, retention.VerificationToken: n})
+	now = t0.AddDate(0, 0, 60).Add(time.Hour)
+	rep := sweep(t, sw)
+	// Each partition: the request, two audit events (dependents) and the
+	// sent expiry mail (its own kind).
 	sameCounts(t, "both due", rep, map[retention.Kind]int{retention.UnverifiedRequest: n, retention.SentMail: n})
-	if rep.Dependents != 3*n {
-		t.Errorf("dependents %d, want %d", rep.Dependents, 3*n)
+	if rep.Dependents != 2*n {
+		t.Errorf("dependents %d, want %d", rep.Dependents, 2*n)
 	}
 	for i := range n {
 		if c := count(t, db, table, fmt.Sprintf("REQ#M%02d", i)); c != 0 {

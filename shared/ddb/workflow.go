@@ -40,7 +40,7 @@ func (s *Store) Update(ctx context.Context, c request.Change) error {
 	ev.Put.TableName = aws.String(s.table)
 	items = append(items, ev)
 	if c.Mail != nil {
-		mp, err := mailPut(prefixRequest+c.Request.ID, *c.Mail)
+		mp, err := mailPut(prefixRequest+c.Request.ID, *c.Mail, c.Event.At)
 		if err != nil {
 			return err
 		}

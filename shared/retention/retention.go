@@ -21,6 +21,7 @@ const (
 	ConfirmationToken Kind = "confirmation_token"
 	UnverifiedRequest Kind = "unverified_request"
 	SentMail          Kind = "sent_mail"
+	UnsentMail        Kind = "unsent_mail"
 	ClosedRequest     Kind = "closed_request"
 	ConsentEvidence   Kind = "consent_evidence"
 	OptOutEvidence    Kind = "optout_evidence"
@@ -60,6 +61,8 @@ var Policy = []Rule{
 		Reason: "single-use double opt-in link; useless once used or expired (design §6)"},
 	{Kind: UnverifiedRequest, Keep: 30 * day, From: "expiry as unverified",
 		Reason: "no request to answer; kept briefly for questions from the requester"},
+	{Kind: UnsentMail, Keep: 30 * day, Moves: true, From: "queueing",
+		Reason: "a mail not sent in 30 days of retries will not be; once sent it is kept as sent mail"},
 	{Kind: SentMail, Keep: 30 * day, From: "sending",
 		Reason: "delivery questions; the request log keeps what was done (11 CCR §7101)"},
 	{Kind: ClosedRequest, Months: 24, From: "closing (completed, denied, cancelled)",

@@ -19,6 +19,7 @@ func TestPolicyPeriods(t *testing.T) {
 		{VerificationToken, time.Date(2028, 3, 3, 10, 0, 0, 0, time.UTC)},  // +72 hours
 		{ConfirmationToken, time.Date(2028, 3, 3, 10, 0, 0, 0, time.UTC)},  // +72 hours
 		{UnverifiedRequest, time.Date(2028, 3, 30, 10, 0, 0, 0, time.UTC)}, // +30 days
+		{UnsentMail, time.Date(2028, 3, 30, 10, 0, 0, 0, time.UTC)},        // +30 days
 		{SentMail, time.Date(2028, 3, 30, 10, 0, 0, 0, time.UTC)},          // +30 days
 		{ClosedRequest, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)},     // +24 months, clamped
 		{ConsentEvidence, time.Date(2032, 2, 29, 10, 0, 0, 0, time.UTC)},   // +4 years, a leap year again
