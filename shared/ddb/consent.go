@@ -82,6 +82,9 @@ func evidenceExpiry(st consent.Status, pk, sk string, r *consent.Recording) expi
 	case consent.Granted:
 		return expiry{}
 	case consent.Pending:
+		if r.ConfirmExpires.IsZero() {
+			return expires(retention.ConsentEvidence, pk, sk, r.At)
+		}
 		return expires(retention.ConsentEvidence, pk, sk, r.ConfirmExpires)
 	}
 	return expires(retention.ConsentEvidence, pk, sk, r.At)
@@ -115,6 +118,7 @@ func (s *Consents) Record(ctx context.Context, r *consent.Recording) error {
 			// The sweep pruned superseded evidence meanwhile: there is
 			// nothing left to keep longer.
 			pruned[gone.key] = true
+			lastErr = fault.Wrap(fault.TooMany, "The consent record is busy; try again.", err)
 			continue
 		}
 		if fault.KindOf(err) != fault.Conflict {
@@ -144,6 +148,19 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[
 		}
 		bySubject[k] = append(bySubject[k], i)
 	}
+	// The states these events supersede (their evidence starts its four
+	// years now), read before the heads: an event appended between the two
+	// reads moves the head past it, so this transaction cannot both
+	// supersede and append one sequence number; one appended after both
+	// fails the head's condition and the recording is retried.
+	prior := make(map[string]map[consent.Purpose]consentItem, len(subjects))
+	for _, sub := range subjects {
+		st, err := s.states(ctx, sub)
+		if err != nil {
+			return err
+		}
+		prior[sub] = st
+	}
 	hs, err := heads(ctx, s.db, s.table, subjects)
 	if err != nil {
 		return err
@@ -152,12 +169,7 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[
 	writes = append(writes, s.disclosureWrite(r.Disclosure, r.At))
 	superseding := map[int]string{} // write index -> the event it keeps longer
 	for _, sub := range subjects {
-		// The states these events supersede: their evidence starts its
-		// four years now.
-		prior, err := s.states(ctx, sub)
-		if err != nil {
-			return err
-		}
+		prior := prior[sub]
 		for _, i := range bySubject[sub] {
 			for _, w := range s.supersede(sub, prior[r.Records[i].Purpose], r.At, pruned) {
 				superseding[len(writes)] = keyString(w.Update.Key)
@@ -301,9 +313,11 @@ func (s *Consents) states(ctx context.Context, sub string) (map[consent.Purpose]
 
 // supersede returns the writes that start the four years of a state's
 // evidence when a new event replaces it: each ledger event that proved it
-// gets its expiry, or a later one if it had one already (a withdrawal
-// superseded by a new grant). A state already past its own expiry is left
-// to the sweep, which may have removed its events.
+// gets its expiry from now, replacing any it had (a withdrawal superseded by
+// a new grant is kept four years from the grant; a pending grant withdrawn
+// before its link lapsed, four years from the withdrawal). A state already
+// past its own expiry is left to the sweep, which may have removed its
+// events.
 func (s *Consents) supersede(sub string, prior consentItem, at time.Time, pruned map[string]bool) []types.TransactWriteItem {
 	if prior.PK == "" || (prior.ExpiresAt != "" && prior.ExpiresAt <= stamp(at)) {
 		return nil
@@ -320,11 +334,12 @@ func (s *Consents) supersede(sub string, prior consentItem, at time.Time, pruned
 		}
 		set, names, values := expires(retention.ConsentEvidence, pk, sk, at).noTTL().set(":e")
 		values[":pruned"] = &types.AttributeValueMemberS{Value: eventPruned}
-		names["#ev"] = "event"
+		names["#ev"], names["#ttl"] = "event", "ttl"
 		out = append(out, types.TransactWriteItem{Update: &types.Update{
-			TableName:                 aws.String(s.table),
-			Key:                       key(pk, sk),
-			UpdateExpression:          aws.String("SET " + set),
+			TableName: aws.String(s.table),
+			Key:       key(pk, sk),
+			// REMOVE #ttl: no ledger event is left to TTL (see noTTL).
+			UpdateExpression:          aws.String("SET " + set + " REMOVE #ttl"),
 			ConditionExpression:       aws.String("attribute_exists(pk) AND #ev <> :pruned"),
 			ExpressionAttributeNames:  names,
 			ExpressionAttributeValues: values,

@@ -306,4 +306,32 @@ func TestEnsureTableAddsMissingIndexes(t *testing.T) {
 	if got := indexes(); len(got) != len(topology.PrivacyTable.Indexes) || !slices.Contains(got, missing) {
 		t.Fatalf("indexes %v after EnsureTable", got)
 	}
+
+	// An index whose projection changed since is made again.
+	name2 := name + "-projection"
+	narrow := topology.PrivacyTable
+	narrow.Indexes = slices.Clone(narrow.Indexes)
+	last := &narrow.Indexes[len(narrow.Indexes)-1]
+	last.Include = last.Include[:1]
+	if err := ddb.EnsureTable(ctx, db, name2, narrow); err != nil {
+		t.Fatal(err)
+	}
+	if err := ddb.EnsureTable(ctx, db, name2, topology.PrivacyTable); err != nil {
+		t.Fatal(err)
+	}
+	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ix := range out.Table.GlobalSecondaryIndexes {
+		if aws.ToString(ix.IndexName) == last.Name {
+			got := slices.Sorted(slices.Values(ix.Projection.NonKeyAttributes))
+			want := slices.Sorted(slices.Values(topology.PrivacyTable.Indexes[len(narrow.Indexes)-1].Include))
+			if !slices.Equal(got, want) {
+				t.Fatalf("projection %v after EnsureTable, want %v", got, want)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s is gone", last.Name)
 }

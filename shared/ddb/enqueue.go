@@ -18,7 +18,7 @@ import (
 //
 //	pk = TEAM#digest       sk = MAIL#<intent id>
 //	kind = mail, status: queued -> sending -> sent (the mailItem layout)
-//	ttl = queued + teamMailKeep
+//	expiry: unsent_mail from queueing, sent_mail from sending (as every mail)
 //
 // It is the same mail item every record's outbox uses, so the notifier's
 // stream handler sends it like any other mail. Its content is request ids,

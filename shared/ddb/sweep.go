@@ -129,8 +129,8 @@ type Sweeper struct {
 	// Now is the clock expiries are compared with; nil is time.Now.
 	Now func() time.Time
 	// Since is the first expiry day a sweep reads when a shard has no
-	// checkpoint; zero is seven days before the run (retention periods are
-	// a day or more and the sweep runs daily; DynamoDB's TTL covers older).
+	// checkpoint; zero is ttlGrace before the run (what expired earlier is
+	// DynamoDB's TTL's).
 	Since time.Time
 	// Margin: a run stops when less than this is left before its
 	// context's deadline.
@@ -265,6 +265,9 @@ func day(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
+// errLeaseLost says a run outlived its lease and another run took it.
+var errLeaseLost = errors.New("the sweep's lease lapsed and another run took it")
+
 // renew renews the run's lease when half of it has passed; a run that lost
 // its lease (it ran past it and another took over) stops.
 func (r *run) renew(ctx context.Context) error {
@@ -276,6 +279,12 @@ func (r *run) renew(ctx context.Context) error {
 		return nil
 	}
 	if err := r.s.lock(ctx, r.rep.RunID, now); err != nil {
+		if errors.Is(err, retention.ErrBusy) {
+			// Not "busy, did nothing": this run did work and must
+			// fail visibly.
+			err = errLeaseLost
+		}
+		r.fail(ctx, err)
 		return err
 	}
 	r.mu.Lock()
@@ -544,9 +553,19 @@ func (r *run) removeMoving(ctx context.Context, e entry) (bool, error) {
 			ConditionExpression: cond, ExpressionAttributeValues: values,
 		})
 	} else {
+		var names map[string]string
+		if retention.Kind(e.Retention) == retention.UnsentMail {
+			// Not a mail a sender is working on: its send would
+			// find the record gone.
+			cond = aws.String("expires_at = :seen AND (#st = :queued OR (#st = :sending AND claimed_at < :stale))")
+			names = map[string]string{"#st": "status"}
+			values[":queued"] = &types.AttributeValueMemberS{Value: mailQueued}
+			values[":sending"] = &types.AttributeValueMemberS{Value: mailSending}
+			values[":stale"] = &types.AttributeValueMemberS{Value: stamp(r.now.Add(-ClaimLease))}
+		}
 		_, err = r.s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 			TableName: aws.String(r.s.table), Key: key(e.PK, e.SK),
-			ConditionExpression: cond, ExpressionAttributeValues: values,
+			ConditionExpression: cond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 		})
 	}
 	var ccf *types.ConditionalCheckFailedException
@@ -592,6 +611,8 @@ func (r *run) fail(ctx context.Context, err error) {
 	code := "internal"
 	var apiErr smithy.APIError
 	switch {
+	case errors.Is(err, errLeaseLost):
+		code = "lease_lost"
 	case errors.As(err, &apiErr):
 		code = apiErr.ErrorCode()
 	case fault.KindOf(err) == fault.TooMany:

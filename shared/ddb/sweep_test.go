@@ -252,6 +252,23 @@ func TestSweepPrunesSupersededConsentEvidence(t *testing.T) {
 	f.advance(365 * 24 * time.Hour)                   // a year later
 	give(cookieChoice(consent.CookiesAnalytics, yes)) // seq 4 supersedes the withdrawal
 	regrantedAt := f.now
+	// Ledger events carry no TTL: TTL would delete one outright, a gap in
+	// the chain, where the sweep leaves a stub.
+	items, err := f.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(f.table),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :l)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: "SUBJ#" + key}, ":l": &types.AttributeValueMemberS{Value: "LEDGER#"},
+		},
+	})
+	if err != nil || len(items.Items) != 4 {
+		t.Fatalf("ledger events: %v, %v", items, err)
+	}
+	for _, it := range items.Items {
+		if _, ok := it["ttl"]; ok {
+			t.Errorf("ledger event %v carries a TTL", it["sk"])
+		}
+	}
 
 	now := withdrawnAt.AddDate(4, 0, 0).Add(-time.Minute)
 	quietUntil(t, f.db, f.table, now.AddDate(0, 0, -1))
@@ -678,8 +695,8 @@ func TestSweepRemovesAnUnconfirmedOptInAndKeepsAConfirmedOne(t *testing.T) {
 	sw := sweeper(f.db, f.table, &now)
 	sameCounts(t, "before four years from the lapse", sweep(t, sw), map[retention.Kind]int{})
 	now = lapse.AddDate(4, 0, 0).Add(time.Hour)
-	// The unconfirmed opt-in's state and its event; its mail (never
-	// sent here) has no expiry.
+	// The unconfirmed opt-in's state and its event (its mails, never sent
+	// here, went 30 days after queueing, in buckets skipped above).
 	sameCounts(t, "four years from the lapse", sweep(t, sw), map[retention.Kind]int{retention.ConsentEvidence: 2})
 	if st := f.state(t, key, consent.EmailMarketing); st.Status != consent.None {
 		t.Errorf("the unconfirmed opt-in's state stays: %+v", st)
@@ -699,5 +716,90 @@ func TestSweepRemovesAnUnconfirmedOptInAndKeepsAConfirmedOne(t *testing.T) {
 	evs, _, _ = f.l.Chain(ctx, confirmed)
 	if len(evs) != 2 || evs[0].Pruned || evs[1].Pruned {
 		t.Fatalf("the confirmed opt-in's evidence: %+v", evs)
+	}
+}
+
+// A run that outlives its lease and finds another run holding it stops and
+// fails visibly: it is not a run that found itself busy and did nothing.
+func TestSweepThatLosesItsLeaseFails(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	seedExpiring(t, db, table, 60)
+	var mu sync.Mutex
+	now := t0.Add(72*time.Hour + time.Minute)
+	sw := ddb.NewSweeper(db, table)
+	sw.Since, sw.Lease = t0.AddDate(0, 0, -1), time.Minute
+	sw.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	var once sync.Once
+	sw.Progress = func(retention.Report) {
+		once.Do(func() {
+			// Two minutes pass (the lease lapses) and another run
+			// takes it.
+			mu.Lock()
+			now = now.Add(2 * time.Minute)
+			until := now.Add(time.Hour).Format("2006-01-02T15:04:05.000Z")
+			mu.Unlock()
+			_, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{
+				TableName: aws.String(table),
+				Item: map[string]types.AttributeValue{
+					"pk": &types.AttributeValueMemberS{Value: "SWEEPS"}, "sk": &types.AttributeValueMemberS{Value: "LOCK"},
+					"run_id": &types.AttributeValueMemberS{Value: "01JZZZZZZZZZZZZZZZZZZZZZZZ"},
+					"until":  &types.AttributeValueMemberS{Value: until},
+				},
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	rep, err := sw.Run(context.Background())
+	if err == nil || errors.Is(err, retention.ErrBusy) || rep.Status != retention.Failed || rep.Errors["lease_lost"] == 0 {
+		t.Fatalf("a run that lost its lease: %+v, %v", rep, err)
+	}
+	if rep.Total() == 0 || rep.Total() == 120 {
+		t.Fatalf("removed %d of 120 before losing the lease", rep.Total())
+	}
+}
+
+// A mail a sender is sending when its 30 days end is not removed under it.
+func TestSweepLeavesAMailBeingSent(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	ctx := context.Background()
+	if err := ddb.NewStore(db, table).Create(ctx, sampleCreation("S1")); err != nil {
+		t.Fatal(err)
+	}
+	outbox := ddb.NewOutbox(db, table)
+	ref := "REQ#S1\x00MAIL#S1-m1"
+	due := t0.AddDate(0, 0, 30)
+	if _, err := outbox.Claim(ctx, ref, due.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	now := due.Add(time.Second)
+	rep := sweep(t, sweeper(db, table, &now))
+	if rep.Removed[retention.UnsentMail] != 0 || rep.Kept != 1 {
+		t.Fatalf("a mail being sent: %+v", rep)
+	}
+	if err := outbox.MarkSent(ctx, ref, "msg-1", now); err != nil {
+		t.Fatalf("the send could not be recorded: %v", err)
+	}
+}
+
+// A record written with an expiry on a day the checkpoints have passed (a
+// writer's clock behind the sweep's) is still found: the last checkpointed
+// days are read again.
+func TestSweepFindsARecordWrittenBehindTheCheckpoint(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	now := t0.AddDate(0, 0, 10)
+	sw := sweeper(db, table, &now)
+	sweep(t, sw) // checkpoints: the day before now
+	c := sampleCreation("LATE1")
+	c.Request.ReceivedAt = now.AddDate(0, 0, -3).Add(time.Hour) // idempotency record due two days ago
+	c.IdempotencyKeyHash, c.BodyHash, c.IdempotencyExpires = "idem-late", "b", c.Request.ReceivedAt.Add(24*time.Hour)
+	c.TokenHash = ""
+	if err := ddb.NewStore(db, table).Create(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(24 * time.Hour)
+	if rep := sweep(t, sw); rep.Removed[retention.Idempotency] != 1 {
+		t.Fatalf("a record due behind the checkpoint: %+v", rep.Removed)
 	}
 }

@@ -91,8 +91,10 @@ func projection(ix topology.Index) *types.Projection {
 }
 
 // addIndexes adds to an existing table the indexes of the definition it
-// lacks (a table made before an index was added to the definition), one at a
-// time as DynamoDB requires, waiting for each to become active.
+// lacks (a table made before an index was added to the definition), and
+// makes again one whose projection changed since, one at a time as DynamoDB
+// requires, waiting for each to be ready. It serves local tables, whose
+// indexes can be rebuilt at will.
 func addIndexes(ctx context.Context, c *dynamodb.Client, name string, def topology.Table) error {
 	in := CreateTableInput(name, def)
 	for _, want := range in.GlobalSecondaryIndexes {
@@ -100,10 +102,25 @@ func addIndexes(ctx context.Context, c *dynamodb.Client, name string, def topolo
 		if err != nil {
 			return fmt.Errorf("describe table %s: %w", name, err)
 		}
-		if slices.ContainsFunc(desc.Table.GlobalSecondaryIndexes, func(ix types.GlobalSecondaryIndexDescription) bool {
+		i := slices.IndexFunc(desc.Table.GlobalSecondaryIndexes, func(ix types.GlobalSecondaryIndexDescription) bool {
 			return aws.ToString(ix.IndexName) == aws.ToString(want.IndexName)
-		}) {
-			continue
+		})
+		if i >= 0 {
+			if sameProjection(desc.Table.GlobalSecondaryIndexes[i].Projection, want.Projection) {
+				continue
+			}
+			_, err := c.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+				TableName: aws.String(name),
+				GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Delete: &types.DeleteGlobalSecondaryIndexAction{
+					IndexName: want.IndexName,
+				}}},
+			})
+			if err != nil {
+				return fmt.Errorf("drop index %s of %s to make it again: %w", aws.ToString(want.IndexName), name, err)
+			}
+			if err := indexesReady(ctx, c, name, aws.ToString(want.IndexName)); err != nil {
+				return err
+			}
 		}
 		_, err = c.UpdateTable(ctx, &dynamodb.UpdateTableInput{
 			TableName:            aws.String(name),
@@ -115,26 +132,44 @@ func addIndexes(ctx context.Context, c *dynamodb.Client, name string, def topolo
 		if err != nil {
 			return fmt.Errorf("add index %s to %s: %w", aws.ToString(want.IndexName), name, err)
 		}
-		for {
-			desc, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-			if err != nil {
-				return fmt.Errorf("describe table %s: %w", name, err)
-			}
-			active := true
-			for _, ix := range desc.Table.GlobalSecondaryIndexes {
-				if ix.IndexStatus != types.IndexStatusActive {
-					active = false
-				}
-			}
-			if active {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(200 * time.Millisecond):
-			}
+		if err := indexesReady(ctx, c, name, ""); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// indexesReady waits until every index of the table is active and, when
+// gone is set, that index is no longer listed.
+func indexesReady(ctx context.Context, c *dynamodb.Client, name, gone string) error {
+	for {
+		desc, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", name, err)
+		}
+		ready := true
+		for _, ix := range desc.Table.GlobalSecondaryIndexes {
+			if ix.IndexStatus != types.IndexStatusActive || aws.ToString(ix.IndexName) == gone {
+				ready = false
+			}
+		}
+		if ready {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func sameProjection(a, b *types.Projection) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	x, y := slices.Clone(a.NonKeyAttributes), slices.Clone(b.NonKeyAttributes)
+	slices.Sort(x)
+	slices.Sort(y)
+	return a.ProjectionType == b.ProjectionType && slices.Equal(x, y)
 }
