@@ -803,3 +803,42 @@ func TestSweepFindsARecordWrittenBehindTheCheckpoint(t *testing.T) {
 		t.Fatalf("a record due behind the checkpoint: %+v", rep.Removed)
 	}
 }
+
+// The sweep prunes superseded evidence between a recording's read of the
+// states and its write: the recording still goes through.
+func TestConsentRecordedWhileItsEvidenceIsPruned(t *testing.T) {
+	f := newConsentFixture(t)
+	ctx := context.Background()
+	key := f.keyer.Browser("browser-retention-1")
+	if _, err := f.svc.Give(ctx, cookieChoice(consent.CookiesAnalytics, no)); err != nil { // seq 1
+		t.Fatal(err)
+	}
+	var once sync.Once
+	hooked := dynamodb.New(f.db.Options(), func(o *dynamodb.Options) {
+		o.HTTPClient = &http.Client{Transport: roundTrip(func(req *http.Request) (*http.Response, error) {
+			if strings.HasSuffix(req.Header.Get("X-Amz-Target"), ".TransactWriteItems") {
+				once.Do(func() {
+					// What the sweep leaves of seq 1.
+					_, err := f.db.PutItem(ctx, &dynamodb.PutItemInput{
+						TableName: aws.String(f.table),
+						Item: map[string]types.AttributeValue{
+							"pk": &types.AttributeValueMemberS{Value: "SUBJ#" + key}, "sk": &types.AttributeValueMemberS{Value: "LEDGER#000000000001"},
+							"event": &types.AttributeValueMemberS{Value: "pruned"},
+						},
+					})
+					if err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			return http.DefaultTransport.RoundTrip(req)
+		})}
+	})
+	svc := consent.NewService(ddb.NewConsents(hooked, f.table), consent.Config{Keyer: f.keyer, PublicBaseURL: "https://api.example", Now: f.clock})
+	if _, err := svc.Give(ctx, cookieChoice(consent.CookiesAnalytics, yes)); err != nil {
+		t.Fatalf("a grant while its superseded evidence is pruned: %v", err)
+	}
+	if st := f.state(t, key, consent.CookiesAnalytics); st.Status != consent.Granted {
+		t.Fatalf("state %+v", st)
+	}
+}
