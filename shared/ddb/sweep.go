@@ -249,14 +249,7 @@ func (s *Sweeper) Run(ctx context.Context) (retention.Report, error) {
 			":b":   &types.AttributeValueMemberN{Value: fmt.Sprint(r.rep.Buckets)},
 		},
 	})
-	return r.rep, errors.Join(err, classifyOrNil(uerr))
-}
-
-func classifyOrNil(err error) error {
-	if err == nil {
-		return nil
-	}
-	return classify(err)
+	return r.rep, errors.Join(err, classify(uerr))
 }
 
 // day is the start of t's UTC day.
@@ -368,7 +361,6 @@ type entry struct {
 	SK        string `dynamodbav:"sk"`
 	Retention string `dynamodbav:"retention"`
 	ExpiresAt string `dynamodbav:"expires_at"`
-	Subject   string `dynamodbav:"subject"`
 	Seq       int64  `dynamodbav:"seq"`
 	Hash      string `dynamodbav:"hash"`
 	PrevHash  string `dynamodbav:"prev_hash"`
@@ -419,7 +411,7 @@ func (r *run) step(ctx context.Context, items []map[string]types.AttributeValue)
 	}
 	terr := whileBusy(ctx, func() error {
 		_, err := r.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-		return classifyOrNil(err)
+		return classify(err)
 	})
 	if terr != nil {
 		// The note stays; the next run counts from it.
@@ -531,10 +523,7 @@ func (r *run) removeMoving(ctx context.Context, e entry) (bool, error) {
 	values := map[string]types.AttributeValue{":seen": &types.AttributeValueMemberS{Value: e.ExpiresAt}}
 	var err error
 	if strings.HasPrefix(e.SK, sortLedger) {
-		subject := e.Subject
-		if subject == "" {
-			subject = strings.TrimPrefix(e.PK, prefixSubject)
-		}
+		subject := strings.TrimPrefix(e.PK, prefixSubject)
 		var stub map[string]types.AttributeValue
 		stub, err = attributevalue.MarshalMap(ledgerItem{
 			PK: e.PK, SK: e.SK, Kind: "ledger", Subject: subject, Seq: e.Seq, At: e.At,
@@ -587,11 +576,15 @@ func (r *run) add(delta retention.Report) {
 	r.rep.Dependents += delta.Dependents
 	r.rep.Kept += delta.Kept
 	r.rep.Buckets += delta.Buckets
-	snap := r.snapshot()
+	tell := len(delta.Removed) > 0 && r.s.Progress != nil
+	var snap retention.Report
+	if tell {
+		snap = r.snapshot()
+	}
 	r.mu.Unlock()
 	// Told outside the run's lock, so a slow listener holds up only the
 	// shard that called it.
-	if len(delta.Removed) > 0 && r.s.Progress != nil {
+	if tell {
 		r.s.progress.Lock()
 		defer r.s.progress.Unlock()
 		r.s.Progress(snap)
@@ -639,7 +632,7 @@ func (s *Sweeper) count(ctx context.Context, runID string, delta retention.Repor
 				TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
 				ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
 			})
-			return classifyOrNil(err)
+			return classify(err)
 		})
 	}
 }
@@ -816,7 +809,7 @@ func (s *Sweeper) lock(ctx context.Context, runID string, now time.Time) error {
 	if errors.As(err, &ccf) {
 		return retention.ErrBusy
 	}
-	return classifyOrNil(err)
+	return classify(err)
 }
 
 // unlock frees the lease if this run still holds it.
