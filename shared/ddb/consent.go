@@ -31,14 +31,6 @@ func NewConsents(db *dynamodb.Client, table string) *Consents {
 	return &Consents{db: db, table: table}
 }
 
-const (
-	prefixDisclosure   = "DISCLOSURE#"
-	sortDisclosure     = "DISCLOSURE"
-	sortConsent        = "CONSENT#"
-	prefixConfirmToken = "CTOKEN#"
-	sortConfirmToken   = "CTOKEN"
-)
-
 // disclosureItem is the catalogue of the exact texts shown to people: each
 // text once, under its SHA-256; consent events keep the hash.
 //

@@ -15,18 +15,10 @@ import (
 
 // Mail that belongs to no single record (the privacy team's deadline digest)
 // is queued on its own, in a partition of the team's:
-//
-//	pk = TEAM#digest       sk = MAIL#<intent id>
-//	kind = mail, status: queued -> sending -> sent (the mailItem layout)
-//	expiry: unsent_mail from queueing, sent_mail from sending (as every mail)
-//
-// It is the same mail item every record's outbox uses, so the notifier's
-// stream handler sends it like any other mail. Its content is request ids,
-// due dates, statuses and types: no requester's personal data.
-const (
-	prefixTeam   = "TEAM#"
-	teamDigestPK = prefixTeam + "digest"
-)
+// (teamDigestPK; see layout.go). It is the same mail item every record's
+// outbox uses, so the notifier's stream handler sends it like any other mail.
+// Its content is request ids, due dates, statuses and types: no requester's
+// personal data.
 
 // Enqueue queues a mail to the privacy team. It is idempotent on the intent
 // id: queueing the same intent again writes nothing and is no error, so a

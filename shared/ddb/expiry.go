@@ -36,11 +36,6 @@ type expiry struct {
 // carry no TTL (see noTTL).
 const ttlGrace = 30 * 24 * time.Hour
 
-const prefixExpiry = "EXP#"
-
-// expiryDay is the index partition's day of an expiry (UTC).
-const expiryDay = "2006-01-02"
-
 // expires returns the expiry attributes of the record pk/sk of the kind,
 // whose retention period started at from; none for a kind kept while in
 // effect.

@@ -2,7 +2,6 @@ package ddb
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,7 +39,7 @@ func (s *Sweeper) ForgetCheckpoints(ctx context.Context) error {
 	for shard := range topology.ExpiryShards {
 		_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 			TableName: aws.String(s.table),
-			Key:       key(sweepsPK, fmt.Sprintf("%s%d", prefixCP, shard)),
+			Key:       key(sweepsPK, checkpointSort(shard)),
 		})
 		if err != nil {
 			return err

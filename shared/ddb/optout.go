@@ -32,11 +32,6 @@ func NewOptOuts(db *dynamodb.Client, table string) *OptOuts {
 }
 
 const (
-	sortLink      = "LINK#"
-	sortOptOut    = "OPTOUT#"
-	sortLedger    = "LEDGER#"
-	sortHead      = "LEDGER"
-	suppressionPK = "SUPPRESSED"
 	// maxProfile bounds how many linked identifiers one opt-out covers, so
 	// that its transaction stays within DynamoDB's 100 items.
 	maxProfile = 16
@@ -108,17 +103,12 @@ type ledgerItem struct {
 	expiry
 }
 
-// eventPruned is the event of a ledger stub.
-const eventPruned = "pruned"
-
 type headItem struct {
 	PK   string `dynamodbav:"pk"`
 	SK   string `dynamodbav:"sk"`
 	Seq  int64  `dynamodbav:"seq"`
 	Hash string `dynamodbav:"hash"`
 }
-
-func ledgerSort(seq int64) string { return fmt.Sprintf("%s%012d", sortLedger, seq) }
 
 // appendEvents returns the writes that append events, in order, after head
 // (nil for a new chain): the events, and the head moved on to the last on the
@@ -193,29 +183,6 @@ func heads(ctx context.Context, db *dynamodb.Client, table string, subjects []st
 			return nil, err
 		}
 		out[strings.TrimPrefix(h.PK, prefixSubject)] = &ledger.Head{Seq: h.Seq, Hash: h.Hash}
-	}
-	return out, nil
-}
-
-// batchGet reads items with consistent reads, 100 keys a call, retrying
-// unprocessed keys.
-func batchGet(ctx context.Context, db *dynamodb.Client, table string, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
-	var out []map[string]types.AttributeValue
-	for len(keys) > 0 {
-		n := min(len(keys), 100)
-		req := map[string]types.KeysAndAttributes{table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
-		keys = keys[n:]
-		for attempt := 0; len(req) > 0; attempt++ {
-			res, err := db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, classify(err)
-			}
-			out = append(out, res.Responses[table]...)
-			req = res.UnprocessedKeys
-			if len(req) > 0 {
-				time.Sleep(time.Duration(20*(attempt+1)) * time.Millisecond)
-			}
-		}
 	}
 	return out, nil
 }

@@ -2,7 +2,6 @@ package ddb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -30,20 +29,6 @@ var _ request.Store = (*Store)(nil)
 func NewStore(db *dynamodb.Client, table string) *Store {
 	return &Store{db: db, table: table}
 }
-
-// Key prefixes.
-const (
-	prefixRequest = "REQ#"
-	prefixEvent   = "EVENT#"
-	prefixMail    = "MAIL#"
-	prefixToken   = "TOKEN#"
-	prefixIdem    = "IDEM#"
-	prefixSubject = "SUBJ#"
-	prefixStatus  = "STATUS#"
-	sortRequest   = "REQ"
-	sortToken     = "TOKEN"
-	sortIdem      = "IDEM"
-)
 
 // requestItem is a Data Rights Request.
 //
@@ -176,13 +161,6 @@ func requestExpiry(r request.Request) expiry {
 	return expiry{}
 }
 
-func optStamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return stamp(t)
-}
-
 func (it requestItem) request() request.Request {
 	types := make([]request.Type, len(it.Types))
 	for i, t := range it.Types {
@@ -199,22 +177,6 @@ func (it requestItem) request() request.Request {
 		Extended: it.Extended, ExtensionReason: it.ExtReason, ClosedAt: parseStamp(it.ClosedAt), VerifiedAt: parseStamp(it.VerifiedAt),
 		Outcome: it.Outcome, DenialBasis: it.DenialBasis,
 	}
-}
-
-// queueKey sorts the staff queue by due date; the id breaks ties.
-func queueKey(due time.Time, id string) string {
-	return stamp(due) + "#" + id
-}
-
-// stampLayout is fixed-width UTC with milliseconds, so that stored times
-// compare correctly as strings in condition expressions and sort keys.
-const stampLayout = "2006-01-02T15:04:05.000Z"
-
-func stamp(t time.Time) string { return t.UTC().Format(stampLayout) }
-
-func parseStamp(s string) time.Time {
-	t, _ := time.Parse(stampLayout, s)
-	return t
 }
 
 func eventPut(requestID string, e request.Event) (types.TransactWriteItem, error) {
@@ -391,106 +353,6 @@ func (s *Store) get(ctx context.Context, pk, sk string, out any) (bool, error) {
 	return getItem(ctx, s.db, s.table, pk, sk, out)
 }
 
-// getItem reads one item with a strongly consistent read into out, and
-// reports whether it exists.
-func getItem(ctx context.Context, db *dynamodb.Client, table, pk, sk string, out any) (bool, error) {
-	res, err := db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(table), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return false, classify(err)
-	}
-	if res.Item == nil {
-		return false, nil
-	}
-	return true, attributevalue.UnmarshalMap(res.Item, out)
-}
-
-// partition reads the items of one partition whose sort key begins with
-// prefix (all of them when prefix is empty), with consistent reads, page by
-// page; projection, when given, limits the attributes read.
-func partition(ctx context.Context, db *dynamodb.Client, table, pk, prefix, projection string) ([]map[string]types.AttributeValue, error) {
-	in := &dynamodb.QueryInput{
-		TableName:              aws.String(table),
-		KeyConditionExpression: aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-		},
-		ConsistentRead: aws.Bool(true),
-	}
-	if prefix != "" {
-		in.KeyConditionExpression = aws.String("pk = :pk AND begins_with(sk, :prefix)")
-		in.ExpressionAttributeValues[":prefix"] = &types.AttributeValueMemberS{Value: prefix}
-	}
-	if projection != "" {
-		in.ProjectionExpression = aws.String(projection)
-	}
-	var out []map[string]types.AttributeValue
-	p := dynamodb.NewQueryPaginator(db, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, classify(err)
-		}
-		out = append(out, page.Items...)
-	}
-	return out, nil
-}
-
-func key(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		"pk": &types.AttributeValueMemberS{Value: pk},
-		"sk": &types.AttributeValueMemberS{Value: sk},
-	}
-}
-
-// cancelled returns, for a cancelled transaction, which of its items failed
-// their condition; nil for any other outcome.
-func cancelled(err error) []bool {
-	var tc *types.TransactionCanceledException
-	if !errors.As(err, &tc) {
-		return nil
-	}
-	failed := make([]bool, len(tc.CancellationReasons))
-	any := false
-	for i, r := range tc.CancellationReasons {
-		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
-			failed[i], any = true, true
-		}
-	}
-	if !any {
-		return nil
-	}
-	return failed
-}
-
-// classify maps SDK errors to fault kinds: throttling is TooMany, the rest
-// Internal.
-func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var throttled *types.ProvisionedThroughputExceededException
-	var limit *types.RequestLimitExceeded
-	var tc *types.TransactionCanceledException
-	var conflict *types.TransactionConflictException
-	if errors.As(err, &throttled) || errors.As(err, &limit) || errors.As(err, &conflict) {
-		return fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", err)
-	}
-	if errors.As(err, &tc) {
-		// Only a conflict with another transaction or throttling is worth
-		// retrying; anything else (validation, item size) is ours.
-		for _, r := range tc.CancellationReasons {
-			switch aws.ToString(r.Code) {
-			case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
-				return fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", err)
-			}
-		}
-		return fault.Wrap(fault.Internal, "storage transaction cancelled", err)
-	}
-	return fault.Wrap(fault.Internal, "storage error", err)
-}
-
 // mailItem is one outgoing mail (the outbox). It lives in the partition of the
 // record it belongs to, is written in that record's transaction, and is sent
 // by the notifier from the table's stream.
@@ -520,9 +382,6 @@ type mailItem struct {
 	Redrive int    `dynamodbav:"redrive,omitempty"`
 	expiry
 }
-
-// outboxPending is the index partition of unsent mail.
-const outboxPending = "OUTBOX#pending"
 
 // mailPut writes a mail intent queued at at.
 func mailPut(ownerPK string, in mail.Intent, at time.Time) (types.TransactWriteItem, error) {

@@ -37,7 +37,6 @@ func NewSubjects(db *dynamodb.Client, table string) *Subjects {
 }
 
 const (
-	sortErasure = "ERASURE#"
 	// batchSize is the most writes one BatchWriteItem takes.
 	batchSize = 25
 	// batchAttempts bounds the retries of unprocessed writes.
@@ -433,11 +432,4 @@ func (s *Subjects) batchDelete(ctx context.Context, deletes []types.WriteRequest
 		return err
 	}
 	return nil
-}
-
-func skOf(item map[string]types.AttributeValue) string {
-	if v, ok := item["sk"].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
 }

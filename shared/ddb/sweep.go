@@ -23,21 +23,10 @@ import (
 	"github.com/claritru/privacy/shared/topology"
 )
 
-// The sweep's own records, in one partition:
-//
-//	pk = SWEEPS   sk = RUN#<run id>    a run's report (expiry: sweep_report)
-//	pk = SWEEPS   sk = SHARD#<n>       a shard's checkpoint: the last expiry day swept clean
-//	pk = SWEEPS   sk = LOCK            the lease of the run going on
-//	pk = SWEEPS   sk = PENDING#<run id>#<step id>   a step's records, written before they
-//	                                   are removed and deleted with the step's counts
+// The sweep's own records live in one partition (see layout.go).
 const (
-	sweepsPK      = "SWEEPS"
-	prefixRun     = "RUN#"
-	prefixCP      = "SHARD#"
-	prefixPending = "PENDING#"
-	sortLock      = "LOCK"
-	pageSize      = 100 // index entries read per query page
-	sweepBatch    = 25  // entries removed per step (one BatchWriteItem)
+	pageSize   = 100 // index entries read per query page
+	sweepBatch = 25  // entries removed per step (one BatchWriteItem)
 	// overlapDays is how many checkpointed days a run reads again.
 	overlapDays = 2
 )
@@ -506,15 +495,6 @@ func (r *run) remove(ctx context.Context, entries []entry) (retention.Report, er
 	return delta, err
 }
 
-func keyString(k map[string]types.AttributeValue) string {
-	pk, _ := k["pk"].(*types.AttributeValueMemberS)
-	sk, _ := k["sk"].(*types.AttributeValueMemberS)
-	if pk == nil || sk == nil {
-		return ""
-	}
-	return pk.Value + "\x00" + sk.Value
-}
-
 // removeMoving removes a record whose expiry can move, on the condition that
 // its expiry is still the one the index listed; a ledger event is replaced by
 // its stub. It reports false when the record moved on (or is gone).
@@ -750,7 +730,7 @@ func (s *Sweeper) recover(ctx context.Context) error {
 func (s *Sweeper) checkpoints(ctx context.Context) (map[int]time.Time, error) {
 	var keys []map[string]types.AttributeValue
 	for shard := range topology.ExpiryShards {
-		keys = append(keys, key(sweepsPK, fmt.Sprintf("%s%d", prefixCP, shard)))
+		keys = append(keys, key(sweepsPK, checkpointSort(shard)))
 	}
 	items, err := batchGet(ctx, s.db, s.table, keys)
 	if err != nil {
@@ -777,7 +757,7 @@ func (s *Sweeper) checkpoints(ctx context.Context) (map[int]time.Time, error) {
 func (s *Sweeper) saveCheckpoint(ctx context.Context, shard int, through, runID string) {
 	_, _ = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
-		Key:                 key(sweepsPK, fmt.Sprintf("%s%d", prefixCP, shard)),
+		Key:                 key(sweepsPK, checkpointSort(shard)),
 		UpdateExpression:    aws.String("SET through = :t, run_id = :run, kind = :kind"),
 		ConditionExpression: aws.String("attribute_not_exists(through) OR through < :t"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -908,36 +888,4 @@ func (s *Sweeper) Reports(ctx context.Context, cursor string, limit int) ([]rete
 		next = items[len(items)-1].RunID
 	}
 	return reps, next, nil
-}
-
-// batchDelete deletes items 25 a call, retrying unprocessed deletes with a
-// growing pause. Deleting an item that is gone changes nothing. On failure it
-// returns the deletes not done.
-func batchDelete(ctx context.Context, db *dynamodb.Client, table string, deletes []types.WriteRequest) ([]types.WriteRequest, error) {
-	for len(deletes) > 0 {
-		n := min(len(deletes), batchSize)
-		pending := deletes[:n]
-		rest := deletes[n:]
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt == batchAttempts {
-				return append(pending, rest...), fault.New(fault.TooMany, "The service is busy; try again.")
-			}
-			if attempt > 0 {
-				select {
-				case <-ctx.Done():
-					return append(pending, rest...), ctx.Err()
-				case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
-				}
-			}
-			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-				RequestItems: map[string][]types.WriteRequest{table: pending},
-			})
-			if err != nil {
-				return append(pending, rest...), classify(err)
-			}
-			pending = out.UnprocessedItems[table]
-		}
-		deletes = rest
-	}
-	return nil, nil
 }

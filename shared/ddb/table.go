@@ -1,7 +1,7 @@
 // Package ddb is the DynamoDB adapter: it stores requests, tokens, audit events
 // and the mail outbox in the one table described by topology.PrivacyTable.
-// Item structs are private to this package; the key layout of each item kind is
-// written next to its struct.
+// Item structs are private to this package; layout.go describes every item
+// kind, its keys, the index keys it carries and how long it is kept.
 package ddb
 
 import (

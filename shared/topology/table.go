@@ -3,8 +3,8 @@ package topology
 // Table describes the single DynamoDB table: its keys, indexes, TTL attribute
 // and stream. The stack builds the real table from it and the local runner and
 // tests create the same table in DynamoDB Local from it. All key attributes are
-// strings. The item layouts that use these keys are documented next to the item
-// types in shared/ddb.
+// strings. The item layouts that use these keys are described in
+// shared/ddb/layout.go.
 type Table struct {
 	PartitionKey string
 	SortKey      string

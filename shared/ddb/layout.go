@@ -1,0 +1,145 @@
+package ddb
+
+import (
+	"fmt"
+	"time"
+)
+
+// The table's layout: every item kind the package writes, its keys, the
+// index keys it carries and how long it is kept. The table and its indexes
+// are topology.PrivacyTable; the retention kinds and periods are
+// shared/retention (the README's retention table is kept equal to it).
+//
+// Indexes (all keys are strings):
+//
+//	by-subject     gsi1pk/gsi1sk  projects all   requests only: SUBJ#<key> -> REQ#<id>
+//	by-status-due  gsi2pk/gsi2sk  projects all   requests by status and due date; unsent mail
+//	suppression    gsi3pk/gsi3sk  projects all   sparse: current sale/sharing opt-outs only
+//	by-expiry      gsi4pk/gsi4sk  projects retention, expires_at, seq, hash, prev_hash, event, at
+//	                                             sparse: every record with an expiry (see expiry)
+//
+// A record with an expiry carries retention, expires_at, the by-expiry keys
+// (gsi4pk = EXP#<yyyy-mm-dd>#<shard>, gsi4sk = <expires_at>) and ttl =
+// expiry + 30 days, DynamoDB's backstop should the sweep stop (ledger events
+// carry no ttl: the sweep leaves a stub where TTL would leave a gap in the
+// chain). A record kept "while in effect" carries none of them.
+//
+// Requests (requests.go):
+//
+//	request       PK=REQ#<id>  SK=REQ
+//	              gsi1: SUBJ#<subject key> / REQ#<id>;  gsi2: STATUS#<status> / <due_at>#<id>
+//	              expiry: none while open; closed_request from closing (11 CCR §7101: the
+//	              request log is kept 24 months); unverified_request from its expiry unverified
+//	audit event   PK=REQ#<id>  SK=EVENT#<event id (sorts by time)>
+//	              no index; no expiry of its own: removed with its request
+//	token         PK=TOKEN#<sha256 of the raw token>  SK=TOKEN
+//	              no index; expiry: verification_token from creation
+//	idempotency   PK=IDEM#<sha256 of the key>  SK=IDEM
+//	              no index; expiry: idempotency_record from creation
+//
+// Mail (outbox.go): one item per mail intent, in the partition of the record
+// it belongs to (a request, a person, or the privacy team's digest):
+//
+//	mail          PK=REQ#<id> | SUBJ#<key> | TEAM#digest  SK=MAIL#<intent id>
+//	              gsi2: OUTBOX#pending / <intent id> while unsent (removed once sent)
+//	              expiry: unsent_mail from queueing; once sent, sent_mail from sending;
+//	              a request's mail also goes with its request
+//
+// A person's partition, under the keyed hash of an identifier (consent.go,
+// optout.go, ledger.go, subjects.go):
+//
+//	consent state PK=SUBJ#<key>  SK=CONSENT#<purpose>
+//	              no index; expiry while not in effect (withdrawn, refused, pending):
+//	              consent_evidence from that event (a pending grant: from its link lapsing);
+//	              the expiry moves when a later event supersedes the state
+//	ledger event  PK=SUBJ#<key>  SK=LEDGER#<seq, 12 digits>
+//	              no index; consent events once superseded or withdrawn: consent_evidence
+//	              (4 years, the TCPA's limitation period, 28 U.S.C. §1658), no ttl; the
+//	              sweep replaces an expired event with a stub (event = pruned)
+//	ledger head   PK=SUBJ#<key>  SK=LEDGER
+//	              no index; kept while the ledger is (deleted by an erasure)
+//	link          PK=SUBJ#<key>  SK=LINK#<other key>   (one per direction)
+//	              no index; kept while in effect (identifier_link)
+//	opt-out       PK=SUBJ#<key>  SK=OPTOUT#<right>
+//	              gsi3 (sale/sharing only): SUPPRESSED / <since>#<key>
+//	              kept while in effect (11 CCR §7026: the person stays opted out)
+//	erasure       PK=SUBJ#<key>  SK=ERASURE#<erased at>
+//	              no index; expiry: erasure_record from the erasure
+//
+// Catalogue (consent.go):
+//
+//	disclosure    PK=DISCLOSURE#<sha256 of the text>  SK=DISCLOSURE
+//	              no index; kept while in effect (disclosure_text: consent evidence points to it)
+//	confirm token PK=CTOKEN#<sha256 of the raw token>  SK=CTOKEN
+//	              no index; expiry: confirmation_token from creation
+//
+// The retention sweep's own records, in one partition (sweep*.go):
+//
+//	report        PK=SWEEPS  SK=RUN#<run id>
+//	              no index; expiry: sweep_report from the run's start
+//	checkpoint    PK=SWEEPS  SK=SHARD#<n>   the last expiry day the shard swept clean
+//	              no index; kept (one per shard)
+//	lease         PK=SWEEPS  SK=LOCK        the run going on
+//	              no index; deleted when the run ends, taken over once it lapses
+//	step note     PK=SWEEPS  SK=PENDING#<run id>#<step id>   the records a step removes
+//	              no index; deleted with the step's counts, or by the next run
+
+// Partition key prefixes and fixed partitions.
+const (
+	prefixRequest      = "REQ#"
+	prefixToken        = "TOKEN#"
+	prefixIdem         = "IDEM#"
+	prefixSubject      = "SUBJ#"
+	prefixDisclosure   = "DISCLOSURE#"
+	prefixConfirmToken = "CTOKEN#"
+	prefixTeam         = "TEAM#"
+	teamDigestPK       = prefixTeam + "digest"
+	sweepsPK           = "SWEEPS"
+)
+
+// Sort keys and their prefixes.
+const (
+	sortRequest      = "REQ"
+	prefixEvent      = "EVENT#"
+	prefixMail       = "MAIL#"
+	sortToken        = "TOKEN"
+	sortIdem         = "IDEM"
+	sortConsent      = "CONSENT#"
+	sortLedger       = "LEDGER#"
+	sortHead         = "LEDGER"
+	sortLink         = "LINK#"
+	sortOptOut       = "OPTOUT#"
+	sortErasure      = "ERASURE#"
+	sortDisclosure   = "DISCLOSURE"
+	sortConfirmToken = "CTOKEN"
+	prefixRun        = "RUN#"
+	prefixCP         = "SHARD#"
+	prefixPending    = "PENDING#"
+	sortLock         = "LOCK"
+)
+
+// Index partition keys.
+const (
+	prefixStatus  = "STATUS#"        // by-status-due: requests by status
+	outboxPending = "OUTBOX#pending" // by-status-due: unsent mail
+	suppressionPK = "SUPPRESSED"     // suppression
+	prefixExpiry  = "EXP#"           // by-expiry: EXP#<day>#<shard>
+)
+
+// expiryDay is the by-expiry partition's day of an expiry (UTC).
+const expiryDay = "2006-01-02"
+
+// eventPruned is the event of a ledger stub.
+const eventPruned = "pruned"
+
+// ledgerSort is the sort key of a ledger event: fixed width, so events sort
+// by sequence.
+func ledgerSort(seq int64) string { return fmt.Sprintf("%s%012d", sortLedger, seq) }
+
+// queueKey sorts the staff queue by due date; the id breaks ties.
+func queueKey(due time.Time, id string) string {
+	return stamp(due) + "#" + id
+}
+
+// checkpointSort is the sort key of a shard's sweep checkpoint.
+func checkpointSort(shard int) string { return fmt.Sprintf("%s%d", prefixCP, shard) }

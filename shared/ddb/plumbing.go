@@ -1,0 +1,206 @@
+package ddb
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/claritru/privacy/shared/fault"
+)
+
+// The plumbing every store shares: keys, stored times, reads of one item or
+// one partition, batch reads and deletes, and the mapping of SDK errors to
+// fault kinds.
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: pk},
+		"sk": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// stampLayout is fixed-width UTC with milliseconds, so that stored times
+// compare correctly as strings in condition expressions and sort keys.
+const stampLayout = "2006-01-02T15:04:05.000Z"
+
+func stamp(t time.Time) string { return t.UTC().Format(stampLayout) }
+
+func parseStamp(s string) time.Time {
+	t, _ := time.Parse(stampLayout, s)
+	return t
+}
+
+func optStamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return stamp(t)
+}
+
+// getItem reads one item with a strongly consistent read into out, and
+// reports whether it exists.
+func getItem(ctx context.Context, db *dynamodb.Client, table, pk, sk string, out any) (bool, error) {
+	res, err := db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(table), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return false, classify(err)
+	}
+	if res.Item == nil {
+		return false, nil
+	}
+	return true, attributevalue.UnmarshalMap(res.Item, out)
+}
+
+// partition reads the items of one partition whose sort key begins with
+// prefix (all of them when prefix is empty), with consistent reads, page by
+// page; projection, when given, limits the attributes read.
+func partition(ctx context.Context, db *dynamodb.Client, table, pk, prefix, projection string) ([]map[string]types.AttributeValue, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(table),
+		KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk},
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	if prefix != "" {
+		in.KeyConditionExpression = aws.String("pk = :pk AND begins_with(sk, :prefix)")
+		in.ExpressionAttributeValues[":prefix"] = &types.AttributeValueMemberS{Value: prefix}
+	}
+	if projection != "" {
+		in.ProjectionExpression = aws.String(projection)
+	}
+	var out []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(db, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify(err)
+		}
+		out = append(out, page.Items...)
+	}
+	return out, nil
+}
+
+// cancelled returns, for a cancelled transaction, which of its items failed
+// their condition; nil for any other outcome.
+func cancelled(err error) []bool {
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) {
+		return nil
+	}
+	failed := make([]bool, len(tc.CancellationReasons))
+	any := false
+	for i, r := range tc.CancellationReasons {
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			failed[i], any = true, true
+		}
+	}
+	if !any {
+		return nil
+	}
+	return failed
+}
+
+// classify maps SDK errors to fault kinds: throttling is TooMany, the rest
+// Internal.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var throttled *types.ProvisionedThroughputExceededException
+	var limit *types.RequestLimitExceeded
+	var tc *types.TransactionCanceledException
+	var conflict *types.TransactionConflictException
+	if errors.As(err, &throttled) || errors.As(err, &limit) || errors.As(err, &conflict) {
+		return fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", err)
+	}
+	if errors.As(err, &tc) {
+		// Only a conflict with another transaction or throttling is worth
+		// retrying; anything else (validation, item size) is ours.
+		for _, r := range tc.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+				return fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", err)
+			}
+		}
+		return fault.Wrap(fault.Internal, "storage transaction cancelled", err)
+	}
+	return fault.Wrap(fault.Internal, "storage error", err)
+}
+
+func skOf(item map[string]types.AttributeValue) string {
+	if v, ok := item["sk"].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func keyString(k map[string]types.AttributeValue) string {
+	pk, _ := k["pk"].(*types.AttributeValueMemberS)
+	sk, _ := k["sk"].(*types.AttributeValueMemberS)
+	if pk == nil || sk == nil {
+		return ""
+	}
+	return pk.Value + "\x00" + sk.Value
+}
+
+// batchGet reads items with consistent reads, 100 keys a call, retrying
+// unprocessed keys.
+func batchGet(ctx context.Context, db *dynamodb.Client, table string, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	for len(keys) > 0 {
+		n := min(len(keys), 100)
+		req := map[string]types.KeysAndAttributes{table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
+		keys = keys[n:]
+		for attempt := 0; len(req) > 0; attempt++ {
+			res, err := db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, classify(err)
+			}
+			out = append(out, res.Responses[table]...)
+			req = res.UnprocessedKeys
+			if len(req) > 0 {
+				time.Sleep(time.Duration(20*(attempt+1)) * time.Millisecond)
+			}
+		}
+	}
+	return out, nil
+}
+
+// batchDelete deletes items 25 a call, retrying unprocessed deletes with a
+// growing pause. Deleting an item that is gone changes nothing. On failure it
+// returns the deletes not done.
+func batchDelete(ctx context.Context, db *dynamodb.Client, table string, deletes []types.WriteRequest) ([]types.WriteRequest, error) {
+	for len(deletes) > 0 {
+		n := min(len(deletes), batchSize)
+		pending := deletes[:n]
+		rest := deletes[n:]
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt == batchAttempts {
+				return append(pending, rest...), fault.New(fault.TooMany, "The service is busy; try again.")
+			}
+			if attempt > 0 {
+				select {
+				case <-ctx.Done():
+					return append(pending, rest...), ctx.Err()
+				case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
+				}
+			}
+			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+				RequestItems: map[string][]types.WriteRequest{table: pending},
+			})
+			if err != nil {
+				return append(pending, rest...), classify(err)
+			}
+			pending = out.UnprocessedItems[table]
+		}
+		deletes = rest
+	}
+	return nil, nil
+}
