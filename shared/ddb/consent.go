@@ -101,25 +101,21 @@ type confirmTokenItem struct {
 
 // Record implements consent.Store.
 func (s *Consents) Record(ctx context.Context, r *consent.Recording) error {
-	var lastErr error
 	pruned := map[string]bool{}
-	for attempt := 0; attempt < 4*maxAttempts; attempt++ {
+	return retry(ctx, chainMoved, func(int) error {
 		err := s.record(ctx, r, pruned)
 		var gone evidenceGone
 		if errors.As(err, &gone) {
 			// The sweep pruned superseded evidence meanwhile: there is
 			// nothing left to keep longer.
 			pruned[gone.key] = true
-			lastErr = fault.Wrap(fault.TooMany, "The consent record is busy; try again.", err)
-			continue
+			return again(fault.Wrap(fault.TooMany, "The consent record is busy; try again.", err))
 		}
-		if fault.KindOf(err) != fault.Conflict {
-			return err
+		if fault.KindOf(err) == fault.Conflict {
+			return again(err)
 		}
-		lastErr = err
-		time.Sleep(time.Duration(5*(attempt+1)) * time.Millisecond)
-	}
-	return lastErr
+		return err
+	})
 }
 
 // evidenceGone says a ledger event a recording meant to keep longer was
@@ -395,81 +391,85 @@ func (s *Consents) Confirmation(ctx context.Context, tokenHash string) (consent.
 // the token is fresh and the consent is still pending from the same receipt
 // (a withdrawal meanwhile wins).
 func (s *Consents) Confirm(ctx context.Context, tokenHash string, c consent.Confirmation, at time.Time, eventID string) error {
-	for attempt := 0; attempt < 4*maxAttempts; attempt++ {
-		hs, err := heads(ctx, s.db, s.table, []string{c.SubjectKey})
-		if err != nil {
-			return err
-		}
-		now := &types.AttributeValueMemberS{Value: stamp(at)}
-		tokenUpdate := types.TransactWriteItem{Update: &types.Update{
-			TableName:                 aws.String(s.table),
-			Key:                       key(prefixConfirmToken+tokenHash, sortConfirmToken),
-			UpdateExpression:          aws.String("SET used_at = :now"),
-			ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until > :now"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":now": now},
-		}}
-		ws, sealed, err := appendEvents(s.table, hs[c.SubjectKey], ledger.Event{
-			Subject: c.SubjectKey, ID: eventID, At: at, Kind: "consent_confirmed",
-			Fields: map[string]string{"purpose": string(c.Purpose), "receipt_id": c.ReceiptID, "status": string(consent.Granted), "method": "double opt-in link"},
-		})
-		if err != nil {
-			return err
-		}
-		stateUpdate := types.TransactWriteItem{Update: &types.Update{
-			TableName: aws.String(s.table),
-			Key:       key(prefixSubject+c.SubjectKey, sortConsent+string(c.Purpose)),
-			// Granted: kept while in effect, so the pending grant's
-			// expiry goes.
-			UpdateExpression:    aws.String("SET #st = :granted, since = :now, seq = :seq, evidence = list_append(if_not_exists(evidence, :none), :seqs) REMOVE retention, expires_at, gsi4pk, gsi4sk, #ttl"),
-			ConditionExpression: aws.String("#st = :pending AND receipt_id = :receipt"),
-			ExpressionAttributeNames: map[string]string{
-				"#st": "status", "#ttl": "ttl",
-			},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":granted": &types.AttributeValueMemberS{Value: string(consent.Granted)},
-				":pending": &types.AttributeValueMemberS{Value: string(consent.Pending)},
-				":receipt": &types.AttributeValueMemberS{Value: c.ReceiptID},
-				":now":     now,
-				":seq":     &types.AttributeValueMemberN{Value: fmt.Sprint(sealed[0].Seq)},
-				":none":    &types.AttributeValueMemberL{},
-				":seqs":    &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberN{Value: fmt.Sprint(sealed[0].Seq)}}},
-			},
-		}}
-		writes := append([]types.TransactWriteItem{tokenUpdate, stateUpdate}, ws...)
-		// The pending grant's events are now the evidence of a grant in
-		// effect: no expiry.
-		prior, err := s.states(ctx, c.SubjectKey)
-		if err != nil {
-			return err
-		}
-		if p := prior[c.Purpose]; p.Status == string(consent.Pending) && p.ReceiptID == c.ReceiptID {
-			seqs := p.Evidence
-			if len(seqs) == 0 {
-				seqs = []int64{p.Seq}
-			}
-			for _, seq := range seqs {
-				writes = append(writes, types.TransactWriteItem{Update: &types.Update{
-					TableName:                 aws.String(s.table),
-					Key:                       key(prefixSubject+c.SubjectKey, ledgerSort(seq)),
-					UpdateExpression:          aws.String("REMOVE retention, expires_at, gsi4pk, gsi4sk"),
-					ConditionExpression:       aws.String("attribute_exists(pk) AND #ev <> :pruned"),
-					ExpressionAttributeNames:  map[string]string{"#ev": "event"},
-					ExpressionAttributeValues: map[string]types.AttributeValue{":pruned": &types.AttributeValueMemberS{Value: eventPruned}},
-				}})
-			}
-		}
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-		failed := cancelled(err)
-		switch {
-		case failed == nil:
-			return classify(err)
-		case failed[0]:
-			return fault.Wrap(fault.Gone, "The confirmation was used or has expired.", err)
-		case failed[1]:
-			return fault.Wrap(fault.Conflict, "The consent is no longer pending.", err)
-		}
-		// The chain moved: read the head again.
-		time.Sleep(time.Duration(5*(attempt+1)) * time.Millisecond)
+	return retry(ctx, chainMoved, func(int) error {
+		return s.confirm(ctx, tokenHash, c, at, eventID)
+	})
+}
+
+// confirm is one try of Confirm.
+func (s *Consents) confirm(ctx context.Context, tokenHash string, c consent.Confirmation, at time.Time, eventID string) error {
+	hs, err := heads(ctx, s.db, s.table, []string{c.SubjectKey})
+	if err != nil {
+		return err
 	}
-	return fault.New(fault.TooMany, "The consent record is busy; try again.")
+	now := &types.AttributeValueMemberS{Value: stamp(at)}
+	tokenUpdate := types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       key(prefixConfirmToken+tokenHash, sortConfirmToken),
+		UpdateExpression:          aws.String("SET used_at = :now"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until > :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": now},
+	}}
+	ws, sealed, err := appendEvents(s.table, hs[c.SubjectKey], ledger.Event{
+		Subject: c.SubjectKey, ID: eventID, At: at, Kind: "consent_confirmed",
+		Fields: map[string]string{"purpose": string(c.Purpose), "receipt_id": c.ReceiptID, "status": string(consent.Granted), "method": "double opt-in link"},
+	})
+	if err != nil {
+		return err
+	}
+	stateUpdate := types.TransactWriteItem{Update: &types.Update{
+		TableName: aws.String(s.table),
+		Key:       key(prefixSubject+c.SubjectKey, sortConsent+string(c.Purpose)),
+		// Granted: kept while in effect, so the pending grant's
+		// expiry goes.
+		UpdateExpression:    aws.String("SET #st = :granted, since = :now, seq = :seq, evidence = list_append(if_not_exists(evidence, :none), :seqs) REMOVE retention, expires_at, gsi4pk, gsi4sk, #ttl"),
+		ConditionExpression: aws.String("#st = :pending AND receipt_id = :receipt"),
+		ExpressionAttributeNames: map[string]string{
+			"#st": "status", "#ttl": "ttl",
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":granted": &types.AttributeValueMemberS{Value: string(consent.Granted)},
+			":pending": &types.AttributeValueMemberS{Value: string(consent.Pending)},
+			":receipt": &types.AttributeValueMemberS{Value: c.ReceiptID},
+			":now":     now,
+			":seq":     &types.AttributeValueMemberN{Value: fmt.Sprint(sealed[0].Seq)},
+			":none":    &types.AttributeValueMemberL{},
+			":seqs":    &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberN{Value: fmt.Sprint(sealed[0].Seq)}}},
+		},
+	}}
+	writes := append([]types.TransactWriteItem{tokenUpdate, stateUpdate}, ws...)
+	// The pending grant's events are now the evidence of a grant in
+	// effect: no expiry.
+	prior, err := s.states(ctx, c.SubjectKey)
+	if err != nil {
+		return err
+	}
+	if p := prior[c.Purpose]; p.Status == string(consent.Pending) && p.ReceiptID == c.ReceiptID {
+		seqs := p.Evidence
+		if len(seqs) == 0 {
+			seqs = []int64{p.Seq}
+		}
+		for _, seq := range seqs {
+			writes = append(writes, types.TransactWriteItem{Update: &types.Update{
+				TableName:                 aws.String(s.table),
+				Key:                       key(prefixSubject+c.SubjectKey, ledgerSort(seq)),
+				UpdateExpression:          aws.String("REMOVE retention, expires_at, gsi4pk, gsi4sk"),
+				ConditionExpression:       aws.String("attribute_exists(pk) AND #ev <> :pruned"),
+				ExpressionAttributeNames:  map[string]string{"#ev": "event"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pruned": &types.AttributeValueMemberS{Value: eventPruned}},
+			}})
+		}
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	failed := cancelled(err)
+	switch {
+	case failed == nil:
+		return classify(err)
+	case failed[0]:
+		return fault.Wrap(fault.Gone, "The confirmation was used or has expired.", err)
+	case failed[1]:
+		return fault.Wrap(fault.Conflict, "The consent is no longer pending.", err)
+	}
+	// The chain moved: read the head again.
+	return again(fault.Wrap(fault.TooMany, "The consent record is busy; try again.", err))
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -35,8 +34,6 @@ const (
 	// maxProfile bounds how many linked identifiers one opt-out covers, so
 	// that its transaction stays within DynamoDB's 100 items.
 	maxProfile = 16
-	// maxAttempts bounds retries when a concurrent append moved a chain.
-	maxAttempts = 5
 )
 
 // linkItem says two identifiers were given together, so they belong to one
@@ -203,29 +200,29 @@ func NewLedger(db *dynamodb.Client, table string) *Ledger {
 // condition that the head did not move meanwhile, retrying when it did, so
 // concurrent appends line up instead of forking the chain.
 func (l *Ledger) Append(ctx context.Context, e ledger.Event) (ledger.Event, error) {
-	var lastErr error
-	for attempt := 0; attempt < 4*maxAttempts; attempt++ {
+	var sealed ledger.Event
+	err := retry(ctx, chainMoved, func(int) error {
 		var h headItem
 		found, err := getItem(ctx, l.db, l.table, prefixSubject+e.Subject, sortHead, &h)
 		if err != nil {
-			return ledger.Event{}, err
+			return err
 		}
 		var head *ledger.Head
 		if found {
 			head = &ledger.Head{Seq: h.Seq, Hash: h.Hash}
 		}
-		writes, sealed, err := appendEvents(l.table, head, e)
+		writes, events, err := appendEvents(l.table, head, e)
 		if err != nil {
-			return ledger.Event{}, err
+			return err
 		}
 		_, err = l.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 		if cancelled(err) == nil {
-			return sealed[0], classify(err)
+			sealed = events[0]
+			return classify(err)
 		}
-		lastErr = fault.Wrap(fault.Conflict, "The ledger moved meanwhile.", err)
-		time.Sleep(time.Duration(5*(attempt+1)) * time.Millisecond)
-	}
-	return ledger.Event{}, lastErr
+		return again(fault.Wrap(fault.Conflict, "The ledger moved meanwhile.", err))
+	})
+	return sealed, err
 }
 
 // Chain returns a subject's ledger in sequence order and its stored head.
@@ -262,16 +259,16 @@ func (l *Ledger) Chain(ctx context.Context, subjectKey string) ([]ledger.Event, 
 
 // Apply implements optout.Store.
 func (s *OptOuts) Apply(ctx context.Context, a optout.Application) (optout.Outcome, error) {
-	var lastErr error
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		out, err := s.apply(ctx, a)
-		if fault.KindOf(err) != fault.Conflict {
-			return out, err
+	var out optout.Outcome
+	err := retry(ctx, optOutMoved, func(int) error {
+		var err error
+		out, err = s.apply(ctx, a)
+		if fault.KindOf(err) == fault.Conflict {
+			return again(err)
 		}
-		lastErr = err
-		time.Sleep(time.Duration(10*(attempt+1)) * time.Millisecond)
-	}
-	return optout.Outcome{}, lastErr
+		return err
+	})
+	return out, err
 }
 
 func (s *OptOuts) apply(ctx context.Context, a optout.Application) (optout.Outcome, error) {

@@ -158,47 +158,52 @@ func batchGet(ctx context.Context, db *dynamodb.Client, table string, keys []map
 		n := min(len(keys), 100)
 		req := map[string]types.KeysAndAttributes{table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
 		keys = keys[n:]
-		for attempt := 0; len(req) > 0; attempt++ {
+		err := retry(ctx, unprocessed, func(int) error {
 			res, err := db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
-				return nil, classify(err)
+				return classify(err)
 			}
 			out = append(out, res.Responses[table]...)
-			req = res.UnprocessedKeys
-			if len(req) > 0 {
-				time.Sleep(time.Duration(20*(attempt+1)) * time.Millisecond)
+			if req = res.UnprocessedKeys; len(req) > 0 {
+				return again(errUnprocessed)
 			}
+			return nil
+		})
+		if errors.Is(err, errUnprocessed) {
+			return nil, fault.Wrap(fault.TooMany, "The service is busy; try again.", err)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
 // batchDelete deletes items 25 a call, retrying unprocessed deletes with a
-// growing pause. Deleting an item that is gone changes nothing. On failure it
+// growing pause (unprocessed). Deleting an item that is gone changes nothing. On failure it
 // returns the deletes not done.
 func batchDelete(ctx context.Context, db *dynamodb.Client, table string, deletes []types.WriteRequest) ([]types.WriteRequest, error) {
 	for len(deletes) > 0 {
 		n := min(len(deletes), batchSize)
 		pending := deletes[:n]
 		rest := deletes[n:]
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt == batchAttempts {
-				return append(pending, rest...), fault.New(fault.TooMany, "The service is busy; try again.")
-			}
-			if attempt > 0 {
-				select {
-				case <-ctx.Done():
-					return append(pending, rest...), ctx.Err()
-				case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
-				}
-			}
+		err := retry(ctx, unprocessed, func(int) error {
 			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
 				RequestItems: map[string][]types.WriteRequest{table: pending},
 			})
 			if err != nil {
-				return append(pending, rest...), classify(err)
+				return classify(err)
 			}
-			pending = out.UnprocessedItems[table]
+			if pending = out.UnprocessedItems[table]; len(pending) > 0 {
+				return again(errUnprocessed)
+			}
+			return nil
+		})
+		if errors.Is(err, errUnprocessed) {
+			err = fault.Wrap(fault.TooMany, "The service is busy; try again.", err)
+		}
+		if err != nil {
+			return append(pending, rest...), err
 		}
 		deletes = rest
 	}

@@ -39,8 +39,6 @@ func NewSubjects(db *dynamodb.Client, table string) *Subjects {
 const (
 	// batchSize is the most writes one BatchWriteItem takes.
 	batchSize = 25
-	// batchAttempts bounds the retries of unprocessed writes.
-	batchAttempts = 8
 )
 
 // erasureItem records one erasure: when, why, and how many records of each

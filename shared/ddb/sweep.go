@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"regexp"
 	"strings"
 	"sync"
@@ -398,32 +397,15 @@ func (r *run) step(ctx context.Context, items []map[string]types.AttributeValue)
 	if u := r.s.countUpdate(r.rep.RunID, delta); u != nil {
 		writes = append(writes, types.TransactWriteItem{Update: u})
 	}
-	terr := whileBusy(ctx, func() error {
+	// Retried while busy: the shards' steps all update the run's one
+	// report item, so their transactions conflict.
+	terr := retry(ctx, busy, func(int) error {
 		_, err := r.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-		return classify(err)
+		return againIfBusy(classify(err))
 	})
 	if terr != nil {
 		// The note stays; the next run counts from it.
 		err = errors.Join(err, terr)
-	}
-	return err
-}
-
-// whileBusy runs f again, after a growing pause with jitter, while it fails
-// with a retryable error (throttling, or a conflict with another transaction:
-// the shards' steps all update the run's one report item).
-func whileBusy(ctx context.Context, f func() error) error {
-	var err error
-	for attempt := range batchAttempts {
-		if err = f(); fault.KindOf(err) != fault.TooMany {
-			return err
-		}
-		pause := time.Duration(10<<attempt)*time.Millisecond + time.Duration(rand.Int64N(int64(10*time.Millisecond)))
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(pause):
-		}
 	}
 	return err
 }
@@ -607,12 +589,12 @@ func (r *run) fail(ctx context.Context, err error) {
 // never more. Removals are counted by step (countUpdate), exactly.
 func (s *Sweeper) count(ctx context.Context, runID string, delta retention.Report) {
 	if u := s.countUpdate(runID, delta); u != nil {
-		_ = whileBusy(ctx, func() error {
+		_ = retry(ctx, busy, func(int) error {
 			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 				TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
 				ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
 			})
-			return classify(err)
+			return againIfBusy(classify(err))
 		})
 	}
 }

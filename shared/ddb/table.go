@@ -140,29 +140,29 @@ func addIndexes(ctx context.Context, c *dynamodb.Client, name string, def topolo
 }
 
 // indexesReady waits until every index of the table is active and, when
-// gone is set, that index is no longer listed.
+// gone is set, that index is no longer listed; DynamoDB Local takes moments,
+// so a few minutes is ample.
 func indexesReady(ctx context.Context, c *dynamodb.Client, name, gone string) error {
-	for {
+	poll := backoff{attempts: 600, base: 200 * time.Millisecond, ceiling: 200 * time.Millisecond}
+	err := retry(ctx, poll, func(int) error {
 		desc, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 		if err != nil {
 			return fmt.Errorf("describe table %s: %w", name, err)
 		}
-		ready := true
 		for _, ix := range desc.Table.GlobalSecondaryIndexes {
 			if ix.IndexStatus != types.IndexStatusActive || aws.ToString(ix.IndexName) == gone {
-				ready = false
+				return again(errIndexesNotReady)
 			}
 		}
-		if ready {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
+		return nil
+	})
+	if errors.Is(err, errIndexesNotReady) {
+		return fmt.Errorf("table %s: %w", name, err)
 	}
+	return err
 }
+
+var errIndexesNotReady = errors.New("the indexes are not ready")
 
 func sameProjection(a, b *types.Projection) bool {
 	if a == nil || b == nil {
