@@ -65,21 +65,14 @@ type consentItem struct {
 }
 
 // evidenceExpiry is the expiry of a new consent event and state of status
-// st: none for a grant (kept while in effect); a withdrawal or refusal is
-// evidence from the moment it is made; a pending grant starts its four years
-// when its confirmation link lapses (Confirm removes the expiry, a later
-// event supersedes it).
+// st, from when the domain says it becomes evidence (Recording.EvidenceFrom);
+// none for a grant in effect.
 func evidenceExpiry(st consent.Status, pk, sk string, r *consent.Recording) expiry {
-	switch st {
-	case consent.Granted:
+	from, ok := r.EvidenceFrom(st)
+	if !ok {
 		return expiry{}
-	case consent.Pending:
-		if r.ConfirmExpires.IsZero() {
-			return expires(retention.ConsentEvidence, pk, sk, r.At)
-		}
-		return expires(retention.ConsentEvidence, pk, sk, r.ConfirmExpires)
 	}
-	return expires(retention.ConsentEvidence, pk, sk, r.At)
+	return expires(retention.ConsentEvidence, pk, sk, from)
 }
 
 // confirmTokenItem is a double opt-in link, stored only as the SHA-256 of its
@@ -167,14 +160,7 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[
 		var events []ledger.Event
 		for _, i := range bySubject[sub] {
 			rec := r.Records[i]
-			fields := map[string]string{"purpose": string(rec.Purpose), "granted": fmt.Sprint(rec.Granted), "status": string(rec.Status)}
-			if rec.Reason != "" {
-				fields["reason"] = rec.Reason
-			}
-			for k, v := range r.Fields {
-				fields[k] = v
-			}
-			events = append(events, ledger.Event{Subject: sub, ID: rec.EventID, At: r.At, Kind: "consent", Fields: fields})
+			events = append(events, ledger.Event{Subject: sub, ID: rec.EventID, At: r.At, Kind: consent.EventKind, Fields: r.EventFields(rec)})
 		}
 		ws, sealed, err := appendEvents(s.table, hs[sub], events...)
 		if err != nil {
@@ -199,16 +185,11 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[
 		}
 	}
 	if r.ConfirmTokenHash != "" {
-		var target string
-		for _, rec := range r.Records {
-			if rec.Status == consent.Pending {
-				target = rec.Subject.Key
-			}
-		}
+		target, purpose := r.ConfirmSubject()
 		pk := prefixConfirmToken + r.ConfirmTokenHash
 		av, err := attributevalue.MarshalMap(confirmTokenItem{
 			PK: pk, SK: sortConfirmToken, Kind: "confirm_token",
-			ReceiptID: r.ReceiptID, SubjectKey: target, Purpose: string(consent.EmailMarketing),
+			ReceiptID: r.ReceiptID, SubjectKey: target, Purpose: string(purpose),
 			ValidUntil: stamp(r.ConfirmExpires), expiry: expires(retention.ConfirmationToken, pk, sortConfirmToken, r.At),
 		})
 		if err != nil {
@@ -219,18 +200,7 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[
 		}})
 	}
 	if r.Mail != nil {
-		owner := ""
-		for _, rec := range r.Records {
-			if rec.Subject.Kind == consent.Email {
-				owner = rec.Subject.Key
-			}
-		}
-		if owner == "" {
-			for _, rec := range r.Records {
-				owner = rec.Subject.Key
-			}
-		}
-		mp, err := mailPut(prefixSubject+owner, *r.Mail, r.At)
+		mp, err := mailPut(prefixSubject+r.ReceiptSubject(), *r.Mail, r.At)
 		if err != nil {
 			return err
 		}
@@ -411,8 +381,7 @@ func (s *Consents) confirm(ctx context.Context, tokenHash string, c consent.Conf
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": now},
 	}}
 	ws, sealed, err := appendEvents(s.table, hs[c.SubjectKey], ledger.Event{
-		Subject: c.SubjectKey, ID: eventID, At: at, Kind: "consent_confirmed",
-		Fields: map[string]string{"purpose": string(c.Purpose), "receipt_id": c.ReceiptID, "status": string(consent.Granted), "method": "double opt-in link"},
+		Subject: c.SubjectKey, ID: eventID, At: at, Kind: consent.ConfirmedKind, Fields: c.EventFields(),
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,86 @@
+package consent
+
+import (
+	"fmt"
+	"time"
+)
+
+// What a consent event proves, and where its receipt goes, are rules of
+// consent: the store (shared/ddb) writes what these methods decide.
+
+// Ledger event kinds.
+const (
+	// EventKind is the ledger event of a choice made.
+	EventKind = "consent"
+	// ConfirmedKind is the ledger event of a double opt-in confirmed from
+	// its mail.
+	ConfirmedKind = "consent_confirmed"
+)
+
+// EventFields returns the ledger fields of rec's event: the purpose, the
+// choice, the status it led to, the reason when the choice was overridden
+// (the GPC signal refuses advertising cookies whatever was chosen), and the
+// proof common to the call (r.Fields: disclosure, page, IP, user agent,
+// legal basis), which GDPR Art. 7(1) and, for SMS marketing, the TCPA (47
+// CFR 64.1200) ask of a consent record.
+func (r *Recording) EventFields(rec Record) map[string]string {
+	fields := map[string]string{"purpose": string(rec.Purpose), "granted": fmt.Sprint(rec.Granted), "status": string(rec.Status)}
+	if rec.Reason != "" {
+		fields["reason"] = rec.Reason
+	}
+	for k, v := range r.Fields {
+		fields[k] = v
+	}
+	return fields
+}
+
+// ReceiptSubject is the key of the subject the receipt mail is filed under:
+// the email identifier's, the person it is sent to; without one, the last
+// record's. Empty when the recording has no records.
+func (r *Recording) ReceiptSubject() string {
+	owner := ""
+	for _, rec := range r.Records {
+		if rec.Subject.Kind == Email {
+			owner = rec.Subject.Key
+		}
+	}
+	if owner == "" {
+		for _, rec := range r.Records {
+			owner = rec.Subject.Key
+		}
+	}
+	return owner
+}
+
+// ConfirmSubject is what a double opt-in link confirms: the subject of the
+// pending grant, for email marketing (the only purpose confirmed by mail).
+func (r *Recording) ConfirmSubject() (subjectKey string, p Purpose) {
+	for _, rec := range r.Records {
+		if rec.Status == Pending {
+			subjectKey = rec.Subject.Key
+		}
+	}
+	return subjectKey, EmailMarketing
+}
+
+// EvidenceFrom is when an event that led to status st becomes evidence whose
+// four years (the TCPA's limitation period, 28 U.S.C. §1658) run: never for
+// a grant (kept while in effect; ok is false); a withdrawal or refusal from
+// the moment it is made; a pending grant from when its confirmation link
+// lapses (its confirmation makes it a grant in effect).
+func (r *Recording) EvidenceFrom(st Status) (from time.Time, ok bool) {
+	switch st {
+	case Granted:
+		return time.Time{}, false
+	case Pending:
+		if !r.ConfirmExpires.IsZero() {
+			return r.ConfirmExpires, true
+		}
+	}
+	return r.At, true
+}
+
+// EventFields returns the ledger fields of the confirmation of c.
+func (c Confirmation) EventFields() map[string]string {
+	return map[string]string{"purpose": string(c.Purpose), "receipt_id": c.ReceiptID, "status": string(Granted), "method": "double opt-in link"}
+}

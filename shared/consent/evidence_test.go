@@ -1,0 +1,44 @@
+package consent
+
+import (
+	"maps"
+	"testing"
+	"time"
+)
+
+func TestRecordingEvidence(t *testing.T) {
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	r := &Recording{
+		At:     at,
+		Fields: map[string]string{"ip": "192.0.2.1"},
+		Records: []Record{
+			{Purpose: SMSMarketing, Granted: true, Status: Granted, Subject: Identity{Kind: Phone, Key: "p"}},
+			{Purpose: EmailMarketing, Granted: true, Status: Pending, Subject: Identity{Kind: Email, Key: "e"}},
+			{Purpose: CookiesAdvertising, Granted: true, Status: NotGranted, Reason: "gpc", Subject: Identity{Kind: BrowserID, Key: "b"}},
+		},
+		ConfirmExpires: at.Add(72 * time.Hour),
+	}
+	if got := r.ReceiptSubject(); got != "e" {
+		t.Errorf("receipt subject = %q, want the email's", got)
+	}
+	if k, p := r.ConfirmSubject(); k != "e" || p != EmailMarketing {
+		t.Errorf("confirm subject = %q %q, want the pending grant's", k, p)
+	}
+	want := map[string]string{"purpose": "cookies_advertising", "granted": "true", "status": "not_granted", "reason": "gpc", "ip": "192.0.2.1"}
+	if got := r.EventFields(r.Records[2]); !maps.Equal(got, want) {
+		t.Errorf("fields = %v, want %v", got, want)
+	}
+	if _, ok := r.EvidenceFrom(Granted); ok {
+		t.Error("a grant in effect is evidence with an expiry")
+	}
+	if from, _ := r.EvidenceFrom(Pending); !from.Equal(r.ConfirmExpires) {
+		t.Errorf("pending evidence from %v, want the link's lapse", from)
+	}
+	if from, _ := r.EvidenceFrom(Withdrawn); !from.Equal(at) {
+		t.Errorf("withdrawal evidence from %v, want the event", from)
+	}
+	noEmail := &Recording{Records: r.Records[:1]}
+	if got := noEmail.ReceiptSubject(); got != "p" {
+		t.Errorf("receipt subject without email = %q, want the last record's", got)
+	}
+}
