@@ -46,7 +46,7 @@ func benchKeyer(b *testing.B) *subject.Keyer {
 // transaction of request + event + token + mail).
 func BenchmarkSubmitRequest(b *testing.B) {
 	db, table, m := meteredTable(b)
-	svc := request.NewService(ddb.NewStore(db, table), request.Config{PublicBaseURL: "https://api.example", Keyer: benchKeyer(b)})
+	svc := request.NewService(ddb.NewRequests(db, table), request.Config{PublicBaseURL: "https://api.example", Keyer: benchKeyer(b)})
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := range b.N {

@@ -61,7 +61,7 @@ func count(t *testing.T, db *dynamodb.Client, table, pk string) int {
 
 func TestCreateThenGetRoundTrips(t *testing.T) {
 	db, table := localtest.NewTable(t)
-	s := ddb.NewStore(db, table)
+	s := ddb.NewRequests(db, table)
 	ctx := context.Background()
 	c := sampleCreation("R1")
 	if err := s.Create(ctx, c); err != nil {
@@ -95,7 +95,7 @@ func TestCreateThenGetRoundTrips(t *testing.T) {
 
 func TestCreateWritesNothingWhenIdempotencyKeyIsTaken(t *testing.T) {
 	db, table := localtest.NewTable(t)
-	s := ddb.NewStore(db, table)
+	s := ddb.NewRequests(db, table)
 	ctx := context.Background()
 	first := sampleCreation("A1")
 	first.IdempotencyKeyHash, first.BodyHash, first.IdempotencyExpires = "key", "body", t0.Add(24*time.Hour)
@@ -123,7 +123,7 @@ func TestCreateWritesNothingWhenIdempotencyKeyIsTaken(t *testing.T) {
 	}
 }
 
-func verification(s *ddb.Store, t *testing.T, id string, at time.Time) request.Verification {
+func verification(s *ddb.Requests, t *testing.T, id string, at time.Time) request.Verification {
 	r, err := s.Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func verification(s *ddb.Store, t *testing.T, id string, at time.Time) request.V
 
 func TestVerifyConsumesTokenOnceUnderConcurrency(t *testing.T) {
 	db, table := localtest.NewTable(t)
-	s := ddb.NewStore(db, table)
+	s := ddb.NewRequests(db, table)
 	ctx := context.Background()
 	if err := s.Create(ctx, sampleCreation("V1")); err != nil {
 		t.Fatal(err)
@@ -183,7 +183,7 @@ func TestVerifyConsumesTokenOnceUnderConcurrency(t *testing.T) {
 
 func TestVerifyRefusesExpiredToken(t *testing.T) {
 	db, table := localtest.NewTable(t)
-	s := ddb.NewStore(db, table)
+	s := ddb.NewRequests(db, table)
 	ctx := context.Background()
 	if err := s.Create(ctx, sampleCreation("X1")); err != nil {
 		t.Fatal(err)
@@ -210,7 +210,7 @@ func TestVerifyRefusesExpiredToken(t *testing.T) {
 
 func TestOutboxClaimSendRelease(t *testing.T) {
 	db, table := localtest.NewTable(t)
-	s := ddb.NewStore(db, table)
+	s := ddb.NewRequests(db, table)
 	o := ddb.NewOutbox(db, table)
 	ctx := context.Background()
 	if err := s.Create(ctx, sampleCreation("O1")); err != nil {

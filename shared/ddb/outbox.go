@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/retention"
@@ -263,4 +264,80 @@ type zeroEntropy struct{}
 func (zeroEntropy) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// mailItem is one outgoing mail (the outbox). It lives in the partition of the
+// record it belongs to, is written in that record's transaction, and is sent
+// by the notifier from the table's stream.
+//
+//	pk = <owner pk>   sk = MAIL#<intent id>
+//	status: queued -> sending -> sent
+//	expiry: unsent_mail from queueing; once sent, sent_mail from sending (MarkSent)
+type mailItem struct {
+	PK        string            `dynamodbav:"pk"`
+	SK        string            `dynamodbav:"sk"`
+	Kind      string            `dynamodbav:"kind"`
+	ID        string            `dynamodbav:"id"`
+	Template  string            `dynamodbav:"template"`
+	To        string            `dynamodbav:"to"`
+	Data      map[string]string `dynamodbav:"data"`
+	Status    string            `dynamodbav:"status"`
+	Attempts  int               `dynamodbav:"attempts"`
+	ClaimedAt string            `dynamodbav:"claimed_at,omitempty"`
+	SentAt    string            `dynamodbav:"sent_at,omitempty"`
+	MessageID string            `dynamodbav:"message_id,omitempty"`
+	LastError string            `dynamodbav:"last_error,omitempty"`
+	// GSI2PK/GSI2SK put an unsent intent on the by-status-due index under
+	// OUTBOX#pending, by id (ids sort by time); sending removes them, so the
+	// index holds only what is still to send.
+	GSI2PK  string `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK  string `dynamodbav:"gsi2sk,omitempty"`
+	Redrive int    `dynamodbav:"redrive,omitempty"`
+	expiry
+}
+
+// mailPut writes a mail intent queued at at.
+func mailPut(ownerPK string, in mail.Intent, at time.Time) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(mailItem{
+		PK: ownerPK, SK: prefixMail + in.ID, Kind: kindMail, ID: in.ID,
+		Template: string(in.Template), To: in.To, Data: in.Data, Status: mailQueued,
+		GSI2PK: outboxPending, GSI2SK: in.ID,
+		expiry: expires(retention.UnsentMail, ownerPK, prefixMail+in.ID, at),
+	})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}, nil
+}
+
+// Enqueue queues a mail to the privacy team. It is idempotent on the intent
+// id: queueing the same intent again writes nothing and is no error, so a
+// retried run never sends a second mail for one intent.
+//
+// Such mail (the deadline digest) belongs to no single record and is queued
+// in the team's own partition (teamDigestPK). It is the same mail item every
+// record's outbox uses, so the notifier's stream handler sends it like any
+// other mail. Its content is request ids, due dates, statuses and types: no
+// requester's personal data.
+func (o *Outbox) Enqueue(ctx context.Context, in mail.Intent) error {
+	if in.ID == "" {
+		return fault.New(fault.Internal, "a mail intent needs an id")
+	}
+	put, err := mailPut(teamDigestPK, in, time.Now())
+	if err != nil {
+		return err
+	}
+	put.Put.TableName = aws.String(o.table)
+	_, err = o.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           put.Put.TableName,
+		Item:                put.Put.Item,
+		ConditionExpression: put.Put.ConditionExpression,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil
+	}
+	return classify(err)
 }

@@ -3,7 +3,6 @@ package ddb
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -12,22 +11,22 @@ import (
 
 	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/fault"
-	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/retention"
 )
 
-// Store implements request.Store on one table.
-type Store struct {
+// Requests implements request.Store on one table: requests, their audit
+// events, verification tokens and idempotency records.
+type Requests struct {
 	db    *dynamodb.Client
 	table string
 }
 
-var _ request.Store = (*Store)(nil)
+var _ request.Store = (*Requests)(nil)
 
-// NewStore returns a Store on the named table.
-func NewStore(db *dynamodb.Client, table string) *Store {
-	return &Store{db: db, table: table}
+// NewRequests returns the request store on the named table.
+func NewRequests(db *dynamodb.Client, table string) *Requests {
+	return &Requests{db: db, table: table}
 }
 
 // requestItem is a Data Rights Request.
@@ -191,7 +190,7 @@ func eventPut(requestID string, e request.Event) (types.TransactWriteItem, error
 }
 
 // Create implements request.Store.
-func (s *Store) Create(ctx context.Context, c request.Creation) error {
+func (s *Requests) Create(ctx context.Context, c request.Creation) error {
 	req, err := attributevalue.MarshalMap(toRequestItem(c.Request))
 	if err != nil {
 		return err
@@ -258,7 +257,7 @@ func (s *Store) Create(ctx context.Context, c request.Creation) error {
 }
 
 // Get implements request.Store.
-func (s *Store) Get(ctx context.Context, id string) (request.Request, error) {
+func (s *Requests) Get(ctx context.Context, id string) (request.Request, error) {
 	var it requestItem
 	found, err := s.get(ctx, prefixRequest+id, sortRequest, &it)
 	if err != nil {
@@ -271,7 +270,7 @@ func (s *Store) Get(ctx context.Context, id string) (request.Request, error) {
 }
 
 // Token implements request.Store.
-func (s *Store) Token(ctx context.Context, hash string) (request.Token, error) {
+func (s *Requests) Token(ctx context.Context, hash string) (request.Token, error) {
 	var it tokenItem
 	found, err := s.get(ctx, prefixToken+hash, sortToken, &it)
 	if err != nil {
@@ -284,7 +283,7 @@ func (s *Store) Token(ctx context.Context, hash string) (request.Token, error) {
 }
 
 // IdempotentRequest implements request.Store.
-func (s *Store) IdempotentRequest(ctx context.Context, keyHash string) (string, string, error) {
+func (s *Requests) IdempotentRequest(ctx context.Context, keyHash string) (string, string, error) {
 	var it idempotencyItem
 	found, err := s.get(ctx, prefixIdem+keyHash, sortIdem, &it)
 	if err != nil {
@@ -298,7 +297,7 @@ func (s *Store) IdempotentRequest(ctx context.Context, keyHash string) (string, 
 
 // Verify implements request.Store: the token is consumed and the request
 // verified in one transaction, or neither.
-func (s *Store) Verify(ctx context.Context, v request.Verification) error {
+func (s *Requests) Verify(ctx context.Context, v request.Verification) error {
 	at := &types.AttributeValueMemberS{Value: stamp(v.At)}
 	r := v.Request
 	tokenUpdate := types.TransactWriteItem{Update: &types.Update{
@@ -349,52 +348,6 @@ func (s *Store) Verify(ctx context.Context, v request.Verification) error {
 }
 
 // get reads one item with a strongly consistent read.
-func (s *Store) get(ctx context.Context, pk, sk string, out any) (bool, error) {
+func (s *Requests) get(ctx context.Context, pk, sk string, out any) (bool, error) {
 	return getItem(ctx, s.db, s.table, pk, sk, out)
-}
-
-// mailItem is one outgoing mail (the outbox). It lives in the partition of the
-// record it belongs to, is written in that record's transaction, and is sent
-// by the notifier from the table's stream.
-//
-//	pk = <owner pk>   sk = MAIL#<intent id>
-//	status: queued -> sending -> sent
-//	expiry: unsent_mail from queueing; once sent, sent_mail from sending (MarkSent)
-type mailItem struct {
-	PK        string            `dynamodbav:"pk"`
-	SK        string            `dynamodbav:"sk"`
-	Kind      string            `dynamodbav:"kind"`
-	ID        string            `dynamodbav:"id"`
-	Template  string            `dynamodbav:"template"`
-	To        string            `dynamodbav:"to"`
-	Data      map[string]string `dynamodbav:"data"`
-	Status    string            `dynamodbav:"status"`
-	Attempts  int               `dynamodbav:"attempts"`
-	ClaimedAt string            `dynamodbav:"claimed_at,omitempty"`
-	SentAt    string            `dynamodbav:"sent_at,omitempty"`
-	MessageID string            `dynamodbav:"message_id,omitempty"`
-	LastError string            `dynamodbav:"last_error,omitempty"`
-	// GSI2PK/GSI2SK put an unsent intent on the by-status-due index under
-	// OUTBOX#pending, by id (ids sort by time); sending removes them, so the
-	// index holds only what is still to send.
-	GSI2PK  string `dynamodbav:"gsi2pk,omitempty"`
-	GSI2SK  string `dynamodbav:"gsi2sk,omitempty"`
-	Redrive int    `dynamodbav:"redrive,omitempty"`
-	expiry
-}
-
-// mailPut writes a mail intent queued at at.
-func mailPut(ownerPK string, in mail.Intent, at time.Time) (types.TransactWriteItem, error) {
-	av, err := attributevalue.MarshalMap(mailItem{
-		PK: ownerPK, SK: prefixMail + in.ID, Kind: kindMail, ID: in.ID,
-		Template: string(in.Template), To: in.To, Data: in.Data, Status: mailQueued,
-		GSI2PK: outboxPending, GSI2SK: in.ID,
-		expiry: expires(retention.UnsentMail, ownerPK, prefixMail+in.ID, at),
-	})
-	if err != nil {
-		return types.TransactWriteItem{}, err
-	}
-	return types.TransactWriteItem{Put: &types.Put{
-		Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}}, nil
 }

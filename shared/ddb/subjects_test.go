@@ -68,7 +68,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 
 	// A request (its details holding an SSN), verified: two events, two
 	// mails, one carrying a verification link.
-	requests := ddb.NewStore(db, table)
+	requests := ddb.NewRequests(db, table)
 	c := sampleCreation("S1")
 	c.Request.SubjectKey = email
 	c.Request.Details = "My SSN is 123-45-6789; please delete everything."
@@ -442,7 +442,7 @@ func TestSubjectExportOfAStrangerIsEmpty(t *testing.T) {
 // erasure moves the version on.
 func TestErasureWinsOverAStaleChange(t *testing.T) {
 	db, table := localtest.NewTable(t)
-	s := ddb.NewStore(db, table)
+	s := ddb.NewRequests(db, table)
 	ctx := context.Background()
 	c := sampleCreation("Z1")
 	if err := s.Create(ctx, c); err != nil {

@@ -116,7 +116,7 @@ func sameCounts(t *testing.T, when string, got retention.Report, want map[retent
 func TestSweepRemovesEachRecordWhenItsPeriodEnds(t *testing.T) {
 	db, table := localtest.NewTable(t)
 	ctx := context.Background()
-	s := ddb.NewStore(db, table)
+	s := ddb.NewRequests(db, table)
 	outbox := ddb.NewOutbox(db, table)
 
 	// R1: received t0 with an Idempotency-Key, verified never, closed
@@ -197,7 +197,7 @@ func TestSweepRemovesEachRecordWhenItsPeriodEnds(t *testing.T) {
 func TestSweepRemovesUnverifiedRequests30DaysAfterTheyExpire(t *testing.T) {
 	db, table := localtest.NewTable(t)
 	ctx := context.Background()
-	s := ddb.NewStore(db, table)
+	s := ddb.NewRequests(db, table)
 	c := sampleCreation("U1")
 	if err := s.Create(ctx, c); err != nil {
 		t.Fatal(err)
@@ -387,7 +387,7 @@ func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f
 // idempotency record: 2n records due after 72 hours, spread over the shards.
 func seedExpiring(t *testing.T, db *dynamodb.Client, table string, n int) {
 	t.Helper()
-	s := ddb.NewStore(db, table)
+	s := ddb.NewRequests(db, table)
 	for i := range n {
 		c := sampleCreation(fmt.Sprintf("K%03d", i))
 		c.TokenHash = fmt.Sprintf("tok-%03d", i)
@@ -530,7 +530,7 @@ func TestSweepKeepsWhatIsInEffect(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ddb.NewStore(db, table).Create(ctx, sampleCreation("OPEN1")); err != nil {
+	if err := ddb.NewRequests(db, table).Create(ctx, sampleCreation("OPEN1")); err != nil {
 		t.Fatal(err)
 	}
 	// Somebody else's records, erased at t0: the erasure record is kept 24
@@ -573,7 +573,7 @@ func TestSweepRemovesAnOptOutOnlyRequest24MonthsOnAndKeepsTheOptOut(t *testing.T
 	svc, _, keyer, db, table := optOutService(t)
 	ctx := context.Background()
 	clock := t0
-	requests := request.NewService(ddb.NewStore(db, table), request.Config{
+	requests := request.NewService(ddb.NewRequests(db, table), request.Config{
 		OptOuts: svc, Keyer: keyer, PublicBaseURL: "https://api.example", Now: func() time.Time { return clock },
 	})
 	rec, err := requests.Submit(ctx, request.Submission{Input: request.Input{
@@ -583,7 +583,7 @@ func TestSweepRemovesAnOptOutOnlyRequest24MonthsOnAndKeepsTheOptOut(t *testing.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, err := ddb.NewStore(db, table).Get(ctx, rec.ID)
+	stored, err := ddb.NewRequests(db, table).Get(ctx, rec.ID)
 	if err != nil || stored.Status != request.Completed || !stored.ClosedAt.Equal(t0) {
 		t.Fatalf("an opt-out-only request: %+v, %v", stored, err)
 	}
@@ -619,7 +619,7 @@ func TestSweepRemovesAnOptOutOnlyRequest24MonthsOnAndKeepsTheOptOut(t *testing.T
 func TestSweepCountsARequestsDueMailOnce(t *testing.T) {
 	db, table := localtest.NewTable(t)
 	ctx := context.Background()
-	s := ddb.NewStore(db, table)
+	s := ddb.NewRequests(db, table)
 	outbox := ddb.NewOutbox(db, table)
 	const n = 16 // requests, spread over the shards
 	for i := range n {
@@ -764,7 +764,7 @@ func TestSweepThatLosesItsLeaseFails(t *testing.T) {
 func TestSweepLeavesAMailBeingSent(t *testing.T) {
 	db, table := localtest.NewTable(t)
 	ctx := context.Background()
-	if err := ddb.NewStore(db, table).Create(ctx, sampleCreation("S1")); err != nil {
+	if err := ddb.NewRequests(db, table).Create(ctx, sampleCreation("S1")); err != nil {
 		t.Fatal(err)
 	}
 	outbox := ddb.NewOutbox(db, table)
@@ -795,7 +795,7 @@ func TestSweepFindsARecordWrittenBehindTheCheckpoint(t *testing.T) {
 	c.Request.ReceivedAt = now.AddDate(0, 0, -3).Add(time.Hour) // idempotency record due two days ago
 	c.IdempotencyKeyHash, c.BodyHash, c.IdempotencyExpires = "idem-late", "b", c.Request.ReceivedAt.Add(24*time.Hour)
 	c.TokenHash = ""
-	if err := ddb.NewStore(db, table).Create(context.Background(), c); err != nil {
+	if err := ddb.NewRequests(db, table).Create(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(24 * time.Hour)

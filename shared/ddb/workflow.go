@@ -20,7 +20,7 @@ import (
 // Update implements request.Store: the whole request item is replaced on the
 // condition that its version is still the one read, with the audit event and
 // the mail in the same transaction.
-func (s *Store) Update(ctx context.Context, c request.Change) error {
+func (s *Requests) Update(ctx context.Context, c request.Change) error {
 	av, err := attributevalue.MarshalMap(toRequestItem(c.Request))
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func (s *Store) Update(ctx context.Context, c request.Change) error {
 }
 
 // Events implements request.Store: one query of the request's partition.
-func (s *Store) Events(ctx context.Context, id string) ([]request.Event, error) {
+func (s *Requests) Events(ctx context.Context, id string) ([]request.Event, error) {
 	var out []request.Event
 	found, err := partition(ctx, s.db, s.table, prefixRequest+id, prefixEvent, "")
 	if err != nil {
@@ -76,7 +76,7 @@ func (s *Store) Events(ctx context.Context, id string) ([]request.Event, error) 
 
 // Queue implements request.Store: a query of the by-status-due index, never a
 // scan. The cursor is the index position to continue from.
-func (s *Store) Queue(ctx context.Context, status request.Status, dueBefore time.Time, cursor string, limit int) ([]request.Request, string, error) {
+func (s *Requests) Queue(ctx context.Context, status request.Status, dueBefore time.Time, cursor string, limit int) ([]request.Request, string, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
 		IndexName:              aws.String(topology.IndexByStatus),

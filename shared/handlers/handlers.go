@@ -60,7 +60,7 @@ func (d Deps) optOuts() *optout.Service {
 }
 
 func (d Deps) requests() *request.Service {
-	return request.NewService(ddb.NewStore(d.DB, d.Env.Table), request.Config{
+	return request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{
 		PublicBaseURL: d.Env.PublicBaseURL, Keyer: d.Keyer, OptOuts: d.optOuts(),
 	})
 }
@@ -115,7 +115,7 @@ func Notifier(d Deps) *notifier.Handler {
 func Watch(d Deps) *watch.Handler {
 	outbox := ddb.NewOutbox(d.DB, d.Env.Table)
 	return &watch.Handler{
-		Requests: request.NewService(ddb.NewStore(d.DB, d.Env.Table), request.Config{}),
+		Requests: request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{}),
 		Outbox:   outbox.Enqueue, Redrive: outbox.RedriveStale,
 		TeamEmail: d.Env.TeamEmail, Log: d.Log,
 	}

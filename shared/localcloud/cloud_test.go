@@ -152,7 +152,7 @@ func TestWebFormToVerifiedRequest(t *testing.T) {
 	}
 	id := loc.Query().Get("ref")
 
-	store := ddb.NewStore(cloud.Settings.DynamoDB(), cloud.Settings.Table)
+	store := ddb.NewRequests(cloud.Settings.DynamoDB(), cloud.Settings.Table)
 	stored, err := store.Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)

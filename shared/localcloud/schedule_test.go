@@ -130,7 +130,7 @@ func TestScheduleRunsTheWatchLocally(t *testing.T) {
 		FirstName: "Lin", LastName: "Local", Email: "lin@example.com", Regime: deadline.CCPA,
 		ReceivedAt: now.AddDate(0, 0, -50), DueAt: now.AddDate(0, 0, -5), SubjectKey: "k", Version: 1,
 	}
-	store := ddb.NewStore(cloud.Settings.DynamoDB(), cloud.Settings.Table)
+	store := ddb.NewRequests(cloud.Settings.DynamoDB(), cloud.Settings.Table)
 	if err := store.Create(ctx, request.Creation{
 		Request: r,
 		Event:   request.Event{ID: "E1", At: r.ReceivedAt, Action: "received", To: r.Status, Actor: "staff"},

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) { os.Exit(localtest.Main(m, true)) }
 func seed(t *testing.T, db *dynamodb.Client, table, to string, tmpl mail.Template) {
 	t.Helper()
 	now := time.Now().UTC()
-	err := ddb.NewStore(db, table).Create(context.Background(), request.Creation{
+	err := ddb.NewRequests(db, table).Create(context.Background(), request.Creation{
 		Request: request.Request{ID: "R-" + strings.Split(to, "@")[0], Types: []request.Type{request.Know}, Status: request.PendingVerification,
 			Email: to, FirstName: "Grace", ReceivedAt: now, DueAt: now.AddDate(0, 0, 45), Version: 1, SubjectKey: "k"},
 		Event: request.Event{ID: "E1", At: now, Action: "received", To: request.PendingVerification, Actor: "requester"},

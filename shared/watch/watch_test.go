@@ -35,7 +35,7 @@ var now = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 type fixture struct {
 	db    *dynamodb.Client
 	table string
-	store *ddb.Store
+	store *ddb.Requests
 	h     *watch.Handler
 	logs  *bytes.Buffer
 	mu    sync.Mutex
@@ -45,7 +45,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	db, table := localtest.NewTable(t)
-	f := &fixture{db: db, table: table, store: ddb.NewStore(db, table), logs: &bytes.Buffer{}, clock: now}
+	f := &fixture{db: db, table: table, store: ddb.NewRequests(db, table), logs: &bytes.Buffer{}, clock: now}
 	clock := func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.clock }
 	f.h = &watch.Handler{
 		Requests:  request.NewService(f.store, request.Config{Now: clock}),
