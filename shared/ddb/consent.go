@@ -333,11 +333,12 @@ func (s *Consents) States(ctx context.Context, subjectKey string) ([]consent.Sta
 	if err := attributevalue.UnmarshalListOfMaps(found, &items); err != nil {
 		return nil, err
 	}
+	var ts stampReader
 	states := make([]consent.State, len(items))
 	for i, it := range items {
-		states[i] = consent.State{Purpose: consent.Purpose(it.Purpose), Status: consent.Status(it.Status), Since: parseStamp(it.Since), ReceiptID: it.ReceiptID}
+		states[i] = consent.State{Purpose: consent.Purpose(it.Purpose), Status: consent.Status(it.Status), Since: ts.at(it.Since), ReceiptID: it.ReceiptID}
 	}
-	return states, nil
+	return states, ts.err
 }
 
 // Confirmation implements consent.Store.
@@ -350,10 +351,11 @@ func (s *Consents) Confirmation(ctx context.Context, tokenHash string) (consent.
 	if !found {
 		return consent.Confirmation{}, fault.New(fault.Gone, "No such confirmation.")
 	}
+	until, err := parseStamp(it.ValidUntil)
 	return consent.Confirmation{
 		ReceiptID: it.ReceiptID, SubjectKey: it.SubjectKey, Purpose: consent.Purpose(it.Purpose),
-		ExpiresAt: parseStamp(it.ValidUntil), Used: it.UsedAt != "",
-	}, nil
+		ExpiresAt: until, Used: it.UsedAt != "",
+	}, err
 }
 
 // Confirm implements consent.Store: the token is used, a confirmation event

@@ -246,8 +246,12 @@ func (l *Ledger) Chain(ctx context.Context, subjectKey string) ([]ledger.Event, 
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return nil, head, err
 		}
+		at, err := parseStamp(it.At)
+		if err != nil {
+			return nil, head, err
+		}
 		out = append(out, ledger.Event{
-			Subject: it.Subject, Seq: it.Seq, ID: it.ID, At: parseStamp(it.At), Kind: it.Event,
+			Subject: it.Subject, Seq: it.Seq, ID: it.ID, At: at, Kind: it.Event,
 			Fields: it.Fields, PrevHash: it.PrevHash, Hash: it.Hash, Pruned: it.Event == eventPruned,
 		})
 		if it.Event == eventPruned {
@@ -480,7 +484,11 @@ func (s *OptOuts) read(ctx context.Context, p profile, rights []optout.Right) (m
 		if err := attributevalue.UnmarshalMap(item, &st); err != nil {
 			return nil, nil, err
 		}
-		states[pk+"\x00"+st.Right] = optout.State{OptOutID: st.OptOutID, Since: parseStamp(st.Since), Source: optout.Source(st.Source)}
+		since, err := parseStamp(st.Since)
+		if err != nil {
+			return nil, nil, err
+		}
+		states[pk+"\x00"+st.Right] = optout.State{OptOutID: st.OptOutID, Since: since, Source: optout.Source(st.Source)}
 	}
 	return states, heads, nil
 }
@@ -500,7 +508,11 @@ func (s *OptOuts) State(ctx context.Context, subjectKey string, right optout.Rig
 	if err := attributevalue.UnmarshalMap(res.Item, &it); err != nil {
 		return optout.State{}, false, err
 	}
-	return optout.State{OptOutID: it.OptOutID, Since: parseStamp(it.Since), Source: optout.Source(it.Source)}, true, nil
+	since, err := parseStamp(it.Since)
+	if err != nil {
+		return optout.State{}, false, err
+	}
+	return optout.State{OptOutID: it.OptOutID, Since: since, Source: optout.Source(it.Source)}, true, nil
 }
 
 // Suppression implements optout.Store: a query of the sparse suppression
@@ -529,7 +541,11 @@ func (s *OptOuts) Suppression(ctx context.Context) ([]optout.Entry, error) {
 			return nil, err
 		}
 		for _, it := range items {
-			out = append(out, optout.Entry{Kind: optout.Kind(it.IDKind), Match: it.Match, Since: parseStamp(it.Since)})
+			since, err := parseStamp(it.Since)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, optout.Entry{Kind: optout.Kind(it.IDKind), Match: it.Match, Since: since})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Since.Before(out[j].Since) })

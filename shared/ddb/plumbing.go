@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/claritru/privacy/shared/fault"
 )
 
@@ -29,8 +30,29 @@ const stampLayout = "2006-01-02T15:04:05.000Z"
 
 func stamp(t time.Time) string { return t.UTC().Format(stampLayout) }
 
-func parseStamp(s string) time.Time {
-	t, _ := time.Parse(stampLayout, s)
+// parseStamp reads a stored time; an empty one (an optional time not set)
+// is the zero time, and one that does not parse is an error, never read as
+// the zero time.
+func parseStamp(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(stampLayout, s)
+	if err != nil {
+		return time.Time{}, fault.Wrap(fault.Internal, "a stored time is corrupt", err)
+	}
+	return t, nil
+}
+
+// stampReader reads stored times, keeping the first that does not parse, so
+// that a conversion of several checks once, at its end.
+type stampReader struct{ err error }
+
+func (p *stampReader) at(s string) time.Time {
+	t, err := parseStamp(s)
+	if err != nil && p.err == nil {
+		p.err = err
+	}
 	return t
 }
 

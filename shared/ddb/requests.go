@@ -3,6 +3,7 @@ package ddb
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -160,22 +161,34 @@ func requestExpiry(r request.Request) expiry {
 	return expiry{}
 }
 
-func (it requestItem) request() request.Request {
+// request is the stored request; an error when a stored time is corrupt.
+func (it requestItem) request() (request.Request, error) {
 	types := make([]request.Type, len(it.Types))
 	for i, t := range it.Types {
 		types[i] = request.Type(t)
 	}
-	return request.Request{
+	var ts stampReader
+	r := request.Request{
 		ID: it.ID, Types: types, Status: request.Status(it.Status), Channel: request.Channel(it.Channel),
 		FirstName: it.FirstName, LastName: it.LastName, Email: it.Email, Phone: it.Phone,
 		PracticeName: it.PracticeName, Country: it.Country, State: it.State,
 		Details: it.Details, Correction: it.Correction,
 		OnBehalf: it.OnBehalf, AgentName: it.AgentName, AgentEmail: it.AgentEmail,
-		Regime: deadline.Regime(it.Regime), ReceivedAt: parseStamp(it.ReceivedAt), DueAt: parseStamp(it.DueAt),
+		Regime: deadline.Regime(it.Regime), ReceivedAt: ts.at(it.ReceivedAt), DueAt: ts.at(it.DueAt),
 		SubjectKey: it.SubjectKey, Version: it.Version,
-		Extended: it.Extended, ExtensionReason: it.ExtReason, ClosedAt: parseStamp(it.ClosedAt), VerifiedAt: parseStamp(it.VerifiedAt),
+		Extended: it.Extended, ExtensionReason: it.ExtReason, ClosedAt: ts.at(it.ClosedAt), VerifiedAt: ts.at(it.VerifiedAt),
 		Outcome: it.Outcome, DenialBasis: it.DenialBasis,
 	}
+	return r, ts.err
+}
+
+// event is the stored audit event; an error when its time is corrupt.
+func (it eventItem) event() (request.Event, error) {
+	at, err := parseStamp(it.At)
+	return request.Event{
+		ID: strings.TrimPrefix(it.SK, prefixEvent), At: at, Action: it.Action,
+		From: request.Status(it.From), To: request.Status(it.To), Actor: it.Actor, Note: it.Note,
+	}, err
 }
 
 func eventPut(requestID string, e request.Event) (types.TransactWriteItem, error) {
@@ -266,7 +279,7 @@ func (s *Requests) Get(ctx context.Context, id string) (request.Request, error) 
 	if !found {
 		return request.Request{}, fault.New(fault.NotFound, "No such request.")
 	}
-	return it.request(), nil
+	return it.request()
 }
 
 // Token implements request.Store.
@@ -279,7 +292,8 @@ func (s *Requests) Token(ctx context.Context, hash string) (request.Token, error
 	if !found {
 		return request.Token{}, fault.New(fault.Gone, "No such token.")
 	}
-	return request.Token{RequestID: it.RequestID, ExpiresAt: parseStamp(it.ValidUntil), Used: it.UsedAt != ""}, nil
+	until, err := parseStamp(it.ValidUntil)
+	return request.Token{RequestID: it.RequestID, ExpiresAt: until, Used: it.UsedAt != ""}, err
 }
 
 // IdempotentRequest implements request.Store.

@@ -75,115 +75,179 @@ var minimisedAttributes = []string{
 // records of all of them go into the one document's lists, the given keys'
 // first; ledger events keep their order within each identifier's chain.
 func (s *Subjects) Export(ctx context.Context, keys []string) (subjectdata.Document, error) {
-	var doc subjectdata.Document
-	var mails []mailItem
 	profile, err := s.profileKeys(ctx, keys)
 	if err != nil {
-		return doc, err
+		return subjectdata.Document{}, err
 	}
-	seenRequest := map[string]bool{}
+	x := &export{s: s, seenRequest: map[string]bool{}}
 	for _, k := range profile {
-		pks, err := s.requestPartitions(ctx, k)
-		if err != nil {
-			return doc, err
+		if err := x.requests(ctx, k); err != nil {
+			return x.doc, err
 		}
-		for _, pk := range pks {
-			if seenRequest[pk] {
-				continue
-			}
-			seenRequest[pk] = true
-			items, err := s.partition(ctx, pk, "", "")
-			if err != nil {
-				return doc, err
-			}
-			var req *requestItem
-			var events []request.Event
-			for _, item := range items {
-				sk := skOf(item)
-				switch {
-				case sk == sortRequest:
-					req = &requestItem{}
-					if err := attributevalue.UnmarshalMap(item, req); err != nil {
-						return doc, err
-					}
-				case strings.HasPrefix(sk, prefixEvent):
-					var it eventItem
-					if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-						return doc, err
-					}
-					events = append(events, request.Event{
-						ID: strings.TrimPrefix(it.SK, prefixEvent), At: parseStamp(it.At), Action: it.Action,
-						From: request.Status(it.From), To: request.Status(it.To), Actor: it.Actor, Note: it.Note,
-					})
-				case strings.HasPrefix(sk, prefixMail):
-					var it mailItem
-					if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-						return doc, err
-					}
-					mails = append(mails, it)
-				}
-			}
-			if req != nil {
-				doc.Requests = append(doc.Requests, subjectdata.RequestOf(req.request(), events))
-			}
-		}
-
-		items, err := s.partition(ctx, prefixSubject+k, "", "")
-		if err != nil {
-			return doc, err
-		}
-		for _, item := range items {
-			sk := skOf(item)
-			switch {
-			case sk == sortHead:
-			case strings.HasPrefix(sk, sortLedger):
-				var it ledgerItem
-				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-					return doc, err
-				}
-				doc.Consents.Events = append(doc.Consents.Events, subjectdata.LedgerEvent{
-					Seq: it.Seq, ID: it.ID, At: parseStamp(it.At), Kind: it.Event, Fields: it.Fields,
-				})
-			case strings.HasPrefix(sk, sortConsent):
-				var it consentItem
-				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-					return doc, err
-				}
-				doc.Consents.Current = append(doc.Consents.Current, subjectdata.ConsentState{
-					Purpose: it.Purpose, Status: it.Status, Since: parseStamp(it.Since), ReceiptID: it.ReceiptID,
-				})
-			case strings.HasPrefix(sk, sortOptOut):
-				var it optOutItem
-				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-					return doc, err
-				}
-				doc.OptOuts = append(doc.OptOuts, subjectdata.OptOut{
-					Right: it.Right, Identifier: it.IDKind, Since: parseStamp(it.Since), Source: it.Source, OptOutID: it.OptOutID,
-				})
-			case strings.HasPrefix(sk, prefixMail):
-				var it mailItem
-				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-					return doc, err
-				}
-				mails = append(mails, it)
-			}
-			// Links and erasure records are bookkeeping, not data about
-			// the person.
+		if err := x.person(ctx, k); err != nil {
+			return x.doc, err
 		}
 	}
-	// Intent ids are ULIDs: sorting by them is sorting by when the mail was
-	// queued, across partitions.
-	sort.Slice(mails, func(i, j int) bool { return mails[i].ID < mails[j].ID })
-	for _, m := range mails {
+	x.mailLog()
+	return x.doc, x.ts.err
+}
+
+// export is one export in progress: the document so far, the mails found
+// (logged at the end, in order), and the requests already read (one
+// request can be reached from several keys of the profile).
+type export struct {
+	s           *Subjects
+	doc         subjectdata.Document
+	mails       []mailItem
+	seenRequest map[string]bool
+	ts          stampReader
+}
+
+// requests adds the requests filed under subject key k, each with its
+// history, and collects their mails.
+func (x *export) requests(ctx context.Context, k string) error {
+	pks, err := x.s.requestPartitions(ctx, k)
+	if err != nil {
+		return err
+	}
+	for _, pk := range pks {
+		if x.seenRequest[pk] {
+			continue
+		}
+		x.seenRequest[pk] = true
+		if err := x.request(ctx, pk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// request adds the request of partition pk with its audit events.
+func (x *export) request(ctx context.Context, pk string) error {
+	items, err := x.s.partition(ctx, pk, "", "")
+	if err != nil {
+		return err
+	}
+	var req *requestItem
+	var events []request.Event
+	for _, item := range items {
+		sk := skOf(item)
+		switch {
+		case sk == sortRequest:
+			req = &requestItem{}
+			if err := attributevalue.UnmarshalMap(item, req); err != nil {
+				return err
+			}
+		case strings.HasPrefix(sk, prefixEvent):
+			var it eventItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return err
+			}
+			e, err := it.event()
+			if err != nil {
+				return err
+			}
+			events = append(events, e)
+		case strings.HasPrefix(sk, prefixMail):
+			if err := x.mail(item); err != nil {
+				return err
+			}
+		}
+	}
+	if req == nil {
+		return nil
+	}
+	r, err := req.request()
+	if err != nil {
+		return err
+	}
+	x.doc.Requests = append(x.doc.Requests, subjectdata.RequestOf(r, events))
+	return nil
+}
+
+// person adds what the person's own partition under key k holds: ledger
+// events, consent states, opt-outs and mails. Links and erasure records are
+// bookkeeping, not data about the person.
+func (x *export) person(ctx context.Context, k string) error {
+	items, err := x.s.partition(ctx, prefixSubject+k, "", "")
+	if err != nil {
+		return err
+	}
+	for _, item := range items {
+		var err error
+		switch sk := skOf(item); {
+		case sk == sortHead:
+		case strings.HasPrefix(sk, sortLedger):
+			err = x.ledgerEvent(item)
+		case strings.HasPrefix(sk, sortConsent):
+			err = x.consentState(item)
+		case strings.HasPrefix(sk, sortOptOut):
+			err = x.optOut(item)
+		case strings.HasPrefix(sk, prefixMail):
+			err = x.mail(item)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *export) ledgerEvent(item map[string]types.AttributeValue) error {
+	var it ledgerItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return err
+	}
+	x.doc.Consents.Events = append(x.doc.Consents.Events, subjectdata.LedgerEvent{
+		Seq: it.Seq, ID: it.ID, At: x.ts.at(it.At), Kind: it.Event, Fields: it.Fields,
+	})
+	return nil
+}
+
+func (x *export) consentState(item map[string]types.AttributeValue) error {
+	var it consentItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return err
+	}
+	x.doc.Consents.Current = append(x.doc.Consents.Current, subjectdata.ConsentState{
+		Purpose: it.Purpose, Status: it.Status, Since: x.ts.at(it.Since), ReceiptID: it.ReceiptID,
+	})
+	return nil
+}
+
+func (x *export) optOut(item map[string]types.AttributeValue) error {
+	var it optOutItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return err
+	}
+	x.doc.OptOuts = append(x.doc.OptOuts, subjectdata.OptOut{
+		Right: it.Right, Identifier: it.IDKind, Since: x.ts.at(it.Since), Source: it.Source, OptOutID: it.OptOutID,
+	})
+	return nil
+}
+
+func (x *export) mail(item map[string]types.AttributeValue) error {
+	var it mailItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return err
+	}
+	x.mails = append(x.mails, it)
+	return nil
+}
+
+// mailLog adds the mails found, oldest first. Intent ids are ULIDs: sorting
+// by them is sorting by when the mail was queued, across partitions.
+func (x *export) mailLog() {
+	sort.Slice(x.mails, func(i, j int) bool { return x.mails[i].ID < x.mails[j].ID })
+	for _, m := range x.mails {
 		// The address and the content (m.To, m.Data) are never exported.
 		entry := subjectdata.Mail{Template: m.Template, Status: m.Status}
 		if m.SentAt != "" {
-			at := parseStamp(m.SentAt)
+			at := x.ts.at(m.SentAt)
 			entry.SentAt = &at
 		}
-		doc.MailLog = append(doc.MailLog, entry)
+		x.doc.MailLog = append(x.doc.MailLog, entry)
 	}
-	return doc, nil
 }
 
 // Erase implements subjectdata.Store. It covers the keys given and every

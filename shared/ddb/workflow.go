@@ -66,10 +66,11 @@ func (s *Requests) Events(ctx context.Context, id string) ([]request.Event, erro
 		return nil, err
 	}
 	for _, it := range items {
-		out = append(out, request.Event{
-			ID: it.SK[len(prefixEvent):], At: parseStamp(it.At), Action: it.Action,
-			From: request.Status(it.From), To: request.Status(it.To), Actor: it.Actor, Note: it.Note,
-		})
+		e, err := it.event()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
 	}
 	return out, nil
 }
@@ -107,7 +108,9 @@ func (s *Requests) Queue(ctx context.Context, status request.Status, dueBefore t
 	}
 	rs := make([]request.Request, len(items))
 	for i, it := range items {
-		rs[i] = it.request()
+		if rs[i], err = it.request(); err != nil {
+			return nil, "", err
+		}
 	}
 	return rs, encodeCursor(out.LastEvaluatedKey), nil
 }
