@@ -120,6 +120,56 @@ func (e evidenceGone) Error() string { return "superseded evidence was pruned me
 // record writes one recording; pruned lists ledger events (pk and sk) that
 // are known to be stubs already.
 func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[string]bool) error {
+	subjects, bySubject := groupBySubject(r)
+	prior, hs, err := s.readSubjects(ctx, subjects)
+	if err != nil {
+		return err
+	}
+	tx := &recordTx{superseding: map[int]string{}}
+	tx.writes = append(tx.writes, s.disclosureWrite(r.Disclosure, r.At))
+	for _, sub := range subjects {
+		if err := s.subjectWrites(tx, r, sub, bySubject[sub], prior[sub], hs[sub], pruned); err != nil {
+			return err
+		}
+	}
+	if r.ConfirmTokenHash != "" {
+		w, err := s.confirmTokenPut(r)
+		if err != nil {
+			return err
+		}
+		tx.writes = append(tx.writes, w)
+	}
+	if r.Mail != nil {
+		mp, err := mailPut(prefixSubject+r.ReceiptSubject(), *r.Mail, r.At)
+		if err != nil {
+			return err
+		}
+		mp.Put.TableName = aws.String(s.table)
+		tx.writes = append(tx.writes, mp)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx.writes})
+	if failed := cancelled(err); failed != nil {
+		for i, f := range failed {
+			if k, ok := tx.superseding[i]; ok && f {
+				return evidenceGone{key: k}
+			}
+		}
+		return fault.Wrap(fault.Conflict, "The consent record moved meanwhile; try again.", err)
+	}
+	return classify(err)
+}
+
+// recordTx is the transaction of one recording being built: its writes,
+// and which of them keep a superseded ledger event longer (by write index),
+// so that a failure of one says which event the sweep pruned meanwhile.
+type recordTx struct {
+	writes      []types.TransactWriteItem
+	superseding map[int]string
+}
+
+// groupBySubject lists the subjects of a recording in the order first met,
+// with the indexes of each one's records.
+func groupBySubject(r *consent.Recording) ([]string, map[string][]int) {
 	var subjects []string
 	bySubject := map[string][]int{}
 	for i, rec := range r.Records {
@@ -129,94 +179,87 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[
 		}
 		bySubject[k] = append(bySubject[k], i)
 	}
-	// The states these events supersede (their evidence starts its four
-	// years now), read before the heads: an event appended between the two
-	// reads moves the head past it, so this transaction cannot both
-	// supersede and append one sequence number; one appended after both
-	// fails the head's condition and the recording is retried.
+	return subjects, bySubject
+}
+
+// readSubjects reads the current states and ledger heads of subjects.
+//
+// The states these events supersede (their evidence starts its four years
+// now) are read before the heads: an event appended between the two reads
+// moves the head past it, so this transaction cannot both supersede and
+// append one sequence number; one appended after both fails the head's
+// condition and the recording is retried.
+func (s *Consents) readSubjects(ctx context.Context, subjects []string) (map[string]map[consent.Purpose]consentItem, map[string]*ledger.Head, error) {
 	prior := make(map[string]map[consent.Purpose]consentItem, len(subjects))
 	for _, sub := range subjects {
 		st, err := s.states(ctx, sub)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		prior[sub] = st
 	}
 	hs, err := heads(ctx, s.db, s.table, subjects)
 	if err != nil {
+		return nil, nil, err
+	}
+	return prior, hs, nil
+}
+
+// subjectWrites adds to tx the writes of one subject's records (indexes
+// idx of r.Records): the evidence of the states they supersede kept longer,
+// their ledger events after head (with their expiry as evidence, if any)
+// and their new states. It fills the records' Sequence and Hash.
+func (s *Consents) subjectWrites(tx *recordTx, r *consent.Recording, sub string, idx []int, prior map[consent.Purpose]consentItem, head *ledger.Head, pruned map[string]bool) error {
+	for _, i := range idx {
+		for _, w := range s.supersede(sub, prior[r.Records[i].Purpose], r.At, pruned) {
+			tx.superseding[len(tx.writes)] = keyString(w.Update.Key)
+			tx.writes = append(tx.writes, w)
+		}
+	}
+	events := make([]ledger.Event, len(idx))
+	for j, i := range idx {
+		rec := r.Records[i]
+		events[j] = ledger.Event{Subject: sub, ID: rec.EventID, At: r.At, Kind: consent.EventKind, Fields: r.EventFields(rec)}
+	}
+	ws, sealed, err := appendEvents(s.table, head, events...)
+	if err != nil {
 		return err
 	}
-	var writes []types.TransactWriteItem
-	writes = append(writes, s.disclosureWrite(r.Disclosure, r.At))
-	superseding := map[int]string{} // write index -> the event it keeps longer
-	for _, sub := range subjects {
-		prior := prior[sub]
-		for _, i := range bySubject[sub] {
-			for _, w := range s.supersede(sub, prior[r.Records[i].Purpose], r.At, pruned) {
-				superseding[len(writes)] = keyString(w.Update.Key)
-				writes = append(writes, w)
-			}
-		}
-		var events []ledger.Event
-		for _, i := range bySubject[sub] {
-			rec := r.Records[i]
-			events = append(events, ledger.Event{Subject: sub, ID: rec.EventID, At: r.At, Kind: consent.EventKind, Fields: r.EventFields(rec)})
-		}
-		ws, sealed, err := appendEvents(s.table, hs[sub], events...)
-		if err != nil {
-			return err
-		}
-		for j, i := range bySubject[sub] {
-			e := sealed[j]
-			if exp := evidenceExpiry(r.Records[i].Status, prefixSubject+e.Subject, ledgerSort(e.Seq), r); exp.ExpiresAt != "" {
-				if err := addExpiry(ws[j].Put.Item, exp.noTTL()); err != nil {
-					return err
-				}
-			}
-		}
-		writes = append(writes, ws...)
-		for j, i := range bySubject[sub] {
-			r.Records[i].Sequence, r.Records[i].Hash = sealed[j].Seq, sealed[j].Hash
-			w, err := s.statePut(sub, r.Records[i].Status, r, r.Records[i].Purpose, sealed[j].Seq)
-			if err != nil {
+	for j, i := range idx {
+		e := sealed[j]
+		if exp := evidenceExpiry(r.Records[i].Status, prefixSubject+e.Subject, ledgerSort(e.Seq), r); exp.ExpiresAt != "" {
+			if err := addExpiry(ws[j].Put.Item, exp.noTTL()); err != nil {
 				return err
 			}
-			writes = append(writes, w)
 		}
 	}
-	if r.ConfirmTokenHash != "" {
-		target, purpose := r.ConfirmSubject()
-		pk := prefixConfirmToken + r.ConfirmTokenHash
-		av, err := attributevalue.MarshalMap(confirmTokenItem{
-			PK: pk, SK: sortConfirmToken, Kind: "confirm_token",
-			ReceiptID: r.ReceiptID, SubjectKey: target, Purpose: string(purpose),
-			ValidUntil: stamp(r.ConfirmExpires), expiry: expires(retention.ConfirmationToken, pk, sortConfirmToken, r.At),
-		})
+	tx.writes = append(tx.writes, ws...)
+	for j, i := range idx {
+		r.Records[i].Sequence, r.Records[i].Hash = sealed[j].Seq, sealed[j].Hash
+		w, err := s.statePut(sub, r.Records[i].Status, r, r.Records[i].Purpose, sealed[j].Seq)
 		if err != nil {
 			return err
 		}
-		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
-			TableName: aws.String(s.table), Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-		}})
+		tx.writes = append(tx.writes, w)
 	}
-	if r.Mail != nil {
-		mp, err := mailPut(prefixSubject+r.ReceiptSubject(), *r.Mail, r.At)
-		if err != nil {
-			return err
-		}
-		mp.Put.TableName = aws.String(s.table)
-		writes = append(writes, mp)
+	return nil
+}
+
+// confirmTokenPut writes the double opt-in link of a recording, once.
+func (s *Consents) confirmTokenPut(r *consent.Recording) (types.TransactWriteItem, error) {
+	target, purpose := r.ConfirmSubject()
+	pk := prefixConfirmToken + r.ConfirmTokenHash
+	av, err := attributevalue.MarshalMap(confirmTokenItem{
+		PK: pk, SK: sortConfirmToken, Kind: "confirm_token",
+		ReceiptID: r.ReceiptID, SubjectKey: target, Purpose: string(purpose),
+		ValidUntil: stamp(r.ConfirmExpires), expiry: expires(retention.ConfirmationToken, pk, sortConfirmToken, r.At),
+	})
+	if err != nil {
+		return types.TransactWriteItem{}, err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if failed := cancelled(err); failed != nil {
-		for i, f := range failed {
-			if k, ok := superseding[i]; ok && f {
-				return evidenceGone{key: k}
-			}
-		}
-		return fault.Wrap(fault.Conflict, "The consent record moved meanwhile; try again.", err)
-	}
-	return classify(err)
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(s.table), Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}, nil
 }
 
 // disclosureWrite stores a disclosure text once per hash; later calls with the

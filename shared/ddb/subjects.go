@@ -3,7 +3,6 @@ package ddb
 import (
 	"context"
 	"errors"
-	"sort"
 	"strings"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/optout"
-	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/subjectdata"
 	"github.com/claritru/privacy/shared/topology"
@@ -69,187 +67,6 @@ var minimisedAttributes = []string{
 	"details", "correction", "agent_name", "agent_email", "outcome", "extension_reason",
 }
 
-// Export implements subjectdata.Store. It covers the keys given and every
-// identifier linked to them (see profileKeys): a phone and a browser id given
-// together with an email in an opt-out belong to the same person. The
-// records of all of them go into the one document's lists, the given keys'
-// first; ledger events keep their order within each identifier's chain.
-func (s *Subjects) Export(ctx context.Context, keys []string) (subjectdata.Document, error) {
-	profile, err := s.profileKeys(ctx, keys)
-	if err != nil {
-		return subjectdata.Document{}, err
-	}
-	x := &export{s: s, seenRequest: map[string]bool{}}
-	for _, k := range profile {
-		if err := x.requests(ctx, k); err != nil {
-			return x.doc, err
-		}
-		if err := x.person(ctx, k); err != nil {
-			return x.doc, err
-		}
-	}
-	x.mailLog()
-	return x.doc, x.ts.err
-}
-
-// export is one export in progress: the document so far, the mails found
-// (logged at the end, in order), and the requests already read (one
-// request can be reached from several keys of the profile).
-type export struct {
-	s           *Subjects
-	doc         subjectdata.Document
-	mails       []mailItem
-	seenRequest map[string]bool
-	ts          stampReader
-}
-
-// requests adds the requests filed under subject key k, each with its
-// history, and collects their mails.
-func (x *export) requests(ctx context.Context, k string) error {
-	pks, err := x.s.requestPartitions(ctx, k)
-	if err != nil {
-		return err
-	}
-	for _, pk := range pks {
-		if x.seenRequest[pk] {
-			continue
-		}
-		x.seenRequest[pk] = true
-		if err := x.request(ctx, pk); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// request adds the request of partition pk with its audit events.
-func (x *export) request(ctx context.Context, pk string) error {
-	items, err := x.s.partition(ctx, pk, "", "")
-	if err != nil {
-		return err
-	}
-	var req *requestItem
-	var events []request.Event
-	for _, item := range items {
-		sk := skOf(item)
-		switch {
-		case sk == sortRequest:
-			req = &requestItem{}
-			if err := attributevalue.UnmarshalMap(item, req); err != nil {
-				return err
-			}
-		case strings.HasPrefix(sk, prefixEvent):
-			var it eventItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return err
-			}
-			e, err := it.event()
-			if err != nil {
-				return err
-			}
-			events = append(events, e)
-		case strings.HasPrefix(sk, prefixMail):
-			if err := x.mail(item); err != nil {
-				return err
-			}
-		}
-	}
-	if req == nil {
-		return nil
-	}
-	r, err := req.request()
-	if err != nil {
-		return err
-	}
-	x.doc.Requests = append(x.doc.Requests, subjectdata.RequestOf(r, events))
-	return nil
-}
-
-// person adds what the person's own partition under key k holds: ledger
-// events, consent states, opt-outs and mails. Links and erasure records are
-// bookkeeping, not data about the person.
-func (x *export) person(ctx context.Context, k string) error {
-	items, err := x.s.partition(ctx, prefixSubject+k, "", "")
-	if err != nil {
-		return err
-	}
-	for _, item := range items {
-		var err error
-		switch sk := skOf(item); {
-		case sk == sortHead:
-		case strings.HasPrefix(sk, sortLedger):
-			err = x.ledgerEvent(item)
-		case strings.HasPrefix(sk, sortConsent):
-			err = x.consentState(item)
-		case strings.HasPrefix(sk, sortOptOut):
-			err = x.optOut(item)
-		case strings.HasPrefix(sk, prefixMail):
-			err = x.mail(item)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (x *export) ledgerEvent(item map[string]types.AttributeValue) error {
-	var it ledgerItem
-	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-		return err
-	}
-	x.doc.Consents.Events = append(x.doc.Consents.Events, subjectdata.LedgerEvent{
-		Seq: it.Seq, ID: it.ID, At: x.ts.at(it.At), Kind: it.Event, Fields: it.Fields,
-	})
-	return nil
-}
-
-func (x *export) consentState(item map[string]types.AttributeValue) error {
-	var it consentItem
-	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-		return err
-	}
-	x.doc.Consents.Current = append(x.doc.Consents.Current, subjectdata.ConsentState{
-		Purpose: it.Purpose, Status: it.Status, Since: x.ts.at(it.Since), ReceiptID: it.ReceiptID,
-	})
-	return nil
-}
-
-func (x *export) optOut(item map[string]types.AttributeValue) error {
-	var it optOutItem
-	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-		return err
-	}
-	x.doc.OptOuts = append(x.doc.OptOuts, subjectdata.OptOut{
-		Right: it.Right, Identifier: it.IDKind, Since: x.ts.at(it.Since), Source: it.Source, OptOutID: it.OptOutID,
-	})
-	return nil
-}
-
-func (x *export) mail(item map[string]types.AttributeValue) error {
-	var it mailItem
-	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-		return err
-	}
-	x.mails = append(x.mails, it)
-	return nil
-}
-
-// mailLog adds the mails found, oldest first. Intent ids are ULIDs: sorting
-// by them is sorting by when the mail was queued, across partitions.
-func (x *export) mailLog() {
-	sort.Slice(x.mails, func(i, j int) bool { return x.mails[i].ID < x.mails[j].ID })
-	for _, m := range x.mails {
-		// The address and the content (m.To, m.Data) are never exported.
-		entry := subjectdata.Mail{Template: m.Template, Status: m.Status}
-		if m.SentAt != "" {
-			at := x.ts.at(m.SentAt)
-			entry.SentAt = &at
-		}
-		x.doc.MailLog = append(x.doc.MailLog, entry)
-	}
-}
-
 // Erase implements subjectdata.Store. It covers the keys given and every
 // identifier linked to them (see profileKeys), found before anything is
 // deleted. For each key of that profile:
@@ -283,110 +100,150 @@ func (s *Subjects) Erase(ctx context.Context, keys []string, at time.Time, reaso
 	if err != nil {
 		return rep, err
 	}
-	inProfile := map[string]bool{}
+	e := newErasure(profile)
 	for _, k := range profile {
-		inProfile[k] = true
-	}
-	deleted, minimised := map[string]map[string]int{}, map[string]map[string]int{}
-	// Data is deleted first, links after it; each item once, however many
-	// keys lead to it (a batch must not name an item twice).
-	var deletes, links []types.WriteRequest
-	queued := map[string]bool{}
-	del := func(into *[]types.WriteRequest, owner, kind, pk, sk string) {
-		if queued[pk+"\x00"+sk] {
-			return
-		}
-		queued[pk+"\x00"+sk] = true
-		deleted[owner][kind]++
-		*into = append(*into, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(pk, sk)}})
-	}
-
-	seenRequest := map[string]bool{}
-	for _, k := range profile {
-		deleted[k], minimised[k] = map[string]int{}, map[string]int{}
-		pks, err := s.requestPartitions(ctx, k)
-		if err != nil {
+		if err := s.eraseRequests(ctx, e, k); err != nil {
 			return rep, err
 		}
-		for _, pk := range pks {
-			if seenRequest[pk] {
-				continue
-			}
-			seenRequest[pk] = true
-			changed, err := s.minimise(ctx, pk)
-			if err != nil {
-				return rep, err
-			}
-			if changed {
-				minimised[k]["request"]++
-			}
-			mails, err := s.partition(ctx, pk, prefixMail, "pk, sk")
-			if err != nil {
-				return rep, err
-			}
-			for _, item := range mails {
-				del(&deletes, k, "mail", pk, skOf(item))
-			}
-		}
-
-		pk := prefixSubject + k
-		items, err := s.partition(ctx, pk, "", "pk, sk")
-		if err != nil {
+		if err := s.erasePerson(ctx, e, k); err != nil {
 			return rep, err
 		}
-		for _, item := range items {
-			sk := skOf(item)
-			switch {
-			case sk == sortHead:
-				del(&deletes, k, "ledger_head", pk, sk)
-			case strings.HasPrefix(sk, sortLedger):
-				del(&deletes, k, "ledger_event", pk, sk)
-			case strings.HasPrefix(sk, sortConsent):
-				del(&deletes, k, "consent_state", pk, sk)
-			case strings.HasPrefix(sk, sortLink):
-				del(&links, k, "link", pk, sk)
-				// The other identifier's link back to this one. When the
-				// other is in the profile, its own partition is read
-				// and the link found there; otherwise (beyond the
-				// profile's bound) it is deleted from here.
-				if other := strings.TrimPrefix(sk, sortLink); !inProfile[other] {
-					del(&links, k, "link", prefixSubject+other, sortLink+k)
-				}
-			case strings.HasPrefix(sk, prefixMail):
-				del(&deletes, k, "mail", pk, sk)
-			}
-			// Kept: OPTOUT#<right> (the person must stay opted out and
-			// suppressed), ERASURE# records, and any kind this adapter
-			// does not know, rather than deleting it unread.
-		}
 	}
-	if err := s.batchDelete(ctx, deletes); err != nil {
+	if err := s.batchDelete(ctx, e.deletes); err != nil {
 		return rep, err
 	}
-	if err := s.batchDelete(ctx, links); err != nil {
+	if err := s.batchDelete(ctx, e.links); err != nil {
 		return rep, err
 	}
-
 	for _, k := range profile {
-		pk, sk := prefixSubject+k, sortErasure+stamp(at)
-		av, err := attributevalue.MarshalMap(erasureItem{
-			PK: pk, SK: sk, Kind: "erasure", At: stamp(at), Reason: reason,
-			Deleted: deleted[k], Minimised: minimised[k], expiry: expires(retention.ErasureRecord, pk, sk, at),
-		})
-		if err != nil {
+		if err := s.recordErasure(ctx, e, k, at, reason); err != nil {
 			return rep, err
 		}
-		if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av}); err != nil {
-			return rep, classify(err)
-		}
-		for kind, n := range deleted[k] {
+		for kind, n := range e.deleted[k] {
 			rep.Deleted[kind] += n
 		}
-		for kind, n := range minimised[k] {
+		for kind, n := range e.minimised[k] {
 			rep.Minimised[kind] += n
 		}
 	}
 	return rep, nil
+}
+
+// erasure is one erasure in progress: the profile, what each of its keys
+// deleted and minimised, and the deletes queued: data first, links after
+// it; each item once, however many keys lead to it (a batch must not name
+// an item twice).
+type erasure struct {
+	inProfile           map[string]bool
+	deleted, minimised  map[string]map[string]int
+	deletes, links      []types.WriteRequest
+	queued, seenRequest map[string]bool
+}
+
+func newErasure(profile []string) *erasure {
+	e := &erasure{
+		inProfile: map[string]bool{}, deleted: map[string]map[string]int{}, minimised: map[string]map[string]int{},
+		queued: map[string]bool{}, seenRequest: map[string]bool{},
+	}
+	for _, k := range profile {
+		e.inProfile[k] = true
+		e.deleted[k], e.minimised[k] = map[string]int{}, map[string]int{}
+	}
+	return e
+}
+
+// del queues the delete of pk/sk, counted for owner under kind, unless it
+// is queued already.
+func (e *erasure) del(into *[]types.WriteRequest, owner, kind, pk, sk string) {
+	if e.queued[pk+"\x00"+sk] {
+		return
+	}
+	e.queued[pk+"\x00"+sk] = true
+	e.deleted[owner][kind]++
+	*into = append(*into, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(pk, sk)}})
+}
+
+// eraseRequests minimises the requests filed under key k and queues the
+// deletes of their mails.
+func (s *Subjects) eraseRequests(ctx context.Context, e *erasure, k string) error {
+	pks, err := s.requestPartitions(ctx, k)
+	if err != nil {
+		return err
+	}
+	for _, pk := range pks {
+		if e.seenRequest[pk] {
+			continue
+		}
+		e.seenRequest[pk] = true
+		changed, err := s.minimise(ctx, pk)
+		if err != nil {
+			return err
+		}
+		if changed {
+			e.minimised[k]["request"]++
+		}
+		mails, err := s.partition(ctx, pk, prefixMail, "pk, sk")
+		if err != nil {
+			return err
+		}
+		for _, item := range mails {
+			e.del(&e.deletes, k, "mail", pk, skOf(item))
+		}
+	}
+	return nil
+}
+
+// erasePerson queues the deletes of what the person's partition under key
+// k holds: ledger and head, consent states, links (both directions) and
+// mails. Kept: OPTOUT#<right> (the person must stay opted out and
+// suppressed), ERASURE# records, and any kind this adapter does not know,
+// rather than deleting it unread.
+func (s *Subjects) erasePerson(ctx context.Context, e *erasure, k string) error {
+	pk := prefixSubject + k
+	items, err := s.partition(ctx, pk, "", "pk, sk")
+	if err != nil {
+		return err
+	}
+	for _, item := range items {
+		sk := skOf(item)
+		switch {
+		case sk == sortHead:
+			e.del(&e.deletes, k, "ledger_head", pk, sk)
+		case strings.HasPrefix(sk, sortLedger):
+			e.del(&e.deletes, k, "ledger_event", pk, sk)
+		case strings.HasPrefix(sk, sortConsent):
+			e.del(&e.deletes, k, "consent_state", pk, sk)
+		case strings.HasPrefix(sk, sortLink):
+			e.del(&e.links, k, "link", pk, sk)
+			// The other identifier's link back to this one. When the
+			// other is in the profile, its own partition is read
+			// and the link found there; otherwise (beyond the
+			// profile's bound) it is deleted from here.
+			if other := strings.TrimPrefix(sk, sortLink); !e.inProfile[other] {
+				e.del(&e.links, k, "link", prefixSubject+other, sortLink+k)
+			}
+		case strings.HasPrefix(sk, prefixMail):
+			e.del(&e.deletes, k, "mail", pk, sk)
+		}
+	}
+	return nil
+}
+
+// recordErasure writes the erasure record of key k: what was deleted and
+// minimised there.
+func (s *Subjects) recordErasure(ctx context.Context, e *erasure, k string, at time.Time, reason string) error {
+	pk, sk := prefixSubject+k, sortErasure+stamp(at)
+	av, err := attributevalue.MarshalMap(erasureItem{
+		PK: pk, SK: sk, Kind: "erasure", At: stamp(at), Reason: reason,
+		Deleted: e.deleted[k], Minimised: e.minimised[k], expiry: expires(retention.ErasureRecord, pk, sk, at),
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av}); err != nil {
+		return classify(err)
+	}
+	return nil
 }
 
 // profileKeys expands subject keys to the person's profile: the keys given,
