@@ -1,4 +1,4 @@
-// Package api is the public HTTP contract of the service (design §4): the
+// Package api is the public HTTP contract of the service: the
 // OpenAPI document openapi.yaml, which is the source of truth, and a Checker
 // with which tests hold every request and response to it.
 package api

@@ -31,7 +31,7 @@ const accessLogRetention = awslogs.RetentionDays_THREE_MONTHS
 // the path and query (GET /v1/verify carries a single-use token, opt-out
 // status a browser id), and no caller IP or user agent: those are personal
 // data the service records only where the law asks for them (consent
-// receipts, design §4), not in operational logs.
+// receipts: GDPR Art. 7(1), 47 CFR 64.1200), not in operational logs.
 var accessLogFormat = mustJSON(map[string]string{
 	"requestId":          "$context.requestId",
 	"requestTime":        "$context.requestTimeEpoch",
@@ -47,7 +47,7 @@ var accessLogFormat = mustJSON(map[string]string{
 	"authorizerError":    "$context.authorizer.error",
 })
 
-// API is the public HTTP API (design §4) with its default stage.
+// API is the public HTTP API (api/openapi.yaml) with its default stage.
 type API struct {
 	HTTP       awsapigatewayv2.HttpApi
 	Stage      awsapigatewayv2.CfnStage
@@ -63,7 +63,7 @@ type API struct {
 func newAPI(scope constructs.Construct, id string, cfg Config, routes []topology.Route) API {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 
-	// CORS only for configured origins (design §4), and only the methods
+	// CORS only for configured origins (ALLOWED_ORIGINS), and only the methods
 	// the topology routes use. No credentials: the public routes are
 	// anonymous and staff routes are signed with SigV4, not cookies.
 	methods := []awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_OPTIONS}
@@ -107,7 +107,7 @@ func newAPI(scope constructs.Construct, id string, cfg Config, routes []topology
 }
 
 // route adds every topology route, each integrated with the function that
-// serves it. Staff routes need IAM (SigV4) authorisation (design §4).
+// serves it. Staff routes need IAM (SigV4) authorisation.
 func (a API) route(routes []topology.Route, fns Functions) ([]awsapigatewayv2.HttpRoute, error) {
 	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
 	var iam awsapigatewayv2authorizers.HttpIamAuthorizer
@@ -142,7 +142,7 @@ func (a API) route(routes []topology.Route, fns Functions) ([]awsapigatewayv2.Ht
 			for _, route := range *added {
 				cdknag.NagSuppressions_AddResourceSuppressions(route.Node().DefaultChild(), &[]*cdknag.NagPackSuppression{{
 					Id: jsii.String("AwsSolutions-APIG4"),
-					Reason: jsii.String("Public route of the privacy web forms (design §4): anyone may file a " +
+					Reason: jsii.String("Public route of the privacy web forms: anyone may file a " +
 						"data rights request, opt out or record consent without an account, as the law requires " +
 						"(11 CCR §7026, §7025). Identity is verified in the application with a single-use mailed " +
 						"token where the request type needs it; stage throttling caps abuse."),

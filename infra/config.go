@@ -42,10 +42,10 @@ type Config struct {
 	// those pages itself.
 	PublicBaseURL string
 	// ReturnURL is the allow-listed page a browser form post is redirected
-	// to (303 See Other, design §4).
+	// to (303 See Other).
 	ReturnURL string
-	// AllowedOrigins are the web origins allowed by CORS (design §4: "CORS
-	// only for configured origins").
+	// AllowedOrigins are the web origins allowed by CORS; no other origin
+	// gets CORS headers.
 	AllowedOrigins []string
 	// PolicyURL is the privacy policy that consent receipts cite.
 	PolicyURL string

@@ -12,7 +12,7 @@ import (
 	"github.com/claritru/privacy/shared/topology"
 )
 
-// Data is where the service keeps personal data: the one table (design §6),
+// Data is where the service keeps personal data: the one table,
 // the customer-managed key that encrypts it, and the pepper that turns an
 // email or phone into a subject key.
 type Data struct {
@@ -46,9 +46,9 @@ func newData(scope constructs.Construct, id string, def topology.Table) Data {
 		},
 		Encryption:    awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
 		EncryptionKey: key,
-		// TTL is the backstop of the retention sweep (design §6).
+		// TTL is the backstop of the retention sweep.
 		TimeToLiveAttribute: jsii.String(def.TTLAttribute),
-		// The notifier reads queued mail intents from the stream (design §3).
+		// The notifier reads queued mail intents from the stream.
 		Stream: awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES,
 		// The request log must be kept for 24 months (11 CCR §7101) and the
 		// consent log must prove consent (GDPR Art. 7(1), TCPA): a stack
@@ -73,7 +73,7 @@ func newData(scope constructs.Construct, id string, def topology.Table) Data {
 		table.AddGlobalSecondaryIndex(props)
 	}
 
-	// The HMAC pepper of subject keys (design §6): keys carry no raw email or
+	// The HMAC pepper of subject keys: keys carry no raw email or
 	// phone, and without the pepper a leaked table cannot be joined back to
 	// people by hashing guessed addresses.
 	pepper := awssecretsmanager.NewSecret(c, jsii.String("SubjectPepper"), &awssecretsmanager.SecretProps{

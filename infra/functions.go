@@ -19,7 +19,7 @@ import (
 )
 
 // functionLogRetention bounds how long function logs exist. Logs carry no
-// email, phone, name or body (design §9), but they are still kept only as
+// email, phone, name or body (the handlers log ids and statuses only), but they are still kept only as
 // long as they help operate the service.
 const functionLogRetention = awslogs.RetentionDays_ONE_MONTH
 
@@ -138,7 +138,7 @@ func newFunctions(scope constructs.Construct, id string, p functionsProps) (Func
 		}
 		if len(wildcards) > 0 {
 			suppressPolicyWildcards(role,
-				"Granted by table.GrantReadWriteData (design §9): index/* covers the table's own "+
+				"Granted by table.GrantReadWriteData (least privilege on the one table): index/* covers the table's own "+
 					"global secondary indexes (subject, staff-queue, suppression and retention-expiry "+
 					"queries), and kms:GenerateDataKey*/kms:ReEncrypt* are the data-key actions DynamoDB "+
 					"needs on the table's customer-managed key; both are scoped to this table and this key.",

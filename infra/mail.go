@@ -7,7 +7,7 @@ import (
 )
 
 // Mail is the SES sender identity of the confirmation mails the policy
-// promises (design §1, §3).
+// promises: every request, opt-out and consent is answered by mail.
 type Mail struct {
 	From     string
 	Identity awsses.EmailIdentity

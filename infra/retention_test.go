@@ -12,7 +12,7 @@ import (
 	"github.com/claritru/privacy/shared/topology"
 )
 
-// The retention sweep (design §3, §6): a scheduled function that reads the
+// The retention sweep: a scheduled function that reads the
 // sparse expiry index and removes what has outlived its retention rule.
 
 // retentionDefs are the topology's retention function and its schedule.
@@ -234,7 +234,7 @@ func TestRetentionScheduleFromContextRefused(t *testing.T) {
 	})
 }
 
-// TestExpiryIndex: the retention sweep's sparse index (design §6), keyed by
+// TestExpiryIndex: the retention sweep's sparse index, keyed by
 // expiry day and time, carrying exactly topology.ExpiryAttributes besides
 // the keys.
 func TestExpiryIndex(t *testing.T) {

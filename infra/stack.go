@@ -22,8 +22,8 @@ type PrivacyStackProps struct {
 	Table   *topology.Table
 }
 
-// PrivacyStack is the whole service in one stack, split by concern
-// (design §9).
+// PrivacyStack is the whole service in one stack, split by concern into
+// constructs (data, functions, api, mail, schedules, monitoring).
 type PrivacyStack struct {
 	Stack      awscdk.Stack
 	Data       Data

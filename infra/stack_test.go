@@ -16,7 +16,7 @@ func TestTableIsBuiltFromTheTopology(t *testing.T) {
 	def := topology.PrivacyTable
 	tables := s.doc.ofType("AWS::DynamoDB::Table")
 	if len(tables) != 1 {
-		t.Fatalf("tables = %v, want exactly one (design §6)", tables)
+		t.Fatalf("tables = %v, want exactly one", tables)
 	}
 	id := s.logicalID(s.stack.Data.Table)
 	table := s.resource(t, id, "AWS::DynamoDB::Table")

@@ -31,7 +31,7 @@ type Streams struct {
 // A record that keeps failing is retried MaxRetries times, one bad record at
 // a time (bisect, partial batch failures), and then its position is sent to a
 // queue instead of blocking the shard: the item itself stays in the table, so
-// nothing is lost and the mail can be re-driven (design §3).
+// nothing is lost and the mail can be re-driven by the watch.
 func newStreams(scope constructs.Construct, id string, defs []topology.StreamConsumer, data Data, fns Functions) (Streams, error) {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	out := Streams{ByFunction: map[string]StreamConsumer{}}

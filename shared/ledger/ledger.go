@@ -4,7 +4,7 @@
 //
 // Each event carries the hash of the previous event of the same person, so a
 // change to any stored event, a removed event or a reordering is detectable
-// (design §6). The log is what lets the company demonstrate consent (GDPR
+// (a hash chain). The log is what lets the company demonstrate consent (GDPR
 // Art. 7(1)), prove prior express written consent for SMS (TCPA,
 // 47 CFR 64.1200) and show when an opt-out was received and honoured.
 //

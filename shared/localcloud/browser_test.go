@@ -25,7 +25,7 @@ import (
 	"github.com/claritru/privacy/shared/localcloud/localtest"
 )
 
-// The forms in headless Chromium (design §8): Debian's chromium, driven with
+// The forms in headless Chromium: Debian's chromium, driven with
 // chromedp, against a local cloud of the test's own.
 
 const browserTimeout = 60 * time.Second

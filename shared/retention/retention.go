@@ -56,9 +56,9 @@ type Rule struct {
 // Policy is the retention policy, one rule per kind.
 var Policy = []Rule{
 	{Kind: VerificationToken, Keep: 72 * time.Hour, From: "creation",
-		Reason: "single-use identity verification link; useless once used or expired (design §6)"},
+		Reason: "single-use identity verification link; useless once used or expired"},
 	{Kind: ConfirmationToken, Keep: 72 * time.Hour, From: "creation",
-		Reason: "single-use double opt-in link; useless once used or expired (design §6)"},
+		Reason: "single-use double opt-in link; useless once used or expired"},
 	{Kind: UnverifiedRequest, Keep: 30 * day, From: "expiry as unverified",
 		Reason: "no request to answer; kept briefly for questions from the requester"},
 	{Kind: UnsentMail, Keep: 30 * day, Moves: true, From: "queueing",

@@ -1,6 +1,6 @@
 // Package token makes the single-use links the service mails (identity
 // verification, double opt-in): 32 random bytes, URL-safe, of which only the
-// SHA-256 is stored (design §6).
+// SHA-256 is stored, so a leaked table holds no usable link.
 package token
 
 import (
