@@ -23,6 +23,7 @@ import (
 	"github.com/claritru/privacy/shared/ses"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 	"github.com/claritru/privacy/shared/subjectdata"
 	"github.com/claritru/privacy/shared/sweep"
 	"github.com/claritru/privacy/shared/watch"
@@ -61,7 +62,7 @@ func (d Deps) optOuts() *optout.Service {
 
 func (d Deps) requests() *request.Service {
 	return request.NewService(ddb.NewStore(d.DB, d.Env.Table), request.Config{
-		PublicBaseURL: d.Env.PublicBaseURL, Keyer: d.Keyer, OptOuts: d.optOuts(),
+		PublicBaseURL: d.Env.PublicBaseURL, Keyer: d.Keyer, Phone: phone.E164, OptOuts: d.optOuts(),
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 )
 
 // memStore is an in-memory Store for the service's logic; the real store is
@@ -129,7 +130,7 @@ func newTestService(t *testing.T, now time.Time) (*Service, *memStore, *fixedClo
 	}
 	st := newMemStore()
 	clk := &fixedClock{t: now}
-	return NewService(st, Config{PublicBaseURL: testBaseURL + "/", Keyer: k, Now: clk.Now}), st, clk
+	return NewService(st, Config{PublicBaseURL: testBaseURL + "/", Keyer: k, Phone: phone.E164, Now: clk.Now}), st, clk
 }
 
 var t0 = time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)
