@@ -22,6 +22,7 @@ import (
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
+	subjectphone "github.com/claritru/privacy/shared/subject/phone"
 	"github.com/claritru/privacy/shared/subjectdata"
 )
 
@@ -80,7 +81,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	}
 	// An opt-out of the email and a browser given together (linked both
 	// ways), with its confirmation mail.
-	optOuts := optout.NewService(ddb.NewOptOuts(db, table), keyer, now)
+	optOuts := optout.NewService(ddb.NewOptOuts(db, table), keyer, subjectphone.E164, now)
 	if _, err := optOuts.OptOut(ctx, optout.Input{Email: "ada@example.com", BrowserID: "browser-ada-1", Source: optout.Form}); err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +277,7 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 	const address, number, browserID = "grace@example.com", "+14155550123", "browser-grace-1"
 	email, phone, browser := keyer.Email(address), keyer.Phone(number), keyer.Browser(browserID)
 
-	optOuts := optout.NewService(ddb.NewOptOuts(db, table), keyer, now)
+	optOuts := optout.NewService(ddb.NewOptOuts(db, table), keyer, subjectphone.E164, now)
 	if _, err := optOuts.OptOut(ctx, optout.Input{Email: address, Phone: number, BrowserID: browserID, Source: optout.Form}); err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func Load(ctx context.Context, keyed bool) (Deps, error) {
 }
 
 func (d Deps) optOuts() *optout.Service {
-	return optout.NewService(ddb.NewOptOuts(d.DB, d.Env.Table), d.Keyer, nil)
+	return optout.NewService(ddb.NewOptOuts(d.DB, d.Env.Table), d.Keyer, phone.E164, nil)
 }
 
 func (d Deps) requests() *request.Service {
