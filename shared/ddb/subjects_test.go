@@ -282,7 +282,7 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 		t.Fatal(err)
 	}
 	granted := true
-	consents := consent.NewService(ddb.NewConsents(db, table), consent.Config{Keyer: keyer, PublicBaseURL: "https://api.example", Now: now})
+	consents := consent.NewService(ddb.NewConsents(db, table), consent.Config{Keyer: keyer, Phone: subjectphone.E164, PublicBaseURL: "https://api.example", Now: now})
 	for _, in := range []consent.Input{
 		{Phone: number, Choices: []consent.Choice{{Purpose: consent.SMSMarketing, Granted: &granted}},
 			Disclosure: &consent.Disclosure{ID: "sms", Version: "1", Text: "Text me offers. Reply STOP to cancel."}},

@@ -68,7 +68,7 @@ func (d Deps) requests() *request.Service {
 
 func (d Deps) consents() *consent.Service {
 	return consent.NewService(ddb.NewConsents(d.DB, d.Env.Table), consent.Config{
-		Keyer: d.Keyer, PublicBaseURL: d.Env.PublicBaseURL,
+		Keyer: d.Keyer, Phone: phone.E164, PublicBaseURL: d.Env.PublicBaseURL,
 	})
 }
 
