@@ -97,7 +97,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, now)
+	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, now)
 	doc, err := svc.Export(ctx, "Ada@Example.com", "")
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +300,7 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 		}
 	}
 
-	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, now)
+	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, now)
 	doc, err := svc.Export(ctx, address, "")
 	if err != nil {
 		t.Fatal(err)
@@ -421,7 +421,7 @@ func TestSubjectExportOfAStrangerIsEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, nil)
+	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, nil)
 	doc, err := svc.Export(context.Background(), "", "+1 415 555 0199")
 	if err != nil {
 		t.Fatal(err)

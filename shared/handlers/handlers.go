@@ -99,7 +99,7 @@ func Consent(d Deps) *consentapi.Handler {
 func Admin(d Deps) *admin.Handler {
 	return &admin.Handler{
 		OptOuts: d.optOuts(), Consents: d.consents(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
-		Requests: d.requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, nil),
+		Requests: d.requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, phone.E164, nil),
 		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
 		Token:  d.AdminToken, Log: d.Log,
 	}
