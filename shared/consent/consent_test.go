@@ -249,6 +249,10 @@ func TestGiveInvalid(t *testing.T) {
 		{"bad legal basis", func(in *consent.Input) { in.LegalBasis = "vital_interests" }, "legal_basis"},
 		{"bad country (three letters)", func(in *consent.Input) { in.Country = "USA" }, "country"},
 		{"bad country (digits)", func(in *consent.Input) { in.Country = "1A" }, "country"},
+		// The one ISO 3166-1 list, as for Data Rights Requests: two letters
+		// are not enough.
+		{"country UK is not ISO 3166-1 (GB is)", func(in *consent.Input) { in.Country = "UK" }, "country"},
+		{"country XX is not assigned", func(in *consent.Input) { in.Country = "XX" }, "country"},
 		{"bad locale", func(in *consent.Input) { in.Locale = "en\r\nX" }, "locale"},
 	}
 	for _, tc := range cases {

@@ -361,6 +361,30 @@ func TestSubmitInvalidWritesNothing(t *testing.T) {
 	}
 }
 
+// TestSubmitWithoutPhoneNormaliser: a service wired without a phone
+// normaliser (as the watch's is) takes requests without a phone, and fails
+// clearly, as the service's fault, on one with a phone.
+func TestSubmitWithoutPhoneNormaliser(t *testing.T) {
+	k, err := subject.NewKeyer(bytes.Repeat([]byte("pepper-"), 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newMemStore()
+	svc := NewService(st, Config{PublicBaseURL: testBaseURL, Keyer: k, Now: (&fixedClock{t: t0}).Now})
+	if _, err := svc.Submit(context.Background(), submission("know")); err != nil {
+		t.Fatalf("without a phone: %v", err)
+	}
+	sub := submission("know")
+	sub.Input.Phone = "(415) 555-0100"
+	_, err = svc.Submit(context.Background(), sub)
+	if !errors.Is(err, subject.ErrNoPhoneNormaliser) || fault.KindOf(err) != fault.Internal {
+		t.Errorf("with a phone: %v, want subject.ErrNoPhoneNormaliser", err)
+	}
+	if len(st.creations) != 1 {
+		t.Errorf("%d creations, want 1", len(st.creations))
+	}
+}
+
 func TestSubmitIdempotency(t *testing.T) {
 	ctx := context.Background()
 	svc, st, clk := newTestService(t, t0)
