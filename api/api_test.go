@@ -20,6 +20,7 @@ import (
 	"github.com/claritru/privacy/shared/request/requesttest"
 	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 	"github.com/claritru/privacy/shared/topology"
 )
 
@@ -322,7 +323,7 @@ func TestIntakeKeepsContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &intake.Handler{
-		Service:        request.NewService(store, request.Config{PublicBaseURL: "https://api.example.test", Keyer: keyer}),
+		Service:        request.NewService(store, request.Config{PublicBaseURL: "https://api.example.test", Keyer: keyer, Phone: phone.E164}),
 		PublicBaseURL:  "https://api.example.test",
 		ReturnURLs:     []string{"https://example.test/thanks.html"},
 		AllowedOrigins: []string{"https://example.test"},

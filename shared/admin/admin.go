@@ -217,7 +217,7 @@ func (h *Handler) consentHistory(ctx context.Context, r apigw.Request) apigw.Res
 		return apigw.Fail(ctx, h.Log, err, false, nil)
 	}
 	var out History
-	out.Subject.Kind, out.Subject.Reference = id.Kind, id.Key
+	out.Subject.Kind, out.Subject.Reference = string(id.Kind), id.Key
 	out.Events, out.Current = []HistoryEvent{}, []CurrentConsent{}
 	for _, e := range events {
 		fields := e.Fields

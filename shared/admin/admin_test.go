@@ -34,7 +34,7 @@ func handler(token string) *Handler {
 		{Kind: optout.BrowserID, Match: "browser-1234", Since: since},
 	}}
 	return &Handler{
-		OptOuts: optout.NewService(store, nil, nil),
+		OptOuts: optout.NewService(store, nil, nil, nil),
 		Token:   token,
 		Log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	}

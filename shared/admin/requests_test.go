@@ -19,6 +19,7 @@ import (
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/request/requesttest"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 )
 
 // staffAPI drives the request routes with an in-memory store, holding every
@@ -45,7 +46,7 @@ func newStaffAPI(t *testing.T, now time.Time) *staffAPI {
 	}
 	clock := func() time.Time { return now }
 	return &staffAPI{t: t, store: store, checker: checker, h: &Handler{
-		Requests: request.NewService(store, request.Config{PublicBaseURL: "https://api.example.test", Keyer: keyer, Now: clock}),
+		Requests: request.NewService(store, request.Config{PublicBaseURL: "https://api.example.test", Keyer: keyer, Phone: phone.E164, Now: clock}),
 		Token:    "secret",
 		Log:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Now:      clock,

@@ -14,6 +14,7 @@ import (
 	"github.com/claritru/privacy/api"
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 	"github.com/claritru/privacy/shared/subjectdata"
 )
 
@@ -89,7 +90,7 @@ func TestSubjectRoutes(t *testing.T) {
 	now := time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
 	store := &heldData{}
 	h := &Handler{
-		Subjects: subjectdata.NewService(store, keyer, func() time.Time { return now }),
+		Subjects: subjectdata.NewService(store, keyer, phone.E164, func() time.Time { return now }),
 		Token:    "secret",
 		Log:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	}

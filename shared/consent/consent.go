@@ -45,7 +45,7 @@ var Purposes = []Purpose{EmailMarketing, SMSMarketing, SMSTransactional, Cookies
 func (p Purpose) Marketing() bool { return p == EmailMarketing || p == SMSMarketing }
 
 // Kind is the kind of identifier a purpose is recorded against.
-func (p Purpose) Kind() subjectKind {
+func (p Purpose) Kind() subject.Kind {
 	switch p {
 	case EmailMarketing:
 		return Email
@@ -55,13 +55,11 @@ func (p Purpose) Kind() subjectKind {
 	return BrowserID
 }
 
-type subjectKind = string
-
 // Identifier kinds.
 const (
-	Email     subjectKind = "email"
-	Phone     subjectKind = "phone"
-	BrowserID subjectKind = "browser_id"
+	Email     = subject.Email
+	Phone     = subject.Phone
+	BrowserID = subject.BrowserID
 )
 
 // Status is the current state of one person's consent to one purpose.
@@ -122,12 +120,9 @@ type Input struct {
 	GPC       bool
 }
 
-// Identity is one identifier of the subject.
-type Identity struct {
-	Kind  subjectKind
-	Key   string // keyed hash (subject.Keyer)
-	Value string // normalised; only email values are used, for mail
-}
+// Identity is one identifier of the subject. Only an email keeps its value,
+// to mail the receipt.
+type Identity = subject.Identity
 
 // Record is what the store writes for one choice.
 type Record struct {
@@ -191,7 +186,9 @@ type Store interface {
 
 // Config is what the service needs besides its store.
 type Config struct {
-	Keyer         *subject.Keyer
+	Keyer *subject.Keyer
+	// Phone reads phone numbers (shared/subject/phone).
+	Phone         subject.PhoneNormaliser
 	PublicBaseURL string
 	PolicyURL     string
 	Now           func() time.Time
@@ -199,9 +196,10 @@ type Config struct {
 
 // Service records and confirms consent.
 type Service struct {
-	store Store
-	cfg   Config
-	ids   *ids.Source
+	store    Store
+	cfg      Config
+	ids      *ids.Source
+	subjects *subject.Identifier
 }
 
 // NewService returns a Service.
@@ -209,7 +207,7 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: store, cfg: cfg, ids: ids.NewSource()}
+	return &Service{store: store, cfg: cfg, ids: ids.NewSource(), subjects: subject.NewIdentifier(cfg.Keyer, cfg.Phone)}
 }
 
 func (s *Service) newID() string {
@@ -309,43 +307,49 @@ func target(ids []Identity, p Purpose) Identity {
 }
 
 // validate checks a call: malformed input is Invalid (400); well-formed input
-// a rule forbids is Unprocessable (422).
+// a rule forbids is Unprocessable (422), judged only once the input is
+// well-formed.
 func (s *Service) validate(in Input) ([]Identity, error) {
 	var errs fault.Fields
-	var ids []Identity
-	if in.Email != "" {
-		if n, err := subject.NormaliseEmail(in.Email); err != nil {
-			errs.Add("subject.email", err.Error())
-		} else {
-			ids = append(ids, Identity{Kind: Email, Key: s.cfg.Keyer.Email(n), Value: n})
+	// The body nests the identifiers under "subject".
+	ids, err := s.subjects.Identify(subject.Given{Email: in.Email, Phone: in.Phone, BrowserID: in.BrowserID, Country: in.Country},
+		subject.Form{Count: subject.AtLeastOne, Prefix: "subject."}, &errs)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		// Only the email's value is used, to mail the receipt.
+		if id.Kind != Email {
+			ids[i] = id.KeyOnly()
 		}
 	}
-	if in.Phone != "" {
-		if n, err := subject.NormalisePhone(in.Phone, in.Country); err != nil {
-			errs.Add("subject.phone", err.Error())
-		} else {
-			ids = append(ids, Identity{Kind: Phone, Key: s.cfg.Keyer.Phone(n)})
-		}
-	}
-	if in.BrowserID != "" {
-		if n, err := subject.NormaliseBrowserID(in.BrowserID); err != nil {
-			errs.Add("subject.browser_id", err.Error())
-		} else {
-			ids = append(ids, Identity{Kind: BrowserID, Key: s.cfg.Keyer.Browser(n)})
-		}
-	}
-	if len(ids) == 0 && len(errs) == 0 {
-		errs.Add("subject", "give at least one of email, phone or browser_id")
-	}
-	if len(in.Choices) == 0 {
-		errs.Add("events", "give at least one consent event")
-	}
-	if len(in.Choices) > len(Purposes) {
-		errs.Add("events", "at most one event per purpose")
+	if !checkChoices(&errs, in.Choices) {
 		return nil, errs.Err()
 	}
+	checkDisclosure(&errs, in.Disclosure)
+	checkProof(&errs, in)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	if err := refusal(in, ids); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// checkChoices checks the events: at least one, each a known purpose at most
+// once, granted or not. It returns false when there are more events than
+// purposes, which is not read further.
+func checkChoices(errs *fault.Fields, choices []Choice) bool {
+	if len(choices) == 0 {
+		errs.Add("events", "give at least one consent event")
+	}
+	if len(choices) > len(Purposes) {
+		errs.Add("events", "at most one event per purpose")
+		return false
+	}
 	seen := map[Purpose]bool{}
-	for i, c := range in.Choices {
+	for i, c := range choices {
 		f := "events[" + strconv.Itoa(i) + "]"
 		if !known(c.Purpose) {
 			errs.Add(f+".purpose", "unknown purpose; use one of email_marketing, sms_marketing, sms_transactional, cookies_functional, cookies_analytics, cookies_advertising")
@@ -357,20 +361,31 @@ func (s *Service) validate(in Input) ([]Identity, error) {
 			errs.Add(f+".granted", "must be true or false")
 		}
 	}
-	if d := in.Disclosure; d == nil {
+	return true
+}
+
+// checkDisclosure checks the disclosure shown, whose exact text is the proof
+// of what was agreed to (GDPR Art. 7(1)).
+func checkDisclosure(errs *fault.Fields, d *Disclosure) {
+	if d == nil {
 		errs.Add("disclosure", "give the disclosure shown: id, version and the exact text")
-	} else {
-		short(&errs, "disclosure.id", d.ID, true)
-		short(&errs, "disclosure.version", d.Version, true)
-		switch {
-		case strings.TrimSpace(d.Text) == "":
-			errs.Add("disclosure.text", "give the exact text shown")
-		case !utf8.ValidString(d.Text):
-			errs.Add("disclosure.text", "must be valid UTF-8 text")
-		case utf8.RuneCountInString(d.Text) > MaxDisclosure:
-			errs.Add("disclosure.text", "is too long")
-		}
+		return
 	}
+	short(errs, "disclosure.id", d.ID, true)
+	short(errs, "disclosure.version", d.Version, true)
+	switch {
+	case strings.TrimSpace(d.Text) == "":
+		errs.Add("disclosure.text", "give the exact text shown")
+	case !utf8.ValidString(d.Text):
+		errs.Add("disclosure.text", "must be valid UTF-8 text")
+	case utf8.RuneCountInString(d.Text) > MaxDisclosure:
+		errs.Add("disclosure.text", "is too long")
+	}
+}
+
+// checkProof checks the rest of what each event records: the page, the legal
+// basis, the locale and the country.
+func checkProof(errs *fault.Fields, in Input) {
 	if in.SourceURL != "" {
 		u, err := url.Parse(in.SourceURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(in.SourceURL) > maxURL {
@@ -380,19 +395,16 @@ func (s *Service) validate(in Input) ([]Identity, error) {
 	if in.LegalBasis != "" && !legalBases[LegalBasis(in.LegalBasis)] {
 		errs.Add("legal_basis", "use one of consent, contract, legal_obligation, legitimate_interests")
 	}
-	short(&errs, "locale", in.Locale, false)
-	if c := in.Country; c != "" && !isAlpha2(c) {
-		errs.Add("country", "use an ISO 3166-1 two-letter country code")
+	short(errs, "locale", in.Locale, false)
+	if in.Country != "" {
+		if _, err := subject.NormaliseCountry(in.Country); err != nil {
+			errs.Add("country", err.Error())
+		}
 	}
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
+}
 
-	// Rules (422).
-	has := map[subjectKind]bool{}
-	for _, id := range ids {
-		has[id.Kind] = true
-	}
+// refusal applies the consent rules to a well-formed call (422).
+func refusal(in Input, ids []Identity) error {
 	var refuse fault.Fields
 	for _, c := range in.Choices {
 		if *c.Granted && c.Purpose.Marketing() && !in.AgeConfirmed {
@@ -402,21 +414,18 @@ func (s *Service) validate(in Input) ([]Identity, error) {
 		// or number, which must be named so that later checks find them.
 		switch c.Purpose.Kind() {
 		case Email:
-			if !has[Email] {
+			if _, ok := subject.Find(ids, Email); !ok {
 				refuse.Add("subject.email", "email marketing choices need the email address they are for")
 			}
 		case Phone:
-			if !has[Phone] {
+			if _, ok := subject.Find(ids, Phone); !ok {
 				// SMS marketing needs prior express written consent for
 				// the number (47 CFR 64.1200(a)(2)).
 				refuse.Add("subject.phone", "SMS choices need the phone number they are for")
 			}
 		}
 	}
-	if err := refuse.Refuse("The consent cannot be recorded as given."); err != nil {
-		return nil, err
-	}
-	return ids, nil
+	return refuse.Refuse("The consent cannot be recorded as given.")
 }
 
 // Jurisdiction names the law that applies: the EU/EEA, a US state, or the
@@ -452,10 +461,6 @@ func short(errs *fault.Fields, field, s string, required bool) {
 	case len(s) > maxShort || strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
 		errs.Add(field, "must be a short single line")
 	}
-}
-
-func isAlpha2(c string) bool {
-	return len(c) == 2 && strings.IndexFunc(c, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z') }) < 0
 }
 
 func boolText(b bool) string {
@@ -518,44 +523,19 @@ func (s *Service) Confirm(ctx context.Context, raw string) (Confirmation, error)
 	return c, nil
 }
 
-// Lookup identifies the one subject a staff query names.
+// Lookup identifies the one subject a staff query names. The identity holds
+// only the key: a lookup needs no more of the person's data.
 func (s *Service) Lookup(email, phone, browserID string) (Identity, error) {
 	var errs fault.Fields
-	var ids []Identity
-	n := 0
-	for _, v := range []string{email, phone, browserID} {
-		if v != "" {
-			n++
-		}
+	ids, err := s.subjects.Identify(subject.Given{Email: email, Phone: phone, BrowserID: browserID},
+		subject.Form{Count: subject.ExactlyOne}, &errs)
+	if err == nil {
+		err = errs.Err()
 	}
-	if n != 1 {
-		errs.Add("email", "give exactly one of email, phone or browser_id")
-		return Identity{}, errs.Err()
-	}
-	switch {
-	case email != "":
-		v, err := subject.NormaliseEmail(email)
-		if err != nil {
-			errs.Add("email", err.Error())
-		}
-		ids = append(ids, Identity{Kind: Email, Key: s.cfg.Keyer.Email(v)})
-	case phone != "":
-		v, err := subject.NormalisePhone(phone, "")
-		if err != nil {
-			errs.Add("phone", err.Error())
-		}
-		ids = append(ids, Identity{Kind: Phone, Key: s.cfg.Keyer.Phone(v)})
-	default:
-		v, err := subject.NormaliseBrowserID(browserID)
-		if err != nil {
-			errs.Add("browser_id", err.Error())
-		}
-		ids = append(ids, Identity{Kind: BrowserID, Key: s.cfg.Keyer.Browser(v)})
-	}
-	if err := errs.Err(); err != nil {
+	if err != nil {
 		return Identity{}, err
 	}
-	return ids[0], nil
+	return ids[0].KeyOnly(), nil
 }
 
 // States returns a subject's current consent by purpose.

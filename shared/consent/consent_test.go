@@ -18,6 +18,7 @@ import (
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 )
 
 const baseURL = "https://api.claritru.example"
@@ -150,7 +151,7 @@ func newService(t *testing.T) (*consent.Service, *memStore, *clock) {
 	st := newMemStore()
 	c := &clock{t: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}
 	svc := consent.NewService(st, consent.Config{
-		Keyer: newKeyer(t), PublicBaseURL: baseURL + "/", PolicyURL: "https://claritru.example/privacy", Now: c.Now,
+		Keyer: newKeyer(t), Phone: phone.E164, PublicBaseURL: baseURL + "/", PolicyURL: "https://claritru.example/privacy", Now: c.Now,
 	})
 	return svc, st, c
 }
@@ -248,6 +249,10 @@ func TestGiveInvalid(t *testing.T) {
 		{"bad legal basis", func(in *consent.Input) { in.LegalBasis = "vital_interests" }, "legal_basis"},
 		{"bad country (three letters)", func(in *consent.Input) { in.Country = "USA" }, "country"},
 		{"bad country (digits)", func(in *consent.Input) { in.Country = "1A" }, "country"},
+		// The one ISO 3166-1 list, as for Data Rights Requests: two letters
+		// are not enough.
+		{"country UK is not ISO 3166-1 (GB is)", func(in *consent.Input) { in.Country = "UK" }, "country"},
+		{"country XX is not assigned", func(in *consent.Input) { in.Country = "XX" }, "country"},
 		{"bad locale", func(in *consent.Input) { in.Locale = "en\r\nX" }, "locale"},
 	}
 	for _, tc := range cases {
@@ -502,7 +507,10 @@ func TestGiveTargets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[consent.Purpose][2]string{
+		want := map[consent.Purpose]struct {
+			kind subject.Kind
+			key  string
+		}{
 			consent.EmailMarketing:     {consent.Email, email},
 			consent.SMSMarketing:       {consent.Phone, phone},
 			consent.SMSTransactional:   {consent.Phone, phone},
@@ -512,8 +520,8 @@ func TestGiveTargets(t *testing.T) {
 		}
 		for p, w := range want {
 			r := recordOf(t, res.Recording, p)
-			if r.Subject.Kind != w[0] || r.Subject.Key != w[1] {
-				t.Errorf("%s recorded on %s %s, want %s %s", p, r.Subject.Kind, r.Subject.Key, w[0], w[1])
+			if r.Subject.Kind != w.kind || r.Subject.Key != w.key {
+				t.Errorf("%s recorded on %s %s, want %s %s", p, r.Subject.Kind, r.Subject.Key, w.kind, w.key)
 			}
 		}
 		if len(res.Subjects) != 3 {
@@ -765,7 +773,8 @@ func TestLookup(t *testing.T) {
 	k := newKeyer(t)
 	cases := []struct {
 		email, phone, browser string
-		kind, key             string
+		kind                  subject.Kind
+		key                   string
 	}{
 		{" Ada.Lovelace@Example.com ", "", "", consent.Email, k.Email("ada.lovelace@example.com")},
 		{"", "(415) 555-0100", "", consent.Phone, k.Phone("+14155550100")},

@@ -197,12 +197,12 @@ func (h *Handler) receipt(in consent.Input, res consent.Result) Receipt {
 		ConfirmationRequired: res.ConfirmationRequired,
 	}
 	for _, s := range res.Subjects {
-		rc.Subjects = append(rc.Subjects, Subject{Kind: s.Kind, Reference: s.Key})
+		rc.Subjects = append(rc.Subjects, Subject{Kind: string(s.Kind), Reference: s.Key})
 	}
 	for _, rec := range res.Recording.Records {
 		rc.Purposes = append(rc.Purposes, Purpose{
 			Purpose: string(rec.Purpose), Granted: rec.Granted, Status: string(rec.Status), Reason: rec.Reason,
-			LegalBasis: basis, SubjectKind: rec.Subject.Kind, Sequence: rec.Sequence, EventHash: rec.Hash,
+			LegalBasis: basis, SubjectKind: string(rec.Subject.Kind), Sequence: rec.Sequence, EventHash: rec.Hash,
 		})
 	}
 	return rc

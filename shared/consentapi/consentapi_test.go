@@ -19,6 +19,7 @@ import (
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 )
 
 const (
@@ -107,7 +108,7 @@ func newHandler(tb testing.TB) (*Handler, *memStore, *bytes.Buffer) {
 	tb.Helper()
 	st := newMemStore()
 	now := func() time.Time { return time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC) }
-	svc := consent.NewService(st, consent.Config{Keyer: newKeyer(tb), PublicBaseURL: baseURL, PolicyURL: "https://claritru.example/privacy", Now: now})
+	svc := consent.NewService(st, consent.Config{Keyer: newKeyer(tb), Phone: phone.E164, PublicBaseURL: baseURL, PolicyURL: "https://claritru.example/privacy", Now: now})
 	var logs bytes.Buffer
 	h := &Handler{
 		Service:        svc,
@@ -337,7 +338,7 @@ func TestGiveReceipt(t *testing.T) {
 		if p.Status != want[p.Purpose] {
 			t.Errorf("%s status %s, want %s", p.Purpose, p.Status, want[p.Purpose])
 		}
-		if p.LegalBasis != "consent" || p.SubjectKind != r.Subject.Kind {
+		if p.LegalBasis != "consent" || p.SubjectKind != string(r.Subject.Kind) {
 			t.Errorf("%s legal_basis %q subject_kind %q", p.Purpose, p.LegalBasis, p.SubjectKind)
 		}
 	}

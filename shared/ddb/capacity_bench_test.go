@@ -66,7 +66,7 @@ func BenchmarkSubmitRequest(b *testing.B) {
 // repeated, which reads and writes nothing new. The repeat is the baseline.
 func BenchmarkOptOutNew(b *testing.B) {
 	db, table, m := meteredTable(b)
-	svc := optout.NewService(ddb.NewOptOuts(db, table), benchKeyer(b), nil)
+	svc := optout.NewService(ddb.NewOptOuts(db, table), benchKeyer(b), nil, nil)
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := range b.N {
@@ -79,7 +79,7 @@ func BenchmarkOptOutNew(b *testing.B) {
 
 func BenchmarkOptOutRepeat(b *testing.B) {
 	db, table, m := meteredTable(b)
-	svc := optout.NewService(ddb.NewOptOuts(db, table), benchKeyer(b), nil)
+	svc := optout.NewService(ddb.NewOptOuts(db, table), benchKeyer(b), nil, nil)
 	ctx := context.Background()
 	in := optout.Input{Email: "same@example.com", BrowserID: "browser-same-1"}
 	if _, err := svc.OptOut(ctx, in); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/claritru/privacy/shared/localcloud/localtest"
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 )
 
 func optOutService(t *testing.T) (*optout.Service, *ddb.Ledger, *subject.Keyer, *dynamodb.Client, string) {
@@ -31,7 +32,7 @@ func optOutService(t *testing.T) (*optout.Service, *ddb.Ledger, *subject.Keyer, 
 	clock := t0
 	var mu sync.Mutex
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
-	return optout.NewService(ddb.NewOptOuts(db, table), keyer, now), ddb.NewLedger(db, table), keyer, db, table
+	return optout.NewService(ddb.NewOptOuts(db, table), keyer, phone.E164, now), ddb.NewLedger(db, table), keyer, db, table
 }
 
 func sha(s string) string {

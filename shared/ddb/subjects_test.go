@@ -22,6 +22,7 @@ import (
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
+	subjectphone "github.com/claritru/privacy/shared/subject/phone"
 	"github.com/claritru/privacy/shared/subjectdata"
 )
 
@@ -80,7 +81,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	}
 	// An opt-out of the email and a browser given together (linked both
 	// ways), with its confirmation mail.
-	optOuts := optout.NewService(ddb.NewOptOuts(db, table), keyer, now)
+	optOuts := optout.NewService(ddb.NewOptOuts(db, table), keyer, subjectphone.E164, now)
 	if _, err := optOuts.OptOut(ctx, optout.Input{Email: "ada@example.com", BrowserID: "browser-ada-1", Source: optout.Form}); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, now)
+	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, now)
 	doc, err := svc.Export(ctx, "Ada@Example.com", "")
 	if err != nil {
 		t.Fatal(err)
@@ -276,12 +277,12 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 	const address, number, browserID = "grace@example.com", "+14155550123", "browser-grace-1"
 	email, phone, browser := keyer.Email(address), keyer.Phone(number), keyer.Browser(browserID)
 
-	optOuts := optout.NewService(ddb.NewOptOuts(db, table), keyer, now)
+	optOuts := optout.NewService(ddb.NewOptOuts(db, table), keyer, subjectphone.E164, now)
 	if _, err := optOuts.OptOut(ctx, optout.Input{Email: address, Phone: number, BrowserID: browserID, Source: optout.Form}); err != nil {
 		t.Fatal(err)
 	}
 	granted := true
-	consents := consent.NewService(ddb.NewConsents(db, table), consent.Config{Keyer: keyer, PublicBaseURL: "https://api.example", Now: now})
+	consents := consent.NewService(ddb.NewConsents(db, table), consent.Config{Keyer: keyer, Phone: subjectphone.E164, PublicBaseURL: "https://api.example", Now: now})
 	for _, in := range []consent.Input{
 		{Phone: number, Choices: []consent.Choice{{Purpose: consent.SMSMarketing, Granted: &granted}},
 			Disclosure: &consent.Disclosure{ID: "sms", Version: "1", Text: "Text me offers. Reply STOP to cancel."}},
@@ -299,7 +300,7 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 		}
 	}
 
-	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, now)
+	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, now)
 	doc, err := svc.Export(ctx, address, "")
 	if err != nil {
 		t.Fatal(err)
@@ -420,7 +421,7 @@ func TestSubjectExportOfAStrangerIsEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, nil)
+	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, nil)
 	doc, err := svc.Export(context.Background(), "", "+1 415 555 0199")
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/claritru/privacy/shared/ses"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 	"github.com/claritru/privacy/shared/subjectdata"
 	"github.com/claritru/privacy/shared/sweep"
 	"github.com/claritru/privacy/shared/watch"
@@ -56,18 +57,18 @@ func Load(ctx context.Context, keyed bool) (Deps, error) {
 }
 
 func (d Deps) optOuts() *optout.Service {
-	return optout.NewService(ddb.NewOptOuts(d.DB, d.Env.Table), d.Keyer, nil)
+	return optout.NewService(ddb.NewOptOuts(d.DB, d.Env.Table), d.Keyer, phone.E164, nil)
 }
 
 func (d Deps) requests() *request.Service {
 	return request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{
-		PublicBaseURL: d.Env.PublicBaseURL, Keyer: d.Keyer, OptOuts: d.optOuts(),
+		PublicBaseURL: d.Env.PublicBaseURL, Keyer: d.Keyer, Phone: phone.E164, OptOuts: d.optOuts(),
 	})
 }
 
 func (d Deps) consents() *consent.Service {
 	return consent.NewService(ddb.NewConsents(d.DB, d.Env.Table), consent.Config{
-		Keyer: d.Keyer, PublicBaseURL: d.Env.PublicBaseURL,
+		Keyer: d.Keyer, Phone: phone.E164, PublicBaseURL: d.Env.PublicBaseURL,
 	})
 }
 
@@ -98,7 +99,7 @@ func Consent(d Deps) *consentapi.Handler {
 func Admin(d Deps) *admin.Handler {
 	return &admin.Handler{
 		OptOuts: d.optOuts(), Consents: d.consents(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
-		Requests: d.requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, nil),
+		Requests: d.requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, phone.E164, nil),
 		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
 		Token:  d.AdminToken, Log: d.Log,
 	}

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bytes"
 	"errors"
 	"net/url"
 	"reflect"
@@ -11,7 +12,18 @@ import (
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 )
+
+// subjects identifies the subject of a validated input as the wiring does.
+var subjects = func() *subject.Identifier {
+	k, err := subject.NewKeyer(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		panic(err)
+	}
+	return subject.NewIdentifier(k, phone.E164)
+}()
 
 func names(fs fault.Fields) []string {
 	out := make([]string, len(fs))
@@ -88,7 +100,7 @@ func TestDecodeJSONThenValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = request.Validate(in, bad)
+	_, err = request.Validate(subjects, in, bad)
 	var fe *fault.Error
 	if !errors.As(err, &fe) || !slices.Equal(names(fe.Fields), []string{"nickname"}) {
 		t.Errorf("Validate = %v, want only nickname", err)
@@ -314,7 +326,7 @@ func FuzzDecodeForm(f *testing.F) {
 // always reported; a clean decode validates the same way twice.
 func checkValidation(t *testing.T, in request.Input, bad fault.Fields) {
 	t.Helper()
-	r1, err1 := request.Validate(in, bad)
+	r1, err1 := request.Validate(subjects, in, bad)
 	if len(bad) > 0 {
 		var fe *fault.Error
 		if !errors.As(err1, &fe) {
@@ -327,7 +339,7 @@ func checkValidation(t *testing.T, in request.Input, bad fault.Fields) {
 		}
 		return
 	}
-	r2, err2 := request.Validate(in, nil)
+	r2, err2 := request.Validate(subjects, in, nil)
 	if !reflect.DeepEqual(r1, r2) || (err1 == nil) != (err2 == nil) || (err1 != nil && !reflect.DeepEqual(err1, err2)) {
 		t.Errorf("Validate is not deterministic:\n%+v %v\n%+v %v", r1, err1, r2, err2)
 	}

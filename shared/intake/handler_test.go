@@ -14,6 +14,7 @@ import (
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/request/requesttest"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 )
 
 const (
@@ -30,7 +31,7 @@ func newHandler(t *testing.T) (*Handler, *requesttest.Memory, *bytes.Buffer) {
 	}
 	st := requesttest.New()
 	now := func() time.Time { return time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC) }
-	svc := request.NewService(st, request.Config{PublicBaseURL: baseURL, Keyer: k, Now: now})
+	svc := request.NewService(st, request.Config{PublicBaseURL: baseURL, Keyer: k, Phone: phone.E164, Now: now})
 	var logs bytes.Buffer
 	h := &Handler{
 		Service:        svc,

@@ -40,25 +40,18 @@ const (
 )
 
 // Kind is the kind of an identifier.
-type Kind string
+type Kind = subject.Kind
 
 // Identifier kinds.
 const (
-	Email     Kind = "email"
-	Phone     Kind = "phone"
-	BrowserID Kind = "browser_id"
+	Email     = subject.Email
+	Phone     = subject.Phone
+	BrowserID = subject.BrowserID
 )
 
-// Identifier is one way of recognising a person.
-type Identifier struct {
-	Kind Kind
-	// Key is the keyed hash (subject.Keyer) under which the person's
-	// records are kept.
-	Key string
-	// Match is what the suppression export shows: the SHA-256 of the
-	// normalised email or phone, or the browser id itself.
-	Match string
-}
+// Identifier is one way of recognising a person: its Key files the records,
+// its Match is what the suppression export shows.
+type Identifier = subject.Identity
 
 // Input is an opt-out as a caller gives it.
 type Input struct {
@@ -133,18 +126,19 @@ var _ request.OptOuts = (*Service)(nil)
 
 // Service applies opt-outs.
 type Service struct {
-	store Store
-	keyer *subject.Keyer
-	now   func() time.Time
-	ids   *ids.Source
+	store    Store
+	subjects *subject.Identifier
+	now      func() time.Time
+	ids      *ids.Source
 }
 
-// NewService returns a Service; now may be nil.
-func NewService(store Store, keyer *subject.Keyer, now func() time.Time) *Service {
+// NewService returns a Service; phone reads phone numbers
+// (shared/subject/phone); now may be nil.
+func NewService(store Store, keyer *subject.Keyer, phone subject.PhoneNormaliser, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, keyer: keyer, now: now, ids: ids.NewSource()}
+	return &Service{store: store, subjects: subject.NewIdentifier(keyer, phone), now: now, ids: ids.NewSource()}
 }
 
 func (s *Service) newID() string {
@@ -152,43 +146,19 @@ func (s *Service) newID() string {
 }
 
 // Identify validates and normalises the identifiers of an input; at least one
-// is required.
+// is required. It returns them and the normalised email, if any.
 func (s *Service) Identify(in Input) ([]Identifier, string, error) {
 	var errs fault.Fields
-	var ids []Identifier
-	var email string
-	if in.Email != "" {
-		n, err := subject.NormaliseEmail(in.Email)
-		if err != nil {
-			errs.Add("email", err.Error())
-		} else {
-			email = n
-			ids = append(ids, Identifier{Kind: Email, Key: s.keyer.Email(n), Match: subject.MatchHash(n)})
-		}
+	ids, err := s.subjects.Identify(subject.Given{Email: in.Email, Phone: in.Phone, BrowserID: in.BrowserID, Country: in.Country},
+		subject.Form{Count: subject.AtLeastOne}, &errs)
+	if err == nil {
+		err = errs.Err()
 	}
-	if in.Phone != "" {
-		n, err := subject.NormalisePhone(in.Phone, in.Country)
-		if err != nil {
-			errs.Add("phone", err.Error())
-		} else {
-			ids = append(ids, Identifier{Kind: Phone, Key: s.keyer.Phone(n), Match: subject.MatchHash(n)})
-		}
+	if err != nil {
+		return nil, "", err
 	}
-	if in.BrowserID != "" {
-		n, err := subject.NormaliseBrowserID(in.BrowserID)
-		if err != nil {
-			errs.Add("browser_id", err.Error())
-		} else {
-			ids = append(ids, Identifier{Kind: BrowserID, Key: s.keyer.Browser(n), Match: n})
-		}
-	}
-	if len(errs) == 0 && len(ids) == 0 {
-		const msg = "give at least one of email, phone or browser_id"
-		errs.Add("email", msg)
-		errs.Add("phone", msg)
-		errs.Add("browser_id", msg)
-	}
-	return ids, email, errs.Err()
+	email, _ := subject.Find(ids, Email)
+	return ids, email.Value, nil
 }
 
 // OptOut applies an opt-out. Repeating one is harmless: it records nothing
@@ -232,13 +202,16 @@ func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
 
 // Status tells whether a browser is opted out of sale and sharing.
 func (s *Service) Status(ctx context.Context, browserID string) (State, bool, error) {
-	n, err := subject.NormaliseBrowserID(browserID)
-	if err != nil {
-		var f fault.Fields
-		f.Add("browser_id", err.Error())
-		return State{}, false, f.Err()
+	var errs fault.Fields
+	ids, err := s.subjects.Identify(subject.Given{BrowserID: browserID},
+		subject.Form{Kinds: []subject.Kind{BrowserID}, Count: subject.ExactlyOne}, &errs)
+	if err == nil {
+		err = errs.Err()
 	}
-	return s.store.State(ctx, s.keyer.Browser(n), SaleSharing)
+	if err != nil {
+		return State{}, false, err
+	}
+	return s.store.State(ctx, ids[0].Key, SaleSharing)
 }
 
 // Suppression returns the current suppression list.

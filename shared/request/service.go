@@ -112,14 +112,18 @@ type Config struct {
 	// from it, never from a Host header.
 	PublicBaseURL string
 	Keyer         *subject.Keyer
-	Now           func() time.Time
+	// Phone reads phone numbers (shared/subject/phone); nil for a service
+	// that takes no request, like the watch's.
+	Phone subject.PhoneNormaliser
+	Now   func() time.Time
 }
 
 // Service takes and verifies requests.
 type Service struct {
-	store Store
-	cfg   Config
-	ids   *ids.Source
+	store    Store
+	cfg      Config
+	ids      *ids.Source
+	subjects *subject.Identifier
 }
 
 // NewService returns a Service.
@@ -127,7 +131,7 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: store, cfg: cfg, ids: ids.NewSource()}
+	return &Service{store: store, cfg: cfg, ids: ids.NewSource(), subjects: subject.NewIdentifier(cfg.Keyer, cfg.Phone)}
 }
 
 // NewID returns an id that sorts by time.
@@ -150,7 +154,7 @@ type Submission struct {
 
 // Submit validates and stores a new request with its receipt mail.
 func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
-	r, err := Validate(sub.Input, sub.DecodeErrors)
+	r, err := Validate(s.subjects, sub.Input, sub.DecodeErrors)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -181,7 +185,6 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		// within 15 business days (11 CCR §7026(f), §7027(g)).
 		r.DueAt = deadline.OptOutBy(now)
 	}
-	r.SubjectKey = s.cfg.Keyer.Email(r.Email)
 	r.Version = 1
 	r.Status = Received
 	c := Creation{

@@ -18,6 +18,7 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 )
 
 // memStore is an in-memory Store for the service's logic; the real store is
@@ -129,7 +130,7 @@ func newTestService(t *testing.T, now time.Time) (*Service, *memStore, *fixedClo
 	}
 	st := newMemStore()
 	clk := &fixedClock{t: now}
-	return NewService(st, Config{PublicBaseURL: testBaseURL + "/", Keyer: k, Now: clk.Now}), st, clk
+	return NewService(st, Config{PublicBaseURL: testBaseURL + "/", Keyer: k, Phone: phone.E164, Now: clk.Now}), st, clk
 }
 
 var t0 = time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)
@@ -357,6 +358,30 @@ func TestSubmitInvalidWritesNothing(t *testing.T) {
 	}
 	if len(st.creations) != 0 {
 		t.Errorf("%d creations after invalid input, want 0", len(st.creations))
+	}
+}
+
+// TestSubmitWithoutPhoneNormaliser: a service wired without a phone
+// normaliser (as the watch's is) takes requests without a phone, and fails
+// clearly, as the service's fault, on one with a phone.
+func TestSubmitWithoutPhoneNormaliser(t *testing.T) {
+	k, err := subject.NewKeyer(bytes.Repeat([]byte("pepper-"), 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newMemStore()
+	svc := NewService(st, Config{PublicBaseURL: testBaseURL, Keyer: k, Now: (&fixedClock{t: t0}).Now})
+	if _, err := svc.Submit(context.Background(), submission("know")); err != nil {
+		t.Fatalf("without a phone: %v", err)
+	}
+	sub := submission("know")
+	sub.Input.Phone = "(415) 555-0100"
+	_, err = svc.Submit(context.Background(), sub)
+	if !errors.Is(err, subject.ErrNoPhoneNormaliser) || fault.KindOf(err) != fault.Internal {
+		t.Errorf("with a phone: %v, want subject.ErrNoPhoneNormaliser", err)
+	}
+	if len(st.creations) != 1 {
+		t.Errorf("%d creations, want 1", len(st.creations))
 	}
 }
 

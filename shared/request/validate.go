@@ -5,8 +5,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
-
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/subject"
 )
@@ -36,11 +34,11 @@ const (
 	maxFreeText = 5000
 )
 
-// Validate checks an input and returns the normalised request fields (ID,
-// status, clock and keys are set by Service.Submit). Every wrong field is
-// reported, not just the first; prior holds errors the body decoder already
-// found, so they are reported together.
-func Validate(in Input, prior fault.Fields) (Request, error) {
+// Validate checks an input and returns the normalised request fields and the
+// subject key, which ids derives (ID, status and clock are set by
+// Service.Submit). Every wrong field is reported, not just the first; prior
+// holds errors the body decoder already found, so they are reported together.
+func Validate(ids *subject.Identifier, in Input, prior fault.Fields) (Request, error) {
 	errs := append(fault.Fields(nil), prior...)
 	r := Request{}
 
@@ -69,19 +67,13 @@ func Validate(in Input, prior fault.Fields) (Request, error) {
 	r.Details = text(&errs, "details", in.Details, maxFreeText)
 	r.Correction = text(&errs, "correction", in.Correction, maxFreeText)
 
-	if email := line(&errs, "email", in.Email, subject.MaxEmailLength, true); email != "" {
-		n, err := subject.NormaliseEmail(email)
+	email := line(&errs, "email", in.Email, subject.MaxEmailLength, true)
+	if country := line(&errs, "country", in.Country, 2, false); country != "" {
+		c, err := subject.NormaliseCountry(country)
 		if err != nil {
-			errs.Add("email", err.Error())
+			errs.Add("country", err.Error())
 		}
-		r.Email = n
-	}
-
-	country := strings.ToUpper(line(&errs, "country", in.Country, 2, false))
-	if country != "" && !validCountry(country) {
-		errs.Add("country", "use an ISO 3166-1 two-letter country code, e.g. US or DE")
-	} else {
-		r.Country = country
+		r.Country = c
 	}
 	state := strings.ToUpper(line(&errs, "state", in.State, 2, false))
 	switch {
@@ -94,16 +86,19 @@ func Validate(in Input, prior fault.Fields) (Request, error) {
 		r.State = state
 	}
 
-	if phone := line(&errs, "phone", in.Phone, 32, false); phone != "" {
-		region := r.Country
-		if region == "" {
-			region = "US"
-		}
-		n, err := subject.NormalisePhone(phone, region)
-		if err != nil {
-			errs.Add("phone", err.Error())
-		}
-		r.Phone = n
+	// The email is required (line above says so when it is missing); the
+	// phone is optional.
+	phone := line(&errs, "phone", in.Phone, 32, false)
+	found, err := ids.Identify(subject.Given{Email: email, Phone: phone, Country: r.Country},
+		subject.Form{Kinds: []subject.Kind{subject.Email, subject.Phone}}, &errs)
+	if err != nil {
+		return Request{}, err
+	}
+	if id, ok := subject.Find(found, subject.Email); ok {
+		r.Email, r.SubjectKey = id.Value, id.Key
+	}
+	if id, ok := subject.Find(found, subject.Phone); ok {
+		r.Phone = id.Value
 	}
 
 	// A correction must say what is wrong and what is right.
@@ -193,35 +188,6 @@ func text(errs *fault.Fields, field, s string, max int) string {
 	}
 	return ""
 }
-
-// validCountry accepts the ISO 3166-1 alpha-2 codes of the phone-number
-// metadata plus the few territories without a telephone numbering plan.
-func validCountry(c string) bool {
-	if len(c) != 2 {
-		return false
-	}
-	// The phone metadata also has AC and TA, which ISO 3166-1 files under
-	// SH; XK (Kosovo) is user-assigned in ISO but used by the EU and kept.
-	if c == "AC" || c == "TA" {
-		return false
-	}
-	if regions[c] {
-		return true
-	}
-	switch c {
-	case "AQ", "BV", "HM", "TF", "UM", "GS", "PN":
-		return true
-	}
-	return false
-}
-
-var regions = func() map[string]bool {
-	m := map[string]bool{}
-	for r := range phonenumbers.GetSupportedRegions() {
-		m[r] = true
-	}
-	return m
-}()
 
 var usStates = func() map[string]bool {
 	m := map[string]bool{}

@@ -1,6 +1,7 @@
 package request
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -12,7 +13,19 @@ import (
 	"unicode"
 
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 )
+
+// testSubjects identifies the subject of a validated input as the wiring
+// does.
+var testSubjects = func() *subject.Identifier {
+	k, err := subject.NewKeyer(bytes.Repeat([]byte("pepper-"), 5))
+	if err != nil {
+		panic(err)
+	}
+	return subject.NewIdentifier(k, phone.E164)
+}()
 
 // validInput is the smallest input Validate accepts.
 func validInput() Input {
@@ -303,7 +316,7 @@ func TestValidate(t *testing.T) {
 			in := validInput()
 			tt.edit(&in)
 			prior := slices.Clone(tt.prior)
-			r, err := Validate(in, tt.prior)
+			r, err := Validate(testSubjects, in, tt.prior)
 			if !reflect.DeepEqual(prior, tt.prior) {
 				t.Errorf("Validate changed its prior argument: %v", tt.prior)
 			}
@@ -345,7 +358,7 @@ func TestValidateMessagesCarryNoInput(t *testing.T) {
 	in := validInput()
 	in.Email = "secret-person@@example.com"
 	in.Phone = "555-SECRET"
-	_, err := Validate(in, nil)
+	_, err := Validate(testSubjects, in, nil)
 	for _, f := range fieldErrors(t, err) {
 		if strings.Contains(strings.ToLower(f.Message), "secret") {
 			t.Errorf("message for %s repeats the input: %q", f.Field, f.Message)
@@ -509,7 +522,7 @@ func FuzzValidate(f *testing.F) {
 			PracticeName: practice, Country: country, State: state, Details: details, Correction: correction,
 			OnBehalf: onBehalf, AgentName: agentName, AgentEmail: agentEmail, Declaration: declaration,
 		}
-		r, err := Validate(in, nil)
+		r, err := Validate(testSubjects, in, nil)
 		if err != nil {
 			fs := fieldErrors(t, err)
 			if len(fs) == 0 {
@@ -572,7 +585,7 @@ func FuzzValidate(f *testing.F) {
 			PracticeName: r.PracticeName, Country: r.Country, State: r.State, Details: r.Details, Correction: r.Correction,
 			OnBehalf: r.OnBehalf, AgentName: r.AgentName, AgentEmail: r.AgentEmail, Declaration: true,
 		}
-		r2, err := Validate(again, nil)
+		r2, err := Validate(testSubjects, again, nil)
 		if err != nil || !reflect.DeepEqual(r, r2) {
 			t.Errorf("re-validating the normalised request: %v\n%+v\n%+v", err, r, r2)
 		}
@@ -593,14 +606,14 @@ func TestValidateRefusesInvisibleLineBreaksAndBidiControls(t *testing.T) {
 	for _, s := range []string{"Ada\u2028Bcc", "Ada\u2029x", "Ada\u202eecila", "Ada\u2066x\u2069"} {
 		in := validInput()
 		in.LastName = s
-		_, err := Validate(in, nil)
+		_, err := Validate(testSubjects, in, nil)
 		if got := fieldNames(fieldErrors(t, err)); !slices.Equal(got, []string{"last_name"}) {
 			t.Errorf("last_name %q: fields %v, want [last_name]", s, got)
 		}
 	}
 	in := validInput()
 	in.Details = "first line\u2028second line"
-	if _, err := Validate(in, nil); err != nil {
+	if _, err := Validate(testSubjects, in, nil); err != nil {
 		t.Errorf("details with a line separator refused: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/request/requesttest"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 )
 
 // clock is a settable Now.
@@ -31,7 +32,7 @@ func newService(t *testing.T, now time.Time) (*request.Service, *requesttest.Mem
 	}
 	st := requesttest.New()
 	clk := &clock{t: now}
-	return request.NewService(st, request.Config{PublicBaseURL: "https://api.claritru.example", Keyer: k, Now: clk.Now}), st, clk
+	return request.NewService(st, request.Config{PublicBaseURL: "https://api.claritru.example", Keyer: k, Phone: phone.E164, Now: clk.Now}), st, clk
 }
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 9, 0, 0, 0, time.UTC) }

@@ -1,7 +1,8 @@
 // Package subject identifies the people the service holds records about. An
 // email or phone is normalised, then identified by a keyed hash (HMAC-SHA-256
 // with a secret pepper), so that keys carry no raw personal data and all of one
-// person's records share one key (design §6).
+// person's records share one key. The phone numbering plan is not linked
+// here: shared/subject/phone reads numbers, and is passed in where needed.
 package subject
 
 import (
@@ -12,8 +13,6 @@ import (
 	"net/mail"
 	"strings"
 	"unicode"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // Errors returned by the normalisers; the caller names the field.
@@ -47,24 +46,6 @@ func NormaliseEmail(s string) (string, error) {
 		return "", ErrEmail
 	}
 	return s, nil
-}
-
-// NormalisePhone returns the E.164 form of a number. Numbers without a
-// country code are read in the given region (ISO 3166-1 alpha-2; "US" when
-// empty).
-func NormalisePhone(s, region string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 32 {
-		return "", ErrPhone
-	}
-	if region == "" {
-		region = "US"
-	}
-	n, err := phonenumbers.Parse(s, strings.ToUpper(region))
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", ErrPhone
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
 // ErrBrowserID is returned for a malformed first-party browser id.

@@ -69,49 +69,6 @@ func TestNormaliseEmail(t *testing.T) {
 	}
 }
 
-func TestNormalisePhone(t *testing.T) {
-	tests := []struct {
-		in, region, want string
-	}{
-		// NANP: country code 1, area 415, exchange 555, line 0100.
-		{"(415) 555-0100", "US", "+14155550100"},
-		{"415.555.0100", "", "+14155550100"}, // region defaults to US
-		{"+1 415 555 0100", "DE", "+14155550100"},
-		{"  1-415-555-0100 ", "us", "+14155550100"},
-		// Berlin: country code 49, area 30 (030 nationally), 901820.
-		{"+49 30 901820", "", "+4930901820"},
-		{"+49 (0)30 901820", "US", "+4930901820"},
-		{"030 901820", "DE", "+4930901820"},
-		{"0049 30 901820", "DE", "+4930901820"},
-	}
-	for _, tt := range tests {
-		got, err := NormalisePhone(tt.in, tt.region)
-		if err != nil || got != tt.want {
-			t.Errorf("NormalisePhone(%q, %q) = %q, %v; want %q", tt.in, tt.region, got, err, tt.want)
-		}
-	}
-	refuse := []struct{ in, region string }{
-		{"", "US"},
-		{"   ", "US"},
-		{"garbage", "US"},
-		{"call me at noon", ""},
-		{"555-0100", "US"},      // no area code: too short
-		{"030 901820", "US"},    // a German national number read in the US
-		{"+1 415 555 01", "US"}, // too short
-		{"+999 1234 5678", ""},  // no such country code
-		{"+1 415 555 0100" + strings.Repeat("0", 30), "US"},
-		{"+14155550100\r\nBcc: x@y", "US"},
-		{"\x00\x00\x00", "US"},
-	}
-	for _, tt := range refuse {
-		if got, err := NormalisePhone(tt.in, tt.region); err == nil {
-			t.Errorf("NormalisePhone(%q, %q) = %q, want refused", tt.in, tt.region, got)
-		} else if !errors.Is(err, ErrPhone) {
-			t.Errorf("NormalisePhone(%q, %q) error %v, want ErrPhone", tt.in, tt.region, err)
-		}
-	}
-}
-
 func TestKeyer(t *testing.T) {
 	pepper := bytes.Repeat([]byte{0x5a}, 32)
 	k, err := NewKeyer(pepper)

@@ -20,15 +20,13 @@ import (
 
 // Identifier kinds, named as the consent and opt-out records name them.
 const (
-	Email = "email"
-	Phone = "phone"
+	Email = subject.Email
+	Phone = subject.Phone
 )
 
-// Identity is the one identifier staff named: its kind and keyed hash.
-type Identity struct {
-	Kind string
-	Key  string // subject.Keyer
-}
+// Identity is the one identifier staff named: its kind and keyed hash, no
+// value.
+type Identity = subject.Identity
 
 // Store is what export and erasure need from storage (shared/ddb).
 type Store interface {
@@ -200,48 +198,39 @@ const MaxReason = 500
 
 // Service exports and erases subjects' data.
 type Service struct {
-	store Store
-	keyer *subject.Keyer
-	now   func() time.Time
+	store    Store
+	subjects *subject.Identifier
+	now      func() time.Time
 }
 
-// NewService returns a Service; now defaults to time.Now.
-func NewService(store Store, keyer *subject.Keyer, now func() time.Time) *Service {
+// NewService returns a Service; phone reads phone numbers
+// (shared/subject/phone); now defaults to time.Now.
+func NewService(store Store, keyer *subject.Keyer, phone subject.PhoneNormaliser, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, keyer: keyer, now: now}
+	return &Service{store: store, subjects: subject.NewIdentifier(keyer, phone), now: now}
 }
 
 // Identify normalises the one identifier staff gave, email or phone, and
 // derives its key.
 func (s *Service) Identify(email, phone string) (Identity, error) {
 	var errs fault.Fields
-	id := s.identify(email, phone, &errs)
-	return id, errs.Err()
+	id, err := s.identify(email, phone, &errs)
+	if err == nil {
+		err = errs.Err()
+	}
+	return id, err
 }
 
-func (s *Service) identify(email, phone string, errs *fault.Fields) Identity {
-	email, phone = strings.TrimSpace(email), strings.TrimSpace(phone)
-	switch {
-	case (email == "") == (phone == ""):
-		errs.Add("email", "give exactly one of email or phone")
-	case email != "":
-		v, err := subject.NormaliseEmail(email)
-		if err != nil {
-			errs.Add("email", err.Error())
-			return Identity{}
-		}
-		return Identity{Kind: Email, Key: s.keyer.Email(v)}
-	default:
-		v, err := subject.NormalisePhone(phone, "")
-		if err != nil {
-			errs.Add("phone", err.Error())
-			return Identity{}
-		}
-		return Identity{Kind: Phone, Key: s.keyer.Phone(v)}
+// identify adds what is wrong to errs; the error is the service's own.
+func (s *Service) identify(email, phone string, errs *fault.Fields) (Identity, error) {
+	ids, err := s.subjects.Identify(subject.Given{Email: email, Phone: phone},
+		subject.Form{Kinds: []subject.Kind{Email, Phone}, Count: subject.ExactlyOne}, errs)
+	if err != nil || len(ids) != 1 {
+		return Identity{}, err
 	}
-	return Identity{}
+	return ids[0].KeyOnly(), nil
 }
 
 // Export gathers everything held about the person, under the identifier
@@ -258,7 +247,7 @@ func (s *Service) Export(ctx context.Context, email, phone string) (Document, er
 		return Document{}, err
 	}
 	doc.GeneratedAt = s.now().UTC().Truncate(time.Millisecond)
-	doc.Subject = Reference{Kind: id.Kind, Reference: id.Key}
+	doc.Subject = Reference{Kind: string(id.Kind), Reference: id.Key}
 	doc.Redactions = redactDocument(&doc)
 	fillEmpty(&doc)
 	return doc, nil
@@ -333,7 +322,10 @@ func fillEmpty(doc *Document) {
 // 11 CCR §7024(d) covers are redacted from it.
 func (s *Service) Erase(ctx context.Context, email, phone, reason string) (Report, error) {
 	var errs fault.Fields
-	id := s.identify(email, phone, &errs)
+	id, err := s.identify(email, phone, &errs)
+	if err != nil {
+		return Report{}, err
+	}
 	reason = strings.TrimSpace(reason)
 	switch {
 	case reason == "":
@@ -357,7 +349,7 @@ func (s *Service) Erase(ctx context.Context, email, phone, reason string) (Repor
 		return Report{}, err
 	}
 	rep.ErasedAt = at
-	rep.Subject = Reference{Kind: id.Kind, Reference: id.Key}
+	rep.Subject = Reference{Kind: string(id.Kind), Reference: id.Key}
 	rep.Kept = []string{KeptRequestLog, KeptSuppression}
 	if rep.Deleted == nil {
 		rep.Deleted = map[string]int{}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 	"github.com/claritru/privacy/shared/subjectdata"
 )
 
@@ -39,7 +40,7 @@ func service(t *testing.T, store subjectdata.Store) (*subjectdata.Service, *subj
 	if err != nil {
 		t.Fatal(err)
 	}
-	return subjectdata.NewService(store, keyer, func() time.Time { return now }), keyer
+	return subjectdata.NewService(store, keyer, phone.E164, func() time.Time { return now }), keyer
 }
 
 func fields(err error) map[string]bool {
@@ -99,7 +100,7 @@ func TestExportRedactsFreeTextAndListsAreNeverNull(t *testing.T) {
 		t.Fatalf("generated_at %s subject %+v", doc.GeneratedAt, doc.Subject)
 	}
 
-	empty, err := subjectdata.NewService(&fixed{}, keyer, nil).Export(context.Background(), "", "+14155550100")
+	empty, err := subjectdata.NewService(&fixed{}, keyer, phone.E164, nil).Export(context.Background(), "", "+14155550100")
 	if err != nil {
 		t.Fatal(err)
 	}
