@@ -11,16 +11,16 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/claritru/privacy/shared/admin"
+	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/consentapi"
 	"github.com/claritru/privacy/shared/ddb"
-	"github.com/claritru/privacy/shared/intake"
+	"github.com/claritru/privacy/shared/intakeapi"
 	"github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/optoutapi"
 	"github.com/claritru/privacy/shared/request"
-	"github.com/claritru/privacy/shared/ses"
+	"github.com/claritru/privacy/shared/sesmail"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/subjectdata"
@@ -72,8 +72,8 @@ func (d Deps) consents() *consent.Service {
 }
 
 // Intake serves Data Rights Requests and verification.
-func Intake(d Deps) *intake.Handler {
-	return &intake.Handler{
+func Intake(d Deps) *intakeapi.Handler {
+	return &intakeapi.Handler{
 		Service: d.requests(), PublicBaseURL: d.Env.PublicBaseURL,
 		ReturnURLs: d.Env.ReturnURLs, AllowedOrigins: d.Env.AllowedOrigins, Log: d.Log,
 	}
@@ -95,8 +95,8 @@ func Consent(d Deps) *consentapi.Handler {
 }
 
 // Admin serves the staff API.
-func Admin(d Deps) *admin.Handler {
-	return &admin.Handler{
+func Admin(d Deps) *adminapi.Handler {
+	return &adminapi.Handler{
 		OptOuts: d.optOuts(), Consents: d.consents(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
 		Requests: d.requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, nil),
 		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
@@ -107,7 +107,7 @@ func Admin(d Deps) *admin.Handler {
 // Notifier sends the outbox from the table's stream.
 func Notifier(d Deps) *notifier.Handler {
 	return &notifier.Handler{
-		Outbox: ddb.NewOutbox(d.DB, d.Env.Table), Sender: ses.NewSender(d.Env.SES(), d.Env.MailFrom), Log: d.Log,
+		Outbox: ddb.NewOutbox(d.DB, d.Env.Table), Sender: sesmail.NewSender(d.Env.SES(), d.Env.MailFrom), Log: d.Log,
 	}
 }
 

@@ -22,7 +22,7 @@ import (
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/request"
-	"github.com/claritru/privacy/shared/ses"
+	"github.com/claritru/privacy/shared/sesmail"
 )
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m, true)) }
@@ -78,7 +78,7 @@ func mailsTo(t *testing.T, to string) []localtest.Mail {
 func handler(o *ddb.Outbox, sesClient *awsses.Client, logs *bytes.Buffer) *notifier.Handler {
 	return &notifier.Handler{
 		Outbox: o,
-		Sender: ses.NewSender(sesClient, "privacy@claritru.example"),
+		Sender: sesmail.NewSender(sesClient, "privacy@claritru.example"),
 		Log:    slog.New(slog.NewJSONHandler(logs, nil)),
 	}
 }

@@ -1,9 +1,9 @@
-// Package admin is the HTTP adapter of the staff API under /v1/admin/. In AWS
+// Package adminapi is the HTTP adapter of the staff API under /v1/admin/. In AWS
 // API Gateway authorises its routes with IAM; locally a bearer token
 // (ADMIN_TOKEN) stands in. The handler checks again either way: a request
 // reaches staff data only with verified IAM credentials in its context or the
 // configured token.
-package admin
+package adminapi
 
 import (
 	"bytes"

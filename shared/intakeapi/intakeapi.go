@@ -1,8 +1,8 @@
-// Package intake is the HTTP adapter of the intake function: Data Rights
+// Package intakeapi is the HTTP adapter of the intake function: Data Rights
 // Requests (POST /v1/requests) and identity verification (GET and POST
 // /v1/verify). It decodes API Gateway events, calls the request service and
 // maps the result; the rules live in shared/request.
-package intake
+package intakeapi
 
 import (
 	"context"

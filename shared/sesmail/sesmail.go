@@ -1,6 +1,6 @@
-// Package ses is the mail adapter: it sends rendered mail with the SES v1
+// Package sesmail is the mail adapter: it sends rendered mail with the SES v1
 // SendEmail API.
-package ses
+package sesmail
 
 import (
 	"context"
