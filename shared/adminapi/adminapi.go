@@ -114,7 +114,7 @@ func (h *Handler) suppression(ctx context.Context, r apigw.Request) apigw.Respon
 	}
 	entries, err := h.OptOuts.Suppression(ctx)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	list := SuppressionList{GeneratedAt: h.now().UTC(), Count: len(entries), Entries: []SuppressionEntry{}}
 	for _, e := range entries {
@@ -206,15 +206,15 @@ func (h *Handler) lookup(r apigw.Request) (consent.Identity, error) {
 func (h *Handler) consentHistory(ctx context.Context, r apigw.Request) apigw.Response {
 	id, err := h.lookup(r)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	events, head, err := h.Chains.Chain(ctx, id.Key)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	states, err := h.Consents.States(ctx, id)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	var out History
 	out.Subject.Kind, out.Subject.Reference = id.Kind, id.Key
@@ -246,11 +246,11 @@ type ConsentAnswer struct {
 func (h *Handler) consentCheck(ctx context.Context, r apigw.Request) apigw.Response {
 	id, err := h.lookup(r)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	st, err := h.Consents.Check(ctx, id, consent.Purpose(r.QueryStringParameters["purpose"]))
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	ans := ConsentAnswer{Allowed: st.Status == consent.Granted, Status: string(st.Status), ReceiptID: st.ReceiptID}
 	if st.Status != consent.None {

@@ -23,12 +23,12 @@ var subjectsUnavailable = fault.New(fault.Internal, "subject export and erasure 
 // phone query parameter.
 func (h *Handler) subjectExport(ctx context.Context, r apigw.Request) apigw.Response {
 	if h.Subjects == nil {
-		return apigw.Fail(ctx, h.Log, subjectsUnavailable, false, nil)
+		return apigw.Fail(ctx, h.Log, subjectsUnavailable, nil)
 	}
 	q := r.QueryStringParameters
 	doc, err := h.Subjects.Export(ctx, q["email"], q["phone"])
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	return apigw.JSONResponse(http.StatusOK, doc, nil)
 }
@@ -37,14 +37,14 @@ func (h *Handler) subjectExport(ctx context.Context, r apigw.Request) apigw.Resp
 // and answers with what was deleted, minimised and kept.
 func (h *Handler) subjectErase(ctx context.Context, r apigw.Request) apigw.Response {
 	if h.Subjects == nil {
-		return apigw.Fail(ctx, h.Log, subjectsUnavailable, false, nil)
+		return apigw.Fail(ctx, h.Log, subjectsUnavailable, nil)
 	}
 	raw, mt, err := apigw.Body(r)
 	if err == nil && mt != apigw.JSON {
 		err = fault.New(fault.Unsupported, "Send application/json.")
 	}
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	var email, phone, reason string
 	bad, err := apigw.DecodeJSON(raw, map[string]any{"email": &email, "phone": &phone, "reason": &reason})
@@ -52,11 +52,11 @@ func (h *Handler) subjectErase(ctx context.Context, r apigw.Request) apigw.Respo
 		err = bad.Err()
 	}
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	rep, err := h.Subjects.Erase(ctx, email, phone, reason)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	return apigw.JSONResponse(http.StatusOK, rep, nil)
 }

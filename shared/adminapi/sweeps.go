@@ -50,7 +50,7 @@ func (h *Handler) sweepReports(ctx context.Context, r apigw.Request) apigw.Respo
 	}
 	reports, next, err := h.Sweeps.Reports(ctx, cursor, limit)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	out := SweepReports{Sweeps: make([]retention.Report, 0, len(reports)), NextCursor: next}
 	for _, rep := range reports {

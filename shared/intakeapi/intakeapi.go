@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/request"
 )
@@ -48,7 +49,7 @@ func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, 
 }
 
 func (h *Handler) fail(ctx context.Context, err error, html bool, cors map[string]string) apigw.Response {
-	return apigw.Fail(ctx, h.Log, err, html, cors)
+	return apipage.Fail(ctx, h.Log, err, html, cors)
 }
 
 func (h *Handler) submit(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/optout"
 )
@@ -61,7 +62,7 @@ func GPC(r apigw.Request) bool { return apigw.Header(r, "Sec-GPC") == "1" }
 func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	body, mt, err := apigw.Body(r)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, apigw.WantsHTML(r, ""), cors)
+		return apipage.Fail(ctx, h.Log, err, apigw.WantsHTML(r, ""), cors)
 	}
 	html := apigw.WantsHTML(r, mt)
 	var in optout.Input
@@ -83,7 +84,7 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 		err = bad.Err()
 	}
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, html, cors)
+		return apipage.Fail(ctx, h.Log, err, html, cors)
 	}
 	in.GPC = GPC(r)
 	in.Source = optout.Form
@@ -93,11 +94,11 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 	}
 	ids, _, err := h.Service.Identify(in)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, html, cors)
+		return apipage.Fail(ctx, h.Log, err, html, cors)
 	}
 	out, err := h.Service.OptOut(ctx, in)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, html, cors)
+		return apipage.Fail(ctx, h.Log, err, html, cors)
 	}
 	if html {
 		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, out.ID, url.Values{"status": {"opted_out"}}), cors)
@@ -114,7 +115,7 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 func (h *Handler) status(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	st, ok, err := h.Service.Status(ctx, r.QueryStringParameters["browser_id"])
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, cors)
+		return apigw.Fail(ctx, h.Log, err, cors)
 	}
 	ans := StatusAnswer{OptedOut: ok}
 	if ok {
