@@ -18,10 +18,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/claritru/privacy/shared/ddb"
-	"github.com/claritru/privacy/shared/handlers"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/topology"
+	"github.com/claritru/privacy/shared/wiring"
+	"github.com/claritru/privacy/shared/wiring/admin"
+	"github.com/claritru/privacy/shared/wiring/consent"
+	"github.com/claritru/privacy/shared/wiring/intake"
+	"github.com/claritru/privacy/shared/wiring/notifier"
+	"github.com/claritru/privacy/shared/wiring/optout"
+	"github.com/claritru/privacy/shared/wiring/retention"
+	"github.com/claritru/privacy/shared/wiring/watch"
 )
 
 // Options configure a local cloud. Zero ports pick free ones.
@@ -142,15 +149,18 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		return c, err
 	}
 
-	// The same handlers the Lambda mains build (shared/handlers), wired to
-	// the stand-ins.
-	deps := func(function string) handlers.Deps {
-		return handlers.Deps{Env: c.Settings, DB: db, Keyer: keyer, Log: o.Log.With("function", function), AdminToken: o.AdminToken}
+	// The same handlers the Lambda mains build (shared/wiring/<function>),
+	// wired to the stand-ins.
+	deps := func(function string) wiring.Deps {
+		return wiring.Deps{Env: c.Settings, DB: db, Keyer: keyer, Log: o.Log.With("function", function), AdminToken: o.AdminToken}
 	}
-	in, oo, cs, ad := handlers.Intake(deps("intake")), handlers.OptOut(deps("optout")), handlers.Consent(deps("consent")), handlers.Admin(deps("admin"))
-	nt := handlers.Notifier(deps("notifier"))
-	httpHandlers := map[string]HTTPHandler{"intake": in.Handle, "optout": oo.Handle, "consent": cs.Handle, "admin": ad.Handle}
-	streamHandlers := map[string]StreamHandler{"notifier": nt.Handle}
+	httpHandlers := map[string]HTTPHandler{
+		"intake":  intake.Handler(deps("intake")).Handle,
+		"optout":  optout.Handler(deps("optout")).Handle,
+		"consent": consent.Handler(deps("consent")).Handle,
+		"admin":   admin.Handler(deps("admin")).Handle,
+	}
+	streamHandlers := map[string]StreamHandler{"notifier": notifier.Handler(deps("notifier")).Handle}
 	for _, r := range topology.ClariTru.Routes {
 		if httpHandlers[r.Function] == nil {
 			return c, fmt.Errorf("route %s %s: function %s has no local handler", r.Method, r.Path, r.Function)
@@ -204,10 +214,13 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 	}()
 
 	// ---- schedules (topology.Schedules), run by schedule.go ----
-	// The watch as functions/watch builds it; Stop waits for a run in
-	// flight.
-	wt := handlers.Watch(deps("watch"))
-	rt := handlers.Retention(deps("retention"))
+	// The watch and the sweep as their mains build them; Stop waits for a
+	// run in flight.
+	wt, err := watch.Handler(deps("watch"))
+	if err != nil {
+		return c, err
+	}
+	rt := retention.Handler(deps("retention"))
 	scheduled := map[string]ScheduledHandler{"watch": Scheduled(wt.Handle), "retention": Scheduled(rt.Handle)}
 	if err := c.runSchedules(pctx, topology.ClariTru.Schedules, scheduled, o); err != nil {
 		return c, err

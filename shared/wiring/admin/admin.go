@@ -1,0 +1,22 @@
+// Package admin wires the admin function: the staff API.
+package admin
+
+import (
+	"github.com/claritru/privacy/shared/adminapi"
+	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/subjectdata"
+	"github.com/claritru/privacy/shared/wiring"
+)
+
+// Keyed: the function keys subjects, so it reads the pepper.
+const Keyed = true
+
+// Handler builds the function's handler.
+func Handler(d wiring.Deps) *adminapi.Handler {
+	return &adminapi.Handler{
+		OptOuts: d.OptOuts(), Consents: d.Consents(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
+		Requests: d.Requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, nil),
+		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
+		Token:  d.AdminToken, Log: d.Log,
+	}
+}

@@ -1,0 +1,24 @@
+// Package notifier wires the notifier function: it sends the outbox from the
+// table's stream.
+package notifier
+
+import (
+	"github.com/claritru/privacy/shared/ddb"
+	sender "github.com/claritru/privacy/shared/notifier"
+	"github.com/claritru/privacy/shared/notifierstream"
+	"github.com/claritru/privacy/shared/sesmail"
+	"github.com/claritru/privacy/shared/wiring"
+)
+
+// Keyed: the function keys no subject.
+const Keyed = false
+
+// Handler builds the function's handler.
+func Handler(d wiring.Deps) *notifierstream.Handler {
+	outbox := ddb.NewOutbox(d.DB, d.Env.Table)
+	return &notifierstream.Handler{
+		Outbox: outbox,
+		Sender: &sender.Notifier{Outbox: outbox, Sender: sesmail.NewSender(d.Env.SES(), d.Env.MailFrom), Log: d.Log},
+		Log:    d.Log,
+	}
+}
