@@ -11,7 +11,9 @@ import (
 	"crypto/subtle"
 	"encoding/csv"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,13 +50,35 @@ type Handler struct {
 // route serves one staff route.
 type route func(h *Handler, ctx context.Context, r apigw.Request) apigw.Response
 
-// routes maps route keys to their handlers; each file of this package adds
-// the routes it serves.
+// routes are the function's routes in shared/topology, by route key.
 var routes = map[string]route{
+	// The suppression list for advertising platforms, and consent history
+	// and checks.
 	"GET /v1/admin/suppression":    (*Handler).suppression,
 	"GET /v1/admin/consents":       (*Handler).consentHistory,
 	"GET /v1/admin/consents/check": (*Handler).consentCheck,
+	// The staff workflow of Data Rights Requests: the queue, one request
+	// with its history, requests staff enter from an email, a call or a
+	// letter, the actions, and the 11 CCR §7102 figures.
+	"GET /v1/admin/requests":               (*Handler).requestQueue,
+	"POST /v1/admin/requests":              (*Handler).enterRequest,
+	"GET /v1/admin/requests/{id}":          (*Handler).requestDetail,
+	"POST /v1/admin/requests/{id}/actions": (*Handler).requestAction,
+	"GET /v1/admin/metrics":                (*Handler).requestMetrics,
+	// Subject export and erasure: everything held about one person, for a
+	// request to know or access (11 CCR §7024; GDPR Art. 15), and its
+	// erasure for a request to delete (§7022; GDPR Art. 17), keeping the
+	// request log (§7101) and the opt-out.
+	"GET /v1/admin/subjects/export": (*Handler).subjectExport,
+	"POST /v1/admin/subjects/erase": (*Handler).subjectErase,
+	// The retention sweep's reports: the proof that retention ran, counts
+	// per kind of record and no personal data.
+	"GET /v1/admin/sweeps": (*Handler).sweepReports,
 }
+
+// Routes returns the keys of the routes the handler serves; they must be
+// the function's routes in shared/topology (TestAdaptersServeTheTopology).
+func Routes() []string { return slices.Sorted(maps.Keys(routes)) }
 
 // Handle dispatches one HTTP API event by its route key.
 func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {

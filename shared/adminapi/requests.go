@@ -14,17 +14,6 @@ import (
 	"github.com/claritru/privacy/shared/request"
 )
 
-// The staff workflow of Data Rights Requests (design §4): the queue, one
-// request with its history, requests staff enter from an email, a call or a
-// letter, the actions, and the 11 CCR §7102 figures.
-func init() {
-	routes["GET /v1/admin/requests"] = (*Handler).requestQueue
-	routes["POST /v1/admin/requests"] = (*Handler).enterRequest
-	routes["GET /v1/admin/requests/{id}"] = (*Handler).requestDetail
-	routes["POST /v1/admin/requests/{id}/actions"] = (*Handler).requestAction
-	routes["GET /v1/admin/metrics"] = (*Handler).requestMetrics
-}
-
 // RequestView is a Data Rights Request as staff see it: everything needed
 // to handle it, and the 11 CCR §7101 log entry (date, types, channel,
 // response date, outcome, basis for denial).

@@ -8,15 +8,6 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 )
 
-// Subject export and erasure: everything held about one person, for a
-// request to know or access (11 CCR §7024; GDPR Art. 15), and its erasure
-// for a request to delete (§7022; GDPR Art. 17), keeping the request log
-// (§7101) and the opt-out.
-func init() {
-	routes["GET /v1/admin/subjects/export"] = (*Handler).subjectExport
-	routes["POST /v1/admin/subjects/erase"] = (*Handler).subjectErase
-}
-
 var subjectsUnavailable = fault.New(fault.Internal, "subject export and erasure are not configured")
 
 // subjectExport answers with the export of the person named by the email or

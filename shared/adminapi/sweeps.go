@@ -11,12 +11,6 @@ import (
 	"github.com/claritru/privacy/shared/retention"
 )
 
-// The retention sweep's reports (design §3, step 5): the proof that
-// retention ran, counts per kind of record and no personal data.
-func init() {
-	routes["GET /v1/admin/sweeps"] = (*Handler).sweepReports
-}
-
 // defaultSweepPage is how many reports a page holds when no limit is given.
 const defaultSweepPage = 50
 

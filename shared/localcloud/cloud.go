@@ -17,7 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
+	"github.com/claritru/privacy/shared/adminapi"
+	"github.com/claritru/privacy/shared/consentapi"
 	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/intakeapi"
+	"github.com/claritru/privacy/shared/optoutapi"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/topology"
@@ -165,6 +169,12 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		if httpHandlers[r.Function] == nil {
 			return c, fmt.Errorf("route %s %s: function %s has no local handler", r.Method, r.Path, r.Function)
 		}
+	}
+	served := map[string][]string{
+		"intake": intakeapi.Routes(), "optout": optoutapi.Routes(), "consent": consentapi.Routes(), "admin": adminapi.Routes(),
+	}
+	if err := topology.ClariTru.CheckRoutes(served); err != nil {
+		return c, err
 	}
 
 	gw := &Gateway{

@@ -7,8 +7,10 @@ package optoutapi
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
@@ -40,16 +42,26 @@ type StatusAnswer struct {
 	Since    *time.Time `json:"since,omitempty"`
 }
 
+// route serves one route.
+type route func(h *Handler, ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response
+
+// routes are the function's routes in shared/topology, by route key.
+var routes = map[string]route{
+	"POST /v1/opt-out":       (*Handler).optOut,
+	"GET /v1/opt-out/status": (*Handler).status,
+}
+
+// Routes returns the keys of the routes the handler serves; they must be
+// the function's routes in shared/topology (TestAdaptersServeTheTopology).
+func Routes() []string { return slices.Sorted(maps.Keys(routes)) }
+
 // Handle dispatches one HTTP API event by its route key.
 func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
 	cors := apigw.CORS(r, h.AllowedOrigins)
 	var resp apigw.Response
-	switch r.RouteKey {
-	case "POST /v1/opt-out":
-		resp = h.optOut(ctx, r, cors)
-	case "GET /v1/opt-out/status":
-		resp = h.status(ctx, r, cors)
-	default:
+	if route, ok := routes[r.RouteKey]; ok {
+		resp = route(h, ctx, r, cors)
+	} else {
 		resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), cors)
 	}
 	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
