@@ -38,23 +38,37 @@ type Env struct {
 	SESEndpoint      string
 }
 
-// Load reads the environment.
+// Local-only variables: endpoint overrides for DynamoDB Local and the SES
+// stand-in. They are not in the topology, which lists what the functions
+// read in AWS.
+const (
+	EnvDynamoDBEndpoint = "DYNAMODB_ENDPOINT"
+	EnvSESEndpoint      = "SES_ENDPOINT"
+)
+
+// Load reads the process's environment, as a Lambda function does.
 func Load(ctx context.Context) (Env, error) {
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return Env{}, fmt.Errorf("aws config: %w", err)
 	}
+	return FromVars(cfg, os.Getenv)
+}
+
+// FromVars builds the configuration from the variables getenv returns: the
+// process's environment in AWS, the function's own variables locally.
+func FromVars(cfg aws.Config, getenv func(string) string) (Env, error) {
 	e := Env{
 		AWS:              cfg,
-		Table:            os.Getenv(topology.EnvTableName),
-		PublicBaseURL:    os.Getenv(topology.EnvPublicBaseURL),
-		ReturnURLs:       List(os.Getenv(topology.EnvReturnURL)),
-		AllowedOrigins:   List(os.Getenv(topology.EnvAllowedOrigin)),
-		MailFrom:         os.Getenv(topology.EnvMailFrom),
-		PolicyURL:        os.Getenv(topology.EnvPolicyURL),
-		TeamEmail:        os.Getenv(topology.EnvPrivacyTeam),
-		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
-		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
+		Table:            getenv(topology.EnvTableName),
+		PublicBaseURL:    getenv(topology.EnvPublicBaseURL),
+		ReturnURLs:       List(getenv(topology.EnvReturnURL)),
+		AllowedOrigins:   List(getenv(topology.EnvAllowedOrigin)),
+		MailFrom:         getenv(topology.EnvMailFrom),
+		PolicyURL:        getenv(topology.EnvPolicyURL),
+		TeamEmail:        getenv(topology.EnvPrivacyTeam),
+		DynamoDBEndpoint: getenv(EnvDynamoDBEndpoint),
+		SESEndpoint:      getenv(EnvSESEndpoint),
 	}
 	if e.Table == "" {
 		return Env{}, errors.New(topology.EnvTableName + " is not set")
