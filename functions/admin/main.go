@@ -9,12 +9,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/claritru/privacy/shared/wiring"
 	"github.com/claritru/privacy/shared/wiring/admin"
 )
 
 func main() {
-	d, err := wiring.Load(context.Background(), admin.Keyed)
+	d, err := admin.Load(context.Background())
 	if err != nil {
 		slog.Error("configuration", "error", err.Error())
 		os.Exit(1)

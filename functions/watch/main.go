@@ -10,12 +10,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/claritru/privacy/shared/wiring"
 	"github.com/claritru/privacy/shared/wiring/watch"
 )
 
 func main() {
-	d, err := wiring.Load(context.Background(), watch.Keyed)
+	d, err := watch.Load(context.Background())
 	if err != nil {
 		slog.Error("configuration", "error", err.Error())
 		os.Exit(1)

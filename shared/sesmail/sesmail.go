@@ -24,6 +24,16 @@ type Sender struct {
 
 var _ notifier.Sender = (*Sender)(nil)
 
+// Client returns the SES client; endpoint overrides AWS's (the local
+// stand-in), empty keeps it.
+func Client(cfg aws.Config, endpoint string) *awsses.Client {
+	return awsses.NewFromConfig(cfg, func(o *awsses.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+}
+
 // NewSender returns a Sender that sends from the given (verified) address.
 func NewSender(client *awsses.Client, from string) *Sender {
 	return &Sender{client: client, from: from}

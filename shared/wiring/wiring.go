@@ -11,6 +11,7 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/claritru/privacy/shared/consent"
@@ -33,15 +34,16 @@ type Deps struct {
 }
 
 // Load reads a Lambda function's configuration once, at cold start, and
-// builds its clients; keyed functions also read the subject pepper.
-func Load(ctx context.Context, keyed bool) (Deps, error) {
+// builds its clients; a function that keys subjects passes keyer
+// (pepper.Keyer), which reads the subject pepper, the others nil.
+func Load(ctx context.Context, keyer func(context.Context, aws.Config) (*subject.Keyer, error)) (Deps, error) {
 	env, err := settings.Load(ctx)
 	if err != nil {
 		return Deps{}, err
 	}
 	d := Deps{Env: env, DB: env.DynamoDB(), Log: lambdacontext.NewLogger()}
-	if keyed {
-		if d.Keyer, err = env.Keyer(ctx); err != nil {
+	if keyer != nil {
+		if d.Keyer, err = keyer(ctx, env.AWS); err != nil {
 			return Deps{}, err
 		}
 	}

@@ -2,14 +2,18 @@
 package admin
 
 import (
+	"context"
+
 	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/settings/pepper"
 	"github.com/claritru/privacy/shared/subjectdata"
 	"github.com/claritru/privacy/shared/wiring"
 )
 
-// Keyed: the function keys subjects, so it reads the pepper.
-const Keyed = true
+// Load reads the function's configuration and the subject pepper once, at
+// cold start.
+func Load(ctx context.Context) (wiring.Deps, error) { return wiring.Load(ctx, pepper.Keyer) }
 
 // Handler builds the function's handler.
 func Handler(d wiring.Deps) *adminapi.Handler {

@@ -3,12 +3,16 @@
 package intake
 
 import (
+	"context"
+
 	"github.com/claritru/privacy/shared/intakeapi"
+	"github.com/claritru/privacy/shared/settings/pepper"
 	"github.com/claritru/privacy/shared/wiring"
 )
 
-// Keyed: the function keys subjects, so it reads the pepper.
-const Keyed = true
+// Load reads the function's configuration and the subject pepper once, at
+// cold start.
+func Load(ctx context.Context) (wiring.Deps, error) { return wiring.Load(ctx, pepper.Keyer) }
 
 // Handler builds the function's handler.
 func Handler(d wiring.Deps) *intakeapi.Handler {

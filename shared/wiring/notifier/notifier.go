@@ -3,6 +3,8 @@
 package notifier
 
 import (
+	"context"
+
 	"github.com/claritru/privacy/shared/ddb"
 	sender "github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/notifierstream"
@@ -10,15 +12,16 @@ import (
 	"github.com/claritru/privacy/shared/wiring"
 )
 
-// Keyed: the function keys no subject.
-const Keyed = false
+// Load reads the function's configuration once, at cold start; the
+// function keys no subject.
+func Load(ctx context.Context) (wiring.Deps, error) { return wiring.Load(ctx, nil) }
 
 // Handler builds the function's handler.
 func Handler(d wiring.Deps) *notifierstream.Handler {
 	outbox := ddb.NewOutbox(d.DB, d.Env.Table)
 	return &notifierstream.Handler{
 		Outbox: outbox,
-		Sender: &sender.Notifier{Outbox: outbox, Sender: sesmail.NewSender(d.Env.SES(), d.Env.MailFrom), Log: d.Log},
+		Sender: &sender.Notifier{Outbox: outbox, Sender: sesmail.NewSender(sesmail.Client(d.Env.AWS, d.Env.SESEndpoint), d.Env.MailFrom), Log: d.Log},
 		Log:    d.Log,
 	}
 }

@@ -3,6 +3,7 @@
 package watch
 
 import (
+	"context"
 	"errors"
 
 	"github.com/claritru/privacy/shared/ddb"
@@ -12,8 +13,9 @@ import (
 	"github.com/claritru/privacy/shared/wiring"
 )
 
-// Keyed: the function keys no subject.
-const Keyed = false
+// Load reads the function's configuration once, at cold start; the
+// function keys no subject.
+func Load(ctx context.Context) (wiring.Deps, error) { return wiring.Load(ctx, nil) }
 
 // Handler builds the function's handler. The digest needs the privacy
 // team's address.
