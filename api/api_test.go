@@ -15,7 +15,7 @@ import (
 
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/fault"
-	"github.com/claritru/privacy/shared/intake"
+	"github.com/claritru/privacy/shared/intakeapi"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/request/requesttest"
 	"github.com/claritru/privacy/shared/retention"
@@ -322,7 +322,7 @@ func TestIntakeKeepsContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &intake.Handler{
+	h := &intakeapi.Handler{
 		Service:        request.NewService(store, request.Config{PublicBaseURL: "https://api.example.test", Keyer: keyer, Phone: phone.E164}),
 		PublicBaseURL:  "https://api.example.test",
 		ReturnURLs:     []string{"https://example.test/thanks.html"},
@@ -508,7 +508,7 @@ func TestIntakeKeepsContract(t *testing.T) {
 
 // gateway stands in for API Gateway in front of the intake handler: it turns
 // an HTTP request into the v2.0 event of its route and the answer back.
-func gateway(h *intake.Handler) http.Handler {
+func gateway(h *intakeapi.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {

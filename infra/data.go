@@ -49,7 +49,7 @@ func newData(scope constructs.Construct, id string, def topology.Table) Data {
 		// TTL is the backstop of the retention sweep.
 		TimeToLiveAttribute: jsii.String(def.TTLAttribute),
 		// The notifier reads queued mail intents from the stream.
-		Stream: awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES,
+		Stream: awsdynamodb.StreamViewType(def.StreamView),
 		// The request log must be kept for 24 months (11 CCR §7101) and the
 		// consent log must prove consent (GDPR Art. 7(1), TCPA): a stack
 		// deletion or a stray console click must not take them along.

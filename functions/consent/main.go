@@ -9,14 +9,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/claritru/privacy/shared/handlers"
+	"github.com/claritru/privacy/shared/wiring/consent"
 )
 
 func main() {
-	d, err := handlers.Load(context.Background(), true)
+	d, err := consent.Load(context.Background())
 	if err != nil {
 		slog.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(handlers.Consent(d).Handle)
+	lambda.Start(consent.Handler(d).Handle)
 }

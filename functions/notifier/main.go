@@ -9,14 +9,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/claritru/privacy/shared/handlers"
+	"github.com/claritru/privacy/shared/wiring/notifier"
 )
 
 func main() {
-	d, err := handlers.Load(context.Background(), false)
+	d, err := notifier.Load(context.Background())
 	if err != nil {
 		slog.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(handlers.Notifier(d).Handle)
+	lambda.Start(notifier.Handler(d).Handle)
 }

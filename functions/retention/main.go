@@ -10,14 +10,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/claritru/privacy/shared/handlers"
+	"github.com/claritru/privacy/shared/wiring/retention"
 )
 
 func main() {
-	d, err := handlers.Load(context.Background(), false)
+	d, err := retention.Load(context.Background())
 	if err != nil {
 		slog.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(handlers.Retention(d).Handle)
+	lambda.Start(retention.Handler(d).Handle)
 }

@@ -10,19 +10,19 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/claritru/privacy/shared/handlers"
-	"github.com/claritru/privacy/shared/topology"
+	"github.com/claritru/privacy/shared/wiring/watch"
 )
 
 func main() {
-	d, err := handlers.Load(context.Background(), false)
+	d, err := watch.Load(context.Background())
 	if err != nil {
 		slog.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	if d.Env.TeamEmail == "" {
-		d.Log.Error("configuration", "error", topology.EnvPrivacyTeam+" is not set")
+	h, err := watch.Handler(d)
+	if err != nil {
+		d.Log.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(handlers.Watch(d).Handle)
+	lambda.Start(h.Handle)
 }

@@ -5,9 +5,11 @@
 package apigw
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -202,6 +204,22 @@ func Problem(err error, headers map[string]string) Response {
 		h["Retry-After"] = "1"
 	}
 	return Response{StatusCode: p.Status, Headers: h, Body: string(b)}
+}
+
+// Fail answers an error as problem+json (shared/apipage.Fail answers a
+// browser form post with a page). Internal errors are logged by their cause.
+func Fail(ctx context.Context, log *slog.Logger, err error, headers map[string]string) Response {
+	LogInternal(ctx, log, err)
+	return Problem(err, headers)
+}
+
+// LogInternal logs an internal error by its cause, which names an operation
+// or an SDK error, never a person; other kinds are the caller's and are not
+// logged.
+func LogInternal(ctx context.Context, log *slog.Logger, err error) {
+	if fault.KindOf(err) == fault.Internal {
+		log.ErrorContext(ctx, "internal error", "error", err.Error())
+	}
 }
 
 func withHeaders(base map[string]string, k, v string) map[string]string {

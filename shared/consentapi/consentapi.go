@@ -9,14 +9,17 @@ import (
 	"encoding/json"
 	"html/template"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/fault"
 )
@@ -71,18 +74,27 @@ type Purpose struct {
 	EventHash   string `json:"event_hash"`
 }
 
+// route serves one route.
+type route func(h *Handler, ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response
+
+// routes are the function's routes in shared/topology, by route key.
+var routes = map[string]route{
+	"POST /v1/consents":         (*Handler).give,
+	"GET /v1/consents/confirm":  (*Handler).confirmPage,
+	"POST /v1/consents/confirm": (*Handler).confirm,
+}
+
+// Routes returns the keys of the routes the handler serves; they must be
+// the function's routes in shared/topology (TestAdaptersServeTheTopology).
+func Routes() []string { return slices.Sorted(maps.Keys(routes)) }
+
 // Handle dispatches one HTTP API event by its route key.
 func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
 	cors := apigw.CORS(r, h.AllowedOrigins)
 	var resp apigw.Response
-	switch r.RouteKey {
-	case "POST /v1/consents":
-		resp = h.give(ctx, r, cors)
-	case "GET /v1/consents/confirm":
-		resp = h.confirmPage(ctx, r, cors)
-	case "POST /v1/consents/confirm":
-		resp = h.confirm(ctx, r, cors)
-	default:
+	if route, ok := routes[r.RouteKey]; ok {
+		resp = route(h, ctx, r, cors)
+	} else {
 		resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), cors)
 	}
 	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
@@ -121,7 +133,7 @@ func (h *Handler) give(ctx context.Context, r apigw.Request, cors map[string]str
 		err = fault.New(fault.Unsupported, "Send application/json.")
 	}
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, cors)
+		return apigw.Fail(ctx, h.Log, err, cors)
 	}
 	var b body
 	bad, err := apigw.DecodeJSON(raw, map[string]any{
@@ -132,7 +144,7 @@ func (h *Handler) give(ctx context.Context, r apigw.Request, cors map[string]str
 		err = bad.Err()
 	}
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, cors)
+		return apigw.Fail(ctx, h.Log, err, cors)
 	}
 	in := consent.Input{
 		SourceURL: b.SourceURL, LegalBasis: b.LegalBasis, Locale: b.Locale, Country: b.Country,
@@ -147,7 +159,7 @@ func (h *Handler) give(ctx context.Context, r apigw.Request, cors map[string]str
 	if len(b.Events) > len(consent.Purposes) {
 		// One event per purpose at most: refuse before looking at each.
 		bad.Add("events", "at most one event per purpose")
-		return apigw.Fail(ctx, h.Log, bad.Err(), false, cors)
+		return apigw.Fail(ctx, h.Log, bad.Err(), cors)
 	}
 	for i, e := range b.Events {
 		var c consent.Choice
@@ -174,11 +186,11 @@ func (h *Handler) give(ctx context.Context, r apigw.Request, cors map[string]str
 		in.Choices = append(in.Choices, c)
 	}
 	if err := bad.Err(); err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, cors)
+		return apigw.Fail(ctx, h.Log, err, cors)
 	}
 	res, err := h.Service.Give(ctx, in)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, cors)
+		return apigw.Fail(ctx, h.Log, err, cors)
 	}
 	return apigw.JSONResponse(http.StatusCreated, h.receipt(in, res), cors)
 }
@@ -208,7 +220,7 @@ func (h *Handler) receipt(in consent.Input, res consent.Result) Receipt {
 	return rc
 }
 
-var pages = template.Must(template.Must(apigw.Pages.Clone()).Parse(`
+var pages = template.Must(template.Must(apipage.Layout.Clone()).Parse(`
 {{define "confirm"}}{{template "head" "Confirm your subscription"}}
 <h1>Confirm your subscription</h1>
 <p>Press the button to confirm that you want to receive our marketing emails at this address. You can
@@ -224,7 +236,7 @@ withdraw your consent at any time, as easily as you gave it.</p>
 func (h *Handler) confirmPage(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	token := r.QueryStringParameters["token"]
 	if err := h.Service.CheckConfirmation(ctx, token); err != nil {
-		return apigw.Fail(ctx, h.Log, err, true, cors)
+		return apipage.Fail(ctx, h.Log, err, true, cors)
 	}
 	var b bytes.Buffer
 	_ = pages.ExecuteTemplate(&b, "confirm", struct{ Action, Token string }{
@@ -236,7 +248,7 @@ func (h *Handler) confirmPage(ctx context.Context, r apigw.Request, cors map[str
 func (h *Handler) confirm(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	raw, mt, err := apigw.Body(r)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, apigw.WantsHTML(r, ""), cors)
+		return apipage.Fail(ctx, h.Log, err, apigw.WantsHTML(r, ""), cors)
 	}
 	html := apigw.WantsHTML(r, mt)
 	var token, returnTo string
@@ -253,11 +265,11 @@ func (h *Handler) confirm(ctx context.Context, r apigw.Request, cors map[string]
 	if token == "" {
 		var f fault.Fields
 		f.Add("token", "this field is required")
-		return apigw.Fail(ctx, h.Log, f.Err(), html, cors)
+		return apipage.Fail(ctx, h.Log, f.Err(), html, cors)
 	}
 	c, err := h.Service.Confirm(ctx, token)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, html, cors)
+		return apipage.Fail(ctx, h.Log, err, html, cors)
 	}
 	if html {
 		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, c.ReceiptID, url.Values{"status": {"confirmed"}}), cors)

@@ -19,7 +19,6 @@ import (
 	"github.com/claritru/privacy/shared/localcloud"
 	"github.com/claritru/privacy/shared/localcloud/localtest"
 	"github.com/claritru/privacy/shared/mail"
-	"github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/topology"
 )
@@ -224,7 +223,7 @@ func TestOutboxClaimSendRelease(t *testing.T) {
 	var intent mail.Intent
 	decoded := 0
 	for _, r := range recs {
-		in, rf, ok, err := o.Decode(r)
+		in, rf, ok, err := o.Decode(change(t, r))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,25 +236,25 @@ func TestOutboxClaimSendRelease(t *testing.T) {
 		t.Fatalf("decoded %d intents, last %+v", decoded, intent)
 	}
 	now := t0
-	mustClaim := func(want notifier.Claim, at time.Time) {
+	mustClaim := func(want mail.Claim, at time.Time) {
 		t.Helper()
 		got, err := o.Claim(ctx, ref, at)
 		if err != nil || got != want {
 			t.Fatalf("Claim at %s = %v, %v; want %v", at, got, err, want)
 		}
 	}
-	mustClaim(notifier.Claimed, now)
-	mustClaim(notifier.Busy, now.Add(time.Second))
+	mustClaim(mail.Claimed, now)
+	mustClaim(mail.Busy, now.Add(time.Second))
 	if err := o.Release(ctx, ref, "ses SendEmail: Throttling"); err != nil {
 		t.Fatal(err)
 	}
-	mustClaim(notifier.Claimed, now.Add(2*time.Second))
+	mustClaim(mail.Claimed, now.Add(2*time.Second))
 	// A claim older than the lease is taken over (the sender crashed).
-	mustClaim(notifier.Claimed, now.Add(2*time.Second+ddb.ClaimLease+time.Second))
+	mustClaim(mail.Claimed, now.Add(2*time.Second+ddb.ClaimLease+time.Second))
 	if err := o.MarkSent(ctx, ref, "msg-1", now.Add(ddb.ClaimLease+3*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	mustClaim(notifier.AlreadySent, now.Add(time.Hour))
+	mustClaim(mail.AlreadySent, now.Add(time.Hour))
 	// The raw verification link does not outlive its delivery.
 	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
 		"pk": &types.AttributeValueMemberS{Value: "REQ#O1"}, "sk": &types.AttributeValueMemberS{Value: "MAIL#O1-m1"},

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,7 +17,6 @@ import (
 
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
-	"github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/topology"
 )
@@ -37,41 +36,37 @@ const (
 	confirmField = "confirm_url"
 )
 
-// Outbox implements notifier.Outbox on the table.
+// Outbox is the table's mail outbox, as the notifier (shared/notifier.Outbox)
+// and the watch use it.
 type Outbox struct {
 	db    *dynamodb.Client
 	table string
 }
-
-var _ notifier.Outbox = (*Outbox)(nil)
 
 // NewOutbox returns an Outbox on the named table.
 func NewOutbox(db *dynamodb.Client, table string) *Outbox {
 	return &Outbox{db: db, table: table}
 }
 
-// Decode implements notifier.Outbox: inserts of queued mail items count, and
+// Decode returns the mail intent a change of the table queues, and the
+// reference of its stored item: inserts of queued mail items count, and
 // modifications that re-drive a stuck one (Redrive raised its counter).
-func (o *Outbox) Decode(rec events.DynamoDBEventRecord) (mail.Intent, string, bool, error) {
-	img := rec.Change.NewImage
-	switch rec.EventName {
-	case string(events.DynamoDBOperationTypeInsert):
-	case string(events.DynamoDBOperationTypeModify):
-		if counter(img["redrive"]) <= counter(rec.Change.OldImage["redrive"]) {
+func (o *Outbox) Decode(c Change) (mail.Intent, string, bool, error) {
+	img := c.New
+	switch c.Event {
+	case ChangeInsert:
+	case ChangeModify:
+		if counter(img["redrive"]) <= counter(c.Old["redrive"]) {
 			return mail.Intent{}, "", false, nil
 		}
 	default:
 		return mail.Intent{}, "", false, nil
 	}
-	if img["kind"].DataType() != events.DataTypeString || img["kind"].String() != kindMail {
+	if k, ok := img["kind"].(*types.AttributeValueMemberS); !ok || k.Value != kindMail {
 		return mail.Intent{}, "", false, nil
 	}
-	av, err := FromStreamImage(img)
-	if err != nil {
-		return mail.Intent{}, "", false, err
-	}
 	var it mailItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(img, &it); err != nil {
 		return mail.Intent{}, "", false, fmt.Errorf("decode mail item: %w", err)
 	}
 	if it.Status != mailQueued {
@@ -81,12 +76,13 @@ func (o *Outbox) Decode(rec events.DynamoDBEventRecord) (mail.Intent, string, bo
 	return in, it.PK + "\x00" + it.SK, true, nil
 }
 
-func counter(v events.DynamoDBAttributeValue) int64 {
-	if v.DataType() != events.DataTypeNumber {
+func counter(v types.AttributeValue) int64 {
+	n, ok := v.(*types.AttributeValueMemberN)
+	if !ok {
 		return 0
 	}
-	n, _ := v.Int64()
-	return n
+	i, _ := strconv.ParseInt(n.Value, 10, 64)
+	return i
 }
 
 func refKey(ref string) (map[string]types.AttributeValue, error) {
@@ -97,9 +93,9 @@ func refKey(ref string) (map[string]types.AttributeValue, error) {
 	return key(pk, sk), nil
 }
 
-// Claim implements notifier.Outbox with a conditional update: queued, or a
+// Claim implements shared/notifier.Outbox with a conditional update: queued, or a
 // claim older than the lease, becomes this invocation's.
-func (o *Outbox) Claim(ctx context.Context, ref string, now time.Time) (notifier.Claim, error) {
+func (o *Outbox) Claim(ctx context.Context, ref string, now time.Time) (mail.Claim, error) {
 	k, err := refKey(ref)
 	if err != nil {
 		return 0, err
@@ -128,24 +124,24 @@ func (o *Outbox) Claim(ctx context.Context, ref string, now time.Time) (notifier
 		if len(ccf.Item) == 0 {
 			// The intent is gone: erased with its subject's data
 			// (shared/subjectdata). There is nothing, and no one, to send to.
-			return notifier.AlreadySent, nil
+			return mail.AlreadySent, nil
 		}
 		var it mailItem
 		if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
 			return 0, err
 		}
 		if it.Status == mailSent {
-			return notifier.AlreadySent, nil
+			return mail.AlreadySent, nil
 		}
-		return notifier.Busy, nil
+		return mail.Busy, nil
 	}
 	if err != nil {
 		return 0, classify(err)
 	}
-	return notifier.Claimed, nil
+	return mail.Claimed, nil
 }
 
-// MarkSent implements notifier.Outbox. A sent mail is kept 30 days from
+// MarkSent implements shared/notifier.Outbox. A sent mail is kept 30 days from
 // sending (sent_mail) and leaves the outbox index for the expiry index.
 func (o *Outbox) MarkSent(ctx context.Context, ref, messageID string, now time.Time) error {
 	k, err := refKey(ref)
@@ -176,7 +172,7 @@ func (o *Outbox) MarkSent(ctx context.Context, ref, messageID string, now time.T
 	return classify(err)
 }
 
-// Release implements notifier.Outbox: the intent is queued again with the
+// Release implements shared/notifier.Outbox: the intent is queued again with the
 // reason it failed.
 func (o *Outbox) Release(ctx context.Context, ref, reason string) error {
 	k, err := refKey(ref)

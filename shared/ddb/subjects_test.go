@@ -18,7 +18,7 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/localcloud"
 	"github.com/claritru/privacy/shared/localcloud/localtest"
-	"github.com/claritru/privacy/shared/notifier"
+	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
@@ -206,13 +206,13 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	outbox := ddb.NewOutbox(db, table)
 	claims := 0
 	for _, rec := range recs {
-		_, ref, ok, err := outbox.Decode(rec)
+		_, ref, ok, err := outbox.Decode(change(t, rec))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if ok {
 			claims++
-			if got, err := outbox.Claim(ctx, ref, t0); err != nil || got != notifier.AlreadySent {
+			if got, err := outbox.Claim(ctx, ref, t0); err != nil || got != mail.AlreadySent {
 				t.Errorf("claim of an erased intent = %v, %v; want AlreadySent", got, err)
 			}
 		}

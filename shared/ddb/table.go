@@ -32,7 +32,7 @@ func CreateTableInput(name string, def topology.Table) *dynamodb.CreateTableInpu
 		},
 		StreamSpecification: &types.StreamSpecification{
 			StreamEnabled:  aws.Bool(true),
-			StreamViewType: types.StreamViewTypeNewAndOldImages,
+			StreamViewType: types.StreamViewType(def.StreamView),
 		},
 	}
 	for _, ix := range def.Indexes {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,11 +18,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
+	"github.com/claritru/privacy/shared/adminapi"
+	"github.com/claritru/privacy/shared/consentapi"
 	"github.com/claritru/privacy/shared/ddb"
-	"github.com/claritru/privacy/shared/handlers"
+	"github.com/claritru/privacy/shared/intakeapi"
+	"github.com/claritru/privacy/shared/optoutapi"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/topology"
+	"github.com/claritru/privacy/shared/wiring"
+	"github.com/claritru/privacy/shared/wiring/admin"
+	"github.com/claritru/privacy/shared/wiring/consent"
+	"github.com/claritru/privacy/shared/wiring/intake"
+	"github.com/claritru/privacy/shared/wiring/notifier"
+	"github.com/claritru/privacy/shared/wiring/optout"
+	"github.com/claritru/privacy/shared/wiring/retention"
+	"github.com/claritru/privacy/shared/wiring/watch"
 )
 
 // Options configure a local cloud. Zero ports pick free ones.
@@ -51,7 +63,9 @@ type Options struct {
 
 // Cloud is a running local cloud.
 type Cloud struct {
-	APIURL   string
+	APIURL string
+	// Settings holds every setting's local value (tests reach the table
+	// through it); each function is given only its own (functionEnv).
 	Settings settings.Env
 	DynamoDB *Process
 	SES      *Process
@@ -121,17 +135,27 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 	}
 	base := "http://127.0.0.1:" + strconv.Itoa(o.APIPort)
 	c.APIURL = base
-	c.Settings = settings.Env{
-		AWS:              LocalAWS(),
-		Table:            o.Table,
-		PublicBaseURL:    base,
-		ReturnURLs:       []string{base + "/thanks.html", base + "/do-not-sell.html", base + "/subscribe.html"},
-		AllowedOrigins:   []string{base, "http://localhost:" + strconv.Itoa(o.APIPort)},
-		MailFrom:         o.MailFrom,
-		PolicyURL:        base + "/privacy-policy.html",
-		TeamEmail:        o.PrivacyTeamEmail,
-		DynamoDBEndpoint: c.DynamoDB.Endpoint,
-		SESEndpoint:      c.SES.Endpoint,
+	// Every setting's local value; each function is given only those the
+	// topology lists for it (functionEnv), as the stack does in AWS.
+	vars := map[string]string{
+		topology.EnvTableName:        o.Table,
+		topology.EnvPublicBaseURL:    base,
+		topology.EnvReturnURL:        strings.Join([]string{base + "/thanks.html", base + "/do-not-sell.html", base + "/subscribe.html"}, ","),
+		topology.EnvAllowedOrigin:    strings.Join([]string{base, "http://localhost:" + strconv.Itoa(o.APIPort)}, ","),
+		topology.EnvMailFrom:         o.MailFrom,
+		topology.EnvPolicyURL:        base + "/privacy-policy.html",
+		topology.EnvPrivacyTeam:      o.PrivacyTeamEmail,
+		settings.EnvDynamoDBEndpoint: c.DynamoDB.Endpoint,
+		settings.EnvSESEndpoint:      c.SES.Endpoint,
+	}
+	if c.Settings, err = settings.FromVars(LocalAWS(), lookup(vars)); err != nil {
+		return c, err
+	}
+	envs := map[string]settings.Env{}
+	for _, f := range topology.ClariTru.Functions {
+		if envs[f.Name], err = settings.FromVars(LocalAWS(), lookup(functionEnv(f, vars))); err != nil {
+			return c, fmt.Errorf("function %s: %w", f.Name, err)
+		}
 	}
 	db := c.Settings.DynamoDB()
 	if err := ddb.EnsureTable(ctx, db, o.Table, topology.PrivacyTable); err != nil {
@@ -142,19 +166,28 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		return c, err
 	}
 
-	// The same handlers the Lambda mains build (shared/handlers), wired to
-	// the stand-ins.
-	deps := func(function string) handlers.Deps {
-		return handlers.Deps{Env: c.Settings, DB: db, Keyer: keyer, Log: o.Log.With("function", function), AdminToken: o.AdminToken}
+	// The same handlers the Lambda mains build (shared/wiring/<function>),
+	// wired to the stand-ins.
+	deps := func(function string) wiring.Deps {
+		return wiring.Deps{Env: envs[function], DB: db, Keyer: keyer, Log: o.Log.With("function", function), AdminToken: o.AdminToken}
 	}
-	in, oo, cs, ad := handlers.Intake(deps("intake")), handlers.OptOut(deps("optout")), handlers.Consent(deps("consent")), handlers.Admin(deps("admin"))
-	nt := handlers.Notifier(deps("notifier"))
-	httpHandlers := map[string]HTTPHandler{"intake": in.Handle, "optout": oo.Handle, "consent": cs.Handle, "admin": ad.Handle}
-	streamHandlers := map[string]StreamHandler{"notifier": nt.Handle}
+	httpHandlers := map[string]HTTPHandler{
+		"intake":  intake.Handler(deps("intake")).Handle,
+		"optout":  optout.Handler(deps("optout")).Handle,
+		"consent": consent.Handler(deps("consent")).Handle,
+		"admin":   admin.Handler(deps("admin")).Handle,
+	}
+	streamHandlers := map[string]StreamHandler{"notifier": notifier.Handler(deps("notifier")).Handle}
 	for _, r := range topology.ClariTru.Routes {
 		if httpHandlers[r.Function] == nil {
 			return c, fmt.Errorf("route %s %s: function %s has no local handler", r.Method, r.Path, r.Function)
 		}
+	}
+	served := map[string][]string{
+		"intake": intakeapi.Routes(), "optout": optoutapi.Routes(), "consent": consentapi.Routes(), "admin": adminapi.Routes(),
+	}
+	if err := topology.ClariTru.CheckRoutes(served); err != nil {
+		return c, err
 	}
 
 	gw := &Gateway{
@@ -184,7 +217,7 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		}
 		pollers = append(pollers, &StreamPoller{
 			DB: db, Streams: streams, Table: o.Table, Consumer: sc.Function, Handler: h,
-			BatchSize: sc.BatchSize, MaxRetries: sc.MaxRetries, Log: o.Log,
+			BatchSize: sc.BatchSize, MaxRetries: sc.MaxRetries, View: topology.PrivacyTable.StreamView, Log: o.Log,
 		})
 	}
 	go func() {
@@ -204,16 +237,39 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 	}()
 
 	// ---- schedules (topology.Schedules), run by schedule.go ----
-	// The watch as functions/watch builds it; Stop waits for a run in
-	// flight.
-	wt := handlers.Watch(deps("watch"))
-	rt := handlers.Retention(deps("retention"))
+	// The watch and the sweep as their mains build them; Stop waits for a
+	// run in flight.
+	wt, err := watch.Handler(deps("watch"))
+	if err != nil {
+		return c, err
+	}
+	rt := retention.Handler(deps("retention"))
 	scheduled := map[string]ScheduledHandler{"watch": Scheduled(wt.Handle), "retention": Scheduled(rt.Handle)}
 	if err := c.runSchedules(pctx, topology.ClariTru.Schedules, scheduled, o); err != nil {
 		return c, err
 	}
 	// ---- end schedules ----
 	return c, nil
+}
+
+// localOnly are the variables every function is given locally besides the
+// topology's: the stand-ins' endpoints.
+var localOnly = []string{settings.EnvDynamoDBEndpoint, settings.EnvSESEndpoint}
+
+// functionEnv is the environment of one function: of all, the variables the
+// topology lists for it, and the local-only ones.
+func functionEnv(f topology.Function, all map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, k := range slices.Concat(f.Env, localOnly) {
+		if v, ok := all[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func lookup(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
 }
 
 // Stop ends everything Start started.

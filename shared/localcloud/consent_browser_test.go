@@ -16,7 +16,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/claritru/privacy/shared/admin"
+	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/localcloud"
 	"github.com/claritru/privacy/shared/localcloud/localtest"
 )
@@ -426,16 +426,16 @@ func staffGet(ctx context.Context, t *testing.T, cloud *localcloud.Cloud, path s
 	}
 }
 
-func consentCheck(ctx context.Context, t *testing.T, cloud *localcloud.Cloud, key, value, purpose string) admin.ConsentAnswer {
+func consentCheck(ctx context.Context, t *testing.T, cloud *localcloud.Cloud, key, value, purpose string) adminapi.ConsentAnswer {
 	t.Helper()
-	var ans admin.ConsentAnswer
+	var ans adminapi.ConsentAnswer
 	staffGet(ctx, t, cloud, "/v1/admin/consents/check", url.Values{key: {value}, "purpose": {purpose}}, &ans)
 	return ans
 }
 
-func consentHistory(ctx context.Context, t *testing.T, cloud *localcloud.Cloud, key, value string) admin.History {
+func consentHistory(ctx context.Context, t *testing.T, cloud *localcloud.Cloud, key, value string) adminapi.History {
 	t.Helper()
-	var h admin.History
+	var h adminapi.History
 	staffGet(ctx, t, cloud, "/v1/admin/consents", url.Values{key: {value}}, &h)
 	return h
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/claritru/privacy/shared/admin"
+	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/consentapi"
 )
 
@@ -48,7 +48,7 @@ func TestConsentJourneyThroughTheGateway(t *testing.T) {
 	check := func(want bool) {
 		t.Helper()
 		resp, out := l.do("GET", "/v1/admin/consents/check?email=rosa@example.com&purpose=email_marketing", "", "", "", staff...)
-		var ans admin.ConsentAnswer
+		var ans adminapi.ConsentAnswer
 		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &ans) != nil || ans.Allowed != want {
 			t.Fatalf("check: %d %s, want allowed=%v", resp.StatusCode, out, want)
 		}
@@ -82,10 +82,10 @@ func TestConsentJourneyThroughTheGateway(t *testing.T) {
 	}
 	check(false)
 
-	history := func() admin.History {
+	history := func() adminapi.History {
 		t.Helper()
 		resp, out := l.do("GET", "/v1/admin/consents?email=rosa@example.com", "", "", "", staff...)
-		var h admin.History
+		var h adminapi.History
 		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &h) != nil {
 			t.Fatalf("history: %d %s", resp.StatusCode, out)
 		}

@@ -98,14 +98,14 @@ func Event(r *http.Request, route topology.Route, params map[string]string, body
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:               "2.0",
-		RouteKey:              route.Method + " " + route.Path,
+		RouteKey:              route.Key(),
 		RawPath:               r.URL.Path,
 		RawQueryString:        r.URL.RawQuery,
 		Headers:               headers,
 		QueryStringParameters: query,
 		PathParameters:        params,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey:   route.Method + " " + route.Path,
+			RouteKey:   route.Key(),
 			AccountID:  "000000000000",
 			Stage:      "$default",
 			RequestID:  newRequestID(),

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/claritru/privacy/shared/admin"
+	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/optoutapi"
 )
 
@@ -86,7 +86,7 @@ func TestDoNotSellThroughTheGateway(t *testing.T) {
 		t.Fatalf("export with a wrong token: %d", resp.StatusCode)
 	}
 	resp, out = l.do("GET", "/v1/admin/suppression?format=json", "", "", "", "Authorization", "Bearer "+adminToken)
-	var list admin.SuppressionList
+	var list adminapi.SuppressionList
 	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &list) != nil {
 		t.Fatalf("export: %d %s", resp.StatusCode, out)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claritru/privacy/shared/admin"
+	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/request"
 )
 
@@ -58,7 +58,7 @@ func TestStaffRequestWorkflow(t *testing.T) {
 
 	// Staff see it in the queue of verified requests, due 45 calendar days
 	// from receipt, not from verification (11 CCR §7021(b)).
-	var page admin.RequestQueue
+	var page adminapi.RequestQueue
 	if err := json.Unmarshal([]byte(staff("GET", "/v1/admin/requests?status=verified", "", 200)), &page); err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +71,10 @@ func TestStaffRequestWorkflow(t *testing.T) {
 		t.Fatalf("queued request %+v", got)
 	}
 
-	act := func(id, body string, want int) admin.RequestView {
+	act := func(id, body string, want int) adminapi.RequestView {
 		t.Helper()
 		out := staff("POST", "/v1/admin/requests/"+id+"/actions", body, want)
-		var v admin.RequestView
+		var v adminapi.RequestView
 		if want == http.StatusOK {
 			if err := json.Unmarshal([]byte(out), &v); err != nil {
 				t.Fatal(err)
@@ -111,7 +111,7 @@ func TestStaffRequestWorkflow(t *testing.T) {
 	act("01JZ8X6Q3V4N5T7W9Y0A2B4C6D", `{"action":"start"}`, 404)
 
 	// Its history tells who did what.
-	var detail admin.RequestDetail
+	var detail adminapi.RequestDetail
 	if err := json.Unmarshal([]byte(staff("GET", "/v1/admin/requests/"+rc.ID, "", 200)), &detail); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestStaffRequestWorkflow(t *testing.T) {
 		if !strings.Contains(m.Body.Text, rc.ID) || !strings.Contains(m.Body.Text, "/v1/verify?token=") {
 			t.Fatalf("receipt of the %s request: %q", e.channel, m.Body.Text)
 		}
-		var d admin.RequestDetail
+		var d adminapi.RequestDetail
 		if err := json.Unmarshal([]byte(staff("GET", "/v1/admin/requests/"+rc.ID, "", 200)), &d); err != nil || string(d.Channel) != e.channel {
 			t.Fatalf("entered request: %+v, %v", d, err)
 		}
@@ -159,7 +159,7 @@ func TestStaffRequestWorkflow(t *testing.T) {
 		if cursor != "" {
 			path += "&cursor=" + url.QueryEscape(cursor)
 		}
-		var p admin.RequestQueue
+		var p adminapi.RequestQueue
 		if err := json.Unmarshal([]byte(staff("GET", path, "", 200)), &p); err != nil || len(p.Requests) > 1 {
 			t.Fatalf("page %d: %+v, %v", i, p, err)
 		}

@@ -30,8 +30,12 @@ type StreamPoller struct {
 	Handler    StreamHandler
 	BatchSize  int
 	MaxRetries int
-	Interval   time.Duration
-	Log        *slog.Logger
+	// View is the stream view the consumer is written for
+	// (topology.PrivacyTable.StreamView); Run refuses a table whose stream
+	// carries another, as a consumer would misread its records.
+	View     string
+	Interval time.Duration
+	Log      *slog.Logger
 }
 
 type shard struct {
@@ -50,6 +54,13 @@ func (p *StreamPoller) Run(ctx context.Context) error {
 	arn := desc.Table.LatestStreamArn
 	if arn == nil {
 		return errors.New("the table has no stream")
+	}
+	if spec := desc.Table.StreamSpecification; p.View != "" && (spec == nil || string(spec.StreamViewType) != p.View) {
+		var got string
+		if spec != nil {
+			got = string(spec.StreamViewType)
+		}
+		return fmt.Errorf("the table's stream carries %q, the %s consumer needs %q", got, p.Consumer, p.View)
 	}
 	if p.Interval == 0 {
 		p.Interval = 200 * time.Millisecond

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/claritru/privacy/shared/admin"
+	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/subjectdata"
 )
 
@@ -65,7 +65,7 @@ func TestSubjectExportAndErasureThroughTheGateway(t *testing.T) {
 
 	// The person stays opted out: the suppression list still has the hash.
 	resp, out = l.do("GET", "/v1/admin/suppression?format=json", "", "", "", staff...)
-	var list admin.SuppressionList
+	var list adminapi.SuppressionList
 	sum := sha256.Sum256([]byte(email))
 	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &list) != nil || !strings.Contains(out, hex.EncodeToString(sum[:])) {
 		t.Fatalf("suppression after erasure: %d %s", resp.StatusCode, out)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claritru/privacy/shared/admin"
+	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/retention"
 )
@@ -66,10 +66,10 @@ func TestSweepReportsEndToEnd(t *testing.T) {
 	}
 
 	// Staff see the run's report.
-	reports := func(query string) admin.SweepReports {
+	reports := func(query string) adminapi.SweepReports {
 		t.Helper()
 		resp, out := do("GET", "/v1/admin/sweeps"+query, "", js, "", auth...)
-		var page admin.SweepReports
+		var page adminapi.SweepReports
 		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &page) != nil {
 			t.Fatalf("sweeps%s: %d %s", query, resp.StatusCode, out)
 		}

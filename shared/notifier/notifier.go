@@ -1,8 +1,8 @@
-// Package notifier is the stream adapter that sends the outbox: for every new
-// mail intent on the table's stream it claims the intent, renders it, sends it
-// and marks it sent (design §3). A mail is sent at most once per intent; when
-// sending fails the intent is released and the record reported as a batch item
-// failure, so the stream retries it without holding up the rest of the batch.
+// Package notifier sends the outbox: it claims a mail intent, renders it,
+// sends it and marks it sent. A mail is sent at most once per intent; when
+// sending fails the intent is released, so it can be sent again later. It
+// knows nothing of how intents reach it: the notifier function's stream
+// adapter (shared/notifierstream) reads them from the table's stream.
 package notifier
 
 import (
@@ -10,29 +10,14 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/mailrender"
 )
 
-// Claim says whether an intent may be sent now.
-type Claim int
-
-const (
-	// Claimed: this invocation owns the intent and must send it.
-	Claimed Claim = iota
-	// AlreadySent: nothing to do.
-	AlreadySent
-	// Busy: another invocation holds a fresh claim; retry later.
-	Busy
-)
-
-// Outbox is the notifier's view of stored intents.
+// Outbox is the notifier's view of stored intents; ref names one stored
+// intent.
 type Outbox interface {
-	// Decode returns the mail intent a stream record carries, and false for
-	// records that are not new intents.
-	Decode(rec events.DynamoDBEventRecord) (in mail.Intent, ref string, ok bool, err error)
-	Claim(ctx context.Context, ref string, now time.Time) (Claim, error)
+	Claim(ctx context.Context, ref string, now time.Time) (mail.Claim, error)
 	MarkSent(ctx context.Context, ref, messageID string, now time.Time) error
 	Release(ctx context.Context, ref, reason string) error
 }
@@ -42,64 +27,47 @@ type Sender interface {
 	Send(ctx context.Context, to string, m mail.Message) (messageID string, err error)
 }
 
-// Handler handles DynamoDB stream batches.
-type Handler struct {
+// Notifier sends queued intents.
+type Notifier struct {
 	Outbox Outbox
 	Sender Sender
 	Log    *slog.Logger
 	Now    func() time.Time
 }
 
-// Handle processes one batch and reports the records to retry.
-func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	var resp events.DynamoDBEventResponse
-	for _, rec := range ev.Records {
-		if err := h.one(ctx, rec); err != nil {
-			// Only ids and error text are logged: never an address or body.
-			h.Log.ErrorContext(ctx, "mail not sent", "event_id", rec.EventID, "error", err.Error())
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{
-				ItemIdentifier: rec.Change.SequenceNumber,
-			})
-		}
-	}
-	return resp, nil
-}
-
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
+func (n *Notifier) now() time.Time {
+	if n.Now != nil {
+		return n.Now()
 	}
 	return time.Now()
 }
 
-func (h *Handler) one(ctx context.Context, rec events.DynamoDBEventRecord) error {
-	in, ref, ok, err := h.Outbox.Decode(rec)
-	if err != nil || !ok {
-		return err
-	}
-	msg, err := mail.Render(in)
+// Send sends the mail of one queued intent, stored under ref, unless it is
+// sent already. An error means it was not sent and may be tried again.
+func (n *Notifier) Send(ctx context.Context, in mail.Intent, ref string) error {
+	msg, err := mailrender.Render(in)
 	if err != nil {
 		return err
 	}
-	claim, err := h.Outbox.Claim(ctx, ref, h.now())
+	claim, err := n.Outbox.Claim(ctx, ref, n.now())
 	if err != nil {
 		return err
 	}
 	switch claim {
-	case AlreadySent:
+	case mail.AlreadySent:
 		return nil
-	case Busy:
+	case mail.Busy:
 		return errBusy
 	}
-	id, err := h.Sender.Send(ctx, in.To, msg)
+	id, err := n.Sender.Send(ctx, in.To, msg)
 	if err != nil {
-		if rerr := h.Outbox.Release(ctx, ref, err.Error()); rerr != nil {
-			h.Log.ErrorContext(ctx, "release failed", "intent", in.ID, "error", rerr.Error())
+		if rerr := n.Outbox.Release(ctx, ref, err.Error()); rerr != nil {
+			n.Log.ErrorContext(ctx, "release failed", "intent", in.ID, "error", rerr.Error())
 		}
 		return err
 	}
-	h.Log.InfoContext(ctx, "mail sent", "intent", in.ID, "template", string(in.Template), "message_id", id)
-	return h.Outbox.MarkSent(ctx, ref, id, h.now())
+	n.Log.InfoContext(ctx, "mail sent", "intent", in.ID, "template", string(in.Template), "message_id", id)
+	return n.Outbox.MarkSent(ctx, ref, id, n.now())
 }
 
 type busyError struct{}

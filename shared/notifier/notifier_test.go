@@ -21,8 +21,9 @@ import (
 	"github.com/claritru/privacy/shared/localcloud/localtest"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/notifier"
+	"github.com/claritru/privacy/shared/notifierstream"
 	"github.com/claritru/privacy/shared/request"
-	"github.com/claritru/privacy/shared/ses"
+	"github.com/claritru/privacy/shared/sesmail"
 )
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m, true)) }
@@ -75,11 +76,14 @@ func mailsTo(t *testing.T, to string) []localtest.Mail {
 	return out
 }
 
-func handler(o *ddb.Outbox, sesClient *awsses.Client, logs *bytes.Buffer) *notifier.Handler {
-	return &notifier.Handler{
+// handler is the notifier as its function runs it: behind the stream
+// adapter.
+func handler(o *ddb.Outbox, sesClient *awsses.Client, logs *bytes.Buffer) *notifierstream.Handler {
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	return &notifierstream.Handler{
 		Outbox: o,
-		Sender: ses.NewSender(sesClient, "privacy@claritru.example"),
-		Log:    slog.New(slog.NewJSONHandler(logs, nil)),
+		Sender: &notifier.Notifier{Outbox: o, Sender: sesmail.NewSender(sesClient, "privacy@claritru.example"), Log: log},
+		Log:    log,
 	}
 }
 
@@ -173,7 +177,7 @@ func TestOneBadRecordDoesNotBlockTheBatch(t *testing.T) {
 
 // SES stays down longer than the stream retries: the record is given up,
 // but the intent is still unsent in the outbox; the watch re-drives it onto
-// the stream and it is sent, once (design §3: the record is never lost).
+// the stream and it is sent, once (the record is never lost).
 func TestStuckMailIsRedrivenAndSentOnce(t *testing.T) {
 	to := "stuck@example.com"
 	db, table := localtest.NewTable(t)

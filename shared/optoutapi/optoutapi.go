@@ -7,11 +7,14 @@ package optoutapi
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/optout"
 )
@@ -39,16 +42,26 @@ type StatusAnswer struct {
 	Since    *time.Time `json:"since,omitempty"`
 }
 
+// route serves one route.
+type route func(h *Handler, ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response
+
+// routes are the function's routes in shared/topology, by route key.
+var routes = map[string]route{
+	"POST /v1/opt-out":       (*Handler).optOut,
+	"GET /v1/opt-out/status": (*Handler).status,
+}
+
+// Routes returns the keys of the routes the handler serves; they must be
+// the function's routes in shared/topology (TestAdaptersServeTheTopology).
+func Routes() []string { return slices.Sorted(maps.Keys(routes)) }
+
 // Handle dispatches one HTTP API event by its route key.
 func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
 	cors := apigw.CORS(r, h.AllowedOrigins)
 	var resp apigw.Response
-	switch r.RouteKey {
-	case "POST /v1/opt-out":
-		resp = h.optOut(ctx, r, cors)
-	case "GET /v1/opt-out/status":
-		resp = h.status(ctx, r, cors)
-	default:
+	if route, ok := routes[r.RouteKey]; ok {
+		resp = route(h, ctx, r, cors)
+	} else {
 		resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), cors)
 	}
 	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
@@ -61,7 +74,7 @@ func GPC(r apigw.Request) bool { return apigw.Header(r, "Sec-GPC") == "1" }
 func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	body, mt, err := apigw.Body(r)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, apigw.WantsHTML(r, ""), cors)
+		return apipage.Fail(ctx, h.Log, err, apigw.WantsHTML(r, ""), cors)
 	}
 	html := apigw.WantsHTML(r, mt)
 	var in optout.Input
@@ -83,7 +96,7 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 		err = bad.Err()
 	}
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, html, cors)
+		return apipage.Fail(ctx, h.Log, err, html, cors)
 	}
 	in.GPC = GPC(r)
 	in.Source = optout.Form
@@ -93,11 +106,11 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 	}
 	ids, _, err := h.Service.Identify(in)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, html, cors)
+		return apipage.Fail(ctx, h.Log, err, html, cors)
 	}
 	out, err := h.Service.OptOut(ctx, in)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, html, cors)
+		return apipage.Fail(ctx, h.Log, err, html, cors)
 	}
 	if html {
 		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, out.ID, url.Values{"status": {"opted_out"}}), cors)
@@ -114,7 +127,7 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 func (h *Handler) status(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	st, ok, err := h.Service.Status(ctx, r.QueryStringParameters["browser_id"])
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, cors)
+		return apigw.Fail(ctx, h.Log, err, cors)
 	}
 	ans := StatusAnswer{OptedOut: ok}
 	if ok {

@@ -17,6 +17,7 @@ import (
 	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/mailrender"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/subject/phone"
 )
@@ -338,7 +339,7 @@ func TestSubmitVerifyLinkAndToken(t *testing.T) {
 		t.Errorf("subject key = %q", c.Request.SubjectKey)
 	}
 	// The message renders with the link in both parts.
-	msg, err := mail.Render(c.Mail)
+	msg, err := mailrender.Render(c.Mail)
 	if err != nil {
 		t.Fatal(err)
 	}

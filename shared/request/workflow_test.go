@@ -13,6 +13,7 @@ import (
 	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/mailrender"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/request/requesttest"
 	"github.com/claritru/privacy/shared/subject"
@@ -337,7 +338,7 @@ func TestWorkflowActionMails(t *testing.T) {
 			if len(mails) != 1 || mails[0].Template != tt.template || mails[0].To != r.Email || mails[0].ID == "" {
 				t.Fatalf("mails %+v, want one %s to %s", mails, tt.template, r.Email)
 			}
-			msg, err := mail.Render(mails[0])
+			msg, err := mailrender.Render(mails[0])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -458,7 +459,7 @@ func TestWatch(t *testing.T) {
 	if m.Template != mail.DeadlineDigest || m.To != "privacy@claritru.example" || m.Data["overdue_count"] != "1" || m.Data["due_soon_count"] != "3" || m.ID == "" {
 		t.Fatalf("digest %+v", m)
 	}
-	msg, err := mail.Render(m)
+	msg, err := mailrender.Render(m)
 	if err != nil {
 		t.Fatal(err)
 	}

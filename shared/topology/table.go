@@ -9,7 +9,11 @@ type Table struct {
 	PartitionKey string
 	SortKey      string
 	TTLAttribute string
-	Indexes      []Index
+	// StreamView is what each record of the table's stream carries, as
+	// DynamoDB names it: the notifier reads a queued mail intent from the
+	// new image and tells a re-drive by comparing it with the old one.
+	StreamView string
+	Indexes    []Index
 }
 
 // Index is a global secondary index. It projects all attributes unless
@@ -55,6 +59,7 @@ var PrivacyTable = Table{
 	PartitionKey: "pk",
 	SortKey:      "sk",
 	TTLAttribute: "ttl",
+	StreamView:   "NEW_AND_OLD_IMAGES",
 	Indexes: []Index{
 		{Name: IndexBySubject, PartitionKey: "gsi1pk", SortKey: "gsi1sk"},
 		{Name: IndexByStatus, PartitionKey: "gsi2pk", SortKey: "gsi2sk"},

@@ -5,7 +5,13 @@
 // in AWS cannot drift apart.
 package topology
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
 
 // Function is one Lambda function, built from functions/<Name>/main.go into
 // build/<Name>/bootstrap.
@@ -181,6 +187,43 @@ func (s Service) Function(name string) (Function, bool) {
 		}
 	}
 	return Function{}, false
+}
+
+// Key is the route's key as API Gateway names it in each event's routeKey
+// ("POST /v1/requests"): what an HTTP adapter dispatches on.
+func (r Route) Key() string { return r.Method + " " + r.Path }
+
+// CheckRoutes compares the routes the HTTP adapters serve (route keys by
+// function name) with the topology's: every route must reach a handler of
+// its function, and no handler may serve a route the topology lacks (which
+// API Gateway would never send it). Every function named in served must be
+// a function of the topology.
+func (s Service) CheckRoutes(served map[string][]string) error {
+	var errs []error
+	want := map[string]map[string]bool{}
+	for _, r := range s.Routes {
+		if want[r.Function] == nil {
+			want[r.Function] = map[string]bool{}
+		}
+		want[r.Function][r.Key()] = true
+	}
+	for _, r := range s.Routes {
+		if !slices.Contains(served[r.Function], r.Key()) {
+			errs = append(errs, fmt.Errorf("route %s of function %s reaches no handler", r.Key(), r.Function))
+		}
+	}
+	for _, fn := range slices.Sorted(maps.Keys(served)) {
+		if _, ok := s.Function(fn); !ok {
+			errs = append(errs, fmt.Errorf("handler of %s serves no function of the topology", fn))
+			continue
+		}
+		for _, k := range served[fn] {
+			if !want[fn][k] {
+				errs = append(errs, fmt.Errorf("function %s serves %s, which the topology does not route to it", fn, k))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // RoutesOf returns the routes served by the named function.

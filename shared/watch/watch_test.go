@@ -19,6 +19,7 @@ import (
 	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/localcloud/localtest"
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/mailrender"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/watch"
 )
@@ -193,7 +194,7 @@ func TestWatchExpiresAndMailsTheDigest(t *testing.T) {
 		}
 	}
 	// The notifier renders it like any other mail.
-	msg, err := mail.Render(mail.Intent{ID: d.ID, Template: mail.Template(d.Template), To: d.To, Data: d.Data})
+	msg, err := mailrender.Render(mail.Intent{ID: d.ID, Template: mail.Template(d.Template), To: d.To, Data: d.Data})
 	if err != nil {
 		t.Fatal(err)
 	}

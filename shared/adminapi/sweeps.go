@@ -1,4 +1,4 @@
-package admin
+package adminapi
 
 import (
 	"context"
@@ -10,12 +10,6 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/retention"
 )
-
-// The retention sweep's reports (design §3, step 5): the proof that
-// retention ran, counts per kind of record and no personal data.
-func init() {
-	routes["GET /v1/admin/sweeps"] = (*Handler).sweepReports
-}
 
 // defaultSweepPage is how many reports a page holds when no limit is given.
 const defaultSweepPage = 50
@@ -50,7 +44,7 @@ func (h *Handler) sweepReports(ctx context.Context, r apigw.Request) apigw.Respo
 	}
 	reports, next, err := h.Sweeps.Reports(ctx, cursor, limit)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	out := SweepReports{Sweeps: make([]retention.Report, 0, len(reports)), NextCursor: next}
 	for _, rep := range reports {

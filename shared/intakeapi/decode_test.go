@@ -1,4 +1,4 @@
-package intake
+package intakeapi
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
@@ -265,14 +266,14 @@ func TestConfirmPage(t *testing.T) {
 func TestErrorPage(t *testing.T) {
 	p := apigw.ProblemDoc{Status: 400, Title: "Bad Request", Detail: "The request has invalid fields.",
 		Errors: []fault.FieldError{{Field: "first_name<b>", Message: "<i>required</i>"}}}
-	page := apigw.ErrorPage(p)
+	page := apipage.Error(p)
 	if strings.Contains(page, "<b>") || strings.Contains(page, "<i>") {
 		t.Errorf("error page is not escaped:\n%s", page)
 	}
 	if !strings.Contains(page, "first_name&lt;b&gt;") || !strings.Contains(page, "The request has invalid fields.") {
 		t.Errorf("error page lacks the field list:\n%s", page)
 	}
-	page = apigw.ErrorPage(apigw.ProblemDoc{Status: 410, Title: "Gone", Detail: "gone"})
+	page = apipage.Error(apigw.ProblemDoc{Status: 410, Title: "Gone", Detail: "gone"})
 	if !strings.Contains(page, "<h1>This link is no longer valid</h1>") {
 		t.Errorf("410 page title:\n%s", page)
 	}

@@ -1,9 +1,9 @@
-// Package admin is the HTTP adapter of the staff API under /v1/admin/. In AWS
+// Package adminapi is the HTTP adapter of the staff API under /v1/admin/. In AWS
 // API Gateway authorises its routes with IAM; locally a bearer token
 // (ADMIN_TOKEN) stands in. The handler checks again either way: a request
 // reaches staff data only with verified IAM credentials in its context or the
 // configured token.
-package admin
+package adminapi
 
 import (
 	"bytes"
@@ -11,7 +11,9 @@ import (
 	"crypto/subtle"
 	"encoding/csv"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,13 +50,35 @@ type Handler struct {
 // route serves one staff route.
 type route func(h *Handler, ctx context.Context, r apigw.Request) apigw.Response
 
-// routes maps route keys to their handlers; each file of this package adds
-// the routes it serves.
+// routes are the function's routes in shared/topology, by route key.
 var routes = map[string]route{
+	// The suppression list for advertising platforms, and consent history
+	// and checks.
 	"GET /v1/admin/suppression":    (*Handler).suppression,
 	"GET /v1/admin/consents":       (*Handler).consentHistory,
 	"GET /v1/admin/consents/check": (*Handler).consentCheck,
+	// The staff workflow of Data Rights Requests: the queue, one request
+	// with its history, requests staff enter from an email, a call or a
+	// letter, the actions, and the 11 CCR §7102 figures.
+	"GET /v1/admin/requests":               (*Handler).requestQueue,
+	"POST /v1/admin/requests":              (*Handler).enterRequest,
+	"GET /v1/admin/requests/{id}":          (*Handler).requestDetail,
+	"POST /v1/admin/requests/{id}/actions": (*Handler).requestAction,
+	"GET /v1/admin/metrics":                (*Handler).requestMetrics,
+	// Subject export and erasure: everything held about one person, for a
+	// request to know or access (11 CCR §7024; GDPR Art. 15), and its
+	// erasure for a request to delete (§7022; GDPR Art. 17), keeping the
+	// request log (§7101) and the opt-out.
+	"GET /v1/admin/subjects/export": (*Handler).subjectExport,
+	"POST /v1/admin/subjects/erase": (*Handler).subjectErase,
+	// The retention sweep's reports: the proof that retention ran, counts
+	// per kind of record and no personal data.
+	"GET /v1/admin/sweeps": (*Handler).sweepReports,
 }
+
+// Routes returns the keys of the routes the handler serves; they must be
+// the function's routes in shared/topology (TestAdaptersServeTheTopology).
+func Routes() []string { return slices.Sorted(maps.Keys(routes)) }
 
 // Handle dispatches one HTTP API event by its route key.
 func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
@@ -114,7 +138,7 @@ func (h *Handler) suppression(ctx context.Context, r apigw.Request) apigw.Respon
 	}
 	entries, err := h.OptOuts.Suppression(ctx)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	list := SuppressionList{GeneratedAt: h.now().UTC(), Count: len(entries), Entries: []SuppressionEntry{}}
 	for _, e := range entries {
@@ -206,15 +230,15 @@ func (h *Handler) lookup(r apigw.Request) (consent.Identity, error) {
 func (h *Handler) consentHistory(ctx context.Context, r apigw.Request) apigw.Response {
 	id, err := h.lookup(r)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	events, head, err := h.Chains.Chain(ctx, id.Key)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	states, err := h.Consents.States(ctx, id)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	var out History
 	out.Subject.Kind, out.Subject.Reference = string(id.Kind), id.Key
@@ -246,11 +270,11 @@ type ConsentAnswer struct {
 func (h *Handler) consentCheck(ctx context.Context, r apigw.Request) apigw.Response {
 	id, err := h.lookup(r)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	st, err := h.Consents.Check(ctx, id, consent.Purpose(r.QueryStringParameters["purpose"]))
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	ans := ConsentAnswer{Allowed: st.Status == consent.Granted, Status: string(st.Status), ReceiptID: st.ReceiptID}
 	if st.Status != consent.None {

@@ -1,13 +1,13 @@
-package intake
+package intakeapi
 
 import (
 	"bytes"
 	"html/template"
 
-	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/apipage"
 )
 
-var pages = template.Must(template.Must(apigw.Pages.Clone()).Parse(`
+var pages = template.Must(template.Must(apipage.Layout.Clone()).Parse(`
 {{define "confirm"}}{{template "head" "Confirm your privacy request"}}
 <h1>Confirm your privacy request</h1>
 <p>Press the button to confirm that you sent this Data Rights Request. We verify identity before we act on

@@ -1,4 +1,4 @@
-package admin
+package adminapi
 
 import (
 	"context"
@@ -13,17 +13,6 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/request"
 )
-
-// The staff workflow of Data Rights Requests (design §4): the queue, one
-// request with its history, requests staff enter from an email, a call or a
-// letter, the actions, and the 11 CCR §7102 figures.
-func init() {
-	routes["GET /v1/admin/requests"] = (*Handler).requestQueue
-	routes["POST /v1/admin/requests"] = (*Handler).enterRequest
-	routes["GET /v1/admin/requests/{id}"] = (*Handler).requestDetail
-	routes["POST /v1/admin/requests/{id}/actions"] = (*Handler).requestAction
-	routes["GET /v1/admin/metrics"] = (*Handler).requestMetrics
-}
 
 // RequestView is a Data Rights Request as staff see it: everything needed
 // to handle it, and the 11 CCR §7101 log entry (date, types, channel,
@@ -141,7 +130,7 @@ func (h *Handler) requestQueue(ctx context.Context, r apigw.Request) apigw.Respo
 	}
 	page, err := h.Requests.Queue(ctx, status, dueBefore, q["cursor"], limit)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	out := RequestQueue{Requests: make([]RequestView, 0, len(page.Requests)), NextCursor: page.Next}
 	for _, req := range page.Requests {
@@ -168,7 +157,7 @@ func (h *Handler) requestDetail(ctx context.Context, r apigw.Request) apigw.Resp
 	}
 	req, events, err := h.Requests.Detail(ctx, id)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	out := RequestDetail{RequestView: viewOf(req), History: make([]RequestEvent, 0, len(events))}
 	for _, e := range events {
@@ -198,7 +187,7 @@ func jsonBody(r apigw.Request) ([]byte, error) {
 func (h *Handler) enterRequest(ctx context.Context, r apigw.Request) apigw.Response {
 	body, err := jsonBody(r)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	var in request.Input
 	var channel string
@@ -210,7 +199,7 @@ func (h *Handler) enterRequest(ctx context.Context, r apigw.Request) apigw.Respo
 		"agent_email": &in.AgentEmail, "declaration": &in.Declaration, "channel": &channel,
 	})
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	ch := request.Channel(strings.TrimSpace(channel))
 	switch ch {
@@ -228,7 +217,7 @@ func (h *Handler) enterRequest(ctx context.Context, r apigw.Request) apigw.Respo
 		Body:           body,
 	})
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	return apigw.JSONResponse(http.StatusAccepted, rc, nil)
 }
@@ -242,7 +231,7 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 	}
 	body, err := jsonBody(r)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	var action, reason, outcome string
 	var version *int
@@ -250,7 +239,7 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 		"action": &action, "reason": &reason, "outcome": &outcome, "version": &version,
 	})
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	if version != nil && *version < 1 {
 		bad.Add("version", "give the version you read, 1 or more")
@@ -269,7 +258,7 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 	}
 	next, err := h.Requests.Act(ctx, id, in)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	return apigw.JSONResponse(http.StatusOK, viewOf(next), nil)
 }
@@ -301,7 +290,7 @@ func (h *Handler) requestMetrics(ctx context.Context, r apigw.Request) apigw.Res
 	}
 	m, err := h.Requests.Metrics(ctx, year)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	return apigw.JSONResponse(http.StatusOK, m, nil)
 }

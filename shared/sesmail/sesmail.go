@@ -1,6 +1,6 @@
-// Package ses is the mail adapter: it sends rendered mail with the SES v1
+// Package sesmail is the mail adapter: it sends rendered mail with the SES v1
 // SendEmail API.
-package ses
+package sesmail
 
 import (
 	"context"
@@ -23,6 +23,16 @@ type Sender struct {
 }
 
 var _ notifier.Sender = (*Sender)(nil)
+
+// Client returns the SES client; endpoint overrides AWS's (the local
+// stand-in), empty keeps it.
+func Client(cfg aws.Config, endpoint string) *awsses.Client {
+	return awsses.NewFromConfig(cfg, func(o *awsses.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+}
 
 // NewSender returns a Sender that sends from the given (verified) address.
 func NewSender(client *awsses.Client, from string) *Sender {

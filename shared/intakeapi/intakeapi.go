@@ -1,18 +1,21 @@
-// Package intake is the HTTP adapter of the intake function: Data Rights
+// Package intakeapi is the HTTP adapter of the intake function: Data Rights
 // Requests (POST /v1/requests) and identity verification (GET and POST
 // /v1/verify). It decodes API Gateway events, calls the request service and
 // maps the result; the rules live in shared/request.
-package intake
+package intakeapi
 
 import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/request"
 )
@@ -29,18 +32,27 @@ type Handler struct {
 	Log            *slog.Logger
 }
 
+// route serves one route.
+type route func(h *Handler, ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response
+
+// routes are the function's routes in shared/topology, by route key.
+var routes = map[string]route{
+	"POST /v1/requests": (*Handler).submit,
+	"GET /v1/verify":    (*Handler).verifyPage,
+	"POST /v1/verify":   (*Handler).verify,
+}
+
+// Routes returns the keys of the routes the handler serves; they must be
+// the function's routes in shared/topology (TestAdaptersServeTheTopology).
+func Routes() []string { return slices.Sorted(maps.Keys(routes)) }
+
 // Handle dispatches one HTTP API event by its route key.
 func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
 	cors := apigw.CORS(r, h.AllowedOrigins)
 	var resp apigw.Response
-	switch r.RouteKey {
-	case "POST /v1/requests":
-		resp = h.submit(ctx, r, cors)
-	case "GET /v1/verify":
-		resp = h.verifyPage(ctx, r, cors)
-	case "POST /v1/verify":
-		resp = h.verify(ctx, r, cors)
-	default:
+	if route, ok := routes[r.RouteKey]; ok {
+		resp = route(h, ctx, r, cors)
+	} else {
 		resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), cors)
 	}
 	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
@@ -48,7 +60,7 @@ func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, 
 }
 
 func (h *Handler) fail(ctx context.Context, err error, html bool, cors map[string]string) apigw.Response {
-	return apigw.Fail(ctx, h.Log, err, html, cors)
+	return apipage.Fail(ctx, h.Log, err, html, cors)
 }
 
 func (h *Handler) submit(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {

@@ -1,4 +1,4 @@
-package admin
+package adminapi
 
 import (
 	"context"
@@ -8,27 +8,18 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 )
 
-// Subject export and erasure: everything held about one person, for a
-// request to know or access (11 CCR §7024; GDPR Art. 15), and its erasure
-// for a request to delete (§7022; GDPR Art. 17), keeping the request log
-// (§7101) and the opt-out.
-func init() {
-	routes["GET /v1/admin/subjects/export"] = (*Handler).subjectExport
-	routes["POST /v1/admin/subjects/erase"] = (*Handler).subjectErase
-}
-
 var subjectsUnavailable = fault.New(fault.Internal, "subject export and erasure are not configured")
 
 // subjectExport answers with the export of the person named by the email or
 // phone query parameter.
 func (h *Handler) subjectExport(ctx context.Context, r apigw.Request) apigw.Response {
 	if h.Subjects == nil {
-		return apigw.Fail(ctx, h.Log, subjectsUnavailable, false, nil)
+		return apigw.Fail(ctx, h.Log, subjectsUnavailable, nil)
 	}
 	q := r.QueryStringParameters
 	doc, err := h.Subjects.Export(ctx, q["email"], q["phone"])
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	return apigw.JSONResponse(http.StatusOK, doc, nil)
 }
@@ -37,14 +28,14 @@ func (h *Handler) subjectExport(ctx context.Context, r apigw.Request) apigw.Resp
 // and answers with what was deleted, minimised and kept.
 func (h *Handler) subjectErase(ctx context.Context, r apigw.Request) apigw.Response {
 	if h.Subjects == nil {
-		return apigw.Fail(ctx, h.Log, subjectsUnavailable, false, nil)
+		return apigw.Fail(ctx, h.Log, subjectsUnavailable, nil)
 	}
 	raw, mt, err := apigw.Body(r)
 	if err == nil && mt != apigw.JSON {
 		err = fault.New(fault.Unsupported, "Send application/json.")
 	}
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	var email, phone, reason string
 	bad, err := apigw.DecodeJSON(raw, map[string]any{"email": &email, "phone": &phone, "reason": &reason})
@@ -52,11 +43,11 @@ func (h *Handler) subjectErase(ctx context.Context, r apigw.Request) apigw.Respo
 		err = bad.Err()
 	}
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	rep, err := h.Subjects.Erase(ctx, email, phone, reason)
 	if err != nil {
-		return apigw.Fail(ctx, h.Log, err, false, nil)
+		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	return apigw.JSONResponse(http.StatusOK, rep, nil)
 }

@@ -1,8 +1,10 @@
-package mail
+package mailrender
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/claritru/privacy/shared/mail"
 )
 
 func data(extra map[string]string) map[string]string {
@@ -24,13 +26,13 @@ func data(extra map[string]string) map[string]string {
 const link = "https://api.claritru.example/v1/verify?token=AbC-_123"
 
 func TestRenderSubjects(t *testing.T) {
-	want := map[Template]string{
-		RequestReceived: "We received your privacy request",
-		RequestVerified: "Your privacy request is verified",
+	want := map[mail.Template]string{
+		mail.RequestReceived: "We received your privacy request",
+		mail.RequestVerified: "Your privacy request is verified",
 	}
 	for tmpl, subject := range want {
 		// User text that tries to reach a header changes nothing.
-		m, err := Render(Intent{ID: "M1", Template: tmpl, To: "ada@example.com", Data: data(map[string]string{"first_name": "Ada\r\nBcc: eve@example.com"})})
+		m, err := Render(mail.Intent{ID: "M1", Template: tmpl, To: "ada@example.com", Data: data(map[string]string{"first_name": "Ada\r\nBcc: eve@example.com"})})
 		if err != nil {
 			t.Fatalf("Render(%s): %v", tmpl, err)
 		}
@@ -55,8 +57,8 @@ func TestRenderSubjects(t *testing.T) {
 }
 
 func TestRenderEscapesHTML(t *testing.T) {
-	for _, tmpl := range []Template{RequestReceived, RequestVerified} {
-		m, err := Render(Intent{Template: tmpl, Data: data(map[string]string{
+	for _, tmpl := range []mail.Template{mail.RequestReceived, mail.RequestVerified} {
+		m, err := Render(mail.Intent{Template: tmpl, Data: data(map[string]string{
 			"first_name": "<script>alert(1)</script>",
 			"request_id": `"><img src=x onerror=alert(2)>`,
 		})})
@@ -77,7 +79,7 @@ func TestRenderEscapesHTML(t *testing.T) {
 }
 
 func TestRenderTypesAsList(t *testing.T) {
-	m, err := Render(Intent{Template: RequestReceived, Data: data(map[string]string{"types": "Know <what>\nDelete"})})
+	m, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(map[string]string{"types": "Know <what>\nDelete"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +92,7 @@ func TestRenderTypesAsList(t *testing.T) {
 }
 
 func TestRenderVerifyLink(t *testing.T) {
-	with, err := Render(Intent{Template: RequestReceived, Data: data(map[string]string{"verify_url": link, "verify_expires": "72 hours"})})
+	with, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(map[string]string{"verify_url": link, "verify_expires": "72 hours"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +108,7 @@ func TestRenderVerifyLink(t *testing.T) {
 		}
 	}
 
-	without, err := Render(Intent{Template: RequestReceived, Data: data(nil)})
+	without, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +119,7 @@ func TestRenderVerifyLink(t *testing.T) {
 	}
 
 	// The verified mail never carries a link, even if given one.
-	verified, err := Render(Intent{Template: RequestVerified, Data: data(map[string]string{"verify_url": link})})
+	verified, err := Render(mail.Intent{Template: mail.RequestVerified, Data: data(map[string]string{"verify_url": link})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +129,7 @@ func TestRenderVerifyLink(t *testing.T) {
 }
 
 func TestRenderRefusesScriptURL(t *testing.T) {
-	m, err := Render(Intent{Template: RequestReceived, Data: data(map[string]string{"verify_url": "javascript:alert(1)"})})
+	m, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(map[string]string{"verify_url": "javascript:alert(1)"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,8 +139,8 @@ func TestRenderRefusesScriptURL(t *testing.T) {
 }
 
 func TestRenderUnknownTemplate(t *testing.T) {
-	for _, tmpl := range []Template{"", "nope", "request_received.txt", "../mail"} {
-		if m, err := Render(Intent{Template: tmpl, Data: data(nil)}); err == nil {
+	for _, tmpl := range []mail.Template{"", "nope", "request_received.txt", "../mail"} {
+		if m, err := Render(mail.Intent{Template: tmpl, Data: data(nil)}); err == nil {
 			t.Errorf("Render(%q) = %+v, want an error", tmpl, m)
 		}
 	}

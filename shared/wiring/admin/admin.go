@@ -1,0 +1,28 @@
+// Package admin wires the admin function: the staff API.
+package admin
+
+import (
+	"context"
+
+	"github.com/claritru/privacy/shared/adminapi"
+	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/settings/pepper"
+	"github.com/claritru/privacy/shared/subject/phone"
+	"github.com/claritru/privacy/shared/subjectdata"
+	"github.com/claritru/privacy/shared/wiring"
+)
+
+// Load reads the function's configuration and the subject pepper once, at
+// cold start.
+func Load(ctx context.Context) (wiring.Deps, error) { return wiring.Load(ctx, pepper.Keyer) }
+
+// Handler builds the function's handler; it reads phone numbers.
+func Handler(d wiring.Deps) *adminapi.Handler {
+	d.Phone = phone.E164
+	return &adminapi.Handler{
+		OptOuts: d.OptOuts(), Consents: d.Consents(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
+		Requests: d.Requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, d.Phone, nil),
+		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
+		Token:  d.AdminToken, Log: d.Log,
+	}
+}

@@ -1,0 +1,32 @@
+// Package watch wires the watch function: the daily deadline watch, expiry
+// and mail re-drive.
+package watch
+
+import (
+	"context"
+	"errors"
+
+	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/topology"
+	deadlines "github.com/claritru/privacy/shared/watch"
+	"github.com/claritru/privacy/shared/wiring"
+)
+
+// Load reads the function's configuration once, at cold start; the
+// function keys no subject.
+func Load(ctx context.Context) (wiring.Deps, error) { return wiring.Load(ctx, nil) }
+
+// Handler builds the function's handler. The digest needs the privacy
+// team's address.
+func Handler(d wiring.Deps) (*deadlines.Handler, error) {
+	if d.Env.TeamEmail == "" {
+		return nil, errors.New(topology.EnvPrivacyTeam + " is not set")
+	}
+	outbox := ddb.NewOutbox(d.DB, d.Env.Table)
+	return &deadlines.Handler{
+		Requests: request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{}),
+		Outbox:   outbox.Enqueue, Redrive: outbox.RedriveStale,
+		TeamEmail: d.Env.TeamEmail, Log: d.Log,
+	}, nil
+}
