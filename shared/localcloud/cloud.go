@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/claritru/privacy/shared/adminapi"
@@ -89,24 +90,8 @@ const DefaultTable = "claritru-privacy"
 // Start starts DynamoDB Local, the SES stand-in, the table, the gateway and
 // the stream poller. Stop ends them all.
 func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
-	if o.Log == nil {
-		o.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	}
-	if o.AdminToken == "" {
-		return nil, errors.New("an admin token is required")
-	}
-	if o.Table == "" {
-		o.Table = DefaultTable
-	}
-	if o.MailFrom == "" {
-		o.MailFrom = "privacy@claritru.example"
-	}
-	for _, p := range []*int{&o.APIPort, &o.DynamoDBPort, &o.SESPort} {
-		if *p == 0 {
-			if *p, err = FreePort(); err != nil {
-				return nil, err
-			}
-		}
+	if err := o.defaults(); err != nil {
+		return nil, err
 	}
 	c := &Cloud{}
 	defer func() {
@@ -114,6 +99,67 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 			c.Stop()
 		}
 	}()
+	if err := c.startStandIns(ctx, o); err != nil {
+		return c, err
+	}
+	envs, err := c.configure(o)
+	if err != nil {
+		return c, err
+	}
+	db := c.Settings.DynamoDB()
+	if err := ddb.EnsureTable(ctx, db, o.Table, topology.PrivacyTable); err != nil {
+		return c, err
+	}
+	fns, err := wire(o, envs, db)
+	if err != nil {
+		return c, err
+	}
+	if err := c.serve(o, fns.http); err != nil {
+		return c, err
+	}
+	pctx, cancel := context.WithCancel(context.Background())
+	c.cancel, c.polling = cancel, make(chan struct{})
+	if err := c.poll(pctx, o, db, fns.stream); err != nil {
+		return c, err
+	}
+	// The watch and the sweep run on the topology's schedules (schedule.go);
+	// Stop waits for a run in flight.
+	if err := c.runSchedules(pctx, topology.ClariTru.Schedules, fns.scheduled, o); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// defaults fills in what the options leave open: a logger, the table, the
+// sender, the team's address and free ports.
+func (o *Options) defaults() (err error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if o.AdminToken == "" {
+		return errors.New("an admin token is required")
+	}
+	if o.Table == "" {
+		o.Table = DefaultTable
+	}
+	if o.MailFrom == "" {
+		o.MailFrom = "privacy@claritru.example"
+	}
+	if o.PrivacyTeamEmail == "" {
+		o.PrivacyTeamEmail = DefaultPrivacyTeamEmail
+	}
+	for _, p := range []*int{&o.APIPort, &o.DynamoDBPort, &o.SESPort} {
+		if *p == 0 {
+			if *p, err = FreePort(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// startStandIns starts DynamoDB Local and the SES stand-in side by side.
+func (c *Cloud) startStandIns(ctx context.Context, o Options) error {
 	type started struct {
 		p   *Process
 		err error
@@ -126,17 +172,15 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 	go func() { p, err := StartSES(ctx, o.Root, o.SESPort, o.ProcessLog); sch <- started{p, err} }()
 	d, s := <-dch, <-sch
 	c.DynamoDB, c.SES = d.p, s.p
-	if err := errors.Join(d.err, s.err); err != nil {
-		return c, err
-	}
+	return errors.Join(d.err, s.err)
+}
 
-	if o.PrivacyTeamEmail == "" {
-		o.PrivacyTeamEmail = DefaultPrivacyTeamEmail
-	}
+// configure sets every setting's local value and returns each function's
+// own settings: only those the topology lists for it (functionEnv), as the
+// stack gives them in AWS.
+func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 	base := "http://127.0.0.1:" + strconv.Itoa(o.APIPort)
 	c.APIURL = base
-	// Every setting's local value; each function is given only those the
-	// topology lists for it (functionEnv), as the stack does in AWS.
 	vars := map[string]string{
 		topology.EnvTableName:        o.Table,
 		topology.EnvPublicBaseURL:    base,
@@ -148,72 +192,95 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		settings.EnvDynamoDBEndpoint: c.DynamoDB.Endpoint,
 		settings.EnvSESEndpoint:      c.SES.Endpoint,
 	}
+	var err error
 	if c.Settings, err = settings.FromVars(LocalAWS(), lookup(vars)); err != nil {
-		return c, err
+		return nil, err
 	}
 	envs := map[string]settings.Env{}
 	for _, f := range topology.ClariTru.Functions {
 		if envs[f.Name], err = settings.FromVars(LocalAWS(), lookup(functionEnv(f, vars))); err != nil {
-			return c, fmt.Errorf("function %s: %w", f.Name, err)
+			return nil, fmt.Errorf("function %s: %w", f.Name, err)
 		}
 	}
-	db := c.Settings.DynamoDB()
-	if err := ddb.EnsureTable(ctx, db, o.Table, topology.PrivacyTable); err != nil {
-		return c, err
-	}
+	return envs, nil
+}
+
+// functions are the handlers of every function, by kind of trigger.
+type functions struct {
+	http      map[string]HTTPHandler
+	stream    map[string]StreamHandler
+	scheduled map[string]ScheduledHandler
+}
+
+// wire builds every function's handler as its Lambda main does
+// (shared/wiring/<function>), on the stand-ins, and checks that the HTTP
+// adapters serve exactly the topology's routes.
+func wire(o Options, envs map[string]settings.Env, db *dynamodb.Client) (functions, error) {
 	keyer, err := subject.NewKeyer(o.Pepper)
 	if err != nil {
-		return c, err
+		return functions{}, err
 	}
-
-	// The same handlers the Lambda mains build (shared/wiring/<function>),
-	// wired to the stand-ins.
 	deps := func(function string) wiring.Deps {
 		return wiring.Deps{Env: envs[function], DB: db, Keyer: keyer, Log: o.Log.With("function", function), AdminToken: o.AdminToken}
 	}
-	httpHandlers := map[string]HTTPHandler{
-		"intake":  intake.Handler(deps("intake")).Handle,
-		"optout":  optout.Handler(deps("optout")).Handle,
-		"consent": consent.Handler(deps("consent")).Handle,
-		"admin":   admin.Handler(deps("admin")).Handle,
+	wt, err := watch.Handler(deps("watch"))
+	if err != nil {
+		return functions{}, err
 	}
-	streamHandlers := map[string]StreamHandler{"notifier": notifier.Handler(deps("notifier")).Handle}
+	fns := functions{
+		http: map[string]HTTPHandler{
+			"intake":  intake.Handler(deps("intake")).Handle,
+			"optout":  optout.Handler(deps("optout")).Handle,
+			"consent": consent.Handler(deps("consent")).Handle,
+			"admin":   admin.Handler(deps("admin")).Handle,
+		},
+		stream: map[string]StreamHandler{"notifier": notifier.Handler(deps("notifier")).Handle},
+		scheduled: map[string]ScheduledHandler{
+			"watch":     Scheduled(wt.Handle),
+			"retention": Scheduled(retention.Handler(deps("retention")).Handle),
+		},
+	}
 	for _, r := range topology.ClariTru.Routes {
-		if httpHandlers[r.Function] == nil {
-			return c, fmt.Errorf("route %s %s: function %s has no local handler", r.Method, r.Path, r.Function)
+		if fns.http[r.Function] == nil {
+			return functions{}, fmt.Errorf("route %s %s: function %s has no local handler", r.Method, r.Path, r.Function)
 		}
 	}
 	served := map[string][]string{
 		"intake": intakeapi.Routes(), "optout": optoutapi.Routes(), "consent": consentapi.Routes(), "admin": adminapi.Routes(),
 	}
-	if err := topology.ClariTru.CheckRoutes(served); err != nil {
-		return c, err
-	}
+	return fns, topology.ClariTru.CheckRoutes(served)
+}
 
+// serve starts the gateway: the topology's routes and the sample pages.
+func (c *Cloud) serve(o Options, handlers map[string]HTTPHandler) error {
 	gw := &Gateway{
 		Service:        topology.ClariTru,
-		Handlers:       httpHandlers,
+		Handlers:       handlers,
 		AllowedOrigins: c.Settings.AllowedOrigins,
 		Static:         http.FileServer(http.Dir(filepath.Join(o.Root, "web"))),
 		Log:            o.Log,
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(o.APIPort))
 	if err != nil {
-		return c, fmt.Errorf("gateway: %w", err)
+		return fmt.Errorf("gateway: %w", err)
 	}
 	c.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = c.server.Serve(l) }()
+	return nil
+}
 
-	pctx, cancel := context.WithCancel(context.Background())
-	c.cancel, c.polling = cancel, make(chan struct{})
+// poll feeds each stream consumer of the topology from the table's stream
+// until ctx ends; c.polling closes when every poller has stopped.
+func (c *Cloud) poll(ctx context.Context, o Options, db *dynamodb.Client, handlers map[string]StreamHandler) error {
 	streams := dynamodbstreams.NewFromConfig(c.Settings.AWS, func(op *dynamodbstreams.Options) {
 		op.BaseEndpoint = aws.String(c.DynamoDB.Endpoint)
 	})
 	var pollers []*StreamPoller
 	for _, sc := range topology.ClariTru.Streams {
-		h := streamHandlers[sc.Function]
+		h := handlers[sc.Function]
 		if h == nil {
-			return c, fmt.Errorf("stream consumer %s has no local handler", sc.Function)
+			close(c.polling)
+			return fmt.Errorf("stream consumer %s has no local handler", sc.Function)
 		}
 		pollers = append(pollers, &StreamPoller{
 			DB: db, Streams: streams, Table: o.Table, Consumer: sc.Function, Handler: h,
@@ -225,7 +292,7 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 		done := make(chan struct{}, len(pollers))
 		for _, p := range pollers {
 			go func() {
-				if err := p.Run(pctx); err != nil {
+				if err := p.Run(ctx); err != nil {
 					o.Log.Error("stream poller stopped", "consumer", p.Consumer, "error", err.Error())
 				}
 				done <- struct{}{}
@@ -235,21 +302,7 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 			<-done
 		}
 	}()
-
-	// ---- schedules (topology.Schedules), run by schedule.go ----
-	// The watch and the sweep as their mains build them; Stop waits for a
-	// run in flight.
-	wt, err := watch.Handler(deps("watch"))
-	if err != nil {
-		return c, err
-	}
-	rt := retention.Handler(deps("retention"))
-	scheduled := map[string]ScheduledHandler{"watch": Scheduled(wt.Handle), "retention": Scheduled(rt.Handle)}
-	if err := c.runSchedules(pctx, topology.ClariTru.Schedules, scheduled, o); err != nil {
-		return c, err
-	}
-	// ---- end schedules ----
-	return c, nil
+	return nil
 }
 
 // localOnly are the variables every function is given locally besides the
