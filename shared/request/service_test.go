@@ -1,4 +1,4 @@
-package request
+package request_test
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/subject/phone"
 )
@@ -25,26 +26,26 @@ import (
 // tested against DynamoDB Local in shared/ddb.
 type memStore struct {
 	mu            sync.Mutex
-	requests      map[string]Request
-	tokens        map[string]Token
+	requests      map[string]request.Request
+	tokens        map[string]request.Token
 	idem          map[string][2]string // key hash -> request id, body hash
-	creations     []Creation
-	verifications []Verification
+	creations     []request.Creation
+	verifications []request.Verification
 	// hideIdemOnce makes the next IdempotentRequest miss, as when another
 	// attempt with the same key commits between lookup and Create.
 	hideIdemOnce bool
 }
 
 func newMemStore() *memStore {
-	return &memStore{requests: map[string]Request{}, tokens: map[string]Token{}, idem: map[string][2]string{}}
+	return &memStore{requests: map[string]request.Request{}, tokens: map[string]request.Token{}, idem: map[string][2]string{}}
 }
 
-func (m *memStore) Create(_ context.Context, c Creation) error {
+func (m *memStore) Create(_ context.Context, c request.Creation) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if c.IdempotencyKeyHash != "" {
 		if _, ok := m.idem[c.IdempotencyKeyHash]; ok {
-			return IdempotencyHit{}
+			return request.IdempotencyHit{}
 		}
 		m.idem[c.IdempotencyKeyHash] = [2]string{c.Request.ID, c.BodyHash}
 	}
@@ -53,33 +54,33 @@ func (m *memStore) Create(_ context.Context, c Creation) error {
 	}
 	m.requests[c.Request.ID] = c.Request
 	if c.TokenHash != "" {
-		m.tokens[c.TokenHash] = Token{RequestID: c.Request.ID, ExpiresAt: c.TokenExpiresAt}
+		m.tokens[c.TokenHash] = request.Token{RequestID: c.Request.ID, ExpiresAt: c.TokenExpiresAt}
 	}
 	m.creations = append(m.creations, c)
 	return nil
 }
 
-func (m *memStore) Get(_ context.Context, id string) (Request, error) {
+func (m *memStore) Get(_ context.Context, id string) (request.Request, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.requests[id]
 	if !ok {
-		return Request{}, fault.New(fault.NotFound, "no such request")
+		return request.Request{}, fault.New(fault.NotFound, "no such request")
 	}
 	return r, nil
 }
 
-func (m *memStore) Token(_ context.Context, hash string) (Token, error) {
+func (m *memStore) Token(_ context.Context, hash string) (request.Token, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, ok := m.tokens[hash]
 	if !ok {
-		return Token{}, fault.New(fault.Gone, "no such token")
+		return request.Token{}, fault.New(fault.Gone, "no such token")
 	}
 	return t, nil
 }
 
-func (m *memStore) Verify(_ context.Context, v Verification) error {
+func (m *memStore) Verify(_ context.Context, v request.Verification) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, ok := m.tokens[v.TokenHash]
@@ -113,7 +114,7 @@ func (m *memStore) IdempotentRequest(_ context.Context, keyHash string) (string,
 	return e[0], e[1], nil
 }
 
-var _ Store = (*memStore)(nil)
+var _ request.Store = (*memStore)(nil)
 
 // fixedClock is a settable Now.
 type fixedClock struct{ t time.Time }
@@ -122,7 +123,7 @@ func (c *fixedClock) Now() time.Time { return c.t }
 
 const testBaseURL = "https://api.claritru.example"
 
-func newTestService(t *testing.T, now time.Time) (*Service, *memStore, *fixedClock) {
+func newTestService(t *testing.T, now time.Time) (*request.Service, *memStore, *fixedClock) {
 	t.Helper()
 	k, err := subject.NewKeyer(bytes.Repeat([]byte("pepper-"), 5))
 	if err != nil {
@@ -130,12 +131,12 @@ func newTestService(t *testing.T, now time.Time) (*Service, *memStore, *fixedClo
 	}
 	st := newMemStore()
 	clk := &fixedClock{t: now}
-	return NewService(st, Config{PublicBaseURL: testBaseURL + "/", Keyer: k, Phone: phone.E164, Now: clk.Now}), st, clk
+	return request.NewService(st, request.Config{PublicBaseURL: testBaseURL + "/", Keyer: k, Phone: phone.E164, Now: clk.Now}), st, clk
 }
 
 var t0 = time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)
 
-func submission(types ...string) Submission {
+func submission(types ...string) request.Submission {
 	in := validInput()
 	in.Types = types
 	for _, ty := range types {
@@ -143,12 +144,12 @@ func submission(types ...string) Submission {
 			in.Correction = "My last name is Byron."
 		}
 	}
-	return Submission{Input: in}
+	return request.Submission{Input: in}
 }
 
 // verifyToken returns the raw token of the verify link in a creation's mail,
 // checking that the link is built from the public base URL.
-func verifyToken(t *testing.T, c Creation) string {
+func verifyToken(t *testing.T, c request.Creation) string {
 	t.Helper()
 	link := c.Mail.Data["verify_url"]
 	prefix := testBaseURL + "/v1/verify?token="
@@ -168,16 +169,16 @@ func verifyToken(t *testing.T, c Creation) string {
 func TestSubmitStatusByType(t *testing.T) {
 	tests := []struct {
 		types      []string
-		wantStatus Status
+		wantStatus request.Status
 	}{
-		{[]string{"know"}, PendingVerification},
-		{[]string{"access"}, PendingVerification},
-		{[]string{"correct"}, PendingVerification},
-		{[]string{"delete"}, PendingVerification},
-		{[]string{"opt_out", "delete"}, PendingVerification},
-		{[]string{"opt_out"}, Received},
-		{[]string{"limit_sensitive"}, Received},
-		{[]string{"opt_out", "limit_sensitive"}, Received},
+		{[]string{"know"}, request.PendingVerification},
+		{[]string{"access"}, request.PendingVerification},
+		{[]string{"correct"}, request.PendingVerification},
+		{[]string{"delete"}, request.PendingVerification},
+		{[]string{"opt_out", "delete"}, request.PendingVerification},
+		{[]string{"opt_out"}, request.Received},
+		{[]string{"limit_sensitive"}, request.Received},
+		{[]string{"opt_out", "limit_sensitive"}, request.Received},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.types, "+"), func(t *testing.T) {
@@ -186,7 +187,7 @@ func TestSubmitStatusByType(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pending := tt.wantStatus == PendingVerification
+			pending := tt.wantStatus == request.PendingVerification
 			if rc.Status != tt.wantStatus || rc.VerificationRequired != pending {
 				t.Errorf("receipt status %q, verification_required %v; want %q, %v", rc.Status, rc.VerificationRequired, tt.wantStatus, pending)
 			}
@@ -200,7 +201,7 @@ func TestSubmitStatusByType(t *testing.T) {
 			if c.Request.ID != rc.ID || c.Request.ID == "" {
 				t.Errorf("stored id %q, receipt id %q", c.Request.ID, rc.ID)
 			}
-			if c.Request.Channel != Web {
+			if c.Request.Channel != request.Web {
 				t.Errorf("channel = %q, want web by default", c.Request.Channel)
 			}
 			if c.Request.Version != 1 {
@@ -370,7 +371,7 @@ func TestSubmitWithoutPhoneNormaliser(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := newMemStore()
-	svc := NewService(st, Config{PublicBaseURL: testBaseURL, Keyer: k, Now: (&fixedClock{t: t0}).Now})
+	svc := request.NewService(st, request.Config{PublicBaseURL: testBaseURL, Keyer: k, Now: (&fixedClock{t: t0}).Now})
 	if _, err := svc.Submit(context.Background(), submission("know")); err != nil {
 		t.Fatalf("without a phone: %v", err)
 	}
@@ -491,7 +492,7 @@ func TestSubmitIdempotencyKeyTooLong(t *testing.T) {
 	}
 }
 
-func submitForToken(t *testing.T, svc *Service, st *memStore) (Receipt, string) {
+func submitForToken(t *testing.T, svc *request.Service, st *memStore) (request.Receipt, string) {
 	t.Helper()
 	rc, err := svc.Submit(context.Background(), submission("delete"))
 	if err != nil {
@@ -518,7 +519,7 @@ func TestConfirm(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Confirm: %v", err)
 	}
-	if r.ID != rc.ID || r.Status != Verified || r.Version != 2 {
+	if r.ID != rc.ID || r.Status != request.Verified || r.Version != 2 {
 		t.Errorf("confirmed request %s status %q version %d; want %s verified 2", r.ID, r.Status, r.Version, rc.ID)
 	}
 	// The deadline still runs from receipt, not from verification.
@@ -532,7 +533,7 @@ func TestConfirm(t *testing.T) {
 	if want := st.creations[0].TokenHash; v.TokenHash != want {
 		t.Errorf("verification token hash %s, want %s", v.TokenHash, want)
 	}
-	if v.Event.From != PendingVerification || v.Event.To != Verified || v.Event.Action != "verified" || !v.At.Equal(t0.Add(71*time.Hour)) {
+	if v.Event.From != request.PendingVerification || v.Event.To != request.Verified || v.Event.Action != "verified" || !v.At.Equal(t0.Add(71*time.Hour)) {
 		t.Errorf("event = %+v at %s", v.Event, v.At)
 	}
 	if v.Request.Version != 1 {
@@ -544,7 +545,7 @@ func TestConfirm(t *testing.T) {
 	if _, ok := v.Mail.Data["verify_url"]; ok {
 		t.Error("the verified mail carries a verify link")
 	}
-	if got, _ := st.Get(ctx, rc.ID); got.Status != Verified {
+	if got, _ := st.Get(ctx, rc.ID); got.Status != request.Verified {
 		t.Errorf("stored status %q, want verified", got.Status)
 	}
 
@@ -608,26 +609,26 @@ func TestConfirmRequestNoLongerPending(t *testing.T) {
 	svc, st, _ := newTestService(t, t0)
 	rc, raw := submitForToken(t, svc, st)
 	r := st.requests[rc.ID]
-	r.Status = Cancelled
+	r.Status = request.Cancelled
 	st.requests[rc.ID] = r
 	if _, err := svc.Confirm(ctx, raw); fault.KindOf(err) != fault.Gone {
 		t.Errorf("Confirm of a cancelled request = %v, want fault.Gone", err)
 	}
-	if st.requests[rc.ID].Status != Cancelled {
+	if st.requests[rc.ID].Status != request.Cancelled {
 		t.Error("a cancelled request changed status")
 	}
 }
 
 // The staff workflow is tested with requesttest.Memory (workflow_test.go);
 // Submit and Confirm never reach these.
-func (m *memStore) Update(context.Context, Change) error {
+func (m *memStore) Update(context.Context, request.Change) error {
 	return fault.New(fault.Internal, "not used by Submit or Confirm")
 }
 
-func (m *memStore) Events(context.Context, string) ([]Event, error) {
+func (m *memStore) Events(context.Context, string) ([]request.Event, error) {
 	return nil, fault.New(fault.Internal, "not used by Submit or Confirm")
 }
 
-func (m *memStore) Queue(context.Context, Status, time.Time, string, int) ([]Request, string, error) {
+func (m *memStore) Queue(context.Context, request.Status, time.Time, string, int) ([]request.Request, string, error) {
 	return nil, "", fault.New(fault.Internal, "not used by Submit or Confirm")
 }
