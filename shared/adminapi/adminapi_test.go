@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,26 +14,25 @@ import (
 
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/optout/optouttest"
 )
-
-// listOnly is an optout.Store holding a fixed suppression list; only
-// Suppression is reached from the admin routes.
-type listOnly struct{ entries []optout.Entry }
-
-func (l listOnly) Apply(context.Context, optout.Application) (optout.Outcome, error) {
-	panic("not used by the admin API")
-}
-func (l listOnly) State(context.Context, string, optout.Right) (optout.State, bool, error) {
-	panic("not used by the admin API")
-}
-func (l listOnly) Suppression(context.Context) ([]optout.Entry, error) { return l.entries, nil }
 
 func handler(token string) *Handler {
 	since := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
-	store := listOnly{entries: []optout.Entry{
-		{Kind: optout.Email, Match: strings.Repeat("a", 64), Since: since},
-		{Kind: optout.BrowserID, Match: "browser-1234", Since: since},
-	}}
+	// Two opt-outs at one time, so the list is ordered by subject key.
+	store := optouttest.New()
+	for i, id := range []optout.Identifier{
+		{Kind: optout.Email, Key: "key-1", Match: strings.Repeat("a", 64)},
+		{Kind: optout.BrowserID, Key: "key-2", Match: "browser-1234"},
+	} {
+		_, err := store.Apply(context.Background(), optout.Application{
+			ID: fmt.Sprint("optout-", i), At: since, Rights: []optout.Right{optout.SaleSharing}, Source: optout.Form,
+			Identifiers: []optout.Identifier{id}, NewID: func() string { return fmt.Sprint("event-", i) },
+		})
+		if err != nil {
+			panic(err)
+		}
+	}
 	return &Handler{
 		OptOuts: optout.NewService(store, nil, nil, nil),
 		Token:   token,

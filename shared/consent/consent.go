@@ -24,7 +24,9 @@ import (
 	"github.com/claritru/privacy/shared/token"
 )
 
-// Purpose is what consent is given for (design §4).
+// Purpose is what consent is given for. Consent is given, withdrawn and
+// proven per purpose: consent to processing for several purposes must be
+// given for each of them (GDPR Art. 6(1)(a), Recital 32).
 type Purpose string
 
 // Purposes.

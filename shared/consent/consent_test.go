@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/claritru/privacy/shared/consent"
+	"github.com/claritru/privacy/shared/consent/consenttest"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
@@ -22,102 +23,6 @@ import (
 )
 
 const baseURL = "https://api.claritru.example"
-
-// memStore is an in-memory consent.Store for the service's logic; the real
-// store is tested against DynamoDB Local in shared/ddb.
-type memStore struct {
-	mu         sync.Mutex
-	recordings []consent.Recording
-	calls      int // every call, of any method
-	seq        map[string]int64
-	head       map[string]string
-	states     map[string]map[consent.Purpose]consent.State
-	confirms   map[string]*consent.Confirmation
-	confirmed  []string // event ids of Confirm calls that succeeded
-}
-
-func newMemStore() *memStore {
-	return &memStore{
-		seq: map[string]int64{}, head: map[string]string{},
-		states:   map[string]map[consent.Purpose]consent.State{},
-		confirms: map[string]*consent.Confirmation{},
-	}
-}
-
-func (m *memStore) Record(_ context.Context, r *consent.Recording) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.calls++
-	for i := range r.Records {
-		rec := &r.Records[i]
-		k := rec.Subject.Key
-		m.seq[k]++
-		h := sha256.Sum256([]byte(m.head[k] + "|" + rec.EventID + "|" + string(rec.Status)))
-		rec.Sequence, rec.Hash = m.seq[k], hex.EncodeToString(h[:])
-		m.head[k] = rec.Hash
-		if m.states[k] == nil {
-			m.states[k] = map[consent.Purpose]consent.State{}
-		}
-		m.states[k][rec.Purpose] = consent.State{Purpose: rec.Purpose, Status: rec.Status, Since: r.At, ReceiptID: r.ReceiptID}
-	}
-	if r.ConfirmTokenHash != "" {
-		var target string
-		for _, rec := range r.Records {
-			if rec.Status == consent.Pending {
-				target = rec.Subject.Key
-			}
-		}
-		m.confirms[r.ConfirmTokenHash] = &consent.Confirmation{
-			ReceiptID: r.ReceiptID, SubjectKey: target, Purpose: consent.EmailMarketing, ExpiresAt: r.ConfirmExpires,
-		}
-	}
-	m.recordings = append(m.recordings, *r)
-	return nil
-}
-
-func (m *memStore) States(_ context.Context, key string) ([]consent.State, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.calls++
-	var out []consent.State
-	for _, p := range consent.Purposes {
-		if st, ok := m.states[key][p]; ok {
-			out = append(out, st)
-		}
-	}
-	return out, nil
-}
-
-func (m *memStore) Confirmation(_ context.Context, hash string) (consent.Confirmation, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.calls++
-	c, ok := m.confirms[hash]
-	if !ok {
-		return consent.Confirmation{}, fault.New(fault.Gone, "no such confirmation")
-	}
-	return *c, nil
-}
-
-func (m *memStore) Confirm(_ context.Context, hash string, c consent.Confirmation, at time.Time, eventID string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.calls++
-	stored, ok := m.confirms[hash]
-	if !ok || stored.Used || !at.Before(stored.ExpiresAt) {
-		return fault.New(fault.Gone, "used or expired")
-	}
-	stored.Used = true
-	m.states[c.SubjectKey][c.Purpose] = consent.State{Purpose: c.Purpose, Status: consent.Granted, Since: at, ReceiptID: c.ReceiptID}
-	m.confirmed = append(m.confirmed, eventID)
-	return nil
-}
-
-func (m *memStore) callCount() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.calls
-}
 
 // clock is a settable clock.
 type clock struct {
@@ -146,9 +51,9 @@ func newKeyer(t *testing.T) *subject.Keyer {
 	return k
 }
 
-func newService(t *testing.T) (*consent.Service, *memStore, *clock) {
+func newService(t *testing.T) (*consent.Service, *consenttest.Memory, *clock) {
 	t.Helper()
-	st := newMemStore()
+	st := consenttest.New()
 	c := &clock{t: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}
 	svc := consent.NewService(st, consent.Config{
 		Keyer: newKeyer(t), Phone: phone.E164, PublicBaseURL: baseURL + "/", PolicyURL: "https://claritru.example/privacy", Now: c.Now,
@@ -262,7 +167,7 @@ func TestGiveInvalid(t *testing.T) {
 			tc.edit(&in)
 			_, err := svc.Give(context.Background(), in)
 			wantFault(t, err, fault.Invalid, tc.field)
-			if n := st.callCount(); n != 0 {
+			if n := st.Calls(); n != 0 {
 				t.Errorf("a refused call made %d store calls, want none", n)
 			}
 		})
@@ -280,8 +185,8 @@ func TestGiveLimitsAccepted(t *testing.T) {
 	if _, err := svc.Give(context.Background(), in); err != nil {
 		t.Fatalf("Give at the limits: %v", err)
 	}
-	if len(st.recordings) != 1 {
-		t.Fatalf("%d recordings, want 1", len(st.recordings))
+	if len(st.Recordings()) != 1 {
+		t.Fatalf("%d recordings, want 1", len(st.Recordings()))
 	}
 }
 
@@ -320,7 +225,7 @@ func TestGiveRefused(t *testing.T) {
 			tc.edit(&in)
 			_, err := svc.Give(context.Background(), in)
 			wantFault(t, err, fault.Unprocessable, tc.field)
-			if n := st.callCount(); n != 0 {
+			if n := st.Calls(); n != 0 {
 				t.Errorf("a refused call made %d store calls, want none", n)
 			}
 		})
@@ -360,8 +265,8 @@ func TestWithdrawNeedsNoAgeConfirmation(t *testing.T) {
 	if res.ConfirmationRequired || res.Recording.ConfirmTokenHash != "" {
 		t.Error("a withdrawal asks for confirmation")
 	}
-	if len(st.recordings) != 1 {
-		t.Errorf("%d recordings, want 1", len(st.recordings))
+	if len(st.Recordings()) != 1 {
+		t.Errorf("%d recordings, want 1", len(st.Recordings()))
 	}
 }
 
@@ -386,8 +291,8 @@ func TestGiveStatusesAndConfirmToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := res.Recording
-	if len(st.recordings) != 1 || st.recordings[0].ReceiptID != rec.ReceiptID {
-		t.Fatalf("store holds %d recordings, want this one", len(st.recordings))
+	if len(st.Recordings()) != 1 || st.Recordings()[0].ReceiptID != rec.ReceiptID {
+		t.Fatalf("store holds %d recordings, want this one", len(st.Recordings()))
 	}
 	want := map[consent.Purpose]consent.Status{
 		consent.EmailMarketing: consent.Pending, consent.SMSMarketing: consent.Granted,
@@ -582,10 +487,10 @@ func TestGiveProofFields(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(st.recordings) != 1 {
-				t.Fatalf("%d recordings", len(st.recordings))
+			if len(st.Recordings()) != 1 {
+				t.Fatalf("%d recordings", len(st.Recordings()))
 			}
-			f := st.recordings[0].Fields
+			f := st.Recordings()[0].Fields
 			want := map[string]string{
 				"receipt_id": res.Recording.ReceiptID, "disclosure_sha256": wantSHA,
 				"ip": "203.0.113.9", "user_agent": "Mozilla/5.0 (test)", "gpc": tc.gpcText,
@@ -604,7 +509,7 @@ func TestGiveProofFields(t *testing.T) {
 			if res.Jurisdiction != tc.juris {
 				t.Errorf("Result.Jurisdiction %q, want %q", res.Jurisdiction, tc.juris)
 			}
-			if got := st.recordings[0].Disclosure; got != *in.Disclosure || got.SHA256() != wantSHA {
+			if got := st.Recordings()[0].Disclosure; got != *in.Disclosure || got.SHA256() != wantSHA {
 				t.Errorf("recorded disclosure %+v, want the exact one given", got)
 			}
 			for k, v := range f {
@@ -700,8 +605,8 @@ func TestConfirm(t *testing.T) {
 	if c.ReceiptID != res.Recording.ReceiptID || c.Purpose != consent.EmailMarketing || c.SubjectKey != email.Key {
 		t.Errorf("confirmation %+v", c)
 	}
-	if len(st.confirmed) != 1 || st.confirmed[0] == "" {
-		t.Errorf("store confirmed %v, want one event id", st.confirmed)
+	if len(st.Confirmed()) != 1 || st.Confirmed()[0] == "" {
+		t.Errorf("store confirmed %v, want one event id", st.Confirmed())
 	}
 	if s, err := svc.Check(ctx, email, consent.EmailMarketing); err != nil || s.Status != consent.Granted {
 		t.Errorf("after confirming: %+v %v, want granted", s, err)
@@ -734,8 +639,8 @@ func TestConfirmExpired(t *testing.T) {
 	if fault.KindOf(err) != fault.Gone {
 		t.Errorf("Confirm after expiry: %v, want fault.Gone", err)
 	}
-	if len(st.confirmed) != 0 {
-		t.Errorf("an expired token confirmed %v", st.confirmed)
+	if len(st.Confirmed()) != 0 {
+		t.Errorf("an expired token confirmed %v", st.Confirmed())
 	}
 }
 
@@ -743,7 +648,7 @@ func TestConfirmMalformedOrUnknown(t *testing.T) {
 	ctx := context.Background()
 	svc, st, _ := newService(t)
 	_, raw := give(t, svc)
-	before := st.callCount()
+	before := st.Calls()
 	for _, tok := range []string{"", "abc", raw + "A", raw[:42] + "\n", strings.Repeat("%", 43), "\"><script>alert(1)</script>"} {
 		if _, err := svc.Confirm(ctx, tok); fault.KindOf(err) != fault.Gone {
 			t.Errorf("Confirm(%q): %v, want fault.Gone", tok, err)
@@ -752,8 +657,8 @@ func TestConfirmMalformedOrUnknown(t *testing.T) {
 			t.Errorf("CheckConfirmation(%q): %v, want fault.Gone", tok, err)
 		}
 	}
-	if st.callCount() != before {
-		t.Errorf("malformed tokens reached the store (%d calls)", st.callCount()-before)
+	if st.Calls() != before {
+		t.Errorf("malformed tokens reached the store (%d calls)", st.Calls()-before)
 	}
 	// Well-formed but unknown.
 	other, _, err := request.NewToken()
@@ -816,7 +721,7 @@ func TestCheck(t *testing.T) {
 	}
 	_, err = svc.Check(ctx, id, "carrier_pigeon")
 	wantFault(t, err, fault.Invalid, "purpose")
-	if st.callCount() != 0 {
+	if st.Calls() != 0 {
 		t.Error("an unknown purpose reached the store")
 	}
 
@@ -901,7 +806,7 @@ func TestWithdrawalNeedsTheChannelIdentifier(t *testing.T) {
 	in.Choices = []consent.Choice{{Purpose: consent.SMSMarketing, Granted: no()}}
 	_, err = svc.Give(context.Background(), in)
 	wantFault(t, err, fault.Unprocessable, "subject.phone")
-	if n := store.callCount(); n != 0 {
+	if n := store.Calls(); n != 0 {
 		t.Fatalf("refused withdrawals reached the store %d times", n)
 	}
 }

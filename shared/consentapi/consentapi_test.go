@@ -11,13 +11,12 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/consent"
-	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/consent/consenttest"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/subject/phone"
 )
@@ -29,72 +28,6 @@ const (
 	discText     = "Yes, email me offers from ClariTru. I am 18 or older. I can withdraw at any time."
 )
 
-// memStore is an in-memory consent.Store; the real one is tested against
-// DynamoDB Local in shared/ddb.
-type memStore struct {
-	mu         sync.Mutex
-	recordings []consent.Recording
-	seq        map[string]int64
-	confirms   map[string]*consent.Confirmation
-}
-
-func newMemStore() *memStore {
-	return &memStore{seq: map[string]int64{}, confirms: map[string]*consent.Confirmation{}}
-}
-
-func (m *memStore) Record(_ context.Context, r *consent.Recording) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for i := range r.Records {
-		k := r.Records[i].Subject.Key
-		m.seq[k] += 10 // not 1, 2, 3: the receipt must carry what the store set
-		h := sha256.Sum256([]byte(fmt.Sprint(k, m.seq[k], r.Records[i].EventID)))
-		r.Records[i].Sequence, r.Records[i].Hash = m.seq[k], hex.EncodeToString(h[:])
-	}
-	if r.ConfirmTokenHash != "" {
-		var target string
-		for _, rec := range r.Records {
-			if rec.Status == consent.Pending {
-				target = rec.Subject.Key
-			}
-		}
-		m.confirms[r.ConfirmTokenHash] = &consent.Confirmation{
-			ReceiptID: r.ReceiptID, SubjectKey: target, Purpose: consent.EmailMarketing, ExpiresAt: r.ConfirmExpires,
-		}
-	}
-	m.recordings = append(m.recordings, *r)
-	return nil
-}
-
-func (m *memStore) States(context.Context, string) ([]consent.State, error) { return nil, nil }
-
-func (m *memStore) Confirmation(_ context.Context, hash string) (consent.Confirmation, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.confirms[hash]
-	if !ok {
-		return consent.Confirmation{}, fault.New(fault.Gone, "no such confirmation")
-	}
-	return *c, nil
-}
-
-func (m *memStore) Confirm(_ context.Context, hash string, _ consent.Confirmation, at time.Time, _ string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.confirms[hash]
-	if !ok || c.Used || !at.Before(c.ExpiresAt) {
-		return fault.New(fault.Gone, "used or expired")
-	}
-	c.Used = true
-	return nil
-}
-
-func (m *memStore) count() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.recordings)
-}
-
 func newKeyer(tb testing.TB) *subject.Keyer {
 	tb.Helper()
 	k, err := subject.NewKeyer(bytes.Repeat([]byte{3}, 32))
@@ -104,9 +37,11 @@ func newKeyer(tb testing.TB) *subject.Keyer {
 	return k
 }
 
-func newHandler(tb testing.TB) (*Handler, *memStore, *bytes.Buffer) {
+func newHandler(tb testing.TB) (*Handler, *consenttest.Memory, *bytes.Buffer) {
 	tb.Helper()
-	st := newMemStore()
+	st := consenttest.New()
+	// The receipt must carry the sequences the store set, not 1, 2, 3.
+	st.WithHistory(10)
 	now := func() time.Time { return time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC) }
 	svc := consent.NewService(st, consent.Config{Keyer: newKeyer(tb), Phone: phone.E164, PublicBaseURL: baseURL, PolicyURL: "https://claritru.example/privacy", Now: now})
 	var logs bytes.Buffer
@@ -213,7 +148,7 @@ func TestGiveUnsupportedMediaType(t *testing.T) {
 		resp := handle(t, h, event("POST /v1/consents", ct, "application/json", goodBody(allEvents)))
 		problem(t, resp, 415)
 	}
-	if st.count() != 0 {
+	if len(st.Recordings()) != 0 {
 		t.Error("a refused call was recorded")
 	}
 }
@@ -247,7 +182,7 @@ func TestGiveMalformed(t *testing.T) {
 			for _, f := range tc.fields {
 				wantField(t, p, f)
 			}
-			if st.count() != 0 {
+			if len(st.Recordings()) != 0 {
 				t.Error("a refused call was recorded")
 			}
 		})
@@ -272,7 +207,7 @@ func TestGiveRefused(t *testing.T) {
 	if _, ok := raw["errors"].([]any); !ok {
 		t.Errorf("body has no errors array: %v", raw)
 	}
-	if st.count() != 0 {
+	if len(st.Recordings()) != 0 {
 		t.Error("a refused call was recorded")
 	}
 
@@ -304,10 +239,10 @@ func TestGiveReceipt(t *testing.T) {
 	h, st, logs := newHandler(t)
 	resp := handle(t, h, post(goodBody(allEvents)))
 	rc := decodeReceipt(t, resp)
-	if st.count() != 1 {
-		t.Fatalf("%d recordings, want 1", st.count())
+	if len(st.Recordings()) != 1 {
+		t.Fatalf("%d recordings, want 1", len(st.Recordings()))
 	}
-	rec := st.recordings[0]
+	rec := st.Recordings()[0]
 
 	if rc.ReceiptID == "" || rc.ReceiptID != rec.ReceiptID {
 		t.Errorf("receipt_id %q, recorded %q", rc.ReceiptID, rec.ReceiptID)
@@ -394,17 +329,17 @@ func TestGiveGPC(t *testing.T) {
 	if seen != 2 {
 		t.Errorf("receipt purposes %+v", rc.Purposes)
 	}
-	if st.recordings[0].Fields["gpc"] != "true" {
-		t.Errorf("gpc proof field %q", st.recordings[0].Fields["gpc"])
+	if st.Recordings()[0].Fields["gpc"] != "true" {
+		t.Errorf("gpc proof field %q", st.Recordings()[0].Fields["gpc"])
 	}
 }
 
 // giveEmail records an email marketing grant and returns the raw token of
 // its confirmation link and the receipt id.
-func giveEmail(t *testing.T, h *Handler, st *memStore) (token, receiptID string) {
+func giveEmail(t *testing.T, h *Handler, st *consenttest.Memory) (token, receiptID string) {
 	t.Helper()
 	rc := decodeReceipt(t, handle(t, h, post(goodBody(`[{"purpose":"email_marketing","granted":true}]`))))
-	m := st.recordings[len(st.recordings)-1].Mail
+	m := st.Recordings()[len(st.Recordings())-1].Mail
 	if m == nil {
 		t.Fatal("no mail")
 	}
@@ -545,7 +480,7 @@ func TestGiveManyEvents(t *testing.T) {
 	if len(resp.Body) > 64<<10 {
 		t.Errorf("problem body is %d bytes with %d errors for a %d-byte request", len(resp.Body), len(p.Errors), len(body))
 	}
-	if st.count() != 0 {
+	if len(st.Recordings()) != 0 {
 		t.Error("recorded")
 	}
 }
@@ -567,7 +502,7 @@ func FuzzConsentBody(f *testing.F) {
 	f.Add([]byte(`{"source_url":"https://x.example/` + strings.Repeat("a", 2100) + `","legal_basis":"consent","locale":"en\n"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		h, st, _ := newHandler(t)
-		before := st.count()
+		before := len(st.Recordings())
 		resp, err := h.Handle(context.Background(), post(string(body)))
 		if err != nil {
 			t.Fatalf("Handle error: %v", err)
@@ -575,7 +510,7 @@ func FuzzConsentBody(f *testing.F) {
 		if !okStatus[resp.StatusCode] {
 			t.Fatalf("status %d for %q: %s", resp.StatusCode, body, resp.Body)
 		}
-		recorded := st.count() - before
+		recorded := len(st.Recordings()) - before
 		if (resp.StatusCode == 201) != (recorded == 1) || recorded > 1 {
 			t.Fatalf("status %d with %d recordings", resp.StatusCode, recorded)
 		}
@@ -604,7 +539,7 @@ func TestGiveUnknownNestedFields(t *testing.T) {
 	if !names["subject.mail"] || !names["disclosure.lang"] {
 		t.Fatalf("errors %+v, want subject.mail and disclosure.lang", p.Errors)
 	}
-	if store.count() != 0 {
+	if len(store.Recordings()) != 0 {
 		t.Fatal("a refused call was recorded")
 	}
 }

@@ -14,7 +14,12 @@ import (
 // Type is one right the person invokes.
 type Type string
 
-// The rights of the policy's Data Rights Request Form (design §4).
+// The rights the Data Rights Request form offers: to know (Cal. Civ. Code
+// §1798.110, §1798.115), to access and receive a copy of the specific
+// pieces (§1798.110(a)(5); GDPR Art. 15, Art. 20), to correct (§1798.106;
+// Art. 16), to delete (§1798.105; Art. 17), to opt out of sale or sharing
+// (§1798.120) and to limit the use of sensitive personal information
+// (§1798.121).
 const (
 	Know           Type = "know"
 	Access         Type = "access"
@@ -60,7 +65,11 @@ func (t Type) NeedsVerification() bool {
 // Status is where a request stands.
 type Status string
 
-// Request statuses (design §4).
+// Request statuses. A request that needs verification waits in
+// PendingVerification until the requester confirms from the mail; the open
+// statuses are the staff queue (OpenStatuses); Completed, Denied, Cancelled
+// and ExpiredUnverified close it (Status.Open). Which staff action leads from
+// which status is in workflow.go.
 const (
 	PendingVerification Status = "pending_verification"
 	Received            Status = "received"

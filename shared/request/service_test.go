@@ -1,4 +1,4 @@
-package request
+package request_test
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,103 +17,11 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/mailrender"
+	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/request/requesttest"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/subject/phone"
 )
-
-// memStore is an in-memory Store for the service's logic; the real store is
-// tested against DynamoDB Local in shared/ddb.
-type memStore struct {
-	mu            sync.Mutex
-	requests      map[string]Request
-	tokens        map[string]Token
-	idem          map[string][2]string // key hash -> request id, body hash
-	creations     []Creation
-	verifications []Verification
-	// hideIdemOnce makes the next IdempotentRequest miss, as when another
-	// attempt with the same key commits between lookup and Create.
-	hideIdemOnce bool
-}
-
-func newMemStore() *memStore {
-	return &memStore{requests: map[string]Request{}, tokens: map[string]Token{}, idem: map[string][2]string{}}
-}
-
-func (m *memStore) Create(_ context.Context, c Creation) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if c.IdempotencyKeyHash != "" {
-		if _, ok := m.idem[c.IdempotencyKeyHash]; ok {
-			return IdempotencyHit{}
-		}
-		m.idem[c.IdempotencyKeyHash] = [2]string{c.Request.ID, c.BodyHash}
-	}
-	if _, ok := m.requests[c.Request.ID]; ok {
-		return errors.New("duplicate request id")
-	}
-	m.requests[c.Request.ID] = c.Request
-	if c.TokenHash != "" {
-		m.tokens[c.TokenHash] = Token{RequestID: c.Request.ID, ExpiresAt: c.TokenExpiresAt}
-	}
-	m.creations = append(m.creations, c)
-	return nil
-}
-
-func (m *memStore) Get(_ context.Context, id string) (Request, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.requests[id]
-	if !ok {
-		return Request{}, fault.New(fault.NotFound, "no such request")
-	}
-	return r, nil
-}
-
-func (m *memStore) Token(_ context.Context, hash string) (Token, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.tokens[hash]
-	if !ok {
-		return Token{}, fault.New(fault.Gone, "no such token")
-	}
-	return t, nil
-}
-
-func (m *memStore) Verify(_ context.Context, v Verification) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.tokens[v.TokenHash]
-	if !ok || t.Used || !v.At.Before(t.ExpiresAt) {
-		return fault.New(fault.Gone, "token used or expired")
-	}
-	cur, ok := m.requests[t.RequestID]
-	if !ok || cur.Version != v.Request.Version || cur.ID != v.Request.ID {
-		return fault.New(fault.Conflict, "request changed")
-	}
-	t.Used = true
-	m.tokens[v.TokenHash] = t
-	cur.Status = v.Event.To
-	cur.Version++
-	m.requests[cur.ID] = cur
-	m.verifications = append(m.verifications, v)
-	return nil
-}
-
-func (m *memStore) IdempotentRequest(_ context.Context, keyHash string) (string, string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.hideIdemOnce {
-		m.hideIdemOnce = false
-		return "", "", fault.New(fault.NotFound, "none")
-	}
-	e, ok := m.idem[keyHash]
-	if !ok {
-		return "", "", fault.New(fault.NotFound, "none")
-	}
-	return e[0], e[1], nil
-}
-
-var _ Store = (*memStore)(nil)
 
 // fixedClock is a settable Now.
 type fixedClock struct{ t time.Time }
@@ -123,20 +30,20 @@ func (c *fixedClock) Now() time.Time { return c.t }
 
 const testBaseURL = "https://api.claritru.example"
 
-func newTestService(t *testing.T, now time.Time) (*Service, *memStore, *fixedClock) {
+func newTestService(t *testing.T, now time.Time) (*request.Service, *requesttest.Memory, *fixedClock) {
 	t.Helper()
 	k, err := subject.NewKeyer(bytes.Repeat([]byte("pepper-"), 5))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := newMemStore()
+	st := requesttest.New()
 	clk := &fixedClock{t: now}
-	return NewService(st, Config{PublicBaseURL: testBaseURL + "/", Keyer: k, Phone: phone.E164, Now: clk.Now}), st, clk
+	return request.NewService(st, request.Config{PublicBaseURL: testBaseURL + "/", Keyer: k, Phone: phone.E164, Now: clk.Now}), st, clk
 }
 
 var t0 = time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)
 
-func submission(types ...string) Submission {
+func submission(types ...string) request.Submission {
 	in := validInput()
 	in.Types = types
 	for _, ty := range types {
@@ -144,12 +51,12 @@ func submission(types ...string) Submission {
 			in.Correction = "My last name is Byron."
 		}
 	}
-	return Submission{Input: in}
+	return request.Submission{Input: in}
 }
 
 // verifyToken returns the raw token of the verify link in a creation's mail,
 // checking that the link is built from the public base URL.
-func verifyToken(t *testing.T, c Creation) string {
+func verifyToken(t *testing.T, c request.Creation) string {
 	t.Helper()
 	link := c.Mail.Data["verify_url"]
 	prefix := testBaseURL + "/v1/verify?token="
@@ -169,16 +76,16 @@ func verifyToken(t *testing.T, c Creation) string {
 func TestSubmitStatusByType(t *testing.T) {
 	tests := []struct {
 		types      []string
-		wantStatus Status
+		wantStatus request.Status
 	}{
-		{[]string{"know"}, PendingVerification},
-		{[]string{"access"}, PendingVerification},
-		{[]string{"correct"}, PendingVerification},
-		{[]string{"delete"}, PendingVerification},
-		{[]string{"opt_out", "delete"}, PendingVerification},
-		{[]string{"opt_out"}, Received},
-		{[]string{"limit_sensitive"}, Received},
-		{[]string{"opt_out", "limit_sensitive"}, Received},
+		{[]string{"know"}, request.PendingVerification},
+		{[]string{"access"}, request.PendingVerification},
+		{[]string{"correct"}, request.PendingVerification},
+		{[]string{"delete"}, request.PendingVerification},
+		{[]string{"opt_out", "delete"}, request.PendingVerification},
+		{[]string{"opt_out"}, request.Received},
+		{[]string{"limit_sensitive"}, request.Received},
+		{[]string{"opt_out", "limit_sensitive"}, request.Received},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.types, "+"), func(t *testing.T) {
@@ -187,21 +94,21 @@ func TestSubmitStatusByType(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pending := tt.wantStatus == PendingVerification
+			pending := tt.wantStatus == request.PendingVerification
 			if rc.Status != tt.wantStatus || rc.VerificationRequired != pending {
 				t.Errorf("receipt status %q, verification_required %v; want %q, %v", rc.Status, rc.VerificationRequired, tt.wantStatus, pending)
 			}
-			if len(st.creations) != 1 {
-				t.Fatalf("%d creations, want 1", len(st.creations))
+			if len(st.Creations()) != 1 {
+				t.Fatalf("%d creations, want 1", len(st.Creations()))
 			}
-			c := st.creations[0]
+			c := st.Creations()[0]
 			if c.Request.Status != tt.wantStatus || c.Event.To != tt.wantStatus || c.Event.From != "" {
 				t.Errorf("stored status %q, event %q -> %q; want %q", c.Request.Status, c.Event.From, c.Event.To, tt.wantStatus)
 			}
 			if c.Request.ID != rc.ID || c.Request.ID == "" {
 				t.Errorf("stored id %q, receipt id %q", c.Request.ID, rc.ID)
 			}
-			if c.Request.Channel != Web {
+			if c.Request.Channel != request.Web {
 				t.Errorf("channel = %q, want web by default", c.Request.Channel)
 			}
 			if c.Request.Version != 1 {
@@ -258,10 +165,10 @@ func TestSubmitDueDate(t *testing.T) {
 			if !rc.DueAt.Equal(tt.due) {
 				t.Errorf("due_at = %s, want %s", rc.DueAt, tt.due)
 			}
-			if got := st.creations[0].Request.Regime; got != tt.regime {
+			if got := st.Creations()[0].Request.Regime; got != tt.regime {
 				t.Errorf("regime = %q, want %q", got, tt.regime)
 			}
-			if got, want := st.creations[0].Mail.Data["due_at"], tt.due.Format("2 January 2006"); got != want {
+			if got, want := st.Creations()[0].Mail.Data["due_at"], tt.due.Format("2 January 2006"); got != want {
 				t.Errorf("mail due_at = %q, want %q", got, want)
 			}
 		})
@@ -307,7 +214,7 @@ func TestSubmitVerifyLinkAndToken(t *testing.T) {
 	if _, err := svc.Submit(context.Background(), sub); err != nil {
 		t.Fatal(err)
 	}
-	c := st.creations[0]
+	c := st.Creations()[0]
 	raw := verifyToken(t, c)
 	if len(raw) != 43 {
 		t.Errorf("token %q has %d characters, want 43", raw, len(raw))
@@ -329,7 +236,8 @@ func TestSubmitVerifyLinkAndToken(t *testing.T) {
 	if c.Mail.Data["first_name"] != "Ada" || c.Mail.Data["request_id"] != c.Request.ID {
 		t.Errorf("mail data = %v", c.Mail.Data)
 	}
-	// The raw token is never stored beside the request (design §6).
+	// The raw token is never stored beside the request: only its hash is,
+	// so that whoever reads the table cannot verify a request.
 	if strings.Contains(strings.ToLower(strings.Join([]string{c.Request.ID, c.Request.SubjectKey, c.Event.ID}, " ")), strings.ToLower(raw)) {
 		t.Error("raw token stored beside the request")
 	}
@@ -357,8 +265,8 @@ func TestSubmitInvalidWritesNothing(t *testing.T) {
 	if got := fieldNames(fieldErrors(t, err)); !reflect.DeepEqual(got, []string{"email", "nickname"}) {
 		t.Errorf("fields = %v, want [email nickname]", got)
 	}
-	if len(st.creations) != 0 {
-		t.Errorf("%d creations after invalid input, want 0", len(st.creations))
+	if len(st.Creations()) != 0 {
+		t.Errorf("%d creations after invalid input, want 0", len(st.Creations()))
 	}
 }
 
@@ -370,8 +278,8 @@ func TestSubmitWithoutPhoneNormaliser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := newMemStore()
-	svc := NewService(st, Config{PublicBaseURL: testBaseURL, Keyer: k, Now: (&fixedClock{t: t0}).Now})
+	st := requesttest.New()
+	svc := request.NewService(st, request.Config{PublicBaseURL: testBaseURL, Keyer: k, Now: (&fixedClock{t: t0}).Now})
 	if _, err := svc.Submit(context.Background(), submission("know")); err != nil {
 		t.Fatalf("without a phone: %v", err)
 	}
@@ -381,8 +289,8 @@ func TestSubmitWithoutPhoneNormaliser(t *testing.T) {
 	if !errors.Is(err, subject.ErrNoPhoneNormaliser) || fault.KindOf(err) != fault.Internal {
 		t.Errorf("with a phone: %v, want subject.ErrNoPhoneNormaliser", err)
 	}
-	if len(st.creations) != 1 {
-		t.Errorf("%d creations, want 1", len(st.creations))
+	if len(st.Creations()) != 1 {
+		t.Errorf("%d creations, want 1", len(st.Creations()))
 	}
 }
 
@@ -407,10 +315,10 @@ func TestSubmitIdempotency(t *testing.T) {
 	if !reflect.DeepEqual(again, first) {
 		t.Errorf("retry receipt = %+v, want %+v", again, first)
 	}
-	if len(st.creations) != 1 {
-		t.Errorf("%d creations after a retry, want 1", len(st.creations))
+	if len(st.Creations()) != 1 {
+		t.Errorf("%d creations after a retry, want 1", len(st.Creations()))
 	}
-	if c := st.creations[0]; c.IdempotencyKeyHash == "" || c.IdempotencyKeyHash == "key-1" || c.BodyHash == "" {
+	if c := st.Creations()[0]; c.IdempotencyKeyHash == "" || c.IdempotencyKeyHash == "key-1" || c.BodyHash == "" {
 		t.Errorf("idempotency stored as key %q, body %q; want hashes", c.IdempotencyKeyHash, c.BodyHash)
 	}
 
@@ -432,8 +340,8 @@ func TestSubmitIdempotency(t *testing.T) {
 	if third.ID == first.ID {
 		t.Error("a new key returned the old request")
 	}
-	if len(st.creations) != 2 {
-		t.Errorf("%d creations, want 2", len(st.creations))
+	if len(st.Creations()) != 2 {
+		t.Errorf("%d creations, want 2", len(st.Creations()))
 	}
 }
 
@@ -449,8 +357,8 @@ func TestSubmitWithoutKeyIsNotDeduplicated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.ID == b.ID || len(st.creations) != 2 || st.creations[0].IdempotencyKeyHash != "" {
-		t.Errorf("ids %s %s, %d creations", a.ID, b.ID, len(st.creations))
+	if a.ID == b.ID || len(st.Creations()) != 2 || st.Creations()[0].IdempotencyKeyHash != "" {
+		t.Errorf("ids %s %s, %d creations", a.ID, b.ID, len(st.Creations()))
 	}
 }
 
@@ -465,13 +373,13 @@ func TestSubmitIdempotencyRace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.hideIdemOnce = true
+	st.MissNextIdempotencyLookup()
 	again, err := svc.Submit(ctx, sub)
 	if err != nil {
 		t.Fatalf("losing attempt: %v", err)
 	}
-	if again.ID != first.ID || len(st.creations) != 1 {
-		t.Errorf("losing attempt got %s (first %s), %d creations", again.ID, first.ID, len(st.creations))
+	if again.ID != first.ID || len(st.Creations()) != 1 {
+		t.Errorf("losing attempt got %s (first %s), %d creations", again.ID, first.ID, len(st.Creations()))
 	}
 }
 
@@ -487,18 +395,19 @@ func TestSubmitIdempotencyKeyTooLong(t *testing.T) {
 	if _, err := svc.Submit(context.Background(), sub); err != nil {
 		t.Errorf("255-character key: %v", err)
 	}
-	if len(st.creations) != 1 {
-		t.Errorf("%d creations, want 1", len(st.creations))
+	if len(st.Creations()) != 1 {
+		t.Errorf("%d creations, want 1", len(st.Creations()))
 	}
 }
 
-func submitForToken(t *testing.T, svc *Service, st *memStore) (Receipt, string) {
+func submitForToken(t *testing.T, svc *request.Service, st *requesttest.Memory) (request.Receipt, string) {
 	t.Helper()
 	rc, err := svc.Submit(context.Background(), submission("delete"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rc, verifyToken(t, st.creations[len(st.creations)-1])
+	cs := st.Creations()
+	return rc, verifyToken(t, cs[len(cs)-1])
 }
 
 func TestConfirm(t *testing.T) {
@@ -519,33 +428,33 @@ func TestConfirm(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Confirm: %v", err)
 	}
-	if r.ID != rc.ID || r.Status != Verified || r.Version != 2 {
+	if r.ID != rc.ID || r.Status != request.Verified || r.Version != 2 {
 		t.Errorf("confirmed request %s status %q version %d; want %s verified 2", r.ID, r.Status, r.Version, rc.ID)
 	}
 	// The deadline still runs from receipt, not from verification.
 	if !r.DueAt.Equal(rc.DueAt) || !r.ReceivedAt.Equal(t0) {
 		t.Errorf("due %s received %s; want %s %s", r.DueAt, r.ReceivedAt, rc.DueAt, t0)
 	}
-	if len(st.verifications) != 1 {
-		t.Fatalf("%d verifications, want 1", len(st.verifications))
+	if len(st.Verifications()) != 1 {
+		t.Fatalf("%d verifications, want 1", len(st.Verifications()))
 	}
-	v := st.verifications[0]
-	if want := st.creations[0].TokenHash; v.TokenHash != want {
+	v := st.Verifications()[0]
+	if want := st.Creations()[0].TokenHash; v.TokenHash != want {
 		t.Errorf("verification token hash %s, want %s", v.TokenHash, want)
 	}
-	if v.Event.From != PendingVerification || v.Event.To != Verified || v.Event.Action != "verified" || !v.At.Equal(t0.Add(71*time.Hour)) {
+	if v.Event.From != request.PendingVerification || v.Event.To != request.Verified || v.Event.Action != "verified" || !v.At.Equal(t0.Add(71*time.Hour)) {
 		t.Errorf("event = %+v at %s", v.Event, v.At)
 	}
 	if v.Request.Version != 1 {
 		t.Errorf("verification carries version %d, want the version read (1)", v.Request.Version)
 	}
-	if v.Mail.Template != mail.RequestVerified || v.Mail.To != "ada@example.com" || v.Mail.ID == "" || v.Mail.ID == st.creations[0].Mail.ID {
+	if v.Mail.Template != mail.RequestVerified || v.Mail.To != "ada@example.com" || v.Mail.ID == "" || v.Mail.ID == st.Creations()[0].Mail.ID {
 		t.Errorf("mail intent = %+v", v.Mail)
 	}
 	if _, ok := v.Mail.Data["verify_url"]; ok {
 		t.Error("the verified mail carries a verify link")
 	}
-	if got, _ := st.Get(ctx, rc.ID); got.Status != Verified {
+	if got, _ := st.Get(ctx, rc.ID); got.Status != request.Verified {
 		t.Errorf("stored status %q, want verified", got.Status)
 	}
 
@@ -556,8 +465,8 @@ func TestConfirm(t *testing.T) {
 	if err := svc.CheckToken(ctx, raw); fault.KindOf(err) != fault.Gone {
 		t.Errorf("CheckToken after use = %v, want fault.Gone", err)
 	}
-	if len(st.verifications) != 1 {
-		t.Errorf("%d verifications after a second Confirm, want 1", len(st.verifications))
+	if len(st.Verifications()) != 1 {
+		t.Errorf("%d verifications after a second Confirm, want 1", len(st.Verifications()))
 	}
 }
 
@@ -573,7 +482,7 @@ func TestConfirmExpired(t *testing.T) {
 		if _, err := svc.Confirm(ctx, raw); fault.KindOf(err) != fault.Gone {
 			t.Errorf("Confirm %s after receipt = %v, want fault.Gone", after, err)
 		}
-		if len(st.verifications) != 0 {
+		if len(st.Verifications()) != 0 {
 			t.Errorf("expired token verified a request")
 		}
 	}
@@ -584,7 +493,7 @@ func TestConfirmMalformedOrUnknownToken(t *testing.T) {
 	svc, st, _ := newTestService(t, t0)
 	_, raw := submitForToken(t, svc, st)
 	unknown := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	for _, tok := range []string{"", "abc", raw + "A", raw[:42], st.creations[0].TokenHash, unknown, "<script>", raw + "\x00"} {
+	for _, tok := range []string{"", "abc", raw + "A", raw[:42], st.Creations()[0].TokenHash, unknown, "<script>", raw + "\x00"} {
 		if _, err := svc.Confirm(ctx, tok); fault.KindOf(err) != fault.Gone {
 			t.Errorf("Confirm(%q) = %v, want fault.Gone", tok, err)
 		}
@@ -599,7 +508,7 @@ func TestConfirmMalformedOrUnknownToken(t *testing.T) {
 	if e1.Error() != e2.Error() {
 		t.Errorf("malformed and unknown tokens differ: %q vs %q", e1, e2)
 	}
-	if len(st.verifications) != 0 {
+	if len(st.Verifications()) != 0 {
 		t.Error("a bad token verified a request")
 	}
 }
@@ -608,27 +517,16 @@ func TestConfirmRequestNoLongerPending(t *testing.T) {
 	ctx := context.Background()
 	svc, st, _ := newTestService(t, t0)
 	rc, raw := submitForToken(t, svc, st)
-	r := st.requests[rc.ID]
-	r.Status = Cancelled
-	st.requests[rc.ID] = r
+	if _, err := svc.Act(ctx, rc.ID, request.ActionInput{Action: request.Cancel, Actor: "staff-1"}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := svc.Confirm(ctx, raw); fault.KindOf(err) != fault.Gone {
 		t.Errorf("Confirm of a cancelled request = %v, want fault.Gone", err)
 	}
-	if st.requests[rc.ID].Status != Cancelled {
-		t.Error("a cancelled request changed status")
+	if r, err := st.Get(ctx, rc.ID); err != nil || r.Status != request.Cancelled {
+		t.Errorf("stored status %q (%v), want cancelled unchanged", r.Status, err)
 	}
-}
-
-// The staff workflow is tested with requesttest.Memory (workflow_test.go);
-// Submit and Confirm never reach these.
-func (m *memStore) Update(context.Context, Change) error {
-	return fault.New(fault.Internal, "not used by Submit or Confirm")
-}
-
-func (m *memStore) Events(context.Context, string) ([]Event, error) {
-	return nil, fault.New(fault.Internal, "not used by Submit or Confirm")
-}
-
-func (m *memStore) Queue(context.Context, Status, time.Time, string, int) ([]Request, string, error) {
-	return nil, "", fault.New(fault.Internal, "not used by Submit or Confirm")
+	if n := len(st.Verifications()); n != 0 {
+		t.Errorf("%d verifications of a cancelled request, want 0", n)
+	}
 }

@@ -15,7 +15,8 @@ import (
 // Action is what staff do with a request.
 type Action string
 
-// Actions (design §4).
+// Actions, as the README's staff workflow lists them; from, below, says
+// which statuses each may be taken from.
 const (
 	Start    Action = "start"
 	Extend   Action = "extend"

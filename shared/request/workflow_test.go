@@ -85,9 +85,9 @@ var allStatuses = []request.Status{
 }
 
 // TestTransitions tries every action from every status. The table is the
-// workflow of design §4, written out: nothing moves a closed request, a
-// request waiting for verification can only be denied or cancelled, and an
-// extended one can no longer be started or extended.
+// staff workflow the README describes, written out: nothing moves a closed
+// request, a request waiting for verification can only be denied or
+// cancelled, and an extended one can no longer be started or extended.
 func TestTransitions(t *testing.T) {
 	open := []request.Status{request.PendingVerification, request.Received, request.Verified, request.InProgress, request.Extended}
 	allowed := map[request.Action][]request.Status{

@@ -24,6 +24,11 @@ import (
 // is unknown, used or expired and with fault.Conflict when the request's
 // version or status changed. It is safe for concurrent use. The zero value
 // is not usable; call New.
+//
+// Besides the store's methods it records what was written (Creations,
+// Verifications, Mails), can fail every call (FailWith), and can miss one
+// idempotency lookup (MissNextIdempotencyLookup) to play a concurrent
+// attempt.
 type Memory struct {
 	mu       sync.Mutex
 	requests map[string]request.Request
@@ -33,6 +38,11 @@ type Memory struct {
 	mails    []mail.Intent        // every mail queued, in order
 	events   map[string][]request.Event
 	fail     error
+	// creations and verifications are the successful Create and Verify
+	// calls, in order, as the caller passed them.
+	creations     []request.Creation
+	verifications []request.Verification
+	missIdem      bool
 }
 
 type idemEntry struct{ requestID, bodyHash string }
@@ -58,6 +68,43 @@ func (m *Memory) FailWith(err error) {
 	m.fail = err
 }
 
+// MissNextIdempotencyLookup makes the next IdempotentRequest report no
+// key, as when another attempt with the same key commits between the
+// lookup and Create; Create still finds the key taken.
+func (m *Memory) MissNextIdempotencyLookup() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.missIdem = true
+}
+
+// Creations returns every successful Create, in order, as the caller passed
+// it (times not rounded).
+func (m *Memory) Creations() []request.Creation {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]request.Creation, len(m.creations))
+	for i, c := range m.creations {
+		c.Request = clone(c.Request)
+		c.Mail.Data = maps.Clone(c.Mail.Data)
+		out[i] = c
+	}
+	return out
+}
+
+// Verifications returns every successful Verify, in order, as the caller
+// passed it.
+func (m *Memory) Verifications() []request.Verification {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]request.Verification, len(m.verifications))
+	for i, v := range m.verifications {
+		v.Request = clone(v.Request)
+		v.Mail.Data = maps.Clone(v.Mail.Data)
+		out[i] = v
+	}
+	return out
+}
+
 // Requests returns the stored requests, ordered by id.
 func (m *Memory) Requests() []request.Request {
 	m.mu.Lock()
@@ -69,7 +116,7 @@ func (m *Memory) Requests() []request.Request {
 	return out
 }
 
-// Mails returns every mail queued by Create and Verify, in order.
+// Mails returns every mail queued by Create, Verify and Update, in order.
 func (m *Memory) Mails() []mail.Intent {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -137,6 +184,9 @@ func (m *Memory) Create(_ context.Context, c request.Creation) error {
 		m.idem[c.IdempotencyKeyHash] = idemEntry{requestID: r.ID, bodyHash: c.BodyHash}
 	}
 	m.queue(r.ID, c.Mail)
+	c.Request = clone(c.Request)
+	c.Mail.Data = maps.Clone(c.Mail.Data)
+	m.creations = append(m.creations, c)
 	return nil
 }
 
@@ -194,6 +244,9 @@ func (m *Memory) Verify(_ context.Context, v request.Verification) error {
 	r.Status, r.Version = request.Verified, r.Version+1
 	m.requests[r.ID] = r
 	m.queue(r.ID, v.Mail)
+	v.Request = clone(v.Request)
+	v.Mail.Data = maps.Clone(v.Mail.Data)
+	m.verifications = append(m.verifications, v)
 	return nil
 }
 
@@ -203,6 +256,10 @@ func (m *Memory) IdempotentRequest(_ context.Context, keyHash string) (string, s
 	defer m.mu.Unlock()
 	if m.fail != nil {
 		return "", "", m.fail
+	}
+	if m.missIdem {
+		m.missIdem = false
+		return "", "", fault.New(fault.NotFound, "No such idempotency key.")
 	}
 	e, ok := m.idem[keyHash]
 	if !ok {
@@ -242,15 +299,15 @@ func (m *Memory) Update(_ context.Context, c request.Change) error {
 	if !ok || cur.Version != c.FromVersion {
 		return fault.New(fault.Conflict, "The request changed meanwhile; reload it and try again.")
 	}
-	m.requests[c.Request.ID] = c.Request
+	m.requests[c.Request.ID] = clone(c.Request)
 	m.events[c.Request.ID] = append(m.events[c.Request.ID], c.Event)
 	if c.Mail != nil {
-		m.mails = append(m.mails, *c.Mail)
+		m.queue(c.Request.ID, *c.Mail)
 	}
 	return nil
 }
 
-// Events implements request.Store: the events written by Update.
+// Events implements request.Store: the events written by Create and Update.
 func (m *Memory) Events(_ context.Context, id string) ([]request.Event, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
