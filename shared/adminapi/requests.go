@@ -101,7 +101,9 @@ var ulidPattern = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
 var noSuchRequest = fault.New(fault.NotFound, "No such request.")
 
 // requestQueue lists the requests of one status by due date, the soonest
-// first: a query of the status/due-date index, never a scan (design §6).
+// first: a query of the status/due-date index, never a scan, so a page costs
+// what it returns however large the table grows, and reads no other record
+// (GET /v1/admin/requests in api/openapi.yaml).
 func (h *Handler) requestQueue(ctx context.Context, r apigw.Request) apigw.Response {
 	q := r.QueryStringParameters
 	var f fault.Fields

@@ -21,7 +21,9 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 )
 
-// MaxBody is the largest body accepted (design §4).
+// MaxBody is the largest body accepted, 64 KiB: a larger body is refused
+// with 413 before it is decoded, so no handler reads an unbounded body
+// ("Limits" in api/openapi.yaml).
 const MaxBody = 64 << 10
 
 // Request is an HTTP API v2 request.
@@ -144,7 +146,8 @@ func SeeOther(location string, headers map[string]string) Response {
 	return Response{StatusCode: http.StatusSeeOther, Headers: h}
 }
 
-// ProblemDoc is an RFC 9457 problem document with the field list of design §4.
+// ProblemDoc is an RFC 9457 problem document; Errors lists every wrong field
+// of a validation failure (components.schemas.Problem in api/openapi.yaml).
 type ProblemDoc struct {
 	Type   string             `json:"type"`
 	Title  string             `json:"title"`

@@ -41,8 +41,10 @@ type Handler struct {
 	// (ddb.Outbox.Enqueue); the notifier sends it from the stream.
 	Outbox func(context.Context, mail.Intent) error
 	// Redrive puts unsent mail older than a time back on the stream
-	// (ddb.Outbox.RedriveStale): no mail is lost when SES was down longer
-	// than the stream retried (design §3). Nil skips it.
+	// (ddb.Outbox.RedriveStale): the stream gives a record up after its
+	// last retry, so without this a mail would be lost when SES was down
+	// longer than the stream retried (README, "Guarantees the code keeps":
+	// a failed send is retried, never lost). Nil skips it.
 	Redrive func(ctx context.Context, olderThan time.Time, limit int) (int, error)
 	// TeamEmail receives the digest.
 	TeamEmail string
