@@ -11,9 +11,7 @@ import (
 	"crypto/subtle"
 	"encoding/csv"
 	"log/slog"
-	"maps"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -78,7 +76,7 @@ var routes = map[string]route{
 
 // Routes returns the keys of the routes the handler serves; they must be
 // the function's routes in shared/topology (TestAdaptersServeTheTopology).
-func Routes() []string { return slices.Sorted(maps.Keys(routes)) }
+func Routes() []string { return apigw.RouteKeys(routes) }
 
 // Handle dispatches one HTTP API event by its route key.
 func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {

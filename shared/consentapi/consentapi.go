@@ -9,11 +9,9 @@ import (
 	"encoding/json"
 	"html/template"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,11 +72,8 @@ type Purpose struct {
 	EventHash   string `json:"event_hash"`
 }
 
-// route serves one route.
-type route func(h *Handler, ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response
-
 // routes are the function's routes in shared/topology, by route key.
-var routes = map[string]route{
+var routes = apigw.Routes[*Handler]{
 	"POST /v1/consents":         (*Handler).give,
 	"GET /v1/consents/confirm":  (*Handler).confirmPage,
 	"POST /v1/consents/confirm": (*Handler).confirm,
@@ -86,19 +81,11 @@ var routes = map[string]route{
 
 // Routes returns the keys of the routes the handler serves; they must be
 // the function's routes in shared/topology (TestAdaptersServeTheTopology).
-func Routes() []string { return slices.Sorted(maps.Keys(routes)) }
+func Routes() []string { return routes.Keys() }
 
 // Handle dispatches one HTTP API event by its route key.
 func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
-	cors := apigw.CORS(r, h.AllowedOrigins)
-	var resp apigw.Response
-	if route, ok := routes[r.RouteKey]; ok {
-		resp = route(h, ctx, r, cors)
-	} else {
-		resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), cors)
-	}
-	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
-	return resp, nil
+	return routes.Serve(ctx, h, r, apigw.CORS(r, h.AllowedOrigins), h.Log), nil
 }
 
 type body struct {

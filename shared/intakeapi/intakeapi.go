@@ -8,10 +8,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/claritru/privacy/shared/apigw"
@@ -32,11 +30,8 @@ type Handler struct {
 	Log            *slog.Logger
 }
 
-// route serves one route.
-type route func(h *Handler, ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response
-
 // routes are the function's routes in shared/topology, by route key.
-var routes = map[string]route{
+var routes = apigw.Routes[*Handler]{
 	"POST /v1/requests": (*Handler).submit,
 	"GET /v1/verify":    (*Handler).verifyPage,
 	"POST /v1/verify":   (*Handler).verify,
@@ -44,19 +39,11 @@ var routes = map[string]route{
 
 // Routes returns the keys of the routes the handler serves; they must be
 // the function's routes in shared/topology (TestAdaptersServeTheTopology).
-func Routes() []string { return slices.Sorted(maps.Keys(routes)) }
+func Routes() []string { return routes.Keys() }
 
 // Handle dispatches one HTTP API event by its route key.
 func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
-	cors := apigw.CORS(r, h.AllowedOrigins)
-	var resp apigw.Response
-	if route, ok := routes[r.RouteKey]; ok {
-		resp = route(h, ctx, r, cors)
-	} else {
-		resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), cors)
-	}
-	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
-	return resp, nil
+	return routes.Serve(ctx, h, r, apigw.CORS(r, h.AllowedOrigins), h.Log), nil
 }
 
 func (h *Handler) fail(ctx context.Context, err error, html bool, cors map[string]string) apigw.Response {

@@ -7,10 +7,8 @@ package optoutapi
 import (
 	"context"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
@@ -42,30 +40,19 @@ type StatusAnswer struct {
 	Since    *time.Time `json:"since,omitempty"`
 }
 
-// route serves one route.
-type route func(h *Handler, ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response
-
 // routes are the function's routes in shared/topology, by route key.
-var routes = map[string]route{
+var routes = apigw.Routes[*Handler]{
 	"POST /v1/opt-out":       (*Handler).optOut,
 	"GET /v1/opt-out/status": (*Handler).status,
 }
 
 // Routes returns the keys of the routes the handler serves; they must be
 // the function's routes in shared/topology (TestAdaptersServeTheTopology).
-func Routes() []string { return slices.Sorted(maps.Keys(routes)) }
+func Routes() []string { return routes.Keys() }
 
 // Handle dispatches one HTTP API event by its route key.
 func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
-	cors := apigw.CORS(r, h.AllowedOrigins)
-	var resp apigw.Response
-	if route, ok := routes[r.RouteKey]; ok {
-		resp = route(h, ctx, r, cors)
-	} else {
-		resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), cors)
-	}
-	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
-	return resp, nil
+	return routes.Serve(ctx, h, r, apigw.CORS(r, h.AllowedOrigins), h.Log), nil
 }
 
 // GPC reports whether a request carries the Global Privacy Control signal.
