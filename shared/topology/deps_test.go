@@ -87,3 +87,26 @@ func TestDomainIsFreeOfAWS(t *testing.T) {
 		}
 	}
 }
+
+// The phone number library (and its protobuf metadata) is linked only
+// through shared/subject/phone, which the wiring of a function that reads
+// phone numbers passes in; templates only where mail or pages are rendered.
+// No domain package nor the table adapter may pull either in again.
+func TestPhoneLibraryAndTemplatesStayAtTheEdge(t *testing.T) {
+	for _, name := range []string{"request", "consent", "optout", "subjectdata", "subject", "ledger", "deadline",
+		"retention", "mail", "notifier", "watch", "sweep", "ddb", "settings", "wiring"} {
+		list := deps(t, "./shared/"+name)
+		bad := []string{"github.com/nyaruka/phonenumbers", "google.golang.org/protobuf"}
+		if name != "notifier" { // the notifier renders the mail it sends
+			bad = append(bad, "html/template", "text/template")
+		}
+		for _, p := range bad {
+			if got := linked(list, p); len(got) > 0 {
+				t.Errorf("shared/%s links %s", name, p)
+			}
+		}
+	}
+	if got := linked(deps(t, "./shared/subject/phone"), "github.com/nyaruka/phonenumbers"); len(got) == 0 {
+		t.Error("shared/subject/phone no longer links phonenumbers: the check above proves nothing")
+	}
+}
