@@ -30,8 +30,9 @@ var (
 	// busy: throttling, or a conflict with another transaction.
 	busy = backoff{attempts: 8, base: 10 * time.Millisecond, ceiling: 2 * time.Second}
 	// unprocessed: a batch read or write that DynamoDB did not finish
-	// (it was throttled); the rest is sent again.
-	unprocessed = backoff{attempts: 8, base: 25 * time.Millisecond, ceiling: 5 * time.Second}
+	// (it was throttled); the rest is sent again, after 50 ms, 100 ms, ...
+	// 3.2 s: about six seconds in all before the caller is told it is busy.
+	unprocessed = backoff{attempts: 8, base: 50 * time.Millisecond, ceiling: 5 * time.Second}
 )
 
 // errUnprocessed says a batch left items unprocessed.
