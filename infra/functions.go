@@ -61,8 +61,28 @@ type functionsProps struct {
 func newFunctions(scope constructs.Construct, id string, p functionsProps) (Functions, error) {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	out := Functions{ByName: map[string]Function{}}
+	values := functionEnvValues(p)
+	for _, def := range p.Defs {
+		if _, dup := out.ByName[def.Name]; dup {
+			return Functions{}, fmt.Errorf("topology: function %q is listed twice", def.Name)
+		}
+		env, err := functionEnv(def, values)
+		if err != nil {
+			return Functions{}, err
+		}
+		code, err := bootstrapDir(p.AssetRoot, def.Name)
+		if err != nil {
+			return Functions{}, err
+		}
+		out.ByName[def.Name] = newFunction(c, def, env, code, p)
+	}
+	return out, nil
+}
 
-	values := map[string]*string{
+// functionEnvValues are the values of the configuration a function may
+// read, by topology variable name.
+func functionEnvValues(p functionsProps) map[string]*string {
+	return map[string]*string{
 		topology.EnvTableName:     p.Data.Table.TableName(),
 		topology.EnvPublicBaseURL: p.PublicBaseURL,
 		topology.EnvReturnURL:     jsii.String(p.Config.ReturnURL),
@@ -72,81 +92,85 @@ func newFunctions(scope constructs.Construct, id string, p functionsProps) (Func
 		topology.EnvPolicyURL:     jsii.String(p.Config.PolicyURL),
 		topology.EnvPrivacyTeam:   jsii.String(p.Config.PrivacyTeamEmail),
 	}
+}
 
-	for _, def := range p.Defs {
-		if _, dup := out.ByName[def.Name]; dup {
-			return Functions{}, fmt.Errorf("topology: function %q is listed twice", def.Name)
-		}
-		if def.Timeout <= 0 || def.Timeout%time.Second != 0 {
-			return Functions{}, fmt.Errorf("topology: function %q: timeout %v is not a whole number of seconds", def.Name, def.Timeout)
-		}
-		env := map[string]*string{}
-		for _, name := range def.Env {
-			v, ok := values[name]
-			if !ok {
-				return Functions{}, fmt.Errorf("topology: function %q reads %s, which the stack does not provide", def.Name, name)
-			}
-			env[name] = v
-		}
-		code, err := bootstrapDir(p.AssetRoot, def.Name)
-		if err != nil {
-			return Functions{}, err
-		}
-
-		fc := constructs.NewConstruct(c, jsii.String(def.Name))
-		logs := awslogs.NewLogGroup(fc, jsii.String("Logs"), &awslogs.LogGroupProps{
-			Retention: functionLogRetention,
-		})
-		role := awsiam.NewRole(fc, jsii.String("Role"), &awsiam.RoleProps{
-			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-			Description: jsii.String("ClariTru " + def.Name + ": " + def.Purpose),
-		})
-		logs.GrantWrite(role)
-
-		fn := awslambda.NewFunction(fc, jsii.String("Function"), &awslambda.FunctionProps{
-			Description:  jsii.String(def.Purpose),
-			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-			Architecture: awslambda.Architecture_ARM_64(),
-			Handler:      jsii.String("bootstrap"),
-			Code:         awslambda.Code_FromAsset(jsii.String(code), nil),
-			MemorySize:   jsii.Number(float64(def.Memory)),
-			Timeout:      awscdk.Duration_Seconds(jsii.Number(def.Timeout.Seconds())),
-			Environment:  &env,
-			Role:         role,
-			LogGroup:     logs,
-		})
-
-		// The function depends on its role's whole subtree so that it is
-		// created after the role's policy; the role half of that DependsOn
-		// repeats what the Role GetAtt already implies, which cfn-lint
-		// reports (W3005). Harmless, and the policy half is needed.
-		fn.Node().DefaultChild().(awscdk.CfnResource).AddMetadata(jsii.String("cfn-lint"), map[string]any{
-			"config": map[string]any{"ignore_checks": []string{"W3005"}},
-		})
-
-		var wildcards []string
-		for _, name := range def.Env {
-			switch name {
-			case topology.EnvTableName:
-				p.Data.Table.GrantReadWriteData(role)
-				wildcards = append(wildcards, tableGrantWildcards(p.Data)...)
-			case topology.EnvPepperSecret:
-				p.Data.Pepper.GrantRead(role, nil)
-			case topology.EnvMailFrom:
-				p.Mail.Identity.GrantSendEmail(role)
-			}
-		}
-		if len(wildcards) > 0 {
-			suppressPolicyWildcards(role,
-				"Granted by table.GrantReadWriteData (least privilege on the one table): index/* covers the table's own "+
-					"global secondary indexes (subject, staff-queue, suppression and retention-expiry "+
-					"queries), and kms:GenerateDataKey*/kms:ReEncrypt* are the data-key actions DynamoDB "+
-					"needs on the table's customer-managed key; both are scoped to this table and this key.",
-				wildcards...)
-		}
-		out.ByName[def.Name] = Function{Def: def, Lambda: fn, Role: role, Logs: logs}
+// functionEnv checks a topology function's timeout and returns the
+// environment it reads, from values.
+func functionEnv(def topology.Function, values map[string]*string) (map[string]*string, error) {
+	if def.Timeout <= 0 || def.Timeout%time.Second != 0 {
+		return nil, fmt.Errorf("topology: function %q: timeout %v is not a whole number of seconds", def.Name, def.Timeout)
 	}
-	return out, nil
+	env := map[string]*string{}
+	for _, name := range def.Env {
+		v, ok := values[name]
+		if !ok {
+			return nil, fmt.Errorf("topology: function %q reads %s, which the stack does not provide", def.Name, name)
+		}
+		env[name] = v
+	}
+	return env, nil
+}
+
+// newFunction builds one function under c, with its log group, its role
+// and the grants its environment calls for; code is its asset directory.
+func newFunction(c constructs.Construct, def topology.Function, env map[string]*string, code string, p functionsProps) Function {
+	fc := constructs.NewConstruct(c, jsii.String(def.Name))
+	logs := awslogs.NewLogGroup(fc, jsii.String("Logs"), &awslogs.LogGroupProps{
+		Retention: functionLogRetention,
+	})
+	role := awsiam.NewRole(fc, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("ClariTru " + def.Name + ": " + def.Purpose),
+	})
+	logs.GrantWrite(role)
+
+	fn := awslambda.NewFunction(fc, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:  jsii.String(def.Purpose),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(code), nil),
+		MemorySize:   jsii.Number(float64(def.Memory)),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(def.Timeout.Seconds())),
+		Environment:  &env,
+		Role:         role,
+		LogGroup:     logs,
+	})
+
+	// The function depends on its role's whole subtree so that it is
+	// created after the role's policy; the role half of that DependsOn
+	// repeats what the Role GetAtt already implies, which cfn-lint
+	// reports (W3005). Harmless, and the policy half is needed.
+	fn.Node().DefaultChild().(awscdk.CfnResource).AddMetadata(jsii.String("cfn-lint"), map[string]any{
+		"config": map[string]any{"ignore_checks": []string{"W3005"}},
+	})
+
+	grantFromEnv(role, def, p)
+	return Function{Def: def, Lambda: fn, Role: role, Logs: logs}
+}
+
+// grantFromEnv grants role what the variables def reads call for.
+func grantFromEnv(role awsiam.Role, def topology.Function, p functionsProps) {
+	var wildcards []string
+	for _, name := range def.Env {
+		switch name {
+		case topology.EnvTableName:
+			p.Data.Table.GrantReadWriteData(role)
+			wildcards = append(wildcards, tableGrantWildcards(p.Data)...)
+		case topology.EnvPepperSecret:
+			p.Data.Pepper.GrantRead(role, nil)
+		case topology.EnvMailFrom:
+			p.Mail.Identity.GrantSendEmail(role)
+		}
+	}
+	if len(wildcards) > 0 {
+		suppressPolicyWildcards(role,
+			"Granted by table.GrantReadWriteData (least privilege on the one table): index/* covers the table's own "+
+				"global secondary indexes (subject, staff-queue, suppression and retention-expiry "+
+				"queries), and kms:GenerateDataKey*/kms:ReEncrypt* are the data-key actions DynamoDB "+
+				"needs on the table's customer-managed key; both are scoped to this table and this key.",
+			wildcards...)
+	}
 }
 
 // bootstrapDir is the asset directory of one function: `make build` writes

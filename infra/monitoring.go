@@ -59,6 +59,25 @@ func newMonitoring(scope constructs.Construct, id string, p monitoringProps) Mon
 	// is about, and the topic's grants to CloudWatch can be scoped to the
 	// alarms of this stack.
 	prefix := *stack.StackName() + "-"
+	topic := newAlarmTopic(c, prefix, p.Email)
+
+	a := &alarms{
+		c:      c,
+		prefix: prefix,
+		notify: awscloudwatchactions.NewSnsAction(topic),
+		period: awscdk.Duration_Seconds(jsii.Number(alarmPeriod.Seconds())),
+	}
+	a.deadLetters(p.Streams, p.Schedules)
+	a.functionErrors(p.Functions)
+	a.iteratorAge(p.Streams, p.Functions)
+	a.apiErrors(p.API)
+	return Monitoring{Topic: topic, Alarms: a.all}
+}
+
+// newAlarmTopic builds the encrypted topic the alarms of this stack (named
+// prefix*) publish to, with the privacy team's address subscribed.
+func newAlarmTopic(c constructs.Construct, prefix, email string) awssns.Topic {
+	stack := awscdk.Stack_Of(c)
 	alarmArns := stack.FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("cloudwatch"),
 		Resource:     jsii.String("alarm"),
@@ -101,75 +120,91 @@ func newMonitoring(scope constructs.Construct, id string, p monitoringProps) Mon
 		Resources:  jsii.Strings(*topic.TopicArn()),
 		Conditions: fromOurAlarms,
 	}))
-	topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(p.Email), nil))
+	topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
+	return topic
+}
 
-	out := Monitoring{Topic: topic}
-	notify := awscloudwatchactions.NewSnsAction(topic)
-	alarm := func(cid, name, description string, metric awscloudwatch.IMetric, threshold float64) {
-		a := awscloudwatch.NewAlarm(c, jsii.String(cid), &awscloudwatch.AlarmProps{
-			AlarmName:          jsii.String(prefix + name),
-			AlarmDescription:   jsii.String(description),
-			Metric:             metric,
-			Threshold:          jsii.Number(threshold),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			EvaluationPeriods:  jsii.Number(1),
-			DatapointsToAlarm:  jsii.Number(1),
-			// No datapoint is no failure: an idle function, an empty queue.
-			TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		a.AddAlarmAction(notify)
-		out.Alarms = append(out.Alarms, a)
-	}
-	period := awscdk.Duration_Seconds(jsii.Number(alarmPeriod.Seconds()))
-	visible := func(q awssqs.Queue) awscloudwatch.IMetric {
-		return q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-			Period:    period,
-			Statistic: jsii.String("Maximum"),
-		})
-	}
+// alarms adds the alarms of one Monitoring construct, each notifying the
+// topic.
+type alarms struct {
+	c      constructs.Construct
+	prefix string
+	notify awscloudwatch.IAlarmAction
+	period awscdk.Duration
+	all    []awscloudwatch.Alarm
+}
 
-	// Dead letters: something the service could not do on its own.
-	for _, name := range sortedKeys(p.Streams.ByFunction) {
-		alarm(name+"StreamDeadLetters", name+"-stream-dead-letters",
+// add adds one alarm, with construct id cid, named prefix+name.
+func (a *alarms) add(cid, name, description string, metric awscloudwatch.IMetric, threshold float64) {
+	al := awscloudwatch.NewAlarm(a.c, jsii.String(cid), &awscloudwatch.AlarmProps{
+		AlarmName:          jsii.String(a.prefix + name),
+		AlarmDescription:   jsii.String(description),
+		Metric:             metric,
+		Threshold:          jsii.Number(threshold),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+		DatapointsToAlarm:  jsii.Number(1),
+		// No datapoint is no failure: an idle function, an empty queue.
+		TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	al.AddAlarmAction(a.notify)
+	a.all = append(a.all, al)
+}
+
+func (a *alarms) visible(q awssqs.Queue) awscloudwatch.IMetric {
+	return q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+		Period:    a.period,
+		Statistic: jsii.String("Maximum"),
+	})
+}
+
+// deadLetters: something the service could not do on its own.
+func (a *alarms) deadLetters(streams Streams, schedules Schedules) {
+	for _, name := range sortedKeys(streams.ByFunction) {
+		a.add(name+"StreamDeadLetters", name+"-stream-dead-letters",
 			"Stream records the "+name+" function could not process after its retries are waiting in its "+
 				"dead-letter queue. The items are still in the table: fix the cause, then re-drive them.",
-			visible(p.Streams.ByFunction[name].DeadLetters), 0)
+			a.visible(streams.ByFunction[name].DeadLetters), 0)
 	}
-	for _, name := range sortedKeys(p.Schedules.ByFunction) {
-		alarm(name+"ScheduleDeadLetters", name+"-schedule-dead-letters",
+	for _, name := range sortedKeys(schedules.ByFunction) {
+		a.add(name+"ScheduleDeadLetters", name+"-schedule-dead-letters",
 			"A scheduled run of "+name+" failed or could not be delivered after its retries and is waiting in "+
 				"the schedule's dead-letter queue: the run did not happen.",
-			visible(p.Schedules.ByFunction[name].DeadLetters), 0)
+			a.visible(schedules.ByFunction[name].DeadLetters), 0)
 	}
+}
 
-	// Function errors: one alarm per function.
-	for _, name := range sortedKeys(p.Functions.ByName) {
-		fn := p.Functions.ByName[name]
-		alarm(name+"Errors", name+"-errors",
+// functionErrors: one alarm per function.
+func (a *alarms) functionErrors(fns Functions) {
+	for _, name := range sortedKeys(fns.ByName) {
+		fn := fns.ByName[name]
+		a.add(name+"Errors", name+"-errors",
 			"The "+name+" function ("+fn.Def.Purpose+") returned errors. See its log group for the request ids.",
-			fn.Lambda.MetricErrors(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}), 0)
+			fn.Lambda.MetricErrors(&awscloudwatch.MetricOptions{Period: a.period, Statistic: jsii.String("Sum")}), 0)
 	}
+}
 
-	// The stream falling behind: mail intents wait.
-	for _, name := range sortedKeys(p.Streams.ByFunction) {
-		fn := p.Functions.ByName[name]
-		alarm(name+"IteratorAge", name+"-iterator-age",
+// iteratorAge: the stream falling behind, so mail intents wait.
+func (a *alarms) iteratorAge(streams Streams, fns Functions) {
+	for _, name := range sortedKeys(streams.ByFunction) {
+		fn := fns.ByName[name]
+		a.add(name+"IteratorAge", name+"-iterator-age",
 			fmt.Sprintf("The %s function is more than %.0f minutes behind the table's stream: "+
 				"queued mail is late.", name, maxIteratorAge.Minutes()),
 			fn.Lambda.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
-				Period:    period,
+				Period:    a.period,
 				Statistic: jsii.String("Maximum"),
 			}), float64(maxIteratorAge.Milliseconds()))
 	}
+}
 
-	// The API failing its callers.
-	alarm("ApiServerErrors", "api-5xx",
+// apiErrors: the API failing its callers.
+func (a *alarms) apiErrors(api API) {
+	a.add("ApiServerErrors", "api-5xx",
 		fmt.Sprintf("The privacy API answered with more than %d server errors (5xx) in %.0f minutes: "+
 			"visitors' requests, opt-outs or consents may be failing.", maxServerErrors, alarmPeriod.Minutes()),
-		p.API.HTTP.MetricServerError(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}),
+		api.HTTP.MetricServerError(&awscloudwatch.MetricOptions{Period: a.period, Statistic: jsii.String("Sum")}),
 		maxServerErrors)
-
-	return out
 }
 
 // sortedKeys keeps construct order, and so the template, stable.

@@ -76,77 +76,96 @@ func newSchedules(scope constructs.Construct, id string, defs []topology.Schedul
 		if err := checkSchedule(def); err != nil {
 			return Schedules{}, err
 		}
-		sc := constructs.NewConstruct(c, jsii.String(def.Function))
-
-		// Dead-letter events carry the schedule's input and the error, no
-		// personal data; SQS-managed encryption keeps them encrypted
-		// without giving the scheduler role any use of the table's key.
-		dlq := awssqs.NewQueue(sc, jsii.String("DeadLetters"), &awssqs.QueueProps{
-			Encryption: awssqs.QueueEncryption_SQS_MANAGED,
-			EnforceSSL: jsii.Bool(true),
-			// The longest SQS allows: time to notice and run it again.
-			RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-		})
-		cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("AwsSolutions-SQS3"),
-			Reason: jsii.String("This queue is itself a dead-letter destination: of the " + def.Function +
-				" schedule and of the function's asynchronous invocations, which cdk-nag does not recognise as DLQ uses."),
-		}}, jsii.Bool(false))
-
-		// The execution role, assumable only by EventBridge Scheduler
-		// acting for this account (confused-deputy protection).
-		role := awsiam.NewRole(sc, jsii.String("Role"), &awsiam.RoleProps{
-			AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil).WithConditions(&map[string]any{
-				"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
-			}),
-			Description: jsii.String("ClariTru schedule of " + def.Function + ": invoke it, report what could not be delivered"),
-		})
-		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("lambda:InvokeFunction"),
-			Resources: jsii.Strings(*fn.Lambda.FunctionArn()),
-		}))
-		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("sqs:SendMessage"),
-			Resources: jsii.Strings(*dlq.QueueArn()),
-		}))
-
-		fn.Lambda.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
-			RetryAttempts: jsii.Number(asyncRetries),
-			MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(scheduleMaxEventAge.Seconds())),
-			OnFailure:     awslambdadestinations.NewSqsDestination(dlq),
-		})
-
-		var tz *string
-		if def.Timezone != "" {
-			tz = jsii.String(def.Timezone)
-		}
-		s := awsscheduler.NewCfnSchedule(sc, jsii.String("Schedule"), &awsscheduler.CfnScheduleProps{
-			Description:                jsii.String("ClariTru " + def.Function + ": " + purpose(fns, def.Function)),
-			ScheduleExpression:         jsii.String(def.Expression),
-			ScheduleExpressionTimezone: tz,
-			FlexibleTimeWindow:         &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
-			State:                      jsii.String("ENABLED"),
-			Target: &awsscheduler.CfnSchedule_TargetProperty{
-				Arn:     fn.Lambda.FunctionArn(),
-				RoleArn: role.RoleArn(),
-				Input:   jsii.String(scheduleInput),
-				RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
-					MaximumRetryAttempts:     jsii.Number(scheduleRetries),
-					MaximumEventAgeInSeconds: jsii.Number(scheduleMaxEventAge.Seconds()),
-				},
-				DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: dlq.QueueArn()},
-			},
-		})
-		// The schedule may fire as soon as it exists: its role's policy
-		// must be in place first. (The role itself is already a
-		// dependency through RoleArn.)
-		if policy := role.Node().TryFindChild(jsii.String("DefaultPolicy")); policy != nil {
-			s.Node().AddDependency(policy)
-		}
-
-		out.ByFunction[def.Function] = Schedule{Def: def, Schedule: s, Role: role, DeadLetters: dlq}
+		out.ByFunction[def.Function] = newSchedule(c, def, fn, fns)
 	}
 	return out, nil
+}
+
+// newSchedule builds the schedule of one function under c: its dead-letter
+// queue, its execution role, the function's asynchronous retries and the
+// schedule itself.
+func newSchedule(c constructs.Construct, def topology.Schedule, fn Function, fns Functions) Schedule {
+	sc := constructs.NewConstruct(c, jsii.String(def.Function))
+	dlq := scheduleDeadLetters(sc, def)
+	role := scheduleRole(sc, def, fn, dlq)
+
+	fn.Lambda.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+		RetryAttempts: jsii.Number(asyncRetries),
+		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(scheduleMaxEventAge.Seconds())),
+		OnFailure:     awslambdadestinations.NewSqsDestination(dlq),
+	})
+
+	var tz *string
+	if def.Timezone != "" {
+		tz = jsii.String(def.Timezone)
+	}
+	s := awsscheduler.NewCfnSchedule(sc, jsii.String("Schedule"), &awsscheduler.CfnScheduleProps{
+		Description:                jsii.String("ClariTru " + def.Function + ": " + purpose(fns, def.Function)),
+		ScheduleExpression:         jsii.String(def.Expression),
+		ScheduleExpressionTimezone: tz,
+		FlexibleTimeWindow:         &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
+		State:                      jsii.String("ENABLED"),
+		Target: &awsscheduler.CfnSchedule_TargetProperty{
+			Arn:     fn.Lambda.FunctionArn(),
+			RoleArn: role.RoleArn(),
+			Input:   jsii.String(scheduleInput),
+			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
+				MaximumRetryAttempts:     jsii.Number(scheduleRetries),
+				MaximumEventAgeInSeconds: jsii.Number(scheduleMaxEventAge.Seconds()),
+			},
+			DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: dlq.QueueArn()},
+		},
+	})
+	// The schedule may fire as soon as it exists: its role's policy
+	// must be in place first. (The role itself is already a
+	// dependency through RoleArn.)
+	if policy := role.Node().TryFindChild(jsii.String("DefaultPolicy")); policy != nil {
+		s.Node().AddDependency(policy)
+	}
+
+	return Schedule{Def: def, Schedule: s, Role: role, DeadLetters: dlq}
+}
+
+// scheduleDeadLetters is the dead-letter queue of the schedule of one
+// function and of the function's asynchronous invocations.
+func scheduleDeadLetters(sc constructs.Construct, def topology.Schedule) awssqs.Queue {
+	// Dead-letter events carry the schedule's input and the error, no
+	// personal data; SQS-managed encryption keeps them encrypted
+	// without giving the scheduler role any use of the table's key.
+	dlq := awssqs.NewQueue(sc, jsii.String("DeadLetters"), &awssqs.QueueProps{
+		Encryption: awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL: jsii.Bool(true),
+		// The longest SQS allows: time to notice and run it again.
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("This queue is itself a dead-letter destination: of the " + def.Function +
+			" schedule and of the function's asynchronous invocations, which cdk-nag does not recognise as DLQ uses."),
+	}}, jsii.Bool(false))
+	return dlq
+}
+
+// scheduleRole is the schedule's execution role, assumable only by
+// EventBridge Scheduler acting for this account (confused-deputy
+// protection): it may invoke the function and send to the dead-letter
+// queue, nothing else.
+func scheduleRole(sc constructs.Construct, def topology.Schedule, fn Function, dlq awssqs.Queue) awsiam.Role {
+	role := awsiam.NewRole(sc, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil).WithConditions(&map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
+		}),
+		Description: jsii.String("ClariTru schedule of " + def.Function + ": invoke it, report what could not be delivered"),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("lambda:InvokeFunction"),
+		Resources: jsii.Strings(*fn.Lambda.FunctionArn()),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("sqs:SendMessage"),
+		Resources: jsii.Strings(*dlq.QueueArn()),
+	}))
+	return role
 }
 
 // checkSchedule refuses a schedule EventBridge Scheduler would reject, at

@@ -43,37 +43,18 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 	if err := props.Config.Validate(); err != nil {
 		return nil, err
 	}
-	service := topology.ClariTru
-	if props.Service != nil {
-		service = *props.Service
-	}
-	table := topology.PrivacyTable
-	if props.Table != nil {
-		table = *props.Table
-	}
-	assets := props.AssetRoot
-	if assets == "" {
-		assets = defaultAssetRoot
-	}
-	sprops := props.StackProps
-	if sprops.Description == nil {
-		sprops.Description = jsii.String("ClariTru privacy rights service: data rights requests, opt-outs, consent records")
-	}
-	stack := awscdk.NewStack(scope, jsii.String(id), &sprops)
+	service, table, assets := props.shapes()
+	stack := newStack(scope, id, props.StackProps)
 
 	data := newData(stack, "Data", table)
 	mail := newMail(stack, "Mail", props.Config.MailFrom)
 	api := newAPI(stack, "Api", props.Config, service.Routes)
 
-	baseURL := api.Endpoint
-	if props.Config.PublicBaseURL != "" {
-		baseURL = jsii.String(props.Config.PublicBaseURL)
-	}
 	fns, err := newFunctions(stack, "Functions", functionsProps{
 		Defs:          service.Functions,
 		AssetRoot:     assets,
 		Config:        props.Config,
-		PublicBaseURL: baseURL,
+		PublicBaseURL: publicBaseURL(props.Config, api),
 		Data:          data,
 		Mail:          mail,
 	})
@@ -105,14 +86,7 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Schedules: schedules,
 	})
 
-	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
-		Description: jsii.String("Base URL of the privacy API (the website's forms post here)"),
-		Value:       api.HTTP.Url(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String("TableName"), &awscdk.CfnOutputProps{
-		Description: jsii.String("The privacy records table"),
-		Value:       data.Table.TableName(),
-	})
+	addOutputs(stack, api, data)
 
 	return &PrivacyStack{
 		Stack:      stack,
@@ -125,4 +99,52 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Schedules:  schedules,
 		Monitoring: monitoring,
 	}, nil
+}
+
+// shapes are the service, table and asset root the stack is built from:
+// p's or, where they leave them out, the defaults.
+func (p PrivacyStackProps) shapes() (topology.Service, topology.Table, string) {
+	service := topology.ClariTru
+	if p.Service != nil {
+		service = *p.Service
+	}
+	table := topology.PrivacyTable
+	if p.Table != nil {
+		table = *p.Table
+	}
+	assets := p.AssetRoot
+	if assets == "" {
+		assets = defaultAssetRoot
+	}
+	return service, table, assets
+}
+
+// newStack creates the stack, with the service's description unless the
+// props give one.
+func newStack(scope constructs.Construct, id string, sprops awscdk.StackProps) awscdk.Stack {
+	if sprops.Description == nil {
+		sprops.Description = jsii.String("ClariTru privacy rights service: data rights requests, opt-outs, consent records")
+	}
+	return awscdk.NewStack(scope, jsii.String(id), &sprops)
+}
+
+// publicBaseURL is the configured public base URL or, when none is, the
+// API's endpoint.
+func publicBaseURL(cfg Config, api API) *string {
+	if cfg.PublicBaseURL != "" {
+		return jsii.String(cfg.PublicBaseURL)
+	}
+	return api.Endpoint
+}
+
+// addOutputs adds the stack's outputs: the API's URL and the table's name.
+func addOutputs(stack awscdk.Stack, api API, data Data) {
+	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Base URL of the privacy API (the website's forms post here)"),
+		Value:       api.HTTP.Url(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("TableName"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The privacy records table"),
+		Value:       data.Table.TableName(),
+	})
 }

@@ -19,11 +19,6 @@ import (
 	"github.com/claritru/privacy/shared/subject"
 )
 
-func (m *meter) report(b *testing.B) {
-	b.ReportMetric(m.read/float64(b.N), "RCU/op")
-	b.ReportMetric(m.write/float64(b.N), "WCU/op")
-}
-
 func meteredTable(b *testing.B) (*dynamodb.Client, string, *meter) {
 	b.Helper()
 	_, table := localtest.NewTable(b)

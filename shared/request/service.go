@@ -158,71 +158,30 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	var keyHash, bodyHash string
-	if k := strings.TrimSpace(sub.IdempotencyKey); k != "" {
-		if len(k) > 255 {
-			var f fault.Fields
-			f.Add("Idempotency-Key", "must be at most 255 characters")
-			return Receipt{}, f.Err()
-		}
-		keyHash, bodyHash = hashHex([]byte(k)), hashHex(sub.Body)
+	keyHash, bodyHash, err := idempotencyHashes(sub.IdempotencyKey, sub.Body)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if keyHash != "" {
 		if rc, ok, err := s.replay(ctx, keyHash, bodyHash); ok || err != nil {
 			return rc, err
 		}
 	}
 
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
-	r.ID = s.NewID(now)
-	r.Channel = sub.Channel
-	if r.Channel == "" {
-		r.Channel = Web
+	c, verifyURL, err := s.received(r, sub.Channel, now)
+	if err != nil {
+		return Receipt{}, err
 	}
-	r.ReceivedAt = now
-	r.Regime = deadline.RegimeFor(r.Country, r.State)
-	r.DueAt = deadline.Due(r.Regime, now)
-	if !r.VerificationRequired() {
-		// Opt-out of sale/sharing and limiting sensitive data are acted on
-		// within 15 business days (11 CCR §7026(f), §7027(g)).
-		r.DueAt = deadline.OptOutBy(now)
-	}
-	r.Version = 1
-	r.Status = Received
-	c := Creation{
-		Request: r,
-		Event:   Event{ID: s.NewID(now), At: now, Action: "received", To: Received, Actor: "requester"},
-	}
-	var verifyURL, optOutAt string
-	if r.VerificationRequired() {
-		r.Status = PendingVerification
-		c.Request.Status = PendingVerification
-		c.Event.To = PendingVerification
-		raw, hash, err := NewToken()
-		if err != nil {
-			return Receipt{}, err
-		}
-		c.TokenHash, c.TokenExpiresAt = hash, now.Add(TokenLifetime)
-		verifyURL = strings.TrimRight(s.cfg.PublicBaseURL, "/") + "/v1/verify?token=" + url.QueryEscape(raw)
-	}
-	if applies := r.Immediate(); len(applies) > 0 && s.cfg.OptOuts != nil {
-		// Applied before the request is stored: if storing fails, the
-		// opt-out stands, which is what the person asked for, and a retry
-		// finds it in force.
-		at, err := s.cfg.OptOuts.ApplyRequest(ctx, r)
-		if err != nil {
-			return Receipt{}, err
-		}
-		optOutAt = at.UTC().Format("2 January 2006, 15:04 MST")
-		c.Event.Note = "opt-out applied: " + joinTypes(applies)
-		if !r.VerificationRequired() {
-			r.Status, c.Request.Status, c.Event.To = Completed, Completed, Completed
-			r.ClosedAt, c.Request.ClosedAt = now, now
-		}
+	optOutAt, err := s.applyOptOuts(ctx, &c, now)
+	if err != nil {
+		return Receipt{}, err
 	}
 	c.Mail = mail.Intent{
 		ID:       s.NewID(now),
 		Template: mail.RequestReceived,
-		To:       r.Email,
-		Data:     mailData(r, verifyURL),
+		To:       c.Request.Email,
+		Data:     mailData(c.Request, verifyURL),
 	}
 	if optOutAt != "" {
 		c.Mail.Data["optout_effective"] = optOutAt
@@ -242,6 +201,82 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		return Receipt{}, err
 	}
 	return ReceiptOf(c.Request), nil
+}
+
+// idempotencyHashes checks the client's Idempotency-Key and returns its
+// hash and the body's, or nothing when there is no key.
+func idempotencyHashes(key string, body []byte) (keyHash, bodyHash string, err error) {
+	k := strings.TrimSpace(key)
+	if k == "" {
+		return "", "", nil
+	}
+	if len(k) > 255 {
+		var f fault.Fields
+		f.Add("Idempotency-Key", "must be at most 255 characters")
+		return "", "", f.Err()
+	}
+	return hashHex([]byte(k)), hashHex(body), nil
+}
+
+// received makes the new request's record as received at now: its id,
+// channel, regime and due date, the "received" event, and, when the request
+// must be verified, the verification token, whose link it returns.
+func (s *Service) received(r Request, channel Channel, now time.Time) (Creation, string, error) {
+	r.ID = s.NewID(now)
+	r.Channel = channel
+	if r.Channel == "" {
+		r.Channel = Web
+	}
+	r.ReceivedAt = now
+	r.Regime = deadline.RegimeFor(r.Country, r.State)
+	r.DueAt = deadline.Due(r.Regime, now)
+	if !r.VerificationRequired() {
+		// Opt-out of sale/sharing and limiting sensitive data are acted on
+		// within 15 business days (11 CCR §7026(f), §7027(g)).
+		r.DueAt = deadline.OptOutBy(now)
+	}
+	r.Version = 1
+	r.Status = Received
+	c := Creation{
+		Request: r,
+		Event:   Event{ID: s.NewID(now), At: now, Action: "received", To: Received, Actor: "requester"},
+	}
+	var verifyURL string
+	if r.VerificationRequired() {
+		c.Request.Status = PendingVerification
+		c.Event.To = PendingVerification
+		raw, hash, err := NewToken()
+		if err != nil {
+			return Creation{}, "", err
+		}
+		c.TokenHash, c.TokenExpiresAt = hash, now.Add(TokenLifetime)
+		verifyURL = strings.TrimRight(s.cfg.PublicBaseURL, "/") + "/v1/verify?token=" + url.QueryEscape(raw)
+	}
+	return c, verifyURL, nil
+}
+
+// applyOptOuts applies at once the rights the request asks for that need no
+// verification, notes them on the received event, and completes a request
+// that asks for nothing else. It returns when they took effect, for the
+// receipt, or "" when there were none.
+func (s *Service) applyOptOuts(ctx context.Context, c *Creation, now time.Time) (string, error) {
+	applies := c.Request.Immediate()
+	if len(applies) == 0 || s.cfg.OptOuts == nil {
+		return "", nil
+	}
+	// Applied before the request is stored: if storing fails, the opt-out
+	// stands, which is what the person asked for, and a retry finds it in
+	// force.
+	at, err := s.cfg.OptOuts.ApplyRequest(ctx, c.Request)
+	if err != nil {
+		return "", err
+	}
+	c.Event.Note = "opt-out applied: " + joinTypes(applies)
+	if !c.Request.VerificationRequired() {
+		c.Request.Status, c.Event.To = Completed, Completed
+		c.Request.ClosedAt = now
+	}
+	return at.UTC().Format("2 January 2006, 15:04 MST"), nil
 }
 
 // replay answers a retried submission with the receipt of the request the

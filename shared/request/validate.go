@@ -42,24 +42,8 @@ func Validate(ids *subject.Identifier, in Input, prior fault.Fields) (Request, e
 	errs := append(fault.Fields(nil), prior...)
 	r := Request{}
 
-	seen := map[Type]bool{}
-	if len(in.Types) == 0 && !errs.Has("types") {
-		errs.Add("types", "choose at least one request type")
-	}
-	for _, s := range in.Types {
-		t := Type(strings.TrimSpace(s))
-		if !known(t) {
-			errs.Add("types", "unknown request type; use one of know, access, correct, delete, opt_out, limit_sensitive")
-			break
-		}
-		if !seen[t] {
-			seen[t] = true
-			r.Types = append(r.Types, t)
-		}
-	}
-	if len(in.Types) > 2*len(AllTypes) && !errs.Has("types") {
-		errs.Add("types", "too many request types")
-	}
+	types, seen := requestTypes(&errs, in.Types)
+	r.Types = types
 
 	r.FirstName = line(&errs, "first_name", in.FirstName, maxName, true)
 	r.LastName = line(&errs, "last_name", in.LastName, maxName, true)
@@ -68,14 +52,62 @@ func Validate(ids *subject.Identifier, in Input, prior fault.Fields) (Request, e
 	r.Correction = text(&errs, "correction", in.Correction, maxFreeText)
 
 	email := line(&errs, "email", in.Email, subject.MaxEmailLength, true)
-	if country := line(&errs, "country", in.Country, 2, false); country != "" {
+	residence(&errs, &r, in.Country, in.State)
+	if err := identify(ids, &errs, &r, email, in.Phone); err != nil {
+		return Request{}, err
+	}
+
+	// A correction must say what is wrong and what is right.
+	if seen[Correct] && r.Correction == "" && !errs.Has("correction") {
+		errs.Add("correction", "say what should be corrected")
+	}
+
+	agent(&errs, &r, in)
+
+	if !in.Declaration && !errs.Has("declaration") {
+		errs.Add("declaration", "confirm that the information is true and that you are the person, or their authorized agent")
+	}
+	if err := errs.Err(); err != nil {
+		return Request{}, err
+	}
+	return r, nil
+}
+
+// requestTypes checks the request types asked for and returns them without
+// repeats, in the order given, and the set of them.
+func requestTypes(errs *fault.Fields, in []string) ([]Type, map[Type]bool) {
+	var types []Type
+	seen := map[Type]bool{}
+	if len(in) == 0 && !errs.Has("types") {
+		errs.Add("types", "choose at least one request type")
+	}
+	for _, s := range in {
+		t := Type(strings.TrimSpace(s))
+		if !known(t) {
+			errs.Add("types", "unknown request type; use one of know, access, correct, delete, opt_out, limit_sensitive")
+			break
+		}
+		if !seen[t] {
+			seen[t] = true
+			types = append(types, t)
+		}
+	}
+	if len(in) > 2*len(AllTypes) && !errs.Has("types") {
+		errs.Add("types", "too many request types")
+	}
+	return types, seen
+}
+
+// residence checks the country and, in the United States, the state.
+func residence(errs *fault.Fields, r *Request, country, state string) {
+	if country := line(errs, "country", country, 2, false); country != "" {
 		c, err := subject.NormaliseCountry(country)
 		if err != nil {
 			errs.Add("country", err.Error())
 		}
 		r.Country = c
 	}
-	state := strings.ToUpper(line(&errs, "state", in.State, 2, false))
+	state = strings.ToUpper(line(errs, "state", state, 2, false))
 	switch {
 	case state == "":
 	case r.Country != "" && r.Country != "US":
@@ -85,14 +117,17 @@ func Validate(ids *subject.Identifier, in Input, prior fault.Fields) (Request, e
 	default:
 		r.State = state
 	}
+}
 
-	// The email is required (line above says so when it is missing); the
-	// phone is optional.
-	phone := line(&errs, "phone", in.Phone, 32, false)
+// identify normalises the email and phone and derives the subject key from
+// the email. The email is required (line, in Validate, says so when it is
+// missing); the phone is optional.
+func identify(ids *subject.Identifier, errs *fault.Fields, r *Request, email, phone string) error {
+	phone = line(errs, "phone", phone, 32, false)
 	found, err := ids.Identify(subject.Given{Email: email, Phone: phone, Country: r.Country},
-		subject.Form{Kinds: []subject.Kind{subject.Email, subject.Phone}}, &errs)
+		subject.Form{Kinds: []subject.Kind{subject.Email, subject.Phone}}, errs)
 	if err != nil {
-		return Request{}, err
+		return err
 	}
 	if id, ok := subject.Find(found, subject.Email); ok {
 		r.Email, r.SubjectKey = id.Value, id.Key
@@ -100,18 +135,17 @@ func Validate(ids *subject.Identifier, in Input, prior fault.Fields) (Request, e
 	if id, ok := subject.Find(found, subject.Phone); ok {
 		r.Phone = id.Value
 	}
+	return nil
+}
 
-	// A correction must say what is wrong and what is right.
-	if seen[Correct] && r.Correction == "" && !errs.Has("correction") {
-		errs.Add("correction", "say what should be corrected")
-	}
-
-	// An authorized agent acts with the consumer's signed permission
-	// (11 CCR §7063); we need to know who the agent is.
+// agent checks who acts for the consumer. An authorized agent acts with the
+// consumer's signed permission (11 CCR §7063); we need to know who the agent
+// is.
+func agent(errs *fault.Fields, r *Request, in Input) {
 	r.OnBehalf = in.OnBehalf
 	if in.OnBehalf {
-		r.AgentName = line(&errs, "agent_name", in.AgentName, maxName, true)
-		if email := line(&errs, "agent_email", in.AgentEmail, subject.MaxEmailLength, true); email != "" {
+		r.AgentName = line(errs, "agent_name", in.AgentName, maxName, true)
+		if email := line(errs, "agent_email", in.AgentEmail, subject.MaxEmailLength, true); email != "" {
 			n, err := subject.NormaliseEmail(email)
 			if err != nil {
 				errs.Add("agent_email", err.Error())
@@ -121,14 +155,6 @@ func Validate(ids *subject.Identifier, in Input, prior fault.Fields) (Request, e
 	} else if strings.TrimSpace(in.AgentName) != "" || strings.TrimSpace(in.AgentEmail) != "" {
 		errs.Add("on_behalf", "agent details are given, so confirm you act on someone's behalf")
 	}
-
-	if !in.Declaration && !errs.Has("declaration") {
-		errs.Add("declaration", "confirm that the information is true and that you are the person, or their authorized agent")
-	}
-	if err := errs.Err(); err != nil {
-		return Request{}, err
-	}
-	return r, nil
 }
 
 func known(t Type) bool {

@@ -53,40 +53,9 @@ var to = map[Action]Status{Start: InProgress, Extend: Extended, Complete: Comple
 // Transition applies an action to a request at a time: the new request, its
 // audit event and the mail the requester gets. Rules only; nothing is stored.
 func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail.Intent, error) {
-	allowed, ok := from[in.Action]
-	if !ok {
-		var f fault.Fields
-		f.Add("action", "use one of start, extend, complete, deny, cancel")
-		return Request{}, Event{}, nil, f.Err()
-	}
-	reason := strings.TrimSpace(in.Reason)
-	if (in.Action == Extend || in.Action == Deny) && reason == "" {
-		var f fault.Fields
-		f.Add("reason", map[Action]string{
-			Extend: "say why more time is needed; the requester is told (11 CCR §7021(b))",
-			Deny:   "give the basis for the denial; the requester is told (11 CCR §7101(b))",
-		}[in.Action])
-		return Request{}, Event{}, nil, f.Err()
-	}
-	if len(reason) > 2000 || len(in.Outcome) > 5000 {
-		var f fault.Fields
-		if len(reason) > 2000 {
-			f.Add("reason", "is too long")
-		}
-		if len(in.Outcome) > 5000 {
-			f.Add("outcome", "is too long")
-		}
-		return Request{}, Event{}, nil, f.Err()
-	}
-	if in.Version != 0 && in.Version != r.Version {
-		return Request{}, Event{}, nil, fault.New(fault.Conflict, fmt.Sprintf("The request changed meanwhile (version %d, not %d); reload it.", r.Version, in.Version))
-	}
-	okFrom := false
-	for _, s := range allowed {
-		okFrom = okFrom || s == r.Status
-	}
-	if !okFrom {
-		return Request{}, Event{}, nil, fault.New(fault.Conflict, fmt.Sprintf("A request that is %s cannot be %s.", r.Status, pastTense(in.Action)))
+	reason, err := checkAction(r, in)
+	if err != nil {
+		return Request{}, Event{}, nil, err
 	}
 	next := r
 	next.Status = to[in.Action]
@@ -96,18 +65,8 @@ func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail
 	data := mailData(next, "")
 	switch in.Action {
 	case Extend:
-		if r.Extended {
-			return Request{}, Event{}, nil, fault.New(fault.Conflict, "The one permitted extension was already taken.")
-		}
-		if !r.VerificationRequired() {
-			// Opt-out and limit-sensitive requests allow no extension
-			// (11 CCR §7026(f), §7027(g)).
-			return Request{}, Event{}, nil, fault.New(fault.Conflict, "Opt-out and limit-sensitive requests cannot be extended.")
-		}
-		// The notice must reach the requester inside the original period
-		// (11 CCR §7021(b); GDPR Art. 12(3)).
-		if !now.Before(r.DueAt) {
-			return Request{}, Event{}, nil, fault.New(fault.Conflict, "The original period has ended; an extension must be noticed within it.")
+		if err := canExtend(r, now); err != nil {
+			return Request{}, Event{}, nil, err
 		}
 		next.Extended, next.ExtensionReason = true, reason
 		next.DueAt = deadline.Extended(r.Regime, r.ReceivedAt)
@@ -134,6 +93,67 @@ func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail
 		m = &mail.Intent{Template: tmpl, To: r.Email, Data: data}
 	}
 	return next, ev, m, nil
+}
+
+// checkAction checks that the action is known, its reason and outcome are
+// given as required, the request has not changed since the caller read it,
+// and the action is allowed from the request's status. It returns the
+// trimmed reason.
+func checkAction(r Request, in ActionInput) (string, error) {
+	allowed, ok := from[in.Action]
+	if !ok {
+		var f fault.Fields
+		f.Add("action", "use one of start, extend, complete, deny, cancel")
+		return "", f.Err()
+	}
+	reason := strings.TrimSpace(in.Reason)
+	if (in.Action == Extend || in.Action == Deny) && reason == "" {
+		var f fault.Fields
+		f.Add("reason", map[Action]string{
+			Extend: "say why more time is needed; the requester is told (11 CCR §7021(b))",
+			Deny:   "give the basis for the denial; the requester is told (11 CCR §7101(b))",
+		}[in.Action])
+		return "", f.Err()
+	}
+	if len(reason) > 2000 || len(in.Outcome) > 5000 {
+		var f fault.Fields
+		if len(reason) > 2000 {
+			f.Add("reason", "is too long")
+		}
+		if len(in.Outcome) > 5000 {
+			f.Add("outcome", "is too long")
+		}
+		return "", f.Err()
+	}
+	if in.Version != 0 && in.Version != r.Version {
+		return "", fault.New(fault.Conflict, fmt.Sprintf("The request changed meanwhile (version %d, not %d); reload it.", r.Version, in.Version))
+	}
+	okFrom := false
+	for _, s := range allowed {
+		okFrom = okFrom || s == r.Status
+	}
+	if !okFrom {
+		return "", fault.New(fault.Conflict, fmt.Sprintf("A request that is %s cannot be %s.", r.Status, pastTense(in.Action)))
+	}
+	return reason, nil
+}
+
+// canExtend says why the request cannot be extended at now, if it cannot.
+func canExtend(r Request, now time.Time) error {
+	if r.Extended {
+		return fault.New(fault.Conflict, "The one permitted extension was already taken.")
+	}
+	if !r.VerificationRequired() {
+		// Opt-out and limit-sensitive requests allow no extension
+		// (11 CCR §7026(f), §7027(g)).
+		return fault.New(fault.Conflict, "Opt-out and limit-sensitive requests cannot be extended.")
+	}
+	// The notice must reach the requester inside the original period
+	// (11 CCR §7021(b); GDPR Art. 12(3)).
+	if !now.Before(r.DueAt) {
+		return fault.New(fault.Conflict, "The original period has ended; an extension must be noticed within it.")
+	}
+	return nil
 }
 
 func pastTense(a Action) string {
