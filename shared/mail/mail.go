@@ -6,6 +6,8 @@
 // only queue mail do not link the template engine.
 package mail
 
+import "maps"
+
 // Intent is one mail to send.
 type Intent struct {
 	// ID makes sending idempotent: one intent, at most one mail.
@@ -13,6 +15,21 @@ type Intent struct {
 	Template Template
 	To       string
 	Data     map[string]string
+}
+
+// Clone returns a copy of the intent that shares no map with it.
+func (in Intent) Clone() Intent {
+	in.Data = maps.Clone(in.Data)
+	return in
+}
+
+// CloneAll returns copies of intents, in order.
+func CloneAll(ins []Intent) []Intent {
+	out := make([]Intent, len(ins))
+	for i, in := range ins {
+		out[i] = in.Clone()
+	}
+	return out
 }
 
 // Template names a mail.

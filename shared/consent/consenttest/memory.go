@@ -202,8 +202,7 @@ func cloneRecording(r consent.Recording) consent.Recording {
 	r.Records = slices.Clone(r.Records)
 	r.Fields = maps.Clone(r.Fields)
 	if r.Mail != nil {
-		in := *r.Mail
-		in.Data = maps.Clone(in.Data)
+		in := r.Mail.Clone()
 		r.Mail = &in
 	}
 	return r

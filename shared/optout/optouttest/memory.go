@@ -89,12 +89,7 @@ func (m *Memory) Applications() []optout.Application {
 func (m *Memory) Mails() []mail.Intent {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]mail.Intent, len(m.mails))
-	for i, in := range m.mails {
-		in.Data = maps.Clone(in.Data)
-		out[i] = in
-	}
-	return out
+	return mail.CloneAll(m.mails)
 }
 
 // Events returns every ledger event written, in order.
@@ -161,9 +156,7 @@ func (m *Memory) Apply(_ context.Context, a optout.Application) (optout.Outcome,
 	}
 	m.events = append(m.events, events...)
 	if a.Mail != nil {
-		in := *a.Mail
-		in.Data = maps.Clone(in.Data)
-		m.mails = append(m.mails, in)
+		m.mails = append(m.mails, a.Mail.Clone())
 	}
 	return optout.Outcome{ID: a.ID, EffectiveAt: a.At, New: true}, nil
 }
@@ -250,8 +243,7 @@ func cloneApplication(a optout.Application) optout.Application {
 	a.Rights = slices.Clone(a.Rights)
 	a.Identifiers = slices.Clone(a.Identifiers)
 	if a.Mail != nil {
-		in := *a.Mail
-		in.Data = maps.Clone(in.Data)
+		in := a.Mail.Clone()
 		a.Mail = &in
 	}
 	return a

@@ -85,7 +85,7 @@ func (m *Memory) Creations() []request.Creation {
 	out := make([]request.Creation, len(m.creations))
 	for i, c := range m.creations {
 		c.Request = clone(c.Request)
-		c.Mail.Data = maps.Clone(c.Mail.Data)
+		c.Mail = c.Mail.Clone()
 		out[i] = c
 	}
 	return out
@@ -99,7 +99,7 @@ func (m *Memory) Verifications() []request.Verification {
 	out := make([]request.Verification, len(m.verifications))
 	for i, v := range m.verifications {
 		v.Request = clone(v.Request)
-		v.Mail.Data = maps.Clone(v.Mail.Data)
+		v.Mail = v.Mail.Clone()
 		out[i] = v
 	}
 	return out
@@ -120,12 +120,7 @@ func (m *Memory) Requests() []request.Request {
 func (m *Memory) Mails() []mail.Intent {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]mail.Intent, len(m.mails))
-	for i, in := range m.mails {
-		in.Data = maps.Clone(in.Data)
-		out[i] = in
-	}
-	return out
+	return mail.CloneAll(m.mails)
 }
 
 // LastToken returns the raw verification token of the latest queued mail
@@ -185,7 +180,7 @@ func (m *Memory) Create(_ context.Context, c request.Creation) error {
 	}
 	m.queue(r.ID, c.Mail)
 	c.Request = clone(c.Request)
-	c.Mail.Data = maps.Clone(c.Mail.Data)
+	c.Mail = c.Mail.Clone()
 	m.creations = append(m.creations, c)
 	return nil
 }
@@ -245,7 +240,7 @@ func (m *Memory) Verify(_ context.Context, v request.Verification) error {
 	m.requests[r.ID] = r
 	m.queue(r.ID, v.Mail)
 	v.Request = clone(v.Request)
-	v.Mail.Data = maps.Clone(v.Mail.Data)
+	v.Mail = v.Mail.Clone()
 	m.verifications = append(m.verifications, v)
 	return nil
 }
@@ -271,8 +266,7 @@ func (m *Memory) IdempotentRequest(_ context.Context, keyHash string) (string, s
 // queue records a mail of a request; the caller holds m.mu.
 func (m *Memory) queue(requestID string, in mail.Intent) {
 	m.mailIDs[mailKey(requestID, in.ID)] = true
-	in.Data = maps.Clone(in.Data)
-	m.mails = append(m.mails, in)
+	m.mails = append(m.mails, in.Clone())
 }
 
 // mailKey is where the store keeps a mail: in its request's partition.
