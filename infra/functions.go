@@ -51,7 +51,9 @@ type functionsProps struct {
 // touch follows from the configuration topology says it reads, so the
 // topology stays the one place that says what a function is for:
 //
-//   - TABLE_NAME: read and write items (table.GrantReadWriteData);
+//   - TABLE_NAME: exactly the table actions, partitions and indexes of the
+//     function's topology.TableAccess (grantTable), which the local cloud
+//     enforces on the function's client too;
 //   - SUBJECT_PEPPER_SECRET_ARN: read the pepper secret;
 //   - MAIL_FROM: send mail as that SES identity, and nothing else in SES.
 //
@@ -155,8 +157,7 @@ func grantFromEnv(role awsiam.Role, def topology.Function, p functionsProps) {
 	for _, name := range def.Env {
 		switch name {
 		case topology.EnvTableName:
-			p.Data.Table.GrantReadWriteData(role)
-			wildcards = append(wildcards, tableGrantWildcards(p.Data)...)
+			wildcards = append(wildcards, grantTable(role, def.Table, p.Data)...)
 		case topology.EnvPepperSecret:
 			p.Data.Pepper.GrantRead(role, nil)
 		case topology.EnvMailFrom:
@@ -165,10 +166,10 @@ func grantFromEnv(role awsiam.Role, def topology.Function, p functionsProps) {
 	}
 	if len(wildcards) > 0 {
 		suppressPolicyWildcards(role,
-			"Granted by table.GrantReadWriteData (least privilege on the one table): index/* covers the table's own "+
-				"global secondary indexes (subject, staff-queue, suppression and retention-expiry "+
-				"queries), and kms:GenerateDataKey*/kms:ReEncrypt* are the data-key actions DynamoDB "+
-				"needs on the table's customer-managed key; both are scoped to this table and this key.",
+			"kms:GenerateDataKey*/kms:ReEncrypt* are the data-key actions DynamoDB needs on the table's "+
+				"customer-managed key to write encrypted items (the same actions table.GrantWriteData "+
+				"grants); they are scoped to this one key. The table actions are the function's own "+
+				"declaration (topology.TableAccess), on the table and the named indexes only.",
 			wildcards...)
 	}
 }
@@ -184,15 +185,60 @@ func bootstrapDir(root, name string) (string, error) {
 	return dir, nil
 }
 
-// tableGrantWildcards are the IAM5 findings GrantReadWriteData produces on a
-// KMS-encrypted table with indexes, in cdk-nag's finding notation.
-func tableGrantWildcards(d Data) []string {
-	table := awscdk.Stack_Of(d.Table).GetLogicalId(d.Table.Node().DefaultChild().(awscdk.CfnElement))
-	return []string{
-		fmt.Sprintf("Resource::<%s.Arn>/index/*", *table),
-		"Action::kms:GenerateDataKey*",
-		"Action::kms:ReEncrypt*",
+// grantTable grants role exactly the table access the function declares:
+// its item actions on the table, limited to its partitions by
+// dynamodb:LeadingKeys (the partition key of every item and of every
+// queried partition the call touches); Query on the named indexes, each by
+// its own ARN (an index's own partition key is not the table's, so no
+// LeadingKeys condition there); and the key actions DynamoDB needs to read
+// or write the table's encrypted items, as table.GrantReadData and
+// GrantWriteData grant them. It returns the cdk-nag IAM5 findings the key's
+// data-key actions raise.
+func grantTable(role awsiam.Role, access topology.TableAccess, d Data) []string {
+	if len(access.Actions) > 0 {
+		actions := make([]*string, len(access.Actions))
+		for i, a := range access.Actions {
+			actions[i] = jsii.String("dynamodb:" + string(a))
+		}
+		st := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   &actions,
+			Resources: jsii.Strings(*d.Table.TableArn()),
+		})
+		if len(access.Partitions) > 0 {
+			// ForAllValues: every partition key the call touches must
+			// match. (A call that names no partition, a Scan, would pass;
+			// the declarations of partition-bound functions hold none.)
+			st.AddCondition(jsii.String("ForAllValues:StringLike"), map[string]any{
+				"dynamodb:LeadingKeys": access.Partitions,
+			})
+		}
+		role.AddToPrincipalPolicy(st)
 	}
+	if len(access.Indexes) > 0 {
+		var arns []*string
+		for _, ix := range access.Indexes {
+			arns = append(arns, jsii.String(*d.Table.TableArn()+"/index/"+ix))
+		}
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("dynamodb:Query"),
+			Resources: &arns,
+		}))
+	}
+	var keyActions []string
+	if access.Reads() || access.Writes() {
+		keyActions = append(keyActions, "kms:Decrypt", "kms:DescribeKey")
+	}
+	if access.Writes() {
+		keyActions = append(keyActions, "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+	}
+	if len(keyActions) == 0 {
+		return nil
+	}
+	d.Key.Grant(role, *jsii.Strings(keyActions...)...)
+	if !access.Writes() {
+		return nil
+	}
+	return []string{"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"}
 }
 
 // suppressPolicyWildcards records, on the role's own policy and only for the

@@ -130,9 +130,10 @@ func TestGrantsFollowTopology(t *testing.T) {
 				reads[e] = true
 			}
 
-			if got, want := has("dynamodb:PutItem", tableID), reads[topology.EnvTableName]; got != want {
-				t.Errorf("writes the table: %v, want %v", got, want)
+			if got, want := has("kms:Decrypt", s.logicalID(s.stack.Data.Key)), reads[topology.EnvTableName]; got != want {
+				t.Errorf("decrypts with the table's key: %v, want %v", got, want)
 			}
+			checkTableGrants(t, mine, def.Table, tableID)
 			if got, want := has("secretsmanager:GetSecretValue", secretID), reads[topology.EnvPepperSecret]; got != want {
 				t.Errorf("reads the pepper: %v, want %v", got, want)
 			}
@@ -187,4 +188,76 @@ func TestGrantsFollowTopology(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkTableGrants checks that a role's DynamoDB statements are exactly its
+// function's declaration: the item actions on the table with the partition
+// condition, Query on each named index, and nothing else but reading the
+// stream.
+func checkTableGrants(t *testing.T, statements []map[string]any, access topology.TableAccess, tableID string) {
+	t.Helper()
+	tableArn := getAtt(tableID, "Arn")
+	items := map[string]bool{}
+	indexes := map[string]bool{}
+	for _, st := range statements {
+		actions := actionsOf(st)
+		if len(actions) == 0 || !strings.HasPrefix(actions[0], "dynamodb:") || streamRead(actions) {
+			continue
+		}
+		switch {
+		case sameJSON(st["Resource"], tableArn):
+			for _, a := range actions {
+				items[strings.TrimPrefix(a, "dynamodb:")] = true
+			}
+			cond := asMap(asMap(st["Condition"])["ForAllValues:StringLike"])["dynamodb:LeadingKeys"]
+			var got []string
+			for _, p := range asList(cond) {
+				got = append(got, asString(p))
+			}
+			if strings.Join(got, ",") != strings.Join(access.Partitions, ",") {
+				t.Errorf("partitions %v, want %v", got, access.Partitions)
+			}
+		case len(actions) == 1 && actions[0] == "dynamodb:Query":
+			for _, r := range asList(st["Resource"]) {
+				text := show(r)
+				i := strings.LastIndex(text, "/index/")
+				if i < 0 || !mentions(r, tableID) {
+					t.Errorf("Query on %s, want the table's named indexes", text)
+					continue
+				}
+				indexes[strings.Trim(text[i+len("/index/"):], `"]}`)] = true
+			}
+		default:
+			t.Errorf("DynamoDB statement beyond the declaration: %s", show(st))
+		}
+	}
+	if len(items) != len(access.Actions) {
+		t.Errorf("table actions %v, want %v", items, access.Actions)
+	}
+	for _, a := range access.Actions {
+		if !items[string(a)] {
+			t.Errorf("table action %s not granted", a)
+		}
+	}
+	if len(indexes) != len(access.Indexes) {
+		t.Errorf("indexes %v, want %v", indexes, access.Indexes)
+	}
+	for _, ix := range access.Indexes {
+		if !indexes[ix] {
+			t.Errorf("Query on index %s not granted", ix)
+		}
+	}
+}
+
+// streamRead says whether the actions are the stream reads the event
+// source mapping grants.
+func streamRead(actions []string) bool {
+	for _, a := range actions {
+		switch a {
+		case "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams":
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -76,7 +76,7 @@ func TestSweepThatLosesItsLeaseFails(t *testing.T) {
 	seedExpiring(t, db, table, 60)
 	var mu sync.Mutex
 	now := t0.Add(72*time.Hour + time.Minute)
-	sw := ddb.NewSweeper(db, table)
+	sw := ddb.NewSweeper(ddb.Guard(db, fn("retention")), table)
 	sw.Since, sw.Lease = t0.AddDate(0, 0, -1), time.Minute
 	sw.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	var once sync.Once

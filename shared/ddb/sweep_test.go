@@ -22,10 +22,20 @@ import (
 
 // sweeper returns a sweeper on the table whose clock the test sets.
 func sweeper(db *dynamodb.Client, table string, now *time.Time) *ddb.Sweeper {
-	s := ddb.NewSweeper(db, table)
+	s := ddb.NewSweeper(ddb.Guard(db, fn("retention")), table)
 	s.Now = func() time.Time { return *now }
 	s.Since = t0.AddDate(0, 0, -1)
 	return s
+}
+
+// fn is a function of the topology: tests of its store calls run with its
+// table access (ddb.Guard), as it would in AWS.
+func fn(name string) topology.Function {
+	f, ok := topology.ClariTru.Function(name)
+	if !ok {
+		panic("no function " + name)
+	}
+	return f
 }
 
 // quietUntil stands for the daily runs between now and the day before

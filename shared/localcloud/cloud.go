@@ -182,13 +182,15 @@ func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 	base := "http://127.0.0.1:" + strconv.Itoa(o.APIPort)
 	c.APIURL = base
 	vars := map[string]string{
-		topology.EnvTableName:        o.Table,
-		topology.EnvPublicBaseURL:    base,
-		topology.EnvReturnURL:        strings.Join([]string{base + "/thanks.html", base + "/do-not-sell.html", base + "/subscribe.html"}, ","),
-		topology.EnvAllowedOrigin:    strings.Join([]string{base, "http://localhost:" + strconv.Itoa(o.APIPort)}, ","),
-		topology.EnvMailFrom:         o.MailFrom,
-		topology.EnvPolicyURL:        base + "/privacy-policy.html",
-		topology.EnvPrivacyTeam:      o.PrivacyTeamEmail,
+		topology.EnvTableName:     o.Table,
+		topology.EnvPublicBaseURL: base,
+		topology.EnvReturnURL:     strings.Join([]string{base + "/thanks.html", base + "/do-not-sell.html", base + "/subscribe.html"}, ","),
+		topology.EnvAllowedOrigin: strings.Join([]string{base, "http://localhost:" + strconv.Itoa(o.APIPort)}, ","),
+		topology.EnvMailFrom:      o.MailFrom,
+		topology.EnvPolicyURL:     base + "/privacy-policy.html",
+		topology.EnvPrivacyTeam:   o.PrivacyTeamEmail,
+		// Locally the bearer token stands in for IAM; no role signs in.
+		topology.EnvStaffRoles:       "",
 		settings.EnvDynamoDBEndpoint: c.DynamoDB.Endpoint,
 		settings.EnvSESEndpoint:      c.SES.Endpoint,
 	}
@@ -221,7 +223,8 @@ func wire(o Options, envs map[string]settings.Env, db *dynamodb.Client) (functio
 		return functions{}, err
 	}
 	deps := func(function string) wiring.Deps {
-		return wiring.Deps{Env: envs[function], DB: db, Keyer: keyer, Log: o.Log.With("function", function), AdminToken: o.AdminToken}
+		def, _ := topology.ClariTru.Function(function)
+		return wiring.Deps{Env: envs[function], DB: ddb.Guard(db, def), Keyer: keyer, Log: o.Log.With("function", function), AdminToken: o.AdminToken}
 	}
 	wt, err := watch.Handler(deps("watch"))
 	if err != nil {

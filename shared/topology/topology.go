@@ -23,6 +23,10 @@ type Function struct {
 	// Env lists the configuration variables the function reads; the stack and
 	// the local runner must both provide each of them.
 	Env []string
+	// Table is what the function may do to the table (its IAM policy in
+	// AWS, enforced on its client locally); nothing when it reads no
+	// TABLE_NAME.
+	Table TableAccess
 }
 
 // Auth says who may call a route.
@@ -86,6 +90,10 @@ const (
 	// EnvPrivacyTeam is the privacy team's address: the deadline digest
 	// goes there.
 	EnvPrivacyTeam = "PRIVACY_TEAM_EMAIL"
+	// EnvStaffRoles lists the IAM roles (ARNs, comma-separated) whose
+	// sessions may use the staff API; IAM authorisation alone would let any
+	// principal of the account allowed execute-api:Invoke in.
+	EnvStaffRoles = "STAFF_ROLE_ARNS"
 )
 
 // ClariTru is the privacy rights service.
@@ -97,6 +105,12 @@ var ClariTru = Service{
 			Memory:  256,
 			Timeout: 10 * time.Second,
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret},
+			// Requests, their tokens and idempotency records; the opt-out
+			// part of a request lands in the person's partition.
+			Table: TableAccess{
+				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
+				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "SUBJ#*"},
+			},
 		},
 		{
 			Name:    "optout",
@@ -104,6 +118,11 @@ var ClariTru = Service{
 			Memory:  256,
 			Timeout: 10 * time.Second,
 			Env:     []string{EnvTableName, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret},
+			// People's partitions only: opt-outs, their ledger and links.
+			Table: TableAccess{
+				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
+				Partitions: []string{"SUBJ#*"},
+			},
 		},
 		{
 			Name:    "consent",
@@ -111,13 +130,26 @@ var ClariTru = Service{
 			Memory:  256,
 			Timeout: 10 * time.Second,
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvPolicyURL},
+			// People's partitions, confirmation tokens and the disclosure
+			// texts consent evidence points to.
+			Table: TableAccess{
+				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
+				Partitions: []string{"SUBJ#*", "CTOKEN#*", "DISCLOSURE#*"},
+			},
 		},
 		{
 			Name:    "admin",
 			Purpose: "staff API: request queue and actions, staff-entered requests, metrics, subject export and erasure, suppression list, consent history and checks",
 			Memory:  256,
 			Timeout: 30 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvPepperSecret},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvPepperSecret, EnvStaffRoles},
+			// The staff queue and its actions, export and erasure (removed
+			// in batches), the suppression list and the sweep reports.
+			Table: TableAccess{
+				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem, BatchWriteItem},
+				Partitions: []string{"REQ#*", "TOKEN#*", "SUBJ#*", "SWEEPS"},
+				Indexes:    []string{IndexByStatus, IndexBySubject, IndexSuppression},
+			},
 		},
 		{
 			Name:    "notifier",
@@ -125,6 +157,12 @@ var ClariTru = Service{
 			Memory:  256,
 			Timeout: 30 * time.Second,
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom},
+			// Claims, marks and releases the mail items it is fed, wherever
+			// they live; it reads them from the stream, not the table.
+			Table: TableAccess{
+				Actions:    []Action{UpdateItem},
+				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*"},
+			},
 		},
 		{
 			Name:    "watch",
@@ -132,6 +170,13 @@ var ClariTru = Service{
 			Memory:  256,
 			Timeout: 60 * time.Second,
 			Env:     []string{EnvTableName, EnvPrivacyTeam},
+			// The queue by due date, expiry of unverified requests, the
+			// team digest and the re-drive of stranded mail.
+			Table: TableAccess{
+				Actions:    []Action{GetItem, Query, PutItem, UpdateItem},
+				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*"},
+				Indexes:    []string{IndexByStatus},
+			},
 		},
 		{
 			Name:    "retention",
@@ -141,6 +186,13 @@ var ClariTru = Service{
 			// the next run.
 			Timeout: 5 * time.Minute,
 			Env:     []string{EnvTableName},
+			// Removes whatever has expired, in any partition: its key space
+			// is the whole table, so no partition condition; it reads only
+			// the expiry index and the partitions of what it removes.
+			Table: TableAccess{
+				Actions: []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem, DeleteItem, BatchWriteItem},
+				Indexes: []string{IndexExpiry},
+			},
 		},
 	},
 	Routes: []Route{

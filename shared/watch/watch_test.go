@@ -21,6 +21,7 @@ import (
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/mailrender"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/topology"
 	"github.com/claritru/privacy/shared/watch"
 )
 
@@ -48,9 +49,13 @@ func newFixture(t *testing.T) *fixture {
 	db, table := localtest.NewTable(t)
 	f := &fixture{db: db, table: table, store: ddb.NewRequests(db, table), logs: &bytes.Buffer{}, clock: now}
 	clock := func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.clock }
+	// The handler's calls run with the watch function's table access, as
+	// in AWS; the fixture's own setup does not.
+	def, _ := topology.ClariTru.Function("watch")
+	guarded := ddb.Guard(db, def)
 	f.h = &watch.Handler{
-		Requests:  request.NewService(f.store, request.Config{Now: clock}),
-		Outbox:    ddb.NewOutbox(db, table).Enqueue,
+		Requests:  request.NewService(ddb.NewRequests(guarded, table), request.Config{Now: clock}),
+		Outbox:    ddb.NewOutbox(guarded, table).Enqueue,
 		TeamEmail: team,
 		Log:       slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Now:       clock,
