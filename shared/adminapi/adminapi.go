@@ -1,8 +1,8 @@
 // Package adminapi is the HTTP adapter of the staff API under /v1/admin/. In AWS
 // API Gateway authorises its routes with IAM; locally a bearer token
 // (ADMIN_TOKEN) stands in. The handler checks again either way: a request
-// reaches staff data only with verified IAM credentials in its context or the
-// configured token.
+// reaches staff data only with the configured token, or with verified IAM
+// credentials of a session of one of the staff roles (STAFF_ROLE_ARNS).
 package adminapi
 
 import (
@@ -41,6 +41,9 @@ type Handler struct {
 	Sweeps retention.Reports
 	// Token is the local stand-in for IAM; empty in AWS.
 	Token string
+	// StaffRoles are the IAM role ARNs whose sessions are staff. In AWS
+	// an empty list lets no one in.
+	StaffRoles []string
 	Log   *slog.Logger
 	Now   func() time.Time
 }
@@ -101,9 +104,39 @@ func (h *Handler) authorised(r apigw.Request) bool {
 		got, ok := strings.CutPrefix(apigw.Header(r, "Authorization"), "Bearer ")
 		return ok && subtle.ConstantTimeCompare([]byte(got), []byte(h.Token)) == 1
 	}
-	// In AWS the IAM authorizer has verified the caller's signature.
+	// In AWS the IAM authorizer has verified the caller's signature; the
+	// caller must also be a session of a staff role.
 	a := r.RequestContext.Authorizer
-	return a != nil && a.IAM != nil && a.IAM.UserARN != ""
+	return a != nil && a.IAM != nil && StaffSession(a.IAM.UserARN, h.StaffRoles)
+}
+
+// StaffSession says whether caller, the ARN of a verified IAM caller, is a
+// session of one of the roles. A role's session is named
+// arn:<partition>:sts::<account>:assumed-role/<role name>/<session>; the
+// role's ARN, arn:<partition>:iam::<account>:role/<path><role name>, may
+// carry a path the session ARN leaves out, and role names are unique in an
+// account whatever their path. IAM users and root are never staff.
+func StaffSession(caller string, roles []string) bool {
+	parts := strings.SplitN(caller, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sts" {
+		return false
+	}
+	rest, ok := strings.CutPrefix(parts[5], "assumed-role/")
+	name, session, found := strings.Cut(rest, "/")
+	if !ok || !found || name == "" || session == "" {
+		return false
+	}
+	for _, role := range roles {
+		rp := strings.SplitN(role, ":", 6)
+		if len(rp) != 6 || rp[0] != "arn" || rp[2] != "iam" || rp[1] != parts[1] || rp[4] != parts[4] || parts[4] == "" {
+			continue
+		}
+		path, ok := strings.CutPrefix(rp[5], "role/")
+		if ok && path[strings.LastIndex(path, "/")+1:] == name {
+			return true
+		}
+	}
+	return false
 }
 
 // SuppressionEntry is one row of the export: hashes and browser ids only.

@@ -67,10 +67,21 @@ func TestStaffAccess(t *testing.T) {
 		// In AWS no token is configured: only IAM-verified callers pass,
 		// and a bearer header means nothing.
 		{"aws, no IAM context", "", get("Bearer anything", nil), http.StatusUnauthorized},
-		{"aws, IAM caller", "", get("", &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: "arn:aws:iam::111122223333:user/privacy-lead"}), http.StatusOK},
+		// ... and only sessions of a configured staff role.
+		{"aws, staff role session", "", iamCaller("arn:aws:sts::111122223333:assumed-role/PrivacyStaff/ada"), http.StatusOK},
+		{"aws, staff role with a path", "", iamCaller("arn:aws:sts::111122223333:assumed-role/PathStaff/ada"), http.StatusOK},
+		{"aws, another role", "", iamCaller("arn:aws:sts::111122223333:assumed-role/Marketing/bob"), http.StatusUnauthorized},
+		{"aws, a role whose name ends like one", "", iamCaller("arn:aws:sts::111122223333:assumed-role/XPrivacyStaff/eve"), http.StatusUnauthorized},
+		{"aws, same role name in another account", "", iamCaller("arn:aws:sts::444455556666:assumed-role/PrivacyStaff/eve"), http.StatusUnauthorized},
+		{"aws, another partition", "", iamCaller("arn:aws-cn:sts::111122223333:assumed-role/PrivacyStaff/eve"), http.StatusUnauthorized},
+		{"aws, an IAM user", "", iamCaller("arn:aws:iam::111122223333:user/privacy-lead"), http.StatusUnauthorized},
+		{"aws, the account root", "", iamCaller("arn:aws:iam::111122223333:root"), http.StatusUnauthorized},
+		{"aws, no session name", "", iamCaller("arn:aws:sts::111122223333:assumed-role/PrivacyStaff"), http.StatusUnauthorized},
 	}
 	for _, c := range cases {
-		resp, err := handler(c.token).Handle(ctx, c.req)
+		h := handler(c.token)
+		h.StaffRoles = []string{"arn:aws:iam::111122223333:role/PrivacyStaff", "arn:aws:iam::111122223333:role/team/privacy/PathStaff"}
+		resp, err := h.Handle(ctx, c.req)
 		if err != nil || resp.StatusCode != c.want {
 			t.Errorf("%s: status %d, %v; want %d", c.name, resp.StatusCode, err, c.want)
 		}
@@ -78,6 +89,18 @@ func TestStaffAccess(t *testing.T) {
 			t.Errorf("%s: refusal %+v", c.name, resp)
 		}
 	}
+}
+
+// With no staff role configured, no IAM caller is staff.
+func TestNoStaffRolesLetsNoOneIn(t *testing.T) {
+	resp, _ := handler("").Handle(context.Background(), iamCaller("arn:aws:sts::111122223333:assumed-role/PrivacyStaff/ada"))
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", resp.StatusCode)
+	}
+}
+
+func iamCaller(arn string) apigw.Request {
+	return get("", &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: arn})
 }
 
 func TestSuppressionCSV(t *testing.T) {

@@ -65,7 +65,7 @@ func (s *staffAPI) call(method, route, path, contentType, body string, want int)
 		ev.Headers["content-type"] = contentType
 	}
 	if s.iam != "" {
-		s.h.Token = ""
+		s.h.Token, s.h.StaffRoles = "", []string{"arn:aws:iam::111122223333:role/PrivacyStaff"}
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 			IAM: &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: s.iam},
 		}
@@ -194,7 +194,7 @@ func TestAdminRequestRoutes(t *testing.T) {
 	s.call("POST", actions, "/v1/admin/requests/01JZ8X6Q3V4N5T7W9Y0A2B4C6D/actions", js, `{"action":"cancel"}`, 404)
 	s.call("POST", actions, path+"/actions", js, `{"action":"cancel","version":2}`, 409)
 
-	s.iam = "arn:aws:iam::111122223333:user/privacy-lead"
+	s.iam = "arn:aws:sts::111122223333:assumed-role/PrivacyStaff/ada"
 	var done RequestView
 	out = s.call("POST", actions, path+"/actions", js, `{"action":"deny","reason":"The caller could not be verified.","version":1}`, 200)
 	if err := json.Unmarshal([]byte(out), &done); err != nil || done.Status != request.Denied || done.DenialBasis != "The caller could not be verified." || done.ClosedAt == nil || done.Version != 2 {

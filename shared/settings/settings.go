@@ -31,6 +31,8 @@ type Env struct {
 	PolicyURL      string
 	// TeamEmail receives the daily deadline digest.
 	TeamEmail string
+	// StaffRoles are the IAM roles whose sessions may use the staff API.
+	StaffRoles []string
 	// DynamoDBEndpoint and SESEndpoint override the AWS endpoints (local
 	// runs only).
 	DynamoDBEndpoint string
@@ -66,6 +68,7 @@ func FromVars(cfg aws.Config, getenv func(string) string) (Env, error) {
 		MailFrom:         getenv(topology.EnvMailFrom),
 		PolicyURL:        getenv(topology.EnvPolicyURL),
 		TeamEmail:        getenv(topology.EnvPrivacyTeam),
+		StaffRoles:       List(getenv(topology.EnvStaffRoles)),
 		DynamoDBEndpoint: getenv(EnvDynamoDBEndpoint),
 		SESEndpoint:      getenv(EnvSESEndpoint),
 	}

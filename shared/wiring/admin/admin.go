@@ -23,6 +23,6 @@ func Handler(d wiring.Deps) *adminapi.Handler {
 		OptOuts: d.OptOuts(), Consents: d.Consents(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
 		Requests: d.Requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, d.Phone, nil),
 		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
-		Token:  d.AdminToken, Log: d.Log,
+		Token:  d.AdminToken, StaffRoles: d.Env.StaffRoles, Log: d.Log,
 	}
 }
