@@ -44,8 +44,8 @@ type Handler struct {
 	// StaffRoles are the IAM role ARNs whose sessions are staff. In AWS
 	// an empty list lets no one in.
 	StaffRoles []string
-	Log   *slog.Logger
-	Now   func() time.Time
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // route serves one staff route.
