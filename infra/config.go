@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -21,6 +22,7 @@ const (
 	ctxPolicyURL      = "policyUrl"
 	ctxPrivacyTeam    = "privacyTeamEmail"
 	ctxRetention      = "retentionSchedule"
+	ctxStaffRoles     = "staffRoles"
 )
 
 // defaultPolicyURL is where consent receipts point when no policyUrl is set.
@@ -41,8 +43,8 @@ type Config struct {
 	// opt-in). Empty means the API's own execute-api endpoint, which serves
 	// those pages itself.
 	PublicBaseURL string
-	// ReturnURL is the allow-listed page a browser form post is redirected
-	// to (303 See Other).
+	// ReturnURL is the comma-separated allow-list of pages a browser form
+	// post is redirected to (303 See Other); the first is the default.
 	ReturnURL string
 	// AllowedOrigins are the web origins allowed by CORS; no other origin
 	// gets CORS headers.
@@ -58,6 +60,11 @@ type Config struct {
 	// the local runner's interval stands in for; an installation may move
 	// the nightly sweep away from its own busy hours or backups.
 	RetentionSchedule string
+	// StaffRoles are the IAM roles (ARNs) whose sessions may use the staff
+	// API. API Gateway's IAM authorisation admits any principal of the
+	// account allowed execute-api:Invoke; the admin function admits only
+	// these roles' sessions.
+	StaffRoles []string
 }
 
 // ConfigFromContext reads the configuration from the construct tree's
@@ -78,6 +85,7 @@ func ConfigFromContext(scope constructs.Construct) (Config, error) {
 		PolicyURL:         get(ctxPolicyURL),
 		PrivacyTeamEmail:  get(ctxPrivacyTeam),
 		RetentionSchedule: get(ctxRetention),
+		StaffRoles:        splitList(get(ctxStaffRoles)),
 	}
 	if cfg.PolicyURL == "" {
 		cfg.PolicyURL = defaultPolicyURL
@@ -125,10 +133,22 @@ func (c Config) Validate() error {
 	if err := httpsURL(c.PolicyURL); c.PolicyURL != "" && err != nil {
 		errs = append(errs, fmt.Errorf("context %q: %w", ctxPolicyURL, err))
 	}
-	if c.ReturnURL == "" {
+	if len(splitList(c.ReturnURL)) == 0 {
 		errs = append(errs, fmt.Errorf("context %q: the page a form post returns to is required", ctxReturnURL))
-	} else if err := httpsURL(c.ReturnURL); err != nil {
-		errs = append(errs, fmt.Errorf("context %q: %w", ctxReturnURL, err))
+	}
+	// Each entry: a form's return_url may pick any of them.
+	for _, u := range splitList(c.ReturnURL) {
+		if err := returnPage(u); err != nil {
+			errs = append(errs, fmt.Errorf("context %q: %w", ctxReturnURL, err))
+		}
+	}
+	if len(c.StaffRoles) == 0 {
+		errs = append(errs, fmt.Errorf("context %q: at least one staff role ARN is required (no one could use the staff API)", ctxStaffRoles))
+	}
+	for _, r := range c.StaffRoles {
+		if !roleARN.MatchString(r) {
+			errs = append(errs, fmt.Errorf("context %q: %q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", ctxStaffRoles, r))
+		}
 	}
 	if len(c.AllowedOrigins) == 0 {
 		errs = append(errs, fmt.Errorf("context %q: at least one web origin is required", ctxAllowedOrigins))
@@ -146,6 +166,22 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// roleARN is an IAM role's ARN, with its path; the characters IAM allows in
+// role names and paths.
+var roleARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([\x21-\x7e]+/)*[\w+=,.@-]{1,64}$`)
+
+// returnPage accepts a page a browser is sent back to: an absolute https
+// URL with no credentials and no fragment (the service appends ?ref=).
+func returnPage(s string) error {
+	if err := httpsURL(s); err != nil {
+		return err
+	}
+	if u, _ := url.Parse(s); u.Fragment != "" || strings.ContainsAny(s, " \t\r\n") {
+		return fmt.Errorf("%q: a return page carries no fragment or spaces", s)
+	}
+	return nil
 }
 
 func httpsURL(s string) error {

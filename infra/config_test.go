@@ -16,6 +16,7 @@ func validConfig() Config {
 		PrivacyTeamEmail: "privacy-team@example.com",
 		ReturnURL:        "https://www.example.com/privacy/thank-you",
 		AllowedOrigins:   []string{"https://www.example.com"},
+		StaffRoles:       []string{"arn:aws:iam::123456789012:role/PrivacyStaff"},
 	}
 }
 
@@ -38,6 +39,17 @@ func TestConfigValidate(t *testing.T) {
 		{"http base url", func(c *Config) { c.PublicBaseURL = "http://privacy.example.com" }, ctxPublicBaseURL},
 		{"relative return url", func(c *Config) { c.ReturnURL = "/thank-you" }, ctxReturnURL},
 		{"no return url", func(c *Config) { c.ReturnURL = "" }, ctxReturnURL},
+		{"two return pages", func(c *Config) { c.ReturnURL = "https://www.example.com/a, https://www.example.com/b" }, ""},
+		{"one bad return page of two", func(c *Config) { c.ReturnURL = "https://www.example.com/a,http://www.example.com/b" }, ctxReturnURL},
+		{"return page with a fragment", func(c *Config) { c.ReturnURL = "https://www.example.com/a#done" }, ctxReturnURL},
+		{"return page with credentials", func(c *Config) { c.ReturnURL = "https://user:pw@www.example.com/a" }, ctxReturnURL},
+		{"return page as javascript", func(c *Config) { c.ReturnURL = "javascript:alert(1)" }, ctxReturnURL},
+		{"no staff role", func(c *Config) { c.StaffRoles = nil }, ctxStaffRoles},
+		{"staff role with a path", func(c *Config) { c.StaffRoles = []string{"arn:aws:iam::123456789012:role/team/PrivacyStaff"} }, ""},
+		{"staff user, not role", func(c *Config) { c.StaffRoles = []string{"arn:aws:iam::123456789012:user/ada"} }, ctxStaffRoles},
+		{"staff role wildcard", func(c *Config) { c.StaffRoles = []string{"arn:aws:iam::123456789012:role/*"} }, ctxStaffRoles},
+		{"staff role short account", func(c *Config) { c.StaffRoles = []string{"arn:aws:iam::1234:role/PrivacyStaff"} }, ctxStaffRoles},
+		{"staff session, not role", func(c *Config) { c.StaffRoles = []string{"arn:aws:sts::123456789012:assumed-role/PrivacyStaff/ada"} }, ctxStaffRoles},
 		{"plain http policy url", func(c *Config) { c.PolicyURL = "http://example.org/privacy" }, ctxPolicyURL},
 		{"no origins", func(c *Config) { c.AllowedOrigins = nil }, ctxAllowedOrigins},
 		{"wildcard origin", func(c *Config) { c.AllowedOrigins = []string{"*"} }, ctxAllowedOrigins},
@@ -84,6 +96,7 @@ func TestConfigFromContext(t *testing.T) {
 		ctxPrivacyTeam:    " team@example.org",
 		ctxReturnURL:      "https://example.org/thanks",
 		ctxAllowedOrigins: "https://example.org, https://www.example.org,",
+		ctxStaffRoles:     "arn:aws:iam::123456789012:role/A, arn:aws:iam::123456789012:role/B",
 	}})
 	cfg, err := ConfigFromContext(app)
 	if err != nil {
@@ -95,6 +108,7 @@ func TestConfigFromContext(t *testing.T) {
 		ReturnURL:        "https://example.org/thanks",
 		AllowedOrigins:   []string{"https://example.org", "https://www.example.org"},
 		PolicyURL:        defaultPolicyURL,
+		StaffRoles:       []string{"arn:aws:iam::123456789012:role/A", "arn:aws:iam::123456789012:role/B"},
 	}
 	if !sameJSON(cfg, want) {
 		t.Errorf("config = %+v, want %+v", cfg, want)
@@ -112,6 +126,7 @@ func TestRetentionScheduleContext(t *testing.T) {
 		ctxPrivacyTeam:    "team@example.org",
 		ctxReturnURL:      "https://example.org/thanks",
 		ctxAllowedOrigins: "https://example.org",
+		ctxStaffRoles:     "arn:aws:iam::123456789012:role/PrivacyStaff",
 	}
 	for _, tc := range []struct {
 		name  string

@@ -93,6 +93,7 @@ func functionEnvValues(p functionsProps) map[string]*string {
 		topology.EnvPepperSecret:  p.Data.Pepper.SecretArn(),
 		topology.EnvPolicyURL:     jsii.String(p.Config.PolicyURL),
 		topology.EnvPrivacyTeam:   jsii.String(p.Config.PrivacyTeamEmail),
+		topology.EnvStaffRoles:    jsii.String(strings.Join(p.Config.StaffRoles, ",")),
 	}
 }
 
