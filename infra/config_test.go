@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/claritru/privacy/shared/topology"
 )
@@ -201,10 +202,23 @@ func TestTopologyMismatchFails(t *testing.T) {
 		{"fractional timeout", func(s *topology.Service) {
 			s.Functions[0].Timeout = 1500 * time.Millisecond
 		}, "timeout"},
+		{"query of an index the table lacks", func(s *topology.Service) {
+			s.Functions[0].Table.Indexes = []string{"by-nothing"}
+		}, "by-nothing"},
 		{"no bootstrap", func(s *topology.Service) {
 			s.Functions = append(s.Functions, topology.Function{Name: "unbuilt", Memory: 128, Timeout: time.Second})
 		}, "make build"},
 	}
+	t.Run("stack outside the edge's region", func(t *testing.T) {
+		app := awscdk.NewApp(nil)
+		_, err := NewPrivacyStack(app, "Elsewhere", PrivacyStackProps{
+			StackProps: awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}},
+			Config:     validConfig(), AssetRoot: assetRoot,
+		})
+		if err == nil || !strings.Contains(err.Error(), "us-east-1") {
+			t.Errorf("err = %v, want one naming us-east-1", err)
+		}
+	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			svc := base()

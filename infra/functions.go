@@ -43,8 +43,12 @@ type functionsProps struct {
 	// PublicBaseURL is Config.PublicBaseURL or, when that is empty, the
 	// API's endpoint (a token).
 	PublicBaseURL *string
-	Data          Data
-	Mail          Mail
+	// EdgeSecret is the edge's origin secret (a dynamic reference).
+	EdgeSecret *string
+	// Table is the table's shape, which each function's access must fit.
+	Table topology.Table
+	Data  Data
+	Mail  Mail
 }
 
 // newFunctions builds one function per topology entry. What a function may
@@ -72,6 +76,9 @@ func newFunctions(scope constructs.Construct, id string, p functionsProps) (Func
 		if err != nil {
 			return Functions{}, err
 		}
+		if err := def.Table.Check(p.Table); err != nil {
+			return Functions{}, fmt.Errorf("topology: function %q: table access: %w", def.Name, err)
+		}
 		code, err := bootstrapDir(p.AssetRoot, def.Name)
 		if err != nil {
 			return Functions{}, err
@@ -94,6 +101,7 @@ func functionEnvValues(p functionsProps) map[string]*string {
 		topology.EnvPolicyURL:     jsii.String(p.Config.PolicyURL),
 		topology.EnvPrivacyTeam:   jsii.String(p.Config.PrivacyTeamEmail),
 		topology.EnvStaffRoles:    jsii.String(strings.Join(p.Config.StaffRoles, ",")),
+		topology.EnvEdgeSecret:    p.EdgeSecret,
 	}
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -29,6 +31,7 @@ type PrivacyStack struct {
 	Data       Data
 	Mail       Mail
 	API        API
+	Edge       Edge
 	Functions  Functions
 	Routes     []awsapigatewayv2.HttpRoute
 	Streams    Streams
@@ -45,16 +48,22 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 	}
 	service, table, assets := props.shapes()
 	stack := newStack(scope, id, props.StackProps)
+	if err := edgeRegion(stack); err != nil {
+		return nil, err
+	}
 
 	data := newData(stack, "Data", table)
 	mail := newMail(stack, "Mail", props.Config.MailFrom)
 	api := newAPI(stack, "Api", props.Config, service.Routes)
+	edge := newEdge(stack, "Edge", api)
 
 	fns, err := newFunctions(stack, "Functions", functionsProps{
 		Defs:          service.Functions,
 		AssetRoot:     assets,
 		Config:        props.Config,
-		PublicBaseURL: publicBaseURL(props.Config, api),
+		PublicBaseURL: publicBaseURL(props.Config, edge),
+		EdgeSecret:    edge.Secret.SecretValue().UnsafeUnwrap(),
+		Table:         table,
 		Data:          data,
 		Mail:          mail,
 	})
@@ -86,13 +95,14 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Schedules: schedules,
 	})
 
-	addOutputs(stack, api, data)
+	addOutputs(stack, api, edge, data)
 
 	return &PrivacyStack{
 		Stack:      stack,
 		Data:       data,
 		Mail:       mail,
 		API:        api,
+		Edge:       edge,
 		Functions:  fns,
 		Routes:     routes,
 		Streams:    streams,
@@ -128,19 +138,36 @@ func newStack(scope constructs.Construct, id string, sprops awscdk.StackProps) a
 	return awscdk.NewStack(scope, jsii.String(id), &sprops)
 }
 
+// edgeRegion refuses a stack pinned to a region other than us-east-1: the
+// edge's web ACL (scope CLOUDFRONT) can only be created there, so the
+// deployment would fail halfway. An environment-agnostic stack is checked
+// by CloudFormation at deploy time; the README says where to deploy.
+func edgeRegion(stack awscdk.Stack) error {
+	r := stack.Region()
+	if r == nil || *awscdk.Token_IsUnresolved(r) || *r == edgeRegionName {
+		return nil
+	}
+	return fmt.Errorf("stack region %s: the edge's AWS WAF web ACL (CloudFront scope) can only be created in %s; deploy the stack there", *r, edgeRegionName)
+}
+
 // publicBaseURL is the configured public base URL or, when none is, the
-// API's endpoint.
-func publicBaseURL(cfg Config, api API) *string {
+// edge's address: mail links lead through the firewall like the forms.
+func publicBaseURL(cfg Config, edge Edge) *string {
 	if cfg.PublicBaseURL != "" {
 		return jsii.String(cfg.PublicBaseURL)
 	}
-	return api.Endpoint
+	return edge.URL
 }
 
-// addOutputs adds the stack's outputs: the API's URL and the table's name.
-func addOutputs(stack awscdk.Stack, api API, data Data) {
+// addOutputs adds the stack's outputs: the public and staff addresses and
+// the table's name.
+func addOutputs(stack awscdk.Stack, api API, edge Edge, data Data) {
+	awscdk.NewCfnOutput(stack, jsii.String("PublicUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Public address of the privacy API, behind CloudFront and AWS WAF (the website's forms post here)"),
+		Value:       edge.URL,
+	})
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
-		Description: jsii.String("Base URL of the privacy API (the website's forms post here)"),
+		Description: jsii.String("The API's own endpoint: staff routes, signed with SigV4 (public routes answer only through PublicUrl)"),
 		Value:       api.HTTP.Url(),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("TableName"), &awscdk.CfnOutputProps{

@@ -199,9 +199,16 @@ func checkFunction(t *testing.T, s *synthesized, def topology.Function) {
 		topology.EnvPublicBaseURL: s.cfg.PublicBaseURL,
 		topology.EnvPolicyURL:     s.cfg.PolicyURL,
 		topology.EnvPrivacyTeam:   s.cfg.PrivacyTeamEmail,
+		topology.EnvStaffRoles:    strings.Join(s.cfg.StaffRoles, ","),
+		topology.EnvEdgeSecret: map[string]any{"Fn::Join": []any{"", []any{
+			"{{resolve:secretsmanager:", ref(s.logicalID(s.stack.Edge.Secret)), ":SecretString:::}}",
+		}}},
 	}
 	if s.cfg.PublicBaseURL == "" {
-		expected[topology.EnvPublicBaseURL] = getAtt(s.logicalID(s.stack.API.HTTP), "ApiEndpoint")
+		// Mail links lead through the edge, like the forms.
+		expected[topology.EnvPublicBaseURL] = map[string]any{"Fn::Join": []any{"", []any{
+			"https://", getAtt(s.logicalID(s.stack.Edge.Distribution), "DomainName"),
+		}}}
 	}
 	for _, k := range def.Env {
 		if !sameJSON(vars[k], expected[k]) {

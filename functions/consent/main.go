@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/wiring/consent"
 )
 
@@ -18,5 +19,6 @@ func main() {
 		slog.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(consent.Handler(d).Handle)
+	// Only requests through the edge (CloudFront with AWS WAF).
+	lambda.Start(apigw.FromEdge(d.Env.EdgeSecret, consent.Handler(d).Handle))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/wiring/intake"
 )
 
@@ -18,5 +19,6 @@ func main() {
 		slog.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(intake.Handler(d).Handle)
+	// Only requests through the edge (CloudFront with AWS WAF).
+	lambda.Start(apigw.FromEdge(d.Env.EdgeSecret, intake.Handler(d).Handle))
 }

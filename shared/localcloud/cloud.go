@@ -190,7 +190,9 @@ func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 		topology.EnvPolicyURL:     base + "/privacy-policy.html",
 		topology.EnvPrivacyTeam:   o.PrivacyTeamEmail,
 		// Locally the bearer token stands in for IAM; no role signs in.
-		topology.EnvStaffRoles:       "",
+		topology.EnvStaffRoles: "",
+		// No edge stands in front of the local gateway.
+		topology.EnvEdgeSecret:       "",
 		settings.EnvDynamoDBEndpoint: c.DynamoDB.Endpoint,
 		settings.EnvSESEndpoint:      c.SES.Endpoint,
 	}

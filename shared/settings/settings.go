@@ -33,6 +33,9 @@ type Env struct {
 	TeamEmail string
 	// StaffRoles are the IAM roles whose sessions may use the staff API.
 	StaffRoles []string
+	// EdgeSecret is what the edge sends in apigw.EdgeHeader; empty when no
+	// edge stands in front (locally).
+	EdgeSecret string
 	// DynamoDBEndpoint and SESEndpoint override the AWS endpoints (local
 	// runs only).
 	DynamoDBEndpoint string
@@ -69,6 +72,7 @@ func FromVars(cfg aws.Config, getenv func(string) string) (Env, error) {
 		PolicyURL:        getenv(topology.EnvPolicyURL),
 		TeamEmail:        getenv(topology.EnvPrivacyTeam),
 		StaffRoles:       List(getenv(topology.EnvStaffRoles)),
+		EdgeSecret:       getenv(topology.EnvEdgeSecret),
 		DynamoDBEndpoint: getenv(EnvDynamoDBEndpoint),
 		SESEndpoint:      getenv(EnvSESEndpoint),
 	}

@@ -94,6 +94,11 @@ const (
 	// sessions may use the staff API; IAM authorisation alone would let any
 	// principal of the account allowed execute-api:Invoke in.
 	EnvStaffRoles = "STAFF_ROLE_ARNS"
+	// EnvEdgeSecret is the secret the edge (CloudFront, with AWS WAF)
+	// sends with every request: the public functions refuse requests
+	// without it, which went around the firewall. Empty locally, where no
+	// edge stands in front.
+	EnvEdgeSecret = "EDGE_ORIGIN_SECRET"
 )
 
 // ClariTru is the privacy rights service.
@@ -104,7 +109,7 @@ var ClariTru = Service{
 			Purpose: "Data Rights Requests and identity verification",
 			Memory:  256,
 			Timeout: 10 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret},
 			// Requests, their tokens and idempotency records; the opt-out
 			// part of a request lands in the person's partition.
 			Table: TableAccess{
@@ -117,7 +122,7 @@ var ClariTru = Service{
 			Purpose: "Do Not Sell or Share opt-outs and the Global Privacy Control signal",
 			Memory:  256,
 			Timeout: 10 * time.Second,
-			Env:     []string{EnvTableName, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret},
+			Env:     []string{EnvTableName, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret},
 			// People's partitions only: opt-outs, their ledger and links.
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
@@ -129,7 +134,7 @@ var ClariTru = Service{
 			Purpose: "consent records with proof, receipts and double opt-in",
 			Memory:  256,
 			Timeout: 10 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvPolicyURL},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvPolicyURL, EnvEdgeSecret},
 			// People's partitions, confirmation tokens and the disclosure
 			// texts consent evidence points to.
 			Table: TableAccess{

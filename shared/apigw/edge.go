@@ -1,0 +1,33 @@
+package apigw
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+)
+
+// EdgeHeader carries the edge's shared secret: CloudFront adds it to every
+// request it forwards, after AWS WAF let the request through.
+const EdgeHeader = "X-ClariTru-Edge"
+
+// FromEdge answers only requests that came through the edge (they carry
+// secret in EdgeHeader), so that calling the API's own endpoint does not
+// get around the firewall's rate limits and rules. An empty secret means no
+// edge stands in front (the local cloud), and every request passes.
+func FromEdge(secret string, next func(context.Context, Request) (Response, error)) func(context.Context, Request) (Response, error) {
+	if secret == "" {
+		return next
+	}
+	return func(ctx context.Context, r Request) (Response, error) {
+		if subtle.ConstantTimeCompare([]byte(Header(r, EdgeHeader)), []byte(secret)) != 1 {
+			status := http.StatusForbidden
+			b, _ := json.Marshal(ProblemDoc{
+				Type: "about:blank", Title: http.StatusText(status), Status: status,
+				Detail: "Use the service's public address.",
+			})
+			return Response{StatusCode: status, Headers: map[string]string{"Content-Type": "application/problem+json"}, Body: string(b)}, nil
+		}
+		return next(ctx, r)
+	}
+}
