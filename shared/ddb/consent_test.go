@@ -63,7 +63,7 @@ func emailOptIn(granted *bool) consent.Input {
 	return consent.Input{
 		Email:      "Sub@Example.com",
 		Choices:    []consent.Choice{{Purpose: consent.EmailMarketing, Granted: granted}},
-		Disclosure: &consent.Disclosure{ID: "email-optin", Version: "2026-11", Text: "Send me news and offers by email. I can unsubscribe at any time."},
+		Disclosure: &consent.Disclosure{ID: "email-optin", Version: "2026-11"},
 		SourceURL:  "https://www.example.com/subscribe", AgeConfirmed: true,
 		IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (test)",
 	}
@@ -135,13 +135,24 @@ func TestDoubleOptInGrantConfirmWithdraw(t *testing.T) {
 	// The proof the TCPA and GDPR Art. 7(1) ask for is in the event.
 	first := events[0].Fields
 	if first["ip"] != "203.0.113.7" || first["user_agent"] != "Mozilla/5.0 (test)" || first["source_url"] != "https://www.example.com/subscribe" ||
-		first["disclosure_sha256"] != sha("Send me news and offers by email. I can unsubscribe at any time.") {
+		first["disclosure_sha256"] != sha(optInText(t)) {
 		t.Fatalf("proof fields %v", first)
 	}
 	d, found, err := f.store.Disclosure(ctx, first["disclosure_sha256"])
-	if err != nil || !found || d.Text != "Send me news and offers by email. I can unsubscribe at any time." || d.ID != "email-optin" {
+	if err != nil || !found || d.Text != optInText(t) || d.ID != "email-optin" {
 		t.Fatalf("disclosure catalogue: %+v %v %v", d, found, err)
 	}
+}
+
+// optInText is the catalogued text of the email opt-in, which the store
+// keeps under its hash.
+func optInText(t *testing.T) string {
+	t.Helper()
+	d, ok := consent.Disclosures().Find("email-optin", "2026-11")
+	if !ok {
+		t.Fatal("email-optin 2026-11 is not in the catalogue")
+	}
+	return d.Text
 }
 
 func TestWithdrawalBeforeConfirmationWins(t *testing.T) {
@@ -206,7 +217,7 @@ func TestCookieChoicesUnderGPCAndConcurrency(t *testing.T) {
 				{Purpose: consent.CookiesAnalytics, Granted: yes},
 				{Purpose: consent.CookiesAdvertising, Granted: yes},
 			},
-			Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11", Text: "We use cookies."},
+			Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11"},
 			GPC:        gpc,
 		}
 	}
