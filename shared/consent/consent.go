@@ -225,6 +225,9 @@ func (s *Service) newID() string {
 	return s.ids.At(s.cfg.Now())
 }
 
+// Disclosures returns the catalogue the service records consent under.
+func (s *Service) Disclosures() *Catalogue { return s.cfg.Disclosures }
+
 // ConfirmLifetime is how long a double opt-in link works.
 const ConfirmLifetime = token.Lifetime
 
