@@ -31,8 +31,10 @@ func NewConsents(db *dynamodb.Client, table string) *Consents {
 	return &Consents{db: db, table: table}
 }
 
-// disclosureItem is the catalogue of the exact texts shown to people: each
-// text once, under its SHA-256; consent events keep the hash.
+// disclosureItem is the evidence of the exact words consent was given
+// under, as the catalogue (shared/consent) held them then: each text once,
+// under its SHA-256; consent events keep the hash. It outlives the
+// catalogue's entry when a new version replaces it.
 //
 //	pk = DISCLOSURE#<sha256>   sk = DISCLOSURE
 type disclosureItem struct {
