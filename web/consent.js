@@ -159,9 +159,10 @@
     unavailable.setAttribute("role", "alert");
     error.setAttribute("role", "alert");
     const buttons = el("div", { className: "cookie-buttons" }, [
-      el("button", { type: "button", id: "cookies-accept-all" }, ["Accept all"]),
-      el("button", { type: "button", id: "cookies-reject-all" }, ["Reject all"]),
-      el("button", { type: "button", id: "cookies-save" }, ["Save my choices"]),
+      // Enabled once the words are shown (showDisclosure).
+      el("button", { type: "button", id: "cookies-accept-all", disabled: true }, ["Accept all"]),
+      el("button", { type: "button", id: "cookies-reject-all", disabled: true }, ["Reject all"]),
+      el("button", { type: "button", id: "cookies-save", disabled: true }, ["Save my choices"]),
     ]);
     const links = el("p", { className: "hint" }, [
       el("a", { href: "/privacy-policy.html" }, ["Privacy Policy"]),

@@ -49,8 +49,16 @@ func TestConsentJourneyThroughTheGateway(t *testing.T) {
 		return l.do("POST", "/v1/consents", "application/json", "", body, "User-Agent", "ConsentTest/1.0")
 	}
 
+	// The catalogue the pages show, as the contract describes it.
+	resp, out := l.do("GET", "/v1/disclosures", "", "application/json", "")
+	var list []consentapi.Disclosure
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &list) != nil || len(list) == 0 ||
+		resp.Header.Get("Cache-Control") != "public, max-age=300" || !strings.Contains(out, catalogued(t, "email-optin")[:40]) {
+		t.Fatalf("disclosures: %d %v %s", resp.StatusCode, resp.Header, out)
+	}
+
 	// Marketing without the age confirmation is refused, and nothing is recorded.
-	resp, out := give(true, `,"age_confirmed":false`)
+	resp, out = give(true, `,"age_confirmed":false`)
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(out, `"field":"age_confirmed"`) {
 		t.Fatalf("no age confirmation: %d %s", resp.StatusCode, out)
 	}
