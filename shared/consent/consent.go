@@ -103,7 +103,7 @@ type Disclosure struct {
 	Purposes          []Purpose
 }
 
-// SHA256 is the catalogue key of the disclosure text.
+// SHA256 is the key the disclosure text is kept under as evidence.
 func (d Disclosure) SHA256() string {
 	h := sha256.Sum256([]byte(d.Text))
 	return hex.EncodeToString(h[:])
