@@ -11,12 +11,14 @@
 // script keeps that promise: it creates a real script element for a category
 // only once the service has recorded a grant of that category, never before.
 //
+//   - The banner's words are the company's, kept by the service: the script
+//     loads GET /v1/disclosures and shows the cookie-banner entry exactly as
+//     stored, as text (#cookie-banner-text), before the banner opens.
 //   - The choice is recorded with POST /v1/consents for the browser's
 //     first-party id (the one web/optout.js keeps in localStorage under
-//     claritru_browser_id), one event per category, granted or not, with the
-//     exact disclosure text shown in the banner (#cookie-banner-text): what
-//     is shown is what is sent, so the record proves what the person saw
-//     (GDPR Art. 7(1)).
+//     claritru_browser_id), one event per category, granted or not, naming
+//     the disclosure shown by id and version: the service records the stored
+//     words, so the record proves what the person saw (GDPR Art. 7(1)).
 //   - Only after a 201 is the choice stored (localStorage
 //     claritru_cookie_choice) and are scripts activated, each category only
 //     when its status in the receipt is "granted".
@@ -31,8 +33,10 @@
 //
 // No inline script or style and no third-party resource. The API's address
 // is the script element's data-api attribute, else /v1/consents on the page's
-// origin. <body data-consent-state> is "ready" once initialised, "saved" after
-// a choice is recorded, "error" when recording failed.
+// origin; the disclosures are read from /v1/disclosures beside it. <body
+// data-consent-state> is "ready" once initialised (the banner's words loaded),
+// "saved" after a choice is recorded, "error" when the words could not be
+// loaded or recording failed.
 "use strict";
 
 (function () {
@@ -40,11 +44,12 @@
   const CHOICE_KEY = "claritru_cookie_choice";
   const BROWSER_ID = /^[A-Za-z0-9._-]{8,128}$/; // as the service checks it
   const CATEGORIES = ["functional", "analytics", "advertising"];
-  const DISCLOSURE = { id: "cookie-banner", version: "2026-11" };
+  const DISCLOSURE_ID = "cookie-banner";
   const MAX_SOURCE_URL = 2048;
 
   const self = document.currentScript;
   const apiURL = new URL((self && self.dataset.api) || "/v1/consents", document.baseURI);
+  const disclosuresURL = new URL("disclosures", apiURL);
   const gpc = navigator.globalPrivacyControl === true;
 
   function newBrowserID() {
@@ -134,20 +139,8 @@
   };
 
   function buildBanner() {
-    const text = el("div", { id: "cookie-banner-text" }, [
-      el("p", {}, [
-        "We use cookies and similar technologies to personalize content and ads, analyze " +
-          "site usage, and improve user experience. Tracking scripts are disabled until " +
-          "consent is given.",
-      ]),
-      el("p", {}, [
-        "Functional cookies remember your preferences. Analytics cookies help us " +
-          "understand how the site is used. Advertising cookies personalize ads and let us " +
-          "share data with advertising platforms to create custom or lookalike audiences. " +
-          "Choose the categories you allow; only those are turned on. You can change or " +
-          "withdraw your choice at any time under \u201cCookie settings\u201d.",
-      ]),
-    ]);
+    // Filled with the stored words once they are loaded (showDisclosure).
+    const text = el("p", { id: "cookie-banner-text" }, []);
     const boxes = CATEGORIES.map((k) => {
       const input = el("input", { type: "checkbox", id: "cookie-" + k, name: k });
       return el("label", { className: "check" }, [input, " " + labels[k]]);
@@ -160,11 +153,16 @@
     const error = el("p", { id: "cookie-error", className: "cookie-error", hidden: true }, [
       "We could not save your choice just now. Please try again; until then nothing new is turned on.",
     ]);
+    const unavailable = el("p", { id: "cookie-unavailable", className: "cookie-error", hidden: true }, [
+      "We could not load our cookie notice just now, so nothing is turned on. Please reload the page later.",
+    ]);
+    unavailable.setAttribute("role", "alert");
     error.setAttribute("role", "alert");
     const buttons = el("div", { className: "cookie-buttons" }, [
-      el("button", { type: "button", id: "cookies-accept-all" }, ["Accept all"]),
-      el("button", { type: "button", id: "cookies-reject-all" }, ["Reject all"]),
-      el("button", { type: "button", id: "cookies-save" }, ["Save my choices"]),
+      // Enabled once the words are shown (showDisclosure).
+      el("button", { type: "button", id: "cookies-accept-all", disabled: true }, ["Accept all"]),
+      el("button", { type: "button", id: "cookies-reject-all", disabled: true }, ["Reject all"]),
+      el("button", { type: "button", id: "cookies-save", disabled: true }, ["Save my choices"]),
     ]);
     const links = el("p", { className: "hint" }, [
       el("a", { href: "/privacy-policy.html" }, ["Privacy Policy"]),
@@ -177,6 +175,7 @@
       el("fieldset", {}, [el("legend", {}, ["Cookie categories"])].concat(boxes)),
       gpcNote,
       error,
+      unavailable,
       buttons,
       links,
     ]);
@@ -189,12 +188,32 @@
   const $ = (id) => banner.querySelector("#" + id);
   const box = (k) => $("cookie-" + k);
 
-  // The disclosure as the person sees it: the banner text, its paragraphs
-  // one after the other, white space collapsed as the browser renders it.
-  function disclosureText() {
-    const text = $("cookie-banner-text");
-    const parts = text.children.length ? Array.from(text.children, (c) => c.textContent) : [text.textContent];
-    return parts.join(" ").replace(/\s+/g, " ").trim();
+  // The catalogue entry the banner shows, once loaded.
+  let disclosure = null;
+
+  async function fetchDisclosure() {
+    try {
+      const resp = await fetch(disclosuresURL, { credentials: "omit", headers: { Accept: "application/json" } });
+      if (!resp.ok) return null;
+      const list = await resp.json();
+      const entry = Array.isArray(list) ? list.find((d) => d && d.id === DISCLOSURE_ID) : null;
+      if (!entry || typeof entry.version !== "string" || typeof entry.text !== "string" ||
+          !Array.isArray(entry.purposes) || !CATEGORIES.every((k) => entry.purposes.includes("cookies_" + k))) {
+        return null;
+      }
+      return entry;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // Shows the stored words, or says they could not be loaded; without them
+  // no choice can be recorded.
+  function showDisclosure(entry) {
+    disclosure = entry;
+    $("cookie-banner-text").textContent = entry ? entry.text : "";
+    $("cookie-unavailable").hidden = !!entry;
+    for (const b of banner.querySelectorAll(".cookie-buttons button")) b.disabled = !entry;
   }
 
   function openBanner() {
@@ -210,7 +229,7 @@
   }
 
   function setBusy(busy) {
-    for (const b of banner.querySelectorAll("button")) b.disabled = busy;
+    for (const b of banner.querySelectorAll("button")) b.disabled = busy || !disclosure;
   }
 
   async function record(choice) {
@@ -218,7 +237,7 @@
     const body = {
       subject: { browser_id: browserID() },
       events: CATEGORIES.map((k) => ({ purpose: "cookies_" + k, granted: choice[k] })),
-      disclosure: { id: DISCLOSURE.id, version: DISCLOSURE.version, text: disclosureText() },
+      disclosure: { id: disclosure.id, version: disclosure.version },
       source_url: source,
       legal_basis: "consent",
       locale: navigator.language || null,
@@ -302,23 +321,28 @@
     box("functional").focus();
   });
 
-  function init() {
+  async function init() {
     const footer = el("p", { className: "cookie-footer" }, []);
     if (!settings.isConnected) footer.append(settings);
     footer.append(settingsNote);
     document.body.append(footer, banner);
 
+    // A choice already recorded applies at once; the words are needed only
+    // to make one.
     const c = storedChoice();
     if (c) {
       for (const k of CATEGORIES) {
         // The signal outranks an earlier advertising grant on this browser.
         if (c[k] && !(k === "advertising" && gpc)) activate(k);
       }
-    } else {
-      openBanner();
     }
-    document.body.dataset.consentState = "ready";
+    showDisclosure(await loading);
+    if (!c) openBanner();
+    document.body.dataset.consentState = disclosure ? "ready" : "error";
   }
+
+  // Fetched while the rest of the page loads.
+  const loading = fetchDisclosure();
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);

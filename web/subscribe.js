@@ -1,12 +1,17 @@
 // The email and text message sign-up (subscribe.html): consent to marketing
 // emails and to marketing texts, recorded with POST /v1/consents.
 //
-//   - One POST per purpose ticked, since one POST carries one disclosure: each
-//     sends the text of its own disclosure element (#disclosure-email,
-//     #disclosure-sms), read from the page, so the record holds exactly the
-//     words the person agreed to. For texts that is the proof of prior
-//     express written consent the TCPA asks for (47 CFR 64.1200(a)(2),
-//     (f)(9)): the service adds the time, IP address and user agent.
+//   - The words next to each box are the company's, kept by the service:
+//     the page loads GET /v1/disclosures and shows the entry its disclosure
+//     element names (data-disclosure-id on #disclosure-email,
+//     #disclosure-sms) exactly as stored, as text. The form stays hidden
+//     until they are shown.
+//   - One POST per purpose ticked, since one POST carries one disclosure:
+//     each names its disclosure by id and version, and the service records
+//     the stored words, so the record holds exactly the words the person
+//     agreed to. For texts that is the proof of prior express written
+//     consent the TCPA asks for (47 CFR 64.1200(a)(2), (f)(9)): the service
+//     adds the time, IP address and user agent.
 //   - Each POST names only the identifier its purpose needs: the email for
 //     email_marketing, the phone for sms_marketing.
 //   - age_confirmed is the "I am 18 or older" box: the services are not for
@@ -14,15 +19,18 @@
 //     grant without it (422, shown like every field error).
 //   - A marketing email grant is pending until the person follows the link
 //     mailed to them (double opt-in): the page says "Check your inbox to
-//     confirm".
+//     confirm". A marketing text grant is pending until the number itself
+//     confirms it: the page says that no texts are sent until then.
 //   - Stopping is the same call with granted: false (GDPR Art. 7(3)).
 //
 // The form is hidden until this script runs (it cannot work without it). No
 // inline script or handler and no third-party resource. The API's address is
-// the form's data-api attribute, else /v1/consents on the page's origin.
+// the form's data-api attribute, else /v1/consents on the page's origin; the
+// disclosures are read from /v1/disclosures beside it.
 // Back from a confirmed email subscription (?ref=<id>&status=confirmed) the
-// page says so. <body data-subscribe-state> is "ready", then "busy" while
-// sending, then "done" or "error".
+// page says so. <body data-subscribe-state> is "ready" once the disclosures
+// are shown, then "busy" while sending, then "done" or "error" ("error" at
+// once, with #sub-unavailable shown, when the disclosures cannot be loaded).
 "use strict";
 
 (function () {
@@ -30,6 +38,7 @@
   const form = $("subscribe-form");
   if (!form) return;
   const apiURL = new URL(form.dataset.api || "/v1/consents", document.baseURI);
+  const disclosuresURL = new URL("disclosures", apiURL);
   const MAX_SOURCE_URL = 2048;
 
   const channels = {
@@ -57,6 +66,7 @@
     "subject.phone": "Mobile phone",
     "subject.browser_id": "Email or phone",
     age_confirmed: "I am 18 or older",
+    disclosure: "Terms shown",
     "disclosure.text": "Terms shown",
   };
   const fieldInputs = {
@@ -65,13 +75,31 @@
     age_confirmed: $("sub-age"),
   };
 
-  // The words as the person sees them: white space collapsed as rendered.
-  function disclosureOf(el) {
-    return {
-      id: el.dataset.disclosureId,
-      version: el.dataset.disclosureVersion,
-      text: el.textContent.replace(/\s+/g, " ").trim(),
-    };
+  // The catalogue entry each purpose is shown with, once loaded.
+  const shown = {};
+
+  // Shows the stored words of each disclosure element; false when the
+  // catalogue cannot be read or lacks one, and then nothing can be signed.
+  async function loadDisclosures() {
+    let list;
+    try {
+      const resp = await fetch(disclosuresURL, { credentials: "omit", headers: { Accept: "application/json" } });
+      if (!resp.ok) return false;
+      list = await resp.json();
+    } catch (e) {
+      return false;
+    }
+    if (!Array.isArray(list)) return false;
+    for (const [purpose, ch] of Object.entries(channels)) {
+      const entry = list.find((d) => d && d.id === ch.disclosure.dataset.disclosureId &&
+        typeof d.version === "string" && typeof d.text === "string" &&
+        Array.isArray(d.purposes) && d.purposes.includes(purpose));
+      if (!entry) return false;
+      shown[purpose] = entry;
+      ch.disclosure.textContent = entry.text;
+      ch.disclosure.dataset.disclosureVersion = entry.version;
+    }
+    return true;
   }
 
   function sourceURL() {
@@ -91,7 +119,7 @@
     const body = {
       subject: { [ch.subject]: ch.input.value.trim() },
       events: [{ purpose, granted }],
-      disclosure: disclosureOf(ch.disclosure),
+      disclosure: { id: shown[purpose].id, version: shown[purpose].version },
       source_url: sourceURL(),
       legal_basis: "consent",
       locale: navigator.language || null,
@@ -124,6 +152,11 @@
         // not a problem document after all
       }
     }
+    if (resp.status === 422 && problem && Array.isArray(problem.errors) &&
+        problem.errors.some((e) => e && typeof e.field === "string" && e.field.startsWith("disclosure"))) {
+      // The words changed since the page loaded them.
+      throw new CallError("Our terms have changed since this page was opened. Please reload the page and read them again.");
+    }
     if (problem && Array.isArray(problem.errors) && problem.errors.length) {
       throw new CallError(problem.detail || "Please correct the fields below.", problem.errors);
     }
@@ -134,6 +167,9 @@
   function outcomeText(purpose, p) {
     switch (p.status) {
       case "pending":
+        if (purpose === "sms_marketing") {
+          return "Recorded, waiting for the number to confirm: we send no marketing texts until the phone's owner confirms them.";
+        }
         return "Check your inbox to confirm: we emailed you a link. We send marketing emails only once you confirm.";
       case "granted":
         return purpose === "sms_marketing" ? "You are signed up. Reply STOP to any text to stop." : "You are signed up.";
@@ -270,6 +306,13 @@
     $("sub-result").hidden = false;
   }
 
-  form.hidden = false;
-  document.body.dataset.subscribeState = "ready";
+  loadDisclosures().then((ok) => {
+    if (!ok) {
+      $("sub-unavailable").hidden = false;
+      document.body.dataset.subscribeState = "error";
+      return;
+    }
+    form.hidden = false;
+    document.body.dataset.subscribeState = "ready";
+  });
 })();

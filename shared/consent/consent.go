@@ -70,7 +70,7 @@ type Status string
 // Statuses.
 const (
 	Granted    Status = "granted"
-	Pending    Status = "pending" // email marketing until confirmed from the mail
+	Pending    Status = "pending" // marketing by email or SMS until the address or number confirms
 	Withdrawn  Status = "withdrawn"
 	NotGranted Status = "not_granted" // refused, or overridden by the GPC signal
 	None       Status = "none"
@@ -95,12 +95,15 @@ type Choice struct {
 	Granted *bool // nil: missing
 }
 
-// Disclosure is the exact text shown when the choice was made.
+// Disclosure is the exact text shown when the choice was made, and the
+// purposes consent may be given for under it (see Catalogue). In an Input,
+// Text is what the caller says it showed: empty, or the stored text.
 type Disclosure struct {
 	ID, Version, Text string
+	Purposes          []Purpose
 }
 
-// SHA256 is the catalogue key of the disclosure text.
+// SHA256 is the key the disclosure text is kept under as evidence.
 func (d Disclosure) SHA256() string {
 	h := sha256.Sum256([]byte(d.Text))
 	return hex.EncodeToString(h[:])
@@ -193,7 +196,10 @@ type Config struct {
 	Phone         subject.PhoneNormaliser
 	PublicBaseURL string
 	PolicyURL     string
-	Now           func() time.Time
+	// Disclosures is the catalogue of texts consent may be given under;
+	// nil is the one kept in the repository (Disclosures()).
+	Disclosures *Catalogue
+	Now         func() time.Time
 }
 
 // Service records and confirms consent.
@@ -209,12 +215,18 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Disclosures == nil {
+		cfg.Disclosures = Disclosures()
+	}
 	return &Service{store: store, cfg: cfg, ids: ids.NewSource(), subjects: subject.NewIdentifier(cfg.Keyer, cfg.Phone)}
 }
 
 func (s *Service) newID() string {
 	return s.ids.At(s.cfg.Now())
 }
+
+// Disclosures returns the catalogue the service records consent under.
+func (s *Service) Disclosures() *Catalogue { return s.cfg.Disclosures }
 
 // ConfirmLifetime is how long a double opt-in link works.
 const ConfirmLifetime = token.Lifetime
@@ -229,20 +241,20 @@ type Result struct {
 
 // Give records the choices of one call. A refused call records nothing.
 func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
-	ids, err := s.validate(in)
+	ids, shown, err := s.validate(in)
 	if err != nil {
 		return Result{}, err
 	}
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
-	rec := Recording{ReceiptID: s.newID(), At: now, Disclosure: *in.Disclosure}
+	rec := Recording{ReceiptID: s.newID(), At: now, Disclosure: shown}
 	basis := in.LegalBasis
 	if basis == "" {
 		basis = "consent"
 	}
 	jur := Jurisdiction(in.Country, "")
 	rec.Fields = map[string]string{
-		"receipt_id": rec.ReceiptID, "disclosure_sha256": in.Disclosure.SHA256(),
-		"disclosure_id": in.Disclosure.ID, "disclosure_version": in.Disclosure.Version,
+		"receipt_id": rec.ReceiptID, "disclosure_sha256": shown.SHA256(),
+		"disclosure_id": shown.ID, "disclosure_version": shown.Version,
 		"source_url": in.SourceURL, "legal_basis": basis, "locale": in.Locale,
 		"age_confirmed": boolText(in.AgeConfirmed), "ip": in.IP, "user_agent": in.UserAgent,
 		"gpc": boolText(in.GPC), "jurisdiction": jur,
@@ -275,6 +287,14 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 			rec.ConfirmTokenHash, rec.ConfirmExpires = hash, now.Add(ConfirmLifetime)
 			confirmURL = strings.TrimRight(s.cfg.PublicBaseURL, "/") + "/v1/consents/confirm?token=" + url.QueryEscape(raw)
 			res.ConfirmationRequired = true
+		case c.Purpose == SMSMarketing:
+			// Prior express written consent must come from the number's
+			// subscriber (47 CFR 64.1200(a)(2), (f)(9)), and anyone can
+			// type a number: the grant waits until the number itself
+			// confirms it (a code sent to it, or a reply YES). Until then
+			// the check answers not allowed.
+			r.Status = Pending
+			res.ConfirmationRequired = true
 		default:
 			r.Status = Granted
 		}
@@ -283,7 +303,7 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 	if email != nil {
 		rec.Mail = &mail.Intent{ID: s.newID(), Template: mail.ConsentReceipt, To: email.Value, Data: map[string]string{
 			"receipt_id": rec.ReceiptID, "at": now.Format("2 January 2006, 15:04 MST"),
-			"choices": choicesText(rec.Records), "disclosure": in.Disclosure.Text,
+			"choices": choicesText(rec.Records), "disclosure": shown.Text,
 		}}
 		if confirmURL != "" {
 			rec.Mail.Data["confirm_url"] = confirmURL
@@ -310,14 +330,15 @@ func target(ids []Identity, p Purpose) Identity {
 
 // validate checks a call: malformed input is Invalid (400); well-formed input
 // a rule forbids is Unprocessable (422), judged only once the input is
-// well-formed.
-func (s *Service) validate(in Input) ([]Identity, error) {
+// well-formed. It returns the identities and the catalogued disclosure the
+// consent was given under.
+func (s *Service) validate(in Input) ([]Identity, Disclosure, error) {
 	var errs fault.Fields
 	// The body nests the identifiers under "subject".
 	ids, err := s.subjects.Identify(subject.Given{Email: in.Email, Phone: in.Phone, BrowserID: in.BrowserID, Country: in.Country},
 		subject.Form{Count: subject.AtLeastOne, Prefix: "subject."}, &errs)
 	if err != nil {
-		return nil, err
+		return nil, Disclosure{}, err
 	}
 	for i, id := range ids {
 		// Only the email's value is used, to mail the receipt.
@@ -326,17 +347,40 @@ func (s *Service) validate(in Input) ([]Identity, error) {
 		}
 	}
 	if !checkChoices(&errs, in.Choices) {
-		return nil, errs.Err()
+		return nil, Disclosure{}, errs.Err()
 	}
 	checkDisclosure(&errs, in.Disclosure)
 	checkProof(&errs, in)
 	if err := errs.Err(); err != nil {
-		return nil, err
+		return nil, Disclosure{}, err
 	}
-	if err := refusal(in, ids); err != nil {
-		return nil, err
+	var refuse fault.Fields
+	shown := s.catalogued(&refuse, in)
+	refusal(&refuse, in, ids)
+	if err := refuse.Refuse("The consent cannot be recorded as given."); err != nil {
+		return nil, Disclosure{}, err
 	}
-	return ids, nil
+	return ids, shown, nil
+}
+
+// catalogued finds the disclosure a call names in the catalogue (422 when
+// it is not there): a text sent along must be the stored one, and each
+// purpose must be one the disclosure asks consent for.
+func (s *Service) catalogued(refuse *fault.Fields, in Input) Disclosure {
+	d, ok := s.cfg.Disclosures.Find(in.Disclosure.ID, in.Disclosure.Version)
+	if !ok {
+		refuse.Add("disclosure", "unknown disclosure id and version; use one GET /v1/disclosures lists")
+		return Disclosure{}
+	}
+	if in.Disclosure.Text != "" && in.Disclosure.Text != d.Text {
+		refuse.Add("disclosure.text", "is not the text of this disclosure version; show the words GET /v1/disclosures gives, or send only id and version")
+	}
+	for i, c := range in.Choices {
+		if !d.Covers(c.Purpose) {
+			refuse.Add("events["+strconv.Itoa(i)+"].purpose", "the disclosure "+d.ID+" does not ask consent for this purpose")
+		}
+	}
+	return d
 }
 
 // checkChoices checks the events: at least one, each a known purpose at most
@@ -370,14 +414,15 @@ func checkChoices(errs *fault.Fields, choices []Choice) bool {
 // of what was agreed to (GDPR Art. 7(1)).
 func checkDisclosure(errs *fault.Fields, d *Disclosure) {
 	if d == nil {
-		errs.Add("disclosure", "give the disclosure shown: id, version and the exact text")
+		errs.Add("disclosure", "give the disclosure shown: its id and version")
 		return
 	}
 	short(errs, "disclosure.id", d.ID, true)
 	short(errs, "disclosure.version", d.Version, true)
+	// The text is optional: the stored one is recorded. One sent along is
+	// checked against it (422) once it is well-formed.
 	switch {
-	case strings.TrimSpace(d.Text) == "":
-		errs.Add("disclosure.text", "give the exact text shown")
+	case d.Text == "":
 	case !utf8.ValidString(d.Text):
 		errs.Add("disclosure.text", "must be valid UTF-8 text")
 	case utf8.RuneCountInString(d.Text) > MaxDisclosure:
@@ -406,8 +451,7 @@ func checkProof(errs *fault.Fields, in Input) {
 }
 
 // refusal applies the consent rules to a well-formed call (422).
-func refusal(in Input, ids []Identity) error {
-	var refuse fault.Fields
+func refusal(refuse *fault.Fields, in Input, ids []Identity) {
 	for _, c := range in.Choices {
 		if *c.Granted && c.Purpose.Marketing() && !in.AgeConfirmed {
 			refuse.Add("age_confirmed", "marketing consent needs confirmation that the person is 18 or older")
@@ -427,7 +471,6 @@ func refusal(in Input, ids []Identity) error {
 			}
 		}
 	}
-	return refuse.Refuse("The consent cannot be recorded as given.")
 }
 
 // Jurisdiction names the law that applies: the EU/EEA, a US state, or the

@@ -57,8 +57,23 @@ func newService(t *testing.T) (*consent.Service, *consenttest.Memory, *clock) {
 	c := &clock{t: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}
 	svc := consent.NewService(st, consent.Config{
 		Keyer: newKeyer(t), Phone: phone.E164, PublicBaseURL: baseURL + "/", PolicyURL: "https://claritru.example/privacy", Now: c.Now,
+		Disclosures: testCatalogue(t),
 	})
 	return svc, st, c
+}
+
+// testCatalogue holds the disclosure validInput names, which covers every
+// purpose so one call can carry several, and a second one for email alone.
+func testCatalogue(t *testing.T) *consent.Catalogue {
+	t.Helper()
+	c, err := consent.NewCatalogue(
+		consent.Disclosure{ID: "signup-footer", Version: "2026-01", Purposes: consent.Purposes, Text: disclosureText},
+		consent.Disclosure{ID: "email-only", Version: "1", Purposes: []consent.Purpose{consent.EmailMarketing}, Text: "Email me offers."},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func yes() *bool { b := true; return &b }
@@ -134,8 +149,6 @@ func TestGiveInvalid(t *testing.T) {
 		{"malformed browser id", func(in *consent.Input) { in.BrowserID = "short" }, "subject.browser_id"},
 		{"browser id with bad characters", func(in *consent.Input) { in.BrowserID = "abcdefgh<script>" }, "subject.browser_id"},
 		{"missing disclosure", func(in *consent.Input) { in.Disclosure = nil }, "disclosure"},
-		{"empty disclosure text", func(in *consent.Input) { in.Disclosure.Text = "" }, "disclosure.text"},
-		{"blank disclosure text", func(in *consent.Input) { in.Disclosure.Text = " \n\t " }, "disclosure.text"},
 		{"oversize disclosure text", func(in *consent.Input) { in.Disclosure.Text = long(consent.MaxDisclosure + 1) }, "disclosure.text"},
 		{"oversize multibyte disclosure text", func(in *consent.Input) {
 			in.Disclosure.Text = strings.Repeat("字", consent.MaxDisclosure+1)
@@ -178,7 +191,7 @@ func TestGiveInvalid(t *testing.T) {
 func TestGiveLimitsAccepted(t *testing.T) {
 	svc, st, _ := newService(t)
 	in := validInput()
-	in.Disclosure.Text = strings.Repeat("字", consent.MaxDisclosure)
+	in.Disclosure.Text = ""
 	in.SourceURL = "https://claritru.example/" + strings.Repeat("a", 2048-len("https://claritru.example/"))
 	in.LegalBasis = "contract"
 	in.Country = "de"
@@ -217,6 +230,17 @@ func TestGiveRefused(t *testing.T) {
 			in.Email = ""
 			in.Choices = []consent.Choice{{Purpose: consent.EmailMarketing, Granted: yes()}}
 		}, "subject.email"},
+		{"unknown disclosure id", func(in *consent.Input) { in.Disclosure.ID = "signup-header" }, "disclosure"},
+		{"unknown disclosure version", func(in *consent.Input) { in.Disclosure.Version = "2025-01" }, "disclosure"},
+		{"disclosure text not the stored one", func(in *consent.Input) {
+			in.Disclosure.Text = "Send me a mail that says whatever I typed."
+		}, "disclosure.text"},
+		{"blank disclosure text", func(in *consent.Input) { in.Disclosure.Text = " \n\t " }, "disclosure.text"},
+		{"stored text with other white space", func(in *consent.Input) { in.Disclosure.Text = disclosureText + " " }, "disclosure.text"},
+		{"purpose the disclosure does not cover", func(in *consent.Input) {
+			in.Disclosure = &consent.Disclosure{ID: "email-only", Version: "1"}
+			in.Choices = []consent.Choice{{Purpose: consent.EmailMarketing, Granted: yes()}, {Purpose: consent.SMSMarketing, Granted: no()}}
+		}, "events[1].purpose"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -295,7 +319,7 @@ func TestGiveStatusesAndConfirmToken(t *testing.T) {
 		t.Fatalf("store holds %d recordings, want this one", len(st.Recordings()))
 	}
 	want := map[consent.Purpose]consent.Status{
-		consent.EmailMarketing: consent.Pending, consent.SMSMarketing: consent.Granted,
+		consent.EmailMarketing: consent.Pending, consent.SMSMarketing: consent.Pending,
 		consent.CookiesAnalytics: consent.Granted, consent.SMSTransactional: consent.Granted,
 		consent.CookiesFunctional: consent.Withdrawn,
 	}
@@ -339,24 +363,40 @@ func TestGiveStatusesAndConfirmToken(t *testing.T) {
 	}
 }
 
-func TestGiveSMSOnlyIsGrantedWithoutConfirmation(t *testing.T) {
-	svc, _, _ := newService(t)
+// TestGiveSMSMarketingIsPending: anyone can type a number, so an SMS
+// marketing grant waits for the number to confirm; no mailed link confirms
+// it, and the check does not allow a send. Texts about the account
+// (sms_transactional) are not marketing and are granted at once.
+func TestGiveSMSMarketingIsPending(t *testing.T) {
+	svc, st, _ := newService(t)
 	in := validInput()
 	in.Email = ""
-	in.Choices = []consent.Choice{{Purpose: consent.SMSMarketing, Granted: yes()}}
+	in.Choices = []consent.Choice{{Purpose: consent.SMSMarketing, Granted: yes()}, {Purpose: consent.SMSTransactional, Granted: yes()}}
 	res, err := svc.Give(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := recordOf(t, res.Recording, consent.SMSMarketing)
-	if r.Status != consent.Granted || !r.Granted {
-		t.Errorf("sms_marketing: %s %v, want granted", r.Status, r.Granted)
+	if r := recordOf(t, res.Recording, consent.SMSMarketing); r.Status != consent.Pending || !r.Granted {
+		t.Errorf("sms_marketing: %s %v, want pending", r.Status, r.Granted)
 	}
-	if res.ConfirmationRequired || res.Recording.ConfirmTokenHash != "" {
-		t.Error("SMS grant waits for an email confirmation")
+	if r := recordOf(t, res.Recording, consent.SMSTransactional); r.Status != consent.Granted {
+		t.Errorf("sms_transactional: %s, want granted", r.Status)
+	}
+	if !res.ConfirmationRequired || res.Recording.ConfirmTokenHash != "" {
+		t.Errorf("confirmation required %v, token hash %q: want required, with no mailed link", res.ConfirmationRequired, res.Recording.ConfirmTokenHash)
 	}
 	if res.Recording.Mail != nil {
 		t.Errorf("mail %+v without an email address", res.Recording.Mail)
+	}
+	if n := len(st.Recordings()); n != 1 {
+		t.Fatalf("%d recordings, want 1", n)
+	}
+	id, err := svc.Lookup("", "+1 415 555 0100", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.Check(context.Background(), id, consent.SMSMarketing); err != nil || got.Status != consent.Pending {
+		t.Errorf("check: %+v %v, want pending (not a send)", got, err)
 	}
 }
 
@@ -509,8 +549,9 @@ func TestGiveProofFields(t *testing.T) {
 			if res.Jurisdiction != tc.juris {
 				t.Errorf("Result.Jurisdiction %q, want %q", res.Jurisdiction, tc.juris)
 			}
-			if got := st.Recordings()[0].Disclosure; got != *in.Disclosure || got.SHA256() != wantSHA {
-				t.Errorf("recorded disclosure %+v, want the exact one given", got)
+			if got := st.Recordings()[0].Disclosure; got.ID != in.Disclosure.ID || got.Version != in.Disclosure.Version ||
+				got.Text != disclosureText || got.SHA256() != wantSHA {
+				t.Errorf("recorded disclosure %+v, want the catalogued one", got)
 			}
 			for k, v := range f {
 				if strings.Contains(strings.ToLower(v), "ada.lovelace") || strings.Contains(v, "4155550100") {
@@ -525,7 +566,8 @@ func TestGiveMail(t *testing.T) {
 	t.Run("email given", func(t *testing.T) {
 		svc, _, _ := newService(t)
 		in := validInput()
-		in.Disclosure.Text = "  Exact   words,\nkept <as> shown & \"quoted\".\n"
+		// Only id and version: the mail quotes the stored words.
+		in.Disclosure.Text = ""
 		in.Choices = []consent.Choice{{Purpose: consent.CookiesAnalytics, Granted: yes()}}
 		res, err := svc.Give(context.Background(), in)
 		if err != nil {
@@ -538,8 +580,8 @@ func TestGiveMail(t *testing.T) {
 		if m.To != "ada.lovelace@example.com" || m.Template != mail.ConsentReceipt || m.ID == "" {
 			t.Errorf("mail to %q template %q id %q", m.To, m.Template, m.ID)
 		}
-		if m.Data["disclosure"] != in.Disclosure.Text {
-			t.Errorf("mail disclosure %q, want the exact text %q", m.Data["disclosure"], in.Disclosure.Text)
+		if m.Data["disclosure"] != disclosureText {
+			t.Errorf("mail disclosure %q, want the stored text %q", m.Data["disclosure"], disclosureText)
 		}
 		if m.Data["receipt_id"] != res.Recording.ReceiptID {
 			t.Errorf("mail receipt_id %q, want %q", m.Data["receipt_id"], res.Recording.ReceiptID)
@@ -737,7 +779,8 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err = svc.Check(ctx, id, consent.SMSMarketing)
-	if err != nil || s.Status != consent.Granted || s.ReceiptID != res.Recording.ReceiptID || !s.Since.Equal(c.Now()) {
+	// Pending until the number confirms: not a grant in effect.
+	if err != nil || s.Status != consent.Pending || s.ReceiptID != res.Recording.ReceiptID || !s.Since.Equal(c.Now()) {
 		t.Errorf("after grant: %+v %v", s, err)
 	}
 	if s, _ := svc.Check(ctx, id, consent.SMSTransactional); s.Status != consent.None {

@@ -53,27 +53,31 @@ func (r *Recording) ReceiptSubject() string {
 }
 
 // ConfirmSubject is what a double opt-in link confirms: the subject of the
-// pending grant, for email marketing (the only purpose confirmed by mail).
+// pending grant of email marketing (the only purpose confirmed by mail; a
+// pending SMS grant is confirmed by its number).
 func (r *Recording) ConfirmSubject() (subjectKey string, p Purpose) {
 	for _, rec := range r.Records {
-		if rec.Status == Pending {
+		if rec.Status == Pending && rec.Purpose == EmailMarketing {
 			subjectKey = rec.Subject.Key
 		}
 	}
 	return subjectKey, EmailMarketing
 }
 
-// EvidenceFrom is when an event that led to status st becomes evidence whose
-// four years (the TCPA's limitation period, 28 U.S.C. §1658) run: never for
-// a grant (kept while in effect; ok is false); a withdrawal or refusal from
-// the moment it is made; a pending grant from when its confirmation link
-// lapses (its confirmation makes it a grant in effect).
-func (r *Recording) EvidenceFrom(st Status) (from time.Time, ok bool) {
-	switch st {
+// EvidenceFrom is when the event of rec becomes evidence whose four years
+// (the TCPA's limitation period, 28 U.S.C. §1658) run: never for a grant
+// (kept while in effect; ok is false); a withdrawal or refusal from the
+// moment it is made; a pending email grant from when its confirmation link
+// lapses (its confirmation makes it a grant in effect). A pending SMS grant
+// has no link that could lapse: it runs from the event, like a refusal, so
+// a number that never confirms is not kept longer than four years; a
+// confirmation before then makes it a grant in effect, with no expiry.
+func (r *Recording) EvidenceFrom(rec Record) (from time.Time, ok bool) {
+	switch rec.Status {
 	case Granted:
 		return time.Time{}, false
 	case Pending:
-		if !r.ConfirmExpires.IsZero() {
+		if rec.Purpose == EmailMarketing && !r.ConfirmExpires.IsZero() {
 			return r.ConfirmExpires, true
 		}
 	}

@@ -28,14 +28,23 @@ func TestRecordingEvidence(t *testing.T) {
 	if got := r.EventFields(r.Records[2]); !maps.Equal(got, want) {
 		t.Errorf("fields = %v, want %v", got, want)
 	}
-	if _, ok := r.EvidenceFrom(Granted); ok {
+	if _, ok := r.EvidenceFrom(r.Records[0]); ok {
 		t.Error("a grant in effect is evidence with an expiry")
 	}
-	if from, _ := r.EvidenceFrom(Pending); !from.Equal(r.ConfirmExpires) {
-		t.Errorf("pending evidence from %v, want the link's lapse", from)
+	if from, _ := r.EvidenceFrom(r.Records[1]); !from.Equal(r.ConfirmExpires) {
+		t.Errorf("pending email evidence from %v, want the link's lapse", from)
 	}
-	if from, _ := r.EvidenceFrom(Withdrawn); !from.Equal(at) {
+	if from, _ := r.EvidenceFrom(Record{Purpose: CookiesAnalytics, Status: Withdrawn}); !from.Equal(at) {
 		t.Errorf("withdrawal evidence from %v, want the event", from)
+	}
+	// A pending SMS grant has no link to lapse, even beside a pending
+	// email grant's: four years from the event.
+	if from, ok := r.EvidenceFrom(Record{Purpose: SMSMarketing, Status: Pending}); !ok || !from.Equal(at) {
+		t.Errorf("pending SMS evidence from %v (%v), want the event", from, ok)
+	}
+	smsOnly := &Recording{At: at, Records: []Record{{Purpose: SMSMarketing, Granted: true, Status: Pending, Subject: Identity{Kind: Phone, Key: "p"}}}}
+	if k, _ := smsOnly.ConfirmSubject(); k != "" {
+		t.Errorf("a pending SMS grant has confirm subject %q; no mailed link confirms it", k)
 	}
 	noEmail := &Recording{Records: r.Records[:1]}
 	if got := noEmail.ReceiptSubject(); got != "p" {

@@ -1,6 +1,7 @@
 // Package consentapi is the HTTP adapter of the consent function: POST
-// /v1/consents, and the double opt-in links GET and POST /v1/consents/confirm.
-// The rules live in shared/consent.
+// /v1/consents, the double opt-in links GET and POST /v1/consents/confirm,
+// and the disclosure catalogue GET /v1/disclosures. The rules live in
+// shared/consent.
 package consentapi
 
 import (
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -34,6 +36,12 @@ type Handler struct {
 
 // Receipt is a consent receipt, shaped after the Kantara Initiative Consent
 // Receipt v1.1 and ISO/IEC TS 27560.
+//
+// Anyone may call the route with anyone's address or number, so the receipt
+// carries nothing that differs with the person's history: no keyed
+// reference (stable per person), no ledger sequence (a known address would
+// get a higher one) and no event hash. Staff see those in GET
+// /v1/admin/consents.
 type Receipt struct {
 	ReceiptID            string     `json:"receipt_id"`
 	Version              string     `json:"version"`
@@ -54,13 +62,12 @@ type Controller struct {
 	Phone string `json:"phone"`
 }
 
-// Subject is a reference to the person: the keyed hash, never the identifier.
+// Subject is the kind of an identifier given, never its value or key.
 type Subject struct {
-	Kind      string `json:"kind"`
-	Reference string `json:"reference"`
+	Kind string `json:"kind"`
 }
 
-// Purpose is one recorded choice and where it sits in the person's ledger.
+// Purpose is one recorded choice.
 type Purpose struct {
 	Purpose     string `json:"purpose"`
 	Granted     bool   `json:"granted"`
@@ -68,15 +75,28 @@ type Purpose struct {
 	Reason      string `json:"reason,omitempty"`
 	LegalBasis  string `json:"legal_basis"`
 	SubjectKind string `json:"subject_kind"`
-	Sequence    int64  `json:"sequence"`
-	EventHash   string `json:"event_hash"`
 }
+
+// Disclosure is one entry of the catalogue as GET /v1/disclosures lists it.
+type Disclosure struct {
+	ID       string   `json:"id"`
+	Version  string   `json:"version"`
+	Purposes []string `json:"purposes"`
+	Text     string   `json:"text"`
+}
+
+// disclosuresMaxAge is how long browsers and CloudFront may reuse the
+// catalogue: it changes only with a deploy, and a page holding an old
+// version for a few minutes after one gets a 422 it can recover from by
+// loading the list again.
+const disclosuresMaxAge = 300
 
 // routes are the function's routes in shared/topology, by route key.
 var routes = apigw.Routes[*Handler]{
 	"POST /v1/consents":         (*Handler).give,
 	"GET /v1/consents/confirm":  (*Handler).confirmPage,
 	"POST /v1/consents/confirm": (*Handler).confirm,
+	"GET /v1/disclosures":       (*Handler).disclosures,
 }
 
 // Routes returns the keys of the routes the handler serves; they must be
@@ -192,19 +212,39 @@ func (h *Handler) receipt(in consent.Input, res consent.Result) Receipt {
 		Jurisdiction: res.Jurisdiction, CollectionMethod: "web",
 		Controller:           Controller{Name: "ClariTru", Phone: "+1 (251) 428-3182"},
 		PolicyURL:            h.PolicyURL,
-		DisclosureSHA256:     in.Disclosure.SHA256(),
+		DisclosureSHA256:     res.Recording.Disclosure.SHA256(),
 		ConfirmationRequired: res.ConfirmationRequired,
 	}
 	for _, s := range res.Subjects {
-		rc.Subjects = append(rc.Subjects, Subject{Kind: string(s.Kind), Reference: s.Key})
+		rc.Subjects = append(rc.Subjects, Subject{Kind: string(s.Kind)})
 	}
 	for _, rec := range res.Recording.Records {
 		rc.Purposes = append(rc.Purposes, Purpose{
 			Purpose: string(rec.Purpose), Granted: rec.Granted, Status: string(rec.Status), Reason: rec.Reason,
-			LegalBasis: basis, SubjectKind: string(rec.Subject.Kind), Sequence: rec.Sequence, EventHash: rec.Hash,
+			LegalBasis: basis, SubjectKind: string(rec.Subject.Kind),
 		})
 	}
 	return rc
+}
+
+// disclosures lists the catalogue, so the pages show exactly the stored
+// words.
+func (h *Handler) disclosures(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
+	all := h.Service.Disclosures().All()
+	out := make([]Disclosure, len(all))
+	for i, d := range all {
+		ps := make([]string, len(d.Purposes))
+		for j, p := range d.Purposes {
+			ps[j] = string(p)
+		}
+		out[i] = Disclosure{ID: d.ID, Version: d.Version, Purposes: ps, Text: d.Text}
+	}
+	headers := maps.Clone(cors)
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	headers["Cache-Control"] = "public, max-age=" + strconv.Itoa(disclosuresMaxAge)
+	return apigw.JSONResponse(http.StatusOK, out, headers)
 }
 
 var pages = template.Must(template.Must(apipage.Layout.Clone()).Parse(`

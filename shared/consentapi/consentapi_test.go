@@ -43,7 +43,16 @@ func newHandler(tb testing.TB) (*Handler, *consenttest.Memory, *bytes.Buffer) {
 	// The receipt must carry the sequences the store set, not 1, 2, 3.
 	st.WithHistory(10)
 	now := func() time.Time { return time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC) }
-	svc := consent.NewService(st, consent.Config{Keyer: newKeyer(tb), Phone: phone.E164, PublicBaseURL: baseURL, PolicyURL: "https://claritru.example/privacy", Now: now})
+	cat, err := consent.NewCatalogue(
+		// One disclosure for every purpose, so that one call can carry
+		// several.
+		consent.Disclosure{ID: "signup-footer", Version: "2026-01", Purposes: consent.Purposes, Text: discText},
+		consent.Disclosure{ID: "cookie-banner", Version: "2026-11", Purposes: []consent.Purpose{consent.CookiesAnalytics}, Text: "We use cookies & \"similar\" <technologies>."},
+	)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	svc := consent.NewService(st, consent.Config{Keyer: newKeyer(tb), Phone: phone.E164, PublicBaseURL: baseURL, PolicyURL: "https://claritru.example/privacy", Now: now, Disclosures: cat})
 	var logs bytes.Buffer
 	h := &Handler{
 		Service:        svc,
@@ -264,11 +273,11 @@ func TestGiveReceipt(t *testing.T) {
 	if len(rc.Purposes) != len(rec.Records) {
 		t.Fatalf("%d purposes, %d records", len(rc.Purposes), len(rec.Records))
 	}
-	want := map[string]string{"email_marketing": "pending", "sms_marketing": "granted", "cookies_analytics": "granted", "cookies_advertising": "granted"}
+	want := map[string]string{"email_marketing": "pending", "sms_marketing": "pending", "cookies_analytics": "granted", "cookies_advertising": "granted"}
 	for i, p := range rc.Purposes {
 		r := rec.Records[i]
-		if p.Purpose != string(r.Purpose) || p.Sequence != r.Sequence || p.EventHash != r.Hash || r.Sequence == 0 || r.Hash == "" {
-			t.Errorf("purpose %d = %+v, record %+v: want the store's sequence and hash", i, p, r)
+		if p.Purpose != string(r.Purpose) {
+			t.Errorf("purpose %d = %+v, record %+v", i, p, r)
 		}
 		if p.Status != want[p.Purpose] {
 			t.Errorf("%s status %s, want %s", p.Purpose, p.Status, want[p.Purpose])
@@ -278,16 +287,21 @@ func TestGiveReceipt(t *testing.T) {
 		}
 	}
 
+	if len(rc.Subjects) != 3 || rc.Subjects[0].Kind != "email" || rc.Subjects[1].Kind != "phone" || rc.Subjects[2].Kind != "browser_id" {
+		t.Errorf("subjects %+v, want the kinds given", rc.Subjects)
+	}
+	// Nothing that differs with the person's history: the store gave every
+	// subject ten earlier events, which neither a sequence, an event hash
+	// nor the keyed reference may betray.
 	k := newKeyer(t)
-	wantSubjects := map[string]string{
-		"email": k.Email("ada.lovelace@example.com"), "phone": k.Phone("+14155550100"), "browser_id": k.Browser("b-0123456789abcdef"),
+	for _, r := range rec.Records {
+		if strings.Contains(resp.Body, r.Hash) {
+			t.Errorf("receipt carries the event hash of %s", r.Purpose)
+		}
 	}
-	if len(rc.Subjects) != 3 {
-		t.Errorf("subjects %+v", rc.Subjects)
-	}
-	for _, s := range rc.Subjects {
-		if wantSubjects[s.Kind] != s.Reference {
-			t.Errorf("subject %s reference %q, want the keyed hash %q", s.Kind, s.Reference, wantSubjects[s.Kind])
+	for _, secret := range []string{k.Email("ada.lovelace@example.com"), k.Phone("+14155550100"), k.Browser("b-0123456789abcdef"), `"sequence"`, `"event_hash"`, `"reference"`} {
+		if strings.Contains(resp.Body, secret) {
+			t.Errorf("receipt carries %q: %s", secret, resp.Body)
 		}
 	}
 	lower := strings.ToLower(resp.Body)
@@ -541,5 +555,75 @@ func TestGiveUnknownNestedFields(t *testing.T) {
 	}
 	if len(store.Recordings()) != 0 {
 		t.Fatal("a refused call was recorded")
+	}
+}
+
+// TestDisclosures: the catalogue as the pages read it, every entry with its
+// purposes and exact text, cacheable.
+func TestDisclosures(t *testing.T) {
+	h, _, _ := newHandler(t)
+	r := event("GET /v1/disclosures", "", "application/json", "")
+	r.Headers["origin"] = "https://claritru.example"
+	resp := handle(t, h, r)
+	if resp.StatusCode != 200 || resp.Headers["Content-Type"] != "application/json" {
+		t.Fatalf("status %d %v: %s", resp.StatusCode, resp.Headers, resp.Body)
+	}
+	if cc := resp.Headers["Cache-Control"]; cc != "public, max-age=300" {
+		t.Errorf("Cache-Control %q, want public, max-age=300", cc)
+	}
+	if resp.Headers["Access-Control-Allow-Origin"] != "https://claritru.example" || resp.Headers["X-Content-Type-Options"] != "nosniff" {
+		t.Errorf("headers %v", resp.Headers)
+	}
+	var got []Disclosure
+	dec := json.NewDecoder(strings.NewReader(resp.Body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("%v: %s", err, resp.Body)
+	}
+	want := []Disclosure{
+		{ID: "signup-footer", Version: "2026-01", Purposes: []string{"email_marketing", "sms_marketing", "sms_transactional", "cookies_functional", "cookies_analytics", "cookies_advertising"}, Text: discText},
+		{ID: "cookie-banner", Version: "2026-11", Purposes: []string{"cookies_analytics"}, Text: `We use cookies & "similar" <technologies>.`},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("disclosures\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// TestGiveUnderTheCatalogue: a consent names its disclosure by id and
+// version; the words recorded and mailed are the stored ones, whatever the
+// caller sends.
+func TestGiveUnderTheCatalogue(t *testing.T) {
+	cookie := func(disclosure string) string {
+		return `{"subject":{"email":"ada@example.com"},"events":[{"purpose":"cookies_analytics","granted":true}],"disclosure":` + disclosure + `}`
+	}
+	refused := []struct{ name, body, field string }{
+		{"unknown id", cookie(`{"id":"cookie-banner-x","version":"2026-11"}`), "disclosure"},
+		{"unknown version", cookie(`{"id":"cookie-banner","version":"2026-12"}`), "disclosure"},
+		{"text not the stored one", cookie(`{"id":"cookie-banner","version":"2026-11","text":"<a href=\"https://evil.example\">Claim your prize</a>"}`), "disclosure.text"},
+		{"purpose not covered", `{"subject":{"email":"ada@example.com"},"events":[{"purpose":"cookies_analytics","granted":true},{"purpose":"cookies_advertising","granted":false}],"disclosure":{"id":"cookie-banner","version":"2026-11"}}`, "events[1].purpose"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			h, st, _ := newHandler(t)
+			wantField(t, problem(t, handle(t, h, post(tc.body)), 422), tc.field)
+			if len(st.Recordings()) != 0 {
+				t.Error("a refused call was recorded")
+			}
+		})
+	}
+	stored := `We use cookies & "similar" <technologies>.`
+	for name, d := range map[string]string{
+		"id and version": `{"id":"cookie-banner","version":"2026-11"}`,
+		"with the text":  `{"id":"cookie-banner","version":"2026-11","text":` + mustJSON(stored) + `}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			h, st, _ := newHandler(t)
+			rc := decodeReceipt(t, handle(t, h, post(cookie(d))))
+			sum := sha256.Sum256([]byte(stored))
+			rec := st.Recordings()[0]
+			if rc.DisclosureSHA256 != hex.EncodeToString(sum[:]) || rec.Disclosure.Text != stored || rec.Mail.Data["disclosure"] != stored {
+				t.Errorf("receipt %s, recorded %+v, mailed %q: want the stored text", rc.DisclosureSHA256, rec.Disclosure, rec.Mail.Data["disclosure"])
+			}
+		})
 	}
 }

@@ -104,7 +104,7 @@ func BenchmarkCookieBannerSave(b *testing.B) {
 			{Purpose: consent.CookiesAnalytics, Granted: &f},
 			{Purpose: consent.CookiesAdvertising, Granted: &f},
 		},
-		Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11", Text: "We use cookies."},
+		Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11"},
 	}
 	b.ResetTimer()
 	for range b.N {

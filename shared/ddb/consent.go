@@ -31,8 +31,10 @@ func NewConsents(db *dynamodb.Client, table string) *Consents {
 	return &Consents{db: db, table: table}
 }
 
-// disclosureItem is the catalogue of the exact texts shown to people: each
-// text once, under its SHA-256; consent events keep the hash.
+// disclosureItem is the evidence of the exact words consent was given
+// under, as the catalogue (shared/consent) held them then: each text once,
+// under its SHA-256; consent events keep the hash. It outlives the
+// catalogue's entry when a new version replaces it.
 //
 //	pk = DISCLOSURE#<sha256>   sk = DISCLOSURE
 type disclosureItem struct {
@@ -64,11 +66,11 @@ type consentItem struct {
 	expiry
 }
 
-// evidenceExpiry is the expiry of a new consent event and state of status
-// st, from when the domain says it becomes evidence (Recording.EvidenceFrom);
-// none for a grant in effect.
-func evidenceExpiry(st consent.Status, pk, sk string, r *consent.Recording) expiry {
-	from, ok := r.EvidenceFrom(st)
+// evidenceExpiry is the expiry of the consent event and state of rec, from
+// when the domain says it becomes evidence (Recording.EvidenceFrom); none for
+// a grant in effect.
+func evidenceExpiry(rec consent.Record, pk, sk string, r *consent.Recording) expiry {
+	from, ok := r.EvidenceFrom(rec)
 	if !ok {
 		return expiry{}
 	}
@@ -227,7 +229,7 @@ func (s *Consents) subjectWrites(tx *recordTx, r *consent.Recording, sub string,
 	}
 	for j, i := range idx {
 		e := sealed[j]
-		if exp := evidenceExpiry(r.Records[i].Status, prefixSubject+e.Subject, ledgerSort(e.Seq), r); exp.ExpiresAt != "" {
+		if exp := evidenceExpiry(r.Records[i], prefixSubject+e.Subject, ledgerSort(e.Seq), r); exp.ExpiresAt != "" {
 			if err := addExpiry(ws[j].Put.Item, exp.noTTL()); err != nil {
 				return err
 			}
@@ -236,7 +238,7 @@ func (s *Consents) subjectWrites(tx *recordTx, r *consent.Recording, sub string,
 	tx.writes = append(tx.writes, ws...)
 	for j, i := range idx {
 		r.Records[i].Sequence, r.Records[i].Hash = sealed[j].Seq, sealed[j].Hash
-		w, err := s.statePut(sub, r.Records[i].Status, r, r.Records[i].Purpose, sealed[j].Seq)
+		w, err := s.statePut(sub, r.Records[i], r, sealed[j].Seq)
 		if err != nil {
 			return err
 		}
@@ -282,12 +284,12 @@ func (s *Consents) disclosureWrite(d consent.Disclosure, at time.Time) types.Tra
 	}}
 }
 
-func (s *Consents) statePut(sub string, st consent.Status, r *consent.Recording, p consent.Purpose, seq int64) (types.TransactWriteItem, error) {
+func (s *Consents) statePut(sub string, rec consent.Record, r *consent.Recording, seq int64) (types.TransactWriteItem, error) {
 	it := consentItem{
-		PK: prefixSubject + sub, SK: sortConsent + string(p), Kind: "consent_state",
-		Purpose: string(p), Status: string(st), Since: stamp(r.At), ReceiptID: r.ReceiptID, Seq: seq, Evidence: []int64{seq},
+		PK: prefixSubject + sub, SK: sortConsent + string(rec.Purpose), Kind: "consent_state",
+		Purpose: string(rec.Purpose), Status: string(rec.Status), Since: stamp(r.At), ReceiptID: r.ReceiptID, Seq: seq, Evidence: []int64{seq},
 	}
-	it.expiry = evidenceExpiry(st, it.PK, it.SK, r)
+	it.expiry = evidenceExpiry(rec, it.PK, it.SK, r)
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return types.TransactWriteItem{}, err

@@ -18,7 +18,9 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/ledger"
 	"github.com/claritru/privacy/shared/localcloud/localtest"
+	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/subject"
+	subjectphone "github.com/claritru/privacy/shared/subject/phone"
 )
 
 type consentFixture struct {
@@ -63,7 +65,7 @@ func emailOptIn(granted *bool) consent.Input {
 	return consent.Input{
 		Email:      "Sub@Example.com",
 		Choices:    []consent.Choice{{Purpose: consent.EmailMarketing, Granted: granted}},
-		Disclosure: &consent.Disclosure{ID: "email-optin", Version: "2026-11", Text: "Send me news and offers by email. I can unsubscribe at any time."},
+		Disclosure: &consent.Disclosure{ID: "email-optin", Version: "2026-11"},
 		SourceURL:  "https://www.example.com/subscribe", AgeConfirmed: true,
 		IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (test)",
 	}
@@ -135,13 +137,24 @@ func TestDoubleOptInGrantConfirmWithdraw(t *testing.T) {
 	// The proof the TCPA and GDPR Art. 7(1) ask for is in the event.
 	first := events[0].Fields
 	if first["ip"] != "203.0.113.7" || first["user_agent"] != "Mozilla/5.0 (test)" || first["source_url"] != "https://www.example.com/subscribe" ||
-		first["disclosure_sha256"] != sha("Send me news and offers by email. I can unsubscribe at any time.") {
+		first["disclosure_sha256"] != sha(optInText(t)) {
 		t.Fatalf("proof fields %v", first)
 	}
 	d, found, err := f.store.Disclosure(ctx, first["disclosure_sha256"])
-	if err != nil || !found || d.Text != "Send me news and offers by email. I can unsubscribe at any time." || d.ID != "email-optin" {
+	if err != nil || !found || d.Text != optInText(t) || d.ID != "email-optin" {
 		t.Fatalf("disclosure catalogue: %+v %v %v", d, found, err)
 	}
+}
+
+// optInText is the catalogued text of the email opt-in, which the store
+// keeps under its hash.
+func optInText(t *testing.T) string {
+	t.Helper()
+	d, ok := consent.Disclosures().Find("email-optin", "2026-11")
+	if !ok {
+		t.Fatal("email-optin 2026-11 is not in the catalogue")
+	}
+	return d.Text
 }
 
 func TestWithdrawalBeforeConfirmationWins(t *testing.T) {
@@ -206,7 +219,7 @@ func TestCookieChoicesUnderGPCAndConcurrency(t *testing.T) {
 				{Purpose: consent.CookiesAnalytics, Granted: yes},
 				{Purpose: consent.CookiesAdvertising, Granted: yes},
 			},
-			Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11", Text: "We use cookies."},
+			Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11"},
 			GPC:        gpc,
 		}
 	}
@@ -259,5 +272,54 @@ func TestCookieChoicesUnderGPCAndConcurrency(t *testing.T) {
 	}
 	if c := ledger.VerifyHead(evs, head); c.Valid || c.BrokenAt != 7 {
 		t.Fatalf("tamper check = %+v, want broken at 7", c)
+	}
+}
+
+// TestPendingSMSGrantIsEvidenceFromTheGrant: an SMS marketing grant waits
+// for its number, which no mailed link confirms: it is stored pending and
+// kept as evidence four years from the grant (a number that never confirms
+// is not kept longer).
+func TestPendingSMSGrantIsEvidenceFromTheGrant(t *testing.T) {
+	f := newConsentFixture(t)
+	ctx := context.Background()
+	in := emailOptIn(yes)
+	in.Email, in.Phone = "", "+14155550123"
+	in.Choices = []consent.Choice{{Purpose: consent.SMSMarketing, Granted: yes}}
+	in.Disclosure = &consent.Disclosure{ID: "sms-optin", Version: "2026-11"}
+	svc := consent.NewService(f.store, consent.Config{Keyer: f.keyer, Phone: subjectphone.E164, PublicBaseURL: "https://api.example", Now: f.clock})
+	res, err := svc.Give(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := f.keyer.Phone("+14155550123")
+	if st := f.state(t, key, consent.SMSMarketing); st.Status != consent.Pending {
+		t.Fatalf("sms_marketing state %+v, want pending", st)
+	}
+	rule, err := retention.RuleFor(retention.ConsentEvidence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := rule.Expiry(res.Recording.At)
+	for _, sk := range []string{"CONSENT#sms_marketing", "LEDGER#000000000001"} {
+		out, err := f.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.table), Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "SUBJ#" + key}, "sk": &types.AttributeValueMemberS{Value: sk},
+		}})
+		if err != nil || out.Item == nil {
+			t.Fatalf("%s: %v", sk, err)
+		}
+		var exp, kind string
+		if v, ok := out.Item["expires_at"].(*types.AttributeValueMemberS); ok {
+			exp = v.Value
+		}
+		if v, ok := out.Item["retention"].(*types.AttributeValueMemberS); ok {
+			kind = v.Value
+		}
+		if at, err := time.Parse(time.RFC3339Nano, exp); err != nil || !at.Equal(want) || kind != string(retention.ConsentEvidence) {
+			t.Errorf("%s expires %q (%s), want %s as consent evidence", sk, exp, kind, want.Format(time.RFC3339Nano))
+		}
+	}
+	// No confirmation link was made for it.
+	if res.Recording.ConfirmTokenHash != "" || res.Recording.Mail != nil {
+		t.Errorf("an SMS grant got a token %q or a mail %+v", res.Recording.ConfirmTokenHash, res.Recording.Mail)
 	}
 }

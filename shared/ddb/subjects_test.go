@@ -91,7 +91,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	consents := consent.NewService(ddb.NewConsents(db, table), consent.Config{Keyer: keyer, PublicBaseURL: "https://api.example", Now: now})
 	if _, err := consents.Give(ctx, consent.Input{
 		Email: "ada@example.com", Choices: []consent.Choice{{Purpose: consent.EmailMarketing, Granted: &granted}},
-		Disclosure:   &consent.Disclosure{ID: "newsletter", Version: "3", Text: "Send me the ClariTru newsletter."},
+		Disclosure:   &consent.Disclosure{ID: "email-optin", Version: "2026-11"},
 		AgeConfirmed: true, IP: "203.0.113.5", UserAgent: "test",
 	}); err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 		t.Fatalf("mail log %+v, want 2 request mails, the opt-out and the consent receipt", doc.MailLog)
 	}
 	b, _ := json.Marshal(doc)
-	for _, secret := range []string{"123-45-6789", "verify_url", "token=", "newsletter.", "confirm_url"} {
+	for _, secret := range []string{"123-45-6789", "verify_url", "token=", "product updates from ClariTru", "confirm_url"} {
 		if strings.Contains(string(b), secret) {
 			t.Errorf("export discloses %q: %s", secret, b)
 		}
@@ -285,9 +285,9 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 	consents := consent.NewService(ddb.NewConsents(db, table), consent.Config{Keyer: keyer, Phone: subjectphone.E164, PublicBaseURL: "https://api.example", Now: now})
 	for _, in := range []consent.Input{
 		{Phone: number, Choices: []consent.Choice{{Purpose: consent.SMSMarketing, Granted: &granted}},
-			Disclosure: &consent.Disclosure{ID: "sms", Version: "1", Text: "Text me offers. Reply STOP to cancel."}},
+			Disclosure: &consent.Disclosure{ID: "sms-optin", Version: "2026-11"}},
 		{BrowserID: browserID, Choices: []consent.Choice{{Purpose: consent.CookiesAnalytics, Granted: &granted}},
-			Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "1", Text: "We use cookies."}},
+			Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11"}},
 	} {
 		in.AgeConfirmed, in.IP, in.UserAgent, in.SourceURL = true, "198.51.100.7", "Mozilla/5.0 (grace)", "https://claritru.example/"
 		if _, err := consents.Give(ctx, in); err != nil {
@@ -324,7 +324,8 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 	for _, c := range doc.Consents.Current {
 		purposes[c.Purpose] = c.Status
 	}
-	if len(purposes) != 2 || purposes["sms_marketing"] != "granted" || purposes["cookies_analytics"] != "granted" {
+	// SMS marketing waits for the number to confirm.
+	if len(purposes) != 2 || purposes["sms_marketing"] != "pending" || purposes["cookies_analytics"] != "granted" {
 		t.Fatalf("current consents %+v", doc.Consents.Current)
 	}
 	ids := map[string]bool{}

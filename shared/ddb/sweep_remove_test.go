@@ -30,7 +30,7 @@ func cookieChoice(p consent.Purpose, granted *bool) consent.Input {
 	return consent.Input{
 		BrowserID:  "browser-retention-1",
 		Choices:    []consent.Choice{{Purpose: p, Granted: granted}},
-		Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11", Text: "We use cookies."},
+		Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11"},
 	}
 }
 

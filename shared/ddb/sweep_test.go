@@ -257,7 +257,7 @@ func TestSweepKeepsWhatIsInEffect(t *testing.T) {
 	cs := consent.NewService(consents, consent.Config{Keyer: keyer, PublicBaseURL: "https://api.example", Now: func() time.Time { return t0 }})
 	if _, err := cs.Give(ctx, consent.Input{
 		BrowserID: "browser-keep", Choices: []consent.Choice{{Purpose: consent.CookiesAnalytics, Granted: yes}},
-		Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11", Text: "We use cookies."},
+		Disclosure: &consent.Disclosure{ID: "cookie-banner", Version: "2026-11"},
 	}); err != nil {
 		t.Fatal(err)
 	}

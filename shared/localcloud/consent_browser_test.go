@@ -2,6 +2,8 @@ package localcloud_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/claritru/privacy/shared/adminapi"
+	"github.com/claritru/privacy/shared/consentapi"
 	"github.com/claritru/privacy/shared/localcloud"
 	"github.com/claritru/privacy/shared/localcloud/localtest"
 )
@@ -45,6 +48,7 @@ func TestBrowserCookieBannerLoadsNothingBeforeConsent(t *testing.T) {
 	if visible(b, t, "#cookie-gpc-note") {
 		t.Error("#cookie-gpc-note is visible without the Global Privacy Control signal")
 	}
+	shownText := text(b, t, "#cookie-banner-text")
 	for _, k := range []string{"functional", "analytics", "advertising"} {
 		if demoLoaded(b, t, k) {
 			t.Errorf("window.__loaded_%s is set before any choice", k)
@@ -82,6 +86,17 @@ func TestBrowserCookieBannerLoadsNothingBeforeConsent(t *testing.T) {
 	id := browserID(b, t)
 	if ans := consentCheck(ctx, t, cloud, "browser_id", id, "cookies_analytics"); !ans.Allowed || ans.Status != "granted" {
 		t.Errorf("staff check of cookies_analytics: %+v, want allowed (granted)", ans)
+	}
+	// The banner showed the catalogue's words, and the ledger holds them.
+	notice := disclosures(ctx, t, cloud)["cookie-banner"]
+	if notice.Text == "" || shownText != notice.Text {
+		t.Errorf("#cookie-banner-text showed %q, want the stored words %q", shownText, notice.Text)
+	}
+	for _, e := range consentHistory(ctx, t, cloud, "browser_id", id).Events {
+		if e.Fields["disclosure_id"] != "cookie-banner" || e.Fields["disclosure_version"] != notice.Version || e.Fields["disclosure_sha256"] != sha256Hex(notice.Text) {
+			t.Errorf("event %s %s: disclosure %q %q %q, want the stored cookie-banner", e.Kind, e.Fields["purpose"],
+				e.Fields["disclosure_id"], e.Fields["disclosure_version"], e.Fields["disclosure_sha256"])
+		}
 	}
 	if ans := consentCheck(ctx, t, cloud, "browser_id", id, "cookies_advertising"); ans.Allowed {
 		t.Errorf("staff check of cookies_advertising: %+v, want not allowed", ans)
@@ -218,11 +233,14 @@ func TestBrowserSubscribeWidget(t *testing.T) {
 	if !visible(b, t, "#subscribe-form") {
 		t.Fatal("#subscribe-form is not visible once subscribe.js ran")
 	}
-	disclosure, err := chromedp.Run(b, chromedp.Text(chromedp.CSS("#disclosure-email")))
-	must(t, "read #disclosure-email", err)
-	disclosure = strings.TrimSpace(disclosure)
-	if !strings.HasPrefix(disclosure, "Yes, email me news") {
-		t.Fatalf("#disclosure-email shows %q", disclosure)
+	// The words next to each box are the catalogue's, as stored.
+	catalogue := disclosures(ctx, t, cloud)
+	disclosure := text(b, t, "#disclosure-email")
+	if want := catalogue["email-optin"].Text; want == "" || disclosure != want {
+		t.Fatalf("#disclosure-email shows %q, want the stored words %q", disclosure, want)
+	}
+	if got, want := text(b, t, "#disclosure-sms"), catalogue["sms-optin"].Text; want == "" || got != want {
+		t.Fatalf("#disclosure-sms shows %q, want the stored words %q", got, want)
 	}
 
 	// Without "I am 18 or older": refused, nothing recorded.
@@ -319,8 +337,65 @@ func TestBrowserSubscribeWidget(t *testing.T) {
 		t.Errorf("the grant was recorded with age_confirmed=%q", h.Events[0].Fields["age_confirmed"])
 	}
 
+	// Marketing texts: the number has not confirmed, so the grant waits and
+	// the check does not allow a send.
+	const number = "+1 415 555 0142"
+	must(t, "open the page for texts", chromedp.Do(b, chromedp.Navigate(pageURL)))
+	waitBodyState(b, t, "subscribeState", "ready")
+	must(t, "fill the number", chromedp.Do(b,
+		chromedp.SendKeys(chromedp.CSS("#sub-phone"), number),
+		chromedp.Click(chromedp.CSS("#sub-sms-marketing")),
+		chromedp.Click(chromedp.CSS("#sub-age")),
+		chromedp.Click(chromedp.CSS("#sub-submit")),
+	))
+	waitBodyState(b, t, "subscribeState", "done")
+	if n := evalInt(b, t, `document.querySelectorAll('#sub-result .outcome[data-purpose="sms_marketing"][data-status="pending"]').length`); n != 1 {
+		t.Errorf("#sub-result shows %q, want one pending sms_marketing outcome", text(b, t, "#sub-result"))
+	}
+	if ans := consentCheck(ctx, t, cloud, "phone", number, "sms_marketing"); ans.Allowed || ans.Status != "pending" {
+		t.Errorf("staff check of sms_marketing: %+v, want not allowed (pending)", ans)
+	}
+	sms := consentHistory(ctx, t, cloud, "phone", number)
+	if len(sms.Events) != 1 || sms.Events[0].Fields["disclosure_id"] != "sms-optin" ||
+		sms.Events[0].Fields["disclosure_sha256"] != sha256Hex(catalogue["sms-optin"].Text) {
+		t.Errorf("SMS ledger %+v, want one event under the stored sms-optin words", sms.Events)
+	}
+
 	saveShot(t, "subscribe.png", screenshot(b, t))
 	noPII(t, logs, email)
+	noPII(t, logs, "4155550142")
+}
+
+// disclosures reads the catalogue the pages show, by id, and checks that it
+// may be cached.
+func disclosures(ctx context.Context, t *testing.T, cloud *localcloud.Cloud) map[string]consentapi.Disclosure {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cloud.APIURL+"/v1/disclosures", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("GET /v1/disclosures: %v", err)
+	}
+	defer resp.Body.Close()
+	var list []consentapi.Disclosure
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /v1/disclosures: %d %v", resp.StatusCode, err)
+	}
+	if cc := resp.Header.Get("Cache-Control"); !strings.HasPrefix(cc, "public, max-age=") {
+		t.Errorf("GET /v1/disclosures: Cache-Control %q, want it cacheable", cc)
+	}
+	out := map[string]consentapi.Disclosure{}
+	for _, d := range list {
+		out[d.ID] = d
+	}
+	return out
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 // waitBodyState waits until <body data-*> (key in dataset form, e.g.

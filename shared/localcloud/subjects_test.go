@@ -27,7 +27,7 @@ func TestSubjectExportAndErasureThroughTheGateway(t *testing.T) {
 		t.Fatalf("request: %d %s", resp.StatusCode, out)
 	}
 	resp, out = l.do("POST", "/v1/consents", "application/json", "",
-		`{"subject":{"email":"`+email+`"},"events":[{"purpose":"email_marketing","granted":true}],"disclosure":{"id":"email-optin","version":"1","text":"News by email."},"age_confirmed":true}`)
+		`{"subject":{"email":"`+email+`"},"events":[{"purpose":"email_marketing","granted":true}],"disclosure":{"id":"email-optin","version":"2026-11"},"age_confirmed":true}`)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("consent: %d %s", resp.StatusCode, out)
 	}

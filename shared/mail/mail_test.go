@@ -18,3 +18,18 @@ func TestCloneSharesNoData(t *testing.T) {
 		t.Errorf("CloneAll = %+v, want the same intents", all)
 	}
 }
+
+// FirstName cuts at MaxNameRunes characters, not bytes, and leaves no
+// trailing space or hyphen where it cut.
+func TestFirstNameCut(t *testing.T) {
+	long := "Ééééééééé Ééééééééé Ééééééééé Ééééééééé-Ééééééééé"
+	got := FirstName(long)
+	if got != "Ééééééééé Ééééééééé Ééééééééé Ééééééééé" {
+		t.Errorf("FirstName(%q) = %q", long, got)
+	}
+	for _, s := range []string{"", "   ", "\xff\xfe", "Ada\u200bLovelace", "Ada.Lovelace", "Ada:", "Ada/", "1Ada"} {
+		if got := FirstName(s); got != "" {
+			t.Errorf("FirstName(%q) = %q, want it dropped", s, got)
+		}
+	}
+}

@@ -1,5 +1,8 @@
 // Package mailrender renders a mail intent (shared/mail) into a message with a
-// plain-text and an HTML part, from the templates in templates/.
+// plain-text and an HTML part, from the templates in templates/. The mails
+// say only what the company wrote: the one value typed by the person they
+// show is the first name, as mail.FirstName allows it (a test keeps the
+// templates to that).
 package mailrender
 
 import (
@@ -7,6 +10,7 @@ import (
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
+	"maps"
 	"strings"
 	texttemplate "text/template"
 
@@ -44,11 +48,18 @@ func Render(in mail.Intent) (mail.Message, error) {
 	if !ok {
 		return mail.Message{}, fmt.Errorf("unknown mail template %q", in.Template)
 	}
+	data := in.Data
+	if name, ok := data[mail.FirstNameKey]; ok {
+		// Applied here, to every template and to intents queued before
+		// the rule, whoever built the intent (see mail.FirstName).
+		data = maps.Clone(data)
+		data[mail.FirstNameKey] = mail.FirstName(name)
+	}
 	var text, html bytes.Buffer
-	if err := textTemplates.ExecuteTemplate(&text, string(in.Template)+".txt", in.Data); err != nil {
+	if err := textTemplates.ExecuteTemplate(&text, string(in.Template)+".txt", data); err != nil {
 		return mail.Message{}, fmt.Errorf("render %s text: %w", in.Template, err)
 	}
-	if err := htmlTemplates.ExecuteTemplate(&html, string(in.Template)+".html", in.Data); err != nil {
+	if err := htmlTemplates.ExecuteTemplate(&html, string(in.Template)+".html", data); err != nil {
 		return mail.Message{}, fmt.Errorf("render %s html: %w", in.Template, err)
 	}
 	return mail.Message{Subject: subject, Text: text.String(), HTML: html.String()}, nil

@@ -1,6 +1,7 @@
 package mailrender
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -59,22 +60,118 @@ func TestRenderSubjects(t *testing.T) {
 func TestRenderEscapesHTML(t *testing.T) {
 	for _, tmpl := range []mail.Template{mail.RequestReceived, mail.RequestVerified} {
 		m, err := Render(mail.Intent{Template: tmpl, Data: data(map[string]string{
-			"first_name": "<script>alert(1)</script>",
 			"request_id": `"><img src=x onerror=alert(2)>`,
 		})})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(m.HTML, "<script>") || strings.Contains(m.HTML, "<img") {
+		if strings.Contains(m.HTML, "<img") || !strings.Contains(m.HTML, "&#34;&gt;&lt;img") {
 			t.Errorf("%s HTML is not escaped:\n%s", tmpl, m.HTML)
 		}
-		if !strings.Contains(m.HTML, "&lt;script&gt;alert(1)&lt;/script&gt;") {
-			t.Errorf("%s HTML lacks the escaped name:\n%s", tmpl, m.HTML)
+	}
+}
+
+// nameTemplates are the templates that greet the person by name.
+var nameTemplates = []mail.Template{
+	mail.RequestReceived, mail.RequestVerified, mail.OptOutConfirmed, mail.RequestExtended,
+	mail.RequestCompleted, mail.RequestDenied, mail.RequestCancelled, mail.RequestExpired,
+}
+
+// TestRenderGreetsWithANameOnly: whatever was typed as the first name, the
+// greeting is "Hello <a name>," or "Hello,", in both parts of every mail
+// that greets: a link, an address, markup or a message typed as a name is
+// not shown, so nothing a stranger typed becomes a link from the company's
+// sender.
+func TestRenderGreetsWithANameOnly(t *testing.T) {
+	cases := []struct{ typed, shown string }{
+		{"Ada", "Ada"},
+		{"  Ada   Lovelace ", "Ada Lovelace"},
+		{"Jean-Luc", "Jean-Luc"},
+		{"O'Brien", "O&#39;Brien"},
+		{"J. R.", "J. R."},
+		{"José María", "José María"},
+		{"李小龍", "李小龍"},
+		{strings.Repeat("Abcdefghij", 5), strings.Repeat("Abcdefghij", 4)},
+		{"http://evil.example", ""},
+		{"https://evil.example/claim", ""},
+		{"www.evil.example", ""},
+		{"evil.example", ""},
+		{"Ada evil.example", ""},
+		{"ada@evil.example", ""},
+		{`<a href="https://evil.example">Ada</a>`, ""},
+		{"<script>alert(1)</script>", ""},
+		{"javascript:alert(1)", ""},
+		{"Ada\r\nBcc: eve@example.com", ""},
+		{"Ada\u202eelpmaxe.live", ""},
+		{"Call 0800 123 456", ""},
+		{"hxxp：／／evil．example", ""},
+	}
+	for _, tmpl := range nameTemplates {
+		for _, tc := range cases {
+			m, err := Render(mail.Intent{Template: tmpl, Data: data(map[string]string{
+				"first_name": tc.typed, "reason": "Staff text.", "outcome": "Staff text.",
+				"optout_id": "01JOPTOUT00000000000000000", "effective_at": "1 March 2026", "rights": "Sale",
+			})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "Hello,"
+			if tc.shown != "" {
+				want = "Hello " + tc.shown + ","
+			}
+			textWant := strings.ReplaceAll(want, "&#39;", "'")
+			if first, _, _ := strings.Cut(m.Text, "\n"); first != textWant {
+				t.Errorf("%s, name %q: text greeting %q, want %q", tmpl, tc.typed, first, textWant)
+			}
+			if !strings.Contains(m.HTML, "<p>"+want+"</p>") {
+				t.Errorf("%s, name %q: HTML lacks <p>%s</p>:\n%s", tmpl, tc.typed, want, m.HTML)
+			}
+			for _, bad := range []string{"evil", "script", "://", "@evil", "0800"} {
+				if strings.Contains(m.Text, bad) || strings.Contains(m.HTML, bad) {
+					t.Errorf("%s, name %q: the mail shows %q", tmpl, tc.typed, bad)
+				}
+			}
 		}
-		// Plain text is plain: the name as given.
-		if !strings.Contains(m.Text, "Hello <script>alert(1)</script>,") {
-			t.Errorf("%s text part lacks the name:\n%s", tmpl, m.Text)
+	}
+}
+
+// TestTemplatesShowOnlyTheCompanysWords: every value a template shows is
+// one the company made (references, dates, labels, links it built, the
+// catalogued disclosure), staff text (a denial's or extension's reason, a
+// completion's outcome), or the person's first name, which Render passes
+// through mail.FirstName. A template that showed anything else a person
+// typed (request details, a practice name, an agent's name) fails here.
+func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
+	allowed := map[string]string{
+		"first_name": "person", "reason": "staff", "outcome": "staff",
+		"request_id": "company", "types": "company", "received_at": "company", "due_at": "company",
+		"verify_url": "company", "verify_expires": "company", "optout_effective": "company",
+		"receipt_id": "company", "at": "company", "choices": "company", "disclosure": "catalogue",
+		"confirm_url": "company", "optout_id": "company", "effective_at": "company", "rights": "company",
+		"date": "company", "overdue": "company", "due_soon": "company", "overdue_count": "company", "due_soon_count": "company",
+	}
+	field := regexp.MustCompile(`\.([A-Za-z_][A-Za-z0-9_]*)`)
+	seen := map[string]bool{}
+	entries, err := files.ReadDir("templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := files.ReadFile("templates/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
 		}
+		for _, action := range regexp.MustCompile(`{{[^}]*}}`).FindAllString(string(b), -1) {
+			for _, m := range field.FindAllStringSubmatch(action, -1) {
+				seen[m[1]] = true
+				if _, ok := allowed[m[1]]; !ok {
+					t.Errorf("%s shows %q, which is not one of the company's values", e.Name(), m[1])
+				}
+			}
+		}
+	}
+	if !seen["first_name"] || !seen["disclosure"] || len(entries) != 2*len(subjects) {
+		t.Errorf("read %d templates, fields %v: the templates were not all read", len(entries), seen)
 	}
 }
 

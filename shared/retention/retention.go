@@ -67,7 +67,7 @@ var Policy = []Rule{
 		Reason: "delivery questions; the request log keeps what was done (11 CCR §7101)"},
 	{Kind: ClosedRequest, Months: 24, From: "closing (completed, denied, cancelled)",
 		Reason: "request log kept at least 24 months, with its history and mail (11 CCR §7101(a)); removed together"},
-	{Kind: ConsentEvidence, Months: 48, Moves: true, From: "being superseded or withdrawn (an unconfirmed opt-in: its link lapsing)",
+	{Kind: ConsentEvidence, Months: 48, Moves: true, From: "being superseded or withdrawn (an unconfirmed email opt-in: its link lapsing; an SMS grant the number has not confirmed: the grant)",
 		Reason: "proof of consent for the TCPA's four-year limitation period (28 U.S.C. §1658; 47 CFR 64.1200) and GDPR Art. 7(1); a removed ledger event leaves a stub (sequence and hashes, no content) so the chain still verifies"},
 	{Kind: OptOutEvidence, Months: 48, From: "being superseded",
 		Reason: "proof that opt-outs were honoured (11 CCR §7025, §7026), kept like consent evidence"},

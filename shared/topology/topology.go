@@ -209,6 +209,7 @@ var ClariTru = Service{
 		{Method: "POST", Path: "/v1/consents", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/consents/confirm", Function: "consent", Auth: Public},
 		{Method: "POST", Path: "/v1/consents/confirm", Function: "consent", Auth: Public},
+		{Method: "GET", Path: "/v1/disclosures", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents/check", Function: "admin", Auth: Staff},

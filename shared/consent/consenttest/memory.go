@@ -110,12 +110,8 @@ func (m *Memory) Record(_ context.Context, r *consent.Recording) error {
 		m.setState(rec.Subject.Key, consent.State{Purpose: rec.Purpose, Status: rec.Status, Since: r.At, ReceiptID: r.ReceiptID})
 	}
 	if r.ConfirmTokenHash != "" {
-		c := &consent.Confirmation{ReceiptID: r.ReceiptID, Purpose: consent.EmailMarketing, ExpiresAt: r.ConfirmExpires}
-		for _, rec := range r.Records {
-			if rec.Status == consent.Pending {
-				c.SubjectKey, c.Purpose = rec.Subject.Key, rec.Purpose
-			}
-		}
+		c := &consent.Confirmation{ReceiptID: r.ReceiptID, ExpiresAt: r.ConfirmExpires}
+		c.SubjectKey, c.Purpose = r.ConfirmSubject()
 		m.confirms[r.ConfirmTokenHash] = c
 	}
 	m.recordings = append(m.recordings, cloneRecording(*r))
