@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -84,90 +85,137 @@ type optOutItem struct {
 	Source   string `dynamodbav:"source"`
 }
 
+// spreadReserve is the time an opt-out keeps back from its deadline (the
+// function's timeout) to answer: a spread still under way then stops, and a
+// repeat or the next opt-out of the profile completes it.
+const spreadReserve = 2 * time.Second
+
 // Apply implements optout.Store.
 //
 // A profile can hold up to optout.MaxSpread identifiers, each costing a
 // ledger event, its head and an item per right: more than one transaction
-// (maxTransact items) takes. So the first transaction holds what must be
-// atomic: the links between the identifiers given, their opt-outs, the mail,
-// and as many linked identifiers as still fit. The rest of the profile
-// follows in further transactions (spread), each conditional on the state it
-// read and so idempotent: an opt-out cut short between them has opted out
-// the identifiers given, and its repeat (or any later opt-out of the
-// profile) completes the rest.
+// (maxTransact items) takes, and, for a profile grown by a flood of links,
+// more reading than an answer can wait for. So the first transaction holds
+// what must be atomic and is cheap to find: the links between the
+// identifiers given, their opt-outs, the mail, and as many of the nearest
+// linked identifiers (read to at most maxTransact) as still fit. The rest of
+// the profile follows in further transactions (spread), each conditional on
+// the state it read and so idempotent. A spread cut short (an error, or the
+// deadline near) leaves the identifiers given opted out and the outcome
+// marked Incomplete; a repeat, or any later opt-out of the profile,
+// completes it.
 func (s *OptOuts) Apply(ctx context.Context, a optout.Application) (optout.Outcome, error) {
-	var out optout.Outcome
-	var rest []optout.Identifier
+	var f first
 	err := retry(ctx, optOutMoved, func(int) error {
 		var err error
-		out, rest, err = s.apply(ctx, a)
+		f, err = s.apply(ctx, a)
 		if fault.KindOf(err) == fault.Conflict {
 			return again(err)
 		}
 		return err
 	})
 	if err != nil {
-		return out, err
+		return optout.Outcome{}, err
 	}
-	return out, s.spread(ctx, a, rest)
+	sctx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithDeadline(ctx, dl.Add(-spreadReserve))
+		defer cancel()
+	}
+	if err := s.spreadRest(sctx, a, f); err != nil {
+		f.out.Incomplete = true
+	}
+	return f.out, nil
 }
 
-// apply writes the first transaction and returns the identifiers of the
-// profile it left to spread.
-func (s *OptOuts) apply(ctx context.Context, a optout.Application) (optout.Outcome, []optout.Identifier, error) {
-	p, err := s.walk(ctx, a.Identifiers, func(optout.Evidence) bool { return true }, optout.MaxSpread)
-	if err != nil {
-		return optout.Outcome{}, nil, err
+// first is what the first transaction did: its outcome, the profile as far
+// as it read it (whole when it ended before its bound), and the identifiers
+// it covered.
+type first struct {
+	out     optout.Outcome
+	profile []optout.Identifier
+	whole   bool
+	done    map[string]bool
+}
+
+// spreadRest opts out the identifiers of the profile the first transaction
+// did not cover, reading the profile to its bound first unless it is whole.
+func (s *OptOuts) spreadRest(ctx context.Context, a optout.Application, f first) error {
+	p := f.profile
+	if !f.whole {
+		var err error
+		if p, err = s.walk(ctx, a.Identifiers, func(optout.Evidence) bool { return true }, optout.MaxSpread); err != nil {
+			return err
+		}
 	}
-	given := p[:len(distinct(a.Identifiers))]
-	// No more than maxTransact identifiers can be in one transaction: their
-	// state is read here, the rest's by spread.
-	first := p[:min(len(p), maxTransact)]
-	states, heads, err := s.read(ctx, first, a.Rights)
+	var rest []optout.Identifier
+	for _, id := range p {
+		if !f.done[id.Key] {
+			rest = append(rest, id)
+		}
+	}
+	return s.spread(ctx, a, rest)
+}
+
+// apply writes the first transaction.
+func (s *OptOuts) apply(ctx context.Context, a optout.Application) (first, error) {
+	// No more than maxTransact identifiers fit in one transaction: the
+	// profile is read that far here, the rest by spreadRest.
+	p, err := s.walk(ctx, a.Identifiers, func(optout.Evidence) bool { return true }, maxTransact)
 	if err != nil {
-		return optout.Outcome{}, nil, err
+		return first{}, err
+	}
+	f := first{profile: p, whole: len(p) < maxTransact, done: map[string]bool{}}
+	given := p[:len(distinct(a.Identifiers))]
+	states, heads, err := s.read(ctx, p, a.Rights)
+	if err != nil {
+		return first{}, err
 	}
 	writes, err := s.links(ctx, a)
 	if err != nil {
-		return optout.Outcome{}, nil, err
+		return first{}, err
 	}
 	mine, changed, err := s.optOuts(a, given, states, heads)
 	if err != nil {
-		return optout.Outcome{}, nil, err
+		return first{}, err
 	}
 	writes = append(writes, mine...)
 	if changed > 0 && a.Mail != nil {
 		mp, err := s.mail(a)
 		if err != nil {
-			return optout.Outcome{}, nil, err
+			return first{}, err
 		}
 		writes = append(writes, mp)
 	}
+	for _, id := range given {
+		f.done[id.Key] = true
+	}
 	// Linked identifiers join the first transaction while they fit.
-	n := len(given)
-	for ; n < len(first); n++ {
-		ws, _, err := s.optOuts(a, first[n:n+1], states, heads)
+	for _, id := range p[len(given):] {
+		ws, _, err := s.optOuts(a, []optout.Identifier{id}, states, heads)
 		if err != nil {
-			return optout.Outcome{}, nil, err
+			return first{}, err
 		}
 		if len(writes)+len(ws) > maxTransact {
 			break
 		}
 		writes = append(writes, ws...)
+		f.done[id.Key] = true
 	}
-	rest := p[n:]
 	if len(writes) > 0 {
 		if err := s.write(ctx, writes); err != nil {
-			return optout.Outcome{}, nil, err
+			return first{}, err
 		}
 	}
+	f.out = optout.Outcome{ID: a.ID, EffectiveAt: a.At, New: true}
 	if changed == 0 {
 		// A repeat for the identifiers given: answer with the opt-out
-		// already in force (any linked identifier not yet covered has
-		// been, or is being, opted out all the same).
-		return earliest(a, states), rest, nil
+		// already in force (a linked identifier not covered yet is
+		// covered all the same).
+		f.out = earliest(a, states)
 	}
-	return optout.Outcome{ID: a.ID, EffectiveAt: a.At, New: true}, rest, nil
+	return f, nil
 }
 
 // distinct returns the identifiers with each key once, in order.

@@ -135,9 +135,14 @@ type Application struct {
 type Outcome struct {
 	ID          string
 	EffectiveAt time.Time
-	// New is false when every identifier was already opted out: a
-	// repeat, recorded nowhere.
+	// New is false when every identifier given was already opted out: a
+	// repeat, which records nothing of its own (it may still cover
+	// linked identifiers not covered yet).
 	New bool
+	// Incomplete says the identifiers given are opted out but not every
+	// identifier linked to them could be reached in time; a repeat, or
+	// the next opt-out of the profile, covers the rest.
+	Incomplete bool
 }
 
 // State is the current opt-out of one identifier and right.
@@ -247,7 +252,7 @@ func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
 		// opt-out is in effect: the original id and time would tell anyone
 		// who types an address whether, and since when, its owner opted
 		// out. Staff see the history.
-		out = Outcome{ID: a.ID, EffectiveAt: now}
+		out = Outcome{ID: a.ID, EffectiveAt: now, Incomplete: out.Incomplete}
 	}
 	return out, err
 }
