@@ -102,7 +102,7 @@ func TestSubjectRoutes(t *testing.T) {
 	if len(store.keys) != 1 || store.keys[0] != keyer.Email("ada@example.com") {
 		t.Fatalf("export asked the store for %v", store.keys)
 	}
-	for _, want := range []string{`"details":"SSN [redacted]"`, `"redactions":1`, `"kind":"email"`, `"mail_log":[{"template":"request_received"`} {
+	for _, want := range []string{`"details":"SSN [redacted]"`, `"redactions":1`, `"kind":"email"`, `"mail_log":[{"template":"request_received"`, `"linked_identifiers":[]`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("export lacks %s: %s", want, out)
 		}

@@ -318,7 +318,7 @@ func (s *OptOuts) links(ctx context.Context, a optout.Application) ([]types.Tran
 			if x.Key == y.Key || (ok && old.Rank() >= ev.Rank()) {
 				continue
 			}
-			w, err := s.link(pk, sk, y, ev, a, old, ok)
+			w, err := s.link(pk, sk, y, ev, a.At, old, ok)
 			if err != nil {
 				return nil, err
 			}
@@ -330,10 +330,10 @@ func (s *OptOuts) links(ctx context.Context, a optout.Application) ([]types.Tran
 
 // link is the write of one link, on the condition that the item is as read:
 // absent, or with the evidence old.
-func (s *OptOuts) link(pk, sk string, other optout.Identifier, ev optout.Evidence, a optout.Application, old optout.Evidence, existed bool) (types.TransactWriteItem, error) {
+func (s *OptOuts) link(pk, sk string, other optout.Identifier, ev optout.Evidence, at time.Time, old optout.Evidence, existed bool) (types.TransactWriteItem, error) {
 	av, err := attributevalue.MarshalMap(linkItem{
 		PK: pk, SK: sk, Kind: "link", Other: other.Key, Type: string(other.Kind), Match: other.Match,
-		At: stamp(a.At), Evidence: string(ev),
+		At: stamp(at), Evidence: string(ev),
 	})
 	if err != nil {
 		return types.TransactWriteItem{}, err

@@ -69,9 +69,10 @@ var minimisedAttributes = []string{
 }
 
 // Erase implements subjectdata.Store. It covers the keys given and every
-// identifier linked to them on proven or vouched evidence (see profileKeys),
-// found before anything is deleted; an identifier linked only by a claim is
-// not erased, and loses only its link to the person. For each key of that profile:
+// identifier linked to them on proven or vouched evidence (see
+// profileKeys), found before anything is deleted; an identifier linked only
+// by a claim is not erased, and loses only its link to the person. For each
+// key of that profile:
 //   - requests stay as the 11 CCR §7101 log, minimised by one conditional
 //     UpdateItem each; their audit events stay (they hold no personal data);
 //     their mails, which hold the address and the content, are deleted;
