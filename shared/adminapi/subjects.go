@@ -25,7 +25,8 @@ func (h *Handler) subjectExport(ctx context.Context, r apigw.Request) apigw.Resp
 }
 
 // subjectErase erases the person named in a JSON body {email|phone, reason}
-// and answers with what was deleted, minimised and kept.
+// and answers with what was deleted, minimised and kept. The erasure is
+// recorded with the staff principal who asked for it.
 func (h *Handler) subjectErase(ctx context.Context, r apigw.Request) apigw.Response {
 	if h.Subjects == nil {
 		return apigw.Fail(ctx, h.Log, subjectsUnavailable, nil)
@@ -45,7 +46,7 @@ func (h *Handler) subjectErase(ctx context.Context, r apigw.Request) apigw.Respo
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	rep, err := h.Subjects.Erase(ctx, email, phone, reason)
+	rep, err := h.Subjects.Erase(ctx, email, phone, reason, h.staff(r))
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}

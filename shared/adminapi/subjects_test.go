@@ -22,6 +22,7 @@ import (
 // against DynamoDB Local is tested in shared/ddb.
 type heldData struct {
 	keys   []string
+	actor  string
 	erased int
 }
 
@@ -36,8 +37,8 @@ func (d *heldData) Export(_ context.Context, keys []string) (subjectdata.Documen
 	}, nil
 }
 
-func (d *heldData) Erase(_ context.Context, keys []string, _ time.Time, _ string) (subjectdata.Report, error) {
-	d.keys = keys
+func (d *heldData) Erase(_ context.Context, keys []string, e subjectdata.Erasure) (subjectdata.Report, error) {
+	d.keys, d.actor = keys, e.Actor
 	d.erased++
 	return subjectdata.Report{Deleted: map[string]int{"mail": 1}, Minimised: map[string]int{"request": 1}}, nil
 }
@@ -101,7 +102,7 @@ func TestSubjectRoutes(t *testing.T) {
 	if len(store.keys) != 1 || store.keys[0] != keyer.Email("ada@example.com") {
 		t.Fatalf("export asked the store for %v", store.keys)
 	}
-	for _, want := range []string{`"details":"SSN [redacted]"`, `"redactions":1`, `"kind":"email"`, `"mail_log":[{"template":"request_received"`} {
+	for _, want := range []string{`"details":"SSN [redacted]"`, `"redactions":1`, `"kind":"email"`, `"mail_log":[{"template":"request_received"`, `"linked_identifiers":[]`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("export lacks %s: %s", want, out)
 		}
@@ -117,10 +118,10 @@ func TestSubjectRoutes(t *testing.T) {
 	subjectCall(t, h, checker, "GET", export+"?phone=%2B14155550100", "", "", 200)
 
 	out = subjectCall(t, h, checker, "POST", erase, js, `{"phone":"+1 415 555 0100","reason":"Verified request to delete 01JZ8X6Q3V4N5T7W9Y0A2B4C6D"}`, 200)
-	if store.erased != 1 || store.keys[0] != keyer.Phone("+14155550100") {
-		t.Fatalf("erase reached the store %d times for %v", store.erased, store.keys)
+	if store.erased != 1 || store.keys[0] != keyer.Phone("+14155550100") || store.actor != "local-staff" {
+		t.Fatalf("erase reached the store %d times for %v by %q", store.erased, store.keys, store.actor)
 	}
-	for _, want := range []string{`"erased_at":"2026-05-04T12:00:00Z"`, `"deleted":{"mail":1}`, `"minimised":{"request":1}`, `"kept":["request log (11 CCR §7101), minimised"`, `"kind":"phone"`} {
+	for _, want := range []string{`"erased_at":"2026-05-04T12:00:00Z"`, `"actor":"local-staff"`, `"deleted":{"mail":1}`, `"minimised":{"request":1}`, `"kept":["request log (11 CCR §7101), minimised"`, `"kind":"phone"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("erasure report lacks %s: %s", want, out)
 		}

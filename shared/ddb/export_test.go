@@ -2,6 +2,7 @@ package ddb
 
 import (
 	"context"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,14 @@ import (
 )
 
 // Hooks for the package's external tests and benchmarks.
+
+// SetLinkPage makes pages of a partition's links hold n links for the rest
+// of the test, so that a profile is read over many pages.
+func SetLinkPage(t testing.TB, n int32) {
+	old := linkPage
+	linkPage = n
+	t.Cleanup(func() { linkPage = old })
+}
 
 // SweepsPK is the partition of the sweep's own records (reports,
 // checkpoints, lease).

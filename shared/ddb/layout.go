@@ -59,11 +59,13 @@ import (
 //	ledger head   PK=SUBJ#<key>  SK=LEDGER
 //	              no index; kept while the ledger is (deleted by an erasure)
 //	link          PK=SUBJ#<key>  SK=LINK#<other key>   (one per direction)
+//	              evidence = claimed | proven | vouched (none on links written before: claimed);
+//	              opt-outs spread over every link, export and erasure only over proven/vouched
 //	              no index; kept while in effect (identifier_link)
 //	opt-out       PK=SUBJ#<key>  SK=OPTOUT#<right>
 //	              gsi3 (sale/sharing only): SUPPRESSED / <since>#<key>
 //	              kept while in effect (11 CCR §7026: the person stays opted out)
-//	erasure       PK=SUBJ#<key>  SK=ERASURE#<erased at>
+//	erasure       PK=SUBJ#<key>  SK=ERASURE#<erased at>   (reason, actor: the staff principal)
 //	              no index; expiry: erasure_record from the erasure
 //
 // Catalogue (consent.go):

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -31,23 +32,38 @@ func NewOptOuts(db *dynamodb.Client, table string) *OptOuts {
 }
 
 const (
-	// maxProfile bounds how many linked identifiers one opt-out covers, so
-	// that its transaction stays within DynamoDB's 100 items.
-	maxProfile = 16
+	// maxTransact is the most items one DynamoDB transaction takes.
+	maxTransact = 100
 )
 
-// linkItem says two identifiers were given together, so they belong to one
-// profile. One item per direction.
+// linkPage is how many links one page of a partition's links holds; 0
+// leaves pages to DynamoDB (up to 1 MB each). Tests make it small to read a
+// profile over many pages.
+var linkPage int32
+
+// linkItem says two identifiers were given together, and on what evidence
+// (optout.Evidence): claimed links widen opt-outs only; export and erasure
+// follow proven and vouched ones. A link written before links carried
+// evidence has none, and reads as claimed. One item per direction.
 //
 //	pk = SUBJ#<key>   sk = LINK#<other key>
 type linkItem struct {
-	PK    string `dynamodbav:"pk"`
-	SK    string `dynamodbav:"sk"`
-	Kind  string `dynamodbav:"kind"`
-	Other string `dynamodbav:"other"`
-	Type  string `dynamodbav:"id_kind"`
-	Match string `dynamodbav:"match"`
-	At    string `dynamodbav:"at"`
+	PK       string `dynamodbav:"pk"`
+	SK       string `dynamodbav:"sk"`
+	Kind     string `dynamodbav:"kind"`
+	Other    string `dynamodbav:"other"`
+	Type     string `dynamodbav:"id_kind"`
+	Match    string `dynamodbav:"match"`
+	At       string `dynamodbav:"at"`
+	Evidence string `dynamodbav:"evidence,omitempty"`
+}
+
+// evidence is the link's evidence; claimed when it has none.
+func (l linkItem) evidence() optout.Evidence {
+	if l.Evidence == "" {
+		return optout.Claimed
+	}
+	return optout.Evidence(l.Evidence)
 }
 
 // optOutItem is the current opt-out of one identifier from one right. Entries
@@ -69,102 +85,283 @@ type optOutItem struct {
 	Source   string `dynamodbav:"source"`
 }
 
+// spreadReserve is the time an opt-out keeps back from its deadline (the
+// function's timeout) to answer: a spread still under way then stops, and a
+// repeat or the next opt-out of the profile completes it.
+const spreadReserve = 2 * time.Second
+
 // Apply implements optout.Store.
+//
+// A profile can hold up to optout.MaxSpread identifiers, each costing a
+// ledger event, its head and an item per right: more than one transaction
+// (maxTransact items) takes, and, for a profile grown by a flood of links,
+// more reading than an answer can wait for. So the first transaction holds
+// what must be atomic and is cheap to find: the links between the
+// identifiers given, their opt-outs, the mail, and as many of the nearest
+// linked identifiers (read to at most maxTransact) as still fit. The rest of
+// the profile follows in further transactions (spread), each conditional on
+// the state it read and so idempotent. A spread cut short (an error, or the
+// deadline near) leaves the identifiers given opted out and the outcome
+// marked Incomplete; a repeat, or any later opt-out of the profile,
+// completes it.
 func (s *OptOuts) Apply(ctx context.Context, a optout.Application) (optout.Outcome, error) {
-	var out optout.Outcome
+	var f first
 	err := retry(ctx, optOutMoved, func(int) error {
 		var err error
-		out, err = s.apply(ctx, a)
+		f, err = s.apply(ctx, a)
 		if fault.KindOf(err) == fault.Conflict {
 			return again(err)
 		}
 		return err
 	})
-	return out, err
+	if err != nil {
+		return optout.Outcome{}, err
+	}
+	sctx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithDeadline(ctx, dl.Add(-spreadReserve))
+		defer cancel()
+	}
+	if err := s.spreadRest(sctx, a, f); err != nil {
+		f.out.Incomplete = true
+	}
+	return f.out, nil
 }
 
-func (s *OptOuts) apply(ctx context.Context, a optout.Application) (optout.Outcome, error) {
-	profile, err := s.profile(ctx, a.Identifiers)
-	if err != nil {
-		return optout.Outcome{}, err
-	}
-	states, heads, err := s.read(ctx, profile, a.Rights)
-	if err != nil {
-		return optout.Outcome{}, err
-	}
-	writes, err := s.links(a, profile)
-	if err != nil {
-		return optout.Outcome{}, err
-	}
-	newLinks := len(writes)
-	optOuts, changed, err := s.optOuts(a, profile, states, heads)
-	if err != nil {
-		return optout.Outcome{}, err
-	}
-	writes = append(writes, optOuts...)
-	if changed == 0 {
-		// A repeat: answer with the opt-out already in force.
-		if newLinks > 0 {
-			if err := s.write(ctx, writes); err != nil {
-				return optout.Outcome{}, err
-			}
+// first is what the first transaction did: its outcome, the profile as far
+// as it read it (whole when it ended before its bound), and the identifiers
+// it covered.
+type first struct {
+	out     optout.Outcome
+	profile []optout.Identifier
+	whole   bool
+	done    map[string]bool
+}
+
+// spreadRest opts out the identifiers of the profile the first transaction
+// did not cover, reading the profile to its bound first unless it is whole.
+func (s *OptOuts) spreadRest(ctx context.Context, a optout.Application, f first) error {
+	p := f.profile
+	if !f.whole {
+		var err error
+		if p, err = s.walk(ctx, a.Identifiers, func(optout.Evidence) bool { return true }, optout.MaxSpread); err != nil {
+			return err
 		}
-		return earliest(a, states), nil
 	}
-	if a.Mail != nil {
-		owner := ""
-		for _, id := range a.Identifiers {
-			if id.Kind == optout.Email {
-				owner = prefixSubject + id.Key
-			}
+	var rest []optout.Identifier
+	for _, id := range p {
+		if !f.done[id.Key] {
+			rest = append(rest, id)
 		}
-		mp, err := mailPut(owner, *a.Mail, a.At)
+	}
+	return s.spread(ctx, a, rest)
+}
+
+// apply writes the first transaction.
+func (s *OptOuts) apply(ctx context.Context, a optout.Application) (first, error) {
+	// No more than maxTransact identifiers fit in one transaction: the
+	// profile is read that far here, the rest by spreadRest.
+	p, err := s.walk(ctx, a.Identifiers, func(optout.Evidence) bool { return true }, maxTransact)
+	if err != nil {
+		return first{}, err
+	}
+	f := first{profile: p, whole: len(p) < maxTransact, done: map[string]bool{}}
+	given := p[:len(distinct(a.Identifiers))]
+	states, heads, err := s.read(ctx, p, a.Rights)
+	if err != nil {
+		return first{}, err
+	}
+	writes, err := s.links(ctx, a)
+	if err != nil {
+		return first{}, err
+	}
+	mine, changed, err := s.optOuts(a, given, states, heads)
+	if err != nil {
+		return first{}, err
+	}
+	writes = append(writes, mine...)
+	if changed > 0 && a.Mail != nil {
+		mp, err := s.mail(a)
 		if err != nil {
-			return optout.Outcome{}, err
+			return first{}, err
 		}
-		mp.Put.TableName = aws.String(s.table)
 		writes = append(writes, mp)
 	}
-	if err := s.write(ctx, writes); err != nil {
-		return optout.Outcome{}, err
+	for _, id := range given {
+		f.done[id.Key] = true
 	}
-	return optout.Outcome{ID: a.ID, EffectiveAt: a.At, New: true}, nil
+	// Linked identifiers join the first transaction while they fit.
+	for _, id := range p[len(given):] {
+		ws, _, err := s.optOuts(a, []optout.Identifier{id}, states, heads)
+		if err != nil {
+			return first{}, err
+		}
+		if len(writes)+len(ws) > maxTransact {
+			break
+		}
+		writes = append(writes, ws...)
+		f.done[id.Key] = true
+	}
+	if len(writes) > 0 {
+		if err := s.write(ctx, writes); err != nil {
+			return first{}, err
+		}
+	}
+	f.out = optout.Outcome{ID: a.ID, EffectiveAt: a.At, New: true}
+	if changed == 0 {
+		// A repeat for the identifiers given: answer with the opt-out
+		// already in force (a linked identifier not covered yet is
+		// covered all the same).
+		f.out = earliest(a, states)
+	}
+	return f, nil
+}
+
+// distinct returns the identifiers with each key once, in order.
+func distinct(ids []optout.Identifier) []optout.Identifier {
+	var out []optout.Identifier
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !seen[id.Key] {
+			seen[id.Key] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// mail is the write of the confirmation mail, in the partition of the
+// email given.
+func (s *OptOuts) mail(a optout.Application) (types.TransactWriteItem, error) {
+	owner := ""
+	for _, id := range a.Identifiers {
+		if id.Kind == optout.Email {
+			owner = prefixSubject + id.Key
+		}
+	}
+	mp, err := mailPut(owner, *a.Mail, a.At)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	mp.Put.TableName = aws.String(s.table)
+	return mp, nil
+}
+
+// spread opts the rest of a profile out, in transactions of at most
+// maxTransact items. Each reads the state of its identifiers first and
+// writes only what is missing, on the condition that it still is: a
+// transaction that loses a race is read again and retried, and one whose
+// identifiers are all opted out by now writes nothing.
+func (s *OptOuts) spread(ctx context.Context, a optout.Application, ids []optout.Identifier) error {
+	per := max(maxTransact/(2+len(a.Rights)), 1) // a ledger event, its head, an item per right
+	for len(ids) > 0 {
+		chunk := ids[:min(per, len(ids))]
+		ids = ids[len(chunk):]
+		err := retry(ctx, optOutMoved, func(int) error {
+			states, heads, err := s.read(ctx, chunk, a.Rights)
+			if err != nil {
+				return err
+			}
+			writes, _, err := s.optOuts(a, chunk, states, heads)
+			if err != nil || len(writes) == 0 {
+				return err
+			}
+			err = s.write(ctx, writes)
+			if fault.KindOf(err) == fault.Conflict {
+				return again(err)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // links returns the writes that link every pair of identifiers given
-// together and not linked yet, one item per direction.
-func (s *OptOuts) links(a optout.Application, profile profile) ([]types.TransactWriteItem, error) {
+// together, one item per direction, where the pair is not linked yet or
+// only on weaker evidence; a link is never weakened. Each write is
+// conditional on the link it read, so a stronger link written meanwhile
+// makes the transaction fail and be read again.
+func (s *OptOuts) links(ctx context.Context, a optout.Application) ([]types.TransactWriteItem, error) {
+	ev := a.Evidence
+	if ev == "" {
+		ev = optout.Claimed
+	}
+	var keys []map[string]types.AttributeValue
+	for _, x := range a.Identifiers {
+		for _, y := range a.Identifiers {
+			if x.Key != y.Key {
+				keys = append(keys, key(prefixSubject+x.Key, sortLink+y.Key))
+			}
+		}
+	}
+	items, err := batchGet(ctx, s.db, s.table, keys)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]optout.Evidence{}
+	for _, item := range items {
+		var l linkItem
+		if err := attributevalue.UnmarshalMap(item, &l); err != nil {
+			return nil, err
+		}
+		have[l.PK+"\x00"+l.SK] = l.evidence()
+	}
 	var writes []types.TransactWriteItem
 	for _, x := range a.Identifiers {
 		for _, y := range a.Identifiers {
-			if x.Key == y.Key || profile.linked[x.Key][y.Key] {
+			pk, sk := prefixSubject+x.Key, sortLink+y.Key
+			old, ok := have[pk+"\x00"+sk]
+			if x.Key == y.Key || (ok && old.Rank() >= ev.Rank()) {
 				continue
 			}
-			av, err := attributevalue.MarshalMap(linkItem{
-				PK: prefixSubject + x.Key, SK: sortLink + y.Key, Kind: "link",
-				Other: y.Key, Type: string(y.Kind), Match: y.Match, At: stamp(a.At),
-			})
+			w, err := s.link(pk, sk, y, ev, a.At, old, ok)
 			if err != nil {
 				return nil, err
 			}
-			writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: av}})
+			writes = append(writes, w)
 		}
 	}
 	return writes, nil
 }
 
-// optOuts returns the writes that opt every identifier of the profile out
-// of the rights it is not opted out of yet: one ledger event each, and an
-// opt-out item per right (a sale/sharing one on the suppression index). It
-// says how many identifiers changed.
-func (s *OptOuts) optOuts(a optout.Application, profile profile, states map[string]optout.State, heads map[string]*ledger.Head) ([]types.TransactWriteItem, int, error) {
+// link is the write of one link, on the condition that the item is as read:
+// absent, or with the evidence old.
+func (s *OptOuts) link(pk, sk string, other optout.Identifier, ev optout.Evidence, at time.Time, old optout.Evidence, existed bool) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(linkItem{
+		PK: pk, SK: sk, Kind: "link", Other: other.Key, Type: string(other.Kind), Match: other.Match,
+		At: stamp(at), Evidence: string(ev),
+	})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	put := &types.Put{TableName: aws.String(s.table), Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	if existed {
+		if old == optout.Claimed {
+			put.ConditionExpression = aws.String("attribute_exists(pk) AND (attribute_not_exists(evidence) OR evidence = :old)")
+		} else {
+			put.ConditionExpression = aws.String("attribute_exists(pk) AND evidence = :old")
+		}
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{":old": &types.AttributeValueMemberS{Value: string(old)}}
+	}
+	return types.TransactWriteItem{Put: put}, nil
+}
+
+// optOuts returns the writes that opt each of ids out of the rights it is
+// not opted out of yet: one ledger event each, and an opt-out item per right
+// (a sale/sharing one on the suppression index). It says how many
+// identifiers changed.
+func (s *OptOuts) optOuts(a optout.Application, ids []optout.Identifier, states map[string]optout.State, heads map[string]*ledger.Head) ([]types.TransactWriteItem, int, error) {
 	given := map[string]bool{}
 	for _, id := range a.Identifiers {
 		given[id.Key] = true
 	}
 	var writes []types.TransactWriteItem
 	changed := 0
-	for _, id := range profile.ids {
+	for _, id := range ids {
 		var missing []string
 		for _, r := range a.Rights {
 			if _, ok := states[id.Key+"\x00"+string(r)]; !ok {
@@ -195,7 +392,10 @@ func (s *OptOuts) optOut(a optout.Application, id optout.Identifier, given bool,
 		"rights": strings.Join(missing, ","), "source": string(a.Source), "gpc": fmt.Sprint(a.GPC),
 		"optout_id": a.ID, "identifier": string(id.Kind), "via": via,
 	}
-	if a.RequestID != "" {
+	if a.RequestID != "" && given {
+		// Only in the ledger of an identifier the request named: the
+		// request is its requester's, and a linked identifier may be
+		// someone else's (a claimed link).
 		fields["request_id"] = a.RequestID
 	}
 	writes, _, err := appendEvents(s.table, head, ledger.Event{
@@ -246,56 +446,61 @@ func earliest(a optout.Application, states map[string]optout.State) optout.Outco
 	return optout.Outcome{ID: best.OptOutID, EffectiveAt: best.Since}
 }
 
-type profile struct {
-	ids    []optout.Identifier
-	linked map[string]map[string]bool
-}
-
-// profile expands identifiers to every identifier linked to them, breadth
-// first, up to maxProfile.
-func (s *OptOuts) profile(ctx context.Context, start []optout.Identifier) (profile, error) {
-	p := profile{linked: map[string]map[string]bool{}}
+// walk expands identifiers to those linked to them by links follow accepts,
+// breadth first: the identifiers given, then their links, and so on, until
+// there are limit (the identifiers given always count). Each partition's links
+// are read whole, page by page, but reading stops once limit is reached, so a
+// flood of links costs at most limit queries and the pages up to the bound.
+func (s *OptOuts) walk(ctx context.Context, start []optout.Identifier, follow func(optout.Evidence) bool, limit int) ([]optout.Identifier, error) {
+	var ids []optout.Identifier
 	seen := map[string]bool{}
-	queue := append([]optout.Identifier(nil), start...)
-	for len(queue) > 0 && len(p.ids) < maxProfile {
-		id := queue[0]
-		queue = queue[1:]
-		if seen[id.Key] {
-			continue
+	add := func(id optout.Identifier) {
+		if !seen[id.Key] {
+			seen[id.Key] = true
+			ids = append(ids, id)
 		}
-		seen[id.Key] = true
-		p.ids = append(p.ids, id)
-		p.linked[id.Key] = map[string]bool{}
-		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+	}
+	for _, id := range start {
+		add(id)
+	}
+	for next := 0; next < len(ids) && len(ids) < limit; next++ {
+		in := &dynamodb.QueryInput{
 			TableName:              aws.String(s.table),
 			KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :link)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":   &types.AttributeValueMemberS{Value: prefixSubject + id.Key},
+				":pk":   &types.AttributeValueMemberS{Value: prefixSubject + ids[next].Key},
 				":link": &types.AttributeValueMemberS{Value: sortLink},
 			},
 			ConsistentRead: aws.Bool(true),
-			Limit:          aws.Int32(maxProfile),
-		})
-		if err != nil {
-			return p, classify(err)
 		}
-		var links []linkItem
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &links); err != nil {
-			return p, err
+		if linkPage > 0 {
+			in.Limit = aws.Int32(linkPage)
 		}
-		for _, l := range links {
-			p.linked[id.Key][l.Other] = true
-			queue = append(queue, optout.Identifier{Kind: optout.Kind(l.Type), Key: l.Other, Match: l.Match})
+		p := dynamodb.NewQueryPaginator(s.db, in)
+		for p.HasMorePages() && len(ids) < limit {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, classify(err)
+			}
+			var links []linkItem
+			if err := attributevalue.UnmarshalListOfMaps(page.Items, &links); err != nil {
+				return nil, err
+			}
+			for _, l := range links {
+				if len(ids) < limit && follow(l.evidence()) {
+					add(optout.Identifier{Kind: optout.Kind(l.Type), Key: l.Other, Match: l.Match})
+				}
+			}
 		}
 	}
-	return p, nil
+	return ids, nil
 }
 
 // read returns the current opt-outs and ledger heads of a profile, by
 // key+"\x00"+right and by key.
-func (s *OptOuts) read(ctx context.Context, p profile, rights []optout.Right) (map[string]optout.State, map[string]*ledger.Head, error) {
+func (s *OptOuts) read(ctx context.Context, ids []optout.Identifier, rights []optout.Right) (map[string]optout.State, map[string]*ledger.Head, error) {
 	var keys []map[string]types.AttributeValue
-	for _, id := range p.ids {
+	for _, id := range ids {
 		keys = append(keys, key(prefixSubject+id.Key, sortHead))
 		for _, r := range rights {
 			keys = append(keys, key(prefixSubject+id.Key, sortOptOut+string(r)))

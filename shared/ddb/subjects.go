@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -39,10 +38,11 @@ const (
 	batchSize = 25
 )
 
-// erasureItem records one erasure: when, why, and how many records of each
-// kind it deleted or minimised. It holds no personal data: the person is
-// named only by the keyed hash of the partition, the reason is staff's words
-// (refused when it names an email address; see shared/subjectdata).
+// erasureItem records one erasure: when, why, who carried it out (the staff
+// principal), and how many records of each kind it deleted or minimised. It
+// holds no personal data of the person: they are named only by the keyed
+// hash of the partition, the reason is staff's words (refused when it names
+// an email address; see shared/subjectdata).
 //
 //	pk = SUBJ#<key>   sk = ERASURE#<erased at>
 //	expiry: erasure_record, from the erasure
@@ -52,6 +52,7 @@ type erasureItem struct {
 	Kind      string         `dynamodbav:"kind"`
 	At        string         `dynamodbav:"at"`
 	Reason    string         `dynamodbav:"reason"`
+	Actor     string         `dynamodbav:"actor"`
 	Deleted   map[string]int `dynamodbav:"deleted"`
 	Minimised map[string]int `dynamodbav:"minimised"`
 	expiry
@@ -68,8 +69,10 @@ var minimisedAttributes = []string{
 }
 
 // Erase implements subjectdata.Store. It covers the keys given and every
-// identifier linked to them (see profileKeys), found before anything is
-// deleted. For each key of that profile:
+// identifier linked to them on proven or vouched evidence (see
+// profileKeys), found before anything is deleted; an identifier linked only
+// by a claim is not erased, and loses only its link to the person. For each
+// key of that profile:
 //   - requests stay as the 11 CCR §7101 log, minimised by one conditional
 //     UpdateItem each; their audit events stay (they hold no personal data);
 //     their mails, which hold the address and the content, are deleted;
@@ -94,7 +97,7 @@ var minimisedAttributes = []string{
 // are deleted only after everything else of every key, and the erasure
 // records written last, so that until then a run again from the same
 // identifier still reaches the whole profile.
-func (s *Subjects) Erase(ctx context.Context, keys []string, at time.Time, reason string) (subjectdata.Report, error) {
+func (s *Subjects) Erase(ctx context.Context, keys []string, er subjectdata.Erasure) (subjectdata.Report, error) {
 	rep := subjectdata.Report{Deleted: map[string]int{}, Minimised: map[string]int{}}
 	profile, err := s.profileKeys(ctx, keys)
 	if err != nil {
@@ -116,7 +119,7 @@ func (s *Subjects) Erase(ctx context.Context, keys []string, at time.Time, reaso
 		return rep, err
 	}
 	for _, k := range profile {
-		if err := s.recordErasure(ctx, e, k, at, reason); err != nil {
+		if err := s.recordErasure(ctx, e, k, er); err != nil {
 			return rep, err
 		}
 		for kind, n := range e.deleted[k] {
@@ -215,10 +218,12 @@ func (s *Subjects) erasePerson(ctx context.Context, e *erasure, k string) error 
 			e.del(&e.deletes, k, "consent_state", pk, sk)
 		case strings.HasPrefix(sk, sortLink):
 			e.del(&e.links, k, "link", pk, sk)
-			// The other identifier's link back to this one. When the
-			// other is in the profile, its own partition is read
-			// and the link found there; otherwise (beyond the
-			// profile's bound) it is deleted from here.
+			// The other identifier's link back to this one names
+			// this identifier, so it goes too. When the other is in
+			// the profile, its own partition is read and the link
+			// found there; otherwise (a claimed link, or beyond the
+			// profile's bound) it is deleted from here, and nothing
+			// else of the other's.
 			if other := strings.TrimPrefix(sk, sortLink); !e.inProfile[other] {
 				e.del(&e.links, k, "link", prefixSubject+other, sortLink+k)
 			}
@@ -230,12 +235,12 @@ func (s *Subjects) erasePerson(ctx context.Context, e *erasure, k string) error 
 }
 
 // recordErasure writes the erasure record of key k: what was deleted and
-// minimised there.
-func (s *Subjects) recordErasure(ctx context.Context, e *erasure, k string, at time.Time, reason string) error {
-	pk, sk := prefixSubject+k, sortErasure+stamp(at)
+// minimised there, why, and by whom.
+func (s *Subjects) recordErasure(ctx context.Context, e *erasure, k string, er subjectdata.Erasure) error {
+	pk, sk := prefixSubject+k, sortErasure+stamp(er.At)
 	av, err := attributevalue.MarshalMap(erasureItem{
-		PK: pk, SK: sk, Kind: "erasure", At: stamp(at), Reason: reason,
-		Deleted: e.deleted[k], Minimised: e.minimised[k], expiry: expires(retention.ErasureRecord, pk, sk, at),
+		PK: pk, SK: sk, Kind: "erasure", At: stamp(er.At), Reason: er.Reason, Actor: er.Actor,
+		Deleted: e.deleted[k], Minimised: e.minimised[k], expiry: expires(retention.ErasureRecord, pk, sk, er.At),
 	})
 	if err != nil {
 		return err
@@ -246,33 +251,24 @@ func (s *Subjects) recordErasure(ctx context.Context, e *erasure, k string, at t
 	return nil
 }
 
-// profileKeys expands subject keys to the person's profile: the keys given,
-// then every identifier linked to them (LINK# items, written when
-// identifiers are given together in an opt-out), breadth first. It is the
-// expansion an opt-out uses (OptOuts.profile), with the same bound of
-// maxProfile identifiers; the keys given are always included.
+// profileKeys expands the subject keys staff named to the identifiers
+// proven to be the same person's: the keys given, then every identifier
+// linked to them by a proven or vouched link, breadth first, up to
+// optout.MaxSpread. Claimed links (identifiers typed together into a public
+// form, which anyone can do with anyone's address) are never followed:
+// export and erasure disclose and destroy, unlike an opt-out.
 func (s *Subjects) profileKeys(ctx context.Context, keys []string) ([]string, error) {
 	start := make([]optout.Identifier, len(keys))
 	for i, k := range keys {
 		start[i] = optout.Identifier{Key: k}
 	}
-	p, err := (&OptOuts{db: s.db, table: s.table}).profile(ctx, start)
+	ids, err := (&OptOuts{db: s.db, table: s.table}).walk(ctx, start, optout.Evidence.Trusted, optout.MaxSpread)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	seen := map[string]bool{}
-	add := func(k string) {
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, k)
-		}
-	}
-	for _, k := range keys {
-		add(k)
-	}
-	for _, id := range p.ids {
-		add(id.Key)
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.Key
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subjectdata"
 )
@@ -15,16 +16,18 @@ import (
 // Export: everything filed under a person's profile, as one document.
 
 // Export implements subjectdata.Store. It covers the keys given and every
-// identifier linked to them (see profileKeys): a phone and a browser id given
-// together with an email in an opt-out belong to the same person. The
-// records of all of them go into the one document's lists, the given keys'
-// first; ledger events keep their order within each identifier's chain.
+// identifier linked to them on proven or vouched evidence (see
+// profileKeys). The records of all of them go into the one document's
+// lists, the given keys' first; ledger events keep their order within each
+// identifier's chain. Every other identifier linked to them (a claimed
+// link: typed together into a public form) is listed by kind and keyed hash
+// only; nothing filed under it is read.
 func (s *Subjects) Export(ctx context.Context, keys []string) (subjectdata.Document, error) {
 	profile, err := s.profileKeys(ctx, keys)
 	if err != nil {
 		return subjectdata.Document{}, err
 	}
-	x := &export{s: s, seenRequest: map[string]bool{}}
+	x := &export{s: s, seenRequest: map[string]bool{}, linked: map[string]subjectdata.Linked{}}
 	for _, k := range profile {
 		if err := x.requests(ctx, k); err != nil {
 			return x.doc, err
@@ -34,6 +37,7 @@ func (s *Subjects) Export(ctx context.Context, keys []string) (subjectdata.Docum
 		}
 	}
 	x.mailLog()
+	x.linkList(keys)
 	return x.doc, x.ts.err
 }
 
@@ -45,7 +49,10 @@ type export struct {
 	doc         subjectdata.Document
 	mails       []mailItem
 	seenRequest map[string]bool
-	ts          stampReader
+	// linked are the links read, by the other identifier's key, each on
+	// its strongest evidence.
+	linked map[string]subjectdata.Linked
+	ts     stampReader
 }
 
 // requests adds the requests filed under subject key k, each with its
@@ -111,8 +118,8 @@ func (x *export) request(ctx context.Context, pk string) error {
 }
 
 // person adds what the person's own partition under key k holds: ledger
-// events, consent states, opt-outs and mails. Links and erasure records are
-// bookkeeping, not data about the person.
+// events, consent states, opt-outs and mails, and notes its links. Erasure
+// records are bookkeeping, not data about the person.
 func (x *export) person(ctx context.Context, k string) error {
 	items, err := x.s.partition(ctx, prefixSubject+k, "", "")
 	if err != nil {
@@ -130,12 +137,51 @@ func (x *export) person(ctx context.Context, k string) error {
 			err = x.optOut(item)
 		case strings.HasPrefix(sk, prefixMail):
 			err = x.mail(item)
+		case strings.HasPrefix(sk, sortLink):
+			err = x.link(item)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// link notes one link: the other identifier's kind, keyed hash and the
+// link's evidence, the strongest when several links lead to it.
+func (x *export) link(item map[string]types.AttributeValue) error {
+	var it linkItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return err
+	}
+	ev := it.evidence()
+	if old, ok := x.linked[it.Other]; ok && optout.Evidence(old.Evidence).Rank() >= ev.Rank() {
+		return nil
+	}
+	x.linked[it.Other] = subjectdata.Linked{Kind: it.Type, Reference: it.Other, Evidence: string(ev)}
+	return nil
+}
+
+// linkList lists the identifiers linked to the profile, other than the
+// keys staff named: the strongest evidence first, then by kind and keyed
+// hash, so that the document is the same for the same records.
+func (x *export) linkList(named []string) {
+	for _, k := range named {
+		delete(x.linked, k)
+	}
+	for _, l := range x.linked {
+		x.doc.Linked = append(x.doc.Linked, l)
+	}
+	sort.Slice(x.doc.Linked, func(i, j int) bool {
+		a, b := x.doc.Linked[i], x.doc.Linked[j]
+		if ra, rb := optout.Evidence(a.Evidence).Rank(), optout.Evidence(b.Evidence).Rank(); ra != rb {
+			return ra > rb
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Reference < b.Reference
+	})
 }
 
 func (x *export) ledgerEvent(item map[string]types.AttributeValue) error {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,8 +81,8 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	if err := requests.Verify(ctx, verification(requests, t, "S1", t0.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
-	// An opt-out of the email and a browser given together (linked both
-	// ways), with its confirmation mail.
+	// An opt-out of the email and a browser given together in the public
+	// form (linked both ways, but only claimed), with its confirmation mail.
 	optOuts := optout.NewService(ddb.NewOptOuts(db, table), keyer, subjectphone.E164, now)
 	if _, err := optOuts.OptOut(ctx, optout.Input{Email: "ada@example.com", BrowserID: "browser-ada-1", Source: optout.Form}); err != nil {
 		t.Fatal(err)
@@ -110,16 +112,17 @@ func TestSubjectExportAndErasure(t *testing.T) {
 		r.Details != "My SSN is [redacted]; please delete everything." || doc.Redactions != 1 {
 		t.Fatalf("request %+v, %d redactions", r, doc.Redactions)
 	}
-	// The email's ledger (its opt-out, then the consent), then the linked
-	// browser's (its opt-out).
-	if len(doc.Consents.Events) != 3 || doc.Consents.Events[0].Kind != "opt_out" || doc.Consents.Events[1].Kind != "consent" ||
-		doc.Consents.Events[2].Kind != "opt_out" || doc.Consents.Events[2].Fields["identifier"] != "browser_id" ||
+	// The email's ledger (its opt-out, then the consent); the browser is
+	// linked only by a claim, so its records stay out and it is listed.
+	if len(doc.Consents.Events) != 2 || doc.Consents.Events[0].Kind != "opt_out" || doc.Consents.Events[1].Kind != "consent" ||
 		len(doc.Consents.Current) != 1 || doc.Consents.Current[0].Status != "pending" {
 		t.Fatalf("consents %+v", doc.Consents)
 	}
-	if len(doc.OptOuts) != 2 || doc.OptOuts[0].Right != "opt_out" || doc.OptOuts[0].Identifier != "email" ||
-		doc.OptOuts[1].Identifier != "browser_id" || doc.Subject.Reference != email {
+	if len(doc.OptOuts) != 1 || doc.OptOuts[0].Right != "opt_out" || doc.OptOuts[0].Identifier != "email" || doc.Subject.Reference != email {
 		t.Fatalf("opt-outs %+v of %+v", doc.OptOuts, doc.Subject)
+	}
+	if len(doc.Linked) != 1 || doc.Linked[0] != (subjectdata.Linked{Kind: "browser_id", Reference: browser, Evidence: "claimed"}) {
+		t.Fatalf("linked identifiers %+v", doc.Linked)
 	}
 	if len(doc.MailLog) != 4 {
 		t.Fatalf("mail log %+v, want 2 request mails, the opt-out and the consent receipt", doc.MailLog)
@@ -131,19 +134,20 @@ func TestSubjectExportAndErasure(t *testing.T) {
 		}
 	}
 
-	rep, err := svc.Erase(ctx, "ada@example.com", "", "Verified request to delete S1")
+	rep, err := svc.Erase(ctx, "ada@example.com", "", "Verified request to delete S1", "local-staff")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The email's and the linked browser's: ledger events 2 + 1, heads 1 + 1,
-	// and the link in both directions.
-	want := map[string]int{"mail": 4, "ledger_event": 3, "ledger_head": 2, "consent_state": 1, "link": 2}
+	// The email's alone: its two ledger events and head, its consent, and
+	// the claimed link to the browser in both directions (the browser's
+	// names the email).
+	want := map[string]int{"mail": 4, "ledger_event": 2, "ledger_head": 1, "consent_state": 1, "link": 2}
 	for kind, n := range want {
 		if rep.Deleted[kind] != n {
 			t.Errorf("deleted[%s] = %d, want %d (report %+v)", kind, rep.Deleted[kind], n, rep.Deleted)
 		}
 	}
-	if rep.Minimised["request"] != 1 || len(rep.Kept) != 2 || rep.Subject.Reference != email {
+	if rep.Minimised["request"] != 1 || len(rep.Kept) != 2 || rep.Subject.Reference != email || rep.Actor != "local-staff" {
 		t.Fatalf("report %+v", rep)
 	}
 
@@ -169,21 +173,21 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	if len(subj) != 2 || withPrefix(subj, "OPTOUT#opt_out") != 1 || withPrefix(subj, "ERASURE#") != 1 {
 		t.Fatalf("subject partition after erasure: %v", subj)
 	}
-	reason := ""
+	reason, actor := "", ""
 	for sk, it := range subj {
 		if strings.HasPrefix(sk, "ERASURE#") {
-			reason = it["reason"].(*types.AttributeValueMemberS).Value
+			reason, actor = it["reason"].(*types.AttributeValueMemberS).Value, it["actor"].(*types.AttributeValueMemberS).Value
 			if n := it["deleted"].(*types.AttributeValueMemberM).Value["mail"].(*types.AttributeValueMemberN).Value; n != "4" {
 				t.Errorf("erasure record counts %s mails", n)
 			}
 		}
 	}
-	if reason != "Verified request to delete S1" {
-		t.Errorf("erasure record reason %q", reason)
+	if reason != "Verified request to delete S1" || actor != "local-staff" {
+		t.Errorf("erasure record reason %q, actor %q", reason, actor)
 	}
-	// The browser keeps its own opt-out and gets its erasure record; its
-	// ledger and its link to the email are gone.
-	if br := items(t, db, table, "SUBJ#"+browser); len(br) != 2 || withPrefix(br, "OPTOUT#") != 1 || withPrefix(br, "ERASURE#") != 1 {
+	// The browser, linked only by a claim, is not erased: it keeps its
+	// opt-out and its ledger, and loses only its link to the email.
+	if br := items(t, db, table, "SUBJ#"+browser); len(br) != 3 || withPrefix(br, "OPTOUT#") != 1 || withPrefix(br, "LEDGER") != 2 {
 		t.Fatalf("browser partition after erasure: %v", br)
 	}
 	// The person stays opted out: the suppression list still has the hash.
@@ -242,7 +246,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 
 	// Erasing again is harmless: nothing more to delete or minimise, and
 	// the erasure is recorded again.
-	again, err := svc.Erase(ctx, "ada@example.com", "", "Repeated by mistake")
+	again, err := svc.Erase(ctx, "ada@example.com", "", "Repeated by mistake", "local-staff")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,13 +262,33 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	}
 }
 
-// A person opts out with an email, a phone and a browser id given together,
-// and consents to SMS marketing on the phone and to cookies on the browser.
-// Export and erasure by the email alone follow the links to the phone and the
-// browser: their consent ledgers (which hold the IP and user agent) are
-// exported and erased with the email's, while every identifier stays opted
-// out and on the suppression list.
-func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
+// vouch opts the identifiers out together as staff would who vouch that they
+// are one person's: their links carry the evidence vouched.
+func vouch(t *testing.T, svc *optout.Service, store *ddb.OptOuts, at time.Time, in optout.Input) {
+	t.Helper()
+	idents, _, err := svc.Identify(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	newID := func() string { n++; return fmt.Sprintf("vouched-%s-%d", at.Format("150405"), n) }
+	if _, err := store.Apply(context.Background(), optout.Application{
+		ID: newID(), At: at, Rights: []optout.Right{optout.SaleSharing}, Source: optout.Staff,
+		Identifiers: idents, Evidence: optout.Vouched, NewID: newID,
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Staff vouch that an email, a phone and a browser id are one person's, who
+// consents to SMS marketing on the phone and to cookies on the browser.
+// Export and erasure by the email alone follow the vouched links to the
+// phone and the browser: their consent ledgers (which hold the IP and user
+// agent) are exported and erased with the email's, while every identifier
+// stays opted out and on the suppression list. A stranger who typed the
+// phone next to her own address in the public form is linked to it only by
+// a claim: listed, never exported, never erased.
+func TestSubjectErasureFollowsVouchedLinksOnly(t *testing.T) {
 	db, table := localtest.NewTable(t)
 	ctx := context.Background()
 	keyer, err := subject.NewKeyer(bytes.Repeat([]byte("k"), 32))
@@ -277,8 +301,11 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 	const address, number, browserID = "grace@example.com", "+14155550123", "browser-grace-1"
 	email, phone, browser := keyer.Email(address), keyer.Phone(number), keyer.Browser(browserID)
 
-	optOuts := optout.NewService(ddb.NewOptOuts(db, table), keyer, subjectphone.E164, now)
-	if _, err := optOuts.OptOut(ctx, optout.Input{Email: address, Phone: number, BrowserID: browserID, Source: optout.Form}); err != nil {
+	store := ddb.NewOptOuts(db, table)
+	optOuts := optout.NewService(store, keyer, subjectphone.E164, now)
+	vouch(t, optOuts, store, now(), optout.Input{Email: address, Phone: number, BrowserID: browserID})
+	const stranger = "mallory@example.com"
+	if _, err := optOuts.OptOut(ctx, optout.Input{Email: stranger, Phone: number, Source: optout.Form}); err != nil {
 		t.Fatal(err)
 	}
 	granted := true
@@ -294,11 +321,12 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, k := range []string{email, phone, browser} {
-		if n := withPrefix(items(t, db, table, "SUBJ#"+k), "LINK#"); n != 2 {
-			t.Fatalf("%d links before erasure, want 2", n)
+	for k, want := range map[string]int{email: 2, phone: 3, browser: 2, keyer.Email(stranger): 1} {
+		if n := withPrefix(items(t, db, table, "SUBJ#"+k), "LINK#"); n != want {
+			t.Fatalf("%d links before erasure, want %d", n, want)
 		}
 	}
+	strangerBefore := items(t, db, table, "SUBJ#"+keyer.Email(stranger))
 
 	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, now)
 	doc, err := svc.Export(ctx, address, "")
@@ -335,14 +363,36 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 	if len(doc.OptOuts) != 3 || !ids["email"] || !ids["phone"] || !ids["browser_id"] {
 		t.Fatalf("opt-outs %+v", doc.OptOuts)
 	}
+	wantLinked := []subjectdata.Linked{
+		{Kind: "phone", Reference: phone, Evidence: "vouched"}, {Kind: "browser_id", Reference: browser, Evidence: "vouched"},
+		{Kind: "email", Reference: keyer.Email(stranger), Evidence: "claimed"},
+	}
+	if len(doc.Linked) != 3 {
+		t.Fatalf("linked identifiers %+v", doc.Linked)
+	}
+	for _, w := range wantLinked {
+		if !slices.Contains(doc.Linked, w) {
+			t.Errorf("linked identifiers %+v lack %+v", doc.Linked, w)
+		}
+	}
+	if doc.Linked[2].Evidence != "claimed" {
+		t.Errorf("linked identifiers not strongest first: %+v", doc.Linked)
+	}
+	for _, m := range doc.MailLog {
+		if m.Template == string(mail.OptOutConfirmed) {
+			t.Errorf("the stranger's opt-out confirmation is in the export: %+v", doc.MailLog)
+		}
+	}
 
-	rep, err := svc.Erase(ctx, address, "", "Verified request to delete G1")
+	rep, err := svc.Erase(ctx, address, "", "Verified request to delete G1", "local-staff")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Ledgers: email 1 event, phone 2, browser 2; three heads; two consent
-	// states; six links (three pairs, both directions); the opt-out mail.
-	want := map[string]int{"ledger_event": 5, "ledger_head": 3, "consent_state": 2, "link": 6, "mail": 1}
+	// states; eight links (three pairs and the stranger's claim, both
+	// directions). No mail: staff's opt-out sent none, and the stranger's
+	// confirmation is hers.
+	want := map[string]int{"ledger_event": 5, "ledger_head": 3, "consent_state": 2, "link": 8}
 	for kind, n := range want {
 		if rep.Deleted[kind] != n {
 			t.Errorf("deleted[%s] = %d, want %d (report %+v)", kind, rep.Deleted[kind], n, rep.Deleted)
@@ -364,6 +414,12 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 			}
 		}
 	}
+	// The stranger keeps everything but her link to the phone.
+	strangerAfter := items(t, db, table, "SUBJ#"+keyer.Email(stranger))
+	if len(strangerAfter) != len(strangerBefore)-1 || withPrefix(strangerAfter, "LINK#") != 0 || withPrefix(strangerAfter, "ERASURE#") != 0 ||
+		withPrefix(strangerAfter, "MAIL#") != 1 || withPrefix(strangerAfter, "LEDGER#") != 1 {
+		t.Fatalf("stranger's partition after erasure: %v", strangerAfter)
+	}
 	// Each erasure record counts its own partition's deletions.
 	for k, events := range map[string]string{email: "1", phone: "2", browser: "2"} {
 		for sk, it := range items(t, db, table, "SUBJ#"+k) {
@@ -374,8 +430,13 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 			if n := d["ledger_event"].(*types.AttributeValueMemberN).Value; n != events {
 				t.Errorf("erasure record counts %s ledger events, want %s", n, events)
 			}
-			if n := d["link"].(*types.AttributeValueMemberN).Value; n != "2" {
-				t.Errorf("erasure record counts %s links, want 2", n)
+			// The phone's own three, and the stranger's link back to it.
+			links := map[string]string{email: "2", phone: "4", browser: "2"}[k]
+			if n := d["link"].(*types.AttributeValueMemberN).Value; n != links {
+				t.Errorf("erasure record counts %s links, want %s", n, links)
+			}
+			if it["actor"].(*types.AttributeValueMemberS).Value != "local-staff" {
+				t.Errorf("erasure record %v lacks the actor", it)
 			}
 		}
 	}
@@ -411,7 +472,7 @@ func TestSubjectErasureFollowsLinkedIdentifiers(t *testing.T) {
 	if len(after.Consents.Events)+len(after.Consents.Current)+len(after.MailLog)+len(after.Requests) != 0 || len(after.OptOuts) != 1 {
 		t.Fatalf("export after erasure %+v", after)
 	}
-	if again, err := svc.Erase(ctx, address, "", "Repeated"); err != nil || len(again.Deleted)+len(again.Minimised) != 0 {
+	if again, err := svc.Erase(ctx, address, "", "Repeated", "local-staff"); err != nil || len(again.Deleted)+len(again.Minimised) != 0 {
 		t.Fatalf("second erasure %+v, %v", again, err)
 	}
 }
@@ -431,7 +492,7 @@ func TestSubjectExportOfAStrangerIsEmpty(t *testing.T) {
 		t.Fatalf("export of a stranger %+v", doc)
 	}
 	// Erasing a stranger deletes nothing and records that it ran.
-	rep, err := svc.Erase(context.Background(), "", "+1 415 555 0199", "Request to delete 01JZ8X6Q3V4N5T7W9Y0A2B4C6D")
+	rep, err := svc.Erase(context.Background(), "", "+1 415 555 0199", "Request to delete 01JZ8X6Q3V4N5T7W9Y0A2B4C6D", "local-staff")
 	if err != nil || len(rep.Deleted) != 0 {
 		t.Fatalf("erasure of a stranger %+v, %v", rep, err)
 	}
@@ -454,7 +515,7 @@ func TestErasureWinsOverAStaleChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ddb.NewSubjects(db, table).Erase(ctx, []string{read.SubjectKey}, t0.Add(time.Hour), "verified deletion request"); err != nil {
+	if _, err := ddb.NewSubjects(db, table).Erase(ctx, []string{read.SubjectKey}, subjectdata.Erasure{At: t0.Add(time.Hour), Reason: "verified deletion request", Actor: "local-staff"}); err != nil {
 		t.Fatal(err)
 	}
 	stale := read

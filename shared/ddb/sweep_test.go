@@ -17,6 +17,7 @@ import (
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/retention"
+	"github.com/claritru/privacy/shared/subjectdata"
 	"github.com/claritru/privacy/shared/topology"
 )
 
@@ -267,7 +268,7 @@ func TestSweepKeepsWhatIsInEffect(t *testing.T) {
 	// Somebody else's records, erased at t0: the erasure record is kept 24
 	// months.
 	other := keyer.Email("gone@example.com")
-	if _, err := ddb.NewSubjects(db, table).Erase(ctx, []string{other}, t0, "verified deletion request"); err != nil {
+	if _, err := ddb.NewSubjects(db, table).Erase(ctx, []string{other}, subjectdata.Erasure{At: t0, Reason: "verified deletion request", Actor: "local-staff"}); err != nil {
 		t.Fatal(err)
 	}
 	// The opt-out's confirmation and the request's receipt were never sent

@@ -3,7 +3,9 @@
 // once, without identity verification (11 CCR §7060(b), §7026, §7027), from
 // the web form, from the Global Privacy Control signal (§7025), or from a Data
 // Rights Request. Identifiers given together are linked, so a later opt-out by
-// any of them covers the whole profile. Every change is an event in the
+// any of them covers the whole profile. A link records its evidence: links
+// from public input are only claimed, and widen opt-outs (which harm no one)
+// but nothing that discloses or destroys data. Every change is an event in the
 // person's hash-chained ledger (shared/ledger), and current opt-outs form the
 // suppression list that is exported to advertising platforms as hashes.
 package optout
@@ -49,6 +51,48 @@ const (
 	BrowserID = subject.BrowserID
 )
 
+// MaxSpread is how many identifiers one opt-out covers at most: those given
+// and those linked to them, nearest first. A person has a handful (an email,
+// a phone, a few browsers); the bound is far above any real profile and is
+// there for a flood of links made on purpose, whose opt-out must still end
+// in a bounded number of reads and writes (each identifier costs a query and
+// a few items written). Beyond it the identifiers given are still opted out.
+const MaxSpread = 1000
+
+// Evidence is where a link between two identifiers came from, and so what it
+// may be used for.
+type Evidence string
+
+// Evidence, weakest first.
+const (
+	// Claimed: given together in a public form (the opt-out page, the GPC
+	// signal, the opt-out part of a Data Rights Request). Anyone can type
+	// anyone's address next to their own phone, so a claimed link widens
+	// opt-outs only; export and erasure never follow it.
+	Claimed Evidence = "claimed"
+	// Proven: the requester proved control of both identifiers (e.g. the
+	// verified address of a request).
+	Proven Evidence = "proven"
+	// Vouched: staff vouch that both identifiers belong to one person.
+	Vouched Evidence = "vouched"
+)
+
+// Trusted tells whether a link with this evidence may lead from one
+// identifier to another's data: proven or vouched, never claimed.
+func (e Evidence) Trusted() bool { return e == Proven || e == Vouched }
+
+// Rank orders evidence, weakest first; unknown (an old link without the
+// attribute) ranks as claimed.
+func (e Evidence) Rank() int {
+	switch e {
+	case Proven:
+		return 1
+	case Vouched:
+		return 2
+	}
+	return 0
+}
+
 // Identifier is one way of recognising a person: its Key files the records,
 // its Match is what the suppression export shows.
 type Identifier = subject.Identity
@@ -78,6 +122,8 @@ type Application struct {
 	GPC         bool
 	RequestID   string
 	Identifiers []Identifier
+	// Evidence is what links the identifiers given together.
+	Evidence Evidence
 	// Mail is the confirmation, queued only when the opt-out is new for at
 	// least one identifier.
 	Mail *mail.Intent
@@ -89,9 +135,14 @@ type Application struct {
 type Outcome struct {
 	ID          string
 	EffectiveAt time.Time
-	// New is false when every identifier was already opted out: a
-	// repeat, recorded nowhere.
+	// New is false when every identifier given was already opted out: a
+	// repeat, which records nothing of its own (it may still cover
+	// linked identifiers not covered yet).
 	New bool
+	// Incomplete says the identifiers given are opted out but not every
+	// identifier linked to them could be reached in time; a repeat, or
+	// the next opt-out of the profile, covers the rest.
+	Incomplete bool
 }
 
 // State is the current opt-out of one identifier and right.
@@ -110,10 +161,13 @@ type Entry struct {
 
 // Store is what the opt-out service needs from storage (shared/ddb).
 type Store interface {
-	// Apply links the identifiers to each other, expands them to every
-	// identifier linked to them, and records the rights for each that does
-	// not have them yet: a ledger event and the current state per
-	// identifier, and the mail, in one transaction.
+	// Apply links the identifiers to each other with the application's
+	// evidence (never weakening a link already there), expands them to
+	// every identifier linked to them whatever the evidence, and records
+	// the rights for each that does not have them yet: a ledger event and
+	// the current state per identifier. The identifiers given, their links
+	// and the mail are written together; the rest of a large profile may
+	// follow in further writes.
 	Apply(ctx context.Context, a Application) (Outcome, error)
 	// State returns the opt-out of one identifier, and false when none.
 	State(ctx context.Context, key string, right Right) (State, bool, error)
@@ -176,9 +230,12 @@ func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
 		in.Source = Form
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
+	// Every opt-out taken here comes from public input (the page, the
+	// signal, or a request at intake, before any verification): the
+	// identifiers given together are only claimed to be one person's.
 	a := Application{
 		ID: s.newID(), At: now, Rights: rights, Source: in.Source, GPC: in.GPC,
-		RequestID: in.RequestID, Identifiers: ids, NewID: s.newID,
+		RequestID: in.RequestID, Identifiers: ids, Evidence: Claimed, NewID: s.newID,
 	}
 	if email != "" && in.Source != Request {
 		// A Data Rights Request confirms its opt-out in its own receipt.
@@ -195,7 +252,7 @@ func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
 		// opt-out is in effect: the original id and time would tell anyone
 		// who types an address whether, and since when, its owner opted
 		// out. Staff see the history.
-		out = Outcome{ID: a.ID, EffectiveAt: now}
+		out = Outcome{ID: a.ID, EffectiveAt: now, Incomplete: out.Incomplete}
 	}
 	return out, err
 }

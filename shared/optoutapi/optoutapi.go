@@ -99,6 +99,11 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 	if err != nil {
 		return apipage.Fail(ctx, h.Log, err, html, cors)
 	}
+	if out.Incomplete {
+		// The person's own identifiers are opted out; some linked ones are
+		// not yet, and the next opt-out of the profile covers them.
+		h.Log.WarnContext(ctx, "opt-out spread incomplete", "optout_id", out.ID)
+	}
 	if html {
 		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, out.ID, url.Values{"status": {"opted_out"}}), cors)
 	}

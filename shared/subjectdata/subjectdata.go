@@ -31,19 +31,51 @@ type Identity = subject.Identity
 // Store is what export and erasure need from storage (shared/ddb).
 type Store interface {
 	// Export returns every record filed under the subject keys and the
-	// identifiers linked to them (a phone or browser id given together with
-	// the email in an opt-out): requests with their audit history, ledger
+	// identifiers proven to be the same person's (linked to them on proven
+	// or vouched evidence): requests with their audit history, ledger
 	// events, consent and opt-out states, and the mail log without bodies,
-	// all in the document's lists. It leaves GeneratedAt, Subject and
-	// Redactions to the service.
+	// all in the document's lists. Identifiers linked only by a claim
+	// (given together in a public form) are listed in Linked, by kind and
+	// keyed hash, without any of their records. It leaves GeneratedAt,
+	// Subject and Redactions to the service.
 	Export(ctx context.Context, keys []string) (Document, error)
 	// Erase removes the personal data filed under the subject keys and the
-	// identifiers linked to them, found before anything is deleted; keeps
-	// the request log minimised (11 CCR §7101) and every identifier's
-	// opt-out suppression entries; records the erasure under each key; and
-	// reports counts by record kind across them. Erasing again changes
-	// nothing more. It leaves ErasedAt, Subject and Kept to the service.
-	Erase(ctx context.Context, keys []string, at time.Time, reason string) (Report, error)
+	// identifiers proven to be the same person's, found before anything is
+	// deleted, never those linked only by a claim; keeps the request log
+	// minimised (11 CCR §7101) and every identifier's opt-out suppression
+	// entries; deletes the links of the identifiers erased, both
+	// directions; records the erasure (with e's reason and actor) under
+	// each key; and reports counts by record kind across them. Erasing again
+	// changes nothing more. It leaves ErasedAt, Subject, Actor and Kept to
+	// the service.
+	Erase(ctx context.Context, keys []string, e Erasure) (Report, error)
+}
+
+// Erasure is what the record of an erasure says besides its counts: when,
+// why, and which member of staff carried it out.
+type Erasure struct {
+	At     time.Time
+	Reason string
+	// Actor is the staff principal: the IAM ARN API Gateway verified in
+	// AWS, "local-staff" locally.
+	Actor string
+}
+
+// Evidence of a link, as optout.Evidence names it.
+const (
+	Claimed = "claimed"
+	Proven  = "proven"
+	Vouched = "vouched"
+)
+
+// Linked is an identifier linked to the person, by its kind and keyed hash,
+// and the evidence of the link. A claimed link is listed so staff know of
+// it, but nothing filed under it is in the document: anyone can type anyone
+// else's address next to their own phone.
+type Linked struct {
+	Kind      string `json:"kind"`
+	Reference string `json:"reference"`
+	Evidence  string `json:"evidence"`
 }
 
 // Reference names a subject by its keyed hash, never by its value.
@@ -60,6 +92,9 @@ type Document struct {
 	Consents    Consents  `json:"consents"`
 	OptOuts     []OptOut  `json:"opt_outs"`
 	MailLog     []Mail    `json:"mail_log"`
+	// Linked lists the identifiers linked to the person's; only the records
+	// of proven and vouched ones are in the lists above.
+	Linked []Linked `json:"linked_identifiers"`
 	// Redactions counts the values withheld under 11 CCR §7024(d).
 	Redactions int `json:"redactions"`
 }
@@ -174,8 +209,10 @@ type Mail struct {
 // Report says what an erasure removed and what it kept. It names the subject
 // by its keyed hash and counts records by kind: no personal data.
 type Report struct {
-	ErasedAt  time.Time      `json:"erased_at"`
-	Subject   Reference      `json:"subject"`
+	ErasedAt time.Time `json:"erased_at"`
+	Subject  Reference `json:"subject"`
+	// Actor is who carried the erasure out, as recorded.
+	Actor     string         `json:"actor"`
 	Deleted   map[string]int `json:"deleted"`
 	Minimised map[string]int `json:"minimised"`
 	Kept      []string       `json:"kept"`
@@ -234,7 +271,7 @@ func (s *Service) identify(email, phone string, errs *fault.Fields) (Identity, e
 }
 
 // Export gathers everything held about the person, under the identifier
-// given and those linked to it, with the values 11 CCR §7024(d) forbids
+// given and those proven to be the same person's, with the values 11 CCR §7024(d) forbids
 // disclosing redacted. The document names the person by the identifier
 // given. A person nothing is held about gets an empty document.
 func (s *Service) Export(ctx context.Context, email, phone string) (Document, error) {
@@ -313,14 +350,22 @@ func fillEmpty(doc *Document) {
 	if doc.MailLog == nil {
 		doc.MailLog = []Mail{}
 	}
+	if doc.Linked == nil {
+		doc.Linked = []Linked{}
+	}
 }
 
 // Erase removes the personal data held about the person, under the
-// identifier given and those linked to it, and records that it did under
-// each of them; the report names the identifier given. The reason is stored in the erasure record, which must hold no
-// personal data: a reason naming an email address is refused, and values
-// 11 CCR §7024(d) covers are redacted from it.
-func (s *Service) Erase(ctx context.Context, email, phone, reason string) (Report, error) {
+// identifier given and those proven to be the same person's, and records
+// that it did, and who did it (actor, the staff principal), under each of
+// them; the report names the identifier given and the actor. The reason is
+// stored in the erasure record, which must hold no personal data: a reason
+// naming an email address is refused, and values 11 CCR §7024(d) covers are
+// redacted from it.
+func (s *Service) Erase(ctx context.Context, email, phone, reason, actor string) (Report, error) {
+	if strings.TrimSpace(actor) == "" {
+		return Report{}, fault.New(fault.Internal, "An erasure must name who carries it out.")
+	}
 	var errs fault.Fields
 	id, err := s.identify(email, phone, &errs)
 	if err != nil {
@@ -344,11 +389,11 @@ func (s *Service) Erase(ctx context.Context, email, phone, reason string) (Repor
 	}
 	reason, _ = Redact(reason)
 	at := s.now().UTC().Truncate(time.Millisecond)
-	rep, err := s.store.Erase(ctx, []string{id.Key}, at, reason)
+	rep, err := s.store.Erase(ctx, []string{id.Key}, Erasure{At: at, Reason: reason, Actor: actor})
 	if err != nil {
 		return Report{}, err
 	}
-	rep.ErasedAt = at
+	rep.ErasedAt, rep.Actor = at, actor
 	rep.Subject = Reference{Kind: string(id.Kind), Reference: id.Key}
 	rep.Kept = []string{KeptRequestLog, KeptSuppression}
 	if rep.Deleted == nil {

@@ -19,6 +19,7 @@ type fixed struct {
 	doc    subjectdata.Document
 	keys   []string
 	reason string
+	actor  string
 	at     time.Time
 }
 
@@ -27,8 +28,8 @@ func (f *fixed) Export(_ context.Context, keys []string) (subjectdata.Document, 
 	return f.doc, nil
 }
 
-func (f *fixed) Erase(_ context.Context, keys []string, at time.Time, reason string) (subjectdata.Report, error) {
-	f.keys, f.at, f.reason = keys, at, reason
+func (f *fixed) Erase(_ context.Context, keys []string, e subjectdata.Erasure) (subjectdata.Report, error) {
+	f.keys, f.at, f.reason, f.actor = keys, e.At, e.Reason, e.Actor
 	return subjectdata.Report{Deleted: map[string]int{"mail": 2}}, nil
 }
 
@@ -124,19 +125,24 @@ func TestEraseNeedsAReasonWithoutPersonalData(t *testing.T) {
 		{"ada@example.com", "bell\a", "reason"},
 		{"", "request 01J0000000000000000000000", "email"},
 	} {
-		if _, err := svc.Erase(ctx, c.email, "", c.reason); fault.KindOf(err) != fault.Invalid || !fields(err)[c.field] {
+		if _, err := svc.Erase(ctx, c.email, "", c.reason, "arn:aws:iam::123456789012:role/privacy-staff"); fault.KindOf(err) != fault.Invalid || !fields(err)[c.field] {
 			t.Errorf("Erase(%q, %q) = %v; want Invalid naming %s", c.email, c.reason, err, c.field)
 		}
 	}
 	if store.keys != nil {
 		t.Fatal("a refused erasure reached the store")
 	}
-	rep, err := svc.Erase(ctx, "ada@example.com", "", strings.Repeat("é", subjectdata.MaxReason-30)+" SSN 123-45-6789")
+	// An erasure names who carries it out; without one it is refused.
+	if _, err := svc.Erase(ctx, "ada@example.com", "", "Verified request", " "); err == nil || store.keys != nil {
+		t.Fatalf("an erasure without an actor: %v, store reached: %v", err, store.keys != nil)
+	}
+	const actor = "arn:aws:iam::123456789012:role/privacy-staff"
+	rep, err := svc.Erase(ctx, "ada@example.com", "", strings.Repeat("é", subjectdata.MaxReason-30)+" SSN 123-45-6789", actor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(store.reason, "SSN [redacted]") || !store.at.Equal(now) {
-		t.Fatalf("store got reason %q at %s", store.reason, store.at)
+	if !strings.HasSuffix(store.reason, "SSN [redacted]") || !store.at.Equal(now) || store.actor != actor || rep.Actor != actor {
+		t.Fatalf("store got reason %q at %s by %q; report by %q", store.reason, store.at, store.actor, rep.Actor)
 	}
 	if !rep.ErasedAt.Equal(now) || rep.Subject.Reference != keyer.Email("ada@example.com") || rep.Deleted["mail"] != 2 ||
 		rep.Minimised == nil || len(rep.Kept) != 2 || rep.Kept[0] != subjectdata.KeptRequestLog {

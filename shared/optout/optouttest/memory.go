@@ -17,14 +17,14 @@ import (
 
 // MaxProfile is how many linked identifiers one opt-out covers at most, as
 // in the DynamoDB store.
-const MaxProfile = 16
+const MaxProfile = optout.MaxSpread
 
 // Memory is an in-memory optout.Store with the semantics of the DynamoDB
 // store in shared/ddb: Apply links the identifiers given together, expands
 // them to every identifier linked to them (up to MaxProfile), and opts each
-// out of the rights it does not have yet, queueing the mail only then; when
-// nothing is new it answers with the earliest opt-out of the identifiers
-// given and New false. Only sale/sharing opt-outs are on the suppression
+// out of the rights it does not have yet, queueing the mail only when an
+// identifier given was not opted out yet; otherwise it answers with the
+// earliest opt-out of the identifiers given and New false. Only sale/sharing opt-outs are on the suppression
 // list, ordered by time and then key. It is safe for concurrent use. The
 // zero value is not usable; call New.
 //
@@ -146,8 +146,10 @@ func (m *Memory) Apply(_ context.Context, a optout.Application) (optout.Outcome,
 		}
 	}
 	m.applications = append(m.applications, cloneApplication(a))
-	if len(events) == 0 {
-		return m.earliest(a), nil
+	out := m.earliest(a)
+	newForGiven := false
+	for _, e := range events {
+		newForGiven = newForGiven || !e.Linked
 	}
 	for _, e := range events {
 		for _, r := range e.Rights {
@@ -155,6 +157,11 @@ func (m *Memory) Apply(_ context.Context, a optout.Application) (optout.Outcome,
 		}
 	}
 	m.events = append(m.events, events...)
+	if !newForGiven {
+		// A repeat for the identifiers given; linked ones are covered all
+		// the same.
+		return out, nil
+	}
 	if a.Mail != nil {
 		m.mails = append(m.mails, a.Mail.Clone())
 	}
