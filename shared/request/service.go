@@ -182,6 +182,8 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		Template: mail.RequestReceived,
 		To:       c.Request.Email,
 		Data:     mailData(c.Request, verifyURL),
+		// The receipt counts against the address's daily cap.
+		RecipientKey: recipientKey(c.Request),
 	}
 	if optOutAt != "" {
 		c.Mail.Data["optout_effective"] = optOutAt
@@ -374,6 +376,17 @@ var (
 func hashHex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// recipientKey is the key a request's mail to the requester counts under
+// against the daily cap (mail.LimitFor): the requester's subject key when
+// the request came through the public form, where anyone can type any
+// address; none for a request staff entered.
+func recipientKey(r Request) string {
+	if r.Channel != Web {
+		return ""
+	}
+	return r.SubjectKey
 }
 
 // mailData is what the request mails show. It carries the person's first name

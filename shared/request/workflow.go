@@ -248,7 +248,7 @@ func (s *Service) ExpireUnverified(ctx context.Context) (int, error) {
 			ev := Event{ID: s.NewID(now), At: now, Action: "expire", From: r.Status, To: ExpiredUnverified, Actor: "system"}
 			var m *mail.Intent
 			if r.Email != "" {
-				m = &mail.Intent{ID: s.NewID(now), Template: mail.RequestExpired, To: r.Email, Data: mailData(e, "")}
+				m = &mail.Intent{ID: s.NewID(now), Template: mail.RequestExpired, To: r.Email, Data: mailData(e, ""), RecipientKey: recipientKey(r)}
 			}
 			err := s.store.Update(ctx, Change{Request: e, FromVersion: r.Version, Event: ev, Mail: m})
 			if fault.KindOf(err) == fault.Conflict {
