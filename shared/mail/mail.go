@@ -134,7 +134,7 @@ func LimitFor(in Intent) (Limit, bool) {
 // HeldReason says, for staff, why a mail over its cap was not sent; it names
 // the cap, never the recipient.
 func (l Limit) HeldReason() string {
-	return fmt.Sprintf("held back: the recipient already had %d %s mail(s) today (per-recipient cap)", l.PerDay, l.Bucket)
+	return fmt.Sprintf("held back: the address reached its limit of %d %s mail(s) a day (per-recipient cap)", l.PerDay, l.Bucket)
 }
 
 // Record is a stored mail as staff see it: what, where it stands, and when;

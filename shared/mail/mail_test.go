@@ -51,7 +51,7 @@ func TestLimitFor(t *testing.T) {
 // The reason staff read names the cap and nothing of the recipient.
 func TestHeldReason(t *testing.T) {
 	got := Limit{Bucket: BucketOptOut, PerDay: 1}.HeldReason()
-	if got != "held back: the recipient already had 1 optout mail(s) today (per-recipient cap)" {
+	if got != "held back: the address reached its limit of 1 optout mail(s) a day (per-recipient cap)" {
 		t.Errorf("HeldReason = %q", got)
 	}
 }
