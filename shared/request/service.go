@@ -79,8 +79,8 @@ type Creation struct {
 	IdempotencyKeyHash string
 	BodyHash           string
 	IdempotencyExpires time.Time
-	// DuplicateKey names the person and the types asked for
-	// (DuplicateKey): the store writes it with the request on the
+	// DuplicateKey, set when the client sent no Idempotency-Key, names the
+	// person and the types asked for (DuplicateKey): the store writes it with the request on the
 	// condition that no request made under it is younger than
 	// DuplicateWindow, and otherwise answers with that request
 	// (*Duplicate) and writes nothing.
@@ -231,7 +231,12 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		c.IdempotencyKeyHash, c.BodyHash = keyHash, bodyHash
 		c.IdempotencyExpires = now.Add(24 * time.Hour)
 	}
-	c.DuplicateKey = DuplicateKey(c.Request)
+	if keyHash == "" {
+		// Without a key, a repeat of the same types by the same person
+		// within the window is the first request. A client that sends keys
+		// has said itself which posts are retries.
+		c.DuplicateKey = DuplicateKey(c.Request)
+	}
 	if err := s.store.Create(ctx, c); err != nil {
 		var hit IdempotencyHit
 		if errors.As(err, &hit) {

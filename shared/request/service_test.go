@@ -331,8 +331,8 @@ func TestSubmitIdempotency(t *testing.T) {
 		t.Errorf("same key, other body: %v, want fault.Conflict", err)
 	}
 
-	// Another key, once the duplicate window is over, is another request.
-	clk.t = t0.Add(request.DuplicateWindow + time.Second)
+	// Another key is another request, even within the duplicate window:
+	// the key says what is a retry.
 	sub.IdempotencyKey = "key-2"
 	third, err := svc.Submit(ctx, sub)
 	if err != nil {
@@ -407,6 +407,23 @@ func TestSubmitIdempotencyKeyIsScopedBySubmitter(t *testing.T) {
 	cs := st.Creations()
 	if ra.ID == rb.ID || len(cs) != 2 || cs[0].IdempotencyKeyHash == cs[1].IdempotencyKeyHash {
 		t.Errorf("same key, two people: ids %s %s, %d creations; want two requests under different key hashes", ra.ID, rb.ID, len(cs))
+	}
+}
+
+// A submission with an Idempotency-Key writes no duplicate guard.
+func TestSubmitWithKeyWritesNoDuplicateGuard(t *testing.T) {
+	svc, st, _ := newTestService(t, t0)
+	sub := submission("know")
+	sub.IdempotencyKey, sub.Body = "k", []byte("b")
+	if _, err := svc.Submit(context.Background(), sub); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Submit(context.Background(), submission("know")); err != nil {
+		t.Fatal(err)
+	}
+	cs := st.Creations()
+	if len(cs) != 2 || cs[0].DuplicateKey != "" || cs[1].DuplicateKey == "" {
+		t.Errorf("%d creations %+v; want one without a duplicate key (sent with a key), one with", len(cs), cs)
 	}
 }
 
