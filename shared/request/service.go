@@ -80,10 +80,10 @@ type Creation struct {
 	BodyHash           string
 	IdempotencyExpires time.Time
 	// DuplicateKey, set when the client sent no Idempotency-Key, names the
-	// person and the types asked for (DuplicateKey): the store writes it with the request on the
-	// condition that no request made under it is younger than
-	// DuplicateWindow, and otherwise answers with that request
-	// (*Duplicate) and writes nothing.
+	// person and the types asked for (DuplicateKey): the store writes it
+	// with the request on the condition that no request made under it is
+	// younger than DuplicateWindow, and otherwise answers with that
+	// request (*Duplicate) and writes nothing.
 	DuplicateKey string
 }
 
