@@ -39,9 +39,9 @@ import (
 //	              no index; expiry: idempotency_record from creation
 //	duplicate     PK=DEDUP#<subject key>#<sorted types, comma-separated>  SK=DEDUP
 //	guard         the request a person's submission of those types made (submissions
-//	              without an Idempotency-Key only); written in the request's transaction on the condition that none is there or it has
-//	              expired, so of concurrent identical submissions one makes a request
-//	              and the others answer with it
+//	              without an Idempotency-Key only); written in the request's transaction
+//	              on the condition that none is there or it has expired, so of concurrent
+//	              identical submissions one makes a request and the others answer with it
 //	              no index; expiry: duplicate_guard (10 minutes) from the submission; the
 //	              expiry is the end of the window and moves when a later request takes over
 //
