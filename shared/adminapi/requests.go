@@ -77,10 +77,23 @@ type RequestEvent struct {
 	Note   string         `json:"note,omitempty"`
 }
 
-// RequestDetail is one request with its history, oldest event first.
+// RequestMail is one mail of a request: what and where it stands, never its
+// address or content. A mail the recipient's daily cap held back is `held`,
+// with the reason.
+type RequestMail struct {
+	ID         string     `json:"id"`
+	Template   string     `json:"template"`
+	Status     string     `json:"status"`
+	SentAt     *time.Time `json:"sent_at,omitempty"`
+	HeldReason string     `json:"held_reason,omitempty"`
+}
+
+// RequestDetail is one request with its history, oldest event first, and
+// its mail, oldest first.
 type RequestDetail struct {
 	RequestView
 	History []RequestEvent `json:"history"`
+	Mail    []RequestMail  `json:"mail"`
 }
 
 // RequestQueue is one page of the staff queue.
@@ -157,11 +170,19 @@ func (h *Handler) requestDetail(ctx context.Context, r apigw.Request) apigw.Resp
 	if !ok {
 		return apigw.Problem(noSuchRequest, nil)
 	}
-	req, events, err := h.Requests.Detail(ctx, id)
+	req, events, mails, err := h.Requests.Detail(ctx, id)
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	out := RequestDetail{RequestView: viewOf(req), History: make([]RequestEvent, 0, len(events))}
+	out := RequestDetail{RequestView: viewOf(req), History: make([]RequestEvent, 0, len(events)), Mail: make([]RequestMail, 0, len(mails))}
+	for _, m := range mails {
+		rm := RequestMail{ID: m.ID, Template: string(m.Template), Status: m.Status, HeldReason: m.HeldReason}
+		if !m.SentAt.IsZero() {
+			at := m.SentAt
+			rm.SentAt = &at
+		}
+		out.Mail = append(out.Mail, rm)
+	}
 	for _, e := range events {
 		out.History = append(out.History, RequestEvent{
 			ID: e.ID, At: e.At, Action: e.Action, From: e.From, To: e.To, Actor: e.Actor, Note: e.Note,

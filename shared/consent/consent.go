@@ -301,7 +301,9 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 		rec.Records = append(rec.Records, r)
 	}
 	if email != nil {
-		rec.Mail = &mail.Intent{ID: s.newID(), Template: mail.ConsentReceipt, To: email.Value, Data: map[string]string{
+		// The receipt counts against the address's daily cap: anyone can
+		// type any address into the consent form.
+		rec.Mail = &mail.Intent{ID: s.newID(), Template: mail.ConsentReceipt, To: email.Value, RecipientKey: email.Key, Data: map[string]string{
 			"receipt_id": rec.ReceiptID, "at": now.Format("2 January 2006, 15:04 MST"),
 			"choices": choicesText(rec.Records), "disclosure": shown.Text,
 		}}

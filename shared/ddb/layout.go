@@ -34,16 +34,31 @@ import (
 //	              no index; no expiry of its own: removed with its request
 //	token         PK=TOKEN#<sha256 of the raw token>  SK=TOKEN
 //	              no index; expiry: verification_token from creation
-//	idempotency   PK=IDEM#<sha256 of the key>  SK=IDEM
+//	idempotency   PK=IDEM#<sha256 of subject key, NUL, the key>  SK=IDEM
+//	              scoped by the submitter: another person's same key is another record
 //	              no index; expiry: idempotency_record from creation
+//	duplicate     PK=DEDUP#<subject key>#<sorted types, comma-separated>  SK=DEDUP
+//	guard         the request a person's submission of those types made (submissions
+//	              without an Idempotency-Key only); written in the request's transaction
+//	              on the condition that none is there or it has expired, so of concurrent
+//	              identical submissions one makes a request and the others answer with it
+//	              no index; expiry: duplicate_guard (10 minutes) from the submission; the
+//	              expiry is the end of the window and moves when a later request takes over
 //
 // Mail (outbox.go): one item per mail intent, in the partition of the record
 // it belongs to (a request, a person, or the privacy team's digest):
 //
 //	mail          PK=REQ#<id> | SUBJ#<key> | TEAM#digest  SK=MAIL#<intent id>
-//	              gsi2: OUTBOX#pending / <intent id> while unsent (removed once sent)
+//	              gsi2: OUTBOX#pending / <intent id> while unsent (removed once sent or held)
 //	              expiry: unsent_mail from queueing; once sent, sent_mail from sending;
+//	              once held over its recipient's cap, held_mail from holding;
 //	              a request's mail also goes with its request
+//	              recipient_key: the subject key of the recipient's address, on mail a
+//	              stranger can cause (mail.LimitFor); status queued | sending | sent | held
+//	mail counter  PK=MAILCAP#<recipient subject key>#<bucket>#<yyyy-mm-dd>  SK=MAILCAP
+//	              (mailcap.go) the ids of the intents admitted that day (UTC) under the
+//	              bucket's cap; an intent over the cap is held, never sent
+//	              no index; expiry: mail_counter (2 days) from the start of its day
 //
 // A person's partition, under the keyed hash of an identifier (consent.go,
 // optout.go, ledger.go, subjects.go):
@@ -95,6 +110,8 @@ const (
 	prefixDisclosure   = "DISCLOSURE#"
 	prefixConfirmToken = "CTOKEN#"
 	prefixTeam         = "TEAM#"
+	prefixMailCap      = "MAILCAP#"
+	prefixDedup        = "DEDUP#"
 	teamDigestPK       = prefixTeam + "digest"
 	sweepsPK           = "SWEEPS"
 )
@@ -118,6 +135,14 @@ const (
 	prefixCP         = "SHARD#"
 	prefixPending    = "PENDING#"
 	sortLock         = "LOCK"
+	sortMailCap      = "MAILCAP"
+	sortDedup        = "DEDUP"
+)
+
+// Kinds of the items the caps and the duplicate guard write.
+const (
+	kindMailCounter = "mail_counter"
+	kindDedup       = "dedup"
 )
 
 // Index partition keys.

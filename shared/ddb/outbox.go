@@ -23,9 +23,10 @@ import (
 
 const (
 	kindMail    = "mail"
-	mailQueued  = "queued"
-	mailSending = "sending"
-	mailSent    = "sent"
+	mailQueued  = mail.StatusQueued
+	mailSending = mail.StatusSending
+	mailSent    = mail.StatusSent
+	mailHeld    = mail.StatusHeld
 	// ClaimLease is how long a claim holds before another invocation may take
 	// the intent over (the sender crashed between claim and send).
 	ClaimLease = 2 * time.Minute
@@ -72,7 +73,7 @@ func (o *Outbox) Decode(c Change) (mail.Intent, string, bool, error) {
 	if it.Status != mailQueued {
 		return mail.Intent{}, "", false, nil
 	}
-	in := mail.Intent{ID: it.ID, Template: mail.Template(it.Template), To: it.To, Data: it.Data}
+	in := mail.Intent{ID: it.ID, Template: mail.Template(it.Template), To: it.To, Data: it.Data, RecipientKey: it.RecipientKey}
 	return in, it.PK + "\x00" + it.SK, true, nil
 }
 
@@ -130,7 +131,8 @@ func (o *Outbox) Claim(ctx context.Context, ref string, now time.Time) (mail.Cla
 		if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
 			return 0, err
 		}
-		if it.Status == mailSent {
+		if it.Status == mailSent || it.Status == mailHeld {
+			// A held mail is final: it is never sent.
 			return mail.AlreadySent, nil
 		}
 		return mail.Busy, nil
@@ -267,8 +269,10 @@ func (zeroEntropy) Read(p []byte) (int, error) {
 // by the notifier from the table's stream.
 //
 //	pk = <owner pk>   sk = MAIL#<intent id>
-//	status: queued -> sending -> sent
-//	expiry: unsent_mail from queueing; once sent, sent_mail from sending (MarkSent)
+//	status: queued -> sending -> sent, or sending -> held (Hold: over its
+//	recipient's cap; never sent)
+//	expiry: unsent_mail from queueing; once sent, sent_mail from sending
+//	(MarkSent); once held, held_mail from holding (Hold)
 type mailItem struct {
 	PK        string            `dynamodbav:"pk"`
 	SK        string            `dynamodbav:"sk"`
@@ -283,6 +287,11 @@ type mailItem struct {
 	SentAt    string            `dynamodbav:"sent_at,omitempty"`
 	MessageID string            `dynamodbav:"message_id,omitempty"`
 	LastError string            `dynamodbav:"last_error,omitempty"`
+	// RecipientKey is the subject key of the recipient's address, on mail
+	// that counts against a per-recipient cap (mail.LimitFor).
+	RecipientKey string `dynamodbav:"recipient_key,omitempty"`
+	HeldAt       string `dynamodbav:"held_at,omitempty"`
+	HeldReason   string `dynamodbav:"held_reason,omitempty"`
 	// GSI2PK/GSI2SK put an unsent intent on the by-status-due index under
 	// OUTBOX#pending, by id (ids sort by time); sending removes them, so the
 	// index holds only what is still to send.
@@ -297,7 +306,8 @@ func mailPut(ownerPK string, in mail.Intent, at time.Time) (types.TransactWriteI
 	av, err := attributevalue.MarshalMap(mailItem{
 		PK: ownerPK, SK: prefixMail + in.ID, Kind: kindMail, ID: in.ID,
 		Template: string(in.Template), To: in.To, Data: in.Data, Status: mailQueued,
-		GSI2PK: outboxPending, GSI2SK: in.ID,
+		RecipientKey: in.RecipientKey,
+		GSI2PK:       outboxPending, GSI2SK: in.ID,
 		expiry: expires(retention.UnsentMail, ownerPK, prefixMail+in.ID, at),
 	})
 	if err != nil {

@@ -121,6 +121,21 @@ type idempotencyItem struct {
 	expiry
 }
 
+// dedupItem is the duplicate guard: the request a person's submission of
+// a set of types made, for ten minutes (retention.DuplicateGuard, whose
+// expiry is the end of the window).
+//
+//	pk = DEDUP#<subject key>#<sorted types>   sk = DEDUP
+//	expiry: duplicate_guard, from the submission (moves when a later
+//	request takes the key over)
+type dedupItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	Kind      string `dynamodbav:"kind"`
+	RequestID string `dynamodbav:"request_id"`
+	expiry
+}
+
 func toRequestItem(r request.Request) requestItem {
 	types := make([]string, len(r.Types))
 	for i, t := range r.Types {
@@ -202,71 +217,123 @@ func eventPut(requestID string, e request.Event) (types.TransactWriteItem, error
 	return types.TransactWriteItem{Put: &types.Put{Item: av}}, nil
 }
 
-// Create implements request.Store.
+// Create implements request.Store. The request, its event, mail, token,
+// idempotency record and duplicate guard are one transaction. Of concurrent
+// identical submissions one commits; the others find the guard taken and
+// answer with its request. A conflict with another transaction is tried
+// again.
 func (s *Requests) Create(ctx context.Context, c request.Creation) error {
-	req, err := attributevalue.MarshalMap(toRequestItem(c.Request))
+	items, at, err := s.creationItems(c)
 	if err != nil {
 		return err
+	}
+	return retry(ctx, busy, func(int) error {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		failed := cancelled(err)
+		switch {
+		case failed == nil:
+			return againIfBusy(classify(err))
+		case at.idem >= 0 && failed[at.idem]:
+			return request.IdempotencyHit{}
+		case at.dedup >= 0 && failed[at.dedup]:
+			return s.duplicate(ctx, c)
+		}
+		return fault.Wrap(fault.Internal, "the request's records already exist", err)
+	})
+}
+
+// creationPositions are where the items whose failed condition has a
+// meaning sit in a creation's transaction; -1 when absent.
+type creationPositions struct{ idem, dedup int }
+
+// creationItems are the writes of a creation.
+func (s *Requests) creationItems(c request.Creation) ([]types.TransactWriteItem, creationPositions, error) {
+	at := creationPositions{idem: -1, dedup: -1}
+	req, err := attributevalue.MarshalMap(toRequestItem(c.Request))
+	if err != nil {
+		return nil, at, err
 	}
 	items := []types.TransactWriteItem{{Put: &types.Put{
 		Item: req, ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	}}}
 	ev, err := eventPut(c.Request.ID, c.Event)
 	if err != nil {
-		return err
+		return nil, at, err
 	}
 	items = append(items, ev)
 	mp, err := mailPut(prefixRequest+c.Request.ID, c.Mail, c.Request.ReceivedAt)
 	if err != nil {
-		return err
+		return nil, at, err
 	}
 	items = append(items, mp)
 	if c.TokenHash != "" {
 		pk := prefixToken + c.TokenHash
-		av, err := attributevalue.MarshalMap(tokenItem{
+		items, err = appendPut(items, tokenItem{
 			PK: pk, SK: sortToken, Kind: "token",
 			RequestID: c.Request.ID, ValidUntil: stamp(c.TokenExpiresAt),
 			expiry: expires(retention.VerificationToken, pk, sortToken, c.Request.ReceivedAt),
-		})
+		}, "attribute_not_exists(pk)", nil)
 		if err != nil {
-			return err
+			return nil, at, err
 		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{
-			Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-		}})
 	}
-	idemAt := -1
 	if c.IdempotencyKeyHash != "" {
 		pk := prefixIdem + c.IdempotencyKeyHash
-		av, err := attributevalue.MarshalMap(idempotencyItem{
+		at.idem = len(items)
+		items, err = appendPut(items, idempotencyItem{
 			PK: pk, SK: sortIdem, Kind: "idempotency",
 			RequestID: c.Request.ID, BodyHash: c.BodyHash,
 			expiry: expires(retention.Idempotency, pk, sortIdem, c.Request.ReceivedAt),
+		}, "attribute_not_exists(pk)", nil)
+		if err != nil {
+			return nil, at, err
+		}
+	}
+	if c.DuplicateKey != "" {
+		pk := prefixDedup + c.DuplicateKey
+		at.dedup = len(items)
+		items, err = appendPut(items, dedupItem{
+			PK: pk, SK: sortDedup, Kind: kindDedup, RequestID: c.Request.ID,
+			expiry: expires(retention.DuplicateGuard, pk, sortDedup, c.Request.ReceivedAt),
+		}, "attribute_not_exists(pk) OR expires_at <= :now", map[string]types.AttributeValue{
+			":now": &types.AttributeValueMemberS{Value: stamp(c.Request.ReceivedAt)},
 		})
 		if err != nil {
-			return err
+			return nil, at, err
 		}
-		idemAt = len(items)
-		items = append(items, types.TransactWriteItem{Put: &types.Put{
-			Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-		}})
 	}
 	for i := range items {
 		if items[i].Put != nil {
 			items[i].Put.TableName = aws.String(s.table)
 		}
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if failed := cancelled(err); failed != nil {
-		if idemAt >= 0 && failed[idemAt] {
-			return request.IdempotencyHit{}
-		}
-		return fault.Wrap(fault.Internal, "the request's records already exist", err)
-	}
+	return items, at, nil
+}
+
+// appendPut appends a conditional put of item.
+func appendPut(items []types.TransactWriteItem, item any, cond string, values map[string]types.AttributeValue) ([]types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
-		return classify(err)
+		return nil, err
 	}
-	return nil
+	return append(items, types.TransactWriteItem{Put: &types.Put{
+		Item: av, ConditionExpression: aws.String(cond), ExpressionAttributeValues: values,
+	}}), nil
+}
+
+// duplicate answers a creation whose duplicate guard was taken: with the
+// request it names while the window lasts; when the guard lapsed or went
+// meanwhile, the creation is tried again.
+func (s *Requests) duplicate(ctx context.Context, c request.Creation) error {
+	var it dedupItem
+	found, err := s.get(ctx, prefixDedup+c.DuplicateKey, sortDedup, &it)
+	if err != nil {
+		return err
+	}
+	if !found || it.ExpiresAt <= stamp(c.Request.ReceivedAt) {
+		return again(fault.New(fault.TooMany, "The service is busy; try again shortly."))
+	}
+	return &request.Duplicate{RequestID: it.RequestID}
 }
 
 // Get implements request.Store.

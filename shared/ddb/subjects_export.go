@@ -232,7 +232,7 @@ func (x *export) mailLog() {
 	sort.Slice(x.mails, func(i, j int) bool { return x.mails[i].ID < x.mails[j].ID })
 	for _, m := range x.mails {
 		// The address and the content (m.To, m.Data) are never exported.
-		entry := subjectdata.Mail{Template: m.Template, Status: m.Status}
+		entry := subjectdata.Mail{Template: m.Template, Status: m.Status, HeldReason: m.HeldReason}
 		if m.SentAt != "" {
 			at := x.ts.at(m.SentAt)
 			entry.SentAt = &at

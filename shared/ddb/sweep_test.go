@@ -319,10 +319,11 @@ func TestSweepRemovesAnOptOutOnlyRequest24MonthsOnAndKeepsTheOptOut(t *testing.T
 	if err != nil || stored.Status != request.Completed || !stored.ClosedAt.Equal(t0) {
 		t.Fatalf("an opt-out-only request: %+v, %v", stored, err)
 	}
-	// Its receipt, never sent here (no notifier), goes after 30 days.
+	// Its receipt, never sent here (no notifier), goes after 30 days; its
+	// duplicate guard went ten minutes after the submission.
 	now := t0.AddDate(0, 0, 31)
 	sw := sweeper(db, table, &now)
-	sameCounts(t, "after 30 days", sweep(t, sw), map[retention.Kind]int{retention.UnsentMail: 1})
+	sameCounts(t, "after 30 days", sweep(t, sw), map[retention.Kind]int{retention.UnsentMail: 1, retention.DuplicateGuard: 1})
 	before := keys(t, db, table)
 
 	now = t0.AddDate(2, 0, 0).Add(-time.Minute)

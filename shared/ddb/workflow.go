@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/topology"
 )
@@ -73,6 +74,11 @@ func (s *Requests) Events(ctx context.Context, id string) ([]request.Event, erro
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// MailLog implements request.Store.
+func (s *Requests) MailLog(ctx context.Context, id string) ([]mail.Record, error) {
+	return mailRecords(ctx, s.db, s.table, prefixRequest+id)
 }
 
 // Queue implements request.Store: a query of the by-status-due index, never a

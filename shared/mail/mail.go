@@ -6,7 +6,11 @@
 // only queue mail do not link the template engine.
 package mail
 
-import "maps"
+import (
+	"fmt"
+	"maps"
+	"time"
+)
 
 // Intent is one mail to send.
 type Intent struct {
@@ -15,6 +19,12 @@ type Intent struct {
 	Template Template
 	To       string
 	Data     map[string]string
+	// RecipientKey is the subject key of the recipient's address (the
+	// keyed hash shared/subject makes, never the address), set on the mail
+	// a stranger can cause by typing that address into a public form. The
+	// notifier counts such mail per recipient and day and holds back what
+	// exceeds the cap (LimitFor). Mail that staff cause carries none.
+	RecipientKey string
 }
 
 // Clone returns a copy of the intent that shares no map with it.
@@ -66,4 +76,83 @@ const (
 	AlreadySent
 	// Busy: another invocation holds a fresh claim; retry later.
 	Busy
+)
+
+// Limit is a per-recipient daily cap on a kind of mail: at most PerDay mails
+// of the Bucket to one address in a day (UTC).
+type Limit struct {
+	Bucket string
+	PerDay int
+}
+
+// MaxConfirmationsPerDay caps the receipts and confirmations one address gets
+// in a day. Anyone may type any address into the public forms, so without a
+// cap the service would mail whoever a stranger names, from the company's own
+// sender, as often as the stranger likes. Three a day covers what a person
+// does for themself (a request, its verification, a consent) while a
+// stranger gets at most three mails out of the service per victim and day.
+const MaxConfirmationsPerDay = 3
+
+// MaxOptOutConfirmationsPerDay caps opt-out confirmations: an opt-out takes
+// effect at once and a repeat changes nothing for the person, so one
+// confirmation a day says all there is to say.
+const MaxOptOutConfirmationsPerDay = 1
+
+// Buckets of the caps.
+const (
+	BucketConfirmations = "confirmations"
+	BucketOptOut        = "optout"
+)
+
+// limits are the capped templates: only the mail a stranger can trigger by
+// naming an address. Receipts of the public forms, and the notice that an
+// unverified request lapsed (a stranger can file requests in anyone's name;
+// the address never proved it wanted them). Not capped: the confirmation
+// that a request was verified (only the holder of the mailbox can follow the
+// link that causes it), the privacy team's digest (our own address), and the
+// notices staff actions send the requester (extend, complete, deny, cancel),
+// which the law requires (11 CCR §7021(b), §7022, §7024; GDPR Art. 12(3),
+// (4)) and a stranger cannot cause.
+var limits = map[Template]Limit{
+	RequestReceived: {BucketConfirmations, MaxConfirmationsPerDay},
+	RequestExpired:  {BucketConfirmations, MaxConfirmationsPerDay},
+	ConsentReceipt:  {BucketConfirmations, MaxConfirmationsPerDay},
+	OptOutConfirmed: {BucketOptOut, MaxOptOutConfirmationsPerDay},
+}
+
+// LimitFor returns the cap an intent counts against, and false when none
+// holds it back: its template is not capped, or it names no recipient key
+// (mail staff cause).
+func LimitFor(in Intent) (Limit, bool) {
+	l, ok := limits[in.Template]
+	if !ok || in.RecipientKey == "" {
+		return Limit{}, false
+	}
+	return l, true
+}
+
+// HeldReason says, for staff, why a mail over its cap was not sent; it names
+// the cap, never the recipient.
+func (l Limit) HeldReason() string {
+	return fmt.Sprintf("held back: the address reached its limit of %d %s mail(s) a day (per-recipient cap)", l.PerDay, l.Bucket)
+}
+
+// Record is a stored mail as staff see it: what, where it stands, and when;
+// never its address or content.
+type Record struct {
+	ID       string
+	Template Template
+	Status   string
+	SentAt   time.Time
+	// HeldReason says why a held mail was not sent.
+	HeldReason string
+}
+
+// Statuses of a stored mail: queued -> sending -> sent, or held when the
+// recipient's cap is reached.
+const (
+	StatusQueued  = "queued"
+	StatusSending = "sending"
+	StatusSent    = "sent"
+	StatusHeld    = "held"
 )

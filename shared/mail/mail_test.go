@@ -33,3 +33,40 @@ func TestFirstNameCut(t *testing.T) {
 		}
 	}
 }
+
+// Only mail a stranger can cause by naming an address is capped, and only
+// when it names the recipient's key; opt-out confirmations have a cap of
+// their own, smaller than the receipts'.
+func TestLimitFor(t *testing.T) {
+	cases := []struct {
+		in     Intent
+		bucket string
+		perDay int
+	}{
+		{Intent{Template: RequestReceived, RecipientKey: "k"}, BucketConfirmations, 3},
+		{Intent{Template: ConsentReceipt, RecipientKey: "k"}, BucketConfirmations, 3},
+		{Intent{Template: RequestExpired, RecipientKey: "k"}, BucketConfirmations, 3},
+		{Intent{Template: OptOutConfirmed, RecipientKey: "k"}, BucketOptOut, 1},
+		{Intent{Template: RequestReceived}, "", 0}, // staff-entered: no key
+		{Intent{Template: RequestVerified, RecipientKey: "k"}, "", 0},
+		{Intent{Template: RequestCompleted, RecipientKey: "k"}, "", 0},
+		{Intent{Template: RequestDenied, RecipientKey: "k"}, "", 0},
+		{Intent{Template: RequestExtended, RecipientKey: "k"}, "", 0},
+		{Intent{Template: RequestCancelled, RecipientKey: "k"}, "", 0},
+		{Intent{Template: DeadlineDigest, RecipientKey: "k"}, "", 0},
+	}
+	for _, c := range cases {
+		l, ok := LimitFor(c.in)
+		if ok != (c.perDay > 0) || l.Bucket != c.bucket || l.PerDay != c.perDay {
+			t.Errorf("LimitFor(%s, key %q) = %+v, %v; want %s/%d", c.in.Template, c.in.RecipientKey, l, ok, c.bucket, c.perDay)
+		}
+	}
+}
+
+// The reason staff read names the cap and nothing of the recipient.
+func TestHeldReason(t *testing.T) {
+	got := Limit{Bucket: BucketOptOut, PerDay: 1}.HeldReason()
+	if got != "held back: the address reached its limit of 1 optout mail(s) a day (per-recipient cap)" {
+		t.Errorf("HeldReason = %q", got)
+	}
+}

@@ -1,6 +1,11 @@
 // Package notifier sends the outbox: it claims a mail intent, renders it,
 // sends it and marks it sent. A mail is sent at most once per intent; when
-// sending fails the intent is released, so it can be sent again later. It
+// sending fails the intent is released, so it can be sent again later. Mail a
+// stranger can cause by naming an address counts against that recipient's
+// daily cap (mail.LimitFor) when it is claimed; beyond the cap it is held,
+// for staff to see, and never sent. The cap is kept here rather than where
+// the intent is written, so that the action that queued it (a request, a
+// consent, an opt-out) is recorded and answered whatever the cap says. It
 // knows nothing of how intents reach it: the notifier function's stream
 // adapter (shared/notifierstream) reads them from the table's stream.
 package notifier
@@ -20,6 +25,13 @@ type Outbox interface {
 	Claim(ctx context.Context, ref string, now time.Time) (mail.Claim, error)
 	MarkSent(ctx context.Context, ref, messageID string, now time.Time) error
 	Release(ctx context.Context, ref, reason string) error
+	// Admit counts a claimed intent against its recipient's cap for the
+	// day of now, once per intent id however often it is retried; false
+	// when the cap is reached.
+	Admit(ctx context.Context, recipientKey string, lim mail.Limit, intentID string, now time.Time) (bool, error)
+	// Hold marks a claimed intent held back, with the reason staff read;
+	// it is never sent.
+	Hold(ctx context.Context, ref, reason string, now time.Time) error
 }
 
 // Sender delivers a rendered mail.
@@ -59,15 +71,31 @@ func (n *Notifier) Send(ctx context.Context, in mail.Intent, ref string) error {
 	case mail.Busy:
 		return errBusy
 	}
+	if lim, capped := mail.LimitFor(in); capped {
+		ok, err := n.Outbox.Admit(ctx, in.RecipientKey, lim, in.ID, n.now())
+		if err != nil {
+			n.release(ctx, in, ref, err)
+			return err
+		}
+		if !ok {
+			n.Log.InfoContext(ctx, "mail held", "intent", in.ID, "template", string(in.Template), "cap", lim.Bucket)
+			return n.Outbox.Hold(ctx, ref, lim.HeldReason(), n.now())
+		}
+	}
 	id, err := n.Sender.Send(ctx, in.To, msg)
 	if err != nil {
-		if rerr := n.Outbox.Release(ctx, ref, err.Error()); rerr != nil {
-			n.Log.ErrorContext(ctx, "release failed", "intent", in.ID, "error", rerr.Error())
-		}
+		n.release(ctx, in, ref, err)
 		return err
 	}
 	n.Log.InfoContext(ctx, "mail sent", "intent", in.ID, "template", string(in.Template), "message_id", id)
 	return n.Outbox.MarkSent(ctx, ref, id, n.now())
+}
+
+// release queues a claimed intent again after err.
+func (n *Notifier) release(ctx context.Context, in mail.Intent, ref string, err error) {
+	if rerr := n.Outbox.Release(ctx, ref, err.Error()); rerr != nil {
+		n.Log.ErrorContext(ctx, "release failed", "intent", in.ID, "error", rerr.Error())
+	}
 }
 
 type busyError struct{}

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -372,5 +373,58 @@ func TestUnitLogsCarryNoAddressOrName(t *testing.T) {
 		if strings.Contains(logs, personal) {
 			t.Errorf("logs contain %q: %s", personal, logs)
 		}
+	}
+}
+
+// Capped mail beyond the recipient's daily cap is held, with its reason, and
+// never sent; a retried intent counts once; mail without a recipient key
+// (staff-caused) and another recipient are not held back; the next day the
+// cap starts afresh.
+func TestUnitHoldsCappedMailBeyondTheCap(t *testing.T) {
+	refs := []string{"r1", "r2", "r3", "r4", "r5", "r6", "r7"}
+	u := newUnit(refs...)
+	ctx := context.Background()
+	capped := func(id, key string) mail.Intent {
+		in := receipt(id, "ada@example.com")
+		in.RecipientKey = key
+		return in
+	}
+	// A failed send is released and counts once when retried.
+	u.sender.FailNext(errSESDown)
+	if err := u.n.Send(ctx, capped("I1", "key-a"), "r1"); err == nil {
+		t.Fatal("a failed send reported no error")
+	}
+	for i, ref := range refs[:4] {
+		if err := u.n.Send(ctx, capped(fmt.Sprintf("I%d", i+1), "key-a"), ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(u.sender.Delivered()); got != mail.MaxConfirmationsPerDay {
+		t.Fatalf("%d mails delivered to one recipient, want the cap %d", got, mail.MaxConfirmationsPerDay)
+	}
+	held := u.state(t, "r4")
+	if held.State != notifiertest.Held || !strings.Contains(held.HeldReason, "per-recipient cap") {
+		t.Fatalf("the fourth intent is %+v, want held with the cap as reason", held)
+	}
+	// Held is final: a redelivery neither sends nor errs.
+	if err := u.n.Send(ctx, capped("I4", "key-a"), "r4"); err != nil || len(u.sender.Delivered()) != 3 {
+		t.Fatalf("a held intent sent again (%v, %d delivered)", err, len(u.sender.Delivered()))
+	}
+	// Another recipient, and mail without a key, go out.
+	if err := u.n.Send(ctx, capped("I5", "key-b"), "r5"); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.n.Send(ctx, receipt("I6", "ada@example.com"), "r6"); err != nil {
+		t.Fatal(err)
+	}
+	u.clock = u.clock.Add(24 * time.Hour)
+	if err := u.n.Send(ctx, capped("I7", "key-a"), "r7"); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(u.sender.Delivered()); got != 6 {
+		t.Fatalf("%d mails delivered, want 6 (3 capped, another recipient, one uncapped, the next day's)", got)
+	}
+	if strings.Contains(u.logs.String(), "ada@example.com") {
+		t.Error("a log line names the recipient")
 	}
 }

@@ -218,7 +218,7 @@ func (s *Service) Identify(in Input) ([]Identifier, string, error) {
 // OptOut applies an opt-out. Repeating one is harmless: it records nothing
 // and answers with an unrecorded reference and the current time.
 func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
-	ids, email, err := s.Identify(in)
+	ids, _, err := s.Identify(in)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -237,9 +237,13 @@ func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
 		ID: s.newID(), At: now, Rights: rights, Source: in.Source, GPC: in.GPC,
 		RequestID: in.RequestID, Identifiers: ids, Evidence: Claimed, NewID: s.newID,
 	}
-	if email != "" && in.Source != Request {
+	if given, ok := subject.Find(ids, Email); ok && in.Source != Request {
 		// A Data Rights Request confirms its opt-out in its own receipt.
-		a.Mail = &mail.Intent{ID: s.newID(), Template: mail.OptOutConfirmed, To: email, Data: map[string]string{
+		// The confirmation goes only to the address given in this opt-out,
+		// never to one linked to it, and at most once a day to an address
+		// (its cap, mail.LimitFor): a repeat with a fresh browser id is new
+		// to the store but says nothing new to the person.
+		a.Mail = &mail.Intent{ID: s.newID(), Template: mail.OptOutConfirmed, To: given.Value, RecipientKey: given.Key, Data: map[string]string{
 			"first_name":   in.FirstName,
 			"optout_id":    a.ID,
 			"effective_at": now.Format("2 January 2006, 15:04 MST"),

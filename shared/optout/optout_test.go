@@ -163,6 +163,12 @@ func TestOptOutWithEmailQueuesConfirmation(t *testing.T) {
 		if m.Template != mail.OptOutConfirmed || m.To != "ada@example.com" || m.ID == "" || m.ID == out.ID {
 			t.Errorf("%v: mail %+v, want an opt-out confirmation to the normalised address with its own id", tt.rights, m)
 		}
+		if m.RecipientKey != newKeyer(t).Email("ada@example.com") {
+			t.Errorf("%v: mail recipient key %q, want the keyed hash of the given address", tt.rights, m.RecipientKey)
+		}
+		if l, ok := mail.LimitFor(m); !ok || l.PerDay != 1 {
+			t.Errorf("%v: the confirmation's cap is %+v (%v), want one a day", tt.rights, l, ok)
+		}
 		want := map[string]string{
 			"first_name":   "Ada",
 			"optout_id":    out.ID,
@@ -390,5 +396,28 @@ func TestStoreFailure(t *testing.T) {
 	}
 	if _, err := svc.Suppression(ctx); !errors.Is(err, boom) {
 		t.Errorf("Suppression: %v, want the store's error", err)
+	}
+}
+
+// A confirmation goes to the address given in the opt-out, never to an
+// address linked to it through a phone given earlier.
+func TestOptOutConfirmsOnlyToTheAddressGiven(t *testing.T) {
+	ctx := context.Background()
+	svc, st, _ := newService(t)
+	if _, err := svc.OptOut(ctx, optout.Input{Email: "victim@example.com", Phone: "+1 415 555 0100"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.OptOut(ctx, optout.Input{Email: "attacker@example.com", Phone: "+1 415 555 0100", Rights: []optout.Right{optout.LimitSensitive}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.OptOut(ctx, optout.Input{Phone: "+1 415 555 0100", Rights: []optout.Right{optout.SaleSharing, optout.LimitSensitive}}); err != nil {
+		t.Fatal(err)
+	}
+	var to []string
+	for _, m := range st.Mails() {
+		to = append(to, m.To)
+	}
+	if !slices.Equal(to, []string{"victim@example.com", "attacker@example.com"}) {
+		t.Errorf("confirmations went to %q, want each only to the address given with it", to)
 	}
 }

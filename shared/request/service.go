@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,10 @@ type Store interface {
 	Update(ctx context.Context, c Change) error
 	// Events returns a request's audit history, oldest first.
 	Events(ctx context.Context, id string) ([]Event, error)
+	// MailLog returns the mail queued for a request, oldest first: what and
+	// where it stands (a mail held over its recipient's cap with the
+	// reason), never its address or content.
+	MailLog(ctx context.Context, id string) ([]mail.Record, error)
 	// Queue returns requests of one status ordered by due date, due before
 	// dueBefore when it is set, limit at most, from cursor on; the next
 	// cursor is empty on the last page. A malformed cursor is
@@ -74,12 +79,46 @@ type Creation struct {
 	IdempotencyKeyHash string
 	BodyHash           string
 	IdempotencyExpires time.Time
+	// DuplicateKey, set when the client sent no Idempotency-Key, names the
+	// person and the types asked for (DuplicateKey): the store writes it
+	// with the request on the condition that no request made under it is
+	// younger than DuplicateWindow, and otherwise answers with that
+	// request (*Duplicate) and writes nothing.
+	DuplicateKey string
 }
 
 // IdempotencyHit means the idempotency key was already used.
 type IdempotencyHit struct{}
 
 func (IdempotencyHit) Error() string { return "idempotency key already used" }
+
+// Duplicate means the same person asked for the same types within
+// DuplicateWindow: RequestID is the request they made then.
+type Duplicate struct{ RequestID string }
+
+func (*Duplicate) Error() string { return "the same request was made moments ago" }
+
+// DuplicateWindow is how long a submission of the same types by the same
+// person is the first request again: a double click, a reload that posts the
+// form again, or a client retrying without an Idempotency-Key gets the
+// request it already made, and no second receipt. Ten minutes covers such
+// retries; a person who means to ask again later is not held up long. The
+// store keeps the record that long (retention.DuplicateGuard).
+const DuplicateWindow = 10 * time.Minute
+
+// DuplicateKey is what makes two submissions the same request: the person
+// (the subject key of the address) and the set of types asked for, in a
+// fixed order.
+func DuplicateKey(r Request) string {
+	types := make([]string, 0, len(r.Types))
+	for _, t := range r.Types {
+		if !slices.Contains(types, string(t)) {
+			types = append(types, string(t))
+		}
+	}
+	slices.Sort(types)
+	return r.SubjectKey + "#" + strings.Join(types, ",")
+}
 
 // Token is a stored verification token.
 type Token struct {
@@ -158,7 +197,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	keyHash, bodyHash, err := idempotencyHashes(sub.IdempotencyKey, sub.Body)
+	keyHash, bodyHash, err := idempotencyHashes(r.SubjectKey, sub.IdempotencyKey, sub.Body)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -182,6 +221,8 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		Template: mail.RequestReceived,
 		To:       c.Request.Email,
 		Data:     mailData(c.Request, verifyURL),
+		// The receipt counts against the address's daily cap.
+		RecipientKey: recipientKey(c.Request),
 	}
 	if optOutAt != "" {
 		c.Mail.Data["optout_effective"] = optOutAt
@@ -189,6 +230,12 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 	if keyHash != "" {
 		c.IdempotencyKeyHash, c.BodyHash = keyHash, bodyHash
 		c.IdempotencyExpires = now.Add(24 * time.Hour)
+	}
+	if keyHash == "" {
+		// Without a key, a repeat of the same types by the same person
+		// within the window is the first request. A client that sends keys
+		// has said itself which posts are retries.
+		c.DuplicateKey = DuplicateKey(c.Request)
 	}
 	if err := s.store.Create(ctx, c); err != nil {
 		var hit IdempotencyHit
@@ -198,14 +245,27 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 				return rc, err
 			}
 		}
+		var dup *Duplicate
+		if errors.As(err, &dup) {
+			// The same person asked for the same types moments ago:
+			// that request is the answer, and no second receipt goes out.
+			first, err := s.store.Get(ctx, dup.RequestID)
+			if err != nil {
+				return Receipt{}, err
+			}
+			return ReceiptOf(first), nil
+		}
 		return Receipt{}, err
 	}
 	return ReceiptOf(c.Request), nil
 }
 
 // idempotencyHashes checks the client's Idempotency-Key and returns its
-// hash and the body's, or nothing when there is no key.
-func idempotencyHashes(key string, body []byte) (keyHash, bodyHash string, err error) {
+// hash and the body's, or nothing when there is no key. The key's hash is
+// scoped by the submitter (the subject key of the address the request is
+// for): keys are chosen by clients, so another person sending the same key
+// gets a request of their own, never someone else's request back.
+func idempotencyHashes(subjectKey, key string, body []byte) (keyHash, bodyHash string, err error) {
 	k := strings.TrimSpace(key)
 	if k == "" {
 		return "", "", nil
@@ -215,7 +275,7 @@ func idempotencyHashes(key string, body []byte) (keyHash, bodyHash string, err e
 		f.Add("Idempotency-Key", "must be at most 255 characters")
 		return "", "", f.Err()
 	}
-	return hashHex([]byte(k)), hashHex(body), nil
+	return hashHex([]byte(subjectKey + "\x00" + k)), hashHex(body), nil
 }
 
 // received makes the new request's record as received at now: its id,
@@ -374,6 +434,17 @@ var (
 func hashHex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// recipientKey is the key a request's mail to the requester counts under
+// against the daily cap (mail.LimitFor): the requester's subject key when
+// the request came through the public form, where anyone can type any
+// address; none for a request staff entered.
+func recipientKey(r Request) string {
+	if r.Channel != Web {
+		return ""
+	}
+	return r.SubjectKey
 }
 
 // mailData is what the request mails show. It carries the person's first name

@@ -331,7 +331,8 @@ func TestSubmitIdempotency(t *testing.T) {
 		t.Errorf("same key, other body: %v, want fault.Conflict", err)
 	}
 
-	// Another key is another request.
+	// Another key is another request, even within the duplicate window:
+	// the key says what is a retry.
 	sub.IdempotencyKey = "key-2"
 	third, err := svc.Submit(ctx, sub)
 	if err != nil {
@@ -345,20 +346,109 @@ func TestSubmitIdempotency(t *testing.T) {
 	}
 }
 
-func TestSubmitWithoutKeyIsNotDeduplicated(t *testing.T) {
+// Without a key, the same person asking for the same types within the
+// window gets the first request back, with no second receipt; other types,
+// another person or a later submission are requests of their own.
+func TestSubmitWithoutKeyWithinTheWindowIsTheFirstRequest(t *testing.T) {
+	ctx := context.Background()
+	svc, st, clk := newTestService(t, t0)
+	first, err := svc.Submit(ctx, submission("know", "delete"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.t = t0.Add(request.DuplicateWindow - time.Second)
+	again, err := svc.Submit(ctx, submission("delete", "know", "delete"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again, first) || len(st.Creations()) != 1 || len(st.Mails()) != 1 {
+		t.Fatalf("repeat: %+v (first %+v), %d creations, %d mails; want the first request, one of each",
+			again, first, len(st.Creations()), len(st.Mails()))
+	}
+	other := submission("know", "delete")
+	other.Input.Email = "someone.else@example.com"
+	distinct := []request.Submission{submission("know"), other}
+	for _, sub := range distinct {
+		rc, err := svc.Submit(ctx, sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc.ID == first.ID {
+			t.Errorf("%v for %s answered with the first request", sub.Input.Types, sub.Input.Email)
+		}
+	}
+	clk.t = t0.Add(request.DuplicateWindow)
+	later, err := svc.Submit(ctx, submission("know", "delete"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if later.ID == first.ID || len(st.Creations()) != 4 {
+		t.Errorf("after the window: %s (first %s), %d creations; want a new request, 4 in all", later.ID, first.ID, len(st.Creations()))
+	}
+}
+
+// An idempotency key is scoped by the submitter: another person sending the
+// same key and body gets a request of their own.
+func TestSubmitIdempotencyKeyIsScopedBySubmitter(t *testing.T) {
+	ctx := context.Background()
+	svc, st, _ := newTestService(t, t0)
+	a := submission("know")
+	a.IdempotencyKey, a.Body = "shared-key", []byte(`{"types":["know"]}`)
+	b := a
+	b.Input.Email = "mallory@example.com"
+	ra, err := svc.Submit(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := svc.Submit(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := st.Creations()
+	if ra.ID == rb.ID || len(cs) != 2 || cs[0].IdempotencyKeyHash == cs[1].IdempotencyKeyHash {
+		t.Errorf("same key, two people: ids %s %s, %d creations; want two requests under different key hashes", ra.ID, rb.ID, len(cs))
+	}
+}
+
+// A submission with an Idempotency-Key writes no duplicate guard.
+func TestSubmitWithKeyWritesNoDuplicateGuard(t *testing.T) {
 	svc, st, _ := newTestService(t, t0)
 	sub := submission("know")
-	sub.Body = []byte("same")
-	a, err := svc.Submit(context.Background(), sub)
-	if err != nil {
+	sub.IdempotencyKey, sub.Body = "k", []byte("b")
+	if _, err := svc.Submit(context.Background(), sub); err != nil {
 		t.Fatal(err)
 	}
-	b, err := svc.Submit(context.Background(), sub)
-	if err != nil {
+	if _, err := svc.Submit(context.Background(), submission("know")); err != nil {
 		t.Fatal(err)
 	}
-	if a.ID == b.ID || len(st.Creations()) != 2 || st.Creations()[0].IdempotencyKeyHash != "" {
-		t.Errorf("ids %s %s, %d creations", a.ID, b.ID, len(st.Creations()))
+	cs := st.Creations()
+	if len(cs) != 2 || cs[0].DuplicateKey != "" || cs[1].DuplicateKey == "" {
+		t.Errorf("%d creations %+v; want one without a duplicate key (sent with a key), one with", len(cs), cs)
+	}
+}
+
+func TestDuplicateKey(t *testing.T) {
+	r := request.Request{SubjectKey: "abc", Types: []request.Type{"opt_out", "access", "opt_out"}}
+	if got := request.DuplicateKey(r); got != "abc#access,opt_out" {
+		t.Errorf("DuplicateKey = %q, want the subject key and the sorted set of types", got)
+	}
+}
+
+// A receipt from the public form counts against the address's cap; one for
+// a request staff entered does not.
+func TestReceiptRecipientKey(t *testing.T) {
+	svc, st, _ := newTestService(t, t0)
+	if _, err := svc.Submit(context.Background(), submission("know")); err != nil {
+		t.Fatal(err)
+	}
+	staff := submission("access")
+	staff.Channel = request.Letter
+	if _, err := svc.Submit(context.Background(), staff); err != nil {
+		t.Fatal(err)
+	}
+	cs := st.Creations()
+	if len(cs) != 2 || cs[0].Mail.RecipientKey == "" || cs[0].Mail.RecipientKey != cs[0].Request.SubjectKey || cs[1].Mail.RecipientKey != "" {
+		t.Errorf("recipient keys %q, %q; want the subject key for the web form, none for staff", cs[0].Mail.RecipientKey, cs[1].Mail.RecipientKey)
 	}
 }
 

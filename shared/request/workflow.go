@@ -191,14 +191,18 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 	return next, nil
 }
 
-// Detail returns a request with its audit history.
-func (s *Service) Detail(ctx context.Context, id string) (Request, []Event, error) {
+// Detail returns a request with its audit history and its mail.
+func (s *Service) Detail(ctx context.Context, id string) (Request, []Event, []mail.Record, error) {
 	r, err := s.store.Get(ctx, id)
 	if err != nil {
-		return Request{}, nil, err
+		return Request{}, nil, nil, err
 	}
 	evs, err := s.store.Events(ctx, id)
-	return r, evs, err
+	if err != nil {
+		return Request{}, nil, nil, err
+	}
+	mails, err := s.store.MailLog(ctx, id)
+	return r, evs, mails, err
 }
 
 // QueuePage is one page of the staff queue.
@@ -248,7 +252,7 @@ func (s *Service) ExpireUnverified(ctx context.Context) (int, error) {
 			ev := Event{ID: s.NewID(now), At: now, Action: "expire", From: r.Status, To: ExpiredUnverified, Actor: "system"}
 			var m *mail.Intent
 			if r.Email != "" {
-				m = &mail.Intent{ID: s.NewID(now), Template: mail.RequestExpired, To: r.Email, Data: mailData(e, "")}
+				m = &mail.Intent{ID: s.NewID(now), Template: mail.RequestExpired, To: r.Email, Data: mailData(e, ""), RecipientKey: recipientKey(r)}
 			}
 			err := s.store.Update(ctx, Change{Request: e, FromVersion: r.Version, Event: ev, Mail: m})
 			if fault.KindOf(err) == fault.Conflict {

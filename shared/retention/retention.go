@@ -31,6 +31,9 @@ const (
 	ErasureRecord     Kind = "erasure_record"
 	IdentifierLink    Kind = "identifier_link"
 	DisclosureText    Kind = "disclosure_text"
+	HeldMail          Kind = "held_mail"
+	MailCounter       Kind = "mail_counter"
+	DuplicateGuard    Kind = "duplicate_guard"
 )
 
 // day is a day of 24 hours; months are counted as calendar months.
@@ -83,6 +86,12 @@ var Policy = []Rule{
 		Reason: "an opt-out covers the linked profile (11 CCR §7025(c)); keyed hashes only"},
 	{Kind: DisclosureText, Forever: true, From: "first display",
 		Reason: "the exact words consent evidence points to; no personal data"},
+	{Kind: HeldMail, Keep: 30 * day, From: "holding",
+		Reason: "shows staff which mail the per-recipient cap held back and why; never sent"},
+	{Kind: MailCounter, Keep: 2 * day, From: "the day it counts",
+		Reason: "counts a day's capped mail to one address (keyed hash only); useless the next day"},
+	{Kind: DuplicateGuard, Keep: 10 * time.Minute, Moves: true, From: "the first submission",
+		Reason: "a repeated submission within 10 minutes is the first request; keyed hash and request id only"},
 }
 
 // RuleFor returns the rule of a kind.
@@ -118,6 +127,8 @@ func (r Rule) Period() string {
 		return fmt.Sprintf("%d years", r.Months/12)
 	case r.Months > 0:
 		return fmt.Sprintf("%d months", r.Months)
+	case r.Keep < time.Hour:
+		return fmt.Sprintf("%d minutes", int(r.Keep/time.Minute))
 	case r.Keep < 7*day:
 		return fmt.Sprintf("%d hours", int(r.Keep/time.Hour))
 	}

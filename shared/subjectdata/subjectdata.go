@@ -204,6 +204,9 @@ type Mail struct {
 	Template string     `json:"template"`
 	SentAt   *time.Time `json:"sent_at,omitempty"`
 	Status   string     `json:"status"`
+	// HeldReason says why a mail held over its recipient's daily cap was
+	// never sent.
+	HeldReason string `json:"held_reason,omitempty"`
 }
 
 // Report says what an erasure removed and what it kept. It names the subject

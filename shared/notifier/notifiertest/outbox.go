@@ -27,11 +27,12 @@ var (
 type State string
 
 // The states of a stored intent: queued -> sending -> sent, and back from
-// sending to queued when a send fails.
+// sending to queued when a send fails; sending -> held over a cap.
 const (
 	Queued  State = "queued"
 	Sending State = "sending"
 	Sent    State = "sent"
+	Held    State = "held"
 )
 
 // DefaultLease is how long a claim holds before another invocation may take
@@ -48,6 +49,8 @@ type Entry struct {
 	MessageID string
 	// LastError is the reason given when the intent was last released.
 	LastError string
+	// HeldReason is the reason given when the intent was held.
+	HeldReason string
 }
 
 // Outbox is an in-memory notifier.Outbox. Claim takes a queued intent, or
@@ -64,6 +67,8 @@ type Outbox struct {
 	entries map[string]*Entry
 	fail    map[op]error
 	calls   map[op]int
+	// counters holds the intent ids admitted per recipient, bucket and day.
+	counters map[string]map[string]bool
 }
 
 type op string
@@ -76,7 +81,7 @@ const (
 
 // NewOutbox returns an outbox holding the given references, each queued.
 func NewOutbox(refs ...string) *Outbox {
-	o := &Outbox{Lease: DefaultLease, entries: map[string]*Entry{}, fail: map[op]error{}, calls: map[op]int{}}
+	o := &Outbox{Lease: DefaultLease, entries: map[string]*Entry{}, fail: map[op]error{}, calls: map[op]int{}, counters: map[string]map[string]bool{}}
 	for _, ref := range refs {
 		o.Queue(ref)
 	}
@@ -167,7 +172,7 @@ func (o *Outbox) Claim(_ context.Context, ref string, now time.Time) (mail.Claim
 		return mail.AlreadySent, nil
 	}
 	switch e.State {
-	case Sent:
+	case Sent, Held:
 		return mail.AlreadySent, nil
 	case Sending:
 		if !e.ClaimedAt.Before(now.Add(-o.Lease)) {
@@ -208,5 +213,36 @@ func (o *Outbox) Release(_ context.Context, ref, reason string) error {
 		return fmt.Errorf("release %q: %w", ref, errNotClaimed)
 	}
 	e.State, e.LastError = Queued, reason
+	return nil
+}
+
+// Admit implements notifier.Outbox: like the DynamoDB counter, it admits an
+// intent while fewer than the cap's were admitted that day (UTC), and the
+// same intent again.
+func (o *Outbox) Admit(_ context.Context, recipientKey string, lim mail.Limit, intentID string, now time.Time) (bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	k := recipientKey + "#" + lim.Bucket + "#" + now.UTC().Format("2006-01-02")
+	ids := o.counters[k]
+	if ids == nil {
+		ids = map[string]bool{}
+		o.counters[k] = ids
+	}
+	if !ids[intentID] && len(ids) >= lim.PerDay {
+		return false, nil
+	}
+	ids[intentID] = true
+	return true, nil
+}
+
+// Hold implements notifier.Outbox.
+func (o *Outbox) Hold(_ context.Context, ref, reason string, _ time.Time) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, ok := o.entries[ref]
+	if !ok || e.State != Sending {
+		return fmt.Errorf("hold %q: %w", ref, errNotClaimed)
+	}
+	e.State, e.HeldReason = Held, reason
 	return nil
 }

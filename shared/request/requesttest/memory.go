@@ -20,7 +20,8 @@ import (
 // Memory is an in-memory request.Store with the semantics of the DynamoDB
 // store in shared/ddb: every write is all or nothing, times are kept in UTC
 // to the millisecond, Create returns request.IdempotencyHit when the
-// idempotency key is taken, and Verify fails with fault.Gone when the token
+// idempotency key is taken and a *request.Duplicate when the same duplicate
+// key made a request less than request.DuplicateWindow earlier, and Verify fails with fault.Gone when the token
 // is unknown, used or expired and with fault.Conflict when the request's
 // version or status changed. It is safe for concurrent use. The zero value
 // is not usable; call New.
@@ -34,6 +35,7 @@ type Memory struct {
 	requests map[string]request.Request
 	tokens   map[string]request.Token
 	idem     map[string]idemEntry // by key hash
+	dups     map[string]dupEntry  // by duplicate key
 	mailIDs  map[string]bool      // by owner request id + mail id
 	mails    []mail.Intent        // every mail queued, in order
 	events   map[string][]request.Event
@@ -47,6 +49,11 @@ type Memory struct {
 
 type idemEntry struct{ requestID, bodyHash string }
 
+type dupEntry struct {
+	requestID string
+	until     time.Time
+}
+
 var _ request.Store = (*Memory)(nil)
 
 // New returns an empty store.
@@ -55,6 +62,7 @@ func New() *Memory {
 		requests: map[string]request.Request{},
 		tokens:   map[string]request.Token{},
 		idem:     map[string]idemEntry{},
+		dups:     map[string]dupEntry{},
 		mailIDs:  map[string]bool{},
 		events:   map[string][]request.Event{},
 	}
@@ -163,6 +171,9 @@ func (m *Memory) Create(_ context.Context, c request.Creation) error {
 			return request.IdempotencyHit{}
 		}
 	}
+	if d, ok := m.dups[c.DuplicateKey]; ok && c.DuplicateKey != "" && c.Request.ReceivedAt.Before(d.until) {
+		return &request.Duplicate{RequestID: d.requestID}
+	}
 	_, reqTaken := m.requests[c.Request.ID]
 	_, tokTaken := m.tokens[c.TokenHash]
 	if reqTaken || (c.TokenHash != "" && tokTaken) || m.mailIDs[mailKey(c.Request.ID, c.Mail.ID)] {
@@ -177,6 +188,9 @@ func (m *Memory) Create(_ context.Context, c request.Creation) error {
 	}
 	if c.IdempotencyKeyHash != "" {
 		m.idem[c.IdempotencyKeyHash] = idemEntry{requestID: r.ID, bodyHash: c.BodyHash}
+	}
+	if c.DuplicateKey != "" {
+		m.dups[c.DuplicateKey] = dupEntry{requestID: r.ID, until: r.ReceivedAt.Add(request.DuplicateWindow)}
 	}
 	m.queue(r.ID, c.Mail)
 	c.Request = clone(c.Request)
@@ -327,4 +341,21 @@ func (m *Memory) Queue(_ context.Context, status request.Status, dueBefore time.
 	}
 	slices.SortFunc(out, func(a, b request.Request) int { return a.DueAt.Compare(b.DueAt) })
 	return out, "", nil
+}
+
+// MailLog implements request.Store: every mail of the request, queued (the
+// fake sends nothing).
+func (m *Memory) MailLog(_ context.Context, id string) ([]mail.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return nil, m.fail
+	}
+	var out []mail.Record
+	for _, in := range m.mails {
+		if m.mailIDs[mailKey(id, in.ID)] {
+			out = append(out, mail.Record{ID: in.ID, Template: in.Template, Status: mail.StatusQueued})
+		}
+	}
+	return out, nil
 }
