@@ -53,7 +53,9 @@ const (
 )
 
 // Body returns the decoded body and its media type (JSON or Form). Bodies over
-// MaxBody are TooLarge; other media types are Unsupported.
+// MaxBody are TooLarge; other media types are Unsupported. A body that is
+// not strictly UTF-8, or a JSON body with a key given twice, is Invalid
+// (CheckJSON, checkForm), whatever decoder reads it next.
 func Body(r Request) ([]byte, string, error) {
 	if len(r.Body) > MaxBody*4/3+4 {
 		return nil, "", tooLarge
@@ -75,6 +77,13 @@ func Body(r Request) ([]byte, string, error) {
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return nil, "", fault.New(fault.Unsupported, "Only UTF-8 bodies are accepted.")
+	}
+	check := CheckJSON
+	if mt == Form {
+		check = checkForm
+	}
+	if err := check(body); err != nil {
+		return nil, "", err
 	}
 	return body, mt, nil
 }
