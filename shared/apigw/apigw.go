@@ -53,9 +53,10 @@ const (
 )
 
 // Body returns the decoded body and its media type (JSON or Form). Bodies over
-// MaxBody are TooLarge; other media types are Unsupported. A body that is
-// not strictly UTF-8, or a JSON body with a key given twice, is Invalid
-// (CheckJSON, checkForm), whatever decoder reads it next.
+// MaxBody are TooLarge; other media types are Unsupported. A body holding
+// invalid UTF-8 (a form's once percent-decoded), an unpaired surrogate escape
+// or a JSON key given twice is Invalid (CheckJSON, checkForm), whatever
+// decoder reads it next.
 func Body(r Request) ([]byte, string, error) {
 	if len(r.Body) > MaxBody*4/3+4 {
 		return nil, "", tooLarge
