@@ -6,10 +6,8 @@
 package adminapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
-	"encoding/csv"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -87,12 +85,14 @@ func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, 
 	if !h.authorised(r) {
 		resp = apigw.Problem(fault.New(fault.Unauthorized, "Staff credentials are required."), nil)
 		resp.Headers["WWW-Authenticate"] = "Bearer"
+	} else if err := apigw.CheckQuery(r); err != nil {
+		// Staff queries name people: a repeated or garbled parameter is
+		// refused rather than read as API Gateway joins it.
+		resp = apigw.Problem(err, nil)
+	} else if route, ok := routes[r.RouteKey]; ok {
+		resp = route(h, ctx, r)
 	} else {
-		if route, ok := routes[r.RouteKey]; ok {
-			resp = route(h, ctx, r)
-		} else {
-			resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), nil)
-		}
+		resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), nil)
 	}
 	// The route and status only: staff queries name people.
 	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
@@ -187,19 +187,13 @@ func (h *Handler) suppression(ctx context.Context, r apigw.Request) apigw.Respon
 	if format == "json" {
 		return apigw.JSONResponse(http.StatusOK, list, nil)
 	}
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"email_sha256", "phone_sha256", "browser_id", "since"})
+	// A browser id is the caller's own text; SafeCell keeps one starting
+	// with '-' from running as a formula in a spreadsheet.
+	rows := [][]string{{"email_sha256", "phone_sha256", "browser_id", "since"}}
 	for _, e := range list.Entries {
-		_ = w.Write([]string{e.EmailSHA256, e.PhoneSHA256, e.BrowserID, e.Since.Format(time.RFC3339Nano)})
+		rows = append(rows, []string{e.EmailSHA256, e.PhoneSHA256, e.BrowserID, e.Since.Format(time.RFC3339Nano)})
 	}
-	w.Flush()
-	return apigw.Response{StatusCode: http.StatusOK, Body: b.String(), Headers: map[string]string{
-		"Content-Type":           "text/csv; charset=utf-8",
-		"Content-Disposition":    `attachment; filename="suppression.csv"`,
-		"Cache-Control":          "no-store",
-		"X-Content-Type-Options": "nosniff",
-	}}
+	return apigw.CSVResponse("suppression.csv", rows)
 }
 
 func (h *Handler) now() time.Time {

@@ -2,10 +2,13 @@ package adminapi
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +118,70 @@ func TestSuppressionCSV(t *testing.T) {
 	r.QueryStringParameters["format"] = "xml"
 	if resp, _ := handler("secret").Handle(context.Background(), r); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("unknown format: %d", resp.StatusCode)
+	}
+}
+
+// A browser id is the caller's text: one that a spreadsheet would run as a
+// formula is written with a leading quote, and the JSON keeps it as given.
+func TestSuppressionCSVNeutralisesFormulas(t *testing.T) {
+	since := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	store := optouttest.New()
+	hostile := []string{"-cmd-calc-0001", `=HYPERLINK("http://evil.example","x")`, "+15551234567", "@SUM(A1)"}
+	for i, id := range hostile {
+		_, err := store.Apply(context.Background(), optout.Application{
+			ID: fmt.Sprint("optout-", i), At: since, Rights: []optout.Right{optout.SaleSharing}, Source: optout.Form,
+			Identifiers: []optout.Identifier{{Kind: optout.BrowserID, Key: fmt.Sprint("key-", i), Match: id}},
+			NewID:       func() string { return fmt.Sprint("event-", i) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := &Handler{OptOuts: optout.NewService(store, nil, nil, nil), Token: "secret", Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	resp, _ := h.Handle(context.Background(), get("Bearer secret", nil))
+	rows, err := csv.NewReader(strings.NewReader(resp.Body)).ReadAll()
+	if err != nil || len(rows) != len(hostile)+1 {
+		t.Fatalf("csv %q: %d rows, %v", resp.Body, len(rows), err)
+	}
+	var got []string
+	for _, row := range rows[1:] {
+		got = append(got, row[2])
+	}
+	want := []string{"'-cmd-calc-0001", `'=HYPERLINK("http://evil.example","x")`, "'+15551234567", "'@SUM(A1)"}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("browser ids in the CSV = %q, want %q", got, want)
+	}
+
+	r := get("Bearer secret", nil)
+	r.QueryStringParameters["format"] = "json"
+	resp, _ = h.Handle(context.Background(), r)
+	for _, id := range hostile {
+		b, _ := json.Marshal(id)
+		if !strings.Contains(resp.Body, string(b)) {
+			t.Errorf("JSON export lacks %s as given: %s", b, resp.Body)
+		}
+	}
+}
+
+// Staff queries name people: a parameter given twice, or not UTF-8, is a 400
+// naming it, before any route reads it.
+func TestStaffQueryIsStrict(t *testing.T) {
+	for raw, field := range map[string]string{
+		"format=csv&format=json":                    "format",
+		"format=csv&email=%FF%40example.com":        "email",
+		"email=a%40x.example&email=b%40y.example":   "email",
+		"browser_id=abcdefgh&browser_id=ijklmnop":   "browser_id",
+		"purpose=email_marketing&purpose=%ED%A0%80": "purpose",
+	} {
+		r := get("Bearer secret", nil)
+		r.RawQueryString = raw
+		resp, _ := handler("secret").Handle(context.Background(), r)
+		var p apigw.ProblemDoc
+		_ = json.Unmarshal([]byte(resp.Body), &p)
+		if resp.StatusCode != http.StatusBadRequest || len(p.Errors) != 1 || p.Errors[0].Field != field {
+			t.Errorf("%s: %d %s, want 400 naming %s", raw, resp.StatusCode, resp.Body, field)
+		}
 	}
 }

@@ -53,7 +53,10 @@ const (
 )
 
 // Body returns the decoded body and its media type (JSON or Form). Bodies over
-// MaxBody are TooLarge; other media types are Unsupported.
+// MaxBody are TooLarge; other media types are Unsupported. A body holding
+// invalid UTF-8 (a form's once percent-decoded), an unpaired surrogate escape
+// or a JSON key given twice is Invalid (CheckJSON, checkForm), whatever
+// decoder reads it next.
 func Body(r Request) ([]byte, string, error) {
 	if len(r.Body) > MaxBody*4/3+4 {
 		return nil, "", tooLarge
@@ -75,6 +78,13 @@ func Body(r Request) ([]byte, string, error) {
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return nil, "", fault.New(fault.Unsupported, "Only UTF-8 bodies are accepted.")
+	}
+	check := CheckJSON
+	if mt == Form {
+		check = checkForm
+	}
+	if err := check(body); err != nil {
+		return nil, "", err
 	}
 	return body, mt, nil
 }

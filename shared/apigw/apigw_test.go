@@ -402,6 +402,10 @@ func FuzzBody(f *testing.F) {
 	f.Add(strings.Repeat("{\"a\":", 1000), false, "application/json; charset=\"utf-8\"")
 	f.Add(strings.Repeat("𝔄", 100), false, "application/x-www-form-urlencoded; charset=latin1")
 	f.Add("", false, "multipart/form-data; boundary=\r\nX-Evil: 1")
+	f.Add(`{"email":"a@x.example","email":"b@y.example"}`, false, "application/json")
+	f.Add(`{"subject":{"email":"a\ud800@x.example"},"events":[{"granted":true,"Granted":false}]}`, false, "application/json")
+	f.Add(base64.StdEncoding.EncodeToString([]byte("{\"first_name\":\"\xed\xa0\x80\"}")), true, "application/json")
+	f.Add("email=a%40x.example&first_name=%C0%AF", false, "application/x-www-form-urlencoded")
 	f.Fuzz(func(t *testing.T, body string, b64 bool, contentType string) {
 		r := Request{Body: body, IsBase64Encoded: b64, Headers: map[string]string{"content-type": contentType}}
 		got, mt, err := Body(r)

@@ -288,6 +288,9 @@ func (h *Handler) confirm(ctx context.Context, r apigw.Request, cors map[string]
 		}
 	} else if f, err := apigw.ParseForm(raw); err == nil {
 		token, returnTo = f.One("token"), f.One("return_url")
+		if err := f.Errs.Err(); err != nil {
+			return apipage.Fail(ctx, h.Log, err, html, cors)
+		}
 	}
 	if token == "" {
 		var f fault.Fields

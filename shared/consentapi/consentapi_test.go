@@ -513,6 +513,8 @@ func FuzzConsentBody(f *testing.F) {
 	f.Add([]byte(strings.Repeat("[", 5000)))
 	f.Add([]byte("\xff\xfe{}"))
 	f.Add([]byte(`null`))
+	f.Add([]byte(`{"subject":{"email":"a@b.co","email":"eve@example.com"},"events":[{"purpose":"email_marketing","granted":true,"GRANTED":false}]}`))
+	f.Add([]byte(`{"subject":{"email":"a\udc00@b.co"},"events":[{"purpose":"email_marketing","granted":true}],"disclosure":{"text":"\ud83d\ude00"}}`))
 	f.Add([]byte(`{"source_url":"https://x.example/` + strings.Repeat("a", 2100) + `","legal_basis":"consent","locale":"en\n"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		h, st, _ := newHandler(t)
@@ -523,6 +525,9 @@ func FuzzConsentBody(f *testing.F) {
 		}
 		if !okStatus[resp.StatusCode] {
 			t.Fatalf("status %d for %q: %s", resp.StatusCode, body, resp.Body)
+		}
+		if len(body) <= apigw.MaxBody && apigw.CheckJSON(body) != nil && resp.StatusCode != 400 {
+			t.Fatalf("status %d for %q, which holds a duplicate key, an unpaired surrogate or invalid UTF-8", resp.StatusCode, body)
 		}
 		recorded := len(st.Recordings()) - before
 		if (resp.StatusCode == 201) != (recorded == 1) || recorded > 1 {

@@ -228,6 +228,19 @@ func TestDecodeToken(t *testing.T) {
 			t.Errorf("decodeToken(%q) fields %v, want [token]", tt.body, fe.Fields)
 		}
 	}
+	// A form gives each field once: which of two tokens, or two pages, was
+	// meant is not guessed.
+	for body, field := range map[string]string{
+		"token=abc&token=def":                  "token",
+		"token=abc&return_url=a&return_url=b":  "return_url",
+		"return_url=a&token=abc&token=abc&x=1": "token",
+	} {
+		_, _, err := decodeToken([]byte(body), apigw.Form)
+		var fe *fault.Error
+		if !errors.As(err, &fe) || fe.Kind != fault.Invalid || !slices.Equal(names(fe.Fields), []string{field}) {
+			t.Errorf("decodeToken(%q) = %v, want fault.Invalid naming %s", body, err, field)
+		}
+	}
 }
 
 func TestConfirmPage(t *testing.T) {

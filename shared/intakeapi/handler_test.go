@@ -128,6 +128,29 @@ func TestHandleJSONInvalid(t *testing.T) {
 	}
 }
 
+// Bodies encoding/json would read without a word are refused before they
+// are decoded, naming the field, and nothing is stored.
+func TestHandleJSONStrict(t *testing.T) {
+	h, st, _ := newHandler(t)
+	const person = `"types":["know"],"first_name":"Ada","last_name":"L","declaration":true,`
+	for body, field := range map[string]string{
+		`{` + person + `"email":"ada@example.com","email":"eve@example.com"}`:                                         "email",
+		`{` + person + `"email":"ada@example.com","Email":"eve@example.com"}`:                                         "Email",
+		`{` + person + `"email":"ada@example.com","details":"\ud800"}`:                                                "details",
+		`{"first_name":"Ada","last_name":"L","declaration":true,"email":"ada@example.com","types":["know","\udfff"]}`: "types[1]",
+		`{` + person + `"email":"ada@example.com","agent_name":"x` + "\xff" + `"}`:                                    "agent_name",
+	} {
+		resp, _ := h.Handle(context.Background(), event("POST /v1/requests", apigw.JSON, "application/json", body))
+		var p apigw.ProblemDoc
+		if resp.StatusCode != 400 || json.Unmarshal([]byte(resp.Body), &p) != nil || len(p.Errors) == 0 || p.Errors[0].Field != field {
+			t.Errorf("%s: %d %s, want 400 naming %s", body, resp.StatusCode, resp.Body, field)
+		}
+	}
+	if len(st.Requests()) != 0 {
+		t.Error("a refused request was stored")
+	}
+}
+
 func TestHandleFormInvalidShowsPage(t *testing.T) {
 	h, _, _ := newHandler(t)
 	resp, _ := h.Handle(context.Background(), event("POST /v1/requests", apigw.Form, chromeAccept, "first_name=%3Cb%3EAda&declaration=on"))

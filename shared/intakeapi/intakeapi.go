@@ -186,11 +186,14 @@ func decodeToken(body []byte, mt string) (token, returnTo string, err error) {
 		}
 		token = v.Token
 	} else {
-		vals, err := url.ParseQuery(string(body))
+		f, err := apigw.ParseForm(body)
 		if err != nil {
-			return "", "", fault.New(fault.Invalid, "The form body is malformed.")
+			return "", "", err
 		}
-		token, returnTo = vals.Get("token"), vals.Get("return_url")
+		token, returnTo = f.One("token"), f.One("return_url")
+		if err := f.Errs.Err(); err != nil {
+			return "", "", err
+		}
 	}
 	if token == "" {
 		var f fault.Fields

@@ -117,6 +117,9 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 }
 
 func (h *Handler) status(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
+	if err := apigw.CheckQuery(r); err != nil {
+		return apigw.Problem(err, cors)
+	}
 	st, ok, err := h.Service.Status(ctx, r.QueryStringParameters["browser_id"])
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, cors)

@@ -270,13 +270,17 @@ func idempotencyHashes(subjectKey, key string, body []byte) (keyHash, bodyHash s
 	if k == "" {
 		return "", "", nil
 	}
-	if len(k) > 255 {
+	if len(k) > 255 || strings.IndexFunc(k, notKeyChar) >= 0 {
 		var f fault.Fields
-		f.Add("Idempotency-Key", "must be at most 255 characters")
+		f.Add("Idempotency-Key", "must be at most 255 printable ASCII characters")
 		return "", "", f.Err()
 	}
 	return hashHex([]byte(subjectKey + "\x00" + k)), hashHex(body), nil
 }
+
+// notKeyChar reports a character an Idempotency-Key may not hold: the key
+// is a structured-field string (RFC 8941 §3.3.3), printable ASCII only.
+func notKeyChar(r rune) bool { return r < 0x20 || r > 0x7e }
 
 // received makes the new request's record as received at now: its id,
 // channel, regime and due date, the "received" event, and, when the request

@@ -473,13 +473,22 @@ func TestSubmitIdempotencyRace(t *testing.T) {
 	}
 }
 
-func TestSubmitIdempotencyKeyTooLong(t *testing.T) {
+func TestSubmitIdempotencyKeyLimits(t *testing.T) {
 	svc, st, _ := newTestService(t, t0)
 	sub := submission("know")
 	sub.IdempotencyKey = strings.Repeat("k", 256)
 	_, err := svc.Submit(context.Background(), sub)
 	if got := fieldNames(fieldErrors(t, err)); !reflect.DeepEqual(got, []string{"Idempotency-Key"}) {
 		t.Errorf("fields = %v", got)
+	}
+	// Printable ASCII only: no control characters, no bytes that are not
+	// ASCII (a header carries bytes, not text).
+	for _, k := range []string{"key\x00", "key\r\nX-Evil: 1", "clé-1", "key\x7f", "\xff\xfe", "a\tb"} {
+		sub.IdempotencyKey = k
+		_, err := svc.Submit(context.Background(), sub)
+		if got := fieldNames(fieldErrors(t, err)); !reflect.DeepEqual(got, []string{"Idempotency-Key"}) {
+			t.Errorf("key %q: fields = %v", k, got)
+		}
 	}
 	sub.IdempotencyKey = strings.Repeat("k", 255)
 	if _, err := svc.Submit(context.Background(), sub); err != nil {

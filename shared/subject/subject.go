@@ -10,9 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net/mail"
 	"strings"
-	"unicode"
 )
 
 // Errors returned by the normalisers; the caller names the field.
@@ -20,33 +18,6 @@ var (
 	ErrEmail = errors.New("not a valid email address")
 	ErrPhone = errors.New("not a valid phone number; use international format, e.g. +1 415 555 0100")
 )
-
-// MaxEmailLength is the longest address SMTP allows (RFC 5321 §4.5.3.1.3).
-const MaxEmailLength = 254
-
-// NormaliseEmail trims and lower-cases an address and checks that it is a
-// plain addr-spec (no display name, no comments, a dotted domain).
-func NormaliseEmail(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" || len(s) > MaxEmailLength {
-		return "", ErrEmail
-	}
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '<' || r == '>' || r == '"' || r == ',' || r == ';' {
-			return "", ErrEmail
-		}
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return "", ErrEmail
-	}
-	at := strings.LastIndexByte(s, '@')
-	domain := s[at+1:]
-	if at < 1 || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.HasPrefix(domain, "[") {
-		return "", ErrEmail
-	}
-	return s, nil
-}
 
 // ErrBrowserID is returned for a malformed first-party browser id.
 var ErrBrowserID = errors.New("must be 8 to 128 characters of letters, digits, '.', '_' or '-'")
