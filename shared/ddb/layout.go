@@ -37,7 +37,7 @@ import (
 //	idempotency   PK=IDEM#<sha256 of subject key, NUL, the key>  SK=IDEM
 //	              scoped by the submitter: another person's same key is another record
 //	              no index; expiry: idempotency_record from creation
-//	duplicate     PK=DEDUP#<subject key>#<sorted types, comma-separated>  SK=DEDUP
+//	duplicate     PK=DEDUP#<subject key>#<sorted types, comma-separated>#<form digest>  SK=DEDUP
 //	guard         the request a person's submission of those types made (submissions
 //	              without an Idempotency-Key only); written in the request's transaction
 //	              on the condition that none is there or it has expired, so of concurrent

@@ -125,7 +125,7 @@ type idempotencyItem struct {
 // a set of types made, for ten minutes (retention.DuplicateGuard, whose
 // expiry is the end of the window).
 //
-//	pk = DEDUP#<subject key>#<sorted types>   sk = DEDUP
+//	pk = DEDUP#<subject key>#<sorted types>#<form digest>   sk = DEDUP
 //	expiry: duplicate_guard, from the submission (moves when a later
 //	request takes the key over)
 type dedupItem struct {

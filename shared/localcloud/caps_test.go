@@ -125,7 +125,7 @@ func tenConsents(t *testing.T, l *local) {
 	for i := range 10 {
 		granted := i%2 == 0
 		body := fmt.Sprintf(`{"subject":{"email":%q},"events":[{"purpose":"email_marketing","granted":%t}],`+
-			`"disclosure":{"id":"email-optin","version":"2026-11","text":"Send me ClariTru news and offers by email. I can unsubscribe at any time."},`+
+			`"disclosure":{"id":"email-optin","version":"2026-11"},`+
 			`"source_url":"https://www.example.com/subscribe","locale":"en-US","country":"US","age_confirmed":true}`, email, granted)
 		if resp, out := l.do("POST", "/v1/consents", "application/json", "", body); resp.StatusCode != http.StatusCreated {
 			t.Fatalf("consent %d: %d %s", i, resp.StatusCode, out)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,8 +108,13 @@ func (*Duplicate) Error() string { return "the same request was made moments ago
 const DuplicateWindow = 10 * time.Minute
 
 // DuplicateKey is what makes two submissions the same request: the person
-// (the subject key of the address) and the set of types asked for, in a
-// fixed order.
+// (the subject key of the address), the set of types asked for, in a fixed
+// order, and a digest of everything else the form said. A double submit
+// repeats the whole form; a stranger who types only someone's address and
+// the same types makes a request of their own and learns nothing of the
+// one made moments before (its id, time or status). The digest is keyed by
+// the subject key, itself an HMAC, so it cannot be checked against guessed
+// names or details without the pepper.
 func DuplicateKey(r Request) string {
 	types := make([]string, 0, len(r.Types))
 	for _, t := range r.Types {
@@ -117,7 +123,12 @@ func DuplicateKey(r Request) string {
 		}
 	}
 	slices.Sort(types)
-	return r.SubjectKey + "#" + strings.Join(types, ",")
+	content := []string{
+		r.SubjectKey, string(r.Channel), r.FirstName, r.LastName, r.Email, r.Phone, r.PracticeName,
+		r.Country, r.State, r.Details, r.Correction, strconv.FormatBool(r.OnBehalf), r.AgentName, r.AgentEmail,
+	}
+	sum := sha256.Sum256([]byte(strings.Join(content, "\x00")))
+	return r.SubjectKey + "#" + strings.Join(types, ",") + "#" + hex.EncodeToString(sum[:16])
 }
 
 // Token is a stored verification token.

@@ -427,10 +427,35 @@ func TestSubmitWithKeyWritesNoDuplicateGuard(t *testing.T) {
 	}
 }
 
+// Two submissions are one request when the same person sends the same
+// types and the same form; anything else that differs makes another.
 func TestDuplicateKey(t *testing.T) {
-	r := request.Request{SubjectKey: "abc", Types: []request.Type{"opt_out", "access", "opt_out"}}
-	if got := request.DuplicateKey(r); got != "abc#access,opt_out" {
-		t.Errorf("DuplicateKey = %q, want the subject key and the sorted set of types", got)
+	r := request.Request{SubjectKey: "abc", FirstName: "Ada", Details: "my records", Types: []request.Type{"opt_out", "access", "opt_out"}}
+	key := request.DuplicateKey(r)
+	if !strings.HasPrefix(key, "abc#access,opt_out#") {
+		t.Errorf("DuplicateKey = %q, want the subject key and the sorted set of types first", key)
+	}
+	same := r
+	same.Types = []request.Type{"access", "opt_out"}
+	if request.DuplicateKey(same) != key {
+		t.Error("the same types in another order made another key")
+	}
+	for name, change := range map[string]func(*request.Request){
+		"another name":     func(x *request.Request) { x.FirstName = "Eve" },
+		"other details":    func(x *request.Request) { x.Details = "" },
+		"another phone":    func(x *request.Request) { x.Phone = "+15555550100" },
+		"another person":   func(x *request.Request) { x.SubjectKey = "abd" },
+		"other types":      func(x *request.Request) { x.Types = []request.Type{"access"} },
+		"through an agent": func(x *request.Request) { x.OnBehalf = true },
+	} {
+		other := r
+		change(&other)
+		if request.DuplicateKey(other) == key {
+			t.Errorf("%s: same key %q", name, key)
+		}
+	}
+	if strings.Contains(key, "Ada") || strings.Contains(key, "records") {
+		t.Errorf("key %q carries what the person typed", key)
 	}
 }
 

@@ -110,11 +110,12 @@ var ClariTru = Service{
 			Memory:  256,
 			Timeout: 10 * time.Second,
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret},
-			// Requests, their tokens and idempotency records; the opt-out
-			// part of a request lands in the person's partition.
+			// Requests, their tokens, idempotency records and double-submit
+			// guards; the opt-out part of a request lands in the person's
+			// partition.
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
-				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "SUBJ#*"},
+				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*"},
 			},
 		},
 		{
@@ -152,7 +153,7 @@ var ClariTru = Service{
 			// in batches), the suppression list and the sweep reports.
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem, BatchWriteItem},
-				Partitions: []string{"REQ#*", "TOKEN#*", "SUBJ#*", "SWEEPS"},
+				Partitions: []string{"REQ#*", "TOKEN#*", "DEDUP#*", "SUBJ#*", "SWEEPS"},
 				Indexes:    []string{IndexByStatus, IndexBySubject, IndexSuppression},
 			},
 		},
@@ -162,11 +163,12 @@ var ClariTru = Service{
 			Memory:  256,
 			Timeout: 30 * time.Second,
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom},
-			// Claims, marks and releases the mail items it is fed, wherever
-			// they live; it reads them from the stream, not the table.
+			// Claims, marks, holds and releases the mail items it is fed,
+			// wherever they live, and counts mail per recipient; it reads
+			// the mail from the stream, not the table.
 			Table: TableAccess{
 				Actions:    []Action{UpdateItem},
-				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*"},
+				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "MAILCAP#*"},
 			},
 		},
 		{
