@@ -26,6 +26,9 @@ const (
 	mailQueued  = "queued"
 	mailSending = "sending"
 	mailSent    = "sent"
+	// mailFailed is final: the provider rejected the mail for good
+	// (MarkFailed).
+	mailFailed = "failed"
 	// ClaimLease is how long a claim holds before another invocation may take
 	// the intent over (the sender crashed between claim and send).
 	ClaimLease = 2 * time.Minute
@@ -130,7 +133,7 @@ func (o *Outbox) Claim(ctx context.Context, ref string, now time.Time) (mail.Cla
 		if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
 			return 0, err
 		}
-		if it.Status == mailSent {
+		if it.Status == mailSent || it.Status == mailFailed {
 			return mail.AlreadySent, nil
 		}
 		return mail.Busy, nil
@@ -267,7 +270,7 @@ func (zeroEntropy) Read(p []byte) (int, error) {
 // by the notifier from the table's stream.
 //
 //	pk = <owner pk>   sk = MAIL#<intent id>
-//	status: queued -> sending -> sent
+//	status: queued -> sending -> sent, or -> failed for good (MarkFailed)
 //	expiry: unsent_mail from queueing; once sent, sent_mail from sending (MarkSent)
 type mailItem struct {
 	PK        string            `dynamodbav:"pk"`
@@ -283,6 +286,7 @@ type mailItem struct {
 	SentAt    string            `dynamodbav:"sent_at,omitempty"`
 	MessageID string            `dynamodbav:"message_id,omitempty"`
 	LastError string            `dynamodbav:"last_error,omitempty"`
+	FailedAt  string            `dynamodbav:"failed_at,omitempty"`
 	// GSI2PK/GSI2SK put an unsent intent on the by-status-due index under
 	// OUTBOX#pending, by id (ids sort by time); sending removes them, so the
 	// index holds only what is still to send.

@@ -6,7 +6,10 @@
 // only queue mail do not link the template engine.
 package mail
 
-import "maps"
+import (
+	"maps"
+	"time"
+)
 
 // Intent is one mail to send.
 type Intent struct {
@@ -54,6 +57,20 @@ type Message struct {
 	Subject string
 	Text    string
 	HTML    string
+}
+
+// Record is where one stored intent stands, as staff see it: no address,
+// no content.
+type Record struct {
+	ID       string
+	Template Template
+	// Status is queued, sending, sent or failed (for good: the provider
+	// rejected the mail, Error holds its code).
+	Status   string
+	Attempts int
+	SentAt   time.Time
+	FailedAt time.Time
+	Error    string
 }
 
 // Claim says whether a stored intent may be sent now.

@@ -1,12 +1,14 @@
 // Package notifier sends the outbox: it claims a mail intent, renders it,
 // sends it and marks it sent. A mail is sent at most once per intent; when
-// sending fails the intent is released, so it can be sent again later. It
+// sending fails the intent is released, so it can be sent again later,
+// unless the provider rejected it for good, which marks it failed. It
 // knows nothing of how intents reach it: the notifier function's stream
 // adapter (shared/notifierstream) reads them from the table's stream.
 package notifier
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -20,12 +22,27 @@ type Outbox interface {
 	Claim(ctx context.Context, ref string, now time.Time) (mail.Claim, error)
 	MarkSent(ctx context.Context, ref, messageID string, now time.Time) error
 	Release(ctx context.Context, ref, reason string) error
+	// MarkFailed ends a claimed intent that can never be sent, with the
+	// provider's error code: it is not retried or re-driven again, and
+	// staff see the code.
+	MarkFailed(ctx context.Context, ref, code string, now time.Time) error
 }
 
-// Sender delivers a rendered mail.
+// Sender delivers a rendered mail. An error that is, or wraps, a *Rejected
+// says the mail can never be delivered as it is; any other error may pass.
 type Sender interface {
 	Send(ctx context.Context, to string, m mail.Message) (messageID string, err error)
 }
+
+// Rejected is a send the provider refused for this mail for good (the
+// address is rejected or malformed): trying it again would fail the same
+// way, for a month of retries. Code is the provider's error code, which
+// names no person; what is wrong with the account rather than with the
+// mail (sending paused, sender not verified) is not Rejected, since it
+// passes once it is fixed.
+type Rejected struct{ Code string }
+
+func (r *Rejected) Error() string { return "mail rejected: " + r.Code }
 
 // Notifier sends queued intents.
 type Notifier struct {
@@ -60,6 +77,13 @@ func (n *Notifier) Send(ctx context.Context, in mail.Intent, ref string) error {
 		return errBusy
 	}
 	id, err := n.Sender.Send(ctx, in.To, msg)
+	var rejected *Rejected
+	if errors.As(err, &rejected) {
+		// Final: the intent leaves the outbox marked failed, and the
+		// stream record is done (no error), so nothing retries it.
+		n.Log.WarnContext(ctx, "mail rejected for good", "intent", in.ID, "template", string(in.Template), "code", rejected.Code)
+		return n.Outbox.MarkFailed(ctx, ref, rejected.Code, n.now())
+	}
 	if err != nil {
 		if rerr := n.Outbox.Release(ctx, ref, err.Error()); rerr != nil {
 			n.Log.ErrorContext(ctx, "release failed", "intent", in.ID, "error", rerr.Error())

@@ -55,6 +55,9 @@ func (s *Sender) Send(ctx context.Context, to string, m mail.Message) (string, e
 		},
 	})
 	if err != nil {
+		if code, ok := rejected(err); ok {
+			return "", &notifier.Rejected{Code: code}
+		}
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) {
 			return "", fmt.Errorf("ses SendEmail: %s", apiErr.ErrorCode())
@@ -66,4 +69,28 @@ func (s *Sender) Send(ctx context.Context, to string, m mail.Message) (string, e
 		return "", errors.New("ses SendEmail failed")
 	}
 	return aws.ToString(out.MessageId), nil
+}
+
+// invalidParameter is the code SES answers for a parameter it cannot take
+// (a malformed or non-ASCII address: "Missing final '@domain'", "Illegal
+// address"); the SDK models no type for it, so it is told by its code.
+const invalidParameter = "InvalidParameterValue"
+
+// rejected reports whether SES refused this mail for good, and the error
+// code to record: MessageRejected (the address or the message is refused)
+// and a parameter SES cannot take are about this mail and fail the same
+// way every time. What concerns the account, not the mail
+// (AccountSendingPausedException, MailFromDomainNotVerifiedException, a
+// configuration set missing or paused), throttling and 5xx pass once
+// fixed or over, so they are retried.
+func rejected(err error) (string, bool) {
+	var msg *types.MessageRejected
+	if errors.As(err, &msg) {
+		return msg.ErrorCode(), true
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == invalidParameter {
+		return invalidParameter, true
+	}
+	return "", false
 }
