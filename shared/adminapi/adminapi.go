@@ -19,6 +19,7 @@ import (
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/ledger"
+	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/retention"
@@ -30,12 +31,20 @@ type Chains interface {
 	Chain(ctx context.Context, subjectKey string) ([]ledger.Event, ledger.Head, error)
 }
 
+// RequestMail lists a request's mail as staff see it: status, times and
+// the error a failed mail ended with (shared/ddb.Outbox).
+type RequestMail interface {
+	RequestMail(ctx context.Context, requestID string) ([]mail.Record, error)
+}
+
 // Handler serves the staff routes.
 type Handler struct {
 	OptOuts  *optout.Service
 	Consents *consent.Service
 	Chains   Chains
 	Requests *request.Service
+	// Mail lists a request's mail in its detail; nil leaves it out.
+	Mail     RequestMail
 	Subjects *subjectdata.Service
 	// Sweeps lists the retention sweep's reports (shared/ddb.Sweeper).
 	Sweeps retention.Reports

@@ -11,6 +11,7 @@ import (
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
 )
 
@@ -77,10 +78,37 @@ type RequestEvent struct {
 	Note   string         `json:"note,omitempty"`
 }
 
-// RequestDetail is one request with its history, oldest event first.
+// RequestDetail is one request with its history, oldest event first, and
+// its mail, oldest first.
 type RequestDetail struct {
 	RequestView
 	History []RequestEvent `json:"history"`
+	Mail    []MailView     `json:"mail,omitempty"`
+}
+
+// MailView is one mail of a request as staff see it: never its address or
+// content. Error is the provider's code of a mail refused for good.
+type MailView struct {
+	ID       string     `json:"id"`
+	Template string     `json:"template"`
+	Status   string     `json:"status"`
+	Attempts int        `json:"attempts"`
+	SentAt   *time.Time `json:"sent_at,omitempty"`
+	FailedAt *time.Time `json:"failed_at,omitempty"`
+	Error    string     `json:"error,omitempty"`
+}
+
+func mailViewOf(m mail.Record) MailView {
+	v := MailView{ID: m.ID, Template: string(m.Template), Status: m.Status, Attempts: m.Attempts, Error: m.Error}
+	if !m.SentAt.IsZero() {
+		at := m.SentAt
+		v.SentAt = &at
+	}
+	if !m.FailedAt.IsZero() {
+		at := m.FailedAt
+		v.FailedAt = &at
+	}
+	return v
 }
 
 // RequestQueue is one page of the staff queue.
@@ -166,6 +194,15 @@ func (h *Handler) requestDetail(ctx context.Context, r apigw.Request) apigw.Resp
 		out.History = append(out.History, RequestEvent{
 			ID: e.ID, At: e.At, Action: e.Action, From: e.From, To: e.To, Actor: e.Actor, Note: e.Note,
 		})
+	}
+	if h.Mail != nil {
+		mails, err := h.Mail.RequestMail(ctx, id)
+		if err != nil {
+			return apigw.Fail(ctx, h.Log, err, nil)
+		}
+		for _, m := range mails {
+			out.Mail = append(out.Mail, mailViewOf(m))
+		}
 	}
 	return apigw.JSONResponse(http.StatusOK, out, nil)
 }

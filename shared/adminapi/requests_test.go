@@ -16,6 +16,7 @@ import (
 
 	"github.com/claritru/privacy/api"
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/request/requesttest"
 	"github.com/claritru/privacy/shared/subject"
@@ -174,6 +175,24 @@ func TestAdminRequestRoutes(t *testing.T) {
 	if detail.Channel != request.Phone || detail.Email != "grace@example.com" || detail.Version != 1 || detail.History == nil {
 		t.Errorf("detail %+v", detail)
 	}
+	if detail.Mail != nil {
+		t.Errorf("mail listed without a mail store: %+v", detail.Mail)
+	}
+	// With the outbox: the mail, a failed one with the provider's code,
+	// and never its address.
+	failedAt := now.Add(time.Minute)
+	s.h.Mail = requestMail{rc.ID: {{ID: "01JZ8X6Q3V4N5T7W9Y0A2B4C6E", Template: mail.RequestReceived, Status: "failed",
+		Attempts: 1, FailedAt: failedAt, Error: "MessageRejected"}}}
+	out = s.call("GET", "/v1/admin/requests/{id}", path, "", "", 200)
+	detail = RequestDetail{}
+	if err := json.Unmarshal([]byte(out), &detail); err != nil {
+		t.Fatal(err)
+	}
+	if len(detail.Mail) != 1 || detail.Mail[0].Status != "failed" || detail.Mail[0].Error != "MessageRejected" ||
+		detail.Mail[0].FailedAt == nil || !detail.Mail[0].FailedAt.Equal(failedAt) || detail.Mail[0].SentAt != nil {
+		t.Errorf("mail %+v, want the failed receipt", detail.Mail)
+	}
+	s.h.Mail = nil
 	s.call("GET", "/v1/admin/requests/{id}", "/v1/admin/requests/01JZ8X6Q3V4N5T7W9Y0A2B4C6D", "", "", 404)
 	s.call("GET", "/v1/admin/requests/{id}", "/v1/admin/requests/not-an-id", "", "", 404)
 
@@ -214,4 +233,11 @@ func TestAdminRequestRoutes(t *testing.T) {
 	for _, y := range []string{"1999", "26", "twenty", "10000"} {
 		s.call("GET", "/v1/admin/metrics", "/v1/admin/metrics?year="+y, "", "", 400)
 	}
+}
+
+// requestMail is a fixed list of mail by request id.
+type requestMail map[string][]mail.Record
+
+func (m requestMail) RequestMail(_ context.Context, id string) ([]mail.Record, error) {
+	return m[id], nil
 }

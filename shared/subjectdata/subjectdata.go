@@ -169,6 +169,9 @@ type Mail struct {
 	Template string     `json:"template"`
 	SentAt   *time.Time `json:"sent_at,omitempty"`
 	Status   string     `json:"status"`
+	// Error is the mail service's code of a mail refused for good
+	// (status failed).
+	Error string `json:"error,omitempty"`
 }
 
 // Report says what an erasure removed and what it kept. It names the subject

@@ -21,7 +21,7 @@ func Handler(d wiring.Deps) *adminapi.Handler {
 	d.Phone = phone.E164
 	return &adminapi.Handler{
 		OptOuts: d.OptOuts(), Consents: d.Consents(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
-		Requests: d.Requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, d.Phone, nil),
+		Requests: d.Requests(), Mail: ddb.NewOutbox(d.DB, d.Env.Table), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, d.Phone, nil),
 		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
 		Token:  d.AdminToken, Log: d.Log,
 	}
