@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsses "github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
@@ -24,6 +26,15 @@ type Sender struct {
 
 var _ notifier.Sender = (*Sender)(nil)
 
+// The SES client gives up on one mail within a few seconds (three
+// attempts, at most a second apart): the notifier sends a batch of ten in
+// one invocation of 30 s, and a mail that fails is retried by the stream
+// and the re-drive, not by waiting here.
+const (
+	sendAttempts   = 3
+	sendMaxBackoff = time.Second
+)
+
 // Client returns the SES client; endpoint overrides AWS's (the local
 // stand-in), empty keeps it.
 func Client(cfg aws.Config, endpoint string) *awsses.Client {
@@ -31,6 +42,10 @@ func Client(cfg aws.Config, endpoint string) *awsses.Client {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
+		o.Retryer = retry.NewStandard(func(r *retry.StandardOptions) {
+			r.MaxAttempts = sendAttempts
+			r.MaxBackoff = sendMaxBackoff
+		})
 	})
 }
 
