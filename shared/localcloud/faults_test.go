@@ -6,8 +6,10 @@ package localcloud_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -266,4 +268,113 @@ func str(v types.AttributeValue) string {
 		return s.Value
 	}
 	return ""
+}
+
+// TestLogsCarryNoPersonalData captures every log line the local cloud's
+// handlers, stream consumer and schedules write (and the default logger)
+// over a whole journey: request, verification, opt-out, consent and its
+// confirmation, staff actions, export and erasure. None holds an email
+// address, phone number, name, free text or token from the inputs.
+func TestLogsCarryNoPersonalData(t *testing.T) {
+	l := startLocal(t, func(o *localcloud.Options) {
+		o.Table = "log-capture"
+		o.ScheduleEvery = 2 * time.Second
+	})
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(l.logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	const (
+		browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+		js      = "application/json"
+		email   = "Quentin.Quill@Example.com"
+		lower   = "quentin.quill@example.com"
+		phone   = "+1 (415) 555-0199"
+		e164    = "+14155550199"
+		first   = "Quentin"
+		last    = "Quillfeather"
+		details = "Please look for my loyalty card records"
+		bid     = "browser-quill-0001"
+	)
+	staff := []string{"Authorization", "Bearer " + adminToken}
+	secrets := []string{email, lower, "quentin.quill", phone, e164, "4155550199", "555-0199", first, last, details, bid}
+
+	resp, out := l.do("POST", "/v1/requests", js, "", `{"types":["access"],"first_name":"`+first+`","last_name":"`+last+`","email":"`+email+
+		`","phone":"`+phone+`","country":"US","state":"CA","details":"`+details+`","declaration":true}`, "Idempotency-Key", "idem-quill-0001")
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("request: %d %s", resp.StatusCode, out)
+	}
+	var id string
+	if m := regexp.MustCompile(`"id":"([0-9A-Z]{26})"`).FindStringSubmatch(out); m != nil {
+		id = m[1]
+	} else {
+		t.Fatalf("no request id in %s", out)
+	}
+	receipt := waitForMail(t, l.cloud.SES.Endpoint, lower, "We received your privacy request")
+	verifyLink := regexp.MustCompile(`https?://\S+/v1/verify\?token=([A-Za-z0-9_-]+)`).FindStringSubmatch(receipt.Body.Text)
+	if verifyLink == nil {
+		t.Fatalf("receipt without a link: %s", receipt.Body.Text)
+	}
+	secrets = append(secrets, verifyLink[1])
+	if resp, _ := l.do("GET", verifyLink[0], "", browser, ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("verify page: %d", resp.StatusCode)
+	}
+	if resp, out := l.do("POST", "/v1/verify", js, "", `{"token":"`+verifyLink[1]+`"}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("verify: %d %s", resp.StatusCode, out)
+	}
+
+	if resp, out := l.do("POST", "/v1/opt-out", js, "", `{"email":"`+email+`","phone":"`+phone+`","browser_id":"`+bid+`"}`); resp.StatusCode/100 != 2 {
+		t.Fatalf("opt-out: %d %s", resp.StatusCode, out)
+	}
+	if resp, out := l.do("GET", "/v1/opt-out/status?browser_id="+bid, "", "", ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("opt-out status: %d %s", resp.StatusCode, out)
+	}
+
+	resp, out = l.do("POST", "/v1/consents", js, "", `{"subject":{"email":"`+email+`"},"events":[{"purpose":"email_marketing","granted":true}],`+
+		`"disclosure":{"id":"email-optin","version":"1","text":"News by email."},"age_confirmed":true}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("consent: %d %s", resp.StatusCode, out)
+	}
+	consentMail := waitForMail(t, l.cloud.SES.Endpoint, lower, "Your consent receipt")
+	confirm := regexp.MustCompile(`https?://\S+/v1/consents/confirm\?token=([A-Za-z0-9_-]+)`).FindStringSubmatch(consentMail.Body.Text)
+	if confirm == nil {
+		t.Fatalf("consent receipt without a link: %s", consentMail.Body.Text)
+	}
+	secrets = append(secrets, confirm[1])
+	if resp, out := l.do("POST", "/v1/consents/confirm", js, "", `{"token":"`+confirm[1]+`"}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("confirm: %d %s", resp.StatusCode, out)
+	}
+
+	admin := "/v1/admin/requests/" + id
+	for _, step := range []struct{ method, path, body string }{
+		{"GET", admin, ""},
+		{"POST", admin + "/actions", `{"action":"start"}`},
+		{"POST", admin + "/actions", `{"action":"complete","outcome":"We sent your data by post."}`},
+		{"GET", "/v1/admin/consents?email=" + url.QueryEscape(email), ""},
+		{"GET", "/v1/admin/consents/check?phone=" + url.QueryEscape(phone) + "&purpose=sms_marketing", ""},
+		{"GET", "/v1/admin/subjects/export?email=" + url.QueryEscape(email), ""},
+		{"POST", "/v1/admin/subjects/erase", `{"email":"` + email + `","reason":"Verified deletion request"}`},
+	} {
+		ct := ""
+		if step.body != "" {
+			ct = js
+		}
+		if resp, out := l.do(step.method, step.path, ct, "", step.body, staff...); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", step.method, step.path, resp.StatusCode, out)
+		}
+	}
+	// The notifier sends the staff actions' mail, the schedules run.
+	waitForMail(t, l.cloud.SES.Endpoint, lower, "Your privacy request is complete")
+	time.Sleep(3 * time.Second)
+
+	logs := l.logs.String()
+	if !strings.Contains(logs, `"msg":"handled"`) || !strings.Contains(logs, `"msg":"mail sent"`) || !strings.Contains(logs, `"function":"watch"`) {
+		t.Fatalf("the capture missed the handlers, the notifier or the schedules:\n%s", logs)
+	}
+	low := strings.ToLower(logs)
+	for _, s := range secrets {
+		if strings.Contains(low, strings.ToLower(s)) {
+			t.Errorf("the logs hold %q", s)
+		}
+	}
+	t.Logf("%d log lines captured, none with personal data", strings.Count(logs, "\n"))
 }
