@@ -131,8 +131,8 @@ func List(s string) []string {
 // classify); the handlers' own deadline (apigw.AnswerMargin) bounds a call
 // that connects but hangs.
 const (
-	DynamoDBAttempts   = 3
-	DynamoDBMaxBackoff = 500 * time.Millisecond
+	dynamoDBAttempts   = 3
+	dynamoDBMaxBackoff = 500 * time.Millisecond
 	dynamoDBDial       = time.Second
 	dynamoDBHandshake  = 2 * time.Second
 )
@@ -148,8 +148,8 @@ func (e Env) DynamoDB() *dynamodb.Client {
 		}
 		o.HTTPClient = httpClient
 		o.Retryer = retry.NewStandard(func(r *retry.StandardOptions) {
-			r.MaxAttempts = DynamoDBAttempts
-			r.MaxBackoff = DynamoDBMaxBackoff
+			r.MaxAttempts = dynamoDBAttempts
+			r.MaxBackoff = dynamoDBMaxBackoff
 		})
 	})
 }
