@@ -95,7 +95,7 @@ func newSchedules(scope constructs.Construct, id string, defs []topology.Schedul
 			return Schedules{}, fmt.Errorf("topology: schedule names unknown function %q", def.Function)
 		}
 		if _, dup := out.ByName[def.Name()]; dup {
-			return Schedules{}, fmt.Errorf("topology: schedule %q is defined twice", def.Name())
+			return Schedules{}, fmt.Errorf("topology: %q is scheduled twice (function and job)", def.Name())
 		}
 		if err := checkSchedule(def); err != nil {
 			return Schedules{}, err
