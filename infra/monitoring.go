@@ -166,11 +166,19 @@ func (a *alarms) deadLetters(streams Streams, schedules Schedules) {
 				"dead-letter queue. The items are still in the table: fix the cause, then re-drive them.",
 			a.visible(streams.ByFunction[name].DeadLetters), 0)
 	}
-	for _, name := range sortedKeys(schedules.ByFunction) {
+	// One alarm per queue: the schedules of a function share theirs.
+	alarmed := map[string]bool{}
+	for _, key := range sortedKeys(schedules.ByName) {
+		sc := schedules.ByName[key]
+		name := sc.Def.Function
+		if alarmed[name] {
+			continue
+		}
+		alarmed[name] = true
 		a.add(name+"ScheduleDeadLetters", name+"-schedule-dead-letters",
 			"A scheduled run of "+name+" failed or could not be delivered after its retries and is waiting in "+
 				"the schedule's dead-letter queue: the run did not happen.",
-			a.visible(schedules.ByFunction[name].DeadLetters), 0)
+			a.visible(sc.DeadLetters), 0)
 	}
 }
 

@@ -98,7 +98,7 @@ func TestRetentionSchedule(t *testing.T) {
 
 func checkRetentionSchedule(t *testing.T, s *synthesized, expression, timezone string) {
 	t.Helper()
-	sched, ok := s.stack.Schedules.ByFunction[retentionFunction]
+	sched, ok := s.stack.Schedules.ByName[retentionFunction]
 	if !ok {
 		t.Fatal("no retention schedule in the stack")
 	}
@@ -174,7 +174,7 @@ func TestRetentionScheduleFromContext(t *testing.T) {
 				if def.Function == retentionFunction {
 					continue
 				}
-				p := s.resource(t, s.logicalID(s.stack.Schedules.ByFunction[def.Function].Schedule), "AWS::Scheduler::Schedule").Properties
+				p := s.resource(t, s.logicalID(s.stack.Schedules.ByName[def.Name()].Schedule), "AWS::Scheduler::Schedule").Properties
 				if got := asString(p["ScheduleExpression"]); got != def.Expression {
 					t.Errorf("%s: ScheduleExpression = %q, want topology's %q", def.Function, got, def.Expression)
 				}
@@ -304,7 +304,7 @@ func TestRetentionGrants(t *testing.T) {
 	indexes := show(map[string]any{"Fn::Join": []any{"", []any{getAtt(tableID, "Arn"), "/index/" + topology.IndexExpiry}}})
 	key := show(getAtt(s.logicalID(s.stack.Data.Key), "Arn"))
 	logs := show(getAtt(s.logicalID(fn.Logs), "Arn"))
-	dlq := show(getAtt(s.logicalID(s.stack.Schedules.ByFunction[retentionFunction].DeadLetters), "Arn"))
+	dlq := show(getAtt(s.logicalID(s.stack.Schedules.ByName[retentionFunction].DeadLetters), "Arn"))
 
 	granted := map[string]bool{}
 	for _, id := range s.doc.ofType("AWS::IAM::Policy") {
@@ -386,7 +386,7 @@ func TestRetentionGrants(t *testing.T) {
 func TestRetentionAlarms(t *testing.T) {
 	s := mainStack(t)
 	fnID := s.logicalID(s.stack.Functions.ByName[retentionFunction].Lambda)
-	queueID := s.logicalID(s.stack.Schedules.ByFunction[retentionFunction].DeadLetters)
+	queueID := s.logicalID(s.stack.Schedules.ByName[retentionFunction].DeadLetters)
 	topicID := s.logicalID(s.stack.Monitoring.Topic)
 
 	checkAlarm(t, "dead letters of the retention schedule",

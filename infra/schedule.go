@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -39,96 +40,131 @@ const (
 
 // scheduleInput is what the schedule sends the function: Scheduler fills in
 // its context attributes, which the handler logs to tie a run to its
-// execution. Nothing else; the handler needs no input.
-const scheduleInput = `{"execution_id":"<aws.scheduler.execution-id>","scheduled_time":"<aws.scheduler.scheduled-time>"}`
+// execution, and a schedule with a job names it (topology.Schedule.Job), so
+// the function runs only that part of its work.
+func scheduleInput(def topology.Schedule) string {
+	in := map[string]string{
+		"execution_id":   "<aws.scheduler.execution-id>",
+		"scheduled_time": "<aws.scheduler.scheduled-time>",
+	}
+	if def.Job != "" {
+		in["job"] = def.Job
+	}
+	b, _ := json.Marshal(in)
+	return string(b)
+}
 
 // Schedule is one deployed topology.Schedule.
 type Schedule struct {
 	Def      topology.Schedule
 	Schedule awsscheduler.CfnSchedule
-	// Role is the schedule's execution role: it may invoke the function
-	// and send to the dead-letter queue, nothing else.
-	Role        awsiam.Role
+	// Role is the execution role of the function's schedules: it may
+	// invoke the function and send to the dead-letter queue, nothing else.
+	Role awsiam.Role
+	// DeadLetters is the function's: its schedules and its asynchronous
+	// invocations share it.
 	DeadLetters awssqs.Queue
 }
 
-// Schedules are the deployed schedules by function name.
+// Schedules are the deployed schedules by name (topology.Schedule.Name:
+// the function, with its job when it has one).
 type Schedules struct {
-	ByFunction map[string]Schedule
+	ByName map[string]Schedule
+}
+
+// scheduled is what the schedules of one function share.
+type scheduled struct {
+	scope constructs.Construct
+	dlq   awssqs.Queue
+	role  awsiam.Role
 }
 
 // newSchedules creates an EventBridge Scheduler schedule for each topology
 // schedule, at the topology's expression and time zone, with no flexible
 // window (the watch runs at 07:00, not some time after). defs are what
 // configuredSchedules returns: the topology's, with the configured
-// retention expression.
+// retention expression. The schedules of one function share its
+// dead-letter queue, role and asynchronous retries.
 func newSchedules(scope constructs.Construct, id string, defs []topology.Schedule, fns Functions) (Schedules, error) {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	out := Schedules{ByFunction: map[string]Schedule{}}
+	out := Schedules{ByName: map[string]Schedule{}}
+	shared := map[string]scheduled{}
 	for _, def := range defs {
 		fn, ok := fns.ByName[def.Function]
 		if !ok {
 			return Schedules{}, fmt.Errorf("topology: schedule names unknown function %q", def.Function)
 		}
-		if _, dup := out.ByFunction[def.Function]; dup {
-			return Schedules{}, fmt.Errorf("topology: function %q is scheduled twice", def.Function)
+		if _, dup := out.ByName[def.Name()]; dup {
+			return Schedules{}, fmt.Errorf("topology: %q is scheduled twice (function and job)", def.Name())
 		}
 		if err := checkSchedule(def); err != nil {
 			return Schedules{}, err
 		}
-		out.ByFunction[def.Function] = newSchedule(c, def, fn, fns)
+		sh, ok := shared[def.Function]
+		if !ok {
+			sh = newScheduled(c, def.Function, fn)
+			shared[def.Function] = sh
+		}
+		out.ByName[def.Name()] = newSchedule(sh, def, fn, fns)
 	}
 	return out, nil
 }
 
-// newSchedule builds the schedule of one function under c: its dead-letter
-// queue, its execution role, the function's asynchronous retries and the
-// schedule itself.
-func newSchedule(c constructs.Construct, def topology.Schedule, fn Function, fns Functions) Schedule {
-	sc := constructs.NewConstruct(c, jsii.String(def.Function))
-	dlq := scheduleDeadLetters(sc, def)
-	role := scheduleRole(sc, def, fn, dlq)
-
+// newScheduled builds what the schedules of one function share: its
+// dead-letter queue, the schedules' execution role and the function's
+// asynchronous retries.
+func newScheduled(c constructs.Construct, function string, fn Function) scheduled {
+	sc := constructs.NewConstruct(c, jsii.String(function))
+	dlq := scheduleDeadLetters(sc, function)
+	role := scheduleRole(sc, function, fn, dlq)
 	fn.Lambda.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
 		RetryAttempts: jsii.Number(asyncRetries),
 		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(scheduleMaxEventAge.Seconds())),
 		OnFailure:     awslambdadestinations.NewSqsDestination(dlq),
 	})
+	return scheduled{scope: sc, dlq: dlq, role: role}
+}
 
+// newSchedule builds one schedule of a function under the function's
+// construct: "Schedule", or "Schedule-<job>" for a job.
+func newSchedule(sh scheduled, def topology.Schedule, fn Function, fns Functions) Schedule {
+	id, what := "Schedule", def.Function
+	if def.Job != "" {
+		id, what = "Schedule-"+def.Job, def.Function+" ("+def.Job+")"
+	}
 	var tz *string
 	if def.Timezone != "" {
 		tz = jsii.String(def.Timezone)
 	}
-	s := awsscheduler.NewCfnSchedule(sc, jsii.String("Schedule"), &awsscheduler.CfnScheduleProps{
-		Description:                jsii.String("ClariTru " + def.Function + ": " + purpose(fns, def.Function)),
+	s := awsscheduler.NewCfnSchedule(sh.scope, jsii.String(id), &awsscheduler.CfnScheduleProps{
+		Description:                jsii.String("ClariTru " + what + ": " + purpose(fns, def.Function)),
 		ScheduleExpression:         jsii.String(def.Expression),
 		ScheduleExpressionTimezone: tz,
 		FlexibleTimeWindow:         &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
 		State:                      jsii.String("ENABLED"),
 		Target: &awsscheduler.CfnSchedule_TargetProperty{
 			Arn:     fn.Lambda.FunctionArn(),
-			RoleArn: role.RoleArn(),
-			Input:   jsii.String(scheduleInput),
+			RoleArn: sh.role.RoleArn(),
+			Input:   jsii.String(scheduleInput(def)),
 			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
 				MaximumRetryAttempts:     jsii.Number(scheduleRetries),
 				MaximumEventAgeInSeconds: jsii.Number(scheduleMaxEventAge.Seconds()),
 			},
-			DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: dlq.QueueArn()},
+			DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: sh.dlq.QueueArn()},
 		},
 	})
 	// The schedule may fire as soon as it exists: its role's policy
 	// must be in place first. (The role itself is already a
 	// dependency through RoleArn.)
-	if policy := role.Node().TryFindChild(jsii.String("DefaultPolicy")); policy != nil {
+	if policy := sh.role.Node().TryFindChild(jsii.String("DefaultPolicy")); policy != nil {
 		s.Node().AddDependency(policy)
 	}
-
-	return Schedule{Def: def, Schedule: s, Role: role, DeadLetters: dlq}
+	return Schedule{Def: def, Schedule: s, Role: sh.role, DeadLetters: sh.dlq}
 }
 
 // scheduleDeadLetters is the dead-letter queue of the schedule of one
 // function and of the function's asynchronous invocations.
-func scheduleDeadLetters(sc constructs.Construct, def topology.Schedule) awssqs.Queue {
+func scheduleDeadLetters(sc constructs.Construct, function string) awssqs.Queue {
 	// Dead-letter events carry the schedule's input and the error, no
 	// personal data; SQS-managed encryption keeps them encrypted
 	// without giving the scheduler role any use of the table's key.
@@ -140,8 +176,8 @@ func scheduleDeadLetters(sc constructs.Construct, def topology.Schedule) awssqs.
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-SQS3"),
-		Reason: jsii.String("This queue is itself a dead-letter destination: of the " + def.Function +
-			" schedule and of the function's asynchronous invocations, which cdk-nag does not recognise as DLQ uses."),
+		Reason: jsii.String("This queue is itself a dead-letter destination: of the " + function +
+			" schedules and of the function's asynchronous invocations, which cdk-nag does not recognise as DLQ uses."),
 	}}, jsii.Bool(false))
 	return dlq
 }
@@ -150,12 +186,12 @@ func scheduleDeadLetters(sc constructs.Construct, def topology.Schedule) awssqs.
 // EventBridge Scheduler acting for this account (confused-deputy
 // protection): it may invoke the function and send to the dead-letter
 // queue, nothing else.
-func scheduleRole(sc constructs.Construct, def topology.Schedule, fn Function, dlq awssqs.Queue) awsiam.Role {
+func scheduleRole(sc constructs.Construct, function string, fn Function, dlq awssqs.Queue) awsiam.Role {
 	role := awsiam.NewRole(sc, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil).WithConditions(&map[string]any{
 			"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
 		}),
-		Description: jsii.String("ClariTru schedule of " + def.Function + ": invoke it, report what could not be delivered"),
+		Description: jsii.String("ClariTru schedules of " + function + ": invoke it, report what could not be delivered"),
 	})
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("lambda:InvokeFunction"),

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
@@ -26,8 +27,8 @@ func TestSchedulesFollowTopology(t *testing.T) {
 		t.Errorf("%d schedules in the template, want the %d topology schedules", len(ids), len(s.service.Schedules))
 	}
 	for _, def := range s.service.Schedules {
-		t.Run(def.Function, func(t *testing.T) {
-			sched, ok := s.stack.Schedules.ByFunction[def.Function]
+		t.Run(def.Name(), func(t *testing.T) {
+			sched, ok := s.stack.Schedules.ByName[def.Name()]
 			if !ok {
 				t.Fatalf("no schedule of %s in the stack", def.Function)
 			}
@@ -71,6 +72,9 @@ func TestSchedulesFollowTopology(t *testing.T) {
 			if err := json.Unmarshal([]byte(asString(target["Input"])), &input); err != nil || input["execution_id"] != "<aws.scheduler.execution-id>" {
 				t.Errorf("Input = %q (%v), want JSON carrying the execution id", asString(target["Input"]), err)
 			}
+			if input["job"] != def.Job {
+				t.Errorf("Input = %q, want job %q", asString(target["Input"]), def.Job)
+			}
 
 			checkDeadLetterQueue(t, s, queueID)
 			checkScheduleRole(t, s, roleID, fnID, queueID)
@@ -102,9 +106,13 @@ func TestSchedulesFollowTopology(t *testing.T) {
 
 	noPanic(t, "schedule properties", func() {
 		for _, def := range s.service.Schedules {
+			var tz any = def.Timezone
+			if def.Timezone == "" { // a rate(...) needs none
+				tz = assertions.Match_Absent()
+			}
 			s.template.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), assertions.Match_ObjectLike(&map[string]any{
 				"ScheduleExpression":         def.Expression,
-				"ScheduleExpressionTimezone": def.Timezone,
+				"ScheduleExpressionTimezone": tz,
 				"FlexibleTimeWindow":         map[string]any{"Mode": "OFF"},
 				"Target": assertions.Match_ObjectLike(&map[string]any{
 					"RetryPolicy":      map[string]any{"MaximumRetryAttempts": scheduleRetries, "MaximumEventAgeInSeconds": scheduleMaxEventAge.Seconds()},
@@ -120,7 +128,7 @@ func TestSchedulesFollowTopology(t *testing.T) {
 func TestWatchRunsEveryMorning(t *testing.T) {
 	var found []topology.Schedule
 	for _, sc := range topology.ClariTru.Schedules {
-		if sc.Function == "watch" {
+		if sc.Function == "watch" && sc.Job == "" {
 			found = append(found, sc)
 		}
 	}
@@ -205,5 +213,46 @@ func checkScheduleRole(t *testing.T, s *synthesized, roleID, fnID, queueID strin
 	}
 	if strings.Join(granted, "\n") != strings.Join(want, "\n") {
 		t.Errorf("schedule role grants\n  %s\nwant exactly\n  %s", strings.Join(granted, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// TestMailRedriveEveryFewMinutes pins the re-drive of unsent mail: its own
+// schedule of the watch, every five minutes, and locally more often than
+// that.
+func TestMailRedriveEveryFewMinutes(t *testing.T) {
+	var found []topology.Schedule
+	for _, sc := range topology.ClariTru.Schedules {
+		if sc.Job == topology.JobRedrive {
+			found = append(found, sc)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("re-drive schedules = %+v, want one", found)
+	}
+	sc := found[0]
+	if sc.Function != "watch" || sc.Expression != "rate(5 minutes)" || sc.Every <= 0 || sc.Every > 5*time.Minute {
+		t.Errorf("re-drive schedule = %+v, want the watch at rate(5 minutes), locally at most as far apart", sc)
+	}
+	if err := checkSchedule(sc); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestSchedulesOfOneFunctionShareTheirQueue: the watch's two schedules
+// invoke it through one role and report to one queue, the function's
+// asynchronous failures go there too (TestSchedulesFollowTopology checks
+// that for each).
+func TestSchedulesOfOneFunctionShareTheirQueue(t *testing.T) {
+	s := mainStack(t)
+	daily, ok1 := s.stack.Schedules.ByName["watch"]
+	redrive, ok2 := s.stack.Schedules.ByName["watch-"+topology.JobRedrive]
+	if !ok1 || !ok2 {
+		t.Fatalf("schedules %v, want watch and watch-redrive", sortedKeys(s.stack.Schedules.ByName))
+	}
+	if s.logicalID(daily.DeadLetters) != s.logicalID(redrive.DeadLetters) || s.logicalID(daily.Role) != s.logicalID(redrive.Role) {
+		t.Error("the watch's schedules have different queues or roles")
+	}
+	if s.logicalID(daily.Schedule) == s.logicalID(redrive.Schedule) {
+		t.Error("one schedule for both")
 	}
 }

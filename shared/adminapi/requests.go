@@ -11,6 +11,7 @@ import (
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
 )
 
@@ -79,12 +80,16 @@ type RequestEvent struct {
 
 // RequestMail is one mail of a request: what and where it stands, never its
 // address or content. A mail the recipient's daily cap held back is `held`,
-// with the reason.
+// with the reason; one the mail service refused for good is `failed`, with
+// its code.
 type RequestMail struct {
 	ID         string     `json:"id"`
 	Template   string     `json:"template"`
 	Status     string     `json:"status"`
+	Attempts   int        `json:"attempts"`
 	SentAt     *time.Time `json:"sent_at,omitempty"`
+	FailedAt   *time.Time `json:"failed_at,omitempty"`
+	Error      string     `json:"error,omitempty"`
 	HeldReason string     `json:"held_reason,omitempty"`
 }
 
@@ -94,6 +99,19 @@ type RequestDetail struct {
 	RequestView
 	History []RequestEvent `json:"history"`
 	Mail    []RequestMail  `json:"mail"`
+}
+
+func requestMailOf(m mail.Record) RequestMail {
+	v := RequestMail{ID: m.ID, Template: string(m.Template), Status: m.Status, Attempts: m.Attempts, Error: m.Error, HeldReason: m.HeldReason}
+	if !m.SentAt.IsZero() {
+		at := m.SentAt
+		v.SentAt = &at
+	}
+	if !m.FailedAt.IsZero() {
+		at := m.FailedAt
+		v.FailedAt = &at
+	}
+	return v
 }
 
 // RequestQueue is one page of the staff queue.
@@ -176,12 +194,7 @@ func (h *Handler) requestDetail(ctx context.Context, r apigw.Request) apigw.Resp
 	}
 	out := RequestDetail{RequestView: viewOf(req), History: make([]RequestEvent, 0, len(events)), Mail: make([]RequestMail, 0, len(mails))}
 	for _, m := range mails {
-		rm := RequestMail{ID: m.ID, Template: string(m.Template), Status: m.Status, HeldReason: m.HeldReason}
-		if !m.SentAt.IsZero() {
-			at := m.SentAt
-			rm.SentAt = &at
-		}
-		out.Mail = append(out.Mail, rm)
+		out.Mail = append(out.Mail, requestMailOf(m))
 	}
 	for _, e := range events {
 		out.History = append(out.History, RequestEvent{

@@ -16,6 +16,7 @@ import (
 
 	"github.com/claritru/privacy/api"
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/request/requesttest"
 	"github.com/claritru/privacy/shared/subject"
@@ -213,5 +214,20 @@ func TestAdminRequestRoutes(t *testing.T) {
 	s.call("GET", "/v1/admin/metrics", "/v1/admin/metrics?year=2025", "", "", 200)
 	for _, y := range []string{"1999", "26", "twenty", "10000"} {
 		s.call("GET", "/v1/admin/metrics", "/v1/admin/metrics?year="+y, "", "", 400)
+	}
+}
+
+// A failed mail shows the provider's code and when it failed, a held one
+// its reason; neither shows a sent time it never had.
+func TestRequestMailOf(t *testing.T) {
+	failedAt := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	got := requestMailOf(mail.Record{ID: "01JZ8X6Q3V4N5T7W9Y0A2B4C6E", Template: mail.RequestReceived, Status: mail.StatusFailed,
+		Attempts: 1, FailedAt: failedAt, Error: "MessageRejected"})
+	if got.Status != "failed" || got.Error != "MessageRejected" || got.FailedAt == nil || !got.FailedAt.Equal(failedAt) || got.SentAt != nil || got.Attempts != 1 {
+		t.Errorf("failed mail %+v", got)
+	}
+	held := requestMailOf(mail.Record{ID: "01JZ8X6Q3V4N5T7W9Y0A2B4C6F", Template: mail.ConsentReceipt, Status: mail.StatusHeld, HeldReason: "cap"})
+	if held.HeldReason != "cap" || held.SentAt != nil || held.FailedAt != nil || held.Error != "" {
+		t.Errorf("held mail %+v", held)
 	}
 }

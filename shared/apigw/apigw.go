@@ -187,6 +187,8 @@ func StatusOf(k fault.Kind) int {
 		return http.StatusUnauthorized
 	case fault.Unprocessable:
 		return http.StatusUnprocessableEntity
+	case fault.Unavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -213,10 +215,23 @@ func Problem(err error, headers map[string]string) Response {
 	p := ProblemOf(err)
 	b, _ := json.Marshal(p)
 	h := withHeaders(headers, "Content-Type", "application/problem+json")
-	if p.Status == http.StatusTooManyRequests {
-		h["Retry-After"] = "1"
+	if after := RetryAfter(p.Status); after != "" {
+		h["Retry-After"] = after
 	}
 	return Response{StatusCode: p.Status, Headers: h, Body: string(b)}
+}
+
+// RetryAfter is the Retry-After header (seconds) of an answer with the given
+// status: a throttled call may be repeated after a second; an unavailable
+// store is given a little longer to come back. Empty for other statuses.
+func RetryAfter(status int) string {
+	switch status {
+	case http.StatusTooManyRequests:
+		return "1"
+	case http.StatusServiceUnavailable:
+		return "5"
+	}
+	return ""
 }
 
 // Fail answers an error as problem+json (shared/apipage.Fail answers a
@@ -226,12 +241,15 @@ func Fail(ctx context.Context, log *slog.Logger, err error, headers map[string]s
 	return Problem(err, headers)
 }
 
-// LogInternal logs an internal error by its cause, which names an operation
-// or an SDK error, never a person; other kinds are the caller's and are not
-// logged.
+// LogInternal logs an internal error, or an unavailable store, by its
+// cause, which names an operation or an SDK error, never a person; other
+// kinds are the caller's and are not logged.
 func LogInternal(ctx context.Context, log *slog.Logger, err error) {
-	if fault.KindOf(err) == fault.Internal {
+	switch fault.KindOf(err) {
+	case fault.Internal:
 		log.ErrorContext(ctx, "internal error", "error", err.Error())
+	case fault.Unavailable:
+		log.WarnContext(ctx, "store unavailable", "error", err.Error())
 	}
 }
 

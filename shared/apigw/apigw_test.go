@@ -173,6 +173,7 @@ func TestStatusOf(t *testing.T) {
 		fault.TooMany:     429,
 		fault.TooLarge:    413,
 		fault.Unsupported: 415,
+		fault.Unavailable: 503,
 		fault.Kind(99):    500,
 	}
 	for k, w := range want {
@@ -245,6 +246,14 @@ func TestProblemKinds(t *testing.T) {
 	decodeProblem(t, resp, 429)
 	if resp.Headers["Retry-After"] == "" {
 		t.Error("429 without Retry-After")
+	}
+	resp = Problem(fault.Wrap(fault.Unavailable, "The service is unavailable for a moment.", errors.New("dial tcp 10.0.0.1:443: connection refused")), nil)
+	m = decodeProblem(t, resp, 503)
+	if resp.Headers["Retry-After"] != "5" || m["detail"] != "The service is unavailable for a moment." {
+		t.Errorf("503: Retry-After %q, body %s", resp.Headers["Retry-After"], resp.Body)
+	}
+	if strings.Contains(resp.Body, "10.0.0.1") {
+		t.Errorf("503 reveals its cause: %s", resp.Body)
 	}
 	decodeProblem(t, Problem(fault.New(fault.TooLarge, "big"), nil), 413)
 	decodeProblem(t, Problem(fault.New(fault.Unsupported, "media"), nil), 415)

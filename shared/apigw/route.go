@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/claritru/privacy/shared/fault"
 )
@@ -28,6 +29,8 @@ func RouteKeys[V any](routes map[string]V) []string { return slices.Sorted(maps.
 // logs the route key and status only: paths, queries and bodies may name
 // people or carry single-use tokens.
 func (rs Routes[H]) Serve(ctx context.Context, h H, r Request, cors map[string]string, log *slog.Logger) Response {
+	ctx, cancel := answerBy(ctx)
+	defer cancel()
 	var resp Response
 	if route, ok := rs[r.RouteKey]; ok {
 		resp = route(h, ctx, r, cors)
@@ -36,4 +39,20 @@ func (rs Routes[H]) Serve(ctx context.Context, h H, r Request, cors map[string]s
 	}
 	log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
 	return resp
+}
+
+// AnswerMargin is the time a handler keeps before its Lambda deadline: work
+// on the table stops that much earlier (the SDK gives up with the context),
+// so a slow or unreachable store is answered with 503 rather than the
+// invocation timing out, which API Gateway would turn into a bare 500.
+const AnswerMargin = 1500 * time.Millisecond
+
+// answerBy returns ctx with its deadline moved AnswerMargin earlier; a
+// context without a deadline is returned as it is.
+func answerBy(ctx context.Context) (context.Context, context.CancelFunc) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, d.Add(-AnswerMargin))
 }

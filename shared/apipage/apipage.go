@@ -52,8 +52,8 @@ func Fail(ctx context.Context, log *slog.Logger, err error, html bool, headers m
 	apigw.LogInternal(ctx, log, err)
 	p := apigw.ProblemOf(err)
 	resp := apigw.HTMLResponse(p.Status, Error(p), headers)
-	if p.Status == http.StatusTooManyRequests {
-		resp.Headers["Retry-After"] = "1"
+	if after := apigw.RetryAfter(p.Status); after != "" {
+		resp.Headers["Retry-After"] = after
 	}
 	return resp
 }

@@ -124,10 +124,18 @@ func mailRecords(ctx context.Context, db *dynamodb.Client, table, pk string) ([]
 	return out, nil
 }
 
-// record is the mail as staff see it.
+// record is the mail as staff see it: a failed mail's error is the
+// provider's code (MarkFailed); the release reason of one still queued is
+// not shown.
 func (it mailItem) record() (mail.Record, error) {
-	at, err := parseStamp(it.SentAt)
-	return mail.Record{
-		ID: it.ID, Template: mail.Template(it.Template), Status: it.Status, SentAt: at, HeldReason: it.HeldReason,
-	}, err
+	sent, err := parseStamp(it.SentAt)
+	failed, ferr := parseStamp(it.FailedAt)
+	rec := mail.Record{
+		ID: it.ID, Template: mail.Template(it.Template), Status: it.Status, Attempts: it.Attempts,
+		SentAt: sent, FailedAt: failed, HeldReason: it.HeldReason,
+	}
+	if it.Status == mailFailed {
+		rec.Error = it.LastError
+	}
+	return rec, errors.Join(err, ferr)
 }

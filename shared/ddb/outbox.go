@@ -27,6 +27,9 @@ const (
 	mailSending = mail.StatusSending
 	mailSent    = mail.StatusSent
 	mailHeld    = mail.StatusHeld
+	// mailFailed is final: the provider rejected the mail for good
+	// (MarkFailed).
+	mailFailed = mail.StatusFailed
 	// ClaimLease is how long a claim holds before another invocation may take
 	// the intent over (the sender crashed between claim and send).
 	ClaimLease = 2 * time.Minute
@@ -131,8 +134,8 @@ func (o *Outbox) Claim(ctx context.Context, ref string, now time.Time) (mail.Cla
 		if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
 			return 0, err
 		}
-		if it.Status == mailSent || it.Status == mailHeld {
-			// A held mail is final: it is never sent.
+		if it.Status == mailSent || it.Status == mailHeld || it.Status == mailFailed {
+			// Held and failed mail is final: it is never sent.
 			return mail.AlreadySent, nil
 		}
 		return mail.Busy, nil
@@ -270,9 +273,9 @@ func (zeroEntropy) Read(p []byte) (int, error) {
 //
 //	pk = <owner pk>   sk = MAIL#<intent id>
 //	status: queued -> sending -> sent, or sending -> held (Hold: over its
-//	recipient's cap; never sent)
-//	expiry: unsent_mail from queueing; once sent, sent_mail from sending
-//	(MarkSent); once held, held_mail from holding (Hold)
+//	recipient's cap; never sent), or sending -> failed for good (MarkFailed)
+//	expiry: unsent_mail from queueing (kept by a failed mail); once sent,
+//	sent_mail from sending (MarkSent); once held, held_mail from holding (Hold)
 type mailItem struct {
 	PK        string            `dynamodbav:"pk"`
 	SK        string            `dynamodbav:"sk"`
@@ -292,6 +295,7 @@ type mailItem struct {
 	RecipientKey string `dynamodbav:"recipient_key,omitempty"`
 	HeldAt       string `dynamodbav:"held_at,omitempty"`
 	HeldReason   string `dynamodbav:"held_reason,omitempty"`
+	FailedAt     string `dynamodbav:"failed_at,omitempty"`
 	// GSI2PK/GSI2SK put an unsent intent on the by-status-due index under
 	// OUTBOX#pending, by id (ids sort by time); sending removes them, so the
 	// index holds only what is still to send.

@@ -6,9 +6,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/claritru/privacy/shared/fault"
 )
@@ -129,8 +132,9 @@ func cancelled(err error) []bool {
 	return failed
 }
 
-// classify maps SDK errors to fault kinds: throttling is TooMany, the rest
-// Internal.
+// classify maps SDK errors to fault kinds: throttling is TooMany; a table
+// that cannot be reached or fails on its side (Unavailable) is something
+// the caller may retry shortly; the rest Internal.
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -141,6 +145,9 @@ func classify(err error) error {
 	var conflict *types.TransactionConflictException
 	if errors.As(err, &throttled) || errors.As(err, &limit) || errors.As(err, &conflict) {
 		return fault.Wrap(fault.TooMany, "The service is busy; try again shortly.", err)
+	}
+	if unavailable(err) {
+		return fault.Wrap(fault.Unavailable, "The service is unavailable for a moment; try again shortly.", err)
 	}
 	if errors.As(err, &tc) {
 		// Only a conflict with another transaction or throttling is worth
@@ -154,6 +161,25 @@ func classify(err error) error {
 		return fault.Wrap(fault.Internal, "storage transaction cancelled", err)
 	}
 	return fault.Wrap(fault.Internal, "storage error", err)
+}
+
+// unavailable reports whether err means the table could not answer: no
+// connection (refused, reset, timed out), a 5xx from DynamoDB, the SDK's
+// retry quota spent on such errors, or the handler's own deadline passed
+// while waiting for it. None of these changed anything the caller can see:
+// a transaction is applied whole or not at all.
+func unavailable(err error) bool {
+	var send *smithyhttp.RequestSendError
+	var server *types.InternalServerError
+	var quota ratelimit.QuotaExceededError
+	var resp *awshttp.ResponseError
+	switch {
+	case errors.As(err, &send), errors.As(err, &server), errors.As(err, &quota):
+		return true
+	case errors.As(err, &resp) && resp.HTTPStatusCode() >= 500:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
 }
 
 func skOf(item map[string]types.AttributeValue) string {

@@ -233,6 +233,9 @@ func (x *export) mailLog() {
 	for _, m := range x.mails {
 		// The address and the content (m.To, m.Data) are never exported.
 		entry := subjectdata.Mail{Template: m.Template, Status: m.Status, HeldReason: m.HeldReason}
+		if m.Status == mailFailed {
+			entry.Error = m.LastError
+		}
 		if m.SentAt != "" {
 			at := x.ts.at(m.SentAt)
 			entry.SentAt = &at

@@ -34,6 +34,10 @@ const (
 	Unauthorized
 	// Unprocessable: well-formed, but a rule forbids it; Fields say why.
 	Unprocessable
+	// Unavailable: a service the answer depends on (the table) cannot be
+	// reached or fails on its side; nothing was changed, and the same call
+	// may succeed shortly.
+	Unavailable
 )
 
 // FieldError names one wrong field.

@@ -57,6 +57,14 @@ type Options struct {
 	// ScheduleEvery overrides the local interval of every topology
 	// schedule: 0 keeps topology's Every, negative turns schedules off.
 	ScheduleEvery time.Duration
+	// Schedules overrides the interval of single schedules, by name
+	// (topology.Schedule.Name, e.g. "watch-redrive"), before ScheduleEvery;
+	// negative turns that one off.
+	Schedules map[string]time.Duration
+	// MailStaleAfter is how long mail stays unsent before the re-drive
+	// puts it back on the stream; zero keeps the watch's StaleMail. A test
+	// makes it seconds.
+	MailStaleAfter time.Duration
 	// ProcessLog receives the stand-ins' own output.
 	ProcessLog *os.File
 	Log        *slog.Logger
@@ -232,6 +240,7 @@ func wire(o Options, envs map[string]settings.Env, db *dynamodb.Client) (functio
 	if err != nil {
 		return functions{}, err
 	}
+	wt.StaleAfter = o.MailStaleAfter
 	fns := functions{
 		http: map[string]HTTPHandler{
 			"intake":  intake.Handler(deps("intake")).Handle,

@@ -33,7 +33,8 @@ type local struct {
 
 const adminToken = "test-admin-token"
 
-func startLocal(t *testing.T) *local {
+// startLocal starts a local cloud; opts change its options (faults_test.go).
+func startLocal(t *testing.T, opts ...func(*localcloud.Options)) *local {
 	t.Helper()
 	root, err := localcloud.Root()
 	if err != nil {
@@ -42,7 +43,7 @@ func startLocal(t *testing.T) *local {
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cloud, err := localcloud.Start(ctx, localcloud.Options{
+	o := localcloud.Options{
 		Root:       root,
 		Table:      "e2e",
 		Pepper:     bytes.Repeat([]byte("p"), 32),
@@ -50,7 +51,11 @@ func startLocal(t *testing.T) *local {
 		// The scheduled watch has tests of its own (schedule_test.go).
 		ScheduleEvery: -1,
 		Log:           slog.New(slog.NewJSONHandler(logs, nil)),
-	})
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cloud, err := localcloud.Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,11 +231,13 @@ func TestWebFormToVerifiedRequest(t *testing.T) {
 		t.Fatalf("oversize body: %d, want 413", resp.StatusCode)
 	}
 
-	// DynamoDB stopped: the caller gets a plain 500 problem that reveals
-	// nothing of the cause, and the person's data is not echoed anywhere.
+	// DynamoDB stopped: the caller gets a 503 problem to retry, which
+	// reveals nothing of the cause, and the person's data is not echoed
+	// anywhere (faults_test.go has the rest of that story).
 	cloud.DynamoDB.Stop()
 	resp, out = do("POST", "/v1/requests", "application/json", "", `{"types":["know"],"first_name":"Down","last_name":"Time","email":"down@example.com","declaration":true}`)
-	if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("Content-Type") != "application/problem+json" ||
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Type") != "application/problem+json" ||
+		resp.Header.Get("Retry-After") == "" ||
 		strings.Contains(out, "dynamodb") || strings.Contains(out, "127.0.0.1") {
 		t.Fatalf("with DynamoDB stopped: %d %s", resp.StatusCode, out)
 	}

@@ -70,6 +70,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := Event(r, route, params, body)
 	ctx := lambdacontext.NewContext(r.Context(), &lambdacontext.LambdaContext{AwsRequestID: ev.RequestContext.RequestID})
+	// The function's timeout, as Lambda gives it: the handler sees the
+	// same deadline it has in AWS.
+	if fn, ok := g.Service.Function(route.Function); ok && fn.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, fn.Timeout)
+		defer cancel()
+	}
 	resp, err := h(ctx, ev)
 	if err != nil {
 		g.Log.Error("function error", "function", route.Function, "error", err.Error())

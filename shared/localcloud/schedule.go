@@ -36,9 +36,12 @@ func Scheduled[R any](h func(context.Context, json.RawMessage) (R, error)) Sched
 // ends. A failed run is logged; the next tick runs it again.
 type Scheduler struct {
 	Function string
-	Every    time.Duration
-	Handler  ScheduledHandler
-	Log      *slog.Logger
+	// Job is sent in the event ("job") when set, as the stack's schedule
+	// sends it (topology.Schedule.Job).
+	Job     string
+	Every   time.Duration
+	Handler ScheduledHandler
+	Log     *slog.Logger
 }
 
 // Run invokes the handler until ctx ends.
@@ -62,19 +65,27 @@ func (s *Scheduler) Run(ctx context.Context) {
 // Scheduler's context attributes filled in), under a Lambda request id.
 func (s *Scheduler) invoke(ctx context.Context, at time.Time) {
 	id := newRequestID()
-	ev, _ := json.Marshal(map[string]string{
+	in := map[string]string{
 		"execution_id":   id,
 		"scheduled_time": at.UTC().Format(time.RFC3339),
-	})
+	}
+	if s.Job != "" {
+		in["job"] = s.Job
+	}
+	ev, _ := json.Marshal(in)
 	ictx := lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: id})
 	if err := s.Handler(ictx, ev); err != nil && ctx.Err() == nil {
-		s.Log.Error("scheduled run failed", "function", s.Function, "request_id", id, "error", err.Error())
+		s.Log.Error("scheduled run failed", "function", s.Function, "job", s.Job, "request_id", id, "error", err.Error())
 	}
 }
 
-// scheduleEvery is the local interval of a schedule: Options.ScheduleEvery
-// when set (negative turns schedules off), else the topology's Every.
+// scheduleEvery is the local interval of a schedule: its entry in
+// Options.Schedules, else Options.ScheduleEvery when set (negative turns
+// schedules off), else the topology's Every.
 func scheduleEvery(o Options, sc topology.Schedule) time.Duration {
+	if every, ok := o.Schedules[sc.Name()]; ok {
+		return every
+	}
 	if o.ScheduleEvery != 0 {
 		return o.ScheduleEvery
 	}
@@ -93,9 +104,9 @@ func (c *Cloud) runSchedules(ctx context.Context, defs []topology.Schedule, hand
 		}
 		every := scheduleEvery(o, sc)
 		if every == 0 {
-			return fmt.Errorf("schedule of %s has no local interval (topology Every)", sc.Function)
+			return fmt.Errorf("schedule %s has no local interval (topology Every)", sc.Name())
 		}
-		schedulers = append(schedulers, &Scheduler{Function: sc.Function, Every: every, Handler: h, Log: o.Log})
+		schedulers = append(schedulers, &Scheduler{Function: sc.Function, Job: sc.Job, Every: every, Handler: h, Log: o.Log})
 	}
 	var wg sync.WaitGroup
 	for _, s := range schedulers {

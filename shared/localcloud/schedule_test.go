@@ -82,6 +82,32 @@ func TestScheduleRunsAtStartThenEveryInterval(t *testing.T) {
 	}
 }
 
+// A schedule with a job sends it, as the stack's schedule puts it in its
+// input; one without sends none.
+func TestScheduleSendsItsJob(t *testing.T) {
+	for _, job := range []string{"redrive", ""} {
+		var r runs
+		s := &localcloud.Scheduler{Function: "watch", Job: job, Every: time.Hour, Handler: r.handle, Log: slog.New(slog.DiscardHandler)}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { s.Run(ctx); close(done) }()
+		for deadline := time.Now().Add(5 * time.Second); r.count() == 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		r.mu.Lock()
+		got, ok := "", len(r.events) > 0
+		if ok {
+			got = r.events[0]["job"]
+		}
+		r.mu.Unlock()
+		if !ok || got != job {
+			t.Errorf("job %q: first event %v (ran %v), want job %q", job, got, ok, job)
+		}
+	}
+}
+
 func TestScheduleOffWhenNegative(t *testing.T) {
 	var r runs
 	s := &localcloud.Scheduler{Function: "watch", Every: -1, Handler: r.handle, Log: slog.New(slog.DiscardHandler)}

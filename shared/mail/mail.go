@@ -143,16 +143,23 @@ type Record struct {
 	ID       string
 	Template Template
 	Status   string
+	// Attempts counts how often sending it was begun.
+	Attempts int
 	SentAt   time.Time
+	FailedAt time.Time
+	// Error is the provider's code of a mail refused for good (failed).
+	Error string
 	// HeldReason says why a held mail was not sent.
 	HeldReason string
 }
 
-// Statuses of a stored mail: queued -> sending -> sent, or held when the
-// recipient's cap is reached.
+// Statuses of a stored mail: queued -> sending -> sent; sending -> held when
+// the recipient's cap is reached; sending -> failed, for good, when the
+// provider rejects the mail. Held and failed mail is never sent.
 const (
 	StatusQueued  = "queued"
 	StatusSending = "sending"
 	StatusSent    = "sent"
 	StatusHeld    = "held"
+	StatusFailed  = "failed"
 )

@@ -1,6 +1,7 @@
 // Package notifier sends the outbox: it claims a mail intent, renders it,
 // sends it and marks it sent. A mail is sent at most once per intent; when
-// sending fails the intent is released, so it can be sent again later. Mail a
+// sending fails the intent is released, so it can be sent again later,
+// unless the provider rejected it for good, which marks it failed. Mail a
 // stranger can cause by naming an address counts against that recipient's
 // daily cap (mail.LimitFor) when it is claimed; beyond the cap it is held,
 // for staff to see, and never sent. The cap is kept here rather than where
@@ -12,6 +13,7 @@ package notifier
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -32,12 +34,27 @@ type Outbox interface {
 	// Hold marks a claimed intent held back, with the reason staff read;
 	// it is never sent.
 	Hold(ctx context.Context, ref, reason string, now time.Time) error
+	// MarkFailed ends a claimed intent that can never be sent, with the
+	// provider's error code: it is not retried or re-driven again, and
+	// staff see the code.
+	MarkFailed(ctx context.Context, ref, code string, now time.Time) error
 }
 
-// Sender delivers a rendered mail.
+// Sender delivers a rendered mail. An error that is, or wraps, a *Rejected
+// says the mail can never be delivered as it is; any other error may pass.
 type Sender interface {
 	Send(ctx context.Context, to string, m mail.Message) (messageID string, err error)
 }
+
+// Rejected is a send the provider refused for this mail for good (the
+// address is rejected or malformed): trying it again would fail the same
+// way, for a month of retries. Code is the provider's error code, which
+// names no person; what is wrong with the account rather than with the
+// mail (sending paused, sender not verified) is not Rejected, since it
+// passes once it is fixed.
+type Rejected struct{ Code string }
+
+func (r *Rejected) Error() string { return "mail rejected: " + r.Code }
 
 // Notifier sends queued intents.
 type Notifier struct {
@@ -83,6 +100,13 @@ func (n *Notifier) Send(ctx context.Context, in mail.Intent, ref string) error {
 		}
 	}
 	id, err := n.Sender.Send(ctx, in.To, msg)
+	var rejected *Rejected
+	if errors.As(err, &rejected) {
+		// Final: the intent leaves the outbox marked failed, and the
+		// stream record is done (no error), so nothing retries it.
+		n.Log.WarnContext(ctx, "mail rejected for good", "intent", in.ID, "template", string(in.Template), "code", rejected.Code)
+		return n.Outbox.MarkFailed(ctx, ref, rejected.Code, n.now())
+	}
 	if err != nil {
 		n.release(ctx, in, ref, err)
 		return err

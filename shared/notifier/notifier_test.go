@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dynamodbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	awsses "github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/oklog/ulid/v2"
 
@@ -227,5 +230,70 @@ func TestStuckMailIsRedrivenAndSentOnce(t *testing.T) {
 	}
 	if n := len(mailsTo(t, to)); n != 1 {
 		t.Fatalf("%d mails after replaying the stream, want 1", n)
+	}
+}
+
+// rejectingSES is an SES endpoint that refuses every mail with
+// MessageRejected, as SES does for an address it will not deliver to.
+func rejectingSES(t *testing.T) *awsses.Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>MessageRejected</Code><Message>Email address is not verified.</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`))
+	}))
+	t.Cleanup(srv.Close)
+	return awsses.NewFromConfig(localcloud.LocalAWS(), func(op *awsses.Options) {
+		op.BaseEndpoint = aws.String(srv.URL)
+	})
+}
+
+// TestRejectedAddressFailsForGood: SES refusing a mail is final. The
+// record is done (no batch failure, so the stream does not retry it), the
+// intent is failed with SES's code for staff to see, it leaves the outbox
+// index (no re-drive) and a replayed stream sends nothing, even with SES
+// accepting again.
+func TestRejectedAddressFailsForGood(t *testing.T) {
+	to := "rejected@example.com"
+	db, table := localtest.NewTable(t)
+	seed(t, db, table, to, mail.RequestReceived)
+	o := ddb.NewOutbox(db, table)
+	ctx := context.Background()
+	var logs bytes.Buffer
+	resp, err := handler(o, rejectingSES(t), &logs).Handle(ctx, events.DynamoDBEvent{Records: records(t, db, table)})
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %+v, %v; want the record done", resp, err)
+	}
+	got, err := ddb.NewRequests(db, table).MailLog(ctx, "R-rejected")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Status != "failed" || got[0].Error != "MessageRejected" || got[0].FailedAt.IsZero() || !got[0].SentAt.IsZero() {
+		t.Fatalf("request mail %+v, want one failed with MessageRejected", got)
+	}
+	if n, err := o.RedriveStale(ctx, time.Now().Add(time.Hour), 10); err != nil || n != 0 {
+		t.Fatalf("RedriveStale = %d, %v; a failed mail is not re-driven", n, err)
+	}
+	resp, err = handler(o, localtest.SES(t), &logs).Handle(ctx, events.DynamoDBEvent{Records: records(t, db, table)})
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("replay: %+v, %v", resp, err)
+	}
+	if n := len(mailsTo(t, to)); n != 0 {
+		t.Fatalf("%d mails sent for a rejected intent", n)
+	}
+	if !strings.Contains(logs.String(), "MessageRejected") || strings.Contains(logs.String(), to) {
+		t.Errorf("logs: want the code, never the address: %s", logs.String())
+	}
+	// The raw link is gone with the failure, as with a sent mail.
+	item, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: map[string]dynamodbtypes.AttributeValue{
+		"pk": &dynamodbtypes.AttributeValueMemberS{Value: "REQ#R-rejected"},
+		"sk": &dynamodbtypes.AttributeValueMemberS{Value: "MAIL#" + got[0].ID},
+	}})
+	if err != nil || item.Item == nil {
+		t.Fatalf("read the mail item: %v", err)
+	}
+	data, _ := item.Item["data"].(*dynamodbtypes.AttributeValueMemberM)
+	if data == nil || data.Value["verify_url"] != nil || item.Item["gsi2pk"] != nil {
+		t.Errorf("failed item keeps its link or its outbox index key: %v", item.Item)
 	}
 }

@@ -428,3 +428,45 @@ func TestUnitHoldsCappedMailBeyondTheCap(t *testing.T) {
 		t.Error("a log line names the recipient")
 	}
 }
+
+// A mail the provider refuses for good is marked failed with its code and
+// the call succeeds, so the stream does not retry it; a redelivery of the
+// record sends nothing and re-queueing (a re-drive) leaves it failed.
+func TestUnitRejectedMailIsFinal(t *testing.T) {
+	u := newUnit("ref-1")
+	ctx := context.Background()
+	u.sender.FailNext(fmt.Errorf("ses SendEmail: %w", &notifier.Rejected{Code: "MessageRejected"}))
+	if err := u.n.Send(ctx, receipt("I1", "nobody@example.com"), "ref-1"); err != nil {
+		t.Fatalf("Send = %v, want nil: a rejected mail is done", err)
+	}
+	e := u.state(t, "ref-1")
+	if e.State != notifiertest.Failed || e.LastError != "MessageRejected" || !e.FailedAt.Equal(t0) {
+		t.Fatalf("entry %+v, want failed with MessageRejected at %v", e, t0)
+	}
+	if _, _, release := u.outbox.Calls(); release != 0 {
+		t.Errorf("a rejected mail was released %d times", release)
+	}
+	u.outbox.Queue("ref-1") // a re-drive finds nothing to put back
+	u.clock = t0.Add(time.Hour)
+	if err := u.n.Send(ctx, receipt("I1", "nobody@example.com"), "ref-1"); err != nil {
+		t.Fatal(err)
+	}
+	if u.sender.Attempts() != 1 || len(u.sender.Delivered()) != 0 {
+		t.Errorf("%d attempts, %d delivered; want the one refused attempt", u.sender.Attempts(), len(u.sender.Delivered()))
+	}
+	if strings.Contains(u.logs.String(), "nobody@example.com") || !strings.Contains(u.logs.String(), "MessageRejected") {
+		t.Errorf("logs: want the code, never the address: %s", u.logs.String())
+	}
+}
+
+// A failed marking that cannot be written is an error, so the stream
+// retries the record: the claim lapses and the next try asks SES again.
+func TestUnitRejectedButNotMarkedIsRetried(t *testing.T) {
+	u := newUnit("ref-1")
+	storage := errors.New("storage: unavailable")
+	u.outbox.FailMarkFailed(storage)
+	u.sender.FailNext(&notifier.Rejected{Code: "InvalidParameterValue"})
+	if err := u.n.Send(context.Background(), receipt("I1", "bad@example.com"), "ref-1"); !errors.Is(err, storage) {
+		t.Fatalf("Send = %v, want the storage error", err)
+	}
+}

@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsses "github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
@@ -24,6 +26,15 @@ type Sender struct {
 
 var _ notifier.Sender = (*Sender)(nil)
 
+// The SES client gives up on one mail within a few seconds (three
+// attempts, at most a second apart): the notifier sends a batch of ten in
+// one invocation of 30 s, and a mail that fails is retried by the stream
+// and the re-drive, not by waiting here.
+const (
+	sendAttempts   = 3
+	sendMaxBackoff = time.Second
+)
+
 // Client returns the SES client; endpoint overrides AWS's (the local
 // stand-in), empty keeps it.
 func Client(cfg aws.Config, endpoint string) *awsses.Client {
@@ -31,6 +42,10 @@ func Client(cfg aws.Config, endpoint string) *awsses.Client {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
+		o.Retryer = retry.NewStandard(func(r *retry.StandardOptions) {
+			r.MaxAttempts = sendAttempts
+			r.MaxBackoff = sendMaxBackoff
+		})
 	})
 }
 
@@ -55,6 +70,9 @@ func (s *Sender) Send(ctx context.Context, to string, m mail.Message) (string, e
 		},
 	})
 	if err != nil {
+		if code, ok := rejected(err); ok {
+			return "", &notifier.Rejected{Code: code}
+		}
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) {
 			return "", fmt.Errorf("ses SendEmail: %s", apiErr.ErrorCode())
@@ -66,4 +84,28 @@ func (s *Sender) Send(ctx context.Context, to string, m mail.Message) (string, e
 		return "", errors.New("ses SendEmail failed")
 	}
 	return aws.ToString(out.MessageId), nil
+}
+
+// invalidParameter is the code SES answers for a parameter it cannot take
+// (a malformed or non-ASCII address: "Missing final '@domain'", "Illegal
+// address"); the SDK models no type for it, so it is told by its code.
+const invalidParameter = "InvalidParameterValue"
+
+// rejected reports whether SES refused this mail for good, and the error
+// code to record: MessageRejected (the address or the message is refused)
+// and a parameter SES cannot take are about this mail and fail the same
+// way every time. What concerns the account, not the mail
+// (AccountSendingPausedException, MailFromDomainNotVerifiedException, a
+// configuration set missing or paused), throttling and 5xx pass once
+// fixed or over, so they are retried.
+func rejected(err error) (string, bool) {
+	var msg *types.MessageRejected
+	if errors.As(err, &msg) {
+		return msg.ErrorCode(), true
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == invalidParameter {
+		return invalidParameter, true
+	}
+	return "", false
 }

@@ -10,10 +10,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -79,8 +85,38 @@ func FromVars(cfg aws.Config, getenv func(string) string) (Env, error) {
 	if e.Table == "" {
 		return Env{}, errors.New(topology.EnvTableName + " is not set")
 	}
+	for _, u := range e.ReturnURLs {
+		if err := CheckReturnURL(u); err != nil {
+			return Env{}, fmt.Errorf("%s: %w", topology.EnvReturnURL, err)
+		}
+	}
 	return e, nil
 }
+
+// CheckReturnURL accepts a page a browser may be sent back to after a form
+// post: an absolute https URL, or http on the loopback host (the local
+// cloud), with no user info (https://claritru.com@evil.example/ reads as
+// one host and goes to another) and no fragment (the reference is added
+// to the query; a fragment would only hide it from the page).
+func CheckReturnURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL", raw)
+	}
+	switch {
+	case u.Scheme != "https" && u.Scheme != "http", u.Host == "", u.Opaque != "":
+		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	case u.Scheme == "http" && !loopback(u.Hostname()):
+		return fmt.Errorf("%q: http is allowed only for localhost and 127.0.0.1; use https", raw)
+	case u.User != nil:
+		return fmt.Errorf("%q carries user info", raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("%q carries a fragment", raw)
+	}
+	return nil
+}
+
+func loopback(host string) bool { return host == "localhost" || host == "127.0.0.1" }
 
 // List splits a comma-separated setting.
 func List(s string) []string {
@@ -93,11 +129,34 @@ func List(s string) []string {
 	return out
 }
 
+// The table's client gives up quickly enough for a handler to answer
+// within its Lambda timeout (10 s for the API functions): at most three
+// attempts a call, at most half a second between them, a connection not
+// made within a second and a TLS handshake not done within two count as
+// failed (DynamoDB answers in milliseconds). A call against an unreachable
+// table fails in about two seconds and is answered 503 (shared/ddb
+// classify); the handlers' own deadline (apigw.AnswerMargin) bounds a call
+// that connects but hangs.
+const (
+	dynamoDBAttempts   = 3
+	dynamoDBMaxBackoff = 500 * time.Millisecond
+	dynamoDBDial       = time.Second
+	dynamoDBHandshake  = 2 * time.Second
+)
+
 // DynamoDB returns the table's client.
 func (e Env) DynamoDB() *dynamodb.Client {
+	httpClient := awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dynamoDBDial }).
+		WithTransportOptions(func(t *http.Transport) { t.TLSHandshakeTimeout = dynamoDBHandshake })
 	return dynamodb.NewFromConfig(e.AWS, func(o *dynamodb.Options) {
 		if e.DynamoDBEndpoint != "" {
 			o.BaseEndpoint = aws.String(e.DynamoDBEndpoint)
 		}
+		o.HTTPClient = httpClient
+		o.Retryer = retry.NewStandard(func(r *retry.StandardOptions) {
+			r.MaxAttempts = dynamoDBAttempts
+			r.MaxBackoff = dynamoDBMaxBackoff
+		})
 	})
 }

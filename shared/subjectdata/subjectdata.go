@@ -207,6 +207,9 @@ type Mail struct {
 	// HeldReason says why a mail held over its recipient's daily cap was
 	// never sent.
 	HeldReason string `json:"held_reason,omitempty"`
+	// Error is the mail service's code of a mail refused for good
+	// (status failed).
+	Error string `json:"error,omitempty"`
 }
 
 // Report says what an erasure removed and what it kept. It names the subject

@@ -62,12 +62,29 @@ type StreamConsumer struct {
 // start and then every Every.
 type Schedule struct {
 	Function string
+	// Job, when set, is sent in the schedule's input ("job"): the function
+	// runs only that part of its work. A function has at most one schedule
+	// per job, and one without.
+	Job string
 	// Every is the local runner's interval.
 	Every time.Duration
 	// Expression is the EventBridge Scheduler expression, e.g.
 	// "cron(0 7 * * ? *)", evaluated in Timezone (an IANA name).
 	Expression string
 	Timezone   string
+}
+
+// JobRedrive is the watch's job that puts mail the stream gave up on back
+// on the stream (shared/watch).
+const JobRedrive = "redrive"
+
+// Name names the schedule: its function, and its job when it has one
+// ("watch-redrive").
+func (s Schedule) Name() string {
+	if s.Job == "" {
+		return s.Function
+	}
+	return s.Function + "-" + s.Job
 }
 
 // Service is the whole topology.
@@ -173,7 +190,7 @@ var ClariTru = Service{
 		},
 		{
 			Name:    "watch",
-			Purpose: "daily deadline watch and expiry of unverified requests",
+			Purpose: "daily deadline watch and expiry of unverified requests; re-drive of unsent mail every few minutes",
 			Memory:  256,
 			Timeout: 60 * time.Second,
 			Env:     []string{EnvTableName, EnvPrivacyTeam},
@@ -232,6 +249,10 @@ var ClariTru = Service{
 		// company's clock), so a deadline is seen the working day it
 		// nears; locally every minute, so a developer sees it act.
 		{Function: "watch", Every: time.Minute, Expression: "cron(0 7 * * ? *)", Timezone: "America/Los_Angeles"},
+		// Mail the stream gave up on (SES down longer than its retries)
+		// goes out again within minutes, not the next morning. Locally
+		// every 30 seconds.
+		{Function: "watch", Job: JobRedrive, Every: 30 * time.Second, Expression: "rate(5 minutes)"},
 		// Daily at night, Pacific time, away from the working day's
 		// traffic; the stack's context can set another expression
 		// (retentionSchedule). Locally every five minutes.

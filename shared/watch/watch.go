@@ -15,6 +15,7 @@ import (
 
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/topology"
 )
 
 // Report is what one run did. It holds counts only, no personal data, so it
@@ -30,11 +31,16 @@ type Report struct {
 }
 
 // StaleMail is how long an intent may stay unsent before the watch puts it
-// back on the stream: well past the stream's own retries.
-const StaleMail = 15 * time.Minute
+// back on the stream: past the stream's own retries (five, within about a
+// minute of queueing), so a re-drive mostly finds what the stream gave up
+// on. One that the stream is still retrying is safe to re-drive too: the
+// notifier's claim lets only one send through.
+const StaleMail = 5 * time.Minute
 
-// Handler runs the watch. EventBridge Scheduler invokes it once a day; the
-// local runner on the topology's interval.
+// Handler runs the watch. EventBridge Scheduler invokes it once a day for
+// the whole watch, and every few minutes for the mail re-drive alone (the
+// topology's schedule with Job topology.JobRedrive); the local runner on the
+// topology's intervals.
 type Handler struct {
 	Requests *request.Service
 	// Outbox queues a mail that belongs to no single record
@@ -46,6 +52,9 @@ type Handler struct {
 	// longer than the stream retried (README, "Guarantees the code keeps":
 	// a failed send is retried, never lost). Nil skips it.
 	Redrive func(ctx context.Context, olderThan time.Time, limit int) (int, error)
+	// StaleAfter is how long an intent stays unsent before it is
+	// re-driven; zero is StaleMail.
+	StaleAfter time.Duration
 	// TeamEmail receives the digest.
 	TeamEmail string
 	Log       *slog.Logger
@@ -53,9 +62,11 @@ type Handler struct {
 	Now func() time.Time
 }
 
-// trigger is what the schedule sends (its Input); every field is optional
-// and only logged.
+// trigger is what the schedule sends (its Input); every field is optional.
+// Job picks the run: empty for the whole watch, topology.JobRedrive for the
+// mail re-drive alone; the rest only labels the log.
 type trigger struct {
+	Job           string `json:"job"`
 	ExecutionID   string `json:"execution_id"`
 	ScheduledTime string `json:"scheduled_time"`
 }
@@ -78,6 +89,15 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 		log = slog.Default()
 	}
 	log = log.With("execution_id", tr.ExecutionID, "scheduled_time", tr.ScheduledTime)
+	switch tr.Job {
+	case "":
+	case topology.JobRedrive:
+		return h.redriveOnly(ctx, log)
+	default:
+		// A schedule asking for a job this handler does not know is a
+		// deployment error: failing sends it to the dead-letter queue.
+		return Report{}, fmt.Errorf("unknown watch job %q", tr.Job)
+	}
 
 	var rep Report
 	var errs []error
@@ -106,11 +126,10 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 	}
 
 	if h.Redrive != nil {
-		n, err := h.Redrive(ctx, h.now().Add(-StaleMail), 200)
+		n, err := h.redrive(ctx, log)
 		rep.Redriven = n
 		if err != nil {
-			log.ErrorContext(ctx, "re-driving unsent mail failed", "redriven", n, "error", err.Error())
-			errs = append(errs, fmt.Errorf("redrive mail: %w", err))
+			errs = append(errs, err)
 		}
 	}
 
@@ -119,6 +138,38 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 		"expired", rep.Expired, "overdue", rep.Overdue, "due_soon", rep.DueSoon, "digest_queued", rep.DigestQueued,
 		"redriven", rep.Redriven)
 	return rep, errors.Join(errs...)
+}
+
+// redriveLimit bounds the intents one run re-drives; the next run takes
+// the rest.
+const redriveLimit = 200
+
+// redrive puts unsent mail older than StaleAfter back on the stream.
+func (h *Handler) redrive(ctx context.Context, log *slog.Logger) (int, error) {
+	stale := h.StaleAfter
+	if stale <= 0 {
+		stale = StaleMail
+	}
+	n, err := h.Redrive(ctx, h.now().Add(-stale), redriveLimit)
+	if err != nil {
+		log.ErrorContext(ctx, "re-driving unsent mail failed", "redriven", n, "error", err.Error())
+		return n, fmt.Errorf("redrive mail: %w", err)
+	}
+	return n, nil
+}
+
+// redriveOnly is the run of the re-drive schedule: no expiry, no digest.
+func (h *Handler) redriveOnly(ctx context.Context, log *slog.Logger) (Report, error) {
+	if h.Redrive == nil {
+		return Report{}, errors.New("the mail re-drive is not wired")
+	}
+	n, err := h.redrive(ctx, log)
+	if n > 0 || err != nil {
+		// Counts only. Quiet when there was nothing to do: this runs
+		// every few minutes.
+		log.InfoContext(ctx, "mail re-drive done", "redriven", n)
+	}
+	return Report{Redriven: n}, err
 }
 
 func (h *Handler) now() time.Time {

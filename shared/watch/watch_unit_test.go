@@ -555,3 +555,54 @@ func TestUnitWatchLogsCountsNotPeople(t *testing.T) {
 		}
 	}
 }
+
+// The re-drive schedule's run (job "redrive") re-drives unsent mail past
+// StaleAfter and does nothing else: no expiry, no digest.
+func TestUnitRedriveJobRunsOnlyTheRedrive(t *testing.T) {
+	w := newUnitWatch(t)
+	w.put(t, "OLD", request.PendingVerification, now.Add(-40*day), time.Time{})
+	w.put(t, "LATE", request.Verified, now.Add(-50*day), now.Add(-5*day))
+	var olderThans []time.Time
+	w.h.Redrive = func(_ context.Context, olderThan time.Time, _ int) (int, error) {
+		olderThans = append(olderThans, olderThan)
+		return 3, nil
+	}
+	w.h.StaleAfter = 10 * time.Second
+	rep, err := w.h.Handle(context.Background(), []byte(`{"job":"redrive","execution_id":"e-1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep != (watch.Report{Redriven: 3}) {
+		t.Errorf("report %+v, want only the three re-driven", rep)
+	}
+	if len(olderThans) != 1 || !olderThans[0].Equal(now.Add(-10*time.Second)) {
+		t.Errorf("re-drive asked for intents older than %v, want %v", olderThans, now.Add(-10*time.Second))
+	}
+	if r, _ := w.store.Get(context.Background(), "OLD"); r.Status != request.PendingVerification {
+		t.Errorf("the re-drive job expired a request: %s", r.Status)
+	}
+	if len(w.team.stored) != 0 {
+		t.Errorf("the re-drive job queued %d digests", len(w.team.stored))
+	}
+	// The daily run still re-drives too, at the default age.
+	w.h.StaleAfter = 0
+	if rep, err := w.h.Handle(context.Background(), nil); err != nil || rep.Expired != 1 || len(olderThans) != 2 ||
+		!olderThans[1].Equal(now.Add(-watch.StaleMail)) {
+		t.Errorf("daily run: %+v, %v, re-drives %v", rep, err, olderThans)
+	}
+}
+
+func TestUnitUnknownJobFails(t *testing.T) {
+	w := newUnitWatch(t)
+	w.put(t, "OLD", request.PendingVerification, now.Add(-40*day), time.Time{})
+	if _, err := w.h.Handle(context.Background(), []byte(`{"job":"sweep"}`)); err == nil {
+		t.Fatal("an unknown job ran")
+	}
+	if r, _ := w.store.Get(context.Background(), "OLD"); r.Status != request.PendingVerification {
+		t.Errorf("an unknown job expired a request: %s", r.Status)
+	}
+	w.h.Redrive = nil
+	if _, err := w.h.Handle(context.Background(), []byte(`{"job":"redrive"}`)); err == nil {
+		t.Error("the re-drive job without a re-drive succeeded")
+	}
+}

@@ -26,13 +26,15 @@ var (
 // State is where a stored intent stands.
 type State string
 
-// The states of a stored intent: queued -> sending -> sent, and back from
-// sending to queued when a send fails; sending -> held over a cap.
+// The states of a stored intent: queued -> sending -> sent, back from
+// sending to queued when a send fails, from sending to failed, for good,
+// when the provider rejects the mail, and from sending to held over a cap.
 const (
 	Queued  State = "queued"
 	Sending State = "sending"
 	Sent    State = "sent"
 	Held    State = "held"
+	Failed  State = "failed"
 )
 
 // DefaultLease is how long a claim holds before another invocation may take
@@ -47,10 +49,12 @@ type Entry struct {
 	ClaimedAt time.Time
 	SentAt    time.Time
 	MessageID string
-	// LastError is the reason given when the intent was last released.
+	// LastError is the reason given when the intent was last released, or
+	// the code it failed with.
 	LastError string
 	// HeldReason is the reason given when the intent was held.
 	HeldReason string
+	FailedAt   time.Time
 }
 
 // Outbox is an in-memory notifier.Outbox. Claim takes a queued intent, or
@@ -77,6 +81,7 @@ const (
 	opClaim    op = "claim"
 	opMarkSent op = "mark sent"
 	opRelease  op = "release"
+	opFail     op = "mark failed"
 )
 
 // NewOutbox returns an outbox holding the given references, each queued.
@@ -89,12 +94,15 @@ func NewOutbox(refs ...string) *Outbox {
 }
 
 // Queue stores an intent under ref, queued; a reference already held is
-// queued again, as a re-drive does.
+// queued again, as a re-drive does, unless it failed for good (a failed
+// intent has left the outbox index a re-drive reads).
 func (o *Outbox) Queue(ref string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if e, ok := o.entries[ref]; ok {
-		e.State = Queued
+		if e.State != Failed {
+			e.State = Queued
+		}
 		return
 	}
 	o.entries[ref] = &Entry{State: Queued}
@@ -172,7 +180,7 @@ func (o *Outbox) Claim(_ context.Context, ref string, now time.Time) (mail.Claim
 		return mail.AlreadySent, nil
 	}
 	switch e.State {
-	case Sent, Held:
+	case Sent, Held, Failed:
 		return mail.AlreadySent, nil
 	case Sending:
 		if !e.ClaimedAt.Before(now.Add(-o.Lease)) {
@@ -244,5 +252,25 @@ func (o *Outbox) Hold(_ context.Context, ref, reason string, _ time.Time) error 
 		return fmt.Errorf("hold %q: %w", ref, errNotClaimed)
 	}
 	e.State, e.HeldReason = Held, reason
+	return nil
+}
+
+// FailMarkFailed makes MarkFailed return err, changing nothing, until it is
+// called again with nil.
+func (o *Outbox) FailMarkFailed(err error) { o.setFail(opFail, err) }
+
+// MarkFailed implements notifier.Outbox.
+func (o *Outbox) MarkFailed(_ context.Context, ref, code string, now time.Time) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls[opFail]++
+	if err := o.fail[opFail]; err != nil {
+		return err
+	}
+	e, ok := o.entries[ref]
+	if !ok || e.State != Sending {
+		return fmt.Errorf("mark %q failed: %w", ref, errNotClaimed)
+	}
+	e.State, e.LastError, e.FailedAt = Failed, code, now
 	return nil
 }
