@@ -251,6 +251,7 @@ func (h *Handler) enterRequest(ctx context.Context, r apigw.Request) apigw.Respo
 		Channel:        ch,
 		IdempotencyKey: apigw.Header(r, "Idempotency-Key"),
 		Body:           body,
+		EnteredBy:      h.staff(r),
 	})
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)

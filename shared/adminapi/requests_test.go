@@ -124,6 +124,10 @@ func TestAdminRequestRoutes(t *testing.T) {
 	if m := s.store.Mails(); len(m) != 1 || m[0].To != "grace@example.com" || m[0].Data["verify_url"] == "" {
 		t.Fatalf("receipt mail %+v", m)
 	}
+	// The history says who entered it (locally the token's staff).
+	if evs, _ := s.store.Events(context.Background(), rc.ID); len(evs) != 1 || evs[0].Action != "received" || evs[0].Actor != "local-staff" {
+		t.Errorf("history %+v, want the staff member who entered it as actor", evs)
+	}
 	for _, bad := range []string{
 		strings.Replace(staffEntered, `"channel":"phone",`, "", 1),
 		strings.Replace(staffEntered, `"phone",`, `"web",`, 1),

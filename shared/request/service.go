@@ -200,6 +200,10 @@ type Submission struct {
 	// the same key.
 	IdempotencyKey string
 	Body           []byte
+	// EnteredBy is the staff member who entered a request received by
+	// email, phone or letter (the audit history's actor); empty for the
+	// public form, whose actor is the requester.
+	EnteredBy string
 }
 
 // Submit validates and stores a new request with its receipt mail.
@@ -220,6 +224,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	c, verifyURL, err := s.received(r, sub.Channel, now)
+	if sub.EnteredBy != "" {
+		c.Event.Actor = sub.EnteredBy
+	}
 	if err != nil {
 		return Receipt{}, err
 	}
