@@ -192,7 +192,7 @@ func TestDynamoDBDownAnswers503AndRecovers(t *testing.T) {
 		{"/v1/requests", requestBody("while-down@example.com")},
 		{"/v1/opt-out", `{"email":"while-down@example.com","browser_id":"browser-down-0001"}`},
 		{"/v1/consents", `{"subject":{"email":"while-down@example.com"},"events":[{"purpose":"email_marketing","granted":true}],` +
-			`"disclosure":{"id":"email-optin","version":"1","text":"News by email."},"age_confirmed":true}`},
+			`"disclosure":{"id":"email-optin","version":"2026-11"},"age_confirmed":true}`},
 	}
 	for _, c := range calls {
 		start := time.Now()
@@ -341,7 +341,7 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 	}
 
 	resp, out = l.do("POST", "/v1/consents", js, "", `{"subject":{"email":"`+email+`"},"events":[{"purpose":"email_marketing","granted":true}],`+
-		`"disclosure":{"id":"email-optin","version":"1","text":"News by email."},"age_confirmed":true}`)
+		`"disclosure":{"id":"email-optin","version":"2026-11"},"age_confirmed":true}`)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("consent: %d %s", resp.StatusCode, out)
 	}
