@@ -17,7 +17,8 @@ func (h *Handler) subjectExport(ctx context.Context, r apigw.Request) apigw.Resp
 		return apigw.Fail(ctx, h.Log, subjectsUnavailable, nil)
 	}
 	q := r.QueryStringParameters
-	doc, err := h.Subjects.Export(ctx, q["email"], q["phone"])
+	// The handover is recorded with the staff principal who asked for it.
+	doc, err := h.Subjects.Export(ctx, q["email"], q["phone"], h.staff(r))
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}

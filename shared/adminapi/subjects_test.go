@@ -21,13 +21,14 @@ import (
 // heldData is a subjectdata.Store holding one person's request; the store
 // against DynamoDB Local is tested in shared/ddb.
 type heldData struct {
-	keys   []string
-	actor  string
-	erased int
+	keys     []string
+	actor    string
+	exporter string
+	erased   int
 }
 
-func (d *heldData) Export(_ context.Context, keys []string) (subjectdata.Document, error) {
-	d.keys = keys
+func (d *heldData) Export(_ context.Context, keys []string, h subjectdata.Handover) (subjectdata.Document, error) {
+	d.keys, d.exporter = keys, h.Actor
 	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	return subjectdata.Document{
 		Requests: []subjectdata.Request{{ID: "01JZ8X6Q3V4N5T7W9Y0A2B4C6D", Types: []string{"access"}, Status: "verified",
@@ -99,8 +100,8 @@ func TestSubjectRoutes(t *testing.T) {
 	const export, erase = "/v1/admin/subjects/export", "/v1/admin/subjects/erase"
 
 	out := subjectCall(t, h, checker, "GET", export+"?email=Ada%40Example.com", "", "", 200)
-	if len(store.keys) != 1 || store.keys[0] != keyer.Email("ada@example.com") {
-		t.Fatalf("export asked the store for %v", store.keys)
+	if len(store.keys) != 1 || store.keys[0] != keyer.Email("ada@example.com") || store.exporter != "local-staff" {
+		t.Fatalf("export asked the store for %v, recorded as handed over by %q", store.keys, store.exporter)
 	}
 	for _, want := range []string{`"details":"SSN [redacted]"`, `"redactions":1`, `"kind":"email"`, `"mail_log":[{"template":"request_received"`, `"linked_identifiers":[]`} {
 		if !strings.Contains(out, want) {

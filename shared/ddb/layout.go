@@ -82,6 +82,8 @@ import (
 //	              kept while in effect (11 CCR §7026: the person stays opted out)
 //	erasure       PK=SUBJ#<key>  SK=ERASURE#<erased at>   (reason, actor: the staff principal)
 //	              no index; expiry: erasure_record from the erasure
+//	export        PK=SUBJ#<key>  SK=EXPORT#<exported at>#<actor hash>   (actor: the staff principal)
+//	              no index; expiry: export_record from the export; an erasure keeps it
 //
 // Catalogue (consent.go):
 //
@@ -129,6 +131,7 @@ const (
 	sortLink         = "LINK#"
 	sortOptOut       = "OPTOUT#"
 	sortErasure      = "ERASURE#"
+	sortExport       = "EXPORT#"
 	sortDisclosure   = "DISCLOSURE"
 	sortConfirmToken = "CTOKEN"
 	prefixRun        = "RUN#"

@@ -94,7 +94,7 @@ func TestLinksRecordTheirEvidence(t *testing.T) {
 	}
 	// The export of the email includes the vouched phone's records, lists
 	// the old link as claimed, and holds none of the browser's records.
-	doc, err := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, nil).Export(ctx, address, "")
+	doc, err := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, nil).Export(ctx, address, "", "staff")
 	if err != nil {
 		t.Fatal(err)
 	}

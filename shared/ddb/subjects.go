@@ -199,7 +199,7 @@ func (s *Subjects) eraseRequests(ctx context.Context, e *erasure, k string) erro
 // erasePerson queues the deletes of what the person's partition under key
 // k holds: ledger and head, consent states, links (both directions) and
 // mails. Kept: OPTOUT#<right> (the person must stay opted out and
-// suppressed), ERASURE# records, and any kind this adapter does not know,
+// suppressed), ERASURE# and EXPORT# records, and any kind this adapter does not know,
 // rather than deleting it unread.
 func (s *Subjects) erasePerson(ctx context.Context, e *erasure, k string) error {
 	pk := prefixSubject + k

@@ -2,14 +2,19 @@ package ddb
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"sort"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/subjectdata"
 )
 
@@ -22,7 +27,7 @@ import (
 // identifier's chain. Every other identifier linked to them (a claimed
 // link: typed together into a public form) is listed by kind and keyed hash
 // only; nothing filed under it is read.
-func (s *Subjects) Export(ctx context.Context, keys []string) (subjectdata.Document, error) {
+func (s *Subjects) Export(ctx context.Context, keys []string, h subjectdata.Handover) (subjectdata.Document, error) {
 	profile, err := s.profileKeys(ctx, keys)
 	if err != nil {
 		return subjectdata.Document{}, err
@@ -38,7 +43,46 @@ func (s *Subjects) Export(ctx context.Context, keys []string) (subjectdata.Docum
 	}
 	x.mailLog()
 	x.linkList(keys)
-	return x.doc, x.ts.err
+	if x.ts.err != nil {
+		return subjectdata.Document{}, x.ts.err
+	}
+	for _, k := range keys {
+		if err := s.recordHandover(ctx, k, h); err != nil {
+			return subjectdata.Document{}, err
+		}
+	}
+	return x.doc, nil
+}
+
+// handoverItem records one export: when, and which member of staff handed
+// the person's data over. Like an erasure record it names the person only
+// by the keyed hash of the partition; an erasure keeps it.
+//
+//	pk = SUBJ#<key>   sk = EXPORT#<exported at>#<actor's hash>
+//	expiry: export_record, from the export
+type handoverItem struct {
+	PK    string `dynamodbav:"pk"`
+	SK    string `dynamodbav:"sk"`
+	Kind  string `dynamodbav:"kind"`
+	At    string `dynamodbav:"at"`
+	Actor string `dynamodbav:"actor"`
+	expiry
+}
+
+// recordHandover writes the export record of key k. Two members of staff
+// exporting in the same millisecond get a record each.
+func (s *Subjects) recordHandover(ctx context.Context, k string, h subjectdata.Handover) error {
+	sum := sha256.Sum256([]byte(h.Actor))
+	pk, sk := prefixSubject+k, sortExport+stamp(h.At)+"#"+hex.EncodeToString(sum[:8])
+	av, err := attributevalue.MarshalMap(handoverItem{
+		PK: pk, SK: sk, Kind: "export", At: stamp(h.At), Actor: h.Actor,
+		expiry: expires(retention.ExportRecord, pk, sk, h.At),
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av})
+	return classify(err)
 }
 
 // export is one export in progress: the document so far, the mails found

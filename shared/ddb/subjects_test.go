@@ -23,6 +23,7 @@ import (
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/subject"
 	subjectphone "github.com/claritru/privacy/shared/subject/phone"
 	"github.com/claritru/privacy/shared/subjectdata"
@@ -100,7 +101,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	}
 
 	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, now)
-	doc, err := svc.Export(ctx, "Ada@Example.com", "")
+	doc, err := svc.Export(ctx, "Ada@Example.com", "", "staff")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,9 +169,10 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	if withPrefix(part, "EVENT#") != 2 || withPrefix(part, "MAIL#") != 0 {
 		t.Fatalf("request partition after erasure: %v", part)
 	}
-	// The person's partition holds the opt-out and the erasure record only.
+	// The person's partition holds the opt-out, the record of the export
+	// above and the erasure record only.
 	subj := items(t, db, table, "SUBJ#"+email)
-	if len(subj) != 2 || withPrefix(subj, "OPTOUT#opt_out") != 1 || withPrefix(subj, "ERASURE#") != 1 {
+	if len(subj) != 3 || withPrefix(subj, "OPTOUT#opt_out") != 1 || withPrefix(subj, "ERASURE#") != 1 || withPrefix(subj, "EXPORT#") != 1 {
 		t.Fatalf("subject partition after erasure: %v", subj)
 	}
 	reason, actor := "", ""
@@ -227,7 +229,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 
 	// A second export shows the minimised request log and the opt-out
 	// still in force, and nothing else.
-	after, err := svc.Export(ctx, "ada@example.com", "")
+	after, err := svc.Export(ctx, "ada@example.com", "", "staff")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +256,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 		t.Fatalf("second erasure report %+v", again)
 	}
 	subj = items(t, db, table, "SUBJ#"+email)
-	if len(subj) != 3 || withPrefix(subj, "OPTOUT#") != 1 || withPrefix(subj, "ERASURE#") != 2 {
+	if len(subj) != 5 || withPrefix(subj, "OPTOUT#") != 1 || withPrefix(subj, "ERASURE#") != 2 || withPrefix(subj, "EXPORT#") != 2 {
 		t.Fatalf("subject partition after the second erasure: %v", subj)
 	}
 	if part := items(t, db, table, "REQ#S1"); len(part) != 3 {
@@ -329,7 +331,7 @@ func TestSubjectErasureFollowsVouchedLinksOnly(t *testing.T) {
 	strangerBefore := items(t, db, table, "SUBJ#"+keyer.Email(stranger))
 
 	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, now)
-	doc, err := svc.Export(ctx, address, "")
+	doc, err := svc.Export(ctx, address, "", "staff")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +407,12 @@ func TestSubjectErasureFollowsVouchedLinksOnly(t *testing.T) {
 	// ledger, consents and links are gone.
 	for name, k := range map[string]string{"email": email, "phone": phone, "browser": browser} {
 		part := items(t, db, table, "SUBJ#"+k)
-		if len(part) != 2 || withPrefix(part, "OPTOUT#opt_out") != 1 || withPrefix(part, "ERASURE#") != 1 {
+		// The export above is recorded under the key staff named.
+		exports := 0
+		if name == "email" {
+			exports = 1
+		}
+		if len(part) != 2+exports || withPrefix(part, "OPTOUT#opt_out") != 1 || withPrefix(part, "ERASURE#") != 1 || withPrefix(part, "EXPORT#") != exports {
 			t.Fatalf("%s partition after erasure: %v", name, part)
 		}
 		for sk, it := range part {
@@ -465,7 +472,7 @@ func TestSubjectErasureFollowsVouchedLinksOnly(t *testing.T) {
 
 	// Nothing is left to export but the opt-outs reached from the email,
 	// whose links are gone, and erasing again deletes nothing.
-	after, err := svc.Export(ctx, address, "")
+	after, err := svc.Export(ctx, address, "", "staff")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,7 +491,7 @@ func TestSubjectExportOfAStrangerIsEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, nil)
-	doc, err := svc.Export(context.Background(), "", "+1 415 555 0199")
+	doc, err := svc.Export(context.Background(), "", "+1 415 555 0199", "staff")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -496,8 +503,8 @@ func TestSubjectExportOfAStrangerIsEmpty(t *testing.T) {
 	if err != nil || len(rep.Deleted) != 0 {
 		t.Fatalf("erasure of a stranger %+v, %v", rep, err)
 	}
-	if n := count(t, db, table, "SUBJ#"+keyer.Phone("+14155550199")); n != 1 {
-		t.Fatalf("%d items after erasing a stranger, want the erasure record", n)
+	if n := count(t, db, table, "SUBJ#"+keyer.Phone("+14155550199")); n != 2 {
+		t.Fatalf("%d items after erasing a stranger, want the export and erasure records", n)
 	}
 }
 
@@ -529,4 +536,52 @@ func TestErasureWinsOverAStaleChange(t *testing.T) {
 	if after.Email != "" || after.FirstName != "" {
 		t.Fatalf("erased fields came back: %+v", after)
 	}
+}
+
+// Every export is recorded under the person's key with the staff member who
+// handed the data over, kept 24 months; an erasure keeps the records, and
+// the records are not part of what an export hands over.
+func TestExportRecordsTheHandover(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	ctx := context.Background()
+	keyer, err := subject.NewKeyer(bytes.Repeat([]byte("k"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return t0 }
+	svc := subjectdata.NewService(ddb.NewSubjects(db, table), keyer, subjectphone.E164, now)
+	for _, who := range []string{"arn:aws:sts::111122223333:assumed-role/PrivacyStaff/ada", "arn:aws:sts::111122223333:assumed-role/PrivacyStaff/bob"} {
+		doc, err := svc.Export(ctx, "grace@example.com", "", who)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := json.Marshal(doc); strings.Contains(string(b), "PrivacyStaff") {
+			t.Errorf("the export hands over its own records: %s", b)
+		}
+	}
+	pk := "SUBJ#" + keyer.Email("grace@example.com")
+	check := func(when string) {
+		held := items(t, db, table, pk)
+		actors := map[string]bool{}
+		for sk, it := range held {
+			if !strings.HasPrefix(sk, "EXPORT#") {
+				continue
+			}
+			actors[it["actor"].(*types.AttributeValueMemberS).Value] = true
+			if r, _ := it["retention"].(*types.AttributeValueMemberS); r == nil || r.Value != string(retention.ExportRecord) {
+				t.Errorf("%s: record %v without its retention", when, it)
+			}
+			if e, _ := it["expires_at"].(*types.AttributeValueMemberS); e == nil || !strings.HasPrefix(e.Value, "2028-") {
+				t.Errorf("%s: record expires %v, want 24 months on", when, it["expires_at"])
+			}
+		}
+		if len(actors) != 2 {
+			t.Errorf("%s: export records by %v, want both members of staff", when, actors)
+		}
+	}
+	check("after the exports")
+	if _, err := svc.Erase(ctx, "grace@example.com", "", "Verified request to delete", "local-staff"); err != nil {
+		t.Fatal(err)
+	}
+	check("after an erasure")
 }

@@ -29,6 +29,7 @@ const (
 	Idempotency       Kind = "idempotency_record"
 	SweepReport       Kind = "sweep_report"
 	ErasureRecord     Kind = "erasure_record"
+	ExportRecord      Kind = "export_record"
 	IdentifierLink    Kind = "identifier_link"
 	DisclosureText    Kind = "disclosure_text"
 	HeldMail          Kind = "held_mail"
@@ -82,6 +83,8 @@ var Policy = []Rule{
 		Reason: "proof that retention ran, kept as long as the request log"},
 	{Kind: ErasureRecord, Months: 24, From: "the erasure",
 		Reason: "proof that an erasure request was carried out, kept as long as the request log (11 CCR §7101)"},
+	{Kind: ExportRecord, Months: 24, From: "the export",
+		Reason: "who handed a person's data over, and when (GDPR Art. 5(2)); the keyed hash and the staff principal only, kept as long as the request log"},
 	{Kind: IdentifierLink, Forever: true, From: "opt-out",
 		Reason: "an opt-out covers the linked profile (11 CCR §7025(c)); keyed hashes only"},
 	{Kind: DisclosureText, Forever: true, From: "first display",

@@ -28,6 +28,7 @@ func TestPolicyPeriods(t *testing.T) {
 		{Idempotency, time.Date(2028, 3, 1, 10, 0, 0, 0, time.UTC)},        // +24 hours
 		{SweepReport, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)},       // +24 months, clamped
 		{ErasureRecord, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)},     // +24 months, clamped
+		{ExportRecord, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)},      // +24 months, clamped
 		{IdentifierLink, time.Time{}},                                      // while in effect
 		{DisclosureText, time.Time{}},                                      // kept
 		{HeldMail, time.Date(2028, 3, 30, 10, 0, 0, 0, time.UTC)},          // +30 days

@@ -36,9 +36,11 @@ type Store interface {
 	// events, consent and opt-out states, and the mail log without bodies,
 	// all in the document's lists. Identifiers linked only by a claim
 	// (given together in a public form) are listed in Linked, by kind and
-	// keyed hash, without any of their records. It leaves GeneratedAt,
-	// Subject and Redactions to the service.
-	Export(ctx context.Context, keys []string) (Document, error)
+	// keyed hash, without any of their records. Once the document is read
+	// it records the handover under each key (when, and h's actor), and
+	// fails rather than hand over a document whose handover it could not
+	// record. It leaves GeneratedAt, Subject and Redactions to the service.
+	Export(ctx context.Context, keys []string, h Handover) (Document, error)
 	// Erase removes the personal data filed under the subject keys and the
 	// identifiers proven to be the same person's, found before anything is
 	// deleted, never those linked only by a claim; keeps the request log
@@ -49,6 +51,14 @@ type Store interface {
 	// changes nothing more. It leaves ErasedAt, Subject, Actor and Kept to
 	// the service.
 	Erase(ctx context.Context, keys []string, e Erasure) (Report, error)
+}
+
+// Handover is one export as the store records it: staff handed a person's
+// data over (11 CCR §7024; GDPR Art. 15), and who did.
+type Handover struct {
+	At time.Time
+	// Actor is the staff principal, as for an erasure.
+	Actor string
 }
 
 // Erasure is what the record of an erasure says besides its counts: when,
@@ -278,18 +288,22 @@ func (s *Service) identify(email, phone string, errs *fault.Fields) (Identity, e
 
 // Export gathers everything held about the person, under the identifier
 // given and those proven to be the same person's, with the values 11 CCR §7024(d) forbids
-// disclosing redacted. The document names the person by the identifier
+// disclosing redacted, and records that actor handed it over. The document names the person by the identifier
 // given. A person nothing is held about gets an empty document.
-func (s *Service) Export(ctx context.Context, email, phone string) (Document, error) {
+func (s *Service) Export(ctx context.Context, email, phone, actor string) (Document, error) {
+	if strings.TrimSpace(actor) == "" {
+		return Document{}, fault.New(fault.Internal, "An export must name who hands the data over.")
+	}
 	id, err := s.Identify(email, phone)
 	if err != nil {
 		return Document{}, err
 	}
-	doc, err := s.store.Export(ctx, []string{id.Key})
+	at := s.now().UTC().Truncate(time.Millisecond)
+	doc, err := s.store.Export(ctx, []string{id.Key}, Handover{At: at, Actor: actor})
 	if err != nil {
 		return Document{}, err
 	}
-	doc.GeneratedAt = s.now().UTC().Truncate(time.Millisecond)
+	doc.GeneratedAt = at
 	doc.Subject = Reference{Kind: string(id.Kind), Reference: id.Key}
 	doc.Redactions = redactDocument(&doc)
 	fillEmpty(&doc)

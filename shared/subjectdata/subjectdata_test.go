@@ -23,8 +23,8 @@ type fixed struct {
 	at     time.Time
 }
 
-func (f *fixed) Export(_ context.Context, keys []string) (subjectdata.Document, error) {
-	f.keys = keys
+func (f *fixed) Export(_ context.Context, keys []string, h subjectdata.Handover) (subjectdata.Document, error) {
+	f.keys, f.at, f.actor = keys, h.At, h.Actor
 	return f.doc, nil
 }
 
@@ -85,12 +85,18 @@ func TestExportRedactsFreeTextAndListsAreNeverNull(t *testing.T) {
 			Fields: map[string]string{"reason": "password: hunter2", "ip": "203.0.113.5"}}}},
 	}}
 	svc, keyer := service(t, store)
-	doc, err := svc.Export(context.Background(), "ada@example.com", "")
+	doc, err := svc.Export(context.Background(), "ada@example.com", "", "staff")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(store.keys) != 1 || store.keys[0] != keyer.Email("ada@example.com") {
 		t.Fatalf("store asked for %v", store.keys)
+	}
+	if store.actor != "staff" || !store.at.Equal(now) {
+		t.Errorf("handover recorded by %q at %s, want the staff member now", store.actor, store.at)
+	}
+	if _, err := svc.Export(context.Background(), "ada@example.com", "", " "); err == nil {
+		t.Error("an export without an actor was handed over")
 	}
 	if doc.Redactions != 4 || doc.Requests[0].Details != "SSN [redacted]" || doc.Requests[0].Correction != "card [redacted]" ||
 		doc.Requests[0].History[0].Note != "called from [redacted]" || doc.Consents.Events[0].Fields["reason"] != "password: [redacted]" ||
@@ -101,7 +107,7 @@ func TestExportRedactsFreeTextAndListsAreNeverNull(t *testing.T) {
 		t.Fatalf("generated_at %s subject %+v", doc.GeneratedAt, doc.Subject)
 	}
 
-	empty, err := subjectdata.NewService(&fixed{}, keyer, phone.E164, nil).Export(context.Background(), "", "+14155550100")
+	empty, err := subjectdata.NewService(&fixed{}, keyer, phone.E164, nil).Export(context.Background(), "", "+14155550100", "staff")
 	if err != nil {
 		t.Fatal(err)
 	}
