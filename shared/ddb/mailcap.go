@@ -60,14 +60,7 @@ func (o *Outbox) Admit(ctx context.Context, recipientKey string, lim mail.Limit,
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return false, nil
-	}
-	if err != nil {
-		return false, classify(err)
-	}
-	return true, nil
+	return applied(err)
 }
 
 // Hold implements shared/notifier.Outbox: a claimed intent over its cap is

@@ -257,3 +257,16 @@ func batchDelete(ctx context.Context, db *dynamodb.Client, table string, deletes
 	}
 	return nil, nil
 }
+
+// applied reads the outcome of a conditional write: false, and no error,
+// when its condition did not hold.
+func applied(err error) (bool, error) {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, classify(err)
+	}
+	return true, nil
+}

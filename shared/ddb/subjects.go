@@ -2,7 +2,6 @@ package ddb
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -295,12 +294,8 @@ func (s *Subjects) minimise(ctx context.Context, pk string) (bool, error) {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
 		ReturnValues:              types.ReturnValueUpdatedOld,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return false, nil
-	}
-	if err != nil {
-		return false, classify(err)
+	if ok, err := applied(err); !ok {
+		return false, err
 	}
 	delete(out.Attributes, "version")
 	return len(out.Attributes) > 0, nil

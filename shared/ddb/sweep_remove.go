@@ -210,12 +210,5 @@ func (r *run) removeMoving(ctx context.Context, e entry) (bool, error) {
 			ConditionExpression: cond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 		})
 	}
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return false, nil
-	}
-	if err != nil {
-		return false, classify(err)
-	}
-	return true, nil
+	return applied(err)
 }
