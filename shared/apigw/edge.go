@@ -13,14 +13,14 @@ const EdgeHeader = "X-ClariTru-Edge"
 
 // FromEdge answers only requests that came through the edge (they carry
 // secret in EdgeHeader), so that calling the API's own endpoint does not
-// get around the firewall's rate limits and rules. An empty secret means no
-// edge stands in front (the local cloud), and every request passes.
+// get around the firewall's rate limits and rules. The Lambda mains of the
+// public functions wrap their handlers in it; the local cloud, with no edge
+// in front, does not. An empty secret (a function deployed without its
+// configuration) refuses every request rather than opening the way around
+// the firewall.
 func FromEdge(secret string, next func(context.Context, Request) (Response, error)) func(context.Context, Request) (Response, error) {
-	if secret == "" {
-		return next
-	}
 	return func(ctx context.Context, r Request) (Response, error) {
-		if subtle.ConstantTimeCompare([]byte(Header(r, EdgeHeader)), []byte(secret)) != 1 {
+		if secret == "" || subtle.ConstantTimeCompare([]byte(Header(r, EdgeHeader)), []byte(secret)) != 1 {
 			status := http.StatusForbidden
 			b, _ := json.Marshal(ProblemDoc{
 				Type: "about:blank", Title: http.StatusText(status), Status: status,

@@ -46,8 +46,12 @@ func TestFromEdge(t *testing.T) {
 			}
 		}
 	}
-	// No edge configured (the local cloud): every request passes.
-	if resp := call(FromEdge("", next), nil); resp.StatusCode != http.StatusOK {
-		t.Errorf("no edge: status %d", resp.StatusCode)
+	// A function deployed without the secret fails closed, even to a
+	// request that sends an empty header.
+	for _, h := range []map[string]string{nil, {"x-claritru-edge": ""}} {
+		before := reached
+		if resp := call(FromEdge("", next), h); resp.StatusCode != http.StatusForbidden || reached != before {
+			t.Errorf("no secret configured, headers %v: status %d, reached %v", h, resp.StatusCode, reached != before)
+		}
 	}
 }

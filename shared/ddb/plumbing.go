@@ -166,8 +166,10 @@ func classify(err error) error {
 // unavailable reports whether err means the table could not answer: no
 // connection (refused, reset, timed out), a 5xx from DynamoDB, the SDK's
 // retry quota spent on such errors, or the handler's own deadline passed
-// while waiting for it. None of these changed anything the caller can see:
-// a transaction is applied whole or not at all.
+// while waiting for it. Nothing is half-written (a transaction is applied
+// whole or not at all), but a write sent before the connection failed may
+// have been applied: the caller's retry is one the double-submit guard and
+// idempotency keys make safe for requests.
 func unavailable(err error) bool {
 	var send *smithyhttp.RequestSendError
 	var server *types.InternalServerError

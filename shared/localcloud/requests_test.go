@@ -144,14 +144,29 @@ func TestStaffRequestWorkflow(t *testing.T) {
 			t.Fatalf("receipt of the %s request: %q", e.channel, m.Body.Text)
 		}
 		var d adminapi.RequestDetail
-		if err := json.Unmarshal([]byte(staff("GET", "/v1/admin/requests/"+rc.ID, "", 200)), &d); err != nil || string(d.Channel) != e.channel {
+		if err := json.Unmarshal([]byte(staff("GET", "/v1/admin/requests/"+rc.ID, "", 200)), &d); err != nil || string(d.Channel) != e.channel ||
+			len(d.History) != 1 || d.History[0].Actor != "local-staff" {
 			t.Fatalf("entered request: %+v, %v", d, err)
 		}
 		time.Sleep(2 * time.Millisecond) // distinct receipt times, so a known order by due date
 	}
 	staff("POST", "/v1/admin/requests", `{"types":["know"],"first_name":"Ada","last_name":"Byron","email":"x@example.com","declaration":true}`, 400)
+	// Staff may send an Idempotency-Key too (the function's table access
+	// covers its records): a retry is the same request.
+	keyed := `{"channel":"email","types":["access"],"first_name":"Cy","last_name":"Key","email":"cy.key@example.com","declaration":true}`
+	var first, again request.Receipt
+	for _, rc := range []*request.Receipt{&first, &again} {
+		resp, out := do("POST", "/v1/admin/requests", js, js, keyed, append([]string{"Idempotency-Key", "staff-entry-0001"}, auth...)...)
+		if resp.StatusCode != 202 || json.Unmarshal([]byte(out), rc) != nil {
+			t.Fatalf("staff request with a key: %d %s", resp.StatusCode, out)
+		}
+	}
+	if first.ID == "" || again.ID != first.ID {
+		t.Fatalf("a keyed retry made request %q after %q", again.ID, first.ID)
+	}
+	entered = append(entered, first.ID)
 
-	// Paging one at a time finds both, the soonest due first.
+	// Paging one at a time finds them all, the soonest due first.
 	var listed []string
 	cursor := ""
 	for i := 0; i < 5; i++ {
@@ -195,7 +210,8 @@ func TestStaffRequestWorkflow(t *testing.T) {
 	if err := json.Unmarshal([]byte(staff("GET", "/v1/admin/metrics?year="+strconv.Itoa(year), "", 200)), &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.Year != year || m.Received["access"] != 1 || m.Received["know"] != 1 || m.Received["delete"] != 1 ||
+	// Access: the worked request and the keyed one staff entered.
+	if m.Year != year || m.Received["access"] != 2 || m.Received["know"] != 1 || m.Received["delete"] != 1 ||
 		m.Completed["access"] != 1 || len(m.Denied) != 0 || m.MedianDaysToRespond["access"] != 0 {
 		t.Fatalf("metrics %+v", m)
 	}

@@ -112,10 +112,10 @@ const DuplicateWindow = 10 * time.Minute
 // order, and a digest of everything else the form said. A double submit
 // repeats the whole form; a stranger who types only someone's address and
 // the same types makes a request of their own and learns nothing of the
-// one made moments before (its id, time or status). The digest is keyed by
-// the subject key, itself an HMAC, so it cannot be checked against guessed
-// names or details without the pepper.
-func DuplicateKey(r Request) string {
+// one made moments before (its id, time or status). The digest is keyed
+// with the pepper (subject.Keyer.Digest), so the stored key cannot be
+// checked against guessed names or details.
+func DuplicateKey(keyer *subject.Keyer, r Request) string {
 	types := make([]string, 0, len(r.Types))
 	for _, t := range r.Types {
 		if !slices.Contains(types, string(t)) {
@@ -127,8 +127,7 @@ func DuplicateKey(r Request) string {
 		r.SubjectKey, string(r.Channel), r.FirstName, r.LastName, r.Email, r.Phone, r.PracticeName,
 		r.Country, r.State, r.Details, r.Correction, strconv.FormatBool(r.OnBehalf), r.AgentName, r.AgentEmail,
 	}
-	sum := sha256.Sum256([]byte(strings.Join(content, "\x00")))
-	return r.SubjectKey + "#" + strings.Join(types, ",") + "#" + hex.EncodeToString(sum[:16])
+	return r.SubjectKey + "#" + strings.Join(types, ",") + "#" + keyer.Digest("request-form", content...)[:32]
 }
 
 // Token is a stored verification token.
@@ -253,7 +252,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		// Without a key, a repeat of the same types by the same person
 		// within the window is the first request. A client that sends keys
 		// has said itself which posts are retries.
-		c.DuplicateKey = DuplicateKey(c.Request)
+		c.DuplicateKey = DuplicateKey(s.cfg.Keyer, c.Request)
 	}
 	if err := s.store.Create(ctx, c); err != nil {
 		var hit IdempotencyHit

@@ -430,14 +430,18 @@ func TestSubmitWithKeyWritesNoDuplicateGuard(t *testing.T) {
 // Two submissions are one request when the same person sends the same
 // types and the same form; anything else that differs makes another.
 func TestDuplicateKey(t *testing.T) {
+	keyer, err := subject.NewKeyer(bytes.Repeat([]byte("d"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := request.Request{SubjectKey: "abc", FirstName: "Ada", Details: "my records", Types: []request.Type{"opt_out", "access", "opt_out"}}
-	key := request.DuplicateKey(r)
+	key := request.DuplicateKey(keyer, r)
 	if !strings.HasPrefix(key, "abc#access,opt_out#") {
 		t.Errorf("DuplicateKey = %q, want the subject key and the sorted set of types first", key)
 	}
 	same := r
 	same.Types = []request.Type{"access", "opt_out"}
-	if request.DuplicateKey(same) != key {
+	if request.DuplicateKey(keyer, same) != key {
 		t.Error("the same types in another order made another key")
 	}
 	for name, change := range map[string]func(*request.Request){
@@ -450,12 +454,20 @@ func TestDuplicateKey(t *testing.T) {
 	} {
 		other := r
 		change(&other)
-		if request.DuplicateKey(other) == key {
+		if request.DuplicateKey(keyer, other) == key {
 			t.Errorf("%s: same key %q", name, key)
 		}
 	}
 	if strings.Contains(key, "Ada") || strings.Contains(key, "records") {
 		t.Errorf("key %q carries what the person typed", key)
+	}
+	// Another pepper, another key: the digest cannot be checked without it.
+	other, err := subject.NewKeyer(bytes.Repeat([]byte("e"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if request.DuplicateKey(other, r) == key {
+		t.Error("the digest does not depend on the pepper")
 	}
 }
 

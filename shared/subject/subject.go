@@ -65,6 +65,14 @@ func (k *Keyer) Phone(e164 string) string { return k.key("phone:" + e164) }
 // Browser returns the key of a first-party browser id.
 func (k *Keyer) Browser(id string) string { return k.key("browser:" + id) }
 
+// Digest returns a keyed hash of a record's content (purpose names what
+// it is for, so digests of different purposes never collide): it tells two
+// records apart, or finds one again, without storing what they say, and
+// cannot be checked against guessed content without the pepper.
+func (k *Keyer) Digest(purpose string, content ...string) string {
+	return k.key(purpose + ":" + strings.Join(content, "\x00"))
+}
+
 func (k *Keyer) key(s string) string {
 	m := hmac.New(sha256.New, k.pepper)
 	m.Write([]byte(s))

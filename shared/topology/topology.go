@@ -170,7 +170,7 @@ var ClariTru = Service{
 			// in batches), the suppression list and the sweep reports.
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem, BatchWriteItem},
-				Partitions: []string{"REQ#*", "TOKEN#*", "DEDUP#*", "SUBJ#*", "SWEEPS"},
+				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "SWEEPS"},
 				Indexes:    []string{IndexByStatus, IndexBySubject, IndexSuppression},
 			},
 		},
