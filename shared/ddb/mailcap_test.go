@@ -46,7 +46,7 @@ func TestMailCounterAdmitsUpToTheCap(t *testing.T) {
 	db, table := localtest.NewTable(t)
 	o := ddb.NewOutbox(db, table)
 	ctx := context.Background()
-	lim := mail.Limit{Bucket: mail.BucketConfirmations, PerDay: 3}
+	lim := mail.Limit{Bucket: mail.BucketRequests, PerDay: 3}
 	day := time.Date(2026, 3, 2, 23, 59, 0, 0, time.UTC)
 
 	var mu sync.Mutex

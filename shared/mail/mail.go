@@ -85,12 +85,16 @@ type Limit struct {
 	PerDay int
 }
 
-// MaxConfirmationsPerDay caps the receipts and confirmations one address gets
-// in a day. Anyone may type any address into the public forms, so without a
-// cap the service would mail whoever a stranger names, from the company's own
-// sender, as often as the stranger likes. Three a day covers what a person
-// does for themself (a request, its verification, a consent) while a
-// stranger gets at most three mails out of the service per victim and day.
+// MaxConfirmationsPerDay caps the receipts of one kind (request receipts,
+// consent receipts, lapse notices) one address gets in a day. Anyone may
+// type any address into the public forms, so without a cap the service
+// would mail whoever a stranger names, from the company's own sender, as
+// often as the stranger likes. Three a day covers what a person does for
+// themself, and each kind has its own count, so that a flood of consents in
+// someone's name cannot hold back the receipt (and verification link) of
+// the request they file themself. A stranger gets at most a few mails out
+// of the service per victim and day; a request receipt held back shows in
+// the request's detail for staff.
 const MaxConfirmationsPerDay = 3
 
 // MaxOptOutConfirmationsPerDay caps opt-out confirmations: an opt-out takes
@@ -100,8 +104,10 @@ const MaxOptOutConfirmationsPerDay = 1
 
 // Buckets of the caps.
 const (
-	BucketConfirmations = "confirmations"
-	BucketOptOut        = "optout"
+	BucketRequests = "requests"
+	BucketConsents = "consents"
+	BucketNotices  = "notices"
+	BucketOptOut   = "optout"
 )
 
 // limits are the capped templates: only the mail a stranger can trigger by
@@ -114,9 +120,9 @@ const (
 // which the law requires (11 CCR §7021(b), §7022, §7024; GDPR Art. 12(3),
 // (4)) and a stranger cannot cause.
 var limits = map[Template]Limit{
-	RequestReceived: {BucketConfirmations, MaxConfirmationsPerDay},
-	RequestExpired:  {BucketConfirmations, MaxConfirmationsPerDay},
-	ConsentReceipt:  {BucketConfirmations, MaxConfirmationsPerDay},
+	RequestReceived: {BucketRequests, MaxConfirmationsPerDay},
+	RequestExpired:  {BucketNotices, MaxConfirmationsPerDay},
+	ConsentReceipt:  {BucketConsents, MaxConfirmationsPerDay},
 	OptOutConfirmed: {BucketOptOut, MaxOptOutConfirmationsPerDay},
 }
 

@@ -43,9 +43,9 @@ func TestLimitFor(t *testing.T) {
 		bucket string
 		perDay int
 	}{
-		{Intent{Template: RequestReceived, RecipientKey: "k"}, BucketConfirmations, 3},
-		{Intent{Template: ConsentReceipt, RecipientKey: "k"}, BucketConfirmations, 3},
-		{Intent{Template: RequestExpired, RecipientKey: "k"}, BucketConfirmations, 3},
+		{Intent{Template: RequestReceived, RecipientKey: "k"}, BucketRequests, 3},
+		{Intent{Template: ConsentReceipt, RecipientKey: "k"}, BucketConsents, 3},
+		{Intent{Template: RequestExpired, RecipientKey: "k"}, BucketNotices, 3},
 		{Intent{Template: OptOutConfirmed, RecipientKey: "k"}, BucketOptOut, 1},
 		{Intent{Template: RequestReceived}, "", 0}, // staff-entered: no key
 		{Intent{Template: RequestVerified, RecipientKey: "k"}, "", 0},

@@ -470,3 +470,30 @@ func TestUnitRejectedButNotMarkedIsRetried(t *testing.T) {
 		t.Fatalf("Send = %v, want the storage error", err)
 	}
 }
+
+// Each kind of receipt has its own count: consent receipts a stranger
+// floods an address with do not hold back the receipt of a request filed
+// for that address, which carries its verification link.
+func TestUnitCapsCountEachKindApart(t *testing.T) {
+	refs := []string{"c1", "c2", "c3", "c4", "r1"}
+	u := newUnit(refs...)
+	ctx := context.Background()
+	for i, ref := range refs[:4] {
+		in := mail.Intent{ID: fmt.Sprintf("C%d", i), Template: mail.ConsentReceipt, To: "ada@example.com", RecipientKey: "key-a",
+			Data: map[string]string{"receipt_id": fmt.Sprintf("RC%d", i), "at": "1 January 2027, 10:00 UTC", "choices": "Email marketing: pending", "disclosure": "News by email."}}
+		if err := u.n.Send(ctx, in, ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := u.state(t, "c4"); got.State != notifiertest.Held {
+		t.Fatalf("the fourth consent receipt is %+v, want held", got)
+	}
+	req := receipt("R1", "ada@example.com")
+	req.RecipientKey = "key-a"
+	if err := u.n.Send(ctx, req, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := u.state(t, "r1"); got.State != notifiertest.Sent {
+		t.Fatalf("the request receipt is %+v, want sent: consent receipts count apart", got)
+	}
+}
