@@ -88,3 +88,15 @@ func (r *Recording) EvidenceFrom(rec Record) (from time.Time, ok bool) {
 func (c Confirmation) EventFields() map[string]string {
 	return map[string]string{"purpose": string(c.Purpose), "receipt_id": c.ReceiptID, "status": string(Granted), "method": "double opt-in link"}
 }
+
+// Replaces says whether a new record becomes the state of its purpose, given
+// the state in force. A grant still waiting for confirmation does not
+// replace a granted state: anyone can type an address or a number, and an
+// unconfirmed grant in someone's name must not turn their confirmed consent
+// back into "pending" (and the check into "not allowed"). The record is
+// still evidence in the ledger, and confirming it grants again. Anything
+// else replaces the state: a withdrawal, as easy as giving, whoever sends it
+// (GDPR Art. 7(3)), and a confirmed or immediate grant.
+func Replaces(current Status, rec Record) bool {
+	return !(rec.Status == Pending && current == Granted)
+}

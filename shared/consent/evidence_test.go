@@ -51,3 +51,22 @@ func TestRecordingEvidence(t *testing.T) {
 		t.Errorf("receipt subject without email = %q, want the last record's", got)
 	}
 }
+
+func TestReplaces(t *testing.T) {
+	for _, c := range []struct {
+		current, next Status
+		want          bool
+	}{
+		{Granted, Pending, false},
+		{Granted, Withdrawn, true},
+		{Granted, Granted, true},
+		{Pending, Pending, true},
+		{Withdrawn, Pending, true},
+		{"", Pending, true},
+		{NotGranted, Pending, true},
+	} {
+		if got := Replaces(c.current, Record{Status: c.next}); got != c.want {
+			t.Errorf("Replaces(%s, %s) = %v, want %v", c.current, c.next, got, c.want)
+		}
+	}
+}

@@ -213,7 +213,11 @@ func (s *Consents) readSubjects(ctx context.Context, subjects []string) (map[str
 // and their new states. It fills the records' Sequence and Hash.
 func (s *Consents) subjectWrites(tx *recordTx, r *consent.Recording, sub string, idx []int, prior map[consent.Purpose]consentItem, head *ledger.Head, pruned map[string]bool) error {
 	for _, i := range idx {
-		for _, w := range s.supersede(sub, prior[r.Records[i].Purpose], r.At, pruned) {
+		current := prior[r.Records[i].Purpose]
+		if !consent.Replaces(consent.Status(current.Status), r.Records[i]) {
+			continue
+		}
+		for _, w := range s.supersede(sub, current, r.At, pruned) {
 			tx.superseding[len(tx.writes)] = keyString(w.Update.Key)
 			tx.writes = append(tx.writes, w)
 		}
@@ -238,6 +242,9 @@ func (s *Consents) subjectWrites(tx *recordTx, r *consent.Recording, sub string,
 	tx.writes = append(tx.writes, ws...)
 	for j, i := range idx {
 		r.Records[i].Sequence, r.Records[i].Hash = sealed[j].Seq, sealed[j].Hash
+		if !consent.Replaces(consent.Status(prior[r.Records[i].Purpose].Status), r.Records[i]) {
+			continue
+		}
 		w, err := s.statePut(sub, r.Records[i], r, sealed[j].Seq)
 		if err != nil {
 			return err

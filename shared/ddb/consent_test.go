@@ -323,3 +323,53 @@ func TestPendingSMSGrantIsEvidenceFromTheGrant(t *testing.T) {
 		t.Errorf("an SMS grant got a token %q or a mail %+v", res.Recording.ConfirmTokenHash, res.Recording.Mail)
 	}
 }
+
+// A grant typed in someone's name after they confirmed does not turn their
+// consent back into "pending": the state stays granted, the new grant is
+// still in the ledger, and a withdrawal still replaces the state at once.
+func TestUnconfirmedGrantKeepsAConfirmedOne(t *testing.T) {
+	f := newConsentFixture(t)
+	ctx := context.Background()
+	key := f.keyer.Email("sub@example.com")
+	res, err := f.svc.Give(ctx, emailOptIn(yes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := url.Parse(res.Recording.Mail.Data["confirm_url"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Confirm(ctx, link.Query().Get("token")); err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.svc.Give(ctx, emailOptIn(yes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Recording.Records[0].Status != consent.Pending {
+		t.Fatalf("the second grant is recorded as %+v, want pending like any unconfirmed grant", again.Recording.Records[0])
+	}
+	if st := f.state(t, key, consent.EmailMarketing); st.Status != consent.Granted || st.ReceiptID != res.Recording.ReceiptID {
+		t.Fatalf("state after an unconfirmed grant: %+v, want the confirmed grant", st)
+	}
+	id, err := f.svc.Lookup("sub@example.com", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.svc.Check(ctx, id, consent.EmailMarketing); err != nil || st.Status != consent.Granted {
+		t.Fatalf("check = %+v, %v; want granted", st, err)
+	}
+	kinds := []string{}
+	for _, e := range chain(t, f.l, key) {
+		kinds = append(kinds, e.Kind+":"+e.Fields["status"])
+	}
+	if want := []string{"consent:pending", "consent_confirmed:granted", "consent:pending"}; fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Fatalf("ledger %v, want %v", kinds, want)
+	}
+	if _, err := f.svc.Give(ctx, emailOptIn(no)); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.state(t, key, consent.EmailMarketing); st.Status != consent.Withdrawn {
+		t.Fatalf("state after withdrawal: %+v", st)
+	}
+}

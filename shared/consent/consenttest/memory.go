@@ -107,7 +107,9 @@ func (m *Memory) Record(_ context.Context, r *consent.Recording) error {
 	for i := range r.Records {
 		rec := &r.Records[i]
 		rec.Sequence, rec.Hash = m.appendEvent(rec.Subject.Key, rec.EventID, string(rec.Status))
-		m.setState(rec.Subject.Key, consent.State{Purpose: rec.Purpose, Status: rec.Status, Since: r.At, ReceiptID: r.ReceiptID})
+		if consent.Replaces(m.states[rec.Subject.Key][rec.Purpose].Status, *rec) {
+			m.setState(rec.Subject.Key, consent.State{Purpose: rec.Purpose, Status: rec.Status, Since: r.At, ReceiptID: r.ReceiptID})
+		}
 	}
 	if r.ConfirmTokenHash != "" {
 		c := &consent.Confirmation{ReceiptID: r.ReceiptID, ExpiresAt: r.ConfirmExpires}
