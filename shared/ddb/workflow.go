@@ -15,6 +15,7 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/topology"
 )
 
@@ -47,6 +48,18 @@ func (s *Requests) Update(ctx context.Context, c request.Change) error {
 		}
 		mp.Put.TableName = aws.String(s.table)
 		items = append(items, mp)
+	}
+	if c.TokenHash != "" {
+		pk := prefixToken + c.TokenHash
+		n := len(items)
+		items, err = appendPut(items, tokenItem{
+			PK: pk, SK: sortToken, Kind: "token", RequestID: c.Request.ID, ValidUntil: stamp(c.TokenExpiresAt),
+			expiry: expires(retention.VerificationToken, pk, sortToken, c.Event.At),
+		}, "attribute_not_exists(pk)", nil)
+		if err != nil {
+			return err
+		}
+		items[n].Put.TableName = aws.String(s.table)
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if cancelled(err) != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -38,7 +39,8 @@ func TestMailCannonFaults(t *testing.T) {
 }
 
 // heldReceipt files four different requests for one address: three
-// receipts go out, and the fourth request's detail shows its receipt held.
+// receipts go out, and the fourth request's detail shows its receipt held;
+// staff send it again (resend), and its new link verifies the request.
 func heldReceipt(t *testing.T, l *local) {
 	const email = "many.requests@example.com"
 	var ids []string
@@ -54,6 +56,7 @@ func heldReceipt(t *testing.T, l *local) {
 	drained(t, l)
 	sent := mailsTo(t, l, email, "We received your privacy request")
 	statuses := map[string]int{}
+	held := ""
 	for _, id := range ids {
 		var d adminapi.RequestDetail
 		staffJSON(t, l, "/v1/admin/requests/"+id, &d)
@@ -61,13 +64,46 @@ func heldReceipt(t *testing.T, l *local) {
 			t.Fatalf("request %s shows mail %+v, want its receipt", id, d.Mail)
 		}
 		statuses[d.Mail[0].Status]++
-		if d.Mail[0].Status == mail.StatusHeld && !strings.Contains(d.Mail[0].HeldReason, "per-recipient cap") {
-			t.Errorf("held receipt without its reason: %+v", d.Mail[0])
+		if d.Mail[0].Status == mail.StatusHeld {
+			held = id
+			if !strings.Contains(d.Mail[0].HeldReason, "per-recipient cap") {
+				t.Errorf("held receipt without its reason: %+v", d.Mail[0])
+			}
 		}
 	}
 	t.Logf("4 requests for one address: all 4 stored, %d receipts sent, request details show %v", sent, statuses)
 	if sent != 3 || statuses[mail.StatusSent] != 3 || statuses[mail.StatusHeld] != 1 {
-		t.Errorf("%d receipts sent, details %v; want 3 sent and 1 held", sent, statuses)
+		t.Fatalf("%d receipts sent, details %v; want 3 sent and 1 held", sent, statuses)
+	}
+	resendHeld(t, l, email, held)
+}
+
+// resendHeld has staff send a held receipt again: it goes out past the
+// cap, and its new link verifies the request.
+func resendHeld(t *testing.T, l *local, email, id string) {
+	t.Helper()
+	if code, out, err := post(l, "/v1/admin/requests/"+id+"/actions", `{"action":"resend"}`,
+		map[string]string{"Authorization": "Bearer " + adminToken}); err != nil || code != http.StatusOK {
+		t.Fatalf("resend: %d %s %v", code, out, err)
+	}
+	drained(t, l)
+	var link string
+	for _, m := range localtest.Mails(t, l.cloud.SES.Endpoint) {
+		if len(m.Destination.To) == 1 && m.Destination.To[0] == email && strings.Contains(m.Body.Text, id) {
+			link = regexp.MustCompile(`https?://\S+/v1/verify\?token=[A-Za-z0-9_-]+`).FindString(m.Body.Text)
+		}
+	}
+	if link == "" {
+		t.Fatalf("no receipt of %s with a link after the resend", id)
+	}
+	token := link[strings.Index(link, "token=")+len("token="):]
+	if code, out, err := post(l, "/v1/verify", `{"token":"`+token+`"}`, nil); err != nil || code != http.StatusOK {
+		t.Fatalf("verify with the resent link: %d %s %v", code, out, err)
+	}
+	var d adminapi.RequestDetail
+	staffJSON(t, l, "/v1/admin/requests/"+id, &d)
+	if d.Status != request.Verified || d.History[len(d.History)-2].Action != "resend" || d.History[len(d.History)-2].Actor != "local-staff" {
+		t.Fatalf("after the resend and verification: %s, history %+v", d.Status, d.History)
 	}
 }
 

@@ -66,6 +66,10 @@ type Change struct {
 	FromVersion int
 	Event       Event
 	Mail        *mail.Intent
+	// TokenHash and TokenExpiresAt, when set, store a new verification
+	// token (Resend).
+	TokenHash      string
+	TokenExpiresAt time.Time
 }
 
 // Creation is everything written when a request is taken.
@@ -223,11 +227,11 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	c, verifyURL, err := s.received(r, sub.Channel, now)
-	if sub.EnteredBy != "" {
-		c.Event.Actor = sub.EnteredBy
-	}
 	if err != nil {
 		return Receipt{}, err
+	}
+	if sub.EnteredBy != "" {
+		c.Event.Actor = sub.EnteredBy
 	}
 	optOutAt, err := s.applyOptOuts(ctx, &c, now)
 	if err != nil {
@@ -331,9 +335,15 @@ func (s *Service) received(r Request, channel Channel, now time.Time) (Creation,
 			return Creation{}, "", err
 		}
 		c.TokenHash, c.TokenExpiresAt = hash, now.Add(TokenLifetime)
-		verifyURL = strings.TrimRight(s.cfg.PublicBaseURL, "/") + "/v1/verify?token=" + url.QueryEscape(raw)
+		verifyURL = s.verifyURL(raw)
 	}
 	return c, verifyURL, nil
+}
+
+// verifyURL is the link a raw verification token is confirmed at, on the
+// service's public address (never the caller's Host header).
+func (s *Service) verifyURL(raw string) string {
+	return strings.TrimRight(s.cfg.PublicBaseURL, "/") + "/v1/verify?token=" + url.QueryEscape(raw)
 }
 
 // applyOptOuts applies at once the rights the request asks for that need no

@@ -23,6 +23,11 @@ const (
 	Complete Action = "complete"
 	Deny     Action = "deny"
 	Cancel   Action = "cancel"
+	// Resend sends the receipt again with a new verification link: the
+	// remedy when the first never arrived (held back by the per-recipient
+	// cap a stranger may have used up, or refused by the mail service).
+	// Staff send it, so no cap holds it back.
+	Resend Action = "resend"
 )
 
 // ActionInput is one staff action.
@@ -46,9 +51,10 @@ var from = map[Action][]Status{
 	Complete: {Received, Verified, InProgress, Extended},
 	Deny:     {PendingVerification, Received, Verified, InProgress, Extended},
 	Cancel:   {PendingVerification, Received, Verified, InProgress, Extended},
+	Resend:   {PendingVerification},
 }
 
-var to = map[Action]Status{Start: InProgress, Extend: Extended, Complete: Completed, Deny: Denied, Cancel: Cancelled}
+var to = map[Action]Status{Start: InProgress, Extend: Extended, Complete: Completed, Deny: Denied, Cancel: Cancelled, Resend: PendingVerification}
 
 // Transition applies an action to a request at a time: the new request, its
 // audit event and the mail the requester gets. Rules only; nothing is stored.
@@ -86,6 +92,10 @@ func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail
 		next.ClosedAt = now
 		tmpl = mail.RequestCancelled
 		ev.Note = reason
+	case Resend:
+		// The receipt again; Act adds the new link (mail data verify_url).
+		tmpl = mail.RequestReceived
+		ev.Note = "receipt sent again with a new verification link"
 	}
 	var m *mail.Intent
 	// An erased request has no address left to tell.
@@ -103,7 +113,7 @@ func checkAction(r Request, in ActionInput) (string, error) {
 	allowed, ok := from[in.Action]
 	if !ok {
 		var f fault.Fields
-		f.Add("action", "use one of start, extend, complete, deny, cancel")
+		f.Add("action", "use one of start, extend, complete, deny, cancel, resend")
 		return "", f.Err()
 	}
 	reason := strings.TrimSpace(in.Reason)
@@ -166,6 +176,8 @@ func pastTense(a Action) string {
 		return "completed"
 	case Deny:
 		return "denied"
+	case Resend:
+		return "sent its receipt again"
 	}
 	return "cancelled"
 }
@@ -182,10 +194,19 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 		return Request{}, err
 	}
 	ev.ID = s.NewID(now)
+	c := Change{Request: next, FromVersion: r.Version, Event: ev, Mail: m}
+	if in.Action == Resend && m != nil {
+		raw, hash, err := NewToken()
+		if err != nil {
+			return Request{}, err
+		}
+		c.TokenHash, c.TokenExpiresAt = hash, now.Add(TokenLifetime)
+		m.Data = mailData(next, s.verifyURL(raw))
+	}
 	if m != nil {
 		m.ID = s.NewID(now)
 	}
-	if err := s.store.Update(ctx, Change{Request: next, FromVersion: r.Version, Event: ev, Mail: m}); err != nil {
+	if err := s.store.Update(ctx, c); err != nil {
 		return Request{}, err
 	}
 	return next, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -96,18 +97,19 @@ func TestTransitions(t *testing.T) {
 		request.Complete: {request.Received, request.Verified, request.InProgress, request.Extended},
 		request.Deny:     open,
 		request.Cancel:   open,
+		request.Resend:   {request.PendingVerification},
 	}
 	to := map[request.Action]request.Status{
 		request.Start: request.InProgress, request.Extend: request.Extended, request.Complete: request.Completed,
-		request.Deny: request.Denied, request.Cancel: request.Cancelled,
+		request.Deny: request.Denied, request.Cancel: request.Cancelled, request.Resend: request.PendingVerification,
 	}
 	template := map[request.Action]mail.Template{
 		request.Extend: mail.RequestExtended, request.Complete: mail.RequestCompleted,
-		request.Deny: mail.RequestDenied, request.Cancel: mail.RequestCancelled,
+		request.Deny: mail.RequestDenied, request.Cancel: mail.RequestCancelled, request.Resend: mail.RequestReceived,
 	}
 	received := day(2026, 1, 5)
 	now := day(2026, 1, 20)
-	for _, action := range []request.Action{request.Start, request.Extend, request.Complete, request.Deny, request.Cancel} {
+	for _, action := range []request.Action{request.Start, request.Extend, request.Complete, request.Deny, request.Cancel, request.Resend} {
 		for _, from := range allStatuses {
 			name := fmt.Sprintf("%s from %s", action, from)
 			r := request.Request{
@@ -594,5 +596,41 @@ func TestConfirmOfAnErasedRequestIsGone(t *testing.T) {
 	}
 	if _, err := svc.Confirm(ctx, token); fault.KindOf(err) != fault.Gone {
 		t.Fatalf("confirm of an erased request = %v, want Gone", err)
+	}
+}
+
+// Resend mails the receipt again with a new link that verifies the request,
+// not capped (staff send it), and records who sent it.
+func TestResendGivesANewVerificationLink(t *testing.T) {
+	svc, st, _ := newTestService(t, day(2026, 1, 5))
+	ctx := context.Background()
+	rc, err := svc.Submit(ctx, submission("delete"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Act(ctx, rc.ID, request.ActionInput{Action: request.Resend, Actor: "staff-1"}); err != nil {
+		t.Fatal(err)
+	}
+	mails := st.Mails()
+	if len(mails) != 2 || mails[1].Template != mail.RequestReceived || mails[1].RecipientKey != "" {
+		t.Fatalf("mails %+v, want the receipt again, not counted against a cap", mails)
+	}
+	first, again := mails[0].Data["verify_url"], mails[1].Data["verify_url"]
+	if again == "" || again == first || !strings.HasPrefix(again, "https://") {
+		t.Fatalf("links %q then %q, want a new one", first, again)
+	}
+	u, err := url.Parse(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Confirm(ctx, u.Query().Get("token")); err != nil {
+		t.Fatalf("the new link does not verify: %v", err)
+	}
+	evs, _ := st.Events(ctx, rc.ID)
+	if !slices.ContainsFunc(evs, func(e request.Event) bool { return e.Action == "resend" && e.Actor == "staff-1" }) {
+		t.Errorf("history %+v, want the resend by staff-1", evs)
+	}
+	if _, err := svc.Act(ctx, rc.ID, request.ActionInput{Action: request.Resend, Actor: "staff-1"}); fault.KindOf(err) != fault.Conflict {
+		t.Errorf("resend of a verified request: %v, want a conflict", err)
 	}
 }

@@ -304,8 +304,11 @@ func (m *Memory) Update(_ context.Context, c request.Change) error {
 		return m.fail
 	}
 	cur, ok := m.requests[c.Request.ID]
-	if !ok || cur.Version != c.FromVersion {
+	if _, taken := m.tokens[c.TokenHash]; !ok || cur.Version != c.FromVersion || (c.TokenHash != "" && taken) {
 		return fault.New(fault.Conflict, "The request changed meanwhile; reload it and try again.")
+	}
+	if c.TokenHash != "" {
+		m.tokens[c.TokenHash] = request.Token{RequestID: c.Request.ID, ExpiresAt: stamp(c.TokenExpiresAt)}
 	}
 	m.requests[c.Request.ID] = clone(c.Request)
 	m.events[c.Request.ID] = append(m.events[c.Request.ID], c.Event)
