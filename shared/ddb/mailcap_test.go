@@ -72,7 +72,7 @@ func TestMailCounterAdmitsUpToTheCap(t *testing.T) {
 	if admitted != 3 {
 		t.Fatalf("%d of 10 concurrent intents admitted, want the cap, 3", admitted)
 	}
-	item := getItem(t, db, table, "MAILCAP#key-a#confirmations#2026-03-02", "MAILCAP")
+	item := getItem(t, db, table, "MAILCAP#key-a#requests#2026-03-02", "MAILCAP")
 	ids := item["intents"].(*types.AttributeValueMemberSS).Value
 	if len(ids) != 3 || str(item, "retention") != "mail_counter" || str(item, "expires_at") != "2026-03-04T00:00:00.000Z" {
 		t.Fatalf("counter %v", item)
