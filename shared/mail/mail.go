@@ -64,7 +64,14 @@ type Message struct {
 	Subject string
 	Text    string
 	HTML    string
+	// Unsubscribe, when set, is the HTTPS one-click unsubscribe URL the
+	// mail's List-Unsubscribe header names (RFC 2369, RFC 8058).
+	Unsubscribe string
 }
+
+// UnsubscribeKey is the intent data that holds the one-click unsubscribe
+// URL of a mail about marketing consent.
+const UnsubscribeKey = "unsubscribe_url"
 
 // Claim says whether a stored intent may be sent now.
 type Claim int

@@ -1,5 +1,6 @@
 // Package sesmail is the mail adapter: it sends rendered mail with the SES v1
-// SendEmail API.
+// SendRawEmail API, the one that takes headers of the sender's own
+// (List-Unsubscribe, List-Unsubscribe-Post).
 package sesmail
 
 import (
@@ -22,6 +23,15 @@ import (
 type Sender struct {
 	client *awsses.Client
 	from   string
+	// Now stamps the Date header; nil is time.Now.
+	Now func() time.Time
+}
+
+func (s *Sender) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 var _ notifier.Sender = (*Sender)(nil)
@@ -57,17 +67,18 @@ func NewSender(client *awsses.Client, from string) *Sender {
 // Send implements notifier.Sender. Errors carry only the SES error code, never
 // the message text, which can quote the recipient's address.
 func (s *Sender) Send(ctx context.Context, to string, m mail.Message) (string, error) {
-	utf8 := aws.String("UTF-8")
-	out, err := s.client.SendEmail(ctx, &awsses.SendEmailInput{
-		Source:      aws.String(s.from),
-		Destination: &types.Destination{ToAddresses: []string{to}},
-		Message: &types.Message{
-			Subject: &types.Content{Data: aws.String(m.Subject), Charset: utf8},
-			Body: &types.Body{
-				Text: &types.Content{Data: aws.String(m.Text), Charset: utf8},
-				Html: &types.Content{Data: aws.String(m.HTML), Charset: utf8},
-			},
-		},
+	raw, err := Raw(s.from, to, m, s.now())
+	if errors.Is(err, errHeader) {
+		// SES refuses such an address the same way every time.
+		return "", &notifier.Rejected{Code: invalidParameter}
+	}
+	if err != nil {
+		return "", err
+	}
+	out, err := s.client.SendRawEmail(ctx, &awsses.SendRawEmailInput{
+		Source:       aws.String(s.from),
+		Destinations: []string{to},
+		RawMessage:   &types.RawMessage{Data: raw},
 	})
 	if err != nil {
 		if code, ok := rejected(err); ok {
@@ -75,13 +86,13 @@ func (s *Sender) Send(ctx context.Context, to string, m mail.Message) (string, e
 		}
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) {
-			return "", fmt.Errorf("ses SendEmail: %s", apiErr.ErrorCode())
+			return "", fmt.Errorf("ses SendRawEmail: %s", apiErr.ErrorCode())
 		}
 		var opErr *smithy.OperationError
 		if errors.As(err, &opErr) {
-			return "", fmt.Errorf("ses SendEmail failed: %T", opErr.Unwrap())
+			return "", fmt.Errorf("ses SendRawEmail failed: %T", opErr.Unwrap())
 		}
-		return "", errors.New("ses SendEmail failed")
+		return "", errors.New("ses SendRawEmail failed")
 	}
 	return aws.ToString(out.MessageId), nil
 }

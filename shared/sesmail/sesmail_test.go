@@ -26,12 +26,12 @@ func sesAnswer(t *testing.T, status int, code string) string {
 		_ = r.ParseForm()
 		w.Header().Set("Content-Type", "text/xml")
 		if status == http.StatusOK {
-			fmt.Fprint(w, `<SendEmailResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><SendEmailResult><MessageId>m-1</MessageId></SendEmailResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></SendEmailResponse>`)
+			fmt.Fprint(w, `<SendRawEmailResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><SendRawEmailResult><MessageId>m-1</MessageId></SendRawEmailResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></SendRawEmailResponse>`)
 			return
 		}
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>%s</Code><Message>Address rejected: %s</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`,
-			code, r.Form.Get("Destination.ToAddresses.member.1"))
+			code, r.Form.Get("Destinations.member.1"))
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
