@@ -8,6 +8,7 @@ package mailrender
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"maps"
@@ -42,19 +43,59 @@ var (
 
 func lines(s string) []string { return strings.Split(s, "\n") }
 
-// Render renders an intent.
-func Render(in mail.Intent) (mail.Message, error) {
+// Footer is what every mail ends with: the company's valid physical postal
+// address, which commercial mail must carry (CAN-SPAM, 15 U.S.C.
+// §7704(a)(5)(A)(iii); 16 CFR 316.5), and its contact details (the
+// templates add the privacy policy's phone number). Transactional
+// mail carries them too: one footer for all, so no kind of mail goes out
+// without them.
+type Footer struct {
+	// PostalAddress follows the company's name: street, city, state,
+	// postcode, country.
+	PostalAddress string
+	// Email is the address people write to (and replies reach).
+	Email string
+}
+
+// MaxPostalAddress bounds the configured address: a footer line.
+const MaxPostalAddress = 200
+
+// Check reports what is missing from a footer; mail is not rendered
+// without it.
+func (f Footer) Check() error {
+	switch {
+	case strings.TrimSpace(f.PostalAddress) == "":
+		return errors.New("the company's postal address is not configured")
+	case len(f.PostalAddress) > MaxPostalAddress || strings.ContainsAny(f.PostalAddress, "\r\n"):
+		return fmt.Errorf("the postal address must be one line of at most %d characters", MaxPostalAddress)
+	case strings.TrimSpace(f.Email) == "":
+		return errors.New("the contact email address is not configured")
+	}
+	return nil
+}
+
+// Render renders an intent, ending with the footer. A mail about marketing
+// consent (its data holds mail.UnsubscribeKey) shows its one-click
+// unsubscribe link, and the message carries it for the List-Unsubscribe
+// header.
+func Render(in mail.Intent, f Footer) (mail.Message, error) {
 	subject, ok := subjects[in.Template]
 	if !ok {
 		return mail.Message{}, fmt.Errorf("unknown mail template %q", in.Template)
 	}
-	data := in.Data
+	if err := f.Check(); err != nil {
+		return mail.Message{}, err
+	}
+	data := maps.Clone(in.Data)
+	if data == nil {
+		data = map[string]string{}
+	}
 	if name, ok := data[mail.FirstNameKey]; ok {
 		// Applied here, to every template and to intents queued before
 		// the rule, whoever built the intent (see mail.FirstName).
-		data = maps.Clone(data)
 		data[mail.FirstNameKey] = mail.FirstName(name)
 	}
+	data["postal_address"], data["contact_email"] = f.PostalAddress, f.Email
 	var text, html bytes.Buffer
 	if err := textTemplates.ExecuteTemplate(&text, string(in.Template)+".txt", data); err != nil {
 		return mail.Message{}, fmt.Errorf("render %s text: %w", in.Template, err)
@@ -62,5 +103,5 @@ func Render(in mail.Intent) (mail.Message, error) {
 	if err := htmlTemplates.ExecuteTemplate(&html, string(in.Template)+".html", data); err != nil {
 		return mail.Message{}, fmt.Errorf("render %s html: %w", in.Template, err)
 	}
-	return mail.Message{Subject: subject, Text: text.String(), HTML: html.String()}, nil
+	return mail.Message{Subject: subject, Text: text.String(), HTML: html.String(), Unsubscribe: data[mail.UnsubscribeKey]}, nil
 }

@@ -33,7 +33,7 @@ func TestRenderSubjects(t *testing.T) {
 	}
 	for tmpl, subject := range want {
 		// User text that tries to reach a header changes nothing.
-		m, err := Render(mail.Intent{ID: "M1", Template: tmpl, To: "ada@example.com", Data: data(map[string]string{"first_name": "Ada\r\nBcc: eve@example.com"})})
+		m, err := Render(mail.Intent{ID: "M1", Template: tmpl, To: "ada@example.com", Data: data(map[string]string{"first_name": "Ada\r\nBcc: eve@example.com"})}, footer)
 		if err != nil {
 			t.Fatalf("Render(%s): %v", tmpl, err)
 		}
@@ -61,7 +61,7 @@ func TestRenderEscapesHTML(t *testing.T) {
 	for _, tmpl := range []mail.Template{mail.RequestReceived, mail.RequestVerified} {
 		m, err := Render(mail.Intent{Template: tmpl, Data: data(map[string]string{
 			"request_id": `"><img src=x onerror=alert(2)>`,
-		})})
+		})}, footer)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +111,7 @@ func TestRenderGreetsWithANameOnly(t *testing.T) {
 			m, err := Render(mail.Intent{Template: tmpl, Data: data(map[string]string{
 				"first_name": tc.typed, "reason": "Staff text.", "outcome": "Staff text.",
 				"optout_id": "01JOPTOUT00000000000000000", "effective_at": "1 March 2026", "rights": "Sale",
-			})})
+			})}, footer)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,6 +149,7 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		"receipt_id": "company", "at": "company", "choices": "company", "disclosure": "catalogue",
 		"confirm_url": "company", "optout_id": "company", "effective_at": "company", "rights": "company",
 		"date": "company", "overdue": "company", "due_soon": "company", "overdue_count": "company", "due_soon_count": "company",
+		"postal_address": "company", "contact_email": "company", "unsubscribe_url": "company",
 	}
 	field := regexp.MustCompile(`\.([A-Za-z_][A-Za-z0-9_]*)`)
 	seen := map[string]bool{}
@@ -162,6 +163,8 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, action := range regexp.MustCompile(`{{[^}]*}}`).FindAllString(string(b), -1) {
+			// A quoted name is a template's (the footer), not a field.
+			action = regexp.MustCompile(`"[^"]*"`).ReplaceAllString(action, "")
 			for _, m := range field.FindAllStringSubmatch(action, -1) {
 				seen[m[1]] = true
 				if _, ok := allowed[m[1]]; !ok {
@@ -170,13 +173,13 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 			}
 		}
 	}
-	if !seen["first_name"] || !seen["disclosure"] || len(entries) != 2*len(subjects) {
+	if !seen["first_name"] || !seen["disclosure"] || len(entries) != 2*len(subjects)+2 {
 		t.Errorf("read %d templates, fields %v: the templates were not all read", len(entries), seen)
 	}
 }
 
 func TestRenderTypesAsList(t *testing.T) {
-	m, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(map[string]string{"types": "Know <what>\nDelete"})})
+	m, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(map[string]string{"types": "Know <what>\nDelete"})}, footer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +192,7 @@ func TestRenderTypesAsList(t *testing.T) {
 }
 
 func TestRenderVerifyLink(t *testing.T) {
-	with, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(map[string]string{"verify_url": link, "verify_expires": "72 hours"})})
+	with, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(map[string]string{"verify_url": link, "verify_expires": "72 hours"})}, footer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,18 +208,18 @@ func TestRenderVerifyLink(t *testing.T) {
 		}
 	}
 
-	without, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(nil)})
+	without, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(nil)}, footer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{without.Text, without.HTML} {
-		if strings.Contains(s, "/v1/verify") || strings.Contains(s, "href=") || strings.Contains(s, "Confirm my request") || strings.Contains(s, "expires after") {
+		if strings.Contains(s, "/v1/verify") || strings.Contains(s, `href="http`) || strings.Contains(s, "Confirm my request") || strings.Contains(s, "expires after") {
 			t.Errorf("a mail without verify_url shows a link:\n%s", s)
 		}
 	}
 
 	// The verified mail never carries a link, even if given one.
-	verified, err := Render(mail.Intent{Template: mail.RequestVerified, Data: data(map[string]string{"verify_url": link})})
+	verified, err := Render(mail.Intent{Template: mail.RequestVerified, Data: data(map[string]string{"verify_url": link})}, footer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +229,7 @@ func TestRenderVerifyLink(t *testing.T) {
 }
 
 func TestRenderRefusesScriptURL(t *testing.T) {
-	m, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(map[string]string{"verify_url": "javascript:alert(1)"})})
+	m, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(map[string]string{"verify_url": "javascript:alert(1)"})}, footer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +240,7 @@ func TestRenderRefusesScriptURL(t *testing.T) {
 
 func TestRenderUnknownTemplate(t *testing.T) {
 	for _, tmpl := range []mail.Template{"", "nope", "request_received.txt", "../mail"} {
-		if m, err := Render(mail.Intent{Template: tmpl, Data: data(nil)}); err == nil {
+		if m, err := Render(mail.Intent{Template: tmpl, Data: data(nil)}, footer); err == nil {
 			t.Errorf("Render(%q) = %+v, want an error", tmpl, m)
 		}
 	}

@@ -60,6 +60,8 @@ func (r *Rejected) Error() string { return "mail rejected: " + r.Code }
 type Notifier struct {
 	Outbox Outbox
 	Sender Sender
+	// Footer is the postal address and contact every mail ends with.
+	Footer mailrender.Footer
 	Log    *slog.Logger
 	Now    func() time.Time
 }
@@ -74,7 +76,7 @@ func (n *Notifier) now() time.Time {
 // Send sends the mail of one queued intent, stored under ref, unless it is
 // sent already. An error means it was not sent and may be tried again.
 func (n *Notifier) Send(ctx context.Context, in mail.Intent, ref string) error {
-	msg, err := mailrender.Render(in)
+	msg, err := mailrender.Render(in, n.Footer)
 	if err != nil {
 		return err
 	}

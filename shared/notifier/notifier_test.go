@@ -23,6 +23,7 @@ import (
 	"github.com/claritru/privacy/shared/localcloud"
 	"github.com/claritru/privacy/shared/localcloud/localtest"
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/mailrender"
 	"github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/notifierstream"
 	"github.com/claritru/privacy/shared/request"
@@ -88,7 +89,7 @@ func handler(o *ddb.Outbox, sesClient *awsses.Client, logs *bytes.Buffer) *notif
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	return &notifierstream.Handler{
 		Outbox: o,
-		Sender: &notifier.Notifier{Outbox: o, Sender: sesmail.NewSender(sesClient, "privacy@claritru.example"), Log: log},
+		Sender: &notifier.Notifier{Outbox: o, Sender: sesmail.NewSender(sesClient, "privacy@claritru.example"), Footer: mailrender.Footer{PostalAddress: "100 Sample Street, Mobile, AL 36602, USA", Email: "privacy@claritru.example"}, Log: log},
 		Log:    log,
 	}
 }

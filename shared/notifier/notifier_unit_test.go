@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/mailrender"
 	"github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/notifier/notifiertest"
 )
@@ -44,6 +45,7 @@ func newUnit(refs ...string) *unit {
 	u.n = &notifier.Notifier{
 		Outbox: u.outbox,
 		Sender: u.sender,
+		Footer: mailrender.Footer{PostalAddress: "100 Sample Street, Mobile, AL 36602, USA", Email: "privacy@claritru.example"},
 		Log:    slog.New(slog.NewJSONHandler(u.logs, nil)),
 		Now:    func() time.Time { return u.clock },
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/mailrender"
 	"github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/notifier/notifiertest"
 	"github.com/claritru/privacy/shared/notifierstream"
@@ -74,7 +75,7 @@ func newAdapter(refs ...string) *adapter {
 	log := slog.New(slog.NewJSONHandler(a.logs, nil))
 	a.h = &notifierstream.Handler{
 		Outbox: decoder{},
-		Sender: &notifier.Notifier{Outbox: a.outbox, Sender: a.sender, Log: log},
+		Sender: &notifier.Notifier{Outbox: a.outbox, Sender: a.sender, Footer: mailrender.Footer{PostalAddress: "100 Sample Street, Mobile, AL 36602, USA", Email: "privacy@claritru.example"}, Log: log},
 		Log:    log,
 	}
 	return a

@@ -178,7 +178,7 @@ func TestOptOutWithEmailQueuesConfirmation(t *testing.T) {
 		if !reflect.DeepEqual(m.Data, want) {
 			t.Errorf("%v: mail data %q, want %q", tt.rights, m.Data, want)
 		}
-		if _, err := mailrender.Render(m); err != nil {
+		if _, err := mailrender.Render(m, mailrender.Footer{PostalAddress: "100 Sample Street, Mobile, AL 36602, USA", Email: "privacy@claritru.example"}); err != nil {
 			t.Errorf("%v: the confirmation does not render: %v", tt.rights, err)
 		}
 	}

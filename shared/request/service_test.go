@@ -247,7 +247,7 @@ func TestSubmitVerifyLinkAndToken(t *testing.T) {
 		t.Errorf("subject key = %q", c.Request.SubjectKey)
 	}
 	// The message renders with the link in both parts.
-	msg, err := mailrender.Render(c.Mail)
+	msg, err := mailrender.Render(c.Mail, mailrender.Footer{PostalAddress: "100 Sample Street, Mobile, AL 36602, USA", Email: "privacy@claritru.example"})
 	if err != nil {
 		t.Fatal(err)
 	}

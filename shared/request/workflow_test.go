@@ -340,7 +340,7 @@ func TestWorkflowActionMails(t *testing.T) {
 			if len(mails) != 1 || mails[0].Template != tt.template || mails[0].To != r.Email || mails[0].ID == "" {
 				t.Fatalf("mails %+v, want one %s to %s", mails, tt.template, r.Email)
 			}
-			msg, err := mailrender.Render(mails[0])
+			msg, err := mailrender.Render(mails[0], mailrender.Footer{PostalAddress: "100 Sample Street, Mobile, AL 36602, USA", Email: "privacy@claritru.example"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -461,7 +461,7 @@ func TestWatch(t *testing.T) {
 	if m.Template != mail.DeadlineDigest || m.To != "privacy@claritru.example" || m.Data["overdue_count"] != "1" || m.Data["due_soon_count"] != "3" || m.ID == "" {
 		t.Fatalf("digest %+v", m)
 	}
-	msg, err := mailrender.Render(m)
+	msg, err := mailrender.Render(m, mailrender.Footer{PostalAddress: "100 Sample Street, Mobile, AL 36602, USA", Email: "privacy@claritru.example"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -199,7 +199,7 @@ func TestWatchExpiresAndMailsTheDigest(t *testing.T) {
 		}
 	}
 	// The notifier renders it like any other mail.
-	msg, err := mailrender.Render(mail.Intent{ID: d.ID, Template: mail.Template(d.Template), To: d.To, Data: d.Data})
+	msg, err := mailrender.Render(mail.Intent{ID: d.ID, Template: mail.Template(d.Template), To: d.To, Data: d.Data}, mailrender.Footer{PostalAddress: "100 Sample Street, Mobile, AL 36602, USA", Email: "privacy@claritru.example"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,7 +160,7 @@ func TestUnitWatchExpiresRequestsUnverifiedFor30DaysAndTellsThePerson(t *testing
 	if told[0].ID == "" || told[0].Data["request_id"] != "OLD" {
 		t.Errorf("expiry mail = %+v, want an intent id and the request's reference", told[0])
 	}
-	if _, err := mailrender.Render(told[0]); err != nil {
+	if _, err := mailrender.Render(told[0], mailrender.Footer{PostalAddress: "100 Sample Street, Mobile, AL 36602, USA", Email: "privacy@claritru.example"}); err != nil {
 		t.Errorf("the notifier could not render the expiry mail: %v", err)
 	}
 	evs, err := w.store.Events(context.Background(), "OLD")
@@ -281,7 +281,7 @@ func TestUnitWatchDigestListsOverdueAndDueWithinAWeekToTheTeam(t *testing.T) {
 			}
 		}
 	}
-	msg, err := mailrender.Render(d)
+	msg, err := mailrender.Render(d, mailrender.Footer{PostalAddress: "100 Sample Street, Mobile, AL 36602, USA", Email: "privacy@claritru.example"})
 	if err != nil {
 		t.Fatalf("the notifier could not render the digest: %v", err)
 	}
@@ -448,7 +448,7 @@ func TestUnitWatchRedrivesMailThatOutlivedTheStreamRetriesAndItIsSentOnce(t *tes
 	w := newUnitWatch(t)
 	outbox := notifiertest.NewOutbox()
 	sender := &notifiertest.Sender{}
-	n := &notifier.Notifier{Outbox: outbox, Sender: sender, Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
+	n := &notifier.Notifier{Outbox: outbox, Sender: sender, Footer: mailrender.Footer{PostalAddress: "100 Sample Street, Mobile, AL 36602, USA", Email: "privacy@claritru.example"}, Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
 		Now: func() time.Time { return w.clock }}
 	intent := func(id, to string) mail.Intent {
 		return mail.Intent{ID: id, Template: mail.RequestReceived, To: to, Data: map[string]string{
