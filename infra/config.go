@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/claritru/privacy/shared/mailrender"
 )
 
 // Context keys read from cdk.json (or `cdk synth -c key=value`).
@@ -23,6 +25,7 @@ const (
 	ctxPrivacyTeam    = "privacyTeamEmail"
 	ctxRetention      = "retentionSchedule"
 	ctxStaffRoles     = "staffRoles"
+	ctxPostalAddress  = "postalAddress"
 )
 
 // defaultPolicyURL is where consent receipts point when no policyUrl is set.
@@ -65,6 +68,11 @@ type Config struct {
 	// account allowed execute-api:Invoke; the admin function admits only
 	// these roles' sessions.
 	StaffRoles []string
+	// PostalAddress is the company's postal address (street, city, state,
+	// postcode, country), which every mail's footer shows: commercial
+	// mail must carry a valid physical postal address (CAN-SPAM, 16 CFR
+	// 316.5), and the notifier sends nothing without it.
+	PostalAddress string
 }
 
 // ConfigFromContext reads the configuration from the construct tree's
@@ -86,6 +94,7 @@ func ConfigFromContext(scope constructs.Construct) (Config, error) {
 		PrivacyTeamEmail:  get(ctxPrivacyTeam),
 		RetentionSchedule: get(ctxRetention),
 		StaffRoles:        splitList(get(ctxStaffRoles)),
+		PostalAddress:     get(ctxPostalAddress),
 	}
 	if cfg.PolicyURL == "" {
 		cfg.PolicyURL = defaultPolicyURL
@@ -124,6 +133,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("context %q: the privacy team's address (the deadline digest) is required", ctxPrivacyTeam))
 	} else if a, err := mail.ParseAddress(c.PrivacyTeamEmail); err != nil || a.Address != c.PrivacyTeamEmail {
 		errs = append(errs, fmt.Errorf("context %q: %q is not a bare email address", ctxPrivacyTeam, c.PrivacyTeamEmail))
+	}
+	if err := postalAddress(c.PostalAddress); err != nil {
+		errs = append(errs, fmt.Errorf("context %q: %w", ctxPostalAddress, err))
 	}
 	if c.PublicBaseURL != "" {
 		if err := httpsURL(c.PublicBaseURL); err != nil {
@@ -166,6 +178,23 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// postalAddress accepts the footer's address: one line of printable text,
+// as mailrender takes it, with a digit (a street number, a PO box or a
+// postcode), so that a placeholder like "TBD" fails at synth.
+func postalAddress(s string) error {
+	switch {
+	case s == "":
+		return errors.New("the company's postal address (every mail's footer, CAN-SPAM) is required")
+	case len(s) > mailrender.MaxPostalAddress:
+		return fmt.Errorf("the postal address is longer than %d characters", mailrender.MaxPostalAddress)
+	case strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+		return errors.New("the postal address must be one line")
+	case !strings.ContainsAny(s, "0123456789"):
+		return fmt.Errorf("%q does not look like a postal address (no number in it)", s)
+	}
+	return nil
 }
 
 // roleARN is an IAM role's ARN, with its path; the characters IAM allows in

@@ -18,6 +18,7 @@ func validConfig() Config {
 		ReturnURL:        "https://www.example.com/privacy/thank-you",
 		AllowedOrigins:   []string{"https://www.example.com"},
 		StaffRoles:       []string{"arn:aws:iam::123456789012:role/PrivacyStaff"},
+		PostalAddress:    "100 Example Street, Suite 200, Mobile, AL 36602, USA",
 	}
 }
 
@@ -72,6 +73,11 @@ func TestConfigValidate(t *testing.T) {
 		{"retention singular of two", func(c *Config) { c.RetentionSchedule = "rate(2 day)" }, ctxRetention},
 		{"retention weeks", func(c *Config) { c.RetentionSchedule = "rate(2 weeks)" }, ctxRetention},
 		{"retention no unit", func(c *Config) { c.RetentionSchedule = "rate(24)" }, ctxRetention},
+		{"no postal address", func(c *Config) { c.PostalAddress = "" }, ctxPostalAddress},
+		{"postal address on two lines", func(c *Config) { c.PostalAddress = "100 Example Street\nMobile, AL 36602" }, ctxPostalAddress},
+		{"postal address placeholder", func(c *Config) { c.PostalAddress = "TBD" }, ctxPostalAddress},
+		{"postal address too long", func(c *Config) { c.PostalAddress = "1 " + strings.Repeat("a", 200) }, ctxPostalAddress},
+		{"PO box", func(c *Config) { c.PostalAddress = "PO Box 1234, Mobile, AL 36601, USA" }, ""},
 		{"retention words", func(c *Config) { c.RetentionSchedule = "every night" }, ctxRetention},
 	}
 	for _, tc := range cases {
@@ -98,6 +104,7 @@ func TestConfigFromContext(t *testing.T) {
 		ctxReturnURL:      "https://example.org/thanks",
 		ctxAllowedOrigins: "https://example.org, https://www.example.org,",
 		ctxStaffRoles:     "arn:aws:iam::123456789012:role/A, arn:aws:iam::123456789012:role/B",
+		ctxPostalAddress:  " 1 Main Street, Mobile, AL 36602, USA ",
 	}})
 	cfg, err := ConfigFromContext(app)
 	if err != nil {
@@ -110,6 +117,7 @@ func TestConfigFromContext(t *testing.T) {
 		AllowedOrigins:   []string{"https://example.org", "https://www.example.org"},
 		PolicyURL:        defaultPolicyURL,
 		StaffRoles:       []string{"arn:aws:iam::123456789012:role/A", "arn:aws:iam::123456789012:role/B"},
+		PostalAddress:    "1 Main Street, Mobile, AL 36602, USA",
 	}
 	if !sameJSON(cfg, want) {
 		t.Errorf("config = %+v, want %+v", cfg, want)
@@ -128,6 +136,7 @@ func TestRetentionScheduleContext(t *testing.T) {
 		ctxReturnURL:      "https://example.org/thanks",
 		ctxAllowedOrigins: "https://example.org",
 		ctxStaffRoles:     "arn:aws:iam::123456789012:role/PrivacyStaff",
+		ctxPostalAddress:  "1 Main Street, Mobile, AL 36602, USA",
 	}
 	for _, tc := range []struct {
 		name  string

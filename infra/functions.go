@@ -102,6 +102,7 @@ func functionEnvValues(p functionsProps) map[string]*string {
 		topology.EnvPrivacyTeam:   jsii.String(p.Config.PrivacyTeamEmail),
 		topology.EnvStaffRoles:    jsii.String(strings.Join(p.Config.StaffRoles, ",")),
 		topology.EnvEdgeSecret:    p.EdgeSecret,
+		topology.EnvPostalAddress: jsii.String(p.Config.PostalAddress),
 	}
 }
 

@@ -5,7 +5,7 @@
 //
 // Configuration comes from CDK context (cdk.json, or -c key=value):
 // mailFrom, privacyTeamEmail, publicBaseUrl, returnUrl, allowedOrigins,
-// policyUrl, retentionSchedule and assetRoot.
+// policyUrl, postalAddress, staffRoles, retentionSchedule and assetRoot.
 package main
 
 import (

@@ -62,8 +62,10 @@ func run() error {
 		MailFrom:     os.Getenv("MAIL_FROM"),
 		// The deadline digest goes here; its mails show in the local inbox.
 		PrivacyTeamEmail: os.Getenv("PRIVACY_TEAM_EMAIL"),
-		ProcessLog:       procLog,
-		Log:              slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+		// Every mail's footer; empty is a sample address.
+		PostalAddress: os.Getenv("POSTAL_ADDRESS"),
+		ProcessLog:    procLog,
+		Log:           slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 	}
 	fmt.Println("Starting DynamoDB Local, the SES stand-in and the local gateway...")
 	c, err := localcloud.Start(ctx, o)

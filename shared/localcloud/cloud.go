@@ -37,6 +37,10 @@ import (
 	"github.com/claritru/privacy/shared/wiring/watch"
 )
 
+// DefaultPostalAddress is the footer's address locally: the privacy
+// policy gives none, so a sample that says it is one.
+const DefaultPostalAddress = "100 Sample Street, Suite 200, Mobile, AL 36602, USA (sample address)"
+
 // Options configure a local cloud. Zero ports pick free ones.
 type Options struct {
 	Root         string // repository root
@@ -54,6 +58,9 @@ type Options struct {
 	// PrivacyTeamEmail receives the deadline digest; empty is
 	// DefaultPrivacyTeamEmail.
 	PrivacyTeamEmail string
+	// PostalAddress is the address every mail's footer shows; empty is
+	// DefaultPostalAddress.
+	PostalAddress string
 	// ScheduleEvery overrides the local interval of every topology
 	// schedule: 0 keeps topology's Every, negative turns schedules off.
 	ScheduleEvery time.Duration
@@ -156,6 +163,9 @@ func (o *Options) defaults() (err error) {
 	if o.PrivacyTeamEmail == "" {
 		o.PrivacyTeamEmail = DefaultPrivacyTeamEmail
 	}
+	if o.PostalAddress == "" {
+		o.PostalAddress = DefaultPostalAddress
+	}
 	for _, p := range []*int{&o.APIPort, &o.DynamoDBPort, &o.SESPort} {
 		if *p == 0 {
 			if *p, err = FreePort(); err != nil {
@@ -197,6 +207,7 @@ func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 		topology.EnvMailFrom:      o.MailFrom,
 		topology.EnvPolicyURL:     base + "/privacy-policy.html",
 		topology.EnvPrivacyTeam:   o.PrivacyTeamEmail,
+		topology.EnvPostalAddress: o.PostalAddress,
 		// Locally the bearer token stands in for IAM; no role signs in.
 		topology.EnvStaffRoles: "",
 		// No edge stands in front of the local gateway.

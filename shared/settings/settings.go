@@ -34,7 +34,9 @@ type Env struct {
 	ReturnURLs     []string
 	AllowedOrigins []string
 	MailFrom       string
-	PolicyURL      string
+	// PostalAddress is the company's postal address for the mail footer.
+	PostalAddress string
+	PolicyURL     string
 	// TeamEmail receives the daily deadline digest.
 	TeamEmail string
 	// StaffRoles are the IAM roles whose sessions may use the staff API.
@@ -75,6 +77,7 @@ func FromVars(cfg aws.Config, getenv func(string) string) (Env, error) {
 		ReturnURLs:       List(getenv(topology.EnvReturnURL)),
 		AllowedOrigins:   List(getenv(topology.EnvAllowedOrigin)),
 		MailFrom:         getenv(topology.EnvMailFrom),
+		PostalAddress:    getenv(topology.EnvPostalAddress),
 		PolicyURL:        getenv(topology.EnvPolicyURL),
 		TeamEmail:        getenv(topology.EnvPrivacyTeam),
 		StaffRoles:       List(getenv(topology.EnvStaffRoles)),

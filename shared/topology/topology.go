@@ -116,6 +116,9 @@ const (
 	// without it, which went around the firewall. Empty locally, where no
 	// edge stands in front.
 	EnvEdgeSecret = "EDGE_ORIGIN_SECRET"
+	// EnvPostalAddress is the company's postal address, which every mail's
+	// footer shows (CAN-SPAM, 16 CFR 316.5).
+	EnvPostalAddress = "POSTAL_ADDRESS"
 )
 
 // ClariTru is the privacy rights service.
@@ -179,7 +182,7 @@ var ClariTru = Service{
 			Purpose: "sends queued mail from the table's stream through SES",
 			Memory:  256,
 			Timeout: 30 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom, EnvPostalAddress},
 			// Claims, marks, holds and releases the mail items it is fed,
 			// wherever they live, and counts mail per recipient; it reads
 			// the mail from the stream, not the table.
