@@ -259,3 +259,28 @@ func FuzzNormaliseEmail(f *testing.F) {
 		}
 	})
 }
+
+// TestSign: a tag verifies only for the same purpose, the same parts (split
+// the same way) and the same pepper.
+func TestSign(t *testing.T) {
+	k, _ := NewKeyer([]byte(strings.Repeat("p", 32)))
+	other, _ := NewKeyer([]byte(strings.Repeat("q", 32)))
+	tag := k.Sign("unsubscribe", "abc", "20260301")
+	if len(tag) != 22 || strings.ContainsAny(tag, "+/=") {
+		t.Fatalf("tag %q, want 22 base64url characters", tag)
+	}
+	if !k.Verify(tag, "unsubscribe", "abc", "20260301") {
+		t.Fatal("a tag does not verify")
+	}
+	for name, ok := range map[string]bool{
+		"other purpose": k.Verify(tag, "confirm", "abc", "20260301"),
+		"other part":    k.Verify(tag, "unsubscribe", "abd", "20260301"),
+		"parts joined":  k.Verify(tag, "unsubscribe", "abc20260301"),
+		"other pepper":  other.Verify(tag, "unsubscribe", "abc", "20260301"),
+		"empty tag":     k.Verify("", "unsubscribe", "abc", "20260301"),
+	} {
+		if ok {
+			t.Errorf("%s: verifies", name)
+		}
+	}
+}
