@@ -310,6 +310,11 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 		if confirmURL != "" {
 			rec.Mail.Data["confirm_url"] = confirmURL
 		}
+		// Every consent receipt concerns marketing consent by mail, so it
+		// carries the one-click link that withdraws it (RFC 8058).
+		if u := s.UnsubscribeURL(email.Key, now); u != "" {
+			rec.Mail.Data[mail.UnsubscribeKey] = u
+		}
 	}
 	if err := s.store.Record(ctx, &rec); err != nil {
 		return Result{}, err
