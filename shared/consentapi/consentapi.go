@@ -1,6 +1,7 @@
 // Package consentapi is the HTTP adapter of the consent function: POST
 // /v1/consents, the double opt-in links GET and POST /v1/consents/confirm,
-// and the disclosure catalogue GET /v1/disclosures. The rules live in
+// the disclosure catalogue GET /v1/disclosures and the one-click
+// unsubscribe links GET and POST /v1/unsubscribe. The rules live in
 // shared/consent.
 package consentapi
 
@@ -97,6 +98,8 @@ var routes = apigw.Routes[*Handler]{
 	"GET /v1/consents/confirm":  (*Handler).confirmPage,
 	"POST /v1/consents/confirm": (*Handler).confirm,
 	"GET /v1/disclosures":       (*Handler).disclosures,
+	"GET /v1/unsubscribe":       (*Handler).unsubscribePage,
+	"POST /v1/unsubscribe":      (*Handler).unsubscribe,
 }
 
 // Routes returns the keys of the routes the handler serves; they must be

@@ -152,7 +152,7 @@ var ClariTru = Service{
 		},
 		{
 			Name:    "consent",
-			Purpose: "consent records with proof, receipts and double opt-in",
+			Purpose: "consent records with proof, receipts, double opt-in and one-click unsubscribe",
 			Memory:  256,
 			Timeout: 10 * time.Second,
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvPolicyURL, EnvEdgeSecret},
@@ -232,6 +232,8 @@ var ClariTru = Service{
 		{Method: "GET", Path: "/v1/consents/confirm", Function: "consent", Auth: Public},
 		{Method: "POST", Path: "/v1/consents/confirm", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/disclosures", Function: "consent", Auth: Public},
+		{Method: "GET", Path: "/v1/unsubscribe", Function: "consent", Auth: Public},
+		{Method: "POST", Path: "/v1/unsubscribe", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents/check", Function: "admin", Auth: Staff},
