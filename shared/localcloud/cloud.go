@@ -61,6 +61,10 @@ type Options struct {
 	// PostalAddress is the address every mail's footer shows; empty is
 	// DefaultPostalAddress.
 	PostalAddress string
+	// SESVia, when set, is given the SES stand-in's endpoint and returns
+	// the one the functions send mail to: a test's capture in front of the
+	// stand-in, which keeps no raw message or header.
+	SESVia func(standIn string) string
 	// ScheduleEvery overrides the local interval of every topology
 	// schedule: 0 keeps topology's Every, negative turns schedules off.
 	ScheduleEvery time.Duration
@@ -214,6 +218,9 @@ func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 		topology.EnvEdgeSecret:       "",
 		settings.EnvDynamoDBEndpoint: c.DynamoDB.Endpoint,
 		settings.EnvSESEndpoint:      c.SES.Endpoint,
+	}
+	if o.SESVia != nil {
+		vars[settings.EnvSESEndpoint] = o.SESVia(c.SES.Endpoint)
 	}
 	var err error
 	if c.Settings, err = settings.FromVars(LocalAWS(), lookup(vars)); err != nil {
