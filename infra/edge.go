@@ -90,7 +90,7 @@ func newEdge(scope constructs.Construct, id string, api API) Edge {
 			Id: jsii.String("AwsSolutions-CFR3"),
 			Reason: jsii.String("CloudFront access logs would record every visitor's IP address and full URL, " +
 				"including the single-use verification and confirmation tokens in GET /v1/verify and " +
-				"/v1/consents/confirm. The API's own access log records route keys and statuses only, and " +
+				"/v1/consents/confirm and the unsubscribe tokens in /v1/unsubscribe. The API's own access log records route keys and statuses only, and " +
 				"the firewall keeps its metrics and sampled requests."),
 		},
 		{
