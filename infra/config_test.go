@@ -240,3 +240,17 @@ func TestTopologyMismatchFails(t *testing.T) {
 		})
 	}
 }
+
+// TestNotifierGetsThePostalAddress: the postalAddress of the context is
+// the notifier's POSTAL_ADDRESS, the footer of every mail it sends.
+func TestNotifierGetsThePostalAddress(t *testing.T) {
+	s := mainStack(t)
+	if s.cfg.PostalAddress == "" {
+		t.Fatal("the test context has no postalAddress")
+	}
+	fn := s.stack.Functions.ByName["notifier"]
+	vars := asMap(asMap(s.resource(t, s.logicalID(fn.Lambda), "AWS::Lambda::Function").Properties["Environment"])["Variables"])
+	if got := asString(vars[topology.EnvPostalAddress]); got != s.cfg.PostalAddress {
+		t.Errorf("notifier %s = %q, want %q", topology.EnvPostalAddress, got, s.cfg.PostalAddress)
+	}
+}
