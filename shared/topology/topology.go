@@ -231,6 +231,7 @@ var ClariTru = Service{
 		{Method: "GET", Path: "/v1/disclosures", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},
+		{Method: "POST", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents/check", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/requests", Function: "admin", Auth: Staff},
 		{Method: "POST", Path: "/v1/admin/requests", Function: "admin", Auth: Staff},
