@@ -30,10 +30,10 @@ func TestStaffRecordedWithdrawal(t *testing.T) {
 	staffJSON(t, l, "/v1/admin/consents?browser_id="+browser, &before)
 
 	for body, field := range map[string]string{
-		`{"subject":{"browser_id":"` + browser + `"},"events":[{"purpose":"cookies_analytics","granted":true}],"channel":"phone"}`:  "events[0].granted",
-		`{"subject":{"browser_id":"` + browser + `"},"events":[{"purpose":"cookies_analytics","granted":false}],"channel":"fax"}`:   "channel",
-		`{"subject":{"browser_id":"` + browser + `"},"events":[{"purpose":"cookies_tasty","granted":false}],"channel":"phone"}`:     "events[0].purpose",
-		`{"subject":{},"events":[{"purpose":"cookies_analytics","granted":false}],"channel":"phone"}`:                               "subject",
+		`{"subject":{"browser_id":"` + browser + `"},"events":[{"purpose":"cookies_analytics","granted":true}],"channel":"phone"}`:                                "events[0].granted",
+		`{"subject":{"browser_id":"` + browser + `"},"events":[{"purpose":"cookies_analytics","granted":false}],"channel":"fax"}`:                                 "channel",
+		`{"subject":{"browser_id":"` + browser + `"},"events":[{"purpose":"cookies_tasty","granted":false}],"channel":"phone"}`:                                   "events[0].purpose",
+		`{"subject":{},"events":[{"purpose":"cookies_analytics","granted":false}],"channel":"phone"}`:                                                             "subject",
 		`{"subject":{"browser_id":"` + browser + `"},"events":[{"purpose":"cookies_analytics","granted":false}],"channel":"email","note":"from ada@example.com"}`: "note",
 	} {
 		code, out, err := post(l, "/v1/admin/consents", body, staff)
