@@ -55,6 +55,7 @@ var routes = map[string]route{
 	// and checks.
 	"GET /v1/admin/suppression":    (*Handler).suppression,
 	"GET /v1/admin/consents":       (*Handler).consentHistory,
+	"POST /v1/admin/consents":      (*Handler).recordWithdrawal,
 	"GET /v1/admin/consents/check": (*Handler).consentCheck,
 	// The staff workflow of Data Rights Requests: the queue, one request
 	// with its history, requests staff enter from an email, a call or a

@@ -128,8 +128,9 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[
 		return err
 	}
 	tx := &recordTx{superseding: map[int]string{}}
-	if r.Disclosure.ID != "" {
-		// A withdrawal by a mail's link is made under no disclosure.
+	if r.Disclosure.Text != "" {
+		// A withdrawal staff recorded, or one made with a mail's
+		// unsubscribe link, was given under no disclosure.
 		tx.writes = append(tx.writes, s.disclosureWrite(r.Disclosure, r.At))
 	}
 	for _, sub := range subjects {

@@ -236,6 +236,7 @@ var ClariTru = Service{
 		{Method: "POST", Path: "/v1/unsubscribe", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},
+		{Method: "POST", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents/check", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/requests", Function: "admin", Auth: Staff},
 		{Method: "POST", Path: "/v1/admin/requests", Function: "admin", Auth: Staff},
