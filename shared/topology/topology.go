@@ -116,6 +116,10 @@ const (
 	// without it, which went around the firewall. Empty locally, where no
 	// edge stands in front.
 	EnvEdgeSecret = "EDGE_ORIGIN_SECRET"
+	// EnvSMSOrigin is the origination identity (phone number, pool or
+	// sender id of End User Messaging SMS) texts are sent from; a function
+	// that reads it may send texts.
+	EnvSMSOrigin = "SMS_ORIGINATION_IDENTITY"
 )
 
 // ClariTru is the privacy rights service.
@@ -176,10 +180,10 @@ var ClariTru = Service{
 		},
 		{
 			Name:    "notifier",
-			Purpose: "sends queued mail from the table's stream through SES",
+			Purpose: "sends queued mail and texts from the table's stream through SES and End User Messaging SMS",
 			Memory:  256,
 			Timeout: 30 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom, EnvSMSOrigin},
 			// Claims, marks, holds and releases the mail items it is fed,
 			// wherever they live, and counts mail per recipient; it reads
 			// the mail from the stream, not the table.
