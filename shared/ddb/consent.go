@@ -128,7 +128,10 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[
 		return err
 	}
 	tx := &recordTx{superseding: map[int]string{}}
-	tx.writes = append(tx.writes, s.disclosureWrite(r.Disclosure, r.At))
+	if r.Disclosure.ID != "" {
+		// A reply to a text (STOP, START) is given under no disclosure.
+		tx.writes = append(tx.writes, s.disclosureWrite(r.Disclosure, r.At))
+	}
 	for _, sub := range subjects {
 		if err := s.subjectWrites(tx, r, sub, bySubject[sub], prior[sub], hs[sub], pruned); err != nil {
 			return err

@@ -57,6 +57,19 @@ type StreamConsumer struct {
 	MaxRetries int
 }
 
+// TopicConsumer is a function fed by an SNS topic of the stack: in AWS the
+// topic invokes it (asynchronously, with retries and a dead-letter queue);
+// locally a stand-in calls the same handler with the same event.
+type TopicConsumer struct {
+	Function string
+	Topic    string
+}
+
+// TopicSMSInbound is the topic AWS End User Messaging SMS publishes two-way
+// messages (replies to the service's texts) to; locally the SMS sink
+// delivers them.
+const TopicSMSInbound = "sms-inbound"
+
 // Schedule runs a function at fixed times. In AWS an EventBridge Scheduler
 // schedule invokes it; locally the runner invokes the same handler once at
 // start and then every Every.
@@ -92,6 +105,7 @@ type Service struct {
 	Functions []Function
 	Routes    []Route
 	Streams   []StreamConsumer
+	Topics    []TopicConsumer
 	Schedules []Schedule
 }
 
@@ -193,6 +207,20 @@ var ClariTru = Service{
 			},
 		},
 		{
+			Name:    "inbound",
+			Purpose: "replies to the service's texts (STOP, HELP, START) from the two-way SMS topic",
+			Memory:  256,
+			Timeout: 10 * time.Second,
+			Env:     []string{EnvTableName, EnvPepperSecret},
+			// The number's partition: its consent states and ledger, a
+			// one-time code left there, and the texts that answer (the
+			// notifier sends them).
+			Table: TableAccess{
+				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
+				Partitions: []string{"SUBJ#*"},
+			},
+		},
+		{
 			Name:    "watch",
 			Purpose: "daily deadline watch and expiry of unverified requests; re-drive of unsent mail every few minutes",
 			Memory:  256,
@@ -247,6 +275,9 @@ var ClariTru = Service{
 	},
 	Streams: []StreamConsumer{
 		{Function: "notifier", BatchSize: 10, MaxRetries: 5},
+	},
+	Topics: []TopicConsumer{
+		{Function: "inbound", Topic: TopicSMSInbound},
 	},
 	Schedules: []Schedule{
 		// Every morning before the team starts, Pacific time (the
