@@ -129,7 +129,7 @@ func (s *Service) Receive(ctx context.Context, r Reply) (ReplyResult, error) {
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	if kw == Help {
 		res.Texted = true
-		return res, replies.QueueText(ctx, num.Key, s.text(mail.SMSHelp, num), now)
+		return res, replies.QueueText(ctx, num.Key, s.text(mail.SMSHelp, num, kw), now)
 	}
 	states, err := s.store.States(ctx, num.Key)
 	if err != nil {
@@ -161,7 +161,7 @@ func (s *Service) Receive(ctx context.Context, r Reply) (ReplyResult, error) {
 		return res, nil
 	}
 	if kw == Stop {
-		t := s.text(mail.SMSStop, num)
+		t := s.text(mail.SMSStop, num, kw)
 		rec.Text, res.Texted = &t, true
 	}
 	return res, s.store.Record(ctx, &rec)
@@ -217,7 +217,9 @@ func ConfirmedBefore(events []ledger.Event) []Purpose {
 	return out
 }
 
-// text is a reply text to a number, counted against its cap.
-func (s *Service) text(t mail.Template, num Identity) mail.Intent {
-	return mail.Intent{ID: s.newID(), Template: t, Channel: mail.ChannelSMS, To: num.Value, RecipientKey: num.Key, Data: map[string]string{}}
+// text is a reply text to a number, counted against its cap; its data
+// names the keyword it answers (never the words of the reply).
+func (s *Service) text(t mail.Template, num Identity, kw Keyword) mail.Intent {
+	return mail.Intent{ID: s.newID(), Template: t, Channel: mail.ChannelSMS, To: num.Value, RecipientKey: num.Key,
+		Data: map[string]string{"keyword": string(kw)}}
 }
