@@ -23,6 +23,7 @@ const (
 	ctxPrivacyTeam    = "privacyTeamEmail"
 	ctxRetention      = "retentionSchedule"
 	ctxStaffRoles     = "staffRoles"
+	ctxSMSOrigin      = "smsOrigin"
 )
 
 // defaultPolicyURL is where consent receipts point when no policyUrl is set.
@@ -65,6 +66,10 @@ type Config struct {
 	// account allowed execute-api:Invoke; the admin function admits only
 	// these roles' sessions.
 	StaffRoles []string
+	// SMSOrigin is the origination identity of End User Messaging SMS
+	// (a phone number, pool or sender id, by id or ARN) texts are sent
+	// from; empty lets the service pick one of the account's.
+	SMSOrigin string
 }
 
 // ConfigFromContext reads the configuration from the construct tree's
@@ -86,6 +91,7 @@ func ConfigFromContext(scope constructs.Construct) (Config, error) {
 		PrivacyTeamEmail:  get(ctxPrivacyTeam),
 		RetentionSchedule: get(ctxRetention),
 		StaffRoles:        splitList(get(ctxStaffRoles)),
+		SMSOrigin:         get(ctxSMSOrigin),
 	}
 	if cfg.PolicyURL == "" {
 		cfg.PolicyURL = defaultPolicyURL

@@ -102,6 +102,7 @@ func functionEnvValues(p functionsProps) map[string]*string {
 		topology.EnvPrivacyTeam:   jsii.String(p.Config.PrivacyTeamEmail),
 		topology.EnvStaffRoles:    jsii.String(strings.Join(p.Config.StaffRoles, ",")),
 		topology.EnvEdgeSecret:    p.EdgeSecret,
+		topology.EnvSMSOrigin:     jsii.String(p.Config.SMSOrigin),
 	}
 }
 
@@ -171,6 +172,8 @@ func grantFromEnv(role awsiam.Role, def topology.Function, p functionsProps) {
 			p.Data.Pepper.GrantRead(role, nil)
 		case topology.EnvMailFrom:
 			p.Mail.Identity.GrantSendEmail(role)
+		case topology.EnvSMSOrigin:
+			grantSendText(role)
 		}
 	}
 	if len(wildcards) > 0 {
