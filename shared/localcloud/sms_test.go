@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -166,6 +167,23 @@ func TestSMSJourney(t *testing.T) {
 	sh := consentHistory(ctx, t, l.cloud, "phone", stranger)
 	if len(sh.Events) != 2 || !sh.Chain.Valid {
 		t.Errorf("unknown number's history: %d events, want the two withdrawals", len(sh.Events))
+	}
+
+	// A browser form post confirms too, and goes back to the page.
+	const other = "+14155550155"
+	body := `{"subject":{"phone":"` + other + `"},"events":[{"purpose":"sms_marketing","granted":true}],` +
+		`"disclosure":{"id":"sms-optin","version":"2026-11"},"country":"US","age_confirmed":true}`
+	if resp, out := l.do("POST", "/v1/consents", "application/json", "", body); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("subscribe %s: %d %s", other, resp.StatusCode, out)
+	}
+	text = localtest.WaitForText(t, l.cloud.SMS.Endpoint, other, nil)
+	form := url.Values{"phone": {other}, "code": {regexp.MustCompile(`\b([0-9]{6})\b`).FindStringSubmatch(text.Body)[1]}}
+	resp, _ = l.do("POST", "/v1/consents/confirm", "application/x-www-form-urlencoded", "text/html", form.Encode())
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "status=confirmed") {
+		t.Errorf("form confirm: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if a := consentCheck(ctx, t, l.cloud, "phone", other, "sms_marketing"); !a.Allowed {
+		t.Errorf("after the form's code: %+v", a)
 	}
 
 	// The sink's store lists the replies too.
