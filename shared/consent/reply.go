@@ -14,10 +14,10 @@ import (
 
 // Replies to the service's texts. Consent may be revoked by any reasonable
 // means, and a reply of STOP or a like word in a text is one (47 CFR
-// 64.1200(a)(10), in force since April 2025): it
-// ends every SMS purpose of the number at once, whatever words surround
-// it. HELP gets the company's name and contact, START the number's earlier
-// confirmed consent back (CTIA Messaging Principles and Best Practices).
+// 64.1200(a)(10), in force since April 2025): it ends every SMS purpose of
+// the number at once, whatever words surround it. HELP gets the company's
+// name and contact, START the number's earlier confirmed consent back (CTIA
+// Messaging Principles and Best Practices).
 
 // Keyword is what a reply asks for.
 type Keyword string
