@@ -26,6 +26,7 @@ const (
 	ctxRetention      = "retentionSchedule"
 	ctxStaffRoles     = "staffRoles"
 	ctxPostalAddress  = "postalAddress"
+	ctxSMSOrigin      = "smsOrigin"
 )
 
 // defaultPolicyURL is where consent receipts point when no policyUrl is set.
@@ -73,6 +74,10 @@ type Config struct {
 	// mail must carry a valid physical postal address (CAN-SPAM, 16 CFR
 	// 316.5), and the notifier sends nothing without it.
 	PostalAddress string
+	// SMSOrigin is the origination identity of End User Messaging SMS
+	// (a phone number, pool or sender id, by id or ARN) texts are sent
+	// from; empty lets the service pick one of the account's.
+	SMSOrigin string
 }
 
 // ConfigFromContext reads the configuration from the construct tree's
@@ -95,6 +100,7 @@ func ConfigFromContext(scope constructs.Construct) (Config, error) {
 		RetentionSchedule: get(ctxRetention),
 		StaffRoles:        splitList(get(ctxStaffRoles)),
 		PostalAddress:     get(ctxPostalAddress),
+		SMSOrigin:         get(ctxSMSOrigin),
 	}
 	if cfg.PolicyURL == "" {
 		cfg.PolicyURL = defaultPolicyURL

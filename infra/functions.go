@@ -103,6 +103,7 @@ func functionEnvValues(p functionsProps) map[string]*string {
 		topology.EnvStaffRoles:    jsii.String(strings.Join(p.Config.StaffRoles, ",")),
 		topology.EnvEdgeSecret:    p.EdgeSecret,
 		topology.EnvPostalAddress: jsii.String(p.Config.PostalAddress),
+		topology.EnvSMSOrigin:     jsii.String(p.Config.SMSOrigin),
 	}
 }
 
@@ -172,6 +173,8 @@ func grantFromEnv(role awsiam.Role, def topology.Function, p functionsProps) {
 			p.Data.Pepper.GrantRead(role, nil)
 		case topology.EnvMailFrom:
 			p.Mail.Identity.GrantSendEmail(role)
+		case topology.EnvSMSOrigin:
+			grantSendText(role)
 		}
 	}
 	if len(wildcards) > 0 {

@@ -45,6 +45,7 @@ type monitoringProps struct {
 	API       API
 	Functions Functions
 	Streams   Streams
+	SMS       SMS
 	Schedules Schedules
 }
 
@@ -68,6 +69,7 @@ func newMonitoring(scope constructs.Construct, id string, p monitoringProps) Mon
 		period: awscdk.Duration_Seconds(jsii.Number(alarmPeriod.Seconds())),
 	}
 	a.deadLetters(p.Streams, p.Schedules)
+	a.replyDeadLetters(p.SMS)
 	a.functionErrors(p.Functions)
 	a.iteratorAge(p.Streams, p.Functions)
 	a.apiErrors(p.API)
@@ -179,6 +181,17 @@ func (a *alarms) deadLetters(streams Streams, schedules Schedules) {
 			"A scheduled run of "+name+" failed or could not be delivered after its retries and is waiting in "+
 				"the schedule's dead-letter queue: the run did not happen.",
 			a.visible(sc.DeadLetters), 0)
+	}
+}
+
+// replyDeadLetters: replies to texts (a STOP among them) that were not
+// acted on.
+func (a *alarms) replyDeadLetters(sms SMS) {
+	for _, name := range sortedKeys(sms.Consumers) {
+		a.add(name+"TopicDeadLetters", name+"-topic-dead-letters",
+			"Replies to texts the "+name+" function could not act on after its retries are waiting in its "+
+				"dead-letter queue; a STOP among them must still be honoured: fix the cause, then re-drive them.",
+			a.visible(sms.Consumers[name].DeadLetters), 0)
 	}
 }
 

@@ -48,6 +48,9 @@ func deadLetterQueues(s *synthesized) map[string]string {
 	for name, c := range s.stack.Streams.ByFunction {
 		out["stream of "+name] = s.logicalID(c.DeadLetters)
 	}
+	for name, c := range s.stack.SMS.Consumers {
+		out["topic of "+name] = s.logicalID(c.DeadLetters)
+	}
 	// The schedules of one function share its queue.
 	for _, sc := range s.stack.Schedules.ByName {
 		out["schedules of "+sc.Def.Function] = s.logicalID(sc.DeadLetters)

@@ -35,6 +35,7 @@ type PrivacyStack struct {
 	Functions  Functions
 	Routes     []awsapigatewayv2.HttpRoute
 	Streams    Streams
+	SMS        SMS
 	Schedules  Schedules
 	Monitoring Monitoring
 }
@@ -78,6 +79,10 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 	if err != nil {
 		return nil, err
 	}
+	sms, err := newSMS(stack, "Sms", service.Topics, data, fns)
+	if err != nil {
+		return nil, err
+	}
 	scheduled, err := configuredSchedules(service.Schedules, props.Config)
 	if err != nil {
 		return nil, err
@@ -92,10 +97,15 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		API:       api,
 		Functions: fns,
 		Streams:   streams,
+		SMS:       sms,
 		Schedules: schedules,
 	})
 
 	addOutputs(stack, api, edge, data)
+	awscdk.NewCfnOutput(stack, jsii.String("SmsInboundTopicArn"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The two-way SMS topic: set it as the two-way channel of the number texts are sent from"),
+		Value:       sms.Inbound.TopicArn(),
+	})
 
 	return &PrivacyStack{
 		Stack:      stack,
@@ -106,6 +116,7 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Functions:  fns,
 		Routes:     routes,
 		Streams:    streams,
+		SMS:        sms,
 		Schedules:  schedules,
 		Monitoring: monitoring,
 	}, nil

@@ -20,7 +20,10 @@
 //   - A marketing email grant is pending until the person follows the link
 //     mailed to them (double opt-in): the page says "Check your inbox to
 //     confirm". A marketing text grant is pending until the number itself
-//     confirms it: the page says that no texts are sent until then.
+//     confirms it: the service texts a 6-digit code, and the page shows a
+//     box (#sms-code) that posts the number and the code to
+//     POST /v1/consents/confirm. <body data-sms-code-state> is "waiting"
+//     while the box is shown, then "busy", "confirmed" or "error".
 //   - Stopping is the same call with granted: false (GDPR Art. 7(3)).
 //
 // The form is hidden until this script runs (it cannot work without it). No
@@ -168,7 +171,7 @@
     switch (p.status) {
       case "pending":
         if (purpose === "sms_marketing") {
-          return "Recorded, waiting for the number to confirm: we send no marketing texts until the phone's owner confirms them.";
+          return "We texted you a code: type it below to confirm. We send no marketing texts until the phone's owner confirms them.";
         }
         return "Check your inbox to confirm: we emailed you a link. We send marketing emails only once you confirm.";
       case "granted":
@@ -262,6 +265,9 @@
       try {
         const receipt = await record(purpose, granted);
         showReceipt(purpose, receipt);
+        if (purpose === "sms_marketing" && receipt.purposes.some((p) => p && p.purpose === purpose && p.status === "pending")) {
+          showCodeBox(ch.input.value.trim());
+        }
         if (!granted) ch.box.checked = false;
       } catch (e) {
         showError(purpose, e instanceof CallError ? e : new CallError("Something went wrong. Please try again."));
@@ -271,6 +277,53 @@
     setBusy(false);
     document.body.dataset.subscribeState = failed ? "error" : "done";
   }
+
+  // The code texted to the number confirms a marketing text grant.
+  const confirmURL = new URL("consents/confirm", disclosuresURL);
+  let codePhone = "";
+
+  function showCodeBox(phone) {
+    codePhone = phone;
+    $("sms-code-input").value = "";
+    $("sms-code-result").hidden = true;
+    $("sms-code").hidden = false;
+    document.body.dataset.smsCodeState = "waiting";
+  }
+
+  async function confirmCode() {
+    const out = $("sms-code-result");
+    const say = (msg, state) => {
+      out.textContent = msg;
+      out.hidden = false;
+      document.body.dataset.smsCodeState = state;
+    };
+    document.body.dataset.smsCodeState = "busy";
+    let resp;
+    try {
+      resp = await fetch(confirmURL, {
+        method: "POST",
+        credentials: "omit",
+        cache: "no-store",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ phone: codePhone, code: $("sms-code-input").value.trim() }),
+      });
+    } catch (e) {
+      say("We could not reach our service. Please check your connection and try again.", "error");
+      return;
+    }
+    if (resp.status === 200) {
+      say("Your number is confirmed: you are signed up for marketing texts. Reply STOP to any text to stop, HELP for help.", "confirmed");
+      $("sms-code-input").setAttribute("aria-invalid", "false");
+      return;
+    }
+    $("sms-code-input").setAttribute("aria-invalid", "true");
+    if (resp.status === 422 || resp.status === 400) {
+      say("This code is not valid: it may be mistyped, used or expired. Check the text, or sign up again for a new code.", "error");
+      return;
+    }
+    say(resp.status === 429 ? "We are busy just now. Please try again in a moment." : "Something went wrong on our side. Please try again later.", "error");
+  }
+  $("sms-code-submit").addEventListener("click", () => confirmCode());
 
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();

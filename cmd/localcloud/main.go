@@ -56,6 +56,7 @@ func run() error {
 		APIPort:      port("API_PORT", 3000),
 		DynamoDBPort: port("DYNAMODB_PORT", 8000),
 		SESPort:      port("SES_PORT", 8005),
+		SMSPort:      port("SMS_PORT", 8006),
 		DataDir:      filepath.Join(dir, "dynamodb"),
 		Pepper:       pepper,
 		AdminToken:   string(adminToken),
@@ -67,7 +68,7 @@ func run() error {
 		ProcessLog:    procLog,
 		Log:           slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 	}
-	fmt.Println("Starting DynamoDB Local, the SES stand-in and the local gateway...")
+	fmt.Println("Starting DynamoDB Local, the SES stand-in, the SMS sink and the local gateway...")
 	c, err := localcloud.Start(ctx, o)
 	if err != nil {
 		c.Stop()

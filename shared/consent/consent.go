@@ -153,6 +153,10 @@ type Recording struct {
 	ConfirmTokenHash string
 	ConfirmExpires   time.Time
 	Mail             *mail.Intent
+	// SMSCode, when an SMS marketing grant waits for its number, is the
+	// one-time code's stored form, and Text the text that carries it.
+	SMSCode *SMSCode
+	Text    *mail.Intent
 }
 
 // State is the current consent of one subject to one purpose.
@@ -205,6 +209,7 @@ type Config struct {
 // Service records and confirms consent.
 type Service struct {
 	store    Store
+	codes    CodeStore // the store, when it keeps one-time codes
 	cfg      Config
 	ids      *ids.Source
 	subjects *subject.Identifier
@@ -218,7 +223,8 @@ func NewService(store Store, cfg Config) *Service {
 	if cfg.Disclosures == nil {
 		cfg.Disclosures = Disclosures()
 	}
-	return &Service{store: store, cfg: cfg, ids: ids.NewSource(), subjects: subject.NewIdentifier(cfg.Keyer, cfg.Phone)}
+	codes, _ := store.(CodeStore)
+	return &Service{store: store, codes: codes, cfg: cfg, ids: ids.NewSource(), subjects: subject.NewIdentifier(cfg.Keyer, cfg.Phone)}
 }
 
 func (s *Service) newID() string {
@@ -241,7 +247,7 @@ type Result struct {
 
 // Give records the choices of one call. A refused call records nothing.
 func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
-	ids, shown, err := s.validate(in)
+	ids, phoneE164, shown, err := s.validate(in)
 	if err != nil {
 		return Result{}, err
 	}
@@ -291,10 +297,13 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 			// Prior express written consent must come from the number's
 			// subscriber (47 CFR 64.1200(a)(2), (f)(9)), and anyone can
 			// type a number: the grant waits until the number itself
-			// confirms it (a code sent to it, or a reply YES). Until then
-			// the check answers not allowed.
+			// confirms it with the code texted to it (ConfirmCode). Until
+			// then the check answers not allowed.
 			r.Status = Pending
 			res.ConfirmationRequired = true
+			if err := s.smsCodeFor(&rec, r, phoneE164); err != nil {
+				return Result{}, err
+			}
 		default:
 			r.Status = Granted
 		}
@@ -337,37 +346,43 @@ func target(ids []Identity, p Purpose) Identity {
 
 // validate checks a call: malformed input is Invalid (400); well-formed input
 // a rule forbids is Unprocessable (422), judged only once the input is
-// well-formed. It returns the identities and the catalogued disclosure the
-// consent was given under.
-func (s *Service) validate(in Input) ([]Identity, Disclosure, error) {
+// well-formed. It returns the identities (only the email keeps its value),
+// the phone number in E.164 (to text a code to; empty when none was given)
+// and the catalogued disclosure the consent was given under.
+func (s *Service) validate(in Input) ([]Identity, string, Disclosure, error) {
 	var errs fault.Fields
 	// The body nests the identifiers under "subject".
 	ids, err := s.subjects.Identify(subject.Given{Email: in.Email, Phone: in.Phone, BrowserID: in.BrowserID, Country: in.Country},
 		subject.Form{Count: subject.AtLeastOne, Prefix: "subject."}, &errs)
 	if err != nil {
-		return nil, Disclosure{}, err
+		return nil, "", Disclosure{}, err
 	}
+	var e164 string
 	for i, id := range ids {
-		// Only the email's value is used, to mail the receipt.
+		if id.Kind == Phone {
+			e164 = id.Value
+		}
+		// Only the email's value is kept, to mail the receipt (and the
+		// number's, apart, to text a code).
 		if id.Kind != Email {
 			ids[i] = id.KeyOnly()
 		}
 	}
 	if !checkChoices(&errs, in.Choices) {
-		return nil, Disclosure{}, errs.Err()
+		return nil, "", Disclosure{}, errs.Err()
 	}
 	checkDisclosure(&errs, in.Disclosure)
 	checkProof(&errs, in)
 	if err := errs.Err(); err != nil {
-		return nil, Disclosure{}, err
+		return nil, "", Disclosure{}, err
 	}
 	var refuse fault.Fields
 	shown := s.catalogued(&refuse, in)
 	refusal(&refuse, in, ids)
 	if err := refuse.Refuse("The consent cannot be recorded as given."); err != nil {
-		return nil, Disclosure{}, err
+		return nil, "", Disclosure{}, err
 	}
-	return ids, shown, nil
+	return ids, e164, shown, nil
 }
 
 // catalogued finds the disclosure a call names in the catalogue (422 when

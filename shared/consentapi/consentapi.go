@@ -281,34 +281,57 @@ func (h *Handler) confirm(ctx context.Context, r apigw.Request, cors map[string]
 		return apipage.Fail(ctx, h.Log, err, apigw.WantsHTML(r, ""), cors)
 	}
 	html := apigw.WantsHTML(r, mt)
-	var token, returnTo string
+	var in confirmInput
 	if mt == apigw.JSON {
-		var v struct {
-			Token string `json:"token"`
-		}
-		if json.Unmarshal(raw, &v) == nil {
-			token = v.Token
-		}
+		_ = json.Unmarshal(raw, &in)
 	} else if f, err := apigw.ParseForm(raw); err == nil {
-		token, returnTo = f.One("token"), f.One("return_url")
+		in = confirmInput{Token: f.One("token"), Phone: f.One("phone"), Code: f.One("code"), returnTo: f.One("return_url")}
 		if err := f.Errs.Err(); err != nil {
 			return apipage.Fail(ctx, h.Log, err, html, cors)
 		}
 	}
-	if token == "" {
+	if in.Token == "" && (in.Phone != "" || in.Code != "") {
+		return h.confirmCode(ctx, in, html, cors)
+	}
+	if in.Token == "" {
 		var f fault.Fields
-		f.Add("token", "this field is required")
+		f.Add("token", "this field is required (or phone and code, for a text message subscription)")
 		return apipage.Fail(ctx, h.Log, f.Err(), html, cors)
 	}
-	c, err := h.Service.Confirm(ctx, token)
+	c, err := h.Service.Confirm(ctx, in.Token)
 	if err != nil {
 		return apipage.Fail(ctx, h.Log, err, html, cors)
 	}
+	return h.confirmed(html, in.returnTo, c.ReceiptID, c.Purpose, cors)
+}
+
+// confirmInput is a confirmation: the mailed link's token, or a number and
+// the code texted to it.
+type confirmInput struct {
+	Token    string `json:"token"`
+	Phone    string `json:"phone"`
+	Code     string `json:"code"`
+	returnTo string
+}
+
+// confirmCode confirms a pending SMS marketing grant with its code. A wrong
+// code and a number with nothing to confirm get the same 422 naming code.
+func (h *Handler) confirmCode(ctx context.Context, in confirmInput, html bool, cors map[string]string) apigw.Response {
+	c, err := h.Service.ConfirmCode(ctx, in.Phone, in.Code)
+	if err != nil {
+		return apipage.Fail(ctx, h.Log, err, html, cors)
+	}
+	return h.confirmed(html, in.returnTo, c.ReceiptID, consent.SMSMarketing, cors)
+}
+
+// confirmed answers a confirmation: a browser form post goes back to the
+// page, a script gets the receipt, purpose and status.
+func (h *Handler) confirmed(html bool, returnTo, receiptID string, p consent.Purpose, cors map[string]string) apigw.Response {
 	if html {
-		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, c.ReceiptID, url.Values{"status": {"confirmed"}}), cors)
+		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, receiptID, url.Values{"status": {"confirmed"}}), cors)
 	}
 	return apigw.JSONResponse(http.StatusOK, map[string]string{
-		"receipt_id": c.ReceiptID, "purpose": string(c.Purpose), "status": string(consent.Granted),
+		"receipt_id": receiptID, "purpose": string(p), "status": string(consent.Granted),
 	}, cors)
 }
 

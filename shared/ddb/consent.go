@@ -129,8 +129,9 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[
 	}
 	tx := &recordTx{superseding: map[int]string{}}
 	if r.Disclosure.Text != "" {
-		// A withdrawal staff recorded, or one made with a mail's
-		// unsubscribe link, was given under no disclosure.
+		// A withdrawal staff recorded, one made with a mail's unsubscribe
+		// link, and a reply to a text (STOP, START) are given under no
+		// disclosure.
 		tx.writes = append(tx.writes, s.disclosureWrite(r.Disclosure, r.At))
 	}
 	for _, sub := range subjects {
@@ -152,6 +153,18 @@ func (s *Consents) record(ctx context.Context, r *consent.Recording, pruned map[
 		}
 		mp.Put.TableName = aws.String(s.table)
 		tx.writes = append(tx.writes, mp)
+	}
+	if r.SMSCode != nil {
+		tx.writes = append(tx.writes, s.smsCodeWrite(r.SMSCode, r.At))
+	}
+	if r.Text != nil {
+		// A text lives in the partition of the number it goes to.
+		tp, err := mailPut(prefixSubject+r.Text.RecipientKey, *r.Text, r.At)
+		if err != nil {
+			return err
+		}
+		tp.Put.TableName = aws.String(s.table)
+		tx.writes = append(tx.writes, tp)
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx.writes})
 	if failed := cancelled(err); failed != nil {
@@ -426,27 +439,41 @@ func (s *Consents) Confirm(ctx context.Context, tokenHash string, c consent.Conf
 
 // confirm is one try of Confirm.
 func (s *Consents) confirm(ctx context.Context, tokenHash string, c consent.Confirmation, at time.Time, eventID string) error {
-	hs, err := heads(ctx, s.db, s.table, []string{c.SubjectKey})
-	if err != nil {
-		return err
-	}
-	now := &types.AttributeValueMemberS{Value: stamp(at)}
 	tokenUpdate := types.TransactWriteItem{Update: &types.Update{
 		TableName:                 aws.String(s.table),
 		Key:                       key(prefixConfirmToken+tokenHash, sortConfirmToken),
 		UpdateExpression:          aws.String("SET used_at = :now"),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until > :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": now},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberS{Value: stamp(at)}},
 	}}
-	ws, sealed, err := appendEvents(s.table, hs[c.SubjectKey], ledger.Event{
-		Subject: c.SubjectKey, ID: eventID, At: at, Kind: consent.ConfirmedKind, Fields: c.EventFields(),
+	return s.grant(ctx, tokenUpdate, pendingGrant{c.SubjectKey, c.Purpose, c.ReceiptID}, c.EventFields(), at, eventID)
+}
+
+// pendingGrant names the pending grant a confirmation turns into a grant.
+type pendingGrant struct {
+	subjectKey string
+	purpose    consent.Purpose
+	receiptID  string
+}
+
+// grant is one try of a confirmation: consume (the token or code used once,
+// a conditional write) and the grant of g, with a ledger event of fields,
+// in one transaction.
+func (s *Consents) grant(ctx context.Context, consume types.TransactWriteItem, g pendingGrant, fields map[string]string, at time.Time, eventID string) error {
+	hs, err := heads(ctx, s.db, s.table, []string{g.subjectKey})
+	if err != nil {
+		return err
+	}
+	now := &types.AttributeValueMemberS{Value: stamp(at)}
+	ws, sealed, err := appendEvents(s.table, hs[g.subjectKey], ledger.Event{
+		Subject: g.subjectKey, ID: eventID, At: at, Kind: consent.ConfirmedKind, Fields: fields,
 	})
 	if err != nil {
 		return err
 	}
 	stateUpdate := types.TransactWriteItem{Update: &types.Update{
 		TableName: aws.String(s.table),
-		Key:       key(prefixSubject+c.SubjectKey, sortConsent+string(c.Purpose)),
+		Key:       key(prefixSubject+g.subjectKey, sortConsent+string(g.purpose)),
 		// Granted: kept while in effect, so the pending grant's
 		// expiry goes.
 		UpdateExpression:    aws.String("SET #st = :granted, since = :now, seq = :seq, evidence = list_append(if_not_exists(evidence, :none), :seqs) REMOVE retention, expires_at, gsi4pk, gsi4sk, #ttl"),
@@ -457,36 +484,19 @@ func (s *Consents) confirm(ctx context.Context, tokenHash string, c consent.Conf
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":granted": &types.AttributeValueMemberS{Value: string(consent.Granted)},
 			":pending": &types.AttributeValueMemberS{Value: string(consent.Pending)},
-			":receipt": &types.AttributeValueMemberS{Value: c.ReceiptID},
+			":receipt": &types.AttributeValueMemberS{Value: g.receiptID},
 			":now":     now,
 			":seq":     &types.AttributeValueMemberN{Value: fmt.Sprint(sealed[0].Seq)},
 			":none":    &types.AttributeValueMemberL{},
 			":seqs":    &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberN{Value: fmt.Sprint(sealed[0].Seq)}}},
 		},
 	}}
-	writes := append([]types.TransactWriteItem{tokenUpdate, stateUpdate}, ws...)
-	// The pending grant's events are now the evidence of a grant in
-	// effect: no expiry.
-	prior, err := s.states(ctx, c.SubjectKey)
+	writes := append([]types.TransactWriteItem{consume, stateUpdate}, ws...)
+	kept, err := s.keepPendingEvidence(ctx, g)
 	if err != nil {
 		return err
 	}
-	if p := prior[c.Purpose]; p.Status == string(consent.Pending) && p.ReceiptID == c.ReceiptID {
-		seqs := p.Evidence
-		if len(seqs) == 0 {
-			seqs = []int64{p.Seq}
-		}
-		for _, seq := range seqs {
-			writes = append(writes, types.TransactWriteItem{Update: &types.Update{
-				TableName:                 aws.String(s.table),
-				Key:                       key(prefixSubject+c.SubjectKey, ledgerSort(seq)),
-				UpdateExpression:          aws.String("REMOVE retention, expires_at, gsi4pk, gsi4sk"),
-				ConditionExpression:       aws.String("attribute_exists(pk) AND #ev <> :pruned"),
-				ExpressionAttributeNames:  map[string]string{"#ev": "event"},
-				ExpressionAttributeValues: map[string]types.AttributeValue{":pruned": &types.AttributeValueMemberS{Value: eventPruned}},
-			}})
-		}
-	}
+	writes = append(writes, kept...)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	failed := cancelled(err)
 	switch {
@@ -499,4 +509,33 @@ func (s *Consents) confirm(ctx context.Context, tokenHash string, c consent.Conf
 	}
 	// The chain moved: read the head again.
 	return again(fault.Wrap(fault.TooMany, "The consent record is busy; try again.", err))
+}
+
+// keepPendingEvidence returns the writes that make the pending grant's
+// events the evidence of a grant in effect: no expiry.
+func (s *Consents) keepPendingEvidence(ctx context.Context, g pendingGrant) ([]types.TransactWriteItem, error) {
+	prior, err := s.states(ctx, g.subjectKey)
+	if err != nil {
+		return nil, err
+	}
+	p := prior[g.purpose]
+	if p.Status != string(consent.Pending) || p.ReceiptID != g.receiptID {
+		return nil, nil
+	}
+	seqs := p.Evidence
+	if len(seqs) == 0 {
+		seqs = []int64{p.Seq}
+	}
+	var writes []types.TransactWriteItem
+	for _, seq := range seqs {
+		writes = append(writes, types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(s.table),
+			Key:                       key(prefixSubject+g.subjectKey, ledgerSort(seq)),
+			UpdateExpression:          aws.String("REMOVE retention, expires_at, gsi4pk, gsi4sk"),
+			ConditionExpression:       aws.String("attribute_exists(pk) AND #ev <> :pruned"),
+			ExpressionAttributeNames:  map[string]string{"#ev": "event"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pruned": &types.AttributeValueMemberS{Value: eventPruned}},
+		}})
+	}
+	return writes, nil
 }

@@ -55,6 +55,8 @@ import (
 //	              a request's mail also goes with its request
 //	              recipient_key: the subject key of the recipient's address, on mail a
 //	              stranger can cause (mail.LimitFor); status queued | sending | sent | held
+//	              channel = sms on a text (to: the E.164 number; text_sha256: the hash of the
+//	              exact text sent, written before sending); mail has none
 //	mail counter  PK=MAILCAP#<recipient subject key>#<bucket>#<yyyy-mm-dd>  SK=MAILCAP
 //	              (mailcap.go) the ids of the intents admitted that day (UTC) under the
 //	              bucket's cap; an intent over the cap is held, never sent
@@ -84,6 +86,11 @@ import (
 //	              no index; expiry: erasure_record from the erasure
 //	export        PK=SUBJ#<key>  SK=EXPORT#<exported at>#<actor hash>   (actor: the staff principal)
 //	              no index; expiry: export_record from the export; an erasure keeps it
+//	SMS code      PK=SUBJ#<phone key>  SK=SMSCODE   (smscode.go) the one-time code of a pending
+//	              SMS marketing grant: its keyed hash (never the code), receipt, valid_until
+//	              (10 minutes), tries of this code (5 at most) and of the number per UTC day
+//	              (tries.d<yyyy-mm-dd>, 10 at most, kept across new codes), used_at once used
+//	              no index; expiry: sms_code (24 hours) from the latest code
 //
 // Catalogue (consent.go):
 //
@@ -140,6 +147,7 @@ const (
 	sortLock         = "LOCK"
 	sortMailCap      = "MAILCAP"
 	sortDedup        = "DEDUP"
+	sortSMSCode      = "SMSCODE"
 )
 
 // Kinds of the items the caps and the duplicate guard write.

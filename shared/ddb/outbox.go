@@ -38,6 +38,8 @@ const (
 	// delivered.
 	verifyField  = "verify_url"
 	confirmField = "confirm_url"
+	// codeField is a text's one-time code, removed once sent likewise.
+	codeField = mail.CodeField
 )
 
 // Outbox is the table's mail outbox, as the notifier (shared/notifier.Outbox)
@@ -76,7 +78,7 @@ func (o *Outbox) Decode(c Change) (mail.Intent, string, bool, error) {
 	if it.Status != mailQueued {
 		return mail.Intent{}, "", false, nil
 	}
-	in := mail.Intent{ID: it.ID, Template: mail.Template(it.Template), To: it.To, Data: it.Data, RecipientKey: it.RecipientKey}
+	in := mail.Intent{ID: it.ID, Template: mail.Template(it.Template), To: it.To, Data: it.Data, RecipientKey: it.RecipientKey, Channel: it.Channel}
 	return in, it.PK + "\x00" + it.SK, true, nil
 }
 
@@ -163,16 +165,37 @@ func (o *Outbox) MarkSent(ctx context.Context, ref, messageID string, now time.T
 	}
 	maps.Copy(values, expValues)
 	names := map[string]string{
-		"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField,
+		"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField, "#code": codeField,
 	}
 	maps.Copy(names, expNames)
 	_, err = o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(o.table),
 		Key:                       k,
-		UpdateExpression:          aws.String("SET #st = :sent, sent_at = :now, message_id = :id, " + exp + " REMOVE #data.#verify, #data.#confirm, last_error, gsi2pk, gsi2sk"),
+		UpdateExpression:          aws.String("SET #st = :sent, sent_at = :now, message_id = :id, " + exp + " REMOVE #data.#verify, #data.#confirm, #data.#code, last_error, gsi2pk, gsi2sk"),
 		ConditionExpression:       aws.String("#st = :sending"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
+	})
+	return classify(err)
+}
+
+// NoteText implements shared/notifier.Outbox: the hash of the text about to
+// be sent is kept on the claimed intent, and stays once it is sent.
+func (o *Outbox) NoteText(ctx context.Context, ref, textSHA256 string) error {
+	k, err := refKey(ref)
+	if err != nil {
+		return err
+	}
+	_, err = o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(o.table),
+		Key:                      k,
+		UpdateExpression:         aws.String("SET text_sha256 = :h"),
+		ConditionExpression:      aws.String("#st = :sending"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h":       &types.AttributeValueMemberS{Value: textSHA256},
+			":sending": &types.AttributeValueMemberS{Value: mailSending},
+		},
 	})
 	return classify(err)
 }
@@ -293,9 +316,13 @@ type mailItem struct {
 	// RecipientKey is the subject key of the recipient's address, on mail
 	// that counts against a per-recipient cap (mail.LimitFor).
 	RecipientKey string `dynamodbav:"recipient_key,omitempty"`
-	HeldAt       string `dynamodbav:"held_at,omitempty"`
-	HeldReason   string `dynamodbav:"held_reason,omitempty"`
-	FailedAt     string `dynamodbav:"failed_at,omitempty"`
+	// Channel is mail.ChannelSMS on a text; empty on mail.
+	Channel string `dynamodbav:"channel,omitempty"`
+	// TextSHA256 is the SHA-256 of the exact text sent (NoteText).
+	TextSHA256 string `dynamodbav:"text_sha256,omitempty"`
+	HeldAt     string `dynamodbav:"held_at,omitempty"`
+	HeldReason string `dynamodbav:"held_reason,omitempty"`
+	FailedAt   string `dynamodbav:"failed_at,omitempty"`
 	// GSI2PK/GSI2SK put an unsent intent on the by-status-due index under
 	// OUTBOX#pending, by id (ids sort by time); sending removes them, so the
 	// index holds only what is still to send.
@@ -310,8 +337,8 @@ func mailPut(ownerPK string, in mail.Intent, at time.Time) (types.TransactWriteI
 	av, err := attributevalue.MarshalMap(mailItem{
 		PK: ownerPK, SK: prefixMail + in.ID, Kind: kindMail, ID: in.ID,
 		Template: string(in.Template), To: in.To, Data: in.Data, Status: mailQueued,
-		RecipientKey: in.RecipientKey,
-		GSI2PK:       outboxPending, GSI2SK: in.ID,
+		RecipientKey: in.RecipientKey, Channel: in.Channel,
+		GSI2PK: outboxPending, GSI2SK: in.ID,
 		expiry: expires(retention.UnsentMail, ownerPK, prefixMail+in.ID, at),
 	})
 	if err != nil {

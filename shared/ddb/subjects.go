@@ -196,8 +196,8 @@ func (s *Subjects) eraseRequests(ctx context.Context, e *erasure, k string) erro
 }
 
 // erasePerson queues the deletes of what the person's partition under key
-// k holds: ledger and head, consent states, links (both directions) and
-// mails. Kept: OPTOUT#<right> (the person must stay opted out and
+// k holds: ledger and head, consent states, links (both directions),
+// mails and texts, and a one-time code. Kept: OPTOUT#<right> (the person must stay opted out and
 // suppressed), ERASURE# and EXPORT# records, and any kind this adapter does not know,
 // rather than deleting it unread.
 func (s *Subjects) erasePerson(ctx context.Context, e *erasure, k string) error {
@@ -228,6 +228,8 @@ func (s *Subjects) erasePerson(ctx context.Context, e *erasure, k string) error 
 			}
 		case strings.HasPrefix(sk, prefixMail):
 			e.del(&e.deletes, k, "mail", pk, sk)
+		case sk == sortSMSCode:
+			e.del(&e.deletes, k, "sms_code", pk, sk)
 		}
 	}
 	return nil

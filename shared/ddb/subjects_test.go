@@ -392,9 +392,10 @@ func TestSubjectErasureFollowsVouchedLinksOnly(t *testing.T) {
 	}
 	// Ledgers: email 1 event, phone 2, browser 2; three heads; two consent
 	// states; eight links (three pairs and the stranger's claim, both
-	// directions). No mail: staff's opt-out sent none, and the stranger's
-	// confirmation is hers.
-	want := map[string]int{"ledger_event": 5, "ledger_head": 3, "consent_state": 2, "link": 8}
+	// directions). One mail, the text of the code that confirms the SMS
+	// grant, and the code itself: staff's opt-out sent none, and the
+	// stranger's confirmation is hers.
+	want := map[string]int{"ledger_event": 5, "ledger_head": 3, "consent_state": 2, "link": 8, "mail": 1, "sms_code": 1}
 	for kind, n := range want {
 		if rep.Deleted[kind] != n {
 			t.Errorf("deleted[%s] = %d, want %d (report %+v)", kind, rep.Deleted[kind], n, rep.Deleted)

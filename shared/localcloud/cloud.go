@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -30,6 +31,7 @@ import (
 	"github.com/claritru/privacy/shared/wiring"
 	"github.com/claritru/privacy/shared/wiring/admin"
 	"github.com/claritru/privacy/shared/wiring/consent"
+	"github.com/claritru/privacy/shared/wiring/inbound"
 	"github.com/claritru/privacy/shared/wiring/intake"
 	"github.com/claritru/privacy/shared/wiring/notifier"
 	"github.com/claritru/privacy/shared/wiring/optout"
@@ -47,6 +49,8 @@ type Options struct {
 	APIPort      int
 	DynamoDBPort int
 	SESPort      int
+	// SMSPort is the SMS sink's (SMSSink).
+	SMSPort int
 	// DataDir keeps DynamoDB Local's data across restarts; empty keeps it
 	// in memory.
 	DataDir string
@@ -89,6 +93,7 @@ type Cloud struct {
 	Settings settings.Env
 	DynamoDB *Process
 	SES      *Process
+	SMS      *SMSSink
 	server   *http.Server
 	cancel   context.CancelFunc
 	polling  chan struct{}
@@ -136,6 +141,9 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 	if err := c.serve(o, fns.http); err != nil {
 		return c, err
 	}
+	if err := c.deliverTopics(fns.topics); err != nil {
+		return c, err
+	}
 	pctx, cancel := context.WithCancel(context.Background())
 	c.cancel, c.polling = cancel, make(chan struct{})
 	if err := c.poll(pctx, o, db, fns.stream); err != nil {
@@ -170,7 +178,7 @@ func (o *Options) defaults() (err error) {
 	if o.PostalAddress == "" {
 		o.PostalAddress = DefaultPostalAddress
 	}
-	for _, p := range []*int{&o.APIPort, &o.DynamoDBPort, &o.SESPort} {
+	for _, p := range []*int{&o.APIPort, &o.DynamoDBPort, &o.SESPort, &o.SMSPort} {
 		if *p == 0 {
 			if *p, err = FreePort(); err != nil {
 				return err
@@ -194,7 +202,9 @@ func (c *Cloud) startStandIns(ctx context.Context, o Options) error {
 	go func() { p, err := StartSES(ctx, o.Root, o.SESPort, o.ProcessLog); sch <- started{p, err} }()
 	d, s := <-dch, <-sch
 	c.DynamoDB, c.SES = d.p, s.p
-	return errors.Join(d.err, s.err)
+	var err error
+	c.SMS, err = StartSMSSink(o.SMSPort)
+	return errors.Join(d.err, s.err, err)
 }
 
 // configure sets every setting's local value and returns each function's
@@ -218,6 +228,8 @@ func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 		topology.EnvEdgeSecret:       "",
 		settings.EnvDynamoDBEndpoint: c.DynamoDB.Endpoint,
 		settings.EnvSESEndpoint:      c.SES.Endpoint,
+		settings.EnvSMSEndpoint:      c.SMS.Endpoint,
+		topology.EnvSMSOrigin:        c.SMS.ServiceNumber,
 	}
 	if o.SESVia != nil {
 		vars[settings.EnvSESEndpoint] = o.SESVia(c.SES.Endpoint)
@@ -239,7 +251,24 @@ func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 type functions struct {
 	http      map[string]HTTPHandler
 	stream    map[string]StreamHandler
+	topics    map[string]TopicHandler
 	scheduled map[string]ScheduledHandler
+}
+
+// TopicHandler is a function fed by an SNS topic.
+type TopicHandler func(context.Context, events.SNSEvent) error
+
+// deliverTopics connects each topic consumer of the topology to the
+// stand-in that publishes to its topic: the SMS sink's replies.
+func (c *Cloud) deliverTopics(handlers map[string]TopicHandler) error {
+	for _, tc := range topology.ClariTru.Topics {
+		h := handlers[tc.Function]
+		if h == nil || tc.Topic != topology.TopicSMSInbound {
+			return fmt.Errorf("topic %s: function %s has no local handler or stand-in", tc.Topic, tc.Function)
+		}
+		c.SMS.Deliver(h)
+	}
+	return nil
 }
 
 // wire builds every function's handler as its Lambda main does
@@ -267,6 +296,7 @@ func wire(o Options, envs map[string]settings.Env, db *dynamodb.Client) (functio
 			"admin":   admin.Handler(deps("admin")).Handle,
 		},
 		stream: map[string]StreamHandler{"notifier": notifier.Handler(deps("notifier")).Handle},
+		topics: map[string]TopicHandler{"inbound": inbound.Handler(deps("inbound")).Handle},
 		scheduled: map[string]ScheduledHandler{
 			"watch":     Scheduled(wt.Handle),
 			"retention": Scheduled(retention.Handler(deps("retention")).Handle),
@@ -339,7 +369,7 @@ func (c *Cloud) poll(ctx context.Context, o Options, db *dynamodb.Client, handle
 
 // localOnly are the variables every function is given locally besides the
 // topology's: the stand-ins' endpoints.
-var localOnly = []string{settings.EnvDynamoDBEndpoint, settings.EnvSESEndpoint}
+var localOnly = []string{settings.EnvDynamoDBEndpoint, settings.EnvSESEndpoint, settings.EnvSMSEndpoint}
 
 // functionEnv is the environment of one function: of all, the variables the
 // topology lists for it, and the local-only ones.
@@ -372,6 +402,7 @@ func (c *Cloud) Stop() {
 		<-c.polling
 	}
 	c.SES.Stop()
+	c.SMS.Stop()
 	c.DynamoDB.Stop()
 }
 
@@ -385,6 +416,7 @@ func (c *Cloud) Describe() string {
 	fmt.Fprintf(&b, "  email/SMS opt-in  %s/subscribe.html\n", c.APIURL)
 	fmt.Fprintf(&b, "  cookie banner     %s/cookies-demo.html\n", c.APIURL)
 	fmt.Fprintf(&b, "  mail inbox        %s/\n", c.SES.Endpoint)
+	fmt.Fprintf(&b, "  SMS inbox         %s/\n", c.SMS.Endpoint)
 	fmt.Fprintf(&b, "  DynamoDB Local    %s  (table %s)\n", c.DynamoDB.Endpoint, c.Settings.Table)
 	fmt.Fprintf(&b, "Press Ctrl-C to stop.\n")
 	return b.String()

@@ -338,7 +338,8 @@ func TestBrowserSubscribeWidget(t *testing.T) {
 	}
 
 	// Marketing texts: the number has not confirmed, so the grant waits and
-	// the check does not allow a send.
+	// the check does not allow a send, until the code texted to it is
+	// typed into the page.
 	const number = "+1 415 555 0142"
 	must(t, "open the page for texts", chromedp.Do(b, chromedp.Navigate(pageURL)))
 	waitBodyState(b, t, "subscribeState", "ready")
@@ -355,16 +356,50 @@ func TestBrowserSubscribeWidget(t *testing.T) {
 	if ans := consentCheck(ctx, t, cloud, "phone", number, "sms_marketing"); ans.Allowed || ans.Status != "pending" {
 		t.Errorf("staff check of sms_marketing: %+v, want not allowed (pending)", ans)
 	}
+	if !visible(b, t, "#sms-code") {
+		t.Fatal("#sms-code is not shown after a pending SMS grant")
+	}
+	codeText := localtest.WaitForText(t, cloud.SMS.Endpoint, "+14155550142", func(m localcloud.SMSText) bool {
+		return codeRE.MatchString(m.Body)
+	})
+	code := codeRE.FindStringSubmatch(codeText.Body)[1]
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	must(t, "type a wrong code", chromedp.Do(b,
+		chromedp.SendKeys(chromedp.CSS("#sms-code-input"), wrong),
+		chromedp.Click(chromedp.CSS("#sms-code-submit")),
+	))
+	waitBodyState(b, t, "smsCodeState", "error")
+	if ans := consentCheck(ctx, t, cloud, "phone", number, "sms_marketing"); ans.Allowed {
+		t.Fatalf("staff check after a wrong code: %+v, want not allowed", ans)
+	}
+	_, err = chromedp.Run(b, chromedp.Evaluate[string](`document.getElementById("sms-code-input").value = ""`))
+	must(t, "clear the code box", err)
+	must(t, "type the code", chromedp.Do(b,
+		chromedp.SendKeys(chromedp.CSS("#sms-code-input"), code),
+		chromedp.Click(chromedp.CSS("#sms-code-submit")),
+	))
+	waitBodyState(b, t, "smsCodeState", "confirmed")
+	if ans := consentCheck(ctx, t, cloud, "phone", number, "sms_marketing"); !ans.Allowed || ans.Status != "granted" {
+		t.Errorf("staff check after the code: %+v, want allowed (granted)", ans)
+	}
 	sms := consentHistory(ctx, t, cloud, "phone", number)
-	if len(sms.Events) != 1 || sms.Events[0].Fields["disclosure_id"] != "sms-optin" ||
-		sms.Events[0].Fields["disclosure_sha256"] != sha256Hex(catalogue["sms-optin"].Text) {
-		t.Errorf("SMS ledger %+v, want one event under the stored sms-optin words", sms.Events)
+	if len(sms.Events) != 2 || sms.Events[0].Fields["disclosure_id"] != "sms-optin" ||
+		sms.Events[0].Fields["disclosure_sha256"] != sha256Hex(catalogue["sms-optin"].Text) ||
+		sms.Events[1].Kind != "consent_confirmed" || sms.Events[1].Fields["sms_sha256"] != sha256Hex(codeText.Body) ||
+		sms.Events[1].Fields["disclosure_sha256"] != sha256Hex(catalogue["sms-optin"].Text) {
+		t.Errorf("SMS ledger %+v, want the grant under the stored sms-optin words and its confirmation naming the text sent", sms.Events)
 	}
 
 	saveShot(t, "subscribe.png", screenshot(b, t))
 	noPII(t, logs, email)
 	noPII(t, logs, "4155550142")
 }
+
+// codeRE finds the one-time code in its text.
+var codeRE = regexp.MustCompile(`code to confirm marketing texts is ([0-9]{6})\.`)
 
 // disclosures reads the catalogue the pages show, by id, and checks that it
 // may be cached.

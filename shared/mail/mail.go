@@ -25,7 +25,21 @@ type Intent struct {
 	// notifier counts such mail per recipient and day and holds back what
 	// exceeds the cap (LimitFor). Mail that staff cause carries none.
 	RecipientKey string
+	// Channel is how the intent reaches its recipient: ChannelEmail (also
+	// the empty value, for intents stored before texts existed) or
+	// ChannelSMS, whose To is an E.164 number and whose template is a text
+	// (shared/mailrender's <template>.sms.txt).
+	Channel string
 }
+
+// Channels an intent is sent on.
+const (
+	ChannelEmail = "email"
+	ChannelSMS   = "sms"
+)
+
+// SMS reports whether the intent is a text message.
+func (in Intent) SMS() bool { return in.Channel == ChannelSMS }
 
 // Clone returns a copy of the intent that shares no map with it.
 func (in Intent) Clone() Intent {
@@ -57,7 +71,16 @@ const (
 	RequestCancelled Template = "request_cancelled"
 	RequestExpired   Template = "request_expired"
 	DeadlineDigest   Template = "deadline_digest"
+	// Text messages (Channel ChannelSMS).
+	SMSCode Template = "sms_code" // the one-time code that confirms an SMS opt-in
+	SMSHelp Template = "sms_help" // the answer to HELP
+	SMSStop Template = "sms_stop" // the confirmation of STOP
 )
+
+// CodeField is the data field of an SMSCode intent that holds the raw
+// one-time code; it is removed from the stored intent once the text is
+// sent, like a raw link.
+const CodeField = "code"
 
 // Message is a rendered mail.
 type Message struct {
@@ -115,6 +138,10 @@ const (
 	BucketConsents = "consents"
 	BucketNotices  = "notices"
 	BucketOptOut   = "optout"
+	// Texts, counted by the number's subject key.
+	BucketSMSCodes = "sms_codes"
+	BucketSMSHelp  = "sms_help"
+	BucketSMSStop  = "sms_stop"
 )
 
 // limits are the capped templates: only the mail a stranger can trigger by
@@ -131,6 +158,13 @@ var limits = map[Template]Limit{
 	RequestExpired:  {BucketNotices, MaxConfirmationsPerDay},
 	ConsentReceipt:  {BucketConsents, MaxConfirmationsPerDay},
 	OptOutConfirmed: {BucketOptOut, MaxOptOutConfirmationsPerDay},
+	// Anyone can type a number into the subscribe form: its codes are
+	// capped like receipts, under their own count.
+	SMSCode: {BucketSMSCodes, MaxConfirmationsPerDay},
+	// Replies to a number's own texts; a spoofed sender or a loop with
+	// another autoresponder must not make the service text without end.
+	SMSHelp: {BucketSMSHelp, MaxConfirmationsPerDay},
+	SMSStop: {BucketSMSStop, MaxOptOutConfirmationsPerDay},
 }
 
 // LimitFor returns the cap an intent counts against, and false when none

@@ -13,6 +13,8 @@ package notifier
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"time"
@@ -38,6 +40,16 @@ type Outbox interface {
 	// provider's error code: it is not retried or re-driven again, and
 	// staff see the code.
 	MarkFailed(ctx context.Context, ref, code string, now time.Time) error
+	// NoteText records on a claimed text intent the SHA-256 of the exact
+	// text about to be sent, before it is sent: the evidence of what a
+	// number was told (a confirmed SMS opt-in names it; the TCPA asks for
+	// the exact words).
+	NoteText(ctx context.Context, ref, textSHA256 string) error
+}
+
+// TextSender delivers a text message to an E.164 number; errors as Sender.
+type TextSender interface {
+	SendText(ctx context.Context, to, body string) (messageID string, err error)
 }
 
 // Sender delivers a rendered mail. An error that is, or wraps, a *Rejected
@@ -62,8 +74,12 @@ type Notifier struct {
 	Sender Sender
 	// Footer is the postal address and contact every mail ends with.
 	Footer mailrender.Footer
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Texts sends the intents of the SMS channel; nil where no texts are
+	// sent, and then such an intent fails (and is retried) rather than
+	// going out as mail.
+	Texts TextSender
+	Log   *slog.Logger
+	Now   func() time.Time
 }
 
 func (n *Notifier) now() time.Time {
@@ -73,35 +89,38 @@ func (n *Notifier) now() time.Time {
 	return time.Now()
 }
 
-// Send sends the mail of one queued intent, stored under ref, unless it is
-// sent already. An error means it was not sent and may be tried again.
+// Send sends the mail or text of one queued intent, stored under ref,
+// unless it is sent already. An error means it was not sent and may be
+// tried again.
 func (n *Notifier) Send(ctx context.Context, in mail.Intent, ref string) error {
-	msg, err := mailrender.Render(in, n.Footer)
+	var msg mail.Message
+	var text string
+	var err error
+	if in.SMS() {
+		if n.Texts == nil {
+			return errNoTexts
+		}
+		text, err = mailrender.RenderSMS(in)
+	} else {
+		msg, err = mailrender.Render(in, n.Footer)
+	}
 	if err != nil {
 		return err
 	}
-	claim, err := n.Outbox.Claim(ctx, ref, n.now())
-	if err != nil {
+	if send, err := n.claim(ctx, in, ref); !send || err != nil {
 		return err
 	}
-	switch claim {
-	case mail.AlreadySent:
-		return nil
-	case mail.Busy:
-		return errBusy
-	}
-	if lim, capped := mail.LimitFor(in); capped {
-		ok, err := n.Outbox.Admit(ctx, in.RecipientKey, lim, in.ID, n.now())
-		if err != nil {
+	var id string
+	if in.SMS() {
+		sum := sha256.Sum256([]byte(text))
+		if err := n.Outbox.NoteText(ctx, ref, hex.EncodeToString(sum[:])); err != nil {
 			n.release(ctx, in, ref, err)
 			return err
 		}
-		if !ok {
-			n.Log.InfoContext(ctx, "mail held", "intent", in.ID, "template", string(in.Template), "cap", lim.Bucket)
-			return n.Outbox.Hold(ctx, ref, lim.HeldReason(), n.now())
-		}
+		id, err = n.Texts.SendText(ctx, in.To, text)
+	} else {
+		id, err = n.Sender.Send(ctx, in.To, msg)
 	}
-	id, err := n.Sender.Send(ctx, in.To, msg)
 	var rejected *Rejected
 	if errors.As(err, &rejected) {
 		// Final: the intent leaves the outbox marked failed, and the
@@ -117,6 +136,34 @@ func (n *Notifier) Send(ctx context.Context, in mail.Intent, ref string) error {
 	return n.Outbox.MarkSent(ctx, ref, id, n.now())
 }
 
+// claim claims the intent and counts it against its recipient's cap; false
+// (and no error) when there is nothing to send: sent already, or held over
+// the cap.
+func (n *Notifier) claim(ctx context.Context, in mail.Intent, ref string) (bool, error) {
+	claim, err := n.Outbox.Claim(ctx, ref, n.now())
+	if err != nil {
+		return false, err
+	}
+	switch claim {
+	case mail.AlreadySent:
+		return false, nil
+	case mail.Busy:
+		return false, errBusy
+	}
+	if lim, capped := mail.LimitFor(in); capped {
+		ok, err := n.Outbox.Admit(ctx, in.RecipientKey, lim, in.ID, n.now())
+		if err != nil {
+			n.release(ctx, in, ref, err)
+			return false, err
+		}
+		if !ok {
+			n.Log.InfoContext(ctx, "mail held", "intent", in.ID, "template", string(in.Template), "cap", lim.Bucket)
+			return false, n.Outbox.Hold(ctx, ref, lim.HeldReason(), n.now())
+		}
+	}
+	return true, nil
+}
+
 // release queues a claimed intent again after err.
 func (n *Notifier) release(ctx context.Context, in mail.Intent, ref string, err error) {
 	if rerr := n.Outbox.Release(ctx, ref, err.Error()); rerr != nil {
@@ -129,3 +176,5 @@ type busyError struct{}
 func (busyError) Error() string { return "intent is being sent by another invocation" }
 
 var errBusy error = busyError{}
+
+var errNoTexts = errors.New("a text message intent, and no text sender is wired")

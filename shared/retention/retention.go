@@ -35,6 +35,7 @@ const (
 	HeldMail          Kind = "held_mail"
 	MailCounter       Kind = "mail_counter"
 	DuplicateGuard    Kind = "duplicate_guard"
+	SMSCode           Kind = "sms_code"
 )
 
 // day is a day of 24 hours; months are counted as calendar months.
@@ -95,6 +96,8 @@ var Policy = []Rule{
 		Reason: "counts a day's capped mail to one address (keyed hash only); useless the next day"},
 	{Kind: DuplicateGuard, Keep: 10 * time.Minute, Moves: true, From: "the first submission",
 		Reason: "a repeated submission within 10 minutes is the first request; keyed hash and request id only"},
+	{Kind: SMSCode, Keep: 24 * time.Hour, Moves: true, From: "the latest code sent to the number",
+		Reason: "a one-time code confirming an SMS opt-in works 10 minutes and 5 tries; kept a day for the count of tries on the number; keyed hashes only"},
 }
 
 // RuleFor returns the rule of a kind.

@@ -34,6 +34,7 @@ func TestPolicyPeriods(t *testing.T) {
 		{HeldMail, time.Date(2028, 3, 30, 10, 0, 0, 0, time.UTC)},          // +30 days
 		{MailCounter, time.Date(2028, 3, 2, 10, 0, 0, 0, time.UTC)},        // +2 days
 		{DuplicateGuard, time.Date(2028, 2, 29, 10, 10, 0, 0, time.UTC)},   // +10 minutes
+		{SMSCode, time.Date(2028, 3, 1, 10, 0, 0, 0, time.UTC)},            // +24 hours
 	}
 	if len(cases) != len(Policy) {
 		t.Fatalf("%d rules, %d expected: a kind without a test or a test without a rule", len(Policy), len(cases))

@@ -48,6 +48,11 @@ type Env struct {
 	// runs only).
 	DynamoDBEndpoint string
 	SESEndpoint      string
+	// SMSEndpoint overrides End User Messaging SMS's endpoint (the local
+	// SMS sink); SMSOrigin is the origination identity texts are sent
+	// from (empty: the service picks one of the account's).
+	SMSEndpoint string
+	SMSOrigin   string
 }
 
 // Local-only variables: endpoint overrides for DynamoDB Local and the SES
@@ -56,6 +61,7 @@ type Env struct {
 const (
 	EnvDynamoDBEndpoint = "DYNAMODB_ENDPOINT"
 	EnvSESEndpoint      = "SES_ENDPOINT"
+	EnvSMSEndpoint      = "SMS_ENDPOINT"
 )
 
 // Load reads the process's environment, as a Lambda function does.
@@ -84,6 +90,8 @@ func FromVars(cfg aws.Config, getenv func(string) string) (Env, error) {
 		EdgeSecret:       getenv(topology.EnvEdgeSecret),
 		DynamoDBEndpoint: getenv(EnvDynamoDBEndpoint),
 		SESEndpoint:      getenv(EnvSESEndpoint),
+		SMSEndpoint:      getenv(EnvSMSEndpoint),
+		SMSOrigin:        getenv(topology.EnvSMSOrigin),
 	}
 	if e.Table == "" {
 		return Env{}, errors.New(topology.EnvTableName + " is not set")

@@ -110,3 +110,21 @@ func TestPhoneLibraryAndTemplatesStayAtTheEdge(t *testing.T) {
 		t.Error("shared/subject/phone no longer links phonenumbers: the check above proves nothing")
 	}
 }
+
+// Only the notifier sends texts, so only it links the SMS client; the
+// inbound function answers through the outbox.
+func TestOnlyTheNotifierLinksTheSMSClient(t *testing.T) {
+	const client = "github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2"
+	if _, ok := topology.ClariTru.Function("inbound"); !ok {
+		t.Fatal("inbound is not a function of the topology")
+	}
+	for _, f := range topology.ClariTru.Functions {
+		got := linked(deps(t, "./functions/"+f.Name), client)
+		if f.Name == "notifier" && len(got) == 0 {
+			t.Error("functions/notifier does not link the SMS client: the check proves nothing")
+		}
+		if f.Name != "notifier" && len(got) > 0 {
+			t.Errorf("functions/%s links %s", f.Name, client)
+		}
+	}
+}

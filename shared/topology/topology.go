@@ -57,6 +57,19 @@ type StreamConsumer struct {
 	MaxRetries int
 }
 
+// TopicConsumer is a function fed by an SNS topic of the stack: in AWS the
+// topic invokes it (asynchronously, with retries and a dead-letter queue);
+// locally a stand-in calls the same handler with the same event.
+type TopicConsumer struct {
+	Function string
+	Topic    string
+}
+
+// TopicSMSInbound is the topic AWS End User Messaging SMS publishes two-way
+// messages (replies to the service's texts) to; locally the SMS sink
+// delivers them.
+const TopicSMSInbound = "sms-inbound"
+
 // Schedule runs a function at fixed times. In AWS an EventBridge Scheduler
 // schedule invokes it; locally the runner invokes the same handler once at
 // start and then every Every.
@@ -92,6 +105,7 @@ type Service struct {
 	Functions []Function
 	Routes    []Route
 	Streams   []StreamConsumer
+	Topics    []TopicConsumer
 	Schedules []Schedule
 }
 
@@ -119,6 +133,10 @@ const (
 	// EnvPostalAddress is the company's postal address, which every mail's
 	// footer shows (CAN-SPAM, 16 CFR 316.5).
 	EnvPostalAddress = "POSTAL_ADDRESS"
+	// EnvSMSOrigin is the origination identity (phone number, pool or
+	// sender id of End User Messaging SMS) texts are sent from; a function
+	// that reads it may send texts.
+	EnvSMSOrigin = "SMS_ORIGINATION_IDENTITY"
 )
 
 // ClariTru is the privacy rights service.
@@ -179,16 +197,30 @@ var ClariTru = Service{
 		},
 		{
 			Name:    "notifier",
-			Purpose: "sends queued mail from the table's stream through SES",
+			Purpose: "sends queued mail and texts from the table's stream through SES and End User Messaging SMS",
 			Memory:  256,
 			Timeout: 30 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom, EnvPostalAddress},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom, EnvPostalAddress, EnvSMSOrigin},
 			// Claims, marks, holds and releases the mail items it is fed,
 			// wherever they live, and counts mail per recipient; it reads
 			// the mail from the stream, not the table.
 			Table: TableAccess{
 				Actions:    []Action{UpdateItem},
 				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "MAILCAP#*"},
+			},
+		},
+		{
+			Name:    "inbound",
+			Purpose: "replies to the service's texts (STOP, HELP, START) from the two-way SMS topic",
+			Memory:  256,
+			Timeout: 10 * time.Second,
+			Env:     []string{EnvTableName, EnvPepperSecret},
+			// The number's partition: its consent states and ledger, a
+			// one-time code left there, and the texts that answer (the
+			// notifier sends them).
+			Table: TableAccess{
+				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
+				Partitions: []string{"SUBJ#*"},
 			},
 		},
 		{
@@ -249,6 +281,9 @@ var ClariTru = Service{
 	},
 	Streams: []StreamConsumer{
 		{Function: "notifier", BatchSize: 10, MaxRetries: 5},
+	},
+	Topics: []TopicConsumer{
+		{Function: "inbound", Topic: TopicSMSInbound},
 	},
 	Schedules: []Schedule{
 		// Every morning before the team starts, Pacific time (the

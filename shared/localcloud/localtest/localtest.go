@@ -129,3 +129,42 @@ func WaitForMail(t testing.TB, endpoint, to string, pred func(Mail) bool) Mail {
 	t.Fatalf("no mail to %s arrived within 20s", to)
 	return Mail{}
 }
+
+// Texts returns every text the SMS sink at endpoint has received.
+func Texts(t testing.TB, endpoint string) []localcloud.SMSText {
+	t.Helper()
+	texts, err := localcloud.Texts(endpoint)
+	if err != nil {
+		t.Fatalf("SMS sink store: %v", err)
+	}
+	return texts
+}
+
+// TextsTo returns the texts to one number.
+func TextsTo(t testing.TB, endpoint, to string) []localcloud.SMSText {
+	t.Helper()
+	var out []localcloud.SMSText
+	for _, m := range Texts(t, endpoint) {
+		if m.To == to {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// WaitForText waits up to 20 s for a text to the number that pred accepts
+// (nil: any) and returns it.
+func WaitForText(t testing.TB, endpoint, to string, pred func(localcloud.SMSText) bool) localcloud.SMSText {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range TextsTo(t, endpoint, to) {
+			if pred == nil || pred(m) {
+				return m
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no text to %s arrived within 20s", to)
+	return localcloud.SMSText{}
+}

@@ -55,6 +55,8 @@ type Entry struct {
 	// HeldReason is the reason given when the intent was held.
 	HeldReason string
 	FailedAt   time.Time
+	// TextSHA256 is what NoteText recorded on a text intent.
+	TextSHA256 string
 }
 
 // Outbox is an in-memory notifier.Outbox. Claim takes a queued intent, or
@@ -272,5 +274,17 @@ func (o *Outbox) MarkFailed(_ context.Context, ref, code string, now time.Time) 
 		return fmt.Errorf("mark %q failed: %w", ref, errNotClaimed)
 	}
 	e.State, e.LastError, e.FailedAt = Failed, code, now
+	return nil
+}
+
+// NoteText implements notifier.Outbox.
+func (o *Outbox) NoteText(_ context.Context, ref, textSHA256 string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, ok := o.entries[ref]
+	if !ok || e.State != Sending {
+		return fmt.Errorf("note text of %q: %w", ref, errNotClaimed)
+	}
+	e.TextSHA256 = textSHA256
 	return nil
 }

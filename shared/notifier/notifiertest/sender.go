@@ -95,3 +95,9 @@ func (s *Sender) Attempts() int {
 	defer s.mu.Unlock()
 	return s.attempts
 }
+
+// SendText implements notifier.TextSender: the text is delivered as a
+// message whose Text is the body, and fails like Send.
+func (s *Sender) SendText(ctx context.Context, to, body string) (string, error) {
+	return s.Send(ctx, to, mail.Message{Text: body})
+}

@@ -11,6 +11,7 @@ import (
 	sender "github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/notifierstream"
 	"github.com/claritru/privacy/shared/sesmail"
+	"github.com/claritru/privacy/shared/smssend"
 	"github.com/claritru/privacy/shared/topology"
 	"github.com/claritru/privacy/shared/wiring"
 )
@@ -40,7 +41,11 @@ func Handler(d wiring.Deps) *notifierstream.Handler {
 	outbox := ddb.NewOutbox(d.DB, d.Env.Table)
 	return &notifierstream.Handler{
 		Outbox: outbox,
-		Sender: &sender.Notifier{Outbox: outbox, Sender: sesmail.NewSender(sesmail.Client(d.Env.AWS, d.Env.SESEndpoint), d.Env.MailFrom), Footer: footer(d), Log: d.Log},
-		Log:    d.Log,
+		Sender: &sender.Notifier{
+			Outbox: outbox, Sender: sesmail.NewSender(sesmail.Client(d.Env.AWS, d.Env.SESEndpoint), d.Env.MailFrom),
+			Texts:  smssend.NewSender(smssend.Client(d.Env.AWS, d.Env.SMSEndpoint), d.Env.SMSOrigin, ""),
+			Footer: footer(d), Log: d.Log,
+		},
+		Log: d.Log,
 	}
 }
