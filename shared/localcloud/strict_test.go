@@ -111,7 +111,9 @@ func TestStrictInputThroughTheGateway(t *testing.T) {
 	if q := queue(request.PendingVerification); len(q) != 1 || q[0].Email != ascii {
 		t.Fatalf("queue after the IDN request: %+v", q)
 	}
-	waitForMail(t, l.cloud.SES.Endpoint, ascii, "We received your privacy request")
+	// The mail goes to the ASCII address stored; the SES stand-in parses
+	// the raw message it is given and shows the domain decoded again.
+	waitForMail(t, l.cloud.SES.Endpoint, "ada@bücher.example", "We received your privacy request")
 	for _, m := range localtest.Mails(t, l.cloud.SES.Endpoint) {
 		if slices.ContainsFunc(m.Destination.To, func(to string) bool {
 			return strings.Contains(to, "victim") || strings.Contains(to, "attacker")
