@@ -57,6 +57,7 @@ func run() error {
 		DynamoDBPort: port("DYNAMODB_PORT", 8000),
 		SESPort:      port("SES_PORT", 8005),
 		SMSPort:      port("SMS_PORT", 8006),
+		MailTapPort:  port("MAIL_TAP_PORT", 8007),
 		DataDir:      filepath.Join(dir, "dynamodb"),
 		Pepper:       pepper,
 		AdminToken:   string(adminToken),

@@ -51,6 +51,9 @@ type Options struct {
 	SESPort      int
 	// SMSPort is the SMS sink's (SMSSink).
 	SMSPort int
+	// MailTapPort is the mail tap's (MailTap): the headers of every mail
+	// sent, which the SES stand-in does not keep.
+	MailTapPort int
 	// DataDir keeps DynamoDB Local's data across restarts; empty keeps it
 	// in memory.
 	DataDir string
@@ -94,6 +97,7 @@ type Cloud struct {
 	DynamoDB *Process
 	SES      *Process
 	SMS      *SMSSink
+	MailTap  *MailTap
 	server   *http.Server
 	cancel   context.CancelFunc
 	polling  chan struct{}
@@ -178,7 +182,7 @@ func (o *Options) defaults() (err error) {
 	if o.PostalAddress == "" {
 		o.PostalAddress = DefaultPostalAddress
 	}
-	for _, p := range []*int{&o.APIPort, &o.DynamoDBPort, &o.SESPort, &o.SMSPort} {
+	for _, p := range []*int{&o.APIPort, &o.DynamoDBPort, &o.SESPort, &o.SMSPort, &o.MailTapPort} {
 		if *p == 0 {
 			if *p, err = FreePort(); err != nil {
 				return err
@@ -204,6 +208,11 @@ func (c *Cloud) startStandIns(ctx context.Context, o Options) error {
 	c.DynamoDB, c.SES = d.p, s.p
 	var err error
 	c.SMS, err = StartSMSSink(o.SMSPort)
+	if s.err == nil {
+		var terr error
+		c.MailTap, terr = StartMailTap(o.MailTapPort, c.SES.Endpoint)
+		err = errors.Join(err, terr)
+	}
 	return errors.Join(d.err, s.err, err)
 }
 
@@ -231,6 +240,9 @@ func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 		settings.EnvSMSEndpoint:      c.SMS.Endpoint,
 		topology.EnvSMSOrigin:        c.SMS.ServiceNumber,
 	}
+	// Mail goes through the tap, which keeps its headers (a test's own
+	// capture, SESVia, stands in for it).
+	vars[settings.EnvSESEndpoint] = c.MailTap.Endpoint
 	if o.SESVia != nil {
 		vars[settings.EnvSESEndpoint] = o.SESVia(c.SES.Endpoint)
 	}
@@ -402,6 +414,7 @@ func (c *Cloud) Stop() {
 		<-c.polling
 	}
 	c.SES.Stop()
+	c.MailTap.Stop()
 	c.SMS.Stop()
 	c.DynamoDB.Stop()
 }
@@ -416,6 +429,7 @@ func (c *Cloud) Describe() string {
 	fmt.Fprintf(&b, "  email/SMS opt-in  %s/subscribe.html\n", c.APIURL)
 	fmt.Fprintf(&b, "  cookie banner     %s/cookies-demo.html\n", c.APIURL)
 	fmt.Fprintf(&b, "  mail inbox        %s/\n", c.SES.Endpoint)
+	fmt.Fprintf(&b, "  mail headers      %s/\n", c.MailTap.Endpoint)
 	fmt.Fprintf(&b, "  SMS inbox         %s/\n", c.SMS.Endpoint)
 	fmt.Fprintf(&b, "  DynamoDB Local    %s  (table %s)\n", c.DynamoDB.Endpoint, c.Settings.Table)
 	fmt.Fprintf(&b, "Press Ctrl-C to stop.\n")
