@@ -197,7 +197,10 @@ type Store interface {
 type Config struct {
 	Keyer *subject.Keyer
 	// Phone reads phone numbers (shared/subject/phone).
-	Phone         subject.PhoneNormaliser
+	Phone subject.PhoneNormaliser
+	// TextsTo says whether the service may text a code to a number
+	// (shared/subject/phone.TextsTo); nil texts every number (tests).
+	TextsTo       func(e164 string) bool
 	PublicBaseURL string
 	PolicyURL     string
 	// Disclosures is the catalogue of texts consent may be given under;
@@ -301,6 +304,11 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 			// then the check answers not allowed.
 			r.Status = Pending
 			res.ConfirmationRequired = true
+			if s.cfg.TextsTo != nil && !s.cfg.TextsTo(phoneE164) {
+				var refuse fault.Fields
+				refuse.Add("subject.phone", "marketing texts go to US mobile numbers only")
+				return Result{}, refuse.Refuse("The consent cannot be recorded as given.")
+			}
 			if err := s.smsCodeFor(&rec, r, phoneE164); err != nil {
 				return Result{}, err
 			}

@@ -54,6 +54,18 @@ func (s *Service) RecordWithdrawal(ctx context.Context, w Withdrawal) (Result, e
 	if err := errs.Err(); err != nil {
 		return Result{}, err
 	}
+	// Each purpose is withdrawn on the identifier later checks look it up
+	// by: an email purpose needs the address, an SMS one the number.
+	var refuse fault.Fields
+	choices := make([]Choice, len(w.Purposes))
+	no := false
+	for i, p := range w.Purposes {
+		choices[i] = Choice{Purpose: p, Granted: &no}
+	}
+	refusal(&refuse, Input{Choices: choices}, ids)
+	if err := refuse.Refuse("The withdrawal cannot be recorded as given."); err != nil {
+		return Result{}, err
+	}
 	for i := range ids {
 		ids[i] = ids[i].KeyOnly()
 	}

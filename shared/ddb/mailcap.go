@@ -76,7 +76,7 @@ func (o *Outbox) Hold(ctx context.Context, ref, reason string, now time.Time) er
 	pk, sk, _ := strings.Cut(ref, "\x00")
 	exp, names, values := expires(retention.HeldMail, pk, sk, now).set(":e")
 	maps.Copy(names, map[string]string{
-		"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField,
+		"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField, "#code": codeField,
 	})
 	maps.Copy(values, map[string]types.AttributeValue{
 		":held":    &types.AttributeValueMemberS{Value: mailHeld},
@@ -87,7 +87,7 @@ func (o *Outbox) Hold(ctx context.Context, ref, reason string, now time.Time) er
 	_, err = o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(o.table),
 		Key:                       k,
-		UpdateExpression:          aws.String("SET #st = :held, held_at = :now, held_reason = :reason, " + exp + " REMOVE #data.#verify, #data.#confirm, last_error, gsi2pk, gsi2sk"),
+		UpdateExpression:          aws.String("SET #st = :held, held_at = :now, held_reason = :reason, " + exp + " REMOVE #data.#verify, #data.#confirm, #data.#code, last_error, gsi2pk, gsi2sk"),
 		ConditionExpression:       aws.String("#st = :sending"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,

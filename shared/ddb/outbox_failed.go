@@ -26,10 +26,10 @@ func (o *Outbox) MarkFailed(ctx context.Context, ref, code string, now time.Time
 	_, err = o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(o.table),
 		Key:                 k,
-		UpdateExpression:    aws.String("SET #st = :failed, failed_at = :now, last_error = :code REMOVE #data.#verify, #data.#confirm, gsi2pk, gsi2sk"),
+		UpdateExpression:    aws.String("SET #st = :failed, failed_at = :now, last_error = :code REMOVE #data.#verify, #data.#confirm, #data.#code, gsi2pk, gsi2sk"),
 		ConditionExpression: aws.String("#st = :sending"),
 		ExpressionAttributeNames: map[string]string{
-			"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField,
+			"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField, "#code": codeField,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":failed":  &types.AttributeValueMemberS{Value: mailFailed},

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/claritru/privacy/shared/adminapi"
+	"github.com/claritru/privacy/shared/localcloud/localtest"
 )
 
 // A withdrawal that reached staff by phone, letter or email is recorded
@@ -41,6 +42,17 @@ func TestStaffRecordedWithdrawal(t *testing.T) {
 			t.Errorf("%s: %d %s, want 400 naming %s", body, code, out, field)
 		}
 	}
+	// A purpose is withdrawn only on the identifier it is checked by: an
+	// SMS purpose needs the number, an email one the address.
+	for body, field := range map[string]string{
+		`{"subject":{"email":"ada@example.com"},"events":[{"purpose":"sms_marketing","granted":false}],"channel":"phone"}`: "subject.phone",
+		`{"subject":{"phone":"+14155550123"},"events":[{"purpose":"email_marketing","granted":false}],"channel":"letter"}`: "subject.email",
+	} {
+		code, out, err := post(l, "/v1/admin/consents", body, staff)
+		if err != nil || code != http.StatusUnprocessableEntity || !strings.Contains(out, `"field":"`+field) {
+			t.Errorf("%s: %d %s, want 422 naming %s", body, code, out, field)
+		}
+	}
 	if code, _, _ := post(l, "/v1/admin/consents", `{"subject":{"browser_id":"`+browser+`"},"events":[{"purpose":"cookies_analytics","granted":false}],"channel":"phone"}`, nil); code != http.StatusUnauthorized {
 		t.Errorf("without staff credentials: %d, want 401", code)
 	}
@@ -67,5 +79,23 @@ func TestStaffRecordedWithdrawal(t *testing.T) {
 	if len(after.Events) != len(before.Events)+1 || last.Fields["channel"] != "letter" || last.Fields["recorded_by"] != "local-staff" ||
 		last.Fields["status"] != "withdrawn" || last.Fields["receipt_id"] != rec.ReceiptID || !after.Chain.Valid {
 		t.Fatalf("history after the withdrawal: %+v", after)
+	}
+}
+
+// A code is texted to US numbers only: an SMS grant for another number is
+// refused before anything is recorded or texted (SMS pumping: anyone can
+// type a premium number into the form).
+func TestNoCodeTextedAbroad(t *testing.T) {
+	l := startLocal(t)
+	for _, n := range []string{"+18765550123", "+442071838750"} {
+		code, out, err := post(l, "/v1/consents", `{"subject":{"phone":"`+n+`"},"events":[{"purpose":"sms_marketing","granted":true}],`+
+			`"disclosure":{"id":"sms-optin","version":"2026-11"},"age_confirmed":true}`, nil)
+		if err != nil || code != http.StatusUnprocessableEntity || !strings.Contains(out, `"field":"subject.phone"`) {
+			t.Errorf("%s: %d %s, want 422 naming subject.phone", n, code, out)
+		}
+	}
+	drained(t, l)
+	if texts := localtest.Texts(t, l.cloud.SMS.Endpoint); len(texts) != 0 {
+		t.Fatalf("texts sent: %+v", texts)
 	}
 }

@@ -30,7 +30,10 @@ type Deps struct {
 	// Phone reads phone numbers; nil for functions that read none, so that
 	// they do not link the phone number library and its metadata.
 	Phone subject.PhoneNormaliser
-	Log   *slog.Logger
+	// TextsTo says whether the service texts a number (phone.TextsTo);
+	// nil in functions that text no code.
+	TextsTo func(e164 string) bool
+	Log     *slog.Logger
 	// AdminToken is the local stand-in for IAM on the staff API; empty in
 	// AWS, where API Gateway authorises staff routes with IAM.
 	AdminToken string
@@ -68,6 +71,6 @@ func (d Deps) Requests() *request.Service {
 // Consents is the consent service.
 func (d Deps) Consents() *consent.Service {
 	return consent.NewService(ddb.NewConsents(d.DB, d.Env.Table), consent.Config{
-		Keyer: d.Keyer, Phone: d.Phone, PublicBaseURL: d.Env.PublicBaseURL,
+		Keyer: d.Keyer, Phone: d.Phone, TextsTo: d.TextsTo, PublicBaseURL: d.Env.PublicBaseURL,
 	})
 }

@@ -33,3 +33,14 @@ func E164(s, region string) (string, error) {
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
+
+// TextsTo says whether the service texts a number (E.164): US numbers only.
+// Anyone can type a number into the consent form, and each SMS grant texts
+// a code; a code to a premium or far-away number is how SMS pumping (toll
+// fraud) earns money. The company serves US practices, so a code goes only
+// to a number of the US plan, not to the rest of +1 (the Caribbean
+// countries share the code and their rates).
+func TextsTo(e164 string) bool {
+	n, err := phonenumbers.Parse(e164, "")
+	return err == nil && phonenumbers.GetRegionCodeForNumber(n) == "US"
+}

@@ -50,3 +50,22 @@ func TestE164(t *testing.T) {
 		}
 	}
 }
+
+// Codes are texted to US numbers only: not to the rest of the +1 plan, nor
+// abroad, nor to anything that is not a number.
+func TestTextsTo(t *testing.T) {
+	for n, want := range map[string]bool{
+		"+14155550123":  true,  // California
+		"+12125550199":  true,  // New York
+		"+18765550123":  false, // Jamaica, in the +1 plan
+		"+16135550123":  false, // Canada
+		"+442071838750": false,
+		"+33142685300":  false,
+		"":              false,
+		"not a number":  false,
+	} {
+		if got := TextsTo(n); got != want {
+			t.Errorf("TextsTo(%q) = %v, want %v", n, got, want)
+		}
+	}
+}

@@ -17,7 +17,7 @@ func Load(ctx context.Context) (wiring.Deps, error) { return wiring.Load(ctx, pe
 
 // Handler builds the function's handler; it reads phone numbers.
 func Handler(d wiring.Deps) *consentapi.Handler {
-	d.Phone = phone.E164
+	d.Phone, d.TextsTo = phone.E164, phone.TextsTo
 	return &consentapi.Handler{
 		Service: d.Consents(), PublicBaseURL: d.Env.PublicBaseURL, PolicyURL: d.Env.PolicyURL,
 		ReturnURLs: d.Env.ReturnURLs, AllowedOrigins: d.Env.AllowedOrigins, Log: d.Log,
