@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -138,8 +140,34 @@ func (s *SMSSink) clear(w http.ResponseWriter, _ *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// inboundJSON takes {"from": "+1...", "body": "STOP"}.
+// sameSite refuses a request another web page's script or form sent: a page
+// open in the developer's browser could otherwise post STOP or START to
+// the sink on 127.0.0.1. A browser names the page's origin; curl and the
+// tests send none.
+func (s *SMSSink) sameSite(w http.ResponseWriter, r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	self, _ := url.Parse(s.Endpoint)
+	if err != nil || u.Port() != self.Port() || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
+		http.Error(w, "cross-site request refused", http.StatusForbidden)
+		return false
+	}
+	return true
+}
+
+// inboundJSON takes {"from": "+1...", "body": "STOP"} as application/json
+// (which a cross-site form cannot send).
 func (s *SMSSink) inboundJSON(w http.ResponseWriter, r *http.Request) {
+	if !s.sameSite(w, r) {
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		http.Error(w, "send application/json", http.StatusUnsupportedMediaType)
+		return
+	}
 	var in struct {
 		From string `json:"from"`
 		Body string `json:"body"`
@@ -157,6 +185,9 @@ func (s *SMSSink) inboundJSON(w http.ResponseWriter, r *http.Request) {
 
 // replyForm is the inbox page's reply box.
 func (s *SMSSink) replyForm(w http.ResponseWriter, r *http.Request) {
+	if !s.sameSite(w, r) {
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return
