@@ -9,8 +9,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/claritru/privacy/shared/settings"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsses "github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
@@ -36,15 +37,6 @@ func (s *Sender) now() time.Time {
 
 var _ notifier.Sender = (*Sender)(nil)
 
-// The SES client gives up on one mail within a few seconds (three
-// attempts, at most a second apart): the notifier sends a batch of ten in
-// one invocation of 30 s, and a mail that fails is retried by the stream
-// and the re-drive, not by waiting here.
-const (
-	sendAttempts   = 3
-	sendMaxBackoff = time.Second
-)
-
 // Client returns the SES client; endpoint overrides AWS's (the local
 // stand-in), empty keeps it.
 func Client(cfg aws.Config, endpoint string) *awsses.Client {
@@ -52,10 +44,8 @@ func Client(cfg aws.Config, endpoint string) *awsses.Client {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
-		o.Retryer = retry.NewStandard(func(r *retry.StandardOptions) {
-			r.MaxAttempts = sendAttempts
-			r.MaxBackoff = sendMaxBackoff
-		})
+		// Give up within seconds: the stream and the re-drive retry.
+		o.Retryer = settings.SendRetryer()
 	})
 }
 

@@ -165,9 +165,22 @@ func (e Env) DynamoDB() *dynamodb.Client {
 			o.BaseEndpoint = aws.String(e.DynamoDBEndpoint)
 		}
 		o.HTTPClient = httpClient
-		o.Retryer = retry.NewStandard(func(r *retry.StandardOptions) {
-			r.MaxAttempts = dynamoDBAttempts
-			r.MaxBackoff = dynamoDBMaxBackoff
-		})
+		o.Retryer = shortRetryer(dynamoDBAttempts, dynamoDBMaxBackoff)
+	})
+}
+
+// SendRetryer is the retry policy of the clients that send mail and texts:
+// they give up on one message within a few seconds (three attempts, at
+// most a second apart), since the notifier sends a batch of ten in one
+// invocation of 30 s and a message that fails is retried by the stream and
+// the re-drive, not by waiting here.
+func SendRetryer() aws.Retryer { return shortRetryer(3, time.Second) }
+
+// shortRetryer is the SDK's standard retryer with a few attempts and a low
+// ceiling on the pause between them.
+func shortRetryer(attempts int, maxBackoff time.Duration) aws.Retryer {
+	return retry.NewStandard(func(r *retry.StandardOptions) {
+		r.MaxAttempts = attempts
+		r.MaxBackoff = maxBackoff
 	})
 }

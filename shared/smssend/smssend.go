@@ -6,10 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
+
+	"github.com/claritru/privacy/shared/settings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	sms "github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2"
 	"github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2/types"
 	"github.com/aws/smithy-go"
@@ -26,13 +26,6 @@ type Sender struct {
 
 var _ notifier.TextSender = (*Sender)(nil)
 
-// The client gives up on one text within seconds, as the mail client does:
-// a failed text is retried by the stream and the re-drive.
-const (
-	sendAttempts   = 3
-	sendMaxBackoff = time.Second
-)
-
 // Client returns the End User Messaging SMS client; endpoint overrides
 // AWS's (the local SMS sink), empty keeps it.
 func Client(cfg aws.Config, endpoint string) *sms.Client {
@@ -40,10 +33,8 @@ func Client(cfg aws.Config, endpoint string) *sms.Client {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
-		o.Retryer = retry.NewStandard(func(r *retry.StandardOptions) {
-			r.MaxAttempts = sendAttempts
-			r.MaxBackoff = sendMaxBackoff
-		})
+		// Give up within seconds: the stream and the re-drive retry.
+		o.Retryer = settings.SendRetryer()
 	})
 }
 
