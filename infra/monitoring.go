@@ -95,33 +95,12 @@ func newAlarmTopic(c constructs.Construct, prefix, email string) awssns.Topic {
 	// policy CloudWatch cannot be added to (alarms could not publish), or
 	// the data key, which CloudWatch has no business using. Alarm mails
 	// carry resource names and metric values, no personal data.
-	key := awskms.NewKey(c, jsii.String("Key"), &awskms.KeyProps{
-		Description:       jsii.String("ClariTru alarm notifications (" + *stack.StackName() + ")"),
-		EnableKeyRotation: jsii.Bool(true),
-		// Nothing stays encrypted under it once the topic is gone.
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	topic, _ := publishedTopic(c, publisher{
+		topicID: "Topic", displayName: "ClariTru privacy alarms",
+		keyDescription: "ClariTru alarm notifications (" + *stack.StackName() + ")",
+		service:        "cloudwatch.amazonaws.com", keySid: "AlarmsOfThisStackPublishToTheEncryptedTopic", topicSid: "AlarmsOfThisStackPublish",
+		conditions: fromOurAlarms,
 	})
-	cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AlarmsOfThisStackPublishToTheEncryptedTopic"),
-		Principals: &[]awsiam.IPrincipal{cloudwatch},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-		Conditions: fromOurAlarms,
-	}), nil)
-
-	topic := awssns.NewTopic(c, jsii.String("Topic"), &awssns.TopicProps{
-		DisplayName: jsii.String("ClariTru privacy alarms"),
-		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AlarmsOfThisStackPublish"),
-		Principals: &[]awsiam.IPrincipal{cloudwatch},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  jsii.Strings(*topic.TopicArn()),
-		Conditions: fromOurAlarms,
-	}))
 	topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
 	return topic
 }
@@ -236,4 +215,48 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// publisher describes a topic one AWS service publishes to, encrypted with
+// a key of its own: the AWS-managed aws/sns key's policy cannot admit the
+// service, and the data key is none of its business.
+type publisher struct {
+	topicID, displayName, keyDescription string
+	// service is the publishing service's principal; conditions narrow it
+	// (to this account, to this stack's resources).
+	service          string
+	keySid, topicSid string
+	conditions       *map[string]any
+}
+
+// publishedTopic builds the key (construct id "Key", rotated, removed with
+// the topic: nothing stays encrypted under it) and the TLS-only topic, each
+// admitting only p's service under p's conditions.
+func publishedTopic(c constructs.Construct, p publisher) (awssns.Topic, awskms.Key) {
+	key := awskms.NewKey(c, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String(p.keyDescription),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+	})
+	service := awsiam.NewServicePrincipal(jsii.String(p.service), nil)
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(p.keySid),
+		Principals: &[]awsiam.IPrincipal{service},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: p.conditions,
+	}), nil)
+	topic := awssns.NewTopic(c, jsii.String(p.topicID), &awssns.TopicProps{
+		DisplayName: jsii.String(p.displayName),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(p.topicSid),
+		Principals: &[]awsiam.IPrincipal{service},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: p.conditions,
+	}))
+	return topic, key
 }

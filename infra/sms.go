@@ -47,32 +47,11 @@ type TopicConsumer struct {
 func newSMS(scope constructs.Construct, id string, defs []topology.TopicConsumer, data Data, fns Functions) (SMS, error) {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	thisAccount := &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}}
-	key := awskms.NewKey(c, jsii.String("Key"), &awskms.KeyProps{
-		Description:       jsii.String("ClariTru two-way SMS topic"),
-		EnableKeyRotation: jsii.Bool(true),
-		// Nothing stays encrypted under it once the topic is gone.
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	topic, key := publishedTopic(c, publisher{
+		topicID: "Inbound", displayName: "ClariTru SMS replies", keyDescription: "ClariTru two-way SMS topic",
+		service: smsService, keySid: "EndUserMessagingPublishesReplies", topicSid: "EndUserMessagingOfThisAccountPublishes",
+		conditions: thisAccount,
 	})
-	sms := awsiam.NewServicePrincipal(jsii.String(smsService), nil)
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("EndUserMessagingPublishesReplies"),
-		Principals: &[]awsiam.IPrincipal{sms},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-		Conditions: thisAccount,
-	}), nil)
-	topic := awssns.NewTopic(c, jsii.String("Inbound"), &awssns.TopicProps{
-		DisplayName: jsii.String("ClariTru SMS replies"),
-		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("EndUserMessagingOfThisAccountPublishes"),
-		Principals: &[]awsiam.IPrincipal{sms},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  jsii.Strings(*topic.TopicArn()),
-		Conditions: thisAccount,
-	}))
 	out := SMS{Inbound: topic, Key: key, Consumers: map[string]TopicConsumer{}}
 	for _, def := range defs {
 		fn, ok := fns.ByName[def.Function]
