@@ -99,8 +99,10 @@ type Cloud struct {
 	SMS      *SMSSink
 	MailTap  *MailTap
 	server   *http.Server
-	cancel   context.CancelFunc
-	polling  chan struct{}
+	// gatewayListener holds the gateway's port until serve takes it.
+	gatewayListener net.Listener
+	cancel          context.CancelFunc
+	polling         chan struct{}
 }
 
 // LocalAWS is the AWS configuration for the stand-ins: fixed region and
@@ -127,6 +129,15 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 			c.Stop()
 		}
 	}()
+	// The gateway's port is held from here on: the pages' origin and the
+	// return addresses name it before it serves, and a port chosen free and
+	// let go can be taken by another test package in between.
+	gwl, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(o.APIPort))
+	if err != nil {
+		return c, fmt.Errorf("gateway: %w", err)
+	}
+	o.APIPort = gwl.Addr().(*net.TCPAddr).Port
+	c.gatewayListener = gwl
 	if err := c.startStandIns(ctx, o); err != nil {
 		return c, err
 	}
@@ -182,14 +193,18 @@ func (o *Options) defaults() (err error) {
 	if o.PostalAddress == "" {
 		o.PostalAddress = DefaultPostalAddress
 	}
-	for _, p := range []*int{&o.APIPort, &o.DynamoDBPort, &o.SESPort, &o.SMSPort, &o.MailTapPort} {
-		if *p == 0 {
-			if *p, err = FreePort(); err != nil {
-				return err
-			}
-		}
-	}
+	// Ports left at 0 are bound free where they are opened: the gateway, the
+	// SMS sink and the mail tap listen on port 0, the stand-ins retry on
+	// another port when theirs was taken (OnFreePort).
 	return nil
+}
+
+// onPort starts a stand-in on port, or on a free one when port is 0.
+func onPort(port int, start func(port int) (*Process, error)) (*Process, error) {
+	if port != 0 {
+		return start(port)
+	}
+	return OnFreePort(start)
 }
 
 // startStandIns starts DynamoDB Local and the SES stand-in side by side.
@@ -200,10 +215,15 @@ func (c *Cloud) startStandIns(ctx context.Context, o Options) error {
 	}
 	dch, sch := make(chan started, 1), make(chan started, 1)
 	go func() {
-		p, err := StartDynamoDB(ctx, o.Root, o.DynamoDBPort, o.DataDir, o.ProcessLog)
+		p, err := onPort(o.DynamoDBPort, func(port int) (*Process, error) {
+			return StartDynamoDB(ctx, o.Root, port, o.DataDir, o.ProcessLog)
+		})
 		dch <- started{p, err}
 	}()
-	go func() { p, err := StartSES(ctx, o.Root, o.SESPort, o.ProcessLog); sch <- started{p, err} }()
+	go func() {
+		p, err := onPort(o.SESPort, func(port int) (*Process, error) { return StartSES(ctx, o.Root, port, o.ProcessLog) })
+		sch <- started{p, err}
+	}()
 	d, s := <-dch, <-sch
 	c.DynamoDB, c.SES = d.p, s.p
 	var err error
@@ -334,10 +354,8 @@ func (c *Cloud) serve(o Options, handlers map[string]HTTPHandler) error {
 		Static:         http.FileServer(http.Dir(filepath.Join(o.Root, "web"))),
 		Log:            o.Log,
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(o.APIPort))
-	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
-	}
+	l := c.gatewayListener
+	c.gatewayListener = nil
 	c.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = c.server.Serve(l) }()
 	return nil
@@ -403,6 +421,9 @@ func lookup(vars map[string]string) func(string) string {
 func (c *Cloud) Stop() {
 	if c == nil {
 		return
+	}
+	if c.gatewayListener != nil {
+		_ = c.gatewayListener.Close()
 	}
 	if c.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
