@@ -36,6 +36,7 @@ const (
 	MailCounter       Kind = "mail_counter"
 	DuplicateGuard    Kind = "duplicate_guard"
 	SMSCode           Kind = "sms_code"
+	ReachJob          Kind = "reach_job"
 )
 
 // day is a day of 24 hours; months are counted as calendar months.
@@ -86,6 +87,8 @@ var Policy = []Rule{
 		Reason: "proof that an erasure request was carried out, kept as long as the request log (11 CCR §7101)"},
 	{Kind: ExportRecord, Months: 24, From: "the export",
 		Reason: "who handed a person's data over, and when (GDPR Art. 5(2)); the keyed hash and the staff principal only, kept as long as the request log"},
+	{Kind: ReachJob, Months: 24, From: "its answer",
+		Reason: "proof that a system that holds the data was told of a right and when it answered (11 CCR §7022(b)(3), §7101; GDPR Art. 19); kept while open, without the identifiers once answered"},
 	{Kind: IdentifierLink, Forever: true, From: "opt-out",
 		Reason: "an opt-out covers the linked profile (11 CCR §7025(c)); keyed hashes only"},
 	{Kind: DisclosureText, Forever: true, From: "first display",
