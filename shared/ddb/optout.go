@@ -188,6 +188,13 @@ func (s *OptOuts) apply(ctx context.Context, a optout.Application) (first, error
 		}
 		writes = append(writes, mp)
 	}
+	if changed > 0 {
+		jobs, err := jobPuts(s.table, a.Jobs)
+		if err != nil {
+			return first{}, err
+		}
+		writes = append(writes, jobs...)
+	}
 	for _, id := range given {
 		f.done[id.Key] = true
 	}

@@ -416,8 +416,12 @@ func (s *Requests) Verify(ctx context.Context, v request.Verification) error {
 		return err
 	}
 	ev.Put.TableName, mp.Put.TableName = aws.String(s.table), aws.String(s.table)
+	jobs, err := jobPuts(s.table, v.Jobs)
+	if err != nil {
+		return err
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{tokenUpdate, requestUpdate, ev, mp},
+		TransactItems: append([]types.TransactWriteItem{tokenUpdate, requestUpdate, ev, mp}, jobs...),
 	})
 	if failed := cancelled(err); failed != nil {
 		if failed[0] {

@@ -25,6 +25,7 @@ import (
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/intakeapi"
 	"github.com/claritru/privacy/shared/optoutapi"
+	"github.com/claritru/privacy/shared/reachapi"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/topology"
@@ -35,6 +36,7 @@ import (
 	"github.com/claritru/privacy/shared/wiring/intake"
 	"github.com/claritru/privacy/shared/wiring/notifier"
 	"github.com/claritru/privacy/shared/wiring/optout"
+	"github.com/claritru/privacy/shared/wiring/reach"
 	"github.com/claritru/privacy/shared/wiring/retention"
 	"github.com/claritru/privacy/shared/wiring/watch"
 )
@@ -320,18 +322,21 @@ func wire(o Options, envs map[string]settings.Env, db *dynamodb.Client) (functio
 		return functions{}, err
 	}
 	wt.StaleAfter = o.MailStaleAfter
+	rh := reach.Handler(deps("reach"), nil)
 	fns := functions{
 		http: map[string]HTTPHandler{
 			"intake":  intake.Handler(deps("intake")).Handle,
 			"optout":  optout.Handler(deps("optout")).Handle,
 			"consent": consent.Handler(deps("consent")).Handle,
 			"admin":   admin.Handler(deps("admin")).Handle,
+			"reach":   rh.Handle,
 		},
-		stream: map[string]StreamHandler{"notifier": notifier.Handler(deps("notifier")).Handle},
+		stream: map[string]StreamHandler{"notifier": notifier.Handler(deps("notifier")).Handle, "reach": rh.Stream},
 		topics: map[string]TopicHandler{"inbound": inbound.Handler(deps("inbound")).Handle},
 		scheduled: map[string]ScheduledHandler{
 			"watch":     Scheduled(wt.Handle),
 			"retention": Scheduled(retention.Handler(deps("retention")).Handle),
+			"reach":     Scheduled(rh.Scheduled),
 		},
 	}
 	for _, r := range topology.ClariTru.Routes {
@@ -341,6 +346,7 @@ func wire(o Options, envs map[string]settings.Env, db *dynamodb.Client) (functio
 	}
 	served := map[string][]string{
 		"intake": intakeapi.Routes(), "optout": optoutapi.Routes(), "consent": consentapi.Routes(), "admin": adminapi.Routes(),
+		"reach": reachapi.Routes(),
 	}
 	return fns, topology.ClariTru.CheckRoutes(served)
 }

@@ -14,9 +14,11 @@ import (
 	"context"
 	"time"
 
+	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/ids"
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
 )
@@ -129,6 +131,10 @@ type Application struct {
 	Mail *mail.Intent
 	// NewID makes ids for ledger events.
 	NewID func() string
+	// Jobs tell the company's systems that must act on the opt-out
+	// (shared/reach); written with the opt-out when it is new for an
+	// identifier given, like the mail.
+	Jobs []reach.Job
 }
 
 // Outcome is the result of applying an opt-out.
@@ -184,6 +190,9 @@ type Service struct {
 	subjects *subject.Identifier
 	now      func() time.Time
 	ids      *ids.Source
+	// Systems is the register of the company's systems: a new opt-out
+	// writes a job for each that must act on it. nil writes none.
+	Systems *reach.Register
 }
 
 // NewService returns a Service; phone reads phone numbers
@@ -250,6 +259,7 @@ func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
 			"rights":       rightsText(rights),
 		}}
 	}
+	a.Jobs = s.jobs(a)
 	out, err := s.store.Apply(ctx, a)
 	if err == nil && !out.New {
 		// A repeat records nothing, and its answer says only that the
@@ -259,6 +269,41 @@ func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
 		out = Outcome{ID: a.ID, EffectiveAt: now, Incomplete: out.Incomplete}
 	}
 	return out, err
+}
+
+// jobs plans the jobs that tell the company's systems of an opt-out
+// (11 CCR §7026(f): the business must notify the third parties it sold or
+// shared the data with, and direct them to comply, within the same 15
+// business days). Systems know a person by email or phone, never by a
+// browser id, so an opt-out given by a browser alone (the GPC signal) tells
+// none; passing on an identifier only claimed is harmless here, as an
+// opt-out only ever stops processing.
+func (s *Service) jobs(a Application) []reach.Job {
+	if s.Systems == nil {
+		return nil
+	}
+	var ids []reach.Identifier
+	subjectKey := ""
+	for _, k := range []Kind{Email, Phone} {
+		if id, ok := subject.Find(a.Identifiers, k); ok && id.Value != "" {
+			ids = append(ids, reach.Identifier{Kind: string(k), Value: id.Value})
+			if subjectKey == "" {
+				subjectKey = id.Key
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var jobs []reach.Job
+	for _, r := range a.Rights {
+		act := reach.OptOut
+		if r == LimitSensitive {
+			act = reach.Limit
+		}
+		jobs = append(jobs, reach.Plan(s.Systems, act, a.At, deadline.OptOutBy(a.At), subjectKey, a.RequestID, ids, s.newID)...)
+	}
+	return jobs
 }
 
 // Status tells whether a browser is opted out of sale and sharing.

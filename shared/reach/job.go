@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/claritru/privacy/shared/deadline"
+	"github.com/claritru/privacy/shared/mail"
 )
 
 // Status is where a job stands.
@@ -76,6 +77,9 @@ type Job struct {
 	// principal.
 	AnsweredBy string
 	Note       string
+	// Mail, on a new job of a system reached by mail, is the notice to
+	// the vendor's privacy contact, queued with the job.
+	Mail *mail.Intent
 }
 
 // Open tells whether the job awaits its answer.
@@ -104,9 +108,27 @@ func Plan(reg *Register, a Action, at, due time.Time, subjectKey, requestID stri
 		if s.Reach != Webhook {
 			j.Status, j.ToldAt, j.NextAttemptAt = Told, at, time.Time{}
 		}
+		if s.Reach == VendorMail {
+			j.Mail = vendorNotice(s, j, newID())
+		}
 		jobs = append(jobs, j)
 	}
 	return jobs
+}
+
+// vendorNotice is the mail that tells a vendor what to do for whom and by
+// when. It names the job, so the vendor's answer can be recorded against
+// it. Its words are the company's template; the one value of the person's
+// it carries is the identifier the system must find them by.
+func vendorNotice(s System, j Job, id string) *mail.Intent {
+	data := map[string]string{
+		"system": s.Name, "action": string(j.Action), "job_id": j.ID,
+		"request_id": j.RequestID, "due_date": j.DueAt.UTC().Format("2 January 2006"),
+	}
+	for _, i := range j.Identifiers {
+		data[i.Kind] = i.Value
+	}
+	return &mail.Intent{ID: id, Template: mail.VendorNotice, To: s.Contact, Data: data}
 }
 
 // backoff is the wait before each further webhook attempt: quick at first

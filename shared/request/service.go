@@ -15,6 +15,7 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/ids"
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/token"
 )
@@ -148,6 +149,10 @@ type Verification struct {
 	At        time.Time
 	Event     Event
 	Mail      mail.Intent
+	// Jobs tell the company's other systems to act on the rights the
+	// request asks for, now that the requester is verified; written in the
+	// same transaction.
+	Jobs []reach.Job
 }
 
 // OptOuts applies, at once and without verification, the rights that need
@@ -168,7 +173,11 @@ type Config struct {
 	// Phone reads phone numbers (shared/subject/phone); nil for a service
 	// that takes no request, like the watch's.
 	Phone subject.PhoneNormaliser
-	Now   func() time.Time
+	// Systems is the register of the company's systems: a verified
+	// request writes a job for each that must act on it (shared/reach).
+	// nil writes none.
+	Systems *reach.Register
+	Now     func() time.Time
 }
 
 // Service takes and verifies requests.
@@ -446,6 +455,7 @@ func (s *Service) Confirm(ctx context.Context, raw string) (Request, error) {
 	}
 	r.Status, r.VerifiedAt = Verified, now
 	v.Mail = mail.Intent{ID: s.NewID(now), Template: mail.RequestVerified, To: r.Email, Data: mailData(r, "")}
+	v.Jobs = s.jobs(r, now)
 	if err := s.store.Verify(ctx, v); err != nil {
 		if k := fault.KindOf(err); k == fault.Gone || k == fault.Conflict {
 			return Request{}, ErrTokenGone
@@ -454,6 +464,26 @@ func (s *Service) Confirm(ctx context.Context, raw string) (Request, error) {
 	}
 	r.Version++
 	return r, nil
+}
+
+// jobs plans, for a request just verified, one job per system that must act
+// on a right it asks for. The system is told the address the requester
+// proved by following the link, and nothing they only typed (a phone
+// number, a name): a deletion or a copy must reach no one else's data.
+func (s *Service) jobs(r Request, now time.Time) []reach.Job {
+	if s.cfg.Systems == nil {
+		return nil
+	}
+	types := make([]string, len(r.Types))
+	for i, t := range r.Types {
+		types[i] = string(t)
+	}
+	ids := []reach.Identifier{{Kind: "email", Value: r.Email}}
+	var jobs []reach.Job
+	for _, a := range reach.ActionsFor(types) {
+		jobs = append(jobs, reach.Plan(s.cfg.Systems, a, now, r.DueAt, r.SubjectKey, r.ID, ids, func() string { return s.NewID(now) })...)
+	}
+	return jobs
 }
 
 // NewToken and TokenHash are the verification tokens of shared/token.

@@ -53,6 +53,9 @@ type Env struct {
 	// from (empty: the service picks one of the account's).
 	SMSEndpoint string
 	SMSOrigin   string
+	// SecretsEndpoint overrides Secrets Manager's endpoint (the local
+	// cloud's stand-in).
+	SecretsEndpoint string
 }
 
 // Local-only variables: endpoint overrides for DynamoDB Local and the SES
@@ -62,6 +65,7 @@ const (
 	EnvDynamoDBEndpoint = "DYNAMODB_ENDPOINT"
 	EnvSESEndpoint      = "SES_ENDPOINT"
 	EnvSMSEndpoint      = "SMS_ENDPOINT"
+	EnvSecretsEndpoint  = "SECRETS_ENDPOINT"
 )
 
 // Load reads the process's environment, as a Lambda function does.
@@ -92,6 +96,7 @@ func FromVars(cfg aws.Config, getenv func(string) string) (Env, error) {
 		SESEndpoint:      getenv(EnvSESEndpoint),
 		SMSEndpoint:      getenv(EnvSMSEndpoint),
 		SMSOrigin:        getenv(topology.EnvSMSOrigin),
+		SecretsEndpoint:  getenv(EnvSecretsEndpoint),
 	}
 	if e.Table == "" {
 		return Env{}, errors.New(topology.EnvTableName + " is not set")

@@ -8,6 +8,7 @@ import (
 	"github.com/claritru/privacy/shared/consentapi"
 	"github.com/claritru/privacy/shared/intakeapi"
 	"github.com/claritru/privacy/shared/optoutapi"
+	"github.com/claritru/privacy/shared/reachapi"
 	"github.com/claritru/privacy/shared/topology"
 )
 
@@ -18,6 +19,7 @@ func served() map[string][]string {
 		"optout":  optoutapi.Routes(),
 		"consent": consentapi.Routes(),
 		"admin":   adminapi.Routes(),
+		"reach":   reachapi.Routes(),
 	}
 }
 

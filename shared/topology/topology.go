@@ -153,7 +153,7 @@ var ClariTru = Service{
 			// partition.
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
-				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*"},
+				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "JOB#*"},
 			},
 		},
 		{
@@ -162,10 +162,11 @@ var ClariTru = Service{
 			Memory:  256,
 			Timeout: 10 * time.Second,
 			Env:     []string{EnvTableName, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret},
-			// People's partitions only: opt-outs, their ledger and links.
+			// People's partitions: opt-outs, their ledger and links; and
+			// the jobs that tell the company's systems of a new opt-out.
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
-				Partitions: []string{"SUBJ#*"},
+				Partitions: []string{"SUBJ#*", "JOB#*"},
 			},
 		},
 		{
@@ -191,7 +192,7 @@ var ClariTru = Service{
 			// in batches), the suppression list and the sweep reports.
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem, BatchWriteItem},
-				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "SWEEPS"},
+				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "SWEEPS", "JOB#*"},
 				Indexes:    []string{IndexByStatus, IndexBySubject, IndexSuppression},
 			},
 		},
@@ -206,7 +207,7 @@ var ClariTru = Service{
 			// the mail from the stream, not the table.
 			Table: TableAccess{
 				Actions:    []Action{UpdateItem},
-				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "MAILCAP#*"},
+				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "MAILCAP#*", "JOB#*"},
 			},
 		},
 		{
@@ -221,6 +222,22 @@ var ClariTru = Service{
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
 				Partitions: []string{"SUBJ#*"},
+			},
+		},
+		{
+			Name:    "reach",
+			Purpose: "carries rights to the company's other systems: delivers and retries signed webhooks for jobs, takes the systems' signed callbacks",
+			Memory:  256,
+			// A delivery waits at most reach.Attempt for a system; a batch
+			// of them fits well inside.
+			Timeout: 60 * time.Second,
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvEdgeSecret},
+			// The jobs only: read, claimed and answered one by one; the
+			// due ones found on the by-status-due index.
+			Table: TableAccess{
+				Actions:    []Action{GetItem, Query, UpdateItem},
+				Partitions: []string{"JOB#*"},
+				Indexes:    []string{IndexByStatus},
 			},
 		},
 		{
@@ -266,6 +283,7 @@ var ClariTru = Service{
 		{Method: "GET", Path: "/v1/disclosures", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/unsubscribe", Function: "consent", Auth: Public},
 		{Method: "POST", Path: "/v1/unsubscribe", Function: "consent", Auth: Public},
+		{Method: "POST", Path: "/v1/callbacks/{job}", Function: "reach", Auth: Public},
 		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},
 		{Method: "POST", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},
@@ -281,6 +299,10 @@ var ClariTru = Service{
 	},
 	Streams: []StreamConsumer{
 		{Function: "notifier", BatchSize: 10, MaxRetries: 5},
+		// New jobs are delivered as they are written; a failed attempt
+		// is left to the retry schedule, so the stream never waits on a
+		// system.
+		{Function: "reach", BatchSize: 10, MaxRetries: 3},
 	},
 	Topics: []TopicConsumer{
 		{Function: "inbound", Topic: TopicSMSInbound},
@@ -294,6 +316,9 @@ var ClariTru = Service{
 		// goes out again within minutes, not the next morning. Locally
 		// every 30 seconds.
 		{Function: "watch", Job: JobRedrive, Every: 30 * time.Second, Expression: "rate(5 minutes)"},
+		// Webhooks whose last attempt failed are tried again when their
+		// backoff ends (reach.NextAttempt). Locally every 30 seconds.
+		{Function: "reach", Every: 30 * time.Second, Expression: "rate(5 minutes)"},
 		// Daily at night, Pacific time, away from the working day's
 		// traffic; the stack's context can set another expression
 		// (retentionSchedule). Locally every five minutes.

@@ -17,6 +17,7 @@ import (
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
@@ -37,6 +38,18 @@ type Deps struct {
 	// AdminToken is the local stand-in for IAM on the staff API; empty in
 	// AWS, where API Gateway authorises staff routes with IAM.
 	AdminToken string
+	// Systems is the register of the company's systems; nil is the one
+	// kept in the repository (reach.Systems). The local cloud points its
+	// webhooks at its sample receiver.
+	Systems *reach.Register
+}
+
+// Register is the register of systems the function acts on.
+func (d Deps) Register() *reach.Register {
+	if d.Systems != nil {
+		return d.Systems
+	}
+	return reach.Systems()
 }
 
 // Load reads a Lambda function's configuration once, at cold start, and
@@ -58,13 +71,16 @@ func Load(ctx context.Context, keyer func(context.Context, aws.Config) (*subject
 
 // OptOuts is the opt-out service.
 func (d Deps) OptOuts() *optout.Service {
-	return optout.NewService(ddb.NewOptOuts(d.DB, d.Env.Table), d.Keyer, d.Phone, nil)
+	s := optout.NewService(ddb.NewOptOuts(d.DB, d.Env.Table), d.Keyer, d.Phone, nil)
+	s.Systems = d.Register()
+	return s
 }
 
 // Requests is the Data Rights Request service.
 func (d Deps) Requests() *request.Service {
 	return request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{
 		PublicBaseURL: d.Env.PublicBaseURL, Keyer: d.Keyer, Phone: d.Phone, OptOuts: d.OptOuts(),
+		Systems: d.Register(),
 	})
 }
 
