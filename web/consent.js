@@ -22,26 +22,41 @@
 //   - Only after a 201 is the choice stored (localStorage
 //     claritru_cookie_choice) and are scripts activated, each category only
 //     when its status in the receipt is "granted".
+//   - Advertising is sale or sharing, which the person can stop elsewhere
+//     (the Do Not Sell or Share page, a request, an opt-out of their email):
+//     on every page load the script asks GET /v1/choices for the browser id,
+//     and runs advertising scripts only when the service answers
+//     cookies_advertising allowed, whatever the stored choice says. When the
+//     browser is opted out the checkbox is unchecked and disabled, with a
+//     note (#cookie-optout-note) (11 CCR §7026(f)). If the service cannot be
+//     asked, advertising stays off.
 //   - Global Privacy Control: when navigator.globalPrivacyControl is true,
 //     advertising stays off (the checkbox is disabled, with a note) and the
 //     choice is still recorded; the browser adds Sec-GPC: 1 to that request
 //     itself (11 CCR §7025), and the service never records an advertising
-//     grant under the signal.
+//     grant under the signal. The signal is also an opt-out of sale and
+//     sharing on every page with the banner (§7025(b)): unless the service
+//     already has the browser opted out, the script posts POST /v1/opt-out
+//     for the browser id (the browser sends Sec-GPC: 1 with it), so once
+//     per browser; the localStorage key claritru_gpc_recorded remembers
+//     that it was recorded, for a page that cannot ask the service. The
+//     page then says "Opt-out request honored" (#gpc-honored; §7025(c)(6)).
 //   - "Cookie settings" (#cookie-settings) opens the banner again; changing or
 //     withdrawing a choice is the same call as giving it, as easy as giving it
 //     (GDPR Art. 7(3)).
 //
 // No inline script or style and no third-party resource. The API's address
 // is the script element's data-api attribute, else /v1/consents on the page's
-// origin; the disclosures are read from /v1/disclosures beside it. <body
-// data-consent-state> is "ready" once initialised (the banner's words loaded),
-// "saved" after a choice is recorded, "error" when the words could not be
-// loaded or recording failed.
+// origin; /v1/disclosures, /v1/choices and /v1/opt-out are read beside it.
+// <body data-consent-state> is "ready" once initialised (the banner's words
+// loaded, the service asked, the signal recorded), "saved" after a choice is
+// recorded, "error" when the words could not be loaded or recording failed.
 "use strict";
 
 (function () {
   const ID_KEY = "claritru_browser_id";
   const CHOICE_KEY = "claritru_cookie_choice";
+  const GPC_KEY = "claritru_gpc_recorded";
   const BROWSER_ID = /^[A-Za-z0-9._-]{8,128}$/; // as the service checks it
   const CATEGORIES = ["functional", "analytics", "advertising"];
   const DISCLOSURE_ID = "cookie-banner";
@@ -50,6 +65,8 @@
   const self = document.currentScript;
   const apiURL = new URL((self && self.dataset.api) || "/v1/consents", document.baseURI);
   const disclosuresURL = new URL("disclosures", apiURL);
+  const choicesURL = new URL("choices", apiURL);
+  const optOutURL = new URL("opt-out", apiURL);
   const gpc = navigator.globalPrivacyControl === true;
 
   function newBrowserID() {
@@ -96,6 +113,62 @@
       localStorage.setItem(CHOICE_KEY, JSON.stringify(c));
     } catch (e) {
       // blocked: the choice is recorded by the service all the same
+    }
+  }
+
+  function gpcRecorded() {
+    try {
+      return localStorage.getItem(GPC_KEY) !== null;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function rememberGPC(at) {
+    try {
+      localStorage.setItem(GPC_KEY, at);
+    } catch (e) {
+      // blocked: the service has it; the next page asks it first
+    }
+  }
+
+  // The service's answer for this browser: { advertising, optedOut }, or
+  // null when it could not be asked (advertising then stays off).
+  let service = null;
+
+  async function fetchChoices() {
+    try {
+      const u = new URL(choicesURL);
+      u.searchParams.set("browser_id", browserID());
+      const resp = await fetch(u, { credentials: "omit", cache: "no-store", headers: { Accept: "application/json" } });
+      if (!resp.ok) return null;
+      const c = await resp.json();
+      if (!c || !Array.isArray(c.purposes) || typeof c.opted_out !== "boolean") return null;
+      const ads = c.purposes.find((p) => p && p.purpose === "cookies_advertising");
+      return { advertising: !!ads && ads.allowed === true, optedOut: c.opted_out };
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // Records the signal as an opt-out of this browser, once; the browser
+  // adds Sec-GPC: 1 to the request. Returns whether it is on record.
+  async function recordGPC() {
+    try {
+      const resp = await fetch(optOutURL, {
+        method: "POST",
+        credentials: "omit",
+        cache: "no-store",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ browser_id: browserID() }),
+      });
+      if (resp.status !== 200) return false;
+      const receipt = await resp.json();
+      if (!receipt || receipt.status !== "opted_out") return false;
+      rememberGPC(receipt.effective_at || new Date().toISOString());
+      return true;
+    } catch (e) {
+      return false;
     }
   }
 
@@ -150,6 +223,11 @@
         "off: we honour the signal as a request to opt out of the sale and sharing of your " +
         "personal information.",
     ]);
+    const optOutNote = el("p", { id: "cookie-optout-note", className: "hint", hidden: true }, [
+      "You have opted out of the sale and sharing of your personal information, so advertising " +
+        "cookies stay off on this browser, whatever was chosen here before. ",
+      el("a", { href: "/do-not-sell.html" }, ["Do Not Sell or Share My Personal Information"]),
+    ]);
     const error = el("p", { id: "cookie-error", className: "cookie-error", hidden: true }, [
       "We could not save your choice just now. Please try again; until then nothing new is turned on.",
     ]);
@@ -174,6 +252,7 @@
       text,
       el("fieldset", {}, [el("legend", {}, ["Cookie categories"])].concat(boxes)),
       gpcNote,
+      optOutNote,
       error,
       unavailable,
       buttons,
@@ -219,11 +298,13 @@
   function openBanner() {
     const c = storedChoice();
     for (const k of CATEGORIES) box(k).checked = c ? c[k] : false;
-    if (gpc) {
+    const optedOut = !!service && service.optedOut;
+    if (gpc || optedOut) {
       box("advertising").checked = false;
       box("advertising").disabled = true;
-      $("cookie-gpc-note").hidden = false;
     }
+    $("cookie-gpc-note").hidden = !gpc;
+    $("cookie-optout-note").hidden = gpc || !optedOut;
     $("cookie-error").hidden = true;
     banner.hidden = false;
   }
@@ -278,6 +359,11 @@
     const stored = { receipt_id: receipt.receipt_id, at: receipt.consent_timestamp || new Date().toISOString() };
     for (const k of CATEGORIES) stored[k] = granted[k];
     storeChoice(stored);
+    if (granted.advertising) {
+      // A grant does not undo an opt-out: ask the service again.
+      service = await fetchChoices();
+      granted.advertising = !!service && service.advertising;
+    }
     let stillRunning = false;
     for (const k of CATEGORIES) {
       if (granted[k]) activate(k);
@@ -321,21 +407,46 @@
     box("functional").focus();
   });
 
+  // "Opt-out request honored" (11 CCR §7025(c)(6)), shown while the
+  // browser sends the signal and the service has it on record.
+  const honored = el("p", { id: "gpc-honored", className: "notice", hidden: true }, ["Opt-out request honored"]);
+  honored.setAttribute("role", "status");
+
+  // Asks the service about this browser and records the signal when it is
+  // not on record yet.
+  async function applyService() {
+    service = await asking;
+    if (!gpc) return;
+    let onRecord;
+    if (service) {
+      onRecord = service.optedOut || (await recordGPC());
+    } else {
+      // The service could not be asked: a signal recorded before stands,
+      // else try to record it now.
+      onRecord = gpcRecorded() || (await recordGPC());
+    }
+    if (onRecord && service) service.optedOut = true;
+    honored.hidden = !onRecord;
+  }
+
   async function init() {
     const footer = el("p", { className: "cookie-footer" }, []);
     if (!settings.isConnected) footer.append(settings);
     footer.append(settingsNote);
+    document.body.prepend(honored);
     document.body.append(footer, banner);
 
     // A choice already recorded applies at once; the words are needed only
-    // to make one.
+    // to make one. Advertising waits for the service's answer.
     const c = storedChoice();
     if (c) {
       for (const k of CATEGORIES) {
-        // The signal outranks an earlier advertising grant on this browser.
-        if (c[k] && !(k === "advertising" && gpc)) activate(k);
+        if (c[k] && k !== "advertising") activate(k);
       }
     }
+    await applyService();
+    // The signal and an opt-out outrank an earlier advertising grant.
+    if (c && c.advertising && !gpc && service && service.advertising) activate("advertising");
     showDisclosure(await loading);
     if (!c) openBanner();
     document.body.dataset.consentState = disclosure ? "ready" : "error";
@@ -343,6 +454,7 @@
 
   // Fetched while the rest of the page loads.
   const loading = fetchDisclosure();
+  const asking = fetchChoices();
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/choices"
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/ledger"
@@ -32,6 +33,8 @@ type Chains interface {
 type Handler struct {
 	OptOuts  *optout.Service
 	Consents *consent.Service
+	// Choices reads what decides the consent check (shared/choices).
+	Choices  choices.Reader
 	Chains   Chains
 	Requests *request.Service
 	Subjects *subjectdata.Service
@@ -285,26 +288,49 @@ func (h *Handler) consentHistory(ctx context.Context, r apigw.Request) apigw.Res
 	return apigw.JSONResponse(http.StatusOK, out, nil)
 }
 
-// ConsentAnswer tells a marketing or CRM system whether it may send.
+// ConsentAnswer tells a marketing or CRM system whether it may send, or
+// share with an ad platform, and why (shared/choices).
 type ConsentAnswer struct {
-	Allowed   bool       `json:"allowed"`
-	Status    string     `json:"status"`
-	Since     *time.Time `json:"since,omitempty"`
-	ReceiptID string     `json:"receipt_id,omitempty"`
+	Allowed bool   `json:"allowed"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason"`
+	// Since is when the deciding fact took effect; OptedOutAt or
+	// LimitedAt repeat it when an opt-out or a limit decides.
+	Since      *time.Time `json:"since,omitempty"`
+	OptedOutAt *time.Time `json:"opted_out_at,omitempty"`
+	LimitedAt  *time.Time `json:"limited_at,omitempty"`
+	ReceiptID  string     `json:"receipt_id,omitempty"`
 }
 
+// consentCheck answers for one subject and purpose. The staff caller is a
+// system, not the person's browser: its request carries no signal of the
+// person's, so only recorded opt-outs count here (the banner records a
+// browser's signal as one).
 func (h *Handler) consentCheck(ctx context.Context, r apigw.Request) apigw.Response {
 	id, err := h.lookup(r)
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	st, err := h.Consents.Check(ctx, id, consent.Purpose(r.QueryStringParameters["purpose"]))
+	p := choices.Purpose(r.QueryStringParameters["purpose"])
+	if !choices.Known(p) {
+		var f fault.Fields
+		f.Add("purpose", "unknown purpose")
+		return apigw.Fail(ctx, h.Log, f.Err(), nil)
+	}
+	facts, err := h.Choices.Facts(ctx, id.Key, false)
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	ans := ConsentAnswer{Allowed: st.Status == consent.Granted, Status: string(st.Status), ReceiptID: st.ReceiptID}
-	if st.Status != consent.None {
-		ans.Since = &st.Since
+	a := choices.Decide(facts, p)
+	ans := ConsentAnswer{Allowed: a.Allowed, Status: a.Status, Reason: string(a.Reason), ReceiptID: a.ReceiptID}
+	if !a.Since.IsZero() {
+		ans.Since = &a.Since
+	}
+	switch a.Reason {
+	case choices.OptedOut:
+		ans.OptedOutAt = &a.Since
+	case choices.Limited:
+		ans.LimitedAt = &a.Since
 	}
 	return apigw.JSONResponse(http.StatusOK, ans, nil)
 }

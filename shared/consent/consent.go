@@ -613,6 +613,21 @@ func (s *Service) Lookup(email, phone, browserID string) (Identity, error) {
 	return ids[0].KeyOnly(), nil
 }
 
+// LookupBrowser identifies a browser by its id alone, for a question the
+// browser asks about itself; the identity holds only the key.
+func (s *Service) LookupBrowser(browserID string) (Identity, error) {
+	var errs fault.Fields
+	ids, err := s.subjects.Identify(subject.Given{BrowserID: browserID},
+		subject.Form{Kinds: []subject.Kind{BrowserID}, Count: subject.ExactlyOne}, &errs)
+	if err == nil {
+		err = errs.Err()
+	}
+	if err != nil {
+		return Identity{}, err
+	}
+	return ids[0].KeyOnly(), nil
+}
+
 // States returns a subject's current consent by purpose.
 func (s *Service) States(ctx context.Context, id Identity) ([]State, error) {
 	return s.store.States(ctx, id.Key)

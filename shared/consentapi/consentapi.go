@@ -1,8 +1,9 @@
 // Package consentapi is the HTTP adapter of the consent function: POST
 // /v1/consents, the double opt-in links GET and POST /v1/consents/confirm,
 // the disclosure catalogue GET /v1/disclosures and the one-click
-// unsubscribe links GET and POST /v1/unsubscribe. The rules live in
-// shared/consent.
+// unsubscribe links GET and POST /v1/unsubscribe, and a browser's own
+// answer to "may we?", GET /v1/choices. The rules live in shared/consent
+// and shared/choices.
 package consentapi
 
 import (
@@ -21,13 +22,16 @@ import (
 
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/apipage"
+	"github.com/claritru/privacy/shared/choices"
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/fault"
 )
 
 // Handler serves the consent routes.
 type Handler struct {
-	Service        *consent.Service
+	Service *consent.Service
+	// Choices reads what answers GET /v1/choices (shared/choices).
+	Choices        choices.Reader
 	PublicBaseURL  string
 	PolicyURL      string
 	ReturnURLs     []string
@@ -99,6 +103,7 @@ var routes = apigw.Routes[*Handler]{
 	"POST /v1/consents/confirm": (*Handler).confirm,
 	"GET /v1/disclosures":       (*Handler).disclosures,
 	"GET /v1/unsubscribe":       (*Handler).unsubscribePage,
+	"GET /v1/choices":           (*Handler).choices,
 	"POST /v1/unsubscribe":      (*Handler).unsubscribe,
 }
 

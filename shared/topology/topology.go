@@ -283,6 +283,7 @@ var ClariTru = Service{
 		{Method: "GET", Path: "/v1/disclosures", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/unsubscribe", Function: "consent", Auth: Public},
 		{Method: "POST", Path: "/v1/unsubscribe", Function: "consent", Auth: Public},
+		{Method: "GET", Path: "/v1/choices", Function: "consent", Auth: Public},
 		{Method: "POST", Path: "/v1/callbacks/{job}", Function: "reach", Auth: Public},
 		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},

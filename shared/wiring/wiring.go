@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/claritru/privacy/shared/choices"
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/optout"
@@ -89,4 +90,10 @@ func (d Deps) Consents() *consent.Service {
 	return consent.NewService(ddb.NewConsents(d.DB, d.Env.Table), consent.Config{
 		Keyer: d.Keyer, Phone: d.Phone, TextsTo: d.TextsTo, PublicBaseURL: d.Env.PublicBaseURL,
 	})
+}
+
+// Choices reads what answers "may we?" for one subject: its consents and
+// opt-outs.
+func (d Deps) Choices() choices.Reader {
+	return choices.Reader{Consents: ddb.NewConsents(d.DB, d.Env.Table), OptOuts: ddb.NewOptOuts(d.DB, d.Env.Table)}
 }

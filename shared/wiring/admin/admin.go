@@ -20,7 +20,7 @@ func Load(ctx context.Context) (wiring.Deps, error) { return wiring.Load(ctx, pe
 func Handler(d wiring.Deps) *adminapi.Handler {
 	d.Phone = phone.E164
 	return &adminapi.Handler{
-		OptOuts: d.OptOuts(), Consents: d.Consents(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
+		OptOuts: d.OptOuts(), Consents: d.Consents(), Choices: d.Choices(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
 		Requests: d.Requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, d.Phone, nil),
 		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
 		Token:  d.AdminToken, StaffRoles: d.Env.StaffRoles, Log: d.Log,
