@@ -4,7 +4,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/mail"
 )
 
@@ -100,7 +99,7 @@ func Plan(reg *Register, a Action, at, due time.Time, subjectKey, requestID stri
 			ID: newID(), System: s.ID, Action: a, Reach: s.Reach,
 			RequestID: requestID, SubjectKey: subjectKey, Identifiers: slices.Clone(ids),
 			Status: Queued, CreatedAt: at, NextAttemptAt: at,
-			DueAt: deadline.AddBusinessDays(at, s.AnswerWithinDays),
+			DueAt: s.answerBy(at),
 		}
 		if !due.IsZero() && due.Before(j.DueAt) {
 			j.DueAt = due

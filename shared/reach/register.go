@@ -21,6 +21,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/claritru/privacy/shared/deadline"
 )
 
 // Role is what a system is to the company under the CCPA.
@@ -90,6 +93,8 @@ type System struct {
 	// AnswerWithinDays is how many business days the system has to answer
 	// a job; a request's own due date comes first when it is earlier.
 	AnswerWithinDays int `json:"answer_within_days,omitempty"`
+	// window, when set, replaces the business days (WithAnswerWindow).
+	window time.Duration
 }
 
 // Must tells whether the system must act on a.
@@ -247,6 +252,25 @@ func (r *Register) AdPlatforms() []System {
 	return out
 }
 
+// WithAnswerWindow returns a copy of the register in which every system has
+// d to answer instead of its business days: the local cloud gives its
+// systems minutes, so a developer sees a job fall overdue.
+func (r *Register) WithAnswerWindow(d time.Duration) *Register {
+	c := &Register{systems: r.All()}
+	for i := range c.systems {
+		c.systems[i].window = d
+	}
+	return c
+}
+
+// answerBy is when a job the system is given at at must be answered.
+func (s System) answerBy(at time.Time) time.Time {
+	if s.window > 0 {
+		return at.Add(s.window)
+	}
+	return deadline.AddBusinessDays(at, s.AnswerWithinDays)
+}
+
 // WithURL returns a copy of the register in which the webhook of system id
 // is at u (the local cloud points systems at its sample receiver).
 func (r *Register) WithURL(id, u string) (*Register, error) {
@@ -256,5 +280,12 @@ func (r *Register) WithURL(id, u string) (*Register, error) {
 			ss[i].URL = u
 		}
 	}
-	return NewRegister(ss...)
+	c, err := NewRegister(ss...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range c.systems {
+		c.systems[i].window = r.systems[i].window
+	}
+	return c, nil
 }
