@@ -1,8 +1,9 @@
 // Package watch is the scheduled adapter of the daily deadline watch: it
 // closes requests left unverified for 30 days (the person is told) and mails
 // the privacy team a digest of open requests that are overdue or due within a
-// week. The rules live in shared/request; this package only runs them in order
-// and reports what they did.
+// week, and of the ad platforms behind on opt-outs. The rules live in
+// shared/request and shared/feed; this package only runs them in order and
+// reports what they did.
 package watch
 
 import (
@@ -11,8 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"strings"
 	"time"
 
+	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/topology"
@@ -25,6 +29,8 @@ type Report struct {
 	Overdue      int  `json:"overdue"`
 	DueSoon      int  `json:"due_soon"`
 	DigestQueued bool `json:"digest_queued"`
+	// AdPlatformsLate counts the ad platforms behind on opt-outs.
+	AdPlatformsLate int `json:"ad_platforms_late"`
 	// Redriven counts mail intents put back on the stream because they
 	// outlived its retries unsent.
 	Redriven int `json:"redriven"`
@@ -55,11 +61,20 @@ type Handler struct {
 	// StaleAfter is how long an intent stays unsent before it is
 	// re-driven; zero is StaleMail.
 	StaleAfter time.Duration
+	// Platforms finds the ad platforms behind on opt-outs
+	// (feed.Service.Behind); nil leaves them out of the digest.
+	Platforms Platforms
 	// TeamEmail receives the digest.
 	TeamEmail string
 	Log       *slog.Logger
 	// Now is the clock that names the day of a digest; nil is time.Now.
 	Now func() time.Time
+}
+
+// Platforms finds the ad platforms that have not taken every opt-out
+// within the opt-out deadline.
+type Platforms interface {
+	Behind(ctx context.Context) ([]feed.Lag, error)
 }
 
 // trigger is what the schedule sends (its Input); every field is optional.
@@ -111,14 +126,29 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 	if h.TeamEmail == "" {
 		log.WarnContext(ctx, "no privacy team address is configured; the digest is not mailed")
 	}
+	late, err := h.behind(ctx)
+	rep.AdPlatformsLate = len(late)
+	if err != nil {
+		log.ErrorContext(ctx, "ad platform lag failed", "error", err.Error())
+		errs = append(errs, fmt.Errorf("ad platform lag: %w", err))
+	}
 	day := h.now().UTC().Format("20060102")
 	queue := func(ctx context.Context, in mail.Intent) error {
 		// One digest per day: a retried or repeated run the same day
 		// finds its intent already queued.
 		in.ID = "digest-" + day
+		addLate(&in, late)
 		return h.Outbox(ctx, in)
 	}
 	d, queued, err := h.Requests.Watch(ctx, h.TeamEmail, queue)
+	if err == nil && !queued && len(late) > 0 && h.TeamEmail != "" {
+		// No request to list, but a platform to chase: the digest goes
+		// out with that section alone.
+		err = queue(ctx, mail.Intent{Template: mail.DeadlineDigest, To: h.TeamEmail, Data: map[string]string{
+			"date": h.now().UTC().Format("2 January 2006"), "overdue_count": "0", "due_soon_count": "0",
+		}})
+		queued = err == nil
+	}
 	rep.Overdue, rep.DueSoon, rep.DigestQueued = len(d.Overdue), len(d.DueSoon), queued
 	if err != nil {
 		log.ErrorContext(ctx, "deadline watch failed", "error", err.Error())
@@ -136,8 +166,40 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 	// Counts only: no id, address or name of a requester.
 	log.InfoContext(ctx, "watch done",
 		"expired", rep.Expired, "overdue", rep.Overdue, "due_soon", rep.DueSoon, "digest_queued", rep.DigestQueued,
-		"redriven", rep.Redriven)
+		"redriven", rep.Redriven, "ad_platforms_late", rep.AdPlatformsLate)
 	return rep, errors.Join(errs...)
+}
+
+// behind returns the late ad platforms, none when no Platforms is wired.
+func (h *Handler) behind(ctx context.Context) ([]feed.Lag, error) {
+	if h.Platforms == nil {
+		return nil, nil
+	}
+	return h.Platforms.Behind(ctx)
+}
+
+// addLate adds the section "ad platforms behind on opt-outs" to the
+// digest: each platform's id, the version it took and the date of the
+// oldest opt-out it has not; nothing that names or matches a person.
+func addLate(in *mail.Intent, late []feed.Lag) {
+	if len(late) == 0 {
+		return
+	}
+	var lines []string
+	for _, l := range late {
+		taken := l.Taken
+		if taken == "" {
+			taken = "nothing yet"
+		}
+		lines = append(lines, fmt.Sprintf("%s  took %s  oldest untaken opt-out %s  due %s",
+			l.Platform, taken, l.OldestPending.UTC().Format("2006-01-02"), l.DueBy.UTC().Format("2006-01-02")))
+	}
+	data := maps.Clone(in.Data)
+	if data == nil {
+		data = map[string]string{}
+	}
+	data["ad_platforms"], data["ad_platforms_count"] = strings.Join(lines, "\n"), fmt.Sprint(len(lines))
+	in.Data = data
 }
 
 // redriveLimit bounds the intents one run re-drives; the next run takes

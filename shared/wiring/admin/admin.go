@@ -6,6 +6,8 @@ import (
 
 	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/feed"
+	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/settings/pepper"
 	"github.com/claritru/privacy/shared/subject/phone"
 	"github.com/claritru/privacy/shared/subjectdata"
@@ -23,6 +25,7 @@ func Handler(d wiring.Deps) *adminapi.Handler {
 		OptOuts: d.OptOuts(), Consents: d.Consents(), Choices: d.Choices(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
 		Requests: d.Requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, d.Phone, nil),
 		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
+		Feed:   feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), reach.Systems(), nil),
 		Token:  d.AdminToken, StaffRoles: d.Env.StaffRoles, Log: d.Log,
 	}
 }
