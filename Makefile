@@ -57,7 +57,7 @@ test: tools build
 # a scan of the same tables (about two minutes).
 bench: node_modules/.installed
 	@mkdir -p build
-	go test -run '^$$' -bench 'SubmitRequest|OptOut|CookieBanner' -benchtime 50x ./shared/ddb/ | tee build/bench.txt
+	go test -run '^$$' -bench 'SubmitRequest|OptOut|CookieBanner|Verify|Choices' -benchtime 50x ./shared/ddb/ | tee build/bench.txt
 	go test -run '^$$' -bench RetentionSweep -benchtime 1x -timeout 20m ./shared/ddb/ | tee -a build/bench.txt
 
 synth: node_modules/.installed build

@@ -80,7 +80,7 @@ func BenchmarkOptOutRepeat(b *testing.B) {
 	if _, err := svc.OptOut(ctx, in); err != nil {
 		b.Fatal(err)
 	}
-	m.read, m.write = 0, 0
+	m.reset()
 	b.ResetTimer()
 	for range b.N {
 		if _, err := svc.OptOut(ctx, in); err != nil {
