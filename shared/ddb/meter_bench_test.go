@@ -25,7 +25,7 @@ type meter struct {
 	// consumed capacity for a transaction does not grow with its items, so
 	// the count is reported beside it (each costs 2 WCU per KB in AWS).
 	transacted int
-	by          map[string]*callUse
+	by         map[string]*callUse
 }
 
 // callUse is what the calls of one kind consumed.
