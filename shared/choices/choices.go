@@ -9,7 +9,9 @@ package choices
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/claritru/privacy/shared/consent"
@@ -190,19 +192,34 @@ type Reader struct {
 // Facts reads what is recorded under the subject's own key; gpc is whether
 // the asking request carries the signal.
 func (r Reader) Facts(ctx context.Context, subjectKey string, gpc bool) (Facts, error) {
+	// The three reads are independent: made at once, a page load waits for
+	// the slowest, not for their sum.
 	f := Facts{GPC: gpc}
-	var err error
-	if f.Consents, err = r.Consents.States(ctx, subjectKey); err != nil {
+	var (
+		wg                    sync.WaitGroup
+		errs                  [3]error
+		sale, limit           optout.State
+		saleFound, limitFound bool
+	)
+	wg.Add(3)
+	go func() { defer wg.Done(); f.Consents, errs[0] = r.Consents.States(ctx, subjectKey) }()
+	go func() {
+		defer wg.Done()
+		sale, saleFound, errs[1] = r.OptOuts.State(ctx, subjectKey, optout.SaleSharing)
+	}()
+	go func() {
+		defer wg.Done()
+		limit, limitFound, errs[2] = r.OptOuts.State(ctx, subjectKey, optout.LimitSensitive)
+	}()
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
 		return Facts{}, err
 	}
-	for right, dst := range map[optout.Right]**optout.State{optout.SaleSharing: &f.SaleSharing, optout.LimitSensitive: &f.Limit} {
-		st, ok, err := r.OptOuts.State(ctx, subjectKey, right)
-		if err != nil {
-			return Facts{}, err
-		}
-		if ok {
-			*dst = &st
-		}
+	if saleFound {
+		f.SaleSharing = &sale
+	}
+	if limitFound {
+		f.Limit = &limit
 	}
 	return f, nil
 }
