@@ -92,6 +92,20 @@ import (
 //	              (tries.d<yyyy-mm-dd>, 10 at most, kept across new codes), used_at once used
 //	              no index; expiry: sms_code (24 hours) from the latest code
 //
+// Jobs that carry a right to the company's other systems (jobs.go,
+// shared/reach), one per system and right, written in the transaction of
+// the verification or the opt-out that invokes them:
+//
+//	job           PK=JOB#<job id>  SK=JOB
+//	              gsi1: JOBS#<subject key> / <created>#<job id>   (a person's jobs)
+//	              gsi2: JOBSEND#queued / <next attempt>#<id> while a webhook awaits delivery;
+//	                    JOBS#open / <due>#<id> while told and unanswered; none once answered
+//	              identifiers (what the system is told) until answered; callback_hash: the
+//	              SHA-256 of the latest delivery's single-use callback token
+//	              expiry: none while open; reach_job (24 months) from the answer
+//	vendor mail   PK=JOB#<job id>  SK=MAIL#<intent id>   the notice to a vendor reached by
+//	              mail, an outbox item like any other (see Mail)
+//
 // Catalogue (consent.go):
 //
 //	disclosure    PK=DISCLOSURE#<sha256 of the text>  SK=DISCLOSURE
