@@ -440,7 +440,7 @@ func (c *Cloud) poll(ctx context.Context, o Options, db *dynamodb.Client, handle
 		}
 		pollers = append(pollers, &StreamPoller{
 			DB: db, Streams: streams, Table: o.Table, Consumer: sc.Function, Handler: h,
-			BatchSize: sc.BatchSize, MaxRetries: sc.MaxRetries, View: topology.PrivacyTable.StreamView, Log: o.Log,
+			BatchSize: sc.BatchSize, MaxRetries: sc.MaxRetries, View: topology.PrivacyTable.StreamView, Inserts: sc.Inserts, Log: o.Log,
 		})
 	}
 	go func() {
