@@ -128,6 +128,20 @@ func TestDeletionReachesTheSampleSystem(t *testing.T) {
 	if strings.Contains(l.logs.String(), email) {
 		t.Errorf("logs contain the requester's address")
 	}
+
+	// The receiver's page and store show the webhook, without the person.
+	for _, path := range []string{"/", "/store"} {
+		resp, err := http.Get(l.cloud.Receiver.Endpoint + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), got.JobID) ||
+			strings.Contains(string(page), email) || strings.Contains(string(page), "<script") {
+			t.Errorf("receiver %s: %d %s", path, resp.StatusCode, page)
+		}
+	}
 }
 
 // A system that never answers leaves its job told; once its answer window
