@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/topology"
 )
 
@@ -49,6 +50,9 @@ type functionsProps struct {
 	Table topology.Table
 	Data  Data
 	Mail  Mail
+	// Systems is the register of systems whose webhook keys the
+	// functions with topology.Function.WebhookKeys may read.
+	Systems *reach.Register
 }
 
 // newFunctions builds one function per topology entry. What a function may
@@ -159,6 +163,9 @@ func newFunction(c constructs.Construct, def topology.Function, env map[string]*
 	})
 
 	grantFromEnv(role, def, p)
+	if def.WebhookKeys {
+		grantWebhookKeys(role, p.Systems)
+	}
 	return Function{Def: def, Lambda: fn, Role: role, Logs: logs}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/topology"
 )
 
@@ -22,6 +23,9 @@ type PrivacyStackProps struct {
 	// topology.PrivacyTable; tests pass other shapes.
 	Service *topology.Service
 	Table   *topology.Table
+	// Systems defaults to the register kept in the repository
+	// (reach.Systems).
+	Systems *reach.Register
 }
 
 // PrivacyStack is the whole service in one stack, split by concern into
@@ -67,6 +71,7 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Table:         table,
 		Data:          data,
 		Mail:          mail,
+		Systems:       props.systems(),
 	})
 	if err != nil {
 		return nil, err
@@ -138,6 +143,14 @@ func (p PrivacyStackProps) shapes() (topology.Service, topology.Table, string) {
 		assets = defaultAssetRoot
 	}
 	return service, table, assets
+}
+
+// systems is the register whose webhook keys the stack grants.
+func (p PrivacyStackProps) systems() *reach.Register {
+	if p.Systems != nil {
+		return p.Systems
+	}
+	return reach.Systems()
 }
 
 // newStack creates the stack, with the service's description unless the

@@ -14,6 +14,22 @@ import (
 	"github.com/claritru/privacy/shared/topology"
 )
 
+// insertFilters are the event source mapping's filters for a consumer fed
+// only the insertion of items of the given kinds; none when kinds is empty.
+// The pattern reads the record's new image, which the table's stream
+// carries (NEW_AND_OLD_IMAGES).
+func insertFilters(kinds []string) *[]*map[string]any {
+	if len(kinds) == 0 {
+		return nil
+	}
+	return &[]*map[string]any{awslambda.FilterCriteria_Filter(&map[string]any{
+		"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
+		"dynamodb": map[string]any{"NewImage": map[string]any{"kind": map[string]any{
+			"S": awslambda.FilterRule_Or(*jsii.Strings(kinds...)...),
+		}}},
+	})}
+}
+
 // StreamConsumer is one function fed by the table's stream, with the queue
 // that receives what it could not process.
 type StreamConsumer struct {
@@ -72,6 +88,7 @@ func newStreams(scope constructs.Construct, id string, defs []topology.StreamCon
 			BisectBatchOnError:      jsii.Bool(true),
 			ReportBatchItemFailures: jsii.Bool(true),
 			OnFailure:               awslambdaeventsources.NewSqsDlq(dlq),
+			Filters:                 insertFilters(def.Inserts),
 		})
 		fn.Lambda.AddEventSource(src)
 		suppressPolicyWildcards(fn.Role,

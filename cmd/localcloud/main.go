@@ -58,6 +58,8 @@ func run() error {
 		SESPort:      port("SES_PORT", 8005),
 		SMSPort:      port("SMS_PORT", 8006),
 		MailTapPort:  port("MAIL_TAP_PORT", 8007),
+		SecretsPort:  port("SECRETS_PORT", 8008),
+		ReceiverPort: port("RECEIVER_PORT", 8009),
 		DataDir:      filepath.Join(dir, "dynamodb"),
 		Pepper:       pepper,
 		AdminToken:   string(adminToken),
@@ -69,7 +71,7 @@ func run() error {
 		ProcessLog:    procLog,
 		Log:           slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 	}
-	fmt.Println("Starting DynamoDB Local, the SES stand-in, the SMS sink and the local gateway...")
+	fmt.Println("Starting DynamoDB Local, the SES stand-in, the SMS sink, the Secrets Manager stand-in, the sample webhook receiver and the local gateway...")
 	c, err := localcloud.Start(ctx, o)
 	if err != nil {
 		c.Stop()

@@ -73,7 +73,7 @@ const (
 	prefixJobs    = "JOBS#"
 	jobsQueued    = "JOBSEND#queued"
 	jobsOpen      = "JOBS#open"
-	kindJob       = "reach_job"
+	kindJob       = topology.KindReachJob
 	answeredBySys = "system"
 )
 

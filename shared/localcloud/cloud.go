@@ -25,6 +25,7 @@ import (
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/intakeapi"
 	"github.com/claritru/privacy/shared/optoutapi"
+	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/reachapi"
 	"github.com/claritru/privacy/shared/settings"
 	"github.com/claritru/privacy/shared/subject"
@@ -36,7 +37,7 @@ import (
 	"github.com/claritru/privacy/shared/wiring/intake"
 	"github.com/claritru/privacy/shared/wiring/notifier"
 	"github.com/claritru/privacy/shared/wiring/optout"
-	"github.com/claritru/privacy/shared/wiring/reach"
+	reachwiring "github.com/claritru/privacy/shared/wiring/reach"
 	"github.com/claritru/privacy/shared/wiring/retention"
 	"github.com/claritru/privacy/shared/wiring/watch"
 )
@@ -56,6 +57,18 @@ type Options struct {
 	// MailTapPort is the mail tap's (MailTap): the headers of every mail
 	// sent, which the SES stand-in does not keep.
 	MailTapPort int
+	// SecretsPort is the Secrets Manager stand-in's (SecretsManager),
+	// which holds the webhooks' signing keys.
+	SecretsPort int
+	// ReceiverPort is the sample webhook receiver's (SampleReceiver).
+	ReceiverPort int
+	// Receiver configures the sample receiver (silent: it never calls
+	// back).
+	Receiver ReceiverOptions
+	// AnswerWindow is how long every system of the register has to answer
+	// a job, instead of its business days, so a developer sees one that
+	// never answers fall overdue; zero is DefaultAnswerWindow.
+	AnswerWindow time.Duration
 	// DataDir keeps DynamoDB Local's data across restarts; empty keeps it
 	// in memory.
 	DataDir string
@@ -100,7 +113,13 @@ type Cloud struct {
 	SES      *Process
 	SMS      *SMSSink
 	MailTap  *MailTap
-	server   *http.Server
+	Secrets  *SecretsManager
+	Receiver *SampleReceiver
+	// Systems is the register the functions act on: the repository's,
+	// with the webhooks pointed at the sample receiver and the answer
+	// window shortened.
+	Systems *reach.Register
+	server  *http.Server
 	// gatewayListener holds the gateway's port until serve takes it.
 	gatewayListener net.Listener
 	cancel          context.CancelFunc
@@ -151,7 +170,7 @@ func Start(ctx context.Context, o Options) (_ *Cloud, err error) {
 	if err := ddb.EnsureTable(ctx, db, o.Table, topology.PrivacyTable); err != nil {
 		return c, err
 	}
-	fns, err := wire(o, envs, db)
+	fns, err := wire(o, envs, db, c.Systems)
 	if err != nil {
 		return c, err
 	}
@@ -195,11 +214,17 @@ func (o *Options) defaults() (err error) {
 	if o.PostalAddress == "" {
 		o.PostalAddress = DefaultPostalAddress
 	}
+	if o.AnswerWindow <= 0 {
+		o.AnswerWindow = DefaultAnswerWindow
+	}
 	// Ports left at 0 are bound free where they are opened: the gateway, the
 	// SMS sink and the mail tap listen on port 0, the stand-ins retry on
 	// another port when theirs was taken (OnFreePort).
 	return nil
 }
+
+// DefaultAnswerWindow is how long a system has to answer a job locally.
+const DefaultAnswerWindow = 2 * time.Minute
 
 // onPort starts a stand-in on port, or on a free one when port is 0.
 func onPort(port int, start func(port int) (*Process, error)) (*Process, error) {
@@ -235,7 +260,38 @@ func (c *Cloud) startStandIns(ctx context.Context, o Options) error {
 		c.MailTap, terr = StartMailTap(o.MailTapPort, c.SES.Endpoint)
 		err = errors.Join(err, terr)
 	}
-	return errors.Join(d.err, s.err, err)
+	return errors.Join(d.err, s.err, err, c.startSystems(o))
+}
+
+// startSystems starts the Secrets Manager stand-in with a new signing key
+// for every webhook system of the register, and the sample receiver
+// standing in for those systems, and points their webhooks at it.
+func (c *Cloud) startSystems(o Options) error {
+	var err error
+	if c.Secrets, err = StartSecretsManager(o.SecretsPort); err != nil {
+		return err
+	}
+	reg := reach.Systems().WithAnswerWindow(o.AnswerWindow)
+	keys := map[string]string{}
+	for _, s := range reg.All() {
+		if s.Reach != reach.Webhook {
+			continue
+		}
+		if keys[s.ID], err = NewWebhookSecret(); err != nil {
+			return err
+		}
+		c.Secrets.Put(s.Secret, keys[s.ID])
+	}
+	if c.Receiver, err = StartSampleReceiver(o.ReceiverPort, keys, o.Receiver); err != nil {
+		return err
+	}
+	for id := range keys {
+		if reg, err = reg.WithURL(id, c.Receiver.WebhookURL(id)); err != nil {
+			return err
+		}
+	}
+	c.Systems = reg
+	return nil
 }
 
 // configure sets every setting's local value and returns each function's
@@ -260,6 +316,7 @@ func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 		settings.EnvDynamoDBEndpoint: c.DynamoDB.Endpoint,
 		settings.EnvSESEndpoint:      c.SES.Endpoint,
 		settings.EnvSMSEndpoint:      c.SMS.Endpoint,
+		settings.EnvSecretsEndpoint:  c.Secrets.Endpoint,
 		topology.EnvSMSOrigin:        c.SMS.ServiceNumber,
 	}
 	// Mail goes through the tap, which keeps its headers (a test's own
@@ -308,21 +365,22 @@ func (c *Cloud) deliverTopics(handlers map[string]TopicHandler) error {
 // wire builds every function's handler as its Lambda main does
 // (shared/wiring/<function>), on the stand-ins, and checks that the HTTP
 // adapters serve exactly the topology's routes.
-func wire(o Options, envs map[string]settings.Env, db *dynamodb.Client) (functions, error) {
+func wire(o Options, envs map[string]settings.Env, db *dynamodb.Client, systems *reach.Register) (functions, error) {
 	keyer, err := subject.NewKeyer(o.Pepper)
 	if err != nil {
 		return functions{}, err
 	}
 	deps := func(function string) wiring.Deps {
 		def, _ := topology.ClariTru.Function(function)
-		return wiring.Deps{Env: envs[function], DB: ddb.Guard(db, def), Keyer: keyer, Log: o.Log.With("function", function), AdminToken: o.AdminToken}
+		return wiring.Deps{Env: envs[function], DB: ddb.Guard(db, def), Keyer: keyer, Log: o.Log.With("function", function),
+			AdminToken: o.AdminToken, Systems: systems}
 	}
 	wt, err := watch.Handler(deps("watch"))
 	if err != nil {
 		return functions{}, err
 	}
 	wt.StaleAfter = o.MailStaleAfter
-	rh := reach.Handler(deps("reach"), nil)
+	rh := reachwiring.Handler(deps("reach"), nil)
 	fns := functions{
 		http: map[string]HTTPHandler{
 			"intake":  intake.Handler(deps("intake")).Handle,
@@ -382,7 +440,7 @@ func (c *Cloud) poll(ctx context.Context, o Options, db *dynamodb.Client, handle
 		}
 		pollers = append(pollers, &StreamPoller{
 			DB: db, Streams: streams, Table: o.Table, Consumer: sc.Function, Handler: h,
-			BatchSize: sc.BatchSize, MaxRetries: sc.MaxRetries, View: topology.PrivacyTable.StreamView, Log: o.Log,
+			BatchSize: sc.BatchSize, MaxRetries: sc.MaxRetries, View: topology.PrivacyTable.StreamView, Inserts: sc.Inserts, Log: o.Log,
 		})
 	}
 	go func() {
@@ -405,7 +463,7 @@ func (c *Cloud) poll(ctx context.Context, o Options, db *dynamodb.Client, handle
 
 // localOnly are the variables every function is given locally besides the
 // topology's: the stand-ins' endpoints.
-var localOnly = []string{settings.EnvDynamoDBEndpoint, settings.EnvSESEndpoint, settings.EnvSMSEndpoint}
+var localOnly = []string{settings.EnvDynamoDBEndpoint, settings.EnvSESEndpoint, settings.EnvSMSEndpoint, settings.EnvSecretsEndpoint}
 
 // functionEnv is the environment of one function: of all, the variables the
 // topology lists for it, and the local-only ones.
@@ -443,6 +501,8 @@ func (c *Cloud) Stop() {
 	c.SES.Stop()
 	c.MailTap.Stop()
 	c.SMS.Stop()
+	c.Receiver.Stop()
+	c.Secrets.Stop()
 	c.DynamoDB.Stop()
 }
 
@@ -458,6 +518,7 @@ func (c *Cloud) Describe() string {
 	fmt.Fprintf(&b, "  mail inbox        %s/\n", c.SES.Endpoint)
 	fmt.Fprintf(&b, "  mail headers      %s/\n", c.MailTap.Endpoint)
 	fmt.Fprintf(&b, "  SMS inbox         %s/\n", c.SMS.Endpoint)
+	fmt.Fprintf(&b, "  webhook receiver  %s/  (stands in for the systems reached by webhook)\n", c.Receiver.Endpoint)
 	fmt.Fprintf(&b, "  DynamoDB Local    %s  (table %s)\n", c.DynamoDB.Endpoint, c.Settings.Table)
 	fmt.Fprintf(&b, "Press Ctrl-C to stop.\n")
 	return b.String()

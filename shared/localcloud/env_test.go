@@ -14,8 +14,8 @@ import (
 func TestEachFunctionSeesOnlyItsEnvironment(t *testing.T) {
 	all := map[string]string{
 		settings.EnvDynamoDBEndpoint: "http://127.0.0.1:8000", settings.EnvSESEndpoint: "http://127.0.0.1:8005",
-		settings.EnvSMSEndpoint: "http://127.0.0.1:8006",
-		"UNLISTED":              "x",
+		settings.EnvSMSEndpoint: "http://127.0.0.1:8006", settings.EnvSecretsEndpoint: "http://127.0.0.1:8008",
+		"UNLISTED": "x",
 	}
 	for _, f := range topology.ClariTru.Functions {
 		for _, k := range f.Env {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -33,7 +34,11 @@ type StreamPoller struct {
 	// View is the stream view the consumer is written for
 	// (topology.PrivacyTable.StreamView); Run refuses a table whose stream
 	// carries another, as a consumer would misread its records.
-	View     string
+	View string
+	// Inserts, when set, passes on only the insertion of items of these
+	// kinds, as the event source mapping's filter does in AWS
+	// (topology.StreamConsumer.Inserts).
+	Inserts  []string
 	Interval time.Duration
 	Log      *slog.Logger
 }
@@ -143,7 +148,9 @@ func (p *StreamPoller) poll(ctx context.Context, shards map[string]*shard, id st
 		}
 		s.iterator = out.NextShardIterator
 		for _, r := range out.Records {
-			s.pending = append(s.pending, toEventRecord(r))
+			if rec := toEventRecord(r); p.admits(rec) {
+				s.pending = append(s.pending, rec)
+			}
 		}
 	}
 	if len(s.pending) == 0 {
@@ -184,6 +191,15 @@ func (p *StreamPoller) poll(ctx context.Context, shards map[string]*shard, id st
 	case <-time.After(backoff):
 	}
 	return failedAt, nil
+}
+
+// admits tells whether the consumer's filter lets r through.
+func (p *StreamPoller) admits(r events.DynamoDBEventRecord) bool {
+	if len(p.Inserts) == 0 {
+		return true
+	}
+	kind, ok := r.Change.NewImage["kind"]
+	return r.EventName == "INSERT" && ok && kind.DataType() == events.DataTypeString && slices.Contains(p.Inserts, kind.String())
 }
 
 func toEventRecord(r st.Record) events.DynamoDBEventRecord {

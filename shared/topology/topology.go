@@ -27,6 +27,11 @@ type Function struct {
 	// AWS, enforced on its client locally); nothing when it reads no
 	// TABLE_NAME.
 	Table TableAccess
+	// WebhookKeys: the function signs and checks webhooks with the keys
+	// of the register's webhook systems (shared/reach), read from Secrets
+	// Manager by the names the register gives; the stack lets it read
+	// exactly those secrets.
+	WebhookKeys bool
 }
 
 // Auth says who may call a route.
@@ -55,6 +60,11 @@ type StreamConsumer struct {
 	// MaxRetries caps how often a failing record is retried before it goes to
 	// the on-failure destination.
 	MaxRetries int
+	// Inserts, when set, limits the records to the insertion of items of
+	// these kinds (the table's "kind" attribute): in AWS a filter on the
+	// event source mapping, so the function is not invoked, and paid
+	// for, on every other change of the table.
+	Inserts []string
 }
 
 // TopicConsumer is a function fed by an SNS topic of the stack: in AWS the
@@ -86,6 +96,10 @@ type Schedule struct {
 	Expression string
 	Timezone   string
 }
+
+// KindReachJob is the kind of a job item (shared/ddb): its insertion is
+// what the reach function delivers.
+const KindReachJob = "reach_job"
 
 // JobRedrive is the watch's job that puts mail the stream gave up on back
 // on the stream (shared/watch).
@@ -233,6 +247,9 @@ var ClariTru = Service{
 			// of them fits well inside.
 			Timeout: 60 * time.Second,
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvEdgeSecret},
+			// Webhooks are signed, and callbacks checked, with each
+			// system's own key.
+			WebhookKeys: true,
 			// The jobs only: read, claimed and answered one by one; the
 			// due ones found on the by-status-due index.
 			Table: TableAccess{
@@ -309,7 +326,7 @@ var ClariTru = Service{
 		// New jobs are delivered as they are written; a failed attempt
 		// is left to the retry schedule, so the stream never waits on a
 		// system.
-		{Function: "reach", BatchSize: 10, MaxRetries: 3},
+		{Function: "reach", BatchSize: 10, MaxRetries: 3, Inserts: []string{KindReachJob}},
 	},
 	Topics: []TopicConsumer{
 		{Function: "inbound", Topic: TopicSMSInbound},
