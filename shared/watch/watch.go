@@ -11,9 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"strings"
 	"time"
 
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/topology"
 )
@@ -28,6 +31,8 @@ type Report struct {
 	// Redriven counts mail intents put back on the stream because they
 	// outlived its retries unsent.
 	Redriven int `json:"redriven"`
+	// JobsOverdue counts the jobs of the company's systems overdue.
+	JobsOverdue int `json:"jobs_overdue"`
 }
 
 // StaleMail is how long an intent may stay unsent before the watch puts it
@@ -55,11 +60,19 @@ type Handler struct {
 	// StaleAfter is how long an intent stays unsent before it is
 	// re-driven; zero is StaleMail.
 	StaleAfter time.Duration
+	// Jobs finds the jobs of the company's systems still unanswered past
+	// their due date (ddb.Jobs.Overdue); nil leaves them out of the digest.
+	Jobs OverdueJobs
 	// TeamEmail receives the digest.
 	TeamEmail string
 	Log       *slog.Logger
 	// Now is the clock that names the day of a digest; nil is time.Now.
 	Now func() time.Time
+}
+
+// OverdueJobs finds the open jobs due before at, at most limit.
+type OverdueJobs interface {
+	Overdue(ctx context.Context, at time.Time, limit int) ([]reach.Job, error)
 }
 
 // trigger is what the schedule sends (its Input); every field is optional.
@@ -111,14 +124,27 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 	if h.TeamEmail == "" {
 		log.WarnContext(ctx, "no privacy team address is configured; the digest is not mailed")
 	}
+	overdueJobs, err := h.overdueJobs(ctx)
+	rep.JobsOverdue = len(overdueJobs)
+	if err != nil {
+		log.ErrorContext(ctx, "overdue jobs failed", "error", err.Error())
+		errs = append(errs, fmt.Errorf("overdue jobs: %w", err))
+	}
 	day := h.now().UTC().Format("20060102")
 	queue := func(ctx context.Context, in mail.Intent) error {
 		// One digest per day: a retried or repeated run the same day
 		// finds its intent already queued.
 		in.ID = "digest-" + day
+		addOverdueJobs(&in, overdueJobs)
 		return h.Outbox(ctx, in)
 	}
 	d, queued, err := h.Requests.Watch(ctx, h.TeamEmail, queue)
+	if err == nil && !queued && len(overdueJobs) > 0 && h.TeamEmail != "" {
+		// No request to list, but systems to chase: the digest goes out
+		// with the jobs alone.
+		err = queue(ctx, h.emptyDigest())
+		queued = err == nil
+	}
 	rep.Overdue, rep.DueSoon, rep.DigestQueued = len(d.Overdue), len(d.DueSoon), queued
 	if err != nil {
 		log.ErrorContext(ctx, "deadline watch failed", "error", err.Error())
@@ -136,8 +162,51 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 	// Counts only: no id, address or name of a requester.
 	log.InfoContext(ctx, "watch done",
 		"expired", rep.Expired, "overdue", rep.Overdue, "due_soon", rep.DueSoon, "digest_queued", rep.DigestQueued,
-		"redriven", rep.Redriven)
+		"redriven", rep.Redriven, "jobs_overdue", rep.JobsOverdue)
 	return rep, errors.Join(errs...)
+}
+
+// digestJobs bounds the overdue jobs one digest lists, the earliest due
+// first; GET /v1/admin/jobs?status=overdue lists them all.
+const digestJobs = 100
+
+// overdueJobs returns the jobs overdue now, none when no Jobs is wired.
+func (h *Handler) overdueJobs(ctx context.Context) ([]reach.Job, error) {
+	if h.Jobs == nil {
+		return nil, nil
+	}
+	return h.Jobs.Overdue(ctx, h.now().UTC(), digestJobs)
+}
+
+// addOverdueJobs adds the section "jobs overdue" to the digest: each job's
+// id, system, action, request and due date; nothing that names or matches
+// a person (the identifiers the system was told stay on the job).
+func addOverdueJobs(in *mail.Intent, jobs []reach.Job) {
+	if len(jobs) == 0 {
+		return
+	}
+	lines := make([]string, 0, len(jobs))
+	for _, j := range jobs {
+		req := j.RequestID
+		if req == "" {
+			req = "no request (opt-out)"
+		}
+		lines = append(lines, fmt.Sprintf("%s  %s  %s  request %s  due %s", j.ID, j.System, j.Action, req, j.DueAt.UTC().Format("2006-01-02")))
+	}
+	data := maps.Clone(in.Data)
+	if data == nil {
+		data = map[string]string{}
+	}
+	data["jobs_overdue"], data["jobs_overdue_count"] = strings.Join(lines, "\n"), fmt.Sprint(len(lines))
+	in.Data = data
+}
+
+// emptyDigest is the digest with no request to list, for a section of its
+// own.
+func (h *Handler) emptyDigest() mail.Intent {
+	return mail.Intent{Template: mail.DeadlineDigest, To: h.TeamEmail, Data: map[string]string{
+		"date": h.now().UTC().Format("2 January 2006"), "overdue_count": "0", "due_soon_count": "0",
+	}}
 }
 
 // redriveLimit bounds the intents one run re-drives; the next run takes
