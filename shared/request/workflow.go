@@ -258,11 +258,13 @@ func (s *Service) unansweredDeletion(ctx context.Context, r Request, reason stri
 		}
 	}
 	if reason == "" {
-		return "", &fault.Error{Kind: fault.Conflict,
-			Detail: fmt.Sprintf("%d system(s) have not answered the deletion: %s.", len(systems), strings.Join(systems, ", ")),
-			Fields: []fault.FieldError{{Field: OverrideField, Message: fmt.Sprintf(
-				"%d system(s) have not answered the deletion (%s); record their answers, or say why the request is complete without them",
-				len(systems), strings.Join(systems, ", "))}}}
+		waiting := fmt.Sprintf("%d systems have not answered the deletion (%s)", len(systems), strings.Join(systems, ", "))
+		if len(systems) == 1 {
+			waiting = fmt.Sprintf("1 system has not answered the deletion (%s)", systems[0])
+		}
+		return "", &fault.Error{Kind: fault.Conflict, Detail: waiting + ".",
+			Fields: []fault.FieldError{{Field: OverrideField, Message: waiting +
+				"; record their answers (POST /v1/admin/jobs/{job}), or say why the request is complete without them"}}}
 	}
 	return fmt.Sprintf("completed before %s answered the deletion: %s", strings.Join(systems, ", "), reason), nil
 }
