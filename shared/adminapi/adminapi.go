@@ -17,6 +17,7 @@ import (
 	"github.com/claritru/privacy/shared/choices"
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/ledger"
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/reach"
@@ -48,6 +49,8 @@ type Handler struct {
 	// records staff's answer for one.
 	Jobs  Jobs
 	Reach *reach.Service
+	// Feed is the suppression list as a versioned feed for ad platforms.
+	Feed *feed.Service
 	// Token is the local stand-in for IAM; empty in AWS.
 	Token string
 	// StaffRoles are the IAM role ARNs whose sessions are staff. In AWS
@@ -91,6 +94,12 @@ var routes = map[string]route{
 	"GET /v1/admin/systems":     (*Handler).systems,
 	"GET /v1/admin/jobs":        (*Handler).jobList,
 	"POST /v1/admin/jobs/{job}": (*Handler).jobAnswer,
+
+	// The suppression list as a versioned feed per ad platform, and the
+	// record of what each platform took (11 CCR §7026(f)).
+	"GET /v1/admin/suppression/feed":        (*Handler).suppressionFeed,
+	"GET /v1/admin/suppression/deliveries":  (*Handler).suppressionDeliveries,
+	"POST /v1/admin/suppression/deliveries": (*Handler).recordDelivery,
 }
 
 // Routes returns the keys of the routes the handler serves; they must be

@@ -99,7 +99,24 @@ import (
 //	confirm token PK=CTOKEN#<sha256 of the raw token>  SK=CTOKEN
 //	              no index; expiry: confirmation_token from creation
 //
-// The retention sweep's own records, in one partition (sweep*.go):
+// The suppression feed for ad platforms (feed.go). Its entries are the
+// suppression index's: an entry's version is its sort key position,
+// <since>#<key>, written as the since stamp without separators, "-", and
+// the first 16 hex digits of the key (20261130T085109123Z-0123456789abcdef):
+// URL-safe, fixed width, so versions sort as the index does, and entries of
+// the same millisecond (a profile opted out together) are told apart by
+// key. "Entries after version V" is one Query of the index with gsi3sk >
+// <since>#<prefix>~ ('~' sorts after every hex digit). The key prefix is
+// not the person's full keyed hash; two keys of one millisecond sharing 64
+// bits is the one way an entry could be skipped.
+//
+//	delivery      PK=FEED#<platform id>  SK=DELIVERY#<at>#<delivery id>   (platform, version,
+//	              entries: the count delivered, actor: the staff principal)
+//	              no index; expiry: feed_delivery from the delivery
+//	latest        PK=FEED#<platform id>  SK=LATEST   a copy of the latest delivery, written in
+//	              its transaction on the condition that its version is not later (a platform's
+//	              version never moves back); no index; kept (the lag is counted from it)
+//
 //
 //	report        PK=SWEEPS  SK=RUN#<run id>
 //	              no index; expiry: sweep_report from the run's start
@@ -121,6 +138,7 @@ const (
 	prefixTeam         = "TEAM#"
 	prefixMailCap      = "MAILCAP#"
 	prefixDedup        = "DEDUP#"
+	prefixFeed         = "FEED#"
 	teamDigestPK       = prefixTeam + "digest"
 	sweepsPK           = "SWEEPS"
 )
@@ -148,12 +166,16 @@ const (
 	sortMailCap      = "MAILCAP"
 	sortDedup        = "DEDUP"
 	sortSMSCode      = "SMSCODE"
+	prefixDelivery   = "DELIVERY#"
+	sortFeedLatest   = "LATEST"
 )
 
-// Kinds of the items the caps and the duplicate guard write.
+// Kinds of the items the caps, the duplicate guard and the feed write.
 const (
-	kindMailCounter = "mail_counter"
-	kindDedup       = "dedup"
+	kindMailCounter  = "mail_counter"
+	kindDedup        = "dedup"
+	kindFeedDelivery = "feed_delivery"
+	kindFeedLatest   = "feed_latest"
 )
 
 // Index partition keys.

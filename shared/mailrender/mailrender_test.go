@@ -153,6 +153,7 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		"receipt_id": "company", "at": "company", "choices": "company", "disclosure": "catalogue",
 		"confirm_url": "company", "optout_id": "company", "effective_at": "company", "rights": "company",
 		"date": "company", "overdue": "company", "due_soon": "company", "overdue_count": "company", "due_soon_count": "company",
+		"ad_platforms": "company", "ad_platforms_count": "company",
 		"postal_address": "company", "contact_email": "company", "unsubscribe_url": "company",
 	}
 	// The vendor notice's facts are the company's: the system's name from

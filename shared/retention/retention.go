@@ -37,6 +37,7 @@ const (
 	DuplicateGuard    Kind = "duplicate_guard"
 	SMSCode           Kind = "sms_code"
 	ReachJob          Kind = "reach_job"
+	FeedDelivery      Kind = "feed_delivery"
 )
 
 // day is a day of 24 hours; months are counted as calendar months.
@@ -89,6 +90,8 @@ var Policy = []Rule{
 		Reason: "who handed a person's data over, and when (GDPR Art. 5(2)); the keyed hash and the staff principal only, kept as long as the request log"},
 	{Kind: ReachJob, Months: 24, From: "its answer",
 		Reason: "proof that a system that holds the data was told of a right and when it answered (11 CCR §7022(b)(3), §7101; GDPR Art. 19); kept while open, without the identifiers once answered"},
+	{Kind: FeedDelivery, Months: 24, From: "the delivery",
+		Reason: "proof that an ad platform was passed the opt-outs up to a version, and when (11 CCR §7026(f), §7101); the platform, version, count and staff principal only, kept as long as the request log"},
 	{Kind: IdentifierLink, Forever: true, From: "opt-out",
 		Reason: "an opt-out covers the linked profile (11 CCR §7025(c)); keyed hashes only"},
 	{Kind: DisclosureText, Forever: true, From: "first display",

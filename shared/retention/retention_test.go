@@ -36,6 +36,7 @@ func TestPolicyPeriods(t *testing.T) {
 		{DuplicateGuard, time.Date(2028, 2, 29, 10, 10, 0, 0, time.UTC)},   // +10 minutes
 		{SMSCode, time.Date(2028, 3, 1, 10, 0, 0, 0, time.UTC)},            // +24 hours
 		{ReachJob, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)},          // +24 months, clamped
+		{FeedDelivery, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)},      // +24 months, clamped
 	}
 	if len(cases) != len(Policy) {
 		t.Fatalf("%d rules, %d expected: a kind without a test or a test without a rule", len(Policy), len(cases))

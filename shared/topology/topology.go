@@ -189,10 +189,11 @@ var ClariTru = Service{
 			Timeout: 30 * time.Second,
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvPepperSecret, EnvStaffRoles},
 			// The staff queue and its actions, export and erasure (removed
-			// in batches), the suppression list and the sweep reports.
+			// in batches), the suppression list, the ad platforms'
+			// deliveries of it (FEED#) and the sweep reports.
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem, BatchWriteItem},
-				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "SWEEPS", "JOB#*"},
+				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "SWEEPS", "JOB#*", "FEED#*"},
 				Indexes:    []string{IndexByStatus, IndexBySubject, IndexSuppression},
 			},
 		},
@@ -247,11 +248,13 @@ var ClariTru = Service{
 			Timeout: 60 * time.Second,
 			Env:     []string{EnvTableName, EnvPrivacyTeam},
 			// The queue by due date, expiry of unverified requests, the
-			// team digest and the re-drive of stranded mail.
+			// team digest and the re-drive of stranded mail; the ad
+			// platforms' latest deliveries (FEED#) and the suppression
+			// list, for the platforms behind on opt-outs.
 			Table: TableAccess{
 				Actions:    []Action{GetItem, Query, PutItem, UpdateItem},
-				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*"},
-				Indexes:    []string{IndexByStatus},
+				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "FEED#*"},
+				Indexes:    []string{IndexByStatus, IndexSuppression},
 			},
 		},
 		{
@@ -286,6 +289,9 @@ var ClariTru = Service{
 		{Method: "GET", Path: "/v1/choices", Function: "consent", Auth: Public},
 		{Method: "POST", Path: "/v1/callbacks/{job}", Function: "reach", Auth: Public},
 		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
+		{Method: "GET", Path: "/v1/admin/suppression/feed", Function: "admin", Auth: Staff},
+		{Method: "GET", Path: "/v1/admin/suppression/deliveries", Function: "admin", Auth: Staff},
+		{Method: "POST", Path: "/v1/admin/suppression/deliveries", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},
 		{Method: "POST", Path: "/v1/admin/consents", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/consents/check", Function: "admin", Auth: Staff},

@@ -1,8 +1,10 @@
 // Package watch is the scheduled adapter of the daily deadline watch: it
 // closes requests left unverified for 30 days (the person is told) and mails
 // the privacy team a digest of open requests that are overdue or due within a
-// week. The rules live in shared/request; this package only runs them in order
-// and reports what they did.
+// week, of the ad platforms behind on opt-outs, and of the jobs of the
+// company's systems overdue. The rules live in shared/request, shared/feed
+// and shared/reach; this package only runs them in order and reports what
+// they did.
 package watch
 
 import (
@@ -15,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/request"
@@ -28,6 +31,8 @@ type Report struct {
 	Overdue      int  `json:"overdue"`
 	DueSoon      int  `json:"due_soon"`
 	DigestQueued bool `json:"digest_queued"`
+	// AdPlatformsLate counts the ad platforms behind on opt-outs.
+	AdPlatformsLate int `json:"ad_platforms_late"`
 	// Redriven counts mail intents put back on the stream because they
 	// outlived its retries unsent.
 	Redriven int `json:"redriven"`
@@ -60,6 +65,9 @@ type Handler struct {
 	// StaleAfter is how long an intent stays unsent before it is
 	// re-driven; zero is StaleMail.
 	StaleAfter time.Duration
+	// Platforms finds the ad platforms behind on opt-outs
+	// (feed.Service.Behind); nil leaves them out of the digest.
+	Platforms Platforms
 	// Jobs finds the jobs of the company's systems still unanswered past
 	// their due date (ddb.Jobs.Overdue); nil leaves them out of the digest.
 	Jobs OverdueJobs
@@ -68,6 +76,12 @@ type Handler struct {
 	Log       *slog.Logger
 	// Now is the clock that names the day of a digest; nil is time.Now.
 	Now func() time.Time
+}
+
+// Platforms finds the ad platforms that have not taken every opt-out
+// within the opt-out deadline.
+type Platforms interface {
+	Behind(ctx context.Context) ([]feed.Lag, error)
 }
 
 // OverdueJobs finds the open jobs due before at, at most limit.
@@ -124,6 +138,12 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 	if h.TeamEmail == "" {
 		log.WarnContext(ctx, "no privacy team address is configured; the digest is not mailed")
 	}
+	late, err := h.behind(ctx)
+	rep.AdPlatformsLate = len(late)
+	if err != nil {
+		log.ErrorContext(ctx, "ad platform lag failed", "error", err.Error())
+		errs = append(errs, fmt.Errorf("ad platform lag: %w", err))
+	}
 	overdueJobs, err := h.overdueJobs(ctx)
 	rep.JobsOverdue = len(overdueJobs)
 	if err != nil {
@@ -135,14 +155,17 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 		// One digest per day: a retried or repeated run the same day
 		// finds its intent already queued.
 		in.ID = "digest-" + day
+		addLate(&in, late)
 		addOverdueJobs(&in, overdueJobs)
 		return h.Outbox(ctx, in)
 	}
 	d, queued, err := h.Requests.Watch(ctx, h.TeamEmail, queue)
-	if err == nil && !queued && len(overdueJobs) > 0 && h.TeamEmail != "" {
-		// No request to list, but systems to chase: the digest goes out
-		// with the jobs alone.
-		err = queue(ctx, h.emptyDigest())
+	if err == nil && !queued && (len(late) > 0 || len(overdueJobs) > 0) && h.TeamEmail != "" {
+		// No request to list, but a platform or a system to chase: the
+		// digest goes out with those sections alone.
+		err = queue(ctx, mail.Intent{Template: mail.DeadlineDigest, To: h.TeamEmail, Data: map[string]string{
+			"date": h.now().UTC().Format("2 January 2006"), "overdue_count": "0", "due_soon_count": "0",
+		}})
 		queued = err == nil
 	}
 	rep.Overdue, rep.DueSoon, rep.DigestQueued = len(d.Overdue), len(d.DueSoon), queued
@@ -162,7 +185,7 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 	// Counts only: no id, address or name of a requester.
 	log.InfoContext(ctx, "watch done",
 		"expired", rep.Expired, "overdue", rep.Overdue, "due_soon", rep.DueSoon, "digest_queued", rep.DigestQueued,
-		"redriven", rep.Redriven, "jobs_overdue", rep.JobsOverdue)
+		"redriven", rep.Redriven, "ad_platforms_late", rep.AdPlatformsLate, "jobs_overdue", rep.JobsOverdue)
 	return rep, errors.Join(errs...)
 }
 
@@ -201,12 +224,36 @@ func addOverdueJobs(in *mail.Intent, jobs []reach.Job) {
 	in.Data = data
 }
 
-// emptyDigest is the digest with no request to list, for a section of its
-// own.
-func (h *Handler) emptyDigest() mail.Intent {
-	return mail.Intent{Template: mail.DeadlineDigest, To: h.TeamEmail, Data: map[string]string{
-		"date": h.now().UTC().Format("2 January 2006"), "overdue_count": "0", "due_soon_count": "0",
-	}}
+// behind returns the late ad platforms, none when no Platforms is wired.
+func (h *Handler) behind(ctx context.Context) ([]feed.Lag, error) {
+	if h.Platforms == nil {
+		return nil, nil
+	}
+	return h.Platforms.Behind(ctx)
+}
+
+// addLate adds the section "ad platforms behind on opt-outs" to the
+// digest: each platform's id, the version it took and the date of the
+// oldest opt-out it has not; nothing that names or matches a person.
+func addLate(in *mail.Intent, late []feed.Lag) {
+	if len(late) == 0 {
+		return
+	}
+	var lines []string
+	for _, l := range late {
+		taken := l.Taken
+		if taken == "" {
+			taken = "nothing yet"
+		}
+		lines = append(lines, fmt.Sprintf("%s  took %s  oldest untaken opt-out %s  due %s",
+			l.Platform, taken, l.OldestPending.UTC().Format("2006-01-02"), l.DueBy.UTC().Format("2006-01-02")))
+	}
+	data := maps.Clone(in.Data)
+	if data == nil {
+		data = map[string]string{}
+	}
+	data["ad_platforms"], data["ad_platforms_count"] = strings.Join(lines, "\n"), fmt.Sprint(len(lines))
+	in.Data = data
 }
 
 // redriveLimit bounds the intents one run re-drives; the next run takes

@@ -3,6 +3,8 @@ package watch_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 	"os"
 	"strings"
@@ -17,10 +19,15 @@ import (
 
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/deadline"
+	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/localcloud/localtest"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/mailrender"
+	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/subject"
+	"github.com/claritru/privacy/shared/subject/phone"
 	"github.com/claritru/privacy/shared/topology"
 	"github.com/claritru/privacy/shared/watch"
 )
@@ -56,6 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	f.h = &watch.Handler{
 		Requests:  request.NewService(ddb.NewRequests(guarded, table), request.Config{Now: clock}),
 		Outbox:    ddb.NewOutbox(guarded, table).Enqueue,
+		Platforms: feed.NewService(ddb.NewFeed(guarded, table), reach.Systems(), clock),
 		TeamEmail: team,
 		Log:       slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Now:       clock,
@@ -293,4 +301,85 @@ func TestWatchWithoutTeamAddressStillExpires(t *testing.T) {
 	if !strings.Contains(f.logs.String(), "no privacy team address") {
 		t.Errorf("missing address not logged: %s", f.logs.String())
 	}
+}
+
+// optOut records an opt-out of sale and sharing made at at, as the optout
+// function would.
+func (f *fixture) optOut(t *testing.T, at time.Time, email string) {
+	t.Helper()
+	keyer, err := subject.NewKeyer(bytes.Repeat([]byte("w"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := optout.NewService(ddb.NewOptOuts(f.db, f.table), keyer, phone.E164, func() time.Time { return at })
+	if _, err := s.OptOut(context.Background(), optout.Input{Email: email, Source: optout.Form}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An ad platform that has not taken an opt-out older than 15 business days
+// is listed in the digest by id, version taken and the opt-out's date,
+// with or without requests to list; nothing in it matches a person.
+func TestDigestListsAdPlatformsBehindOnOptOuts(t *testing.T) {
+	old := deadline.AddBusinessDays(now, -16).Truncate(time.Millisecond)
+	for _, withRequest := range []bool{false, true} {
+		f := newFixture(t)
+		f.optOut(t, old, "ada@example.com")
+		f.optOut(t, deadline.AddBusinessDays(now, -2), "grace@example.com")
+		if withRequest {
+			f.seed(t, "LATE", request.InProgress, now.Add(-50*24*time.Hour), now.Add(-48*time.Hour))
+		}
+		rep, err := f.h.Handle(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.AdPlatformsLate != 1 || !rep.DigestQueued {
+			t.Errorf("report = %+v, want one late platform and a digest", rep)
+		}
+		digests := f.mails(t, "TEAM#digest")
+		if len(digests) != 1 {
+			t.Fatalf("digests = %+v, want one", digests)
+		}
+		d := digests[0]
+		want := "ads-audiences  took nothing yet  oldest untaken opt-out " + old.UTC().Format("2006-01-02")
+		if d.Data["ad_platforms_count"] != "1" || !strings.HasPrefix(d.Data["ad_platforms"], want) {
+			t.Errorf("ad platforms = %q (%s), want %q", d.Data["ad_platforms"], d.Data["ad_platforms_count"], want)
+		}
+		if withRequest != strings.Contains(d.Data["overdue"], "LATE") {
+			t.Errorf("overdue = %q, with a request %v", d.Data["overdue"], withRequest)
+		}
+		msg, err := mailrender.Render(mail.Intent{ID: d.ID, Template: mail.Template(d.Template), To: d.To, Data: d.Data}, mailrender.Footer{PostalAddress: "100 Sample Street, Mobile, AL 36602, USA", Email: "privacy@claritru.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(msg.Text, "Ad platforms behind on opt-outs (1)") || !strings.Contains(msg.HTML, want) {
+			t.Errorf("rendered digest lacks the section:\n%s", msg.Text)
+		}
+		for _, personal := range []string{"ada@", "grace@", sha256Hex("ada@example.com"), sha256Hex("grace@example.com")} {
+			if strings.Contains(msg.Text+msg.HTML, personal) || strings.Contains(f.logs.String(), personal) {
+				t.Errorf("the digest or the logs show %q", personal)
+			}
+		}
+	}
+}
+
+// Within the deadline a platform is not late: no digest for it alone.
+func TestDigestLeavesOutPlatformsWithinTheDeadline(t *testing.T) {
+	f := newFixture(t)
+	f.optOut(t, deadline.AddBusinessDays(now, -14), "ada@example.com")
+	rep, err := f.h.Handle(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.AdPlatformsLate != 0 || rep.DigestQueued {
+		t.Errorf("report = %+v, want no late platform, no digest", rep)
+	}
+	if got := f.mails(t, "TEAM#digest"); len(got) != 0 {
+		t.Errorf("digest queued: %+v", got)
+	}
+}
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }

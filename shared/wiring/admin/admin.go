@@ -6,6 +6,7 @@ import (
 
 	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/settings/pepper"
 	"github.com/claritru/privacy/shared/subject/phone"
@@ -28,6 +29,7 @@ func Handler(d wiring.Deps) *adminapi.Handler {
 		// Staff read the register and the jobs, and record answers; the
 		// reach function delivers them.
 		Systems: d.Register(), Jobs: jobs, Reach: reach.NewService(jobs, reach.Config{Register: d.Register()}),
+		Feed:  feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), reach.Systems(), nil),
 		Token: d.AdminToken, StaffRoles: d.Env.StaffRoles, Log: d.Log,
 	}
 }
