@@ -8,13 +8,17 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/claritru/privacy/api"
 	"github.com/claritru/privacy/shared/adminapi"
@@ -370,5 +374,53 @@ func TestCompletionWithoutOpenJobs(t *testing.T) {
 	body := s.call("POST", "/v1/admin/requests/{id}/actions", "/v1/admin/requests/"+r.ID+"/actions", `{"action":"complete"}`, 200)
 	if !strings.Contains(body, `"status":"completed"`) {
 		t.Errorf("complete = %s", body)
+	}
+}
+
+// A request staff enter from a call is verified by the same link as the
+// form's, and its verification writes the jobs: one per system that must
+// act, with the request.
+func TestStaffEnteredRequestWritesJobsOnVerification(t *testing.T) {
+	start := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	s := newJobsAPI(t, start)
+	const entered = `{"channel":"phone","types":["delete"],"first_name":"Grace","last_name":"Hopper",` +
+		`"email":"grace@example.com","country":"US","state":"CA","declaration":true}`
+	var rc request.Receipt
+	if err := json.Unmarshal([]byte(s.call("POST", "/v1/admin/requests", "/v1/admin/requests", entered, 202)), &rc); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.db.Query(context.Background(), &dynamodb.QueryInput{
+		TableName: aws.String(s.table), KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :mail)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: "REQ#" + rc.ID}, ":mail": &types.AttributeValueMemberS{Value: "MAIL#"},
+		},
+	})
+	if err != nil || len(out.Items) != 1 {
+		t.Fatalf("receipt mail: %d items, %v", len(out.Items), err)
+	}
+	var m struct {
+		Data map[string]string `dynamodbav:"data"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Items[0], &m); err != nil {
+		t.Fatal(err)
+	}
+	link, err := url.Parse(m.Data["verify_url"])
+	if err != nil || link.Query().Get("token") == "" {
+		t.Fatalf("receipt without a verification link: %q", m.Data["verify_url"])
+	}
+	if l := s.jobs("status=open"); len(l.Jobs) != 0 {
+		t.Fatalf("jobs before verification: %+v", l)
+	}
+	if _, err := s.h.Requests.Confirm(context.Background(), link.Query().Get("token")); err != nil {
+		t.Fatal(err)
+	}
+	l := s.jobs("status=open")
+	if got := systemsOf(l); len(l.Jobs) != 3 || got["crm"] != 1 || got["billing"] != 1 || got["hosting"] != 1 {
+		t.Fatalf("jobs after verification = %+v", l)
+	}
+	for _, j := range l.Jobs {
+		if j.RequestID != rc.ID || j.Action != reach.Delete {
+			t.Errorf("job %+v", j)
+		}
 	}
 }
