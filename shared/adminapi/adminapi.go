@@ -20,6 +20,7 @@ import (
 	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/ledger"
 	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/subjectdata"
@@ -41,6 +42,13 @@ type Handler struct {
 	Subjects *subjectdata.Service
 	// Sweeps lists the retention sweep's reports (shared/ddb.Sweeper).
 	Sweeps retention.Reports
+	// Systems is the register of the company's systems; nil is the one
+	// kept in the repository.
+	Systems *reach.Register
+	// Jobs reads the jobs that carry rights to those systems; Reach
+	// records staff's answer for one.
+	Jobs  Jobs
+	Reach *reach.Service
 	// Feed is the suppression list as a versioned feed for ad platforms.
 	Feed *feed.Service
 	// Token is the local stand-in for IAM; empty in AWS.
@@ -80,6 +88,12 @@ var routes = map[string]route{
 	// The retention sweep's reports: the proof that retention ran, counts
 	// per kind of record and no personal data.
 	"GET /v1/admin/sweeps": (*Handler).sweepReports,
+	// The register of the company's systems, and the jobs that carry
+	// rights to them: those open or overdue, and staff's answer for one
+	// (the vendor replied by mail, or staff acted in the system).
+	"GET /v1/admin/systems":     (*Handler).systems,
+	"GET /v1/admin/jobs":        (*Handler).jobList,
+	"POST /v1/admin/jobs/{job}": (*Handler).jobAnswer,
 
 	// The suppression list as a versioned feed per ad platform, and the
 	// record of what each platform took (11 CCR §7026(f)).

@@ -93,12 +93,14 @@ type RequestMail struct {
 	HeldReason string     `json:"held_reason,omitempty"`
 }
 
-// RequestDetail is one request with its history, oldest event first, and
-// its mail, oldest first.
+// RequestDetail is one request with its history, oldest event first, its
+// mail, oldest first, and its jobs: every system told to act on it, when
+// it was told and when it answered, oldest first.
 type RequestDetail struct {
 	RequestView
 	History []RequestEvent `json:"history"`
 	Mail    []RequestMail  `json:"mail"`
+	Jobs    []JobView      `json:"jobs"`
 }
 
 func requestMailOf(m mail.Record) RequestMail {
@@ -192,7 +194,11 @@ func (h *Handler) requestDetail(ctx context.Context, r apigw.Request) apigw.Resp
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	out := RequestDetail{RequestView: viewOf(req), History: make([]RequestEvent, 0, len(events)), Mail: make([]RequestMail, 0, len(mails))}
+	jobs, err := h.requestJobs(ctx, req.SubjectKey, req.ID)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, nil)
+	}
+	out := RequestDetail{RequestView: viewOf(req), History: make([]RequestEvent, 0, len(events)), Mail: make([]RequestMail, 0, len(mails)), Jobs: jobs}
 	for _, m := range mails {
 		out.Mail = append(out.Mail, requestMailOf(m))
 	}
@@ -270,10 +276,11 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	var action, reason, outcome string
+	var action, reason, outcome, override string
 	var version *int
 	bad, err := apigw.DecodeJSON(body, map[string]any{
 		"action": &action, "reason": &reason, "outcome": &outcome, "version": &version,
+		request.OverrideField: &override,
 	})
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
@@ -289,6 +296,9 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 		Reason:  reason,
 		Outcome: outcome,
 		Actor:   h.staff(r),
+		// Staff's reason to complete while systems have not answered the
+		// deletion.
+		OverrideReason: override,
 	}
 	if version != nil {
 		in.Version = *version

@@ -182,6 +182,24 @@ func (s *Jobs) Overdue(ctx context.Context, at time.Time, limit int) ([]reach.Jo
 	return out, nil
 }
 
+// Open returns the jobs still awaiting their answer, at most limit: those
+// told, by due date, then webhooks not yet delivered, by next attempt.
+func (s *Jobs) Open(ctx context.Context, limit int) ([]reach.Job, error) {
+	told, err := s.index(ctx, jobsOpen, "~", limit, "")
+	if err != nil || (limit > 0 && len(told) >= limit) {
+		return told, err
+	}
+	rest := 0
+	if limit > 0 {
+		rest = limit - len(told)
+	}
+	queued, err := s.index(ctx, jobsQueued, "~", rest, "")
+	if err != nil {
+		return nil, err
+	}
+	return append(told, queued...), nil
+}
+
 // index reads a by-status-due partition up to sk before, filtering on
 // due_at before dueBefore when it is set.
 func (s *Jobs) index(ctx context.Context, pk, before string, limit int, dueBefore string) ([]reach.Job, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,8 +41,15 @@ func (s *Subjects) Export(ctx context.Context, keys []string, h subjectdata.Hand
 		if err := x.person(ctx, k); err != nil {
 			return x.doc, err
 		}
+		if err := x.jobs(ctx, k); err != nil {
+			return x.doc, err
+		}
 	}
 	x.mailLog()
+	sort.SliceStable(x.doc.Jobs, func(i, j int) bool {
+		a, b := x.doc.Jobs[i], x.doc.Jobs[j]
+		return a.CreatedAt.Before(b.CreatedAt) || a.CreatedAt.Equal(b.CreatedAt) && a.ID < b.ID
+	})
 	x.linkList(keys)
 	if x.ts.err != nil {
 		return subjectdata.Document{}, x.ts.err
@@ -187,6 +195,36 @@ func (x *export) person(ctx context.Context, k string) error {
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// jobs adds the jobs filed under subject key k (the by-subject index): the
+// systems told to act for the person, when, and their answers. The
+// identifiers a job carries until it is answered are not exported: they
+// are the person's own, and what matters is that the system was told.
+func (x *export) jobs(ctx context.Context, k string) error {
+	jobs, err := NewJobs(x.s.db, x.s.table).OfSubject(ctx, k)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if slices.ContainsFunc(x.doc.Jobs, func(e subjectdata.Job) bool { return e.ID == j.ID }) {
+			continue
+		}
+		e := subjectdata.Job{
+			ID: j.ID, System: j.System, Action: string(j.Action), RequestID: j.RequestID, Status: string(j.Status),
+			CreatedAt: j.CreatedAt, DueAt: j.DueAt, Outcome: string(j.Outcome), AnsweredBy: j.AnsweredBy, Note: j.Note,
+		}
+		if !j.ToldAt.IsZero() {
+			at := j.ToldAt
+			e.ToldAt = &at
+		}
+		if !j.AnsweredAt.IsZero() {
+			at := j.AnsweredAt
+			e.AnsweredAt = &at
+		}
+		x.doc.Jobs = append(x.doc.Jobs, e)
 	}
 	return nil
 }

@@ -1,11 +1,15 @@
 package mailrender
 
 import (
+	"fmt"
+	"html"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/reach"
 )
 
 func data(extra map[string]string) map[string]string {
@@ -152,6 +156,16 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		"ad_platforms": "company", "ad_platforms_count": "company",
 		"postal_address": "company", "contact_email": "company", "unsubscribe_url": "company",
 	}
+	// The vendor notice's facts are the company's: the system's name from
+	// the register, the action, the job's reference and its due date; and
+	// the digest's list of jobs overdue.
+	for _, k := range []string{"system", "action", "job_id", "due_date", "jobs_overdue", "jobs_overdue_count"} {
+		allowed[k] = "company"
+	}
+	// The one exception to the rule: a vendor notice must tell the vendor
+	// whom to act for, so it, and no other template, shows the identifier
+	// the system knows the person by (shared/reach puts it in the intent).
+	vendorOnly := map[string]bool{"email": true, "phone": true}
 	field := regexp.MustCompile(`\.([A-Za-z_][A-Za-z0-9_]*)`)
 	seen := map[string]bool{}
 	entries, err := files.ReadDir("templates")
@@ -168,6 +182,9 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 			action = regexp.MustCompile(`"[^"]*"`).ReplaceAllString(action, "")
 			for _, m := range field.FindAllStringSubmatch(action, -1) {
 				seen[m[1]] = true
+				if vendorOnly[m[1]] && strings.HasPrefix(e.Name(), string(mail.VendorNotice)+".") {
+					continue
+				}
 				if _, ok := allowed[m[1]]; !ok {
 					t.Errorf("%s shows %q, which is not one of the company's values", e.Name(), m[1])
 				}
@@ -244,5 +261,72 @@ func TestRenderUnknownTemplate(t *testing.T) {
 		if m, err := Render(mail.Intent{Template: tmpl, Data: data(nil)}, footer); err == nil {
 			t.Errorf("Render(%q) = %+v, want an error", tmpl, m)
 		}
+	}
+}
+
+// TestVendorNotice: the notice reach plans for a system reached by mail
+// says, for each action, what the vendor must do in the company's words,
+// for whom (the identifier the system is told), by when, quoting the job
+// and the request, and asks for a reply to the privacy team; it shows no
+// other value of the person's.
+func TestVendorNotice(t *testing.T) {
+	reg, err := reach.NewRegister(reach.System{ID: "billing", Name: "Payment <processor>", Role: reach.ServiceProvider,
+		Categories: []string{"identifiers"}, ActsOn: reach.Actions, Reach: reach.VendorMail, Contact: "privacy@payments.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	n := 0
+	newID := func() string { n++; return fmt.Sprintf("01JJOB%020d", n) }
+	ids := []reach.Identifier{{Kind: "email", Value: "ada@example.com"}, {Kind: "phone", Value: "+14155550123"}}
+	wants := map[reach.Action]string{
+		reach.Delete:  "Delete the personal information you hold about this person",
+		reach.Correct: "Correct the personal information you hold about this person",
+		reach.Access:  "Find the personal information you hold about this person",
+		reach.OptOut:  "Stop selling or sharing this person's personal information",
+		reach.Limit:   "Stop using or disclosing this person's sensitive personal information",
+	}
+	for a, want := range wants {
+		jobs := reach.Plan(reg, a, at, time.Time{}, "key", "01JREQ00000000000000000000", ids, newID)
+		if len(jobs) != 1 || jobs[0].Mail == nil {
+			t.Fatalf("%s: jobs %+v, want one with its notice", a, jobs)
+		}
+		j := jobs[0]
+		m, err := Render(*j.Mail, footer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Subject != "Privacy request from ClariTru: action needed" {
+			t.Errorf("subject %q", m.Subject)
+		}
+		due := j.DueAt.Format("2 January 2006")
+		for part, s := range map[string]string{"text": m.Text, "HTML": m.HTML} {
+			for _, w := range []string{want, "ada@example.com", "+14155550123", "By when:", due, j.ID, "01JREQ00000000000000000000",
+				"reply to this mail", "privacy@claritru.example"} {
+				if !strings.Contains(html.UnescapeString(s), w) {
+					t.Errorf("%s %s part lacks %q:\n%s", a, part, w, s)
+				}
+			}
+			for other, w := range wants {
+				if other != a && strings.Contains(html.UnescapeString(s), w) {
+					t.Errorf("%s %s part also says %q", a, part, w)
+				}
+			}
+			if strings.Contains(s, "as our privacy team tells you in reply") || strings.Contains(s, "<no value>") {
+				t.Errorf("%s %s part falls back or misses a value:\n%s", a, part, s)
+			}
+		}
+		if !strings.Contains(m.HTML, "Payment &lt;processor&gt;") {
+			t.Errorf("%s: the system's name is not escaped in HTML:\n%s", a, m.HTML)
+		}
+	}
+	// An opt-out made on the page has no request: no empty reference.
+	j := reach.Plan(reg, reach.OptOut, at, time.Time{}, "key", "", ids[:1], newID)[0]
+	m, err := Render(*j.Mail, footer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Text, "request .") || strings.Contains(m.Text, ", request") || strings.Contains(m.Text, "Phone number") {
+		t.Errorf("notice without request or phone:\n%s", m.Text)
 	}
 }

@@ -177,7 +177,15 @@ type Config struct {
 	// request writes a job for each that must act on it (shared/reach).
 	// nil writes none.
 	Systems *reach.Register
-	Now     func() time.Time
+	// Jobs reads a request's jobs, so that a request is not completed
+	// while a system has not answered its deletion; nil checks none.
+	Jobs Jobs
+	Now  func() time.Time
+}
+
+// Jobs reads the jobs a request wrote (shared/ddb.Jobs).
+type Jobs interface {
+	OfRequest(ctx context.Context, subjectKey, requestID string) ([]reach.Job, error)
 }
 
 // Service takes and verifies requests.

@@ -3,6 +3,7 @@ package request
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/reach"
 )
 
 // Action is what staff do with a request.
@@ -39,6 +41,10 @@ type ActionInput struct {
 	Reason  string
 	Outcome string
 	Actor   string // staff id, for the audit history
+	// OverrideReason lets staff complete a request while systems have not
+	// answered its deletion: why it is complete without them (recorded in
+	// the audit history with the systems' ids).
+	OverrideReason string
 	// Version, when set, must equal the stored version: two staff acting
 	// at once cannot overwrite each other.
 	Version int
@@ -194,6 +200,13 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 		return Request{}, err
 	}
 	ev.ID = s.NewID(now)
+	if in.Action == Complete {
+		note, err := s.unansweredDeletion(ctx, r, in.OverrideReason)
+		if err != nil {
+			return Request{}, err
+		}
+		ev.Note = note
+	}
 	c := Change{Request: next, FromVersion: r.Version, Event: ev, Mail: m}
 	if in.Action == Resend && m != nil {
 		raw, hash, err := NewToken()
@@ -211,6 +224,54 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 	}
 	return next, nil
 }
+
+// unansweredDeletion checks the completion of r against its deletion jobs:
+// while a system has not answered one, the request is not complete unless
+// staff say why (11 CCR §7022(b)(3): the business must have told its
+// service providers and contractors to delete, and their deletion is part
+// of complying). With a reason it returns the audit note that records it
+// and the systems that had not answered. The update that completes the
+// request is conditional on its version, and jobs are written only with
+// the verification, so no new job can slip in between.
+func (s *Service) unansweredDeletion(ctx context.Context, r Request, reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if len(reason) > 2000 {
+		var f fault.Fields
+		f.Add(OverrideField, "is too long")
+		return "", f.Err()
+	}
+	if s.cfg.Jobs == nil || r.SubjectKey == "" {
+		return "", nil
+	}
+	jobs, err := s.cfg.Jobs.OfRequest(ctx, r.SubjectKey, r.ID)
+	if err != nil {
+		return "", err
+	}
+	open := reach.OpenDeletions(jobs)
+	if len(open) == 0 {
+		return "", nil
+	}
+	systems := make([]string, 0, len(open))
+	for _, j := range open {
+		if !slices.Contains(systems, j.System) {
+			systems = append(systems, j.System)
+		}
+	}
+	if reason == "" {
+		waiting := fmt.Sprintf("%d systems have not answered the deletion (%s)", len(systems), strings.Join(systems, ", "))
+		if len(systems) == 1 {
+			waiting = fmt.Sprintf("1 system has not answered the deletion (%s)", systems[0])
+		}
+		return "", &fault.Error{Kind: fault.Conflict, Detail: waiting + ".",
+			Fields: []fault.FieldError{{Field: OverrideField, Message: waiting +
+				"; record their answers (POST /v1/admin/jobs/{job}), or say why the request is complete without them"}}}
+	}
+	return fmt.Sprintf("completed before %s answered the deletion: %s", strings.Join(systems, ", "), reason), nil
+}
+
+// OverrideField is the action's field that says why a request is complete
+// while systems have not answered its deletion.
+const OverrideField = "override_reason"
 
 // Detail returns a request with its audit history and its mail.
 func (s *Service) Detail(ctx context.Context, id string) (Request, []Event, []mail.Record, error) {

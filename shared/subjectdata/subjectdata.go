@@ -33,7 +33,8 @@ type Store interface {
 	// Export returns every record filed under the subject keys and the
 	// identifiers proven to be the same person's (linked to them on proven
 	// or vouched evidence): requests with their audit history, ledger
-	// events, consent and opt-out states, and the mail log without bodies,
+	// events, consent and opt-out states, the jobs that told other systems
+	// to act (without the identifiers), and the mail log without bodies,
 	// all in the document's lists. Identifiers linked only by a claim
 	// (given together in a public form) are listed in Linked, by kind and
 	// keyed hash, without any of their records. Once the document is read
@@ -102,6 +103,10 @@ type Document struct {
 	Consents    Consents  `json:"consents"`
 	OptOuts     []OptOut  `json:"opt_outs"`
 	MailLog     []Mail    `json:"mail_log"`
+	// Jobs are the company's other systems told to act for the person:
+	// when each was told and how it answered, never what it was told to
+	// find them by.
+	Jobs []Job `json:"jobs"`
 	// Linked lists the identifiers linked to the person's; only the records
 	// of proven and vouched ones are in the lists above.
 	Linked []Linked `json:"linked_identifiers"`
@@ -222,6 +227,24 @@ type Mail struct {
 	Error string `json:"error,omitempty"`
 }
 
+// Job is one system told to act on one of the person's rights: what,
+// for which request (none for an opt-out made on the page), when it was
+// told and when it answered, with what, by whom and the note.
+type Job struct {
+	ID         string     `json:"id"`
+	System     string     `json:"system"`
+	Action     string     `json:"action"`
+	RequestID  string     `json:"request_id,omitempty"`
+	Status     string     `json:"status"`
+	CreatedAt  time.Time  `json:"created_at"`
+	DueAt      time.Time  `json:"due_at"`
+	ToldAt     *time.Time `json:"told_at,omitempty"`
+	AnsweredAt *time.Time `json:"answered_at,omitempty"`
+	Outcome    string     `json:"outcome,omitempty"`
+	AnsweredBy string     `json:"answered_by,omitempty"`
+	Note       string     `json:"note,omitempty"`
+}
+
 // Report says what an erasure removed and what it kept. It names the subject
 // by its keyed hash and counts records by kind: no personal data.
 type Report struct {
@@ -330,6 +353,9 @@ func redactDocument(doc *Document) int {
 			text(&r.History[j].Note)
 		}
 	}
+	for i := range doc.Jobs {
+		text(&doc.Jobs[i].Note)
+	}
 	for i := range doc.Consents.Events {
 		fields := doc.Consents.Events[i].Fields
 		for k, v := range fields {
@@ -369,6 +395,9 @@ func fillEmpty(doc *Document) {
 	}
 	if doc.MailLog == nil {
 		doc.MailLog = []Mail{}
+	}
+	if doc.Jobs == nil {
+		doc.Jobs = []Job{}
 	}
 	if doc.Linked == nil {
 		doc.Linked = []Linked{}

@@ -320,6 +320,9 @@ var ClariTru = Service{
 		{Method: "GET", Path: "/v1/admin/subjects/export", Function: "admin", Auth: Staff},
 		{Method: "POST", Path: "/v1/admin/subjects/erase", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/sweeps", Function: "admin", Auth: Staff},
+		{Method: "GET", Path: "/v1/admin/systems", Function: "admin", Auth: Staff},
+		{Method: "GET", Path: "/v1/admin/jobs", Function: "admin", Auth: Staff},
+		{Method: "POST", Path: "/v1/admin/jobs/{job}", Function: "admin", Auth: Staff},
 	},
 	Streams: []StreamConsumer{
 		{Function: "notifier", BatchSize: 10, MaxRetries: 5},

@@ -1,9 +1,10 @@
 // Package watch is the scheduled adapter of the daily deadline watch: it
 // closes requests left unverified for 30 days (the person is told) and mails
 // the privacy team a digest of open requests that are overdue or due within a
-// week, and of the ad platforms behind on opt-outs. The rules live in
-// shared/request and shared/feed; this package only runs them in order and
-// reports what they did.
+// week, of the ad platforms behind on opt-outs, and of the jobs of the
+// company's systems overdue. The rules live in shared/request, shared/feed
+// and shared/reach; this package only runs them in order and reports what
+// they did.
 package watch
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/topology"
 )
@@ -34,6 +36,8 @@ type Report struct {
 	// Redriven counts mail intents put back on the stream because they
 	// outlived its retries unsent.
 	Redriven int `json:"redriven"`
+	// JobsOverdue counts the jobs of the company's systems overdue.
+	JobsOverdue int `json:"jobs_overdue"`
 }
 
 // StaleMail is how long an intent may stay unsent before the watch puts it
@@ -64,6 +68,9 @@ type Handler struct {
 	// Platforms finds the ad platforms behind on opt-outs
 	// (feed.Service.Behind); nil leaves them out of the digest.
 	Platforms Platforms
+	// Jobs finds the jobs of the company's systems still unanswered past
+	// their due date (ddb.Jobs.Overdue); nil leaves them out of the digest.
+	Jobs OverdueJobs
 	// TeamEmail receives the digest.
 	TeamEmail string
 	Log       *slog.Logger
@@ -75,6 +82,11 @@ type Handler struct {
 // within the opt-out deadline.
 type Platforms interface {
 	Behind(ctx context.Context) ([]feed.Lag, error)
+}
+
+// OverdueJobs finds the open jobs due before at, at most limit.
+type OverdueJobs interface {
+	Overdue(ctx context.Context, at time.Time, limit int) ([]reach.Job, error)
 }
 
 // trigger is what the schedule sends (its Input); every field is optional.
@@ -132,18 +144,25 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 		log.ErrorContext(ctx, "ad platform lag failed", "error", err.Error())
 		errs = append(errs, fmt.Errorf("ad platform lag: %w", err))
 	}
+	overdueJobs, err := h.overdueJobs(ctx)
+	rep.JobsOverdue = len(overdueJobs)
+	if err != nil {
+		log.ErrorContext(ctx, "overdue jobs failed", "error", err.Error())
+		errs = append(errs, fmt.Errorf("overdue jobs: %w", err))
+	}
 	day := h.now().UTC().Format("20060102")
 	queue := func(ctx context.Context, in mail.Intent) error {
 		// One digest per day: a retried or repeated run the same day
 		// finds its intent already queued.
 		in.ID = "digest-" + day
 		addLate(&in, late)
+		addOverdueJobs(&in, overdueJobs)
 		return h.Outbox(ctx, in)
 	}
 	d, queued, err := h.Requests.Watch(ctx, h.TeamEmail, queue)
-	if err == nil && !queued && len(late) > 0 && h.TeamEmail != "" {
-		// No request to list, but a platform to chase: the digest goes
-		// out with that section alone.
+	if err == nil && !queued && (len(late) > 0 || len(overdueJobs) > 0) && h.TeamEmail != "" {
+		// No request to list, but a platform or a system to chase: the
+		// digest goes out with those sections alone.
 		err = queue(ctx, mail.Intent{Template: mail.DeadlineDigest, To: h.TeamEmail, Data: map[string]string{
 			"date": h.now().UTC().Format("2 January 2006"), "overdue_count": "0", "due_soon_count": "0",
 		}})
@@ -166,8 +185,43 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 	// Counts only: no id, address or name of a requester.
 	log.InfoContext(ctx, "watch done",
 		"expired", rep.Expired, "overdue", rep.Overdue, "due_soon", rep.DueSoon, "digest_queued", rep.DigestQueued,
-		"redriven", rep.Redriven, "ad_platforms_late", rep.AdPlatformsLate)
+		"redriven", rep.Redriven, "ad_platforms_late", rep.AdPlatformsLate, "jobs_overdue", rep.JobsOverdue)
 	return rep, errors.Join(errs...)
+}
+
+// digestJobs bounds the overdue jobs one digest lists, the earliest due
+// first; GET /v1/admin/jobs?status=overdue lists them all.
+const digestJobs = 100
+
+// overdueJobs returns the jobs overdue now, none when no Jobs is wired.
+func (h *Handler) overdueJobs(ctx context.Context) ([]reach.Job, error) {
+	if h.Jobs == nil {
+		return nil, nil
+	}
+	return h.Jobs.Overdue(ctx, h.now().UTC(), digestJobs)
+}
+
+// addOverdueJobs adds the section "jobs overdue" to the digest: each job's
+// id, system, action, request and due date; nothing that names or matches
+// a person (the identifiers the system was told stay on the job).
+func addOverdueJobs(in *mail.Intent, jobs []reach.Job) {
+	if len(jobs) == 0 {
+		return
+	}
+	lines := make([]string, 0, len(jobs))
+	for _, j := range jobs {
+		req := j.RequestID
+		if req == "" {
+			req = "no request (opt-out)"
+		}
+		lines = append(lines, fmt.Sprintf("%s  %s  %s  request %s  due %s", j.ID, j.System, j.Action, req, j.DueAt.UTC().Format("2006-01-02")))
+	}
+	data := maps.Clone(in.Data)
+	if data == nil {
+		data = map[string]string{}
+	}
+	data["jobs_overdue"], data["jobs_overdue_count"] = strings.Join(lines, "\n"), fmt.Sprint(len(lines))
+	in.Data = data
 }
 
 // behind returns the late ad platforms, none when no Platforms is wired.

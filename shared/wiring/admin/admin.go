@@ -21,11 +21,15 @@ func Load(ctx context.Context) (wiring.Deps, error) { return wiring.Load(ctx, pe
 // Handler builds the function's handler; it reads phone numbers.
 func Handler(d wiring.Deps) *adminapi.Handler {
 	d.Phone = phone.E164
+	jobs := ddb.NewJobs(d.DB, d.Env.Table)
 	return &adminapi.Handler{
 		OptOuts: d.OptOuts(), Consents: d.Consents(), Choices: d.Choices(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
 		Requests: d.Requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, d.Phone, nil),
 		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
-		Feed:   feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), reach.Systems(), nil),
-		Token:  d.AdminToken, StaffRoles: d.Env.StaffRoles, Log: d.Log,
+		// Staff read the register and the jobs, and record answers; the
+		// reach function delivers them.
+		Systems: d.Register(), Jobs: jobs, Reach: reach.NewService(jobs, reach.Config{Register: d.Register()}),
+		Feed:  feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), reach.Systems(), nil),
+		Token: d.AdminToken, StaffRoles: d.Env.StaffRoles, Log: d.Log,
 	}
 }

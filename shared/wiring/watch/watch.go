@@ -29,6 +29,7 @@ func Handler(d wiring.Deps) (*deadlines.Handler, error) {
 	return &deadlines.Handler{
 		Requests: request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{}),
 		Outbox:   outbox.Enqueue, Redrive: outbox.RedriveStale,
+		Jobs:      ddb.NewJobs(d.DB, d.Env.Table),
 		Platforms: feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), reach.Systems(), nil),
 		TeamEmail: d.Env.TeamEmail, Log: d.Log,
 	}, nil
