@@ -8,7 +8,6 @@ import (
 
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/feed"
-	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/topology"
 	deadlines "github.com/claritru/privacy/shared/watch"
@@ -30,7 +29,7 @@ func Handler(d wiring.Deps) (*deadlines.Handler, error) {
 		Requests: request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{}),
 		Outbox:   outbox.Enqueue, Redrive: outbox.RedriveStale,
 		Jobs:      ddb.NewJobs(d.DB, d.Env.Table),
-		Platforms: feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), reach.Systems(), nil),
+		Platforms: feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), d.Register(), nil),
 		TeamEmail: d.Env.TeamEmail, Log: d.Log,
 	}, nil
 }
