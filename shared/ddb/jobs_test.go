@@ -20,6 +20,7 @@ import (
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/subject/phone"
+	"github.com/claritru/privacy/shared/topology"
 )
 
 // jobRegister is a register with one system of each reach.
@@ -86,7 +87,9 @@ func TestVerifyWritesTheRequestsJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := request.NewService(ddb.NewRequests(db, table), request.Config{
+	intake, _ := topology.ClariTru.Function("intake")
+	// Verified as the intake function may reach the table, no further.
+	svc := request.NewService(ddb.NewRequests(ddb.Guard(db, intake), table), request.Config{
 		Keyer: keyer, Phone: phone.E164, PublicBaseURL: "https://api.example", Systems: jobRegister(t), Now: func() time.Time { return clock },
 	})
 	rec, err := svc.Submit(ctx, request.Submission{Input: request.Input{

@@ -29,6 +29,7 @@ import (
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/topology"
 )
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m, false)) }
@@ -118,7 +119,12 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	db, table := localtest.NewTable(t)
-	f := &fixture{t: t, db: db, table: table, jobs: ddb.NewJobs(db, table), recv: &receiver{status: http.StatusNoContent},
+	fn, ok := topology.ClariTru.Function("reach")
+	if !ok {
+		t.Fatal("no reach function in the topology")
+	}
+	// The service reaches the table as the reach function may, no further.
+	f := &fixture{t: t, db: db, table: table, jobs: ddb.NewJobs(ddb.Guard(db, fn), table), recv: &receiver{status: http.StatusNoContent},
 		// Real time, so the receiver can check the signature's time with
 		// the library's own tolerance.
 		clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, secret: newSecret(t), ids: ids.NewSource()}

@@ -31,6 +31,7 @@ import (
 	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/reachapi"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/topology"
 )
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m, false)) }
@@ -99,7 +100,11 @@ func newEnv(t *testing.T) *env {
 	db, table := localtest.NewTable(t)
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	e := &env{t: t, store: ddb.NewJobs(db, table), reqs: ddb.NewRequests(db, table), table: table,
+	fn, ok := topology.ClariTru.Function("reach")
+	if !ok {
+		t.Fatal("no reach function in the topology")
+	}
+	e := &env{t: t, store: ddb.NewJobs(ddb.Guard(db, fn), table), reqs: ddb.NewRequests(db, table), table: table,
 		sys: &system{status: http.StatusOK}, secret: "whsec_" + base64.StdEncoding.EncodeToString(b),
 		now: time.Now().UTC().Truncate(time.Second), ids: ids.NewSource(), logs: &bytes.Buffer{}}
 	srv := httptest.NewServer(e.sys)
