@@ -31,6 +31,7 @@ var subjects = map[mail.Template]string{
 	mail.RequestCancelled: "Your privacy request is cancelled",
 	mail.RequestExpired:   "Your privacy request has expired",
 	mail.DeadlineDigest:   "Privacy requests due soon",
+	mail.VendorNotice:     "A privacy request you must act on",
 }
 
 //go:embed templates

@@ -150,6 +150,11 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		"confirm_url": "company", "optout_id": "company", "effective_at": "company", "rights": "company",
 		"date": "company", "overdue": "company", "due_soon": "company", "overdue_count": "company", "due_soon_count": "company",
 		"postal_address": "company", "contact_email": "company", "unsubscribe_url": "company",
+		// A vendor's notice: the system's name from the register, and the
+		// identifier it must find the person by (the one value of theirs
+		// the job carries; never free text they typed).
+		"system": "register", "action": "company", "job_id": "company", "due_date": "company",
+		"email": "identifier", "phone": "identifier",
 	}
 	field := regexp.MustCompile(`\.([A-Za-z_][A-Za-z0-9_]*)`)
 	seen := map[string]bool{}

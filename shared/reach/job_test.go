@@ -3,10 +3,12 @@ package reach_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/mailrender"
 	"github.com/claritru/privacy/shared/reach"
 )
 
@@ -179,5 +181,34 @@ func TestJobOverdue(t *testing.T) {
 	j.Status = reach.Answered
 	if j.Overdue(monday.Add(time.Hour)) {
 		t.Fatal("an answered job is never overdue")
+	}
+}
+
+// The notice a vendor mail job queues can be sent: it renders, and tells
+// the vendor what to do, for whom, by when and under which reference.
+func TestVendorNoticeRenders(t *testing.T) {
+	for _, a := range []reach.Action{reach.Delete, reach.OptOut} {
+		reg, err := reach.NewRegister(reach.System{ID: "billing", Name: "Billing", Role: reach.ServiceProvider,
+			ActsOn: []reach.Action{a}, Reach: reach.VendorMail, Contact: "privacy@billing.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := []reach.Identifier{{Kind: "email", Value: "ada@example.com"}, {Kind: "phone", Value: "+14155550100"}}
+		jobs := reach.Plan(reg, a, monday, time.Time{}, "k", "REQ1", ids, counter())
+		if len(jobs) != 1 || jobs[0].Mail == nil {
+			t.Fatalf("jobs %+v", jobs)
+		}
+		m, err := mailrender.Render(*jobs[0].Mail, mailrender.Footer{PostalAddress: "1 Main St, Mobile, AL 36602, USA", Email: "privacy@claritru.example"})
+		if err != nil {
+			t.Fatalf("%s notice: %v", a, err)
+		}
+		want := map[reach.Action]string{reach.Delete: "delete their personal information", reach.OptOut: "stop selling or sharing"}[a]
+		for part, s := range map[string]string{"text": m.Text, "HTML": m.HTML} {
+			for _, w := range []string{jobs[0].ID, "ada@example.com", "14155550100", "16 March 2026", "REQ1", "Billing", want} {
+				if !strings.Contains(s, w) {
+					t.Errorf("%s notice, %s part lacks %q:\n%s", a, part, w, s)
+				}
+			}
+		}
 	}
 }
