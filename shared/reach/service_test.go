@@ -580,3 +580,67 @@ func TestStaffTaskIsAnsweredByStaffOnly(t *testing.T) {
 		t.Fatalf("resolve task: %+v %v", x, err)
 	}
 }
+
+// A deliverer that dies after claiming an attempt holds the job only for
+// the lease: then the schedule finds it due again.
+func TestAbandonedClaimIsRetriedAfterTheLease(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	j := f.webhookJob()
+	if _, err := f.jobs.Claim(ctx, j, f.clock.Now(), reach.Lease, "0000000000000000000000000000000000000000000000000000000000000000"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Deliver(ctx, j); err != nil || len(f.recv.got()) != 0 {
+		t.Fatalf("Deliver while another holds the attempt: %v, %d webhooks", err, len(f.recv.got()))
+	}
+	f.clock.Advance(reach.Lease - time.Second)
+	if n, err := f.svc.Retry(ctx, 10); err != nil || n != 0 {
+		t.Fatalf("retry within the lease: tried %d (%v)", n, err)
+	}
+	f.clock.Advance(2 * time.Second)
+	if n, err := f.svc.Retry(ctx, 10); err != nil || n != 1 || len(f.recv.got()) != 1 {
+		t.Fatalf("retry after the lease: tried %d (%v), %d webhooks", n, err, len(f.recv.got()))
+	}
+	if x := f.job(j.ID); x.Status != reach.Told || x.Attempts != 2 {
+		t.Fatalf("after the retry: %+v", x)
+	}
+}
+
+// A system may act on a webhook it answered with an error: its callback
+// still closes the job, and nothing is retried.
+func TestCallbackAfterAFailedAttemptClosesTheJob(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	j := f.webhookJob()
+	f.recv.setStatus(http.StatusInternalServerError)
+	if err := f.svc.Deliver(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.recv.got()[0].msg.Data.Callback.Token
+	if _, err := f.callback(j.ID, reach.Answer{Token: tok, Outcome: reach.Done}); err != nil {
+		t.Fatalf("callback of a queued job: %v", err)
+	}
+	f.clock.Advance(time.Hour)
+	if n, err := f.svc.Retry(ctx, 10); err != nil || n != 0 || len(f.recv.got()) != 1 {
+		t.Fatalf("retry of the answered job: tried %d (%v), %d webhooks", n, err, len(f.recv.got()))
+	}
+	if x := f.job(j.ID); x.Status != reach.Answered || x.Attempts != 1 {
+		t.Fatalf("after the callback: %+v", x)
+	}
+}
+
+// Retry takes at most its batch, the earliest due first.
+func TestRetryTakesAtMostItsBatch(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for range 3 {
+		f.webhookJob()
+		f.clock.Advance(time.Millisecond)
+	}
+	if n, err := f.svc.Retry(ctx, 2); err != nil || n != 2 || len(f.recv.got()) != 2 {
+		t.Fatalf("retry with a batch of 2: tried %d (%v), %d webhooks", n, err, len(f.recv.got()))
+	}
+	if n, err := f.svc.Retry(ctx, 2); err != nil || n != 1 || len(f.recv.got()) != 3 {
+		t.Fatalf("second run: tried %d (%v), %d webhooks", n, err, len(f.recv.got()))
+	}
+}
