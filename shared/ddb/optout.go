@@ -15,6 +15,7 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/ledger"
 	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/topology"
 )
 
@@ -189,7 +190,7 @@ func (s *OptOuts) apply(ctx context.Context, a optout.Application) (first, error
 		writes = append(writes, mp)
 	}
 	if changed > 0 {
-		jobs, err := jobPuts(s.table, a.Jobs)
+		jobs, err := jobPuts(s.table, newJobs(a, given, states))
 		if err != nil {
 			return first{}, err
 		}
@@ -223,6 +224,23 @@ func (s *OptOuts) apply(ctx context.Context, a optout.Application) (first, error
 		f.out = earliest(a, states)
 	}
 	return f, nil
+}
+
+// newJobs returns the application's jobs for the rights not yet in force
+// for some identifier given: a system already told of an opt-out is not
+// told again because the same person now also limits sensitive data.
+func newJobs(a optout.Application, given []optout.Identifier, states map[string]optout.State) []reach.Job {
+	right := map[reach.Action]optout.Right{reach.OptOut: optout.SaleSharing, reach.Limit: optout.LimitSensitive}
+	var out []reach.Job
+	for _, j := range a.Jobs {
+		for _, id := range given {
+			if _, inForce := states[id.Key+"\x00"+string(right[j.Action])]; !inForce {
+				out = append(out, j)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // distinct returns the identifiers with each key once, in order.

@@ -155,6 +155,11 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		"date": "company", "overdue": "company", "due_soon": "company", "overdue_count": "company", "due_soon_count": "company",
 		"ad_platforms": "company", "ad_platforms_count": "company",
 		"postal_address": "company", "contact_email": "company", "unsubscribe_url": "company",
+		// A vendor's notice: the system's name from the register, and the
+		// identifier it must find the person by (the one value of theirs
+		// the job carries; never free text they typed).
+		"system": "register", "action": "company", "job_id": "company", "due_date": "company",
+		"email": "identifier", "phone": "identifier",
 	}
 	// The vendor notice's facts are the company's: the system's name from
 	// the register, the action, the job's reference and its due date; and
