@@ -37,33 +37,33 @@ func NewJobs(db *dynamodb.Client, table string) *Jobs { return &Jobs{db: db, tab
 //	         none once answered                            (by-status-due)
 //	expiry: none while open; reach_job from the answer, which also removes the identifiers
 type jobItem struct {
-	PK            string             `dynamodbav:"pk"`
-	SK            string             `dynamodbav:"sk"`
-	Kind          string             `dynamodbav:"kind"`
-	GSI1PK        string             `dynamodbav:"gsi1pk"`
-	GSI1SK        string             `dynamodbav:"gsi1sk"`
-	GSI2PK        string             `dynamodbav:"gsi2pk,omitempty"`
-	GSI2SK        string             `dynamodbav:"gsi2sk,omitempty"`
-	ID            string             `dynamodbav:"id"`
-	System        string             `dynamodbav:"system"`
-	Action        string             `dynamodbav:"action"`
-	Reach         string             `dynamodbav:"reach"`
-	RequestID     string             `dynamodbav:"request_id,omitempty"`
-	SubjectKey    string             `dynamodbav:"subject_key"`
-	Identifiers   []reach.Identifier `dynamodbav:"identifiers,omitempty"`
-	Status        string             `dynamodbav:"status"`
-	CreatedAt     string             `dynamodbav:"created_at"`
-	DueAt         string             `dynamodbav:"due_at"`
-	Attempts      int                `dynamodbav:"attempts"`
-	NextAttemptAt string             `dynamodbav:"next_attempt_at,omitempty"`
-	ClaimedUntil  string             `dynamodbav:"claimed_until,omitempty"`
-	LastError     string             `dynamodbav:"last_error,omitempty"`
-	CallbackHash  string             `dynamodbav:"callback_hash,omitempty"`
-	ToldAt        string             `dynamodbav:"told_at,omitempty"`
-	AnsweredAt    string             `dynamodbav:"answered_at,omitempty"`
-	Outcome       string             `dynamodbav:"outcome,omitempty"`
-	AnsweredBy    string             `dynamodbav:"answered_by,omitempty"`
-	Note          string             `dynamodbav:"note,omitempty"`
+	PK             string             `dynamodbav:"pk"`
+	SK             string             `dynamodbav:"sk"`
+	Kind           string             `dynamodbav:"kind"`
+	GSI1PK         string             `dynamodbav:"gsi1pk"`
+	GSI1SK         string             `dynamodbav:"gsi1sk"`
+	GSI2PK         string             `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK         string             `dynamodbav:"gsi2sk,omitempty"`
+	ID             string             `dynamodbav:"id"`
+	System         string             `dynamodbav:"system"`
+	Action         string             `dynamodbav:"action"`
+	Reach          string             `dynamodbav:"reach"`
+	RequestID      string             `dynamodbav:"request_id,omitempty"`
+	SubjectKey     string             `dynamodbav:"subject_key"`
+	Identifiers    []reach.Identifier `dynamodbav:"identifiers,omitempty"`
+	Status         string             `dynamodbav:"status"`
+	CreatedAt      string             `dynamodbav:"created_at"`
+	DueAt          string             `dynamodbav:"due_at"`
+	Attempts       int                `dynamodbav:"attempts"`
+	NextAttemptAt  string             `dynamodbav:"next_attempt_at,omitempty"`
+	ClaimedUntil   string             `dynamodbav:"claimed_until,omitempty"`
+	LastError      string             `dynamodbav:"last_error,omitempty"`
+	CallbackHashes []string           `dynamodbav:"callback_hashes,omitempty"`
+	ToldAt         string             `dynamodbav:"told_at,omitempty"`
+	AnsweredAt     string             `dynamodbav:"answered_at,omitempty"`
+	Outcome        string             `dynamodbav:"outcome,omitempty"`
+	AnsweredBy     string             `dynamodbav:"answered_by,omitempty"`
+	Note           string             `dynamodbav:"note,omitempty"`
 	expiry
 }
 
@@ -103,7 +103,7 @@ func (it jobItem) job() (reach.Job, error) {
 		ID: it.ID, System: it.System, Action: reach.Action(it.Action), Reach: reach.Channel(it.Reach),
 		RequestID: it.RequestID, SubjectKey: it.SubjectKey, Identifiers: it.Identifiers,
 		Status: reach.Status(it.Status), CreatedAt: p.at(it.CreatedAt), DueAt: p.at(it.DueAt),
-		Attempts: it.Attempts, LastError: it.LastError, CallbackHash: it.CallbackHash,
+		Attempts: it.Attempts, LastError: it.LastError, CallbackHashes: it.CallbackHashes,
 		Outcome: reach.Outcome(it.Outcome), AnsweredBy: it.AnsweredBy, Note: it.Note,
 	}
 	for _, f := range []struct {
@@ -277,13 +277,16 @@ func (s *Jobs) Claim(ctx context.Context, j reach.Job, at time.Time, lease time.
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table),
 		Key:       key(prefixJob+j.ID, sortJob),
-		UpdateExpression: aws.String("SET attempts = attempts + :one, claimed_until = :until, callback_hash = :h, " +
-			"gsi2sk = :sk"),
-		ConditionExpression:      aws.String("#st = :queued AND (attribute_not_exists(claimed_until) OR claimed_until < :now)"),
+		UpdateExpression: aws.String("SET attempts = attempts + :one, claimed_until = :until, " +
+			"callback_hashes = list_append(if_not_exists(callback_hashes, :none), :h), gsi2sk = :sk"),
+		ConditionExpression:      aws.String("#st = :queued AND attempts < :max AND (attribute_not_exists(claimed_until) OR claimed_until < :now)"),
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":one": &types.AttributeValueMemberN{Value: "1"}, ":until": &types.AttributeValueMemberS{Value: stamp(until)},
-			":h": &types.AttributeValueMemberS{Value: callbackHash}, ":sk": &types.AttributeValueMemberS{Value: jobSort(until, j.ID)},
+			":h":      &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberS{Value: callbackHash}}},
+			":none":   &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
+			":max":    &types.AttributeValueMemberN{Value: fmt.Sprint(reach.MaxAttempts)},
+			":sk":     &types.AttributeValueMemberS{Value: jobSort(until, j.ID)},
 			":queued": &types.AttributeValueMemberS{Value: string(reach.Queued)}, ":now": &types.AttributeValueMemberS{Value: stamp(at)},
 		},
 		ReturnValues: types.ReturnValueAllNew,
@@ -351,7 +354,7 @@ func (s *Jobs) Answer(ctx context.Context, j reach.Job, a reach.Resolution) erro
 	values[":note"] = &types.AttributeValueMemberS{Value: a.Note}
 	cond := "attribute_exists(pk) AND #st <> :answered"
 	if a.CallbackHash != "" {
-		cond += " AND callback_hash = :h"
+		cond += " AND contains(callback_hashes, :h)"
 		values[":h"] = &types.AttributeValueMemberS{Value: a.CallbackHash}
 	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -359,7 +362,7 @@ func (s *Jobs) Answer(ctx context.Context, j reach.Job, a reach.Resolution) erro
 		Key:       key(pk, sortJob),
 		UpdateExpression: aws.String("SET #st = :answered, answered_at = :at, outcome = :o, answered_by = :by, #note = :note, " +
 			"told_at = if_not_exists(told_at, :at), " + exp +
-			" REMOVE identifiers, gsi2pk, gsi2sk, claimed_until, next_attempt_at, callback_hash"),
+			" REMOVE identifiers, gsi2pk, gsi2sk, claimed_until, next_attempt_at, callback_hashes"),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,

@@ -100,8 +100,8 @@ import (
 //	              gsi1: JOBS#<subject key> / <created>#<job id>   (a person's jobs)
 //	              gsi2: JOBSEND#queued / <next attempt>#<id> while a webhook awaits delivery;
 //	                    JOBS#open / <due>#<id> while told and unanswered; none once answered
-//	              identifiers (what the system is told) until answered; callback_hash: the
-//	              SHA-256 of the latest delivery's single-use callback token
+//	              identifiers (what the system is told) until answered; callback_hashes: the
+//	              SHA-256 of each delivery's callback token (any one answers the job, once)
 //	              expiry: none while open; reach_job (24 months) from the answer
 //	vendor mail   PK=JOB#<job id>  SK=MAIL#<intent id>   the notice to a vendor reached by
 //	              mail, an outbox item like any other (see Mail)

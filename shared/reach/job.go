@@ -66,12 +66,15 @@ type Job struct {
 	Attempts      int
 	NextAttemptAt time.Time
 	LastError     string
-	// CallbackHash is the SHA-256 of the single-use callback token sent
-	// with the latest delivery.
-	CallbackHash string
-	ToldAt       time.Time
-	AnsweredAt   time.Time
-	Outcome      Outcome
+	// CallbackHashes are the SHA-256 of the callback token sent with each
+	// delivery attempt, oldest first. Any of them answers the job, once: a
+	// system that took an attempt, was slow to say so and dropped the
+	// retries as repeats (the webhook-id is the same) answers with the
+	// token of the attempt it took.
+	CallbackHashes []string
+	ToldAt         time.Time
+	AnsweredAt     time.Time
+	Outcome        Outcome
 	// AnsweredBy is "system" for a signed callback, else the staff
 	// principal.
 	AnsweredBy string
@@ -135,11 +138,24 @@ func vendorNotice(s System, j Job, id string) *mail.Intent {
 // trying daily until it is told or staff answer it.
 var backoff = []time.Duration{time.Minute, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 6 * time.Hour, 12 * time.Hour}
 
+// MaxAttempts bounds the deliveries of one webhook: after the backoff's
+// steps it is tried daily, for about three weeks in all. A job that has
+// not reached its system by then stays open (and overdue, in the digest)
+// for staff to answer.
+const MaxAttempts = 30
+
+// Parked is the next attempt of a webhook that will not be tried again
+// (MaxAttempts): it stays among the undelivered jobs, never due.
+var Parked = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
 // NextAttempt is when a webhook is tried again after its attempts-th
 // failed attempt at at.
 func NextAttempt(attempts int, at time.Time) time.Time {
 	if attempts < 1 {
 		return at
+	}
+	if attempts >= MaxAttempts {
+		return Parked
 	}
 	if attempts > len(backoff) {
 		return at.Add(24 * time.Hour)

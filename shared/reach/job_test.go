@@ -127,8 +127,14 @@ func TestNextAttemptBacksOff(t *testing.T) {
 			t.Errorf("after attempt %d: next at +%s, want +%s", attempts, got.Sub(monday), d)
 		}
 	}
-	if got := reach.NextAttempt(100, monday); !got.Equal(monday.Add(24 * time.Hour)) {
-		t.Errorf("after attempt 100: +%s, want a day", got.Sub(monday))
+	if got := reach.NextAttempt(reach.MaxAttempts-1, monday); !got.Equal(monday.Add(24 * time.Hour)) {
+		t.Errorf("after attempt %d: +%s, want a day", reach.MaxAttempts-1, got.Sub(monday))
+	}
+	// After the last attempt, none is ever due.
+	for _, n := range []int{reach.MaxAttempts, 100} {
+		if got := reach.NextAttempt(n, monday); !got.Equal(reach.Parked) {
+			t.Errorf("after attempt %d: %s, want parked", n, got)
+		}
 	}
 }
 

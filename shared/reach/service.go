@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -39,9 +40,9 @@ type Store interface {
 	// Failed records a failed attempt and when to try again.
 	Failed(ctx context.Context, j Job, at, next time.Time, reason string) error
 	// Answer records the outcome on the condition that the job is still
-	// open and, when callbackHash is set, that it is the token of the
-	// latest delivery; fault.Gone when the condition fails. It removes
-	// the identifiers the job carried.
+	// open and, when CallbackHash is set, that it is the token of one of
+	// its deliveries; fault.Gone when the condition fails. It removes the
+	// identifiers the job carried.
 	Answer(ctx context.Context, j Job, a Resolution) error
 }
 
@@ -178,20 +179,33 @@ func (s *Service) post(ctx context.Context, sys System, j Job, now time.Time, ra
 	return ""
 }
 
-// Retry delivers every job whose next attempt is due, at most limit, and
-// returns how many it tried.
+// RetryAtOnce is how many webhooks a retry run sends at the same time: a
+// system that is down costs its attempt's timeout, and a few of them
+// together must not hold up the rest.
+const RetryAtOnce = 5
+
+// Retry delivers every job whose next attempt is due, at most limit,
+// RetryAtOnce at a time, and returns how many it tried.
 func (s *Service) Retry(ctx context.Context, limit int) (int, error) {
 	jobs, err := s.store.Due(ctx, s.cfg.Now().UTC(), limit)
 	if err != nil {
 		return 0, err
 	}
-	var errs []error
-	for _, j := range jobs {
+	errs := make([]error, len(jobs))
+	slots := make(chan struct{}, RetryAtOnce)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
 		if ctx.Err() != nil {
 			break
 		}
-		errs = append(errs, s.Deliver(ctx, j))
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			errs[i] = s.Deliver(ctx, j)
+		}()
 	}
+	wg.Wait()
 	return len(jobs), errors.Join(errs...)
 }
 
@@ -200,9 +214,9 @@ func (s *Service) Retry(ctx context.Context, limit int) (int, error) {
 // the secret learns nothing of which jobs exist.
 var ErrSignature = fault.New(fault.Unauthorized, "The callback's signature is missing or does not match.")
 
-// ErrAnswered answers a callback whose token was used, replaced by a later
-// delivery's, or whose job is answered already.
-var ErrAnswered = fault.New(fault.Gone, "This callback token is no longer valid: the job was answered, or a later delivery replaced it.")
+// ErrAnswered answers a callback whose job is answered already, or whose
+// token no delivery of the job carried.
+var ErrAnswered = fault.New(fault.Gone, "This callback token is no longer valid: the job was answered already, or the token is not one of its deliveries'.")
 
 // Callback takes a system's signed answer to job id.
 func (s *Service) Callback(ctx context.Context, id string, h http.Header, body []byte) (Job, error) {
@@ -225,7 +239,7 @@ func (s *Service) Callback(ctx context.Context, id string, h http.Header, body [
 		return Job{}, err
 	}
 	hash, ok := token.Hash(a.Token)
-	if !ok || j.CallbackHash == "" || subtle.ConstantTimeCompare([]byte(hash), []byte(j.CallbackHash)) != 1 || !j.Open() {
+	if !ok || !issued(j, hash) || !j.Open() {
 		return Job{}, ErrAnswered
 	}
 	res := Resolution{Outcome: a.Outcome, Note: a.Note, By: "system", At: s.cfg.Now().UTC().Truncate(time.Millisecond), CallbackHash: hash}
@@ -236,6 +250,15 @@ func (s *Service) Callback(ctx context.Context, id string, h http.Header, body [
 		return Job{}, err
 	}
 	return answered(j, res), nil
+}
+
+// issued tells whether hash is the token of one of the job's deliveries.
+func issued(j Job, hash string) bool {
+	found := 0
+	for _, h := range j.CallbackHashes {
+		found |= subtle.ConstantTimeCompare([]byte(hash), []byte(h))
+	}
+	return found == 1
 }
 
 // verify checks the Standard Webhooks signature with the system's secret,

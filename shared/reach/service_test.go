@@ -312,7 +312,7 @@ func TestDeliveredWebhookIsSignedAndAnswered(t *testing.T) {
 	it := f.item(j.ID)
 	// Kept 24 months from the answer as proof, without the identifiers.
 	wantExpiry := deadline.AddMonths(f.clock.Now(), 24)
-	if str(it, "retention") != "reach_job" || str(it, "expires_at") == "" || it["identifiers"] != nil || it["gsi2pk"] != nil || it["callback_hash"] != nil {
+	if str(it, "retention") != "reach_job" || str(it, "expires_at") == "" || it["identifiers"] != nil || it["gsi2pk"] != nil || it["callback_hashes"] != nil {
 		t.Fatalf("answered item %v", it)
 	}
 	if exp, err := time.Parse(time.RFC3339Nano, str(it, "expires_at")); err != nil || !exp.Equal(wantExpiry) {
@@ -367,7 +367,9 @@ func TestFailedDeliveryBacksOffAndRetries(t *testing.T) {
 		t.Fatalf("after delivery: %+v", x)
 	}
 	// Every attempt is the same message to the receiver (same webhook-id)
-	// with its own token; only the latest delivery's token answers.
+	// with its own token; the token of any attempt answers, once: a
+	// receiver that took the first and dropped the repeats answers with
+	// the first one's.
 	for _, d := range got {
 		if d.header.Get("webhook-id") != j.ID {
 			t.Fatalf("attempt with webhook-id %s", d.header.Get("webhook-id"))
@@ -376,11 +378,14 @@ func TestFailedDeliveryBacksOffAndRetries(t *testing.T) {
 	if got[0].msg.Data.Callback.Token == got[2].msg.Data.Callback.Token {
 		t.Fatal("a redelivery carries the old token")
 	}
-	if _, err := f.callback(j.ID, reach.Answer{Token: got[0].msg.Data.Callback.Token, Outcome: reach.Done}); !errors.Is(err, reach.ErrAnswered) {
-		t.Fatalf("callback with the first delivery's token: %v, want ErrAnswered", err)
+	if _, err := f.callback(j.ID, reach.Answer{Token: got[0].msg.Data.Callback.Token, Outcome: reach.Done}); err != nil {
+		t.Fatalf("callback with the first delivery's token: %v", err)
 	}
-	if _, err := f.callback(j.ID, reach.Answer{Token: got[2].msg.Data.Callback.Token, Outcome: reach.NotFound}); err != nil {
-		t.Fatalf("callback with the latest token: %v", err)
+	if _, err := f.callback(j.ID, reach.Answer{Token: got[2].msg.Data.Callback.Token, Outcome: reach.NotFound}); !errors.Is(err, reach.ErrAnswered) {
+		t.Fatalf("a second callback, with the latest token: %v, want ErrAnswered", err)
+	}
+	if x := f.job(j.ID); x.Outcome != reach.Done {
+		t.Fatalf("the second callback changed the answer: %+v", x)
 	}
 	// Nothing left to retry.
 	f.clock.Advance(48 * time.Hour)
@@ -642,5 +647,36 @@ func TestRetryTakesAtMostItsBatch(t *testing.T) {
 	}
 	if n, err := f.svc.Retry(ctx, 2); err != nil || n != 1 || len(f.recv.got()) != 3 {
 		t.Fatalf("second run: tried %d (%v), %d webhooks", n, err, len(f.recv.got()))
+	}
+}
+
+// A webhook that never reaches its system is tried MaxAttempts times, then
+// no more: it stays open and shows overdue, for staff to answer, and any of
+// the tokens sent still answers it.
+func TestDeliveryStopsAfterMaxAttempts(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	j := f.webhookJob()
+	f.recv.setStatus(http.StatusServiceUnavailable)
+	for range reach.MaxAttempts + 2 {
+		if _, err := f.svc.Retry(ctx, 10); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(25 * time.Hour)
+	}
+	got := f.recv.got()
+	if len(got) != reach.MaxAttempts {
+		t.Fatalf("%d attempts, want %d", len(got), reach.MaxAttempts)
+	}
+	x := f.job(j.ID)
+	if x.Status != reach.Queued || x.Attempts != reach.MaxAttempts || !x.NextAttemptAt.Equal(reach.Parked) || len(x.CallbackHashes) != reach.MaxAttempts {
+		t.Fatalf("after the last attempt: status %s, attempts %d, next %s, %d tokens", x.Status, x.Attempts, x.NextAttemptAt, len(x.CallbackHashes))
+	}
+	over, err := f.jobs.Overdue(ctx, f.clock.Now(), 10)
+	if err != nil || len(over) != 1 || over[0].ID != j.ID {
+		t.Fatalf("overdue: %+v (%v), want the parked job", over, err)
+	}
+	if _, err := f.callback(j.ID, reach.Answer{Token: got[3].msg.Data.Callback.Token, Outcome: reach.Done}); err != nil {
+		t.Fatalf("callback with the fourth attempt's token: %v", err)
 	}
 }

@@ -34,8 +34,10 @@ type Handler struct {
 	Service *reach.Service
 	Jobs    Decoder
 	Log     *slog.Logger
-	// EdgeSecret guards the callback route as it guards every public one
-	// (apigw.FromEdge); empty locally.
+	// EdgeSecret guards the callback route in Invoke, the Lambda entry
+	// point, as it guards every public one (apigw.FromEdge, which refuses
+	// every call when it is empty). The local cloud, with no edge in
+	// front, calls Handle.
 	EdgeSecret string
 	// RetryBatch bounds how many due jobs one scheduled run tries.
 	RetryBatch int

@@ -19,10 +19,10 @@ import (
 // subject: jobs carry what the systems are told.
 func Load(ctx context.Context) (wiring.Deps, error) { return wiring.Load(ctx, nil) }
 
-// RetryBatch is how many due jobs one scheduled run tries, one after the
-// other: a system that is down refuses at once or times out after
-// reach.Attempt, and five slow ones fill the function's minute, so the
-// run stops with its context and the rest wait for the next.
+// RetryBatch is how many due jobs one scheduled run tries, reach.RetryAtOnce
+// at a time: a system that is down refuses at once or times out after
+// reach.Attempt, so even a batch of slow ones ends inside the function's
+// minute; the rest wait for the next run.
 const RetryBatch = 25
 
 // Handler builds the function's handler; secrets reads the webhooks'
