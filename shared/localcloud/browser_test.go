@@ -28,7 +28,10 @@ import (
 // The forms in headless Chromium: Debian's chromium, driven with
 // chromedp, against a local cloud of the test's own.
 
-const browserTimeout = 60 * time.Second
+// browserTimeout bounds one browser test, its own cloud's start included:
+// on a busy machine starting DynamoDB Local and Chromium alone can take
+// half a minute.
+const browserTimeout = 120 * time.Second
 
 var ulidRE = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
 
