@@ -148,7 +148,30 @@ type Request struct {
 	ClosedAt        *time.Time     `json:"closed_at,omitempty"`
 	Outcome         string         `json:"outcome,omitempty"`
 	DenialBasis     string         `json:"denial_basis,omitempty"`
+	Appeal          *Appeal        `json:"appeal,omitempty"`
 	History         []RequestEvent `json:"history"`
+}
+
+// Appeal is the appeal of a request's denial: when it arrived, when its
+// decision was due, and the decision with its reasons once made.
+type Appeal struct {
+	ReceivedAt time.Time  `json:"received_at"`
+	DueAt      time.Time  `json:"due_at"`
+	Decision   string     `json:"decision,omitempty"`
+	DecidedAt  *time.Time `json:"decided_at,omitempty"`
+	Reason     string     `json:"reason,omitempty"`
+}
+
+func appealOf(a request.AppealState) *Appeal {
+	if a.AppealReceivedAt.IsZero() {
+		return nil
+	}
+	out := &Appeal{ReceivedAt: a.AppealReceivedAt, DueAt: a.AppealDueAt, Decision: string(a.AppealDecision), Reason: a.AppealReason}
+	if !a.AppealDecidedAt.IsZero() {
+		at := a.AppealDecidedAt
+		out.DecidedAt = &at
+	}
+	return out
 }
 
 // RequestEvent is one entry of a request's audit history.
@@ -171,7 +194,7 @@ func RequestOf(r request.Request, events []request.Event) Request {
 		OnBehalf: r.OnBehalf, AgentName: r.AgentName, AgentEmail: r.AgentEmail,
 		Regime: string(r.Regime), ReceivedAt: r.ReceivedAt, DueAt: r.DueAt,
 		Extended: r.Extended, ExtensionReason: r.ExtensionReason,
-		Outcome: r.Outcome, DenialBasis: r.DenialBasis,
+		Outcome: r.Outcome, DenialBasis: r.DenialBasis, Appeal: appealOf(r.AppealState),
 		Types: make([]string, len(r.Types)), History: make([]RequestEvent, len(events)),
 	}
 	for i, t := range r.Types {
@@ -357,6 +380,9 @@ func redactDocument(doc *Document) Withheld {
 		text(&r.Outcome)
 		text(&r.DenialBasis)
 		text(&r.ExtensionReason)
+		if r.Appeal != nil {
+			text(&r.Appeal.Reason)
+		}
 		for j := range r.History {
 			text(&r.History[j].Note)
 		}
