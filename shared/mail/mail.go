@@ -74,7 +74,7 @@ const (
 	// decision is due; AppealDecided tells the decision and its reasons.
 	AppealReceived Template = "appeal_received"
 	AppealDecided  Template = "appeal_decided"
-	DeadlineDigest   Template = "deadline_digest"
+	DeadlineDigest Template = "deadline_digest"
 	// VendorNotice tells a vendor's privacy contact to act on a right for
 	// the company (shared/reach: a system reached by mail).
 	VendorNotice Template = "vendor_notice"
