@@ -13,22 +13,22 @@ import (
 // appealed already is not offered a second appeal.
 func TestDenialNamesTheWayOut(t *testing.T) {
 	cases := []struct {
-		name, regime, appealDays string
-		want, not                []string
+		name, supervisory, appealDays string
+		want, not                     []string
 	}{
-		{"ccpa", "ccpa", "45",
+		{"ccpa", "", "45",
 			[]string{"Why: Staff text.", "How to appeal", "within 45 days", "privacy@claritru.example", "100 Sample Street", "cppa.ca.gov", "oag.ca.gov"},
 			[]string{"supervisory authority", "Art. 79"}},
-		{"gdpr", "gdpr", "45",
+		{"gdpr", "yes", "45",
 			[]string{"Why: Staff text.", "How to appeal", "supervisory authority", "GDPR Art. 77", "judicial remedy", "GDPR Art. 79"},
 			[]string{"cppa.ca.gov"}},
-		{"after an appeal", "gdpr", "",
+		{"after an appeal", "yes", "",
 			[]string{"Why: Staff text.", "supervisory authority", "judicial remedy"},
 			[]string{"How to appeal", "appeal this decision"}},
 	}
 	for _, c := range cases {
 		m, err := Render(mail.Intent{Template: mail.RequestDenied, Data: data(map[string]string{
-			"regime": c.regime, "reason": "Staff text.", "appeal_days": c.appealDays,
+			"supervisory": c.supervisory, "reason": "Staff text.", "appeal_days": c.appealDays,
 		})}, footer)
 		if err != nil {
 			t.Fatal(err)
@@ -55,7 +55,7 @@ func TestAppealDecisionMails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, err := Render(mail.Intent{Template: mail.AppealDecided, Data: data(map[string]string{"decision": "upheld", "reason": "The law requires us to keep it.", "regime": "gdpr"})}, footer)
+	up, err := Render(mail.Intent{Template: mail.AppealDecided, Data: data(map[string]string{"decision": "upheld", "reason": "The law requires us to keep it.", "supervisory": "yes"})}, footer)
 	if err != nil {
 		t.Fatal(err)
 	}

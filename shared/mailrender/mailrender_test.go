@@ -159,7 +159,7 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		"postal_address": "company", "contact_email": "company", "unsubscribe_url": "company",
 		// Denials and appeals: the regime the clock follows, the appeal's
 		// period, the decision, the types withheld by law (by name).
-		"regime": "company", "appeal_days": "company", "decision": "company", "withheld": "company",
+		"supervisory": "company", "appeal_days": "company", "decision": "company", "withheld": "company",
 		// A vendor's notice: the system's name from the register, and the
 		// identifier it must find the person by (the one value of theirs
 		// the job carries; never free text they typed).

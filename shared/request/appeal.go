@@ -153,6 +153,7 @@ func deny(r Request, next *Request, in ActionInput, reason string, now time.Time
 	next.ClosedAt, next.DenialBasis, next.DenialCode = now, explanation, code
 	data := mailData(*next, "")
 	data["reason"] = explanation
+	regulators(data, r)
 	if r.AppealReceivedAt.IsZero() {
 		data["appeal_days"] = fmt.Sprint(deadline.AppealDays)
 	}
@@ -189,7 +190,18 @@ func appealStep(r Request, next *Request, ev *Event, in ActionInput, reason stri
 	ev.Note = "appeal " + string(next.AppealDecision) + ": " + reason
 	data := mailData(*next, "")
 	data["decision"], data["reason"] = string(next.AppealDecision), reason
+	regulators(data, r)
 	return mail.AppealDecided, data, nil
+}
+
+// regulators says which authorities a refusal names: under any clock but
+// the CCPA's (the GDPR's, and any regime modelled on it) the supervisory
+// authority and the courts (GDPR Art. 12(4), Arts. 77 and 79); under the
+// CCPA's the California Privacy Protection Agency and Attorney General.
+func regulators(data map[string]string, r Request) {
+	if r.Regime != deadline.CCPA && r.Regime != "" {
+		data["supervisory"] = "yes"
+	}
 }
 
 // appealedAt is when the appeal arrived: as staff give it (a letter opened

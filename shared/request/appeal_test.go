@@ -132,6 +132,15 @@ func TestDenialBasis(t *testing.T) {
 	if next, _, _, err := request.Transition(open, request.ActionInput{Action: request.Deny, Reason: "Plain."}, now); err != nil || next.DenialCode != request.DenialOther {
 		t.Errorf("no basis: %+v, %v", next.AppealState, err)
 	}
+	// A GDPR requester's denial names the supervisory authority, a CCPA
+	// requester's the California regulators (GDPR Art. 12(4)).
+	gdpr := open
+	gdpr.Regime = deadline.GDPR
+	_, _, mg, err := request.Transition(gdpr, request.ActionInput{Action: request.Deny, Basis: "unverified"}, now)
+	_, _, mc, err2 := request.Transition(open, request.ActionInput{Action: request.Deny, Basis: "unverified"}, now)
+	if err != nil || err2 != nil || mg.Data["supervisory"] != "yes" || mc.Data["supervisory"] != "" {
+		t.Errorf("regulators: gdpr %v, ccpa %v (%v, %v)", mg, mc, err, err2)
+	}
 	// After an overturned appeal a new denial offers no second appeal.
 	again := open
 	again.AppealReceivedAt, again.AppealDecision = now.AddDate(0, 0, -10), request.Overturned
