@@ -41,7 +41,7 @@ func TestDocumentLoadsAndValidates(t *testing.T) {
 	want := []string{}
 	for _, s := range []request.Status{
 		request.PendingVerification, request.Received, request.Verified, request.InProgress,
-		request.Extended, request.Completed, request.Denied, request.Cancelled, request.ExpiredUnverified,
+		request.Extended, request.Appealed, request.Completed, request.Denied, request.Cancelled, request.ExpiredUnverified,
 	} {
 		want = append(want, string(s))
 	}

@@ -43,7 +43,10 @@ type RequestView struct {
 	ClosedAt        *time.Time      `json:"closed_at,omitempty"`
 	Outcome         string          `json:"outcome,omitempty"`
 	DenialBasis     string          `json:"denial_basis,omitempty"`
-	Version         int             `json:"version"`
+	// DenialCode and the appeal fields: see appealView.
+	DenialCode request.DenialCode `json:"denial_code,omitempty"`
+	appealView
+	Version int `json:"version"`
 }
 
 func viewOf(r request.Request) RequestView {
@@ -56,6 +59,7 @@ func viewOf(r request.Request) RequestView {
 		Regime: r.Regime, ReceivedAt: r.ReceivedAt, DueAt: r.DueAt,
 		Extended: r.Extended, ExtensionReason: r.ExtensionReason,
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis, Version: r.Version,
+		DenialCode: r.DenialCode, appealView: appealViewOf(r.AppealState),
 	}
 	if v.Types == nil {
 		v.Types = []request.Type{}
@@ -276,11 +280,12 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	var action, reason, outcome, override string
+	var action, reason, outcome, override, basis, appealedAt string
 	var version *int
+	var withheld []string
 	bad, err := apigw.DecodeJSON(body, map[string]any{
 		"action": &action, "reason": &reason, "outcome": &outcome, "version": &version,
-		request.OverrideField: &override,
+		request.OverrideField: &override, "basis": &basis, "appealed_at": &appealedAt, "withheld": &withheld,
 	})
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
@@ -288,6 +293,7 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 	if version != nil && *version < 1 {
 		bad.Add("version", "give the version you read, 1 or more")
 	}
+	extra := appealFields(request.Action(strings.TrimSpace(action)), basis, appealedAt, withheld, &bad)
 	if err := bad.Err(); err != nil {
 		return apigw.Problem(err, nil)
 	}
@@ -299,6 +305,9 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 		// Staff's reason to complete while systems have not answered the
 		// deletion.
 		OverrideReason: override,
+		Basis:          extra.Basis,
+		AppealedAt:     extra.AppealedAt,
+		Withheld:       extra.Withheld,
 	}
 	if version != nil {
 		in.Version = *version

@@ -71,6 +71,7 @@ type requestItem struct {
 	ClosedAt     string   `dynamodbav:"closed_at,omitempty"`
 	Outcome      string   `dynamodbav:"outcome,omitempty"`
 	DenialBasis  string   `dynamodbav:"denial_basis,omitempty"`
+	appealAttrs
 	expiry
 }
 
@@ -154,7 +155,7 @@ func toRequestItem(r request.Request) requestItem {
 		Regime: string(r.Regime), ReceivedAt: stamp(r.ReceivedAt), DueAt: stamp(r.DueAt),
 		SubjectKey: r.SubjectKey, Version: r.Version,
 		Extended: r.Extended, ExtReason: r.ExtensionReason, ClosedAt: optStamp(r.ClosedAt), VerifiedAt: optStamp(r.VerifiedAt),
-		Outcome: r.Outcome, DenialBasis: r.DenialBasis,
+		Outcome: r.Outcome, DenialBasis: r.DenialBasis, appealAttrs: appealAttrsOf(r.AppealState),
 	}
 }
 
@@ -194,6 +195,7 @@ func (it requestItem) request() (request.Request, error) {
 		Extended: it.Extended, ExtensionReason: it.ExtReason, ClosedAt: ts.at(it.ClosedAt), VerifiedAt: ts.at(it.VerifiedAt),
 		Outcome: it.Outcome, DenialBasis: it.DenialBasis,
 	}
+	r.AppealState = it.appealAttrs.state(&ts)
 	return r, ts.err
 }
 

@@ -65,6 +65,7 @@ type erasureItem struct {
 var minimisedAttributes = []string{
 	"first_name", "last_name", "email", "phone", "practice_name", "country", "state",
 	"details", "correction", "agent_name", "agent_email", "outcome", "extension_reason",
+	"appeal_reason",
 }
 
 // Erase implements subjectdata.Store. It covers the keys given and every

@@ -74,6 +74,10 @@ const (
 	// VendorNotice tells a vendor's privacy contact to act on a right for
 	// the company (shared/reach: a system reached by mail).
 	VendorNotice Template = "vendor_notice"
+	// AppealReceived acknowledges an appeal of a denial, with the date its
+	// decision is due; AppealDecided tells the decision and its reasons.
+	AppealReceived Template = "appeal_received"
+	AppealDecided  Template = "appeal_decided"
 	// Text messages (Channel ChannelSMS).
 	SMSCode Template = "sms_code" // the one-time code that confirms an SMS opt-in
 	SMSHelp Template = "sms_help" // the answer to HELP

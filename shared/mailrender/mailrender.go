@@ -30,6 +30,8 @@ var subjects = map[mail.Template]string{
 	mail.RequestDenied:    "About your privacy request",
 	mail.RequestCancelled: "Your privacy request is cancelled",
 	mail.RequestExpired:   "Your privacy request has expired",
+	mail.AppealReceived:   "We received your appeal",
+	mail.AppealDecided:    "The decision on your appeal",
 	mail.DeadlineDigest:   "Privacy requests due soon",
 	mail.VendorNotice:     "Privacy request from ClariTru: action needed",
 }

@@ -79,6 +79,7 @@ func TestRenderEscapesHTML(t *testing.T) {
 var nameTemplates = []mail.Template{
 	mail.RequestReceived, mail.RequestVerified, mail.OptOutConfirmed, mail.RequestExtended,
 	mail.RequestCompleted, mail.RequestDenied, mail.RequestCancelled, mail.RequestExpired,
+	mail.AppealReceived, mail.AppealDecided,
 }
 
 // TestRenderGreetsWithANameOnly: whatever was typed as the first name, the
@@ -115,6 +116,7 @@ func TestRenderGreetsWithANameOnly(t *testing.T) {
 			m, err := Render(mail.Intent{Template: tmpl, Data: data(map[string]string{
 				"first_name": tc.typed, "reason": "Staff text.", "outcome": "Staff text.",
 				"optout_id": "01JOPTOUT00000000000000000", "effective_at": "1 March 2026", "rights": "Sale",
+				"appeal_days": "45", "decision": "upheld",
 			})}, footer)
 			if err != nil {
 				t.Fatal(err)
@@ -155,6 +157,9 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		"date": "company", "overdue": "company", "due_soon": "company", "overdue_count": "company", "due_soon_count": "company",
 		"ad_platforms": "company", "ad_platforms_count": "company",
 		"postal_address": "company", "contact_email": "company", "unsubscribe_url": "company",
+		// Denials and appeals: the regime the clock follows, the appeal's
+		// period, the decision, the types withheld by law (by name).
+		"supervisory": "company", "appeal_days": "company", "decision": "company", "withheld": "company",
 		// A vendor's notice: the system's name from the register, and the
 		// identifier it must find the person by (the one value of theirs
 		// the job carries; never free text they typed).

@@ -134,6 +134,8 @@ type Request struct {
 	// the basis for a denial (§7101(b)).
 	Outcome     string
 	DenialBasis string
+	// AppealState is the denial's basis and the appeal (appeal.go).
+	AppealState
 }
 
 // Open reports whether the request still waits for an answer.
@@ -146,7 +148,7 @@ func (s Status) Open() bool {
 }
 
 // OpenStatuses are the statuses of the staff queue.
-var OpenStatuses = []Status{PendingVerification, Received, Verified, InProgress, Extended}
+var OpenStatuses = []Status{PendingVerification, Received, Verified, InProgress, Extended, Appealed}
 
 // VerificationRequired reports whether any asked-for right needs identity
 // verification.

@@ -48,6 +48,14 @@ type ActionInput struct {
 	// Version, when set, must equal the stored version: two staff acting
 	// at once cannot overwrite each other.
 	Version int
+	// Basis is a denial's basis, one of DenialBases (appeal.go); none is
+	// DenialOther, explained by Reason.
+	Basis string
+	// AppealedAt is when an appeal arrived, if not now (appeal.go).
+	AppealedAt time.Time
+	// Withheld names, in words, the types of information a completion
+	// holds back by law (11 CCR §7024(d)); the mail lists them.
+	Withheld []string
 }
 
 // from lists the statuses each action may be taken from.
@@ -61,6 +69,12 @@ var from = map[Action][]Status{
 }
 
 var to = map[Action]Status{Start: InProgress, Extend: Extended, Complete: Completed, Deny: Denied, Cancel: Cancelled, Resend: PendingVerification}
+
+// reasonHints say what the reason of an action that needs one is for.
+var reasonHints = map[Action]string{
+	Extend: "say why more time is needed; the requester is told (11 CCR §7021(b))",
+	Deny:   "give the basis for the denial, or choose one (basis); the requester is told (11 CCR §7101(b))",
+}
 
 // Transition applies an action to a request at a time: the new request, its
 // audit event and the mail the requester gets. Rules only; nothing is stored.
@@ -90,10 +104,16 @@ func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail
 		next.ClosedAt, next.Outcome = now, strings.TrimSpace(in.Outcome)
 		tmpl = mail.RequestCompleted
 		data["outcome"] = next.Outcome
+		withheld(data, &ev, in.Withheld)
 	case Deny:
-		next.ClosedAt, next.DenialBasis = now, reason
 		tmpl = mail.RequestDenied
-		data["reason"] = reason
+		if data, err = deny(r, &next, in, reason, now); err != nil {
+			return Request{}, Event{}, nil, err
+		}
+	case Appeal, Uphold, Overturn:
+		if tmpl, data, err = appealStep(r, &next, &ev, in, reason, now); err != nil {
+			return Request{}, Event{}, nil, err
+		}
 	case Cancel:
 		next.ClosedAt = now
 		tmpl = mail.RequestCancelled
@@ -119,16 +139,13 @@ func checkAction(r Request, in ActionInput) (string, error) {
 	allowed, ok := from[in.Action]
 	if !ok {
 		var f fault.Fields
-		f.Add("action", "use one of start, extend, complete, deny, cancel, resend")
+		f.Add("action", "use one of start, extend, complete, deny, cancel, resend, appeal, uphold, overturn")
 		return "", f.Err()
 	}
 	reason := strings.TrimSpace(in.Reason)
-	if (in.Action == Extend || in.Action == Deny) && reason == "" {
+	if reason == "" && reasonRequired(in) {
 		var f fault.Fields
-		f.Add("reason", map[Action]string{
-			Extend: "say why more time is needed; the requester is told (11 CCR §7021(b))",
-			Deny:   "give the basis for the denial; the requester is told (11 CCR §7101(b))",
-		}[in.Action])
+		f.Add("reason", reasonHints[in.Action])
 		return "", f.Err()
 	}
 	if len(reason) > 2000 || len(in.Outcome) > 5000 {
@@ -159,6 +176,9 @@ func canExtend(r Request, now time.Time) error {
 	if r.Extended {
 		return fault.New(fault.Conflict, "The one permitted extension was already taken.")
 	}
+	if !r.AppealReceivedAt.IsZero() {
+		return fault.New(fault.Conflict, "A request reopened on appeal runs on its appeal's clock, which has no extension.")
+	}
 	if !r.VerificationRequired() {
 		// Opt-out and limit-sensitive requests allow no extension
 		// (11 CCR §7026(f), §7027(g)).
@@ -173,6 +193,9 @@ func canExtend(r Request, now time.Time) error {
 }
 
 func pastTense(a Action) string {
+	if p, ok := appealPast[a]; ok {
+		return p
+	}
 	switch a {
 	case Start:
 		return "started"
@@ -205,7 +228,7 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 		if err != nil {
 			return Request{}, err
 		}
-		ev.Note = note
+		ev.Note = joinNotes(ev.Note, note)
 	}
 	c := Change{Request: next, FromVersion: r.Version, Event: ev, Mail: m}
 	if in.Action == Resend && m != nil {
@@ -301,7 +324,7 @@ func (s *Service) Queue(ctx context.Context, status Status, dueBefore time.Time,
 	}
 	if !known {
 		var f fault.Fields
-		f.Add("status", "use one of pending_verification, received, verified, in_progress, extended, completed, denied, cancelled, expired_unverified")
+		f.Add("status", "use one of pending_verification, received, verified, in_progress, extended, appealed, completed, denied, cancelled, expired_unverified")
 		return QueuePage{}, f.Err()
 	}
 	if limit <= 0 || limit > 100 {

@@ -40,7 +40,8 @@ type Store interface {
 	// keyed hash, without any of their records. Once the document is read
 	// it records the handover under each key (when, and h's actor), and
 	// fails rather than hand over a document whose handover it could not
-	// record. It leaves GeneratedAt, Subject and Redactions to the service.
+	// record. It leaves GeneratedAt, Subject, Redactions and Withheld to
+	// the service.
 	Export(ctx context.Context, keys []string, h Handover) (Document, error)
 	// Erase removes the personal data filed under the subject keys and the
 	// identifiers proven to be the same person's, found before anything is
@@ -112,6 +113,12 @@ type Document struct {
 	Linked []Linked `json:"linked_identifiers"`
 	// Redactions counts the values withheld under 11 CCR §7024(d).
 	Redactions int `json:"redactions"`
+	// Withheld names each kind of value withheld, with its count: the
+	// business must tell the person, with sufficient particularity, that
+	// it holds that type of information without disclosing it (11 CCR
+	// §7024(d)). Staff pass the types to the completion mail (the
+	// complete action's withheld field).
+	Withheld []WithheldType `json:"withheld"`
 }
 
 // Request is one Data Rights Request with its history. After an erasure only
@@ -141,7 +148,30 @@ type Request struct {
 	ClosedAt        *time.Time     `json:"closed_at,omitempty"`
 	Outcome         string         `json:"outcome,omitempty"`
 	DenialBasis     string         `json:"denial_basis,omitempty"`
+	Appeal          *Appeal        `json:"appeal,omitempty"`
 	History         []RequestEvent `json:"history"`
+}
+
+// Appeal is the appeal of a request's denial: when it arrived, when its
+// decision was due, and the decision with its reasons once made.
+type Appeal struct {
+	ReceivedAt time.Time  `json:"received_at"`
+	DueAt      time.Time  `json:"due_at"`
+	Decision   string     `json:"decision,omitempty"`
+	DecidedAt  *time.Time `json:"decided_at,omitempty"`
+	Reason     string     `json:"reason,omitempty"`
+}
+
+func appealOf(a request.AppealState) *Appeal {
+	if a.AppealReceivedAt.IsZero() {
+		return nil
+	}
+	out := &Appeal{ReceivedAt: a.AppealReceivedAt, DueAt: a.AppealDueAt, Decision: string(a.AppealDecision), Reason: a.AppealReason}
+	if !a.AppealDecidedAt.IsZero() {
+		at := a.AppealDecidedAt
+		out.DecidedAt = &at
+	}
+	return out
 }
 
 // RequestEvent is one entry of a request's audit history.
@@ -164,7 +194,7 @@ func RequestOf(r request.Request, events []request.Event) Request {
 		OnBehalf: r.OnBehalf, AgentName: r.AgentName, AgentEmail: r.AgentEmail,
 		Regime: string(r.Regime), ReceivedAt: r.ReceivedAt, DueAt: r.DueAt,
 		Extended: r.Extended, ExtensionReason: r.ExtensionReason,
-		Outcome: r.Outcome, DenialBasis: r.DenialBasis,
+		Outcome: r.Outcome, DenialBasis: r.DenialBasis, Appeal: appealOf(r.AppealState),
 		Types: make([]string, len(r.Types)), History: make([]RequestEvent, len(events)),
 	}
 	for i, t := range r.Types {
@@ -328,19 +358,20 @@ func (s *Service) Export(ctx context.Context, email, phone, actor string) (Docum
 	}
 	doc.GeneratedAt = at
 	doc.Subject = Reference{Kind: string(id.Kind), Reference: id.Key}
-	doc.Redactions = redactDocument(&doc)
+	withheld := redactDocument(&doc)
+	doc.Redactions, doc.Withheld = withheld.Total(), withheld.List()
 	fillEmpty(&doc)
 	return doc, nil
 }
 
 // redactDocument redacts every free-text value of the document in place and
-// returns how many values it withheld.
-func redactDocument(doc *Document) int {
-	n := 0
+// returns what it withheld, by kind.
+func redactDocument(doc *Document) Withheld {
+	n := Withheld{}
 	text := func(s *string) {
-		var k int
-		*s, k = Redact(*s)
-		n += k
+		var k Withheld
+		*s, k = RedactKinds(*s)
+		n.Add(k)
 	}
 	for i := range doc.Requests {
 		r := &doc.Requests[i]
@@ -349,6 +380,9 @@ func redactDocument(doc *Document) int {
 		text(&r.Outcome)
 		text(&r.DenialBasis)
 		text(&r.ExtensionReason)
+		if r.Appeal != nil {
+			text(&r.Appeal.Reason)
+		}
 		for j := range r.History {
 			text(&r.History[j].Note)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func TestIdentifyNeedsExactlyOneIdentifier(t *testing.T) {
 
 func TestExportRedactsFreeTextAndListsAreNeverNull(t *testing.T) {
 	store := &fixed{doc: subjectdata.Document{
-		Requests: []subjectdata.Request{{ID: "R1", Details: "SSN 123-45-6789", Correction: "card 4111 1111 1111 1111",
+		Requests: []subjectdata.Request{{ID: "R1", Details: "SSN 123-45-6789; MRN 00451234", Correction: "card 4111 1111 1111 1111",
 			History: []subjectdata.RequestEvent{{Action: "received", Note: "called from 4155550100"}}}},
 		Consents: subjectdata.Consents{Events: []subjectdata.LedgerEvent{{Seq: 1, Kind: "consent",
 			Fields: map[string]string{"reason": "password: hunter2", "ip": "203.0.113.5"}}}},
@@ -98,10 +99,20 @@ func TestExportRedactsFreeTextAndListsAreNeverNull(t *testing.T) {
 	if _, err := svc.Export(context.Background(), "ada@example.com", "", " "); err == nil {
 		t.Error("an export without an actor was handed over")
 	}
-	if doc.Redactions != 4 || doc.Requests[0].Details != "SSN [redacted]" || doc.Requests[0].Correction != "card [redacted]" ||
+	if doc.Redactions != 5 || doc.Requests[0].Details != "SSN [redacted]; MRN [redacted]" || doc.Requests[0].Correction != "card [redacted]" ||
 		doc.Requests[0].History[0].Note != "called from [redacted]" || doc.Consents.Events[0].Fields["reason"] != "password: [redacted]" ||
 		doc.Consents.Events[0].Fields["ip"] != "203.0.113.5" {
 		t.Fatalf("document %+v", doc)
+	}
+	// The kinds withheld are named, in the fixed order, each with its count
+	// (11 CCR §7024(d): the person is told which types are held back).
+	var kinds []string
+	for _, w := range doc.Withheld {
+		kinds = append(kinds, fmt.Sprintf("%s=%d %s", w.Type, w.Count, w.Label))
+	}
+	if got := strings.Join(kinds, "; "); got != "ssn=1 Social Security number; payment_card=1 payment card number; "+
+		"medical_record_number=1 medical record number; password=1 password, passcode or PIN; identification_number=1 identification or account number" {
+		t.Errorf("withheld %s", got)
 	}
 	if !doc.GeneratedAt.Equal(now) || doc.Subject != (subjectdata.Reference{Kind: "email", Reference: keyer.Email("ada@example.com")}) {
 		t.Fatalf("generated_at %s subject %+v", doc.GeneratedAt, doc.Subject)
@@ -112,7 +123,7 @@ func TestExportRedactsFreeTextAndListsAreNeverNull(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(empty)
-	for _, want := range []string{`"requests":[]`, `"events":[]`, `"current":[]`, `"opt_outs":[]`, `"mail_log":[]`, `"redactions":0`, `"kind":"phone"`} {
+	for _, want := range []string{`"requests":[]`, `"events":[]`, `"current":[]`, `"opt_outs":[]`, `"mail_log":[]`, `"redactions":0`, `"withheld":[]`, `"kind":"phone"`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("empty export %s lacks %s", b, want)
 		}
