@@ -74,6 +74,9 @@ const (
 	// VendorNotice tells a vendor's privacy contact to act on a right for
 	// the company (shared/reach: a system reached by mail).
 	VendorNotice Template = "vendor_notice"
+	// PolicyNotice tells a person of a material change of the privacy
+	// policy (shared/policy).
+	PolicyNotice Template = "policy_notice"
 	// Text messages (Channel ChannelSMS).
 	SMSCode Template = "sms_code" // the one-time code that confirms an SMS opt-in
 	SMSHelp Template = "sms_help" // the answer to HELP

@@ -19,6 +19,8 @@ func everyKind() map[mail.Template]map[string]string {
 			"at": "1 March 2026, 09:30 UTC", "choices": "email_marketing: pending", "disclosure": "Words.",
 			"date": "1 March 2026", "overdue_count": "0", "due_soon_count": "0",
 			"system": "Payment processor", "action": "delete", "job_id": "01JJOB000000000000000000000", "due_date": "16 March 2026",
+			"version": "2026-12", "summary": "Staff text.", "policy_url": "https://claritru.example/privacy-policy",
+			"text_sha256": strings.Repeat("ab", 32),
 		})
 	}
 	return out
@@ -29,8 +31,8 @@ func everyKind() map[mail.Template]map[string]string {
 // and phone in both parts; none carries an unsubscribe link it was not given.
 func TestEveryMailCarriesTheFooter(t *testing.T) {
 	kinds := everyKind()
-	if len(kinds) != 11 {
-		t.Fatalf("%d kinds of mail, want the 11 the service sends", len(kinds))
+	if len(kinds) != 12 {
+		t.Fatalf("%d kinds of mail, want the 12 the service sends", len(kinds))
 	}
 	for tmpl, d := range kinds {
 		m, err := Render(mail.Intent{Template: tmpl, Data: d}, footer)

@@ -32,6 +32,7 @@ var subjects = map[mail.Template]string{
 	mail.RequestExpired:   "Your privacy request has expired",
 	mail.DeadlineDigest:   "Privacy requests due soon",
 	mail.VendorNotice:     "Privacy request from ClariTru: action needed",
+	mail.PolicyNotice:     "We are changing our privacy policy",
 }
 
 //go:embed templates
