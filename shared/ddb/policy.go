@@ -115,9 +115,9 @@ func (p *Policy) Publish(ctx context.Context, v policy.Version) error {
 	case failed == nil:
 		return classify(err)
 	case failed[0] || failed[1]:
-		return conflictOn("version", "a version with this id is in the register already", err)
+		return policy.Taken(err)
 	case failed[2]:
-		return conflictOn("effective_at", "a version of the register takes effect at or after this date; a new version must take effect later", err)
+		return policy.OutOfOrder(err)
 	}
 	return classify(err)
 }
@@ -126,11 +126,6 @@ func (p *Policy) Publish(ctx context.Context, v policy.Version) error {
 // publication.
 func noticeRunSort(v policy.Version) string {
 	return prefixNoticeRun + stamp(v.PublishedAt) + "#" + v.ID
-}
-
-// conflictOn is a 409 naming the field that conflicts with the register.
-func conflictOn(field, message string, err error) error {
-	return &fault.Error{Kind: fault.Conflict, Detail: "The register has a version in the way.", Fields: []fault.FieldError{{Field: field, Message: message}}, Err: err}
 }
 
 // Versions implements policy.Store.

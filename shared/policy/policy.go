@@ -115,6 +115,9 @@ func (s *Service) Publish(ctx context.Context, in Input, actor string) (Version,
 	if err != nil {
 		return Version{}, err
 	}
+	if n := len(existing); n > 0 && !existing[n-1].EffectiveAt.Before(v.EffectiveAt) {
+		return Version{}, OutOfOrder(nil)
+	}
 	if len(existing) > 0 && v.EffectiveAt.Before(now) {
 		var refuse fault.Fields
 		refuse.Add("effective_at", "a new version cannot take effect before it is published")
@@ -124,6 +127,20 @@ func (s *Service) Publish(ctx context.Context, in Input, actor string) (Version,
 		return Version{}, err
 	}
 	return v, nil
+}
+
+// OutOfOrder is the conflict of a version that does not take effect after
+// every version of the register (cause, when the store found it, for
+// logs).
+func OutOfOrder(cause error) error {
+	return &fault.Error{Kind: fault.Conflict, Detail: "The register has a version in the way.", Err: cause,
+		Fields: []fault.FieldError{{Field: "effective_at", Message: "a version of the register takes effect at or after this date; a new version must take effect later"}}}
+}
+
+// Taken is the conflict of a version id already in the register.
+func Taken(cause error) error {
+	return &fault.Error{Kind: fault.Conflict, Detail: "The register has a version in the way.", Err: cause,
+		Fields: []fault.FieldError{{Field: "version", Message: "a version with this id is in the register already"}}}
 }
 
 // check reads a publication: malformed fields are Invalid (400), a hash
