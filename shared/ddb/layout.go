@@ -118,6 +118,8 @@ import (
 //	disclosure    PK=DISCLOSURE#<sha256 of the text>  SK=DISCLOSURE
 //	              no index; kept while in effect (disclosure_text: consent evidence points to it)
 //	confirm token PK=CTOKEN#<sha256 of the raw token>  SK=CTOKEN
+//	              notify_to: the address the link went to (confirming puts the grant
+//	              on the notice roster with it)
 //	              no index; expiry: confirmation_token from creation
 //
 // The suppression feed for ad platforms (feed.go). Its entries are the

@@ -125,6 +125,11 @@ func TestPolicyVersionsEndToEnd(t *testing.T) {
 	confirmed(people[0])
 	confirmed(people[1])
 	confirmed(people[2])
+	// The ledger's evidence of the choice names the version too.
+	if resp, out := l.do("GET", "/v1/admin/consents?email="+people[0], "", "", "", staff...); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(out, `"policy_version":"2025-04-28"`) || !strings.Contains(out, `"policy_sha256":"`+policy.Hash(text)+`"`) {
+		t.Errorf("history: %d %s", resp.StatusCode, out)
+	}
 	filed(people[2])
 	filed(people[3])
 	filed(people[4])
