@@ -20,6 +20,7 @@ import (
 	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/ledger"
 	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/policy"
 	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/retention"
@@ -51,6 +52,8 @@ type Handler struct {
 	Reach *reach.Service
 	// Feed is the suppression list as a versioned feed for ad platforms.
 	Feed *feed.Service
+	// Policy is the register of the privacy policy's versions.
+	Policy *policy.Service
 	// Token is the local stand-in for IAM; empty in AWS.
 	Token string
 	// StaffRoles are the IAM role ARNs whose sessions are staff. In AWS
@@ -100,6 +103,10 @@ var routes = map[string]route{
 	"GET /v1/admin/suppression/feed":        (*Handler).suppressionFeed,
 	"GET /v1/admin/suppression/deliveries":  (*Handler).suppressionDeliveries,
 	"POST /v1/admin/suppression/deliveries": (*Handler).recordDelivery,
+
+	// The register of the privacy policy's versions: a new version, its
+	// words, and whether its change is material (then mailed).
+	"POST /v1/admin/policy-versions": (*Handler).publishPolicy,
 }
 
 // Routes returns the keys of the routes the handler serves; they must be

@@ -20,6 +20,7 @@ import (
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/ids"
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/policy"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/token"
 )
@@ -157,6 +158,9 @@ type Recording struct {
 	// one-time code's stored form, and Text the text that carries it.
 	SMSCode *SMSCode
 	Text    *mail.Intent
+	// Policy is the privacy policy version in force when the choice was
+	// made, nil when the register has none.
+	Policy *policy.Version
 }
 
 // State is the current consent of one subject to one purpose.
@@ -174,6 +178,10 @@ type Confirmation struct {
 	Purpose    Purpose
 	ExpiresAt  time.Time
 	Used       bool
+	// Address is the email address the link was mailed to; once the
+	// grant is confirmed, the service keeps it to send the notices the
+	// privacy policy promises (shared/policy).
+	Address string
 }
 
 // Store is what the consent service needs from storage (shared/ddb).
@@ -206,7 +214,17 @@ type Config struct {
 	// Disclosures is the catalogue of texts consent may be given under;
 	// nil is the one kept in the repository (Disclosures()).
 	Disclosures *Catalogue
-	Now         func() time.Time
+	// Policy finds the privacy policy version in force (shared/policy);
+	// nil cites none.
+	Policy PolicyInForce
+	Now    func() time.Time
+}
+
+// PolicyInForce finds the version of the privacy policy in force at a
+// time: what the person was told when they chose, which the receipt and
+// the evidence cite (GDPR Art. 7(1), Art. 13).
+type PolicyInForce interface {
+	InForce(ctx context.Context, at time.Time) (policy.Version, bool, error)
 }
 
 // Service records and confirms consent.
@@ -268,6 +286,9 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 		"age_confirmed": boolText(in.AgeConfirmed), "ip": in.IP, "user_agent": in.UserAgent,
 		"gpc": boolText(in.GPC), "jurisdiction": jur,
 	}
+	if err := s.citePolicy(ctx, &rec); err != nil {
+		return Result{}, err
+	}
 	var email *Identity
 	for i := range ids {
 		if ids[i].Kind == Email {
@@ -327,6 +348,10 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 		if confirmURL != "" {
 			rec.Mail.Data["confirm_url"] = confirmURL
 		}
+		if rec.Policy != nil {
+			rec.Mail.Data["policy_version"] = rec.Policy.ID
+			rec.Mail.Data["policy_effective_at"] = rec.Policy.EffectiveAt.UTC().Format("2 January 2006")
+		}
 		// Every consent receipt concerns marketing consent by mail, so it
 		// carries the one-click link that withdraws it (RFC 8058).
 		if u := s.UnsubscribeURL(email.Key, now); u != "" {
@@ -338,6 +363,21 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 	}
 	res.Recording = rec
 	return res, nil
+}
+
+// citePolicy notes on the recording, and in the proof each event keeps,
+// the privacy policy version in force at the recording's time.
+func (s *Service) citePolicy(ctx context.Context, rec *Recording) error {
+	if s.cfg.Policy == nil {
+		return nil
+	}
+	v, ok, err := s.cfg.Policy.InForce(ctx, rec.At)
+	if err != nil || !ok {
+		return err
+	}
+	rec.Policy = &v
+	rec.Fields["policy_version"], rec.Fields["policy_sha256"] = v.ID, v.TextSHA256
+	return nil
 }
 
 // target is the identifier a purpose is recorded against: email marketing on

@@ -25,13 +25,16 @@ import (
 	"github.com/claritru/privacy/shared/choices"
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/policy"
 )
 
 // Handler serves the consent routes.
 type Handler struct {
 	Service *consent.Service
 	// Choices reads what answers GET /v1/choices (shared/choices).
-	Choices        choices.Reader
+	Choices choices.Reader
+	// Policy is the register of the privacy policy's versions.
+	Policy         *policy.Service
 	PublicBaseURL  string
 	PolicyURL      string
 	ReturnURLs     []string
@@ -48,17 +51,22 @@ type Handler struct {
 // get a higher one) and no event hash. Staff see those in GET
 // /v1/admin/consents.
 type Receipt struct {
-	ReceiptID            string     `json:"receipt_id"`
-	Version              string     `json:"version"`
-	ConsentTimestamp     time.Time  `json:"consent_timestamp"`
-	Jurisdiction         string     `json:"jurisdiction"`
-	CollectionMethod     string     `json:"collection_method"`
-	Controller           Controller `json:"controller"`
-	PolicyURL            string     `json:"policy_url"`
-	DisclosureSHA256     string     `json:"disclosure_sha256"`
-	Subjects             []Subject  `json:"subjects"`
-	Purposes             []Purpose  `json:"purposes"`
-	ConfirmationRequired bool       `json:"confirmation_required"`
+	ReceiptID        string     `json:"receipt_id"`
+	Version          string     `json:"version"`
+	ConsentTimestamp time.Time  `json:"consent_timestamp"`
+	Jurisdiction     string     `json:"jurisdiction"`
+	CollectionMethod string     `json:"collection_method"`
+	Controller       Controller `json:"controller"`
+	PolicyURL        string     `json:"policy_url"`
+	// PolicyVersion and PolicySHA256 name the version of the privacy
+	// policy in force when the choice was made (the register, GET
+	// /v1/policy-versions); absent while the register is empty.
+	PolicyVersion        string    `json:"policy_version,omitempty"`
+	PolicySHA256         string    `json:"policy_sha256,omitempty"`
+	DisclosureSHA256     string    `json:"disclosure_sha256"`
+	Subjects             []Subject `json:"subjects"`
+	Purposes             []Purpose `json:"purposes"`
+	ConfirmationRequired bool      `json:"confirmation_required"`
 }
 
 // Controller is who is responsible for the processing.
@@ -102,6 +110,7 @@ var routes = apigw.Routes[*Handler]{
 	"GET /v1/consents/confirm":  (*Handler).confirmPage,
 	"POST /v1/consents/confirm": (*Handler).confirm,
 	"GET /v1/disclosures":       (*Handler).disclosures,
+	"GET /v1/policy-versions":   (*Handler).policyVersions,
 	"GET /v1/unsubscribe":       (*Handler).unsubscribePage,
 	"GET /v1/choices":           (*Handler).choices,
 	"POST /v1/unsubscribe":      (*Handler).unsubscribe,
@@ -222,6 +231,9 @@ func (h *Handler) receipt(in consent.Input, res consent.Result) Receipt {
 		PolicyURL:            h.PolicyURL,
 		DisclosureSHA256:     res.Recording.Disclosure.SHA256(),
 		ConfirmationRequired: res.ConfirmationRequired,
+	}
+	if p := res.Recording.Policy; p != nil {
+		rc.PolicyVersion, rc.PolicySHA256 = p.ID, p.TextSHA256
 	}
 	for _, s := range res.Subjects {
 		rc.Subjects = append(rc.Subjects, Subject{Kind: string(s.Kind)})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -63,7 +64,26 @@ type consentItem struct {
 	ReceiptID string  `dynamodbav:"receipt_id"`
 	Seq       int64   `dynamodbav:"seq"`
 	Evidence  []int64 `dynamodbav:"evidence,omitempty"`
+	roster
 	expiry
+}
+
+// roster puts a granted consent of an email address on the notice roster
+// (policy.go): the address, and the by-status-due keys under rosterPK. A
+// state written by Put without them (a withdrawal) leaves the roster.
+type roster struct {
+	NotifyTo string `dynamodbav:"notify_to,omitempty"`
+	GSI2PK   string `dynamodbav:"gsi2pk,omitempty"`
+	GSI2SK   string `dynamodbav:"gsi2sk,omitempty"`
+}
+
+// rosterOf is the roster entry of a subject's consent to a purpose, none
+// without an address.
+func rosterOf(sub string, p consent.Purpose, address string) roster {
+	if address == "" {
+		return roster{}
+	}
+	return roster{NotifyTo: address, GSI2PK: rosterPK, GSI2SK: sub + "#" + string(p)}
 }
 
 // evidenceExpiry is the expiry of the consent event and state of rec, from
@@ -91,6 +111,9 @@ type confirmTokenItem struct {
 	Purpose    string `dynamodbav:"purpose"`
 	ValidUntil string `dynamodbav:"valid_until"`
 	UsedAt     string `dynamodbav:"used_at,omitempty"`
+	// NotifyTo is the address the link was mailed to: confirming puts
+	// the grant on the notice roster with it.
+	NotifyTo string `dynamodbav:"notify_to,omitempty"`
 	expiry
 }
 
@@ -277,7 +300,7 @@ func (s *Consents) confirmTokenPut(r *consent.Recording) (types.TransactWriteIte
 	pk := prefixConfirmToken + r.ConfirmTokenHash
 	av, err := attributevalue.MarshalMap(confirmTokenItem{
 		PK: pk, SK: sortConfirmToken, Kind: "confirm_token",
-		ReceiptID: r.ReceiptID, SubjectKey: target, Purpose: string(purpose),
+		ReceiptID: r.ReceiptID, SubjectKey: target, Purpose: string(purpose), NotifyTo: address(r, target),
 		ValidUntil: stamp(r.ConfirmExpires), expiry: expires(retention.ConfirmationToken, pk, sortConfirmToken, r.At),
 	})
 	if err != nil {
@@ -286,6 +309,17 @@ func (s *Consents) confirmTokenPut(r *consent.Recording) (types.TransactWriteIte
 	return types.TransactWriteItem{Put: &types.Put{
 		TableName: aws.String(s.table), Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	}}, nil
+}
+
+// address is the email address a recording names for subject key sub, if
+// any: an email identifier keeps its value (shared/consent).
+func address(r *consent.Recording, sub string) string {
+	for _, rec := range r.Records {
+		if rec.Subject.Key == sub && rec.Subject.Kind == consent.Email {
+			return rec.Subject.Value
+		}
+	}
+	return ""
 }
 
 // disclosureWrite stores a disclosure text once per hash; later calls with the
@@ -314,6 +348,9 @@ func (s *Consents) statePut(sub string, rec consent.Record, r *consent.Recording
 		Purpose: string(rec.Purpose), Status: string(rec.Status), Since: stamp(r.At), ReceiptID: r.ReceiptID, Seq: seq, Evidence: []int64{seq},
 	}
 	it.expiry = evidenceExpiry(rec, it.PK, it.SK, r)
+	if rec.Status == consent.Granted && rec.Subject.Kind == consent.Email {
+		it.roster = rosterOf(sub, rec.Purpose, rec.Subject.Value)
+	}
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return types.TransactWriteItem{}, err
@@ -423,7 +460,7 @@ func (s *Consents) Confirmation(ctx context.Context, tokenHash string) (consent.
 	until, err := parseStamp(it.ValidUntil)
 	return consent.Confirmation{
 		ReceiptID: it.ReceiptID, SubjectKey: it.SubjectKey, Purpose: consent.Purpose(it.Purpose),
-		ExpiresAt: until, Used: it.UsedAt != "",
+		ExpiresAt: until, Used: it.UsedAt != "", Address: it.NotifyTo,
 	}, err
 }
 
@@ -446,7 +483,7 @@ func (s *Consents) confirm(ctx context.Context, tokenHash string, c consent.Conf
 		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until > :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberS{Value: stamp(at)}},
 	}}
-	return s.grant(ctx, tokenUpdate, pendingGrant{c.SubjectKey, c.Purpose, c.ReceiptID}, c.EventFields(), at, eventID)
+	return s.grant(ctx, tokenUpdate, pendingGrant{c.SubjectKey, c.Purpose, c.ReceiptID, c.Address}, c.EventFields(), at, eventID)
 }
 
 // pendingGrant names the pending grant a confirmation turns into a grant.
@@ -454,6 +491,9 @@ type pendingGrant struct {
 	subjectKey string
 	purpose    consent.Purpose
 	receiptID  string
+	// address, when the grant is of an email address, puts it on the
+	// notice roster.
+	address string
 }
 
 // grant is one try of a confirmation: consume (the token or code used once,
@@ -491,6 +531,13 @@ func (s *Consents) grant(ctx context.Context, consume types.TransactWriteItem, g
 			":seqs":    &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberN{Value: fmt.Sprint(sealed[0].Seq)}}},
 		},
 	}}
+	if r := rosterOf(g.subjectKey, g.purpose, g.address); r.NotifyTo != "" {
+		u := stateUpdate.Update
+		*u.UpdateExpression = strings.Replace(*u.UpdateExpression, "SET ", "SET notify_to = :to, gsi2pk = :rpk, gsi2sk = :rsk, ", 1)
+		u.ExpressionAttributeValues[":to"] = &types.AttributeValueMemberS{Value: r.NotifyTo}
+		u.ExpressionAttributeValues[":rpk"] = &types.AttributeValueMemberS{Value: r.GSI2PK}
+		u.ExpressionAttributeValues[":rsk"] = &types.AttributeValueMemberS{Value: r.GSI2SK}
+	}
 	writes := append([]types.TransactWriteItem{consume, stateUpdate}, ws...)
 	kept, err := s.keepPendingEvidence(ctx, g)
 	if err != nil {

@@ -13,7 +13,8 @@ import (
 // Indexes (all keys are strings):
 //
 //	by-subject     gsi1pk/gsi1sk  projects all   requests only: SUBJ#<key> -> REQ#<id>
-//	by-status-due  gsi2pk/gsi2sk  projects all   requests by status and due date; unsent mail
+//	by-status-due  gsi2pk/gsi2sk  projects all   requests by status and due date; unsent mail;
+//	                                             the notice roster (granted consents of addresses)
 //	suppression    gsi3pk/gsi3sk  projects all   sparse: current sale/sharing opt-outs only
 //	by-expiry      gsi4pk/gsi4sk  projects retention, expires_at, seq, hash, prev_hash, event, at
 //	                                             sparse: every record with an expiry (see expiry)
@@ -66,7 +67,9 @@ import (
 // optout.go, ledger.go, subjects.go):
 //
 //	consent state PK=SUBJ#<key>  SK=CONSENT#<purpose>
-//	              no index; expiry while not in effect (withdrawn, refused, pending):
+//	              gsi2 while granted to an email identifier: NOTICE#roster / <key>#<purpose>,
+//	              with notify_to (the address) beside it: the notice roster (policy.go)
+//	              expiry while not in effect (withdrawn, refused, pending):
 //	              consent_evidence from that event (a pending grant: from its link lapsing);
 //	              the expiry moves when a later event supersedes the state
 //	ledger event  PK=SUBJ#<key>  SK=LEDGER#<seq, 12 digits>
@@ -86,6 +89,10 @@ import (
 //	              no index; expiry: erasure_record from the erasure
 //	export        PK=SUBJ#<key>  SK=EXPORT#<exported at>#<actor hash>   (actor: the staff principal)
 //	              no index; expiry: export_record from the export; an erasure keeps it
+//	policy notice PK=SUBJ#<key>  SK=POLICYNOTICE#<version id>   (mail_id, at) written with the
+//	              notice mail (MAIL# in the same partition) on the condition that none is
+//	              there: one notice per person and version (policy.go)
+//	              no index; expiry: policy_notice from the notice; an erasure keeps it
 //	SMS code      PK=SUBJ#<phone key>  SK=SMSCODE   (smscode.go) the one-time code of a pending
 //	              SMS marketing grant: its keyed hash (never the code), receipt, valid_until
 //	              (10 minutes), tries of this code (5 at most) and of the number per UTC day
@@ -111,6 +118,8 @@ import (
 //	disclosure    PK=DISCLOSURE#<sha256 of the text>  SK=DISCLOSURE
 //	              no index; kept while in effect (disclosure_text: consent evidence points to it)
 //	confirm token PK=CTOKEN#<sha256 of the raw token>  SK=CTOKEN
+//	              notify_to: the address the link went to (confirming puts the grant
+//	              on the notice roster with it)
 //	              no index; expiry: confirmation_token from creation
 //
 // The suppression feed for ad platforms (feed.go). Its entries are the
@@ -131,6 +140,29 @@ import (
 //	              its transaction on the condition that its version is not later (a platform's
 //	              version never moves back); no index; kept (the lag is counted from it)
 //
+// The privacy policy's register and its notices (policy.go, shared/policy):
+//
+//	version       PK=POLICY  SK=VERSION#<version id>   (effective_at, text_sha256, material,
+//	              summary, published_at, actor: the staff principal); no index; kept
+//	              (policy_version); written once, on the condition that the id is new
+//	text          PK=POLICY  SK=TEXT#<version id>   the exact words, apart so that reading
+//	              the register (every consent does) reads no text; kept likewise
+//	latest        PK=POLICY  SK=LATEST   the id and effective_at of the version taking effect
+//	              last, written in each publication's transaction on the condition that the
+//	              new one takes effect later: the register only grows forward in time
+//	notice run    PK=POLICY  SK=NOTICERUN#<published at>#<version id>   a material
+//	              version's notice going out: cursor, queued, skipped, done_at; no index; kept
+//
+// Who a notice goes to is read without a scan from the by-status-due index:
+// the roster partition NOTICE#roster (granted consents of email addresses;
+// sort key <subject key>#<purpose>, an HMAC, so DynamoDB can split a hot
+// partition on it, and a person's entries are adjacent), then each open
+// status's STATUS#<status> partition (the open requests, which carry their
+// address). A run reads at most a batch of entries per invocation, queues a
+// notice per person not yet told (the POLICYNOTICE# record is the guard),
+// and saves its cursor (the source and the last key read) conditionally, so
+// a run cut short continues where it stopped and never mails twice. The
+// cost is one index read per entry and one two-item transaction per notice.
 //
 //	report        PK=SWEEPS  SK=RUN#<run id>
 //	              no index; expiry: sweep_report from the run's start
@@ -153,6 +185,7 @@ const (
 	prefixMailCap      = "MAILCAP#"
 	prefixDedup        = "DEDUP#"
 	prefixFeed         = "FEED#"
+	policyPK           = "POLICY"
 	teamDigestPK       = prefixTeam + "digest"
 	sweepsPK           = "SWEEPS"
 )
@@ -182,14 +215,25 @@ const (
 	sortSMSCode      = "SMSCODE"
 	prefixDelivery   = "DELIVERY#"
 	sortFeedLatest   = "LATEST"
+	// The policy register's.
+	prefixPolicyVersion = "VERSION#"
+	prefixPolicyText    = "TEXT#"
+	sortPolicyLatest    = "LATEST"
+	prefixNoticeRun     = "NOTICERUN#"
+	prefixPolicyNotice  = "POLICYNOTICE#"
 )
 
 // Kinds of the items the caps, the duplicate guard and the feed write.
 const (
-	kindMailCounter  = "mail_counter"
-	kindDedup        = "dedup"
-	kindFeedDelivery = "feed_delivery"
-	kindFeedLatest   = "feed_latest"
+	kindMailCounter   = "mail_counter"
+	kindDedup         = "dedup"
+	kindFeedDelivery  = "feed_delivery"
+	kindFeedLatest    = "feed_latest"
+	kindPolicyVersion = "policy_version"
+	kindPolicyText    = "policy_text"
+	kindPolicyLatest  = "policy_latest"
+	kindNoticeRun     = "policy_notice_run"
+	kindPolicyNotice  = "policy_notice"
 )
 
 // Index partition keys.
@@ -198,6 +242,7 @@ const (
 	outboxPending = "OUTBOX#pending" // by-status-due: unsent mail
 	suppressionPK = "SUPPRESSED"     // suppression
 	prefixExpiry  = "EXP#"           // by-expiry: EXP#<day>#<shard>
+	rosterPK      = "NOTICE#roster"  // by-status-due: granted consents of email addresses
 )
 
 // expiryDay is the by-expiry partition's day of an expiry (UTC).

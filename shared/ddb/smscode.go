@@ -140,6 +140,6 @@ func (s *Consents) ConfirmCode(ctx context.Context, c consent.SMSCode, fields ma
 				":h":   &types.AttributeValueMemberS{Value: c.CodeHash},
 			},
 		}}
-		return s.grant(ctx, use, pendingGrant{c.SubjectKey, consent.SMSMarketing, c.ReceiptID}, fields, at, eventID)
+		return s.grant(ctx, use, pendingGrant{subjectKey: c.SubjectKey, purpose: consent.SMSMarketing, receiptID: c.ReceiptID}, fields, at, eventID)
 	})
 }

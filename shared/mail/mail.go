@@ -78,6 +78,9 @@ const (
 	// decision is due; AppealDecided tells the decision and its reasons.
 	AppealReceived Template = "appeal_received"
 	AppealDecided  Template = "appeal_decided"
+	// PolicyNotice tells a person of a material change of the privacy
+	// policy (shared/policy).
+	PolicyNotice Template = "policy_notice"
 	// Text messages (Channel ChannelSMS).
 	SMSCode Template = "sms_code" // the one-time code that confirms an SMS opt-in
 	SMSHelp Template = "sms_help" // the answer to HELP

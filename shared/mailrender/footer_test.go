@@ -20,6 +20,8 @@ func everyKind() map[mail.Template]map[string]string {
 			"date": "1 March 2026", "overdue_count": "0", "due_soon_count": "0",
 			"system": "Payment processor", "action": "delete", "job_id": "01JJOB000000000000000000000", "due_date": "16 March 2026",
 			"appeal_days": "45", "decision": "upheld",
+			"version": "2026-12", "summary": "Staff text.", "policy_url": "https://claritru.example/privacy-policy",
+			"text_sha256": strings.Repeat("ab", 32),
 		})
 	}
 	return out
@@ -30,8 +32,8 @@ func everyKind() map[mail.Template]map[string]string {
 // and phone in both parts; none carries an unsubscribe link it was not given.
 func TestEveryMailCarriesTheFooter(t *testing.T) {
 	kinds := everyKind()
-	if len(kinds) != 13 {
-		t.Fatalf("%d kinds of mail, want the 13 the service sends", len(kinds))
+	if len(kinds) != 14 {
+		t.Fatalf("%d kinds of mail, want the 14 the service sends", len(kinds))
 	}
 	for tmpl, d := range kinds {
 		m, err := Render(mail.Intent{Template: tmpl, Data: d}, footer)

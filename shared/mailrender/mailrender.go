@@ -34,6 +34,7 @@ var subjects = map[mail.Template]string{
 	mail.AppealDecided:    "The decision on your appeal",
 	mail.DeadlineDigest:   "Privacy requests due soon",
 	mail.VendorNotice:     "Privacy request from ClariTru: action needed",
+	mail.PolicyNotice:     "We are changing our privacy policy",
 }
 
 //go:embed templates

@@ -3,6 +3,7 @@ package mailrender
 import (
 	"fmt"
 	"html"
+	"maps"
 	"regexp"
 	"strings"
 	"testing"
@@ -165,6 +166,10 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		// the job carries; never free text they typed).
 		"system": "register", "action": "company", "job_id": "company", "due_date": "company",
 		"email": "identifier", "phone": "identifier",
+		// The privacy policy's version: the register's id, hash and link,
+		// and the summary of changes staff published with it.
+		"version": "company", "policy_url": "company", "text_sha256": "company", "summary": "staff",
+		"policy_version": "company", "policy_effective_at": "company",
 	}
 	// The vendor notice's facts are the company's: the system's name from
 	// the register, the action, the job's reference and its due date; and
@@ -338,5 +343,50 @@ func TestVendorNotice(t *testing.T) {
 	}
 	if strings.Contains(m.Text, "request .") || strings.Contains(m.Text, ", request") || strings.Contains(m.Text, "Phone number") {
 		t.Errorf("notice without request or phone:\n%s", m.Text)
+	}
+}
+
+// TestPolicyNoticeAndReceiptCiteTheVersion: the notice of a material change
+// names the version, its date, each line of the summary and the link; a
+// consent receipt names the version in force, and says nothing of one when
+// the register had none.
+func TestPolicyNoticeAndReceiptCiteTheVersion(t *testing.T) {
+	m, err := Render(mail.Intent{Template: mail.PolicyNotice, Data: data(map[string]string{
+		"version": "2026-12", "effective_at": "1 January 2027", "summary": "First change.\nSecond change.",
+		"policy_url": "https://claritru.example/privacy-policy", "text_sha256": strings.Repeat("ab", 32),
+	})}, footer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{m.Text, m.HTML} {
+		for _, want := range []string{"2026-12", "1 January 2027", "First change.", "Second change.", "https://claritru.example/privacy-policy", strings.Repeat("ab", 32)} {
+			if !strings.Contains(part, want) {
+				t.Errorf("notice lacks %q:\n%s", want, part)
+			}
+		}
+	}
+	if m.Subject != "We are changing our privacy policy" {
+		t.Errorf("subject %q", m.Subject)
+	}
+	receipt := func(extra map[string]string) mail.Message {
+		d := map[string]string{"receipt_id": "R1", "at": "1 March 2026", "choices": "email_marketing: pending", "disclosure": "Words."}
+		maps.Copy(d, extra)
+		m, err := Render(mail.Intent{Template: mail.ConsentReceipt, Data: data(d)}, footer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	with := receipt(map[string]string{"policy_version": "2025-04-28", "policy_effective_at": "28 April 2025"})
+	without := receipt(nil)
+	for _, part := range []string{with.Text, with.HTML} {
+		if !strings.Contains(part, "version 2025-04-28, effective 28 April 2025") {
+			t.Errorf("receipt does not cite the version:\n%s", part)
+		}
+	}
+	for _, part := range []string{without.Text, without.HTML} {
+		if strings.Contains(part, "privacy policy in force") {
+			t.Errorf("receipt cites a version it was not given:\n%s", part)
+		}
 	}
 }

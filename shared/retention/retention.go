@@ -38,6 +38,8 @@ const (
 	SMSCode           Kind = "sms_code"
 	ReachJob          Kind = "reach_job"
 	FeedDelivery      Kind = "feed_delivery"
+	PolicyVersion     Kind = "policy_version"
+	PolicyNotice      Kind = "policy_notice"
 )
 
 // day is a day of 24 hours; months are counted as calendar months.
@@ -92,6 +94,10 @@ var Policy = []Rule{
 		Reason: "proof that a system that holds the data was told of a right and when it answered (11 CCR §7022(b)(3), §7101; GDPR Art. 19); kept while open, without the identifiers once answered"},
 	{Kind: FeedDelivery, Months: 24, From: "the delivery",
 		Reason: "proof that an ad platform was passed the opt-outs up to a version, and when (11 CCR §7026(f), §7101); the platform, version, count and staff principal only, kept as long as the request log"},
+	{Kind: PolicyVersion, Forever: true, From: "publication",
+		Reason: "the register of the privacy policy's versions and their exact words, which consent receipts cite (GDPR Art. 7(1)); no personal data"},
+	{Kind: PolicyNotice, Months: 24, From: "the notice",
+		Reason: "proof that a person was told of a material change of the privacy policy, and that no one is told twice; the keyed hash, version and mail id only, kept as long as the request log"},
 	{Kind: IdentifierLink, Forever: true, From: "opt-out",
 		Reason: "an opt-out covers the linked profile (11 CCR §7025(c)); keyed hashes only"},
 	{Kind: DisclosureText, Forever: true, From: "first display",

@@ -37,6 +37,8 @@ func TestPolicyPeriods(t *testing.T) {
 		{SMSCode, time.Date(2028, 3, 1, 10, 0, 0, 0, time.UTC)},            // +24 hours
 		{ReachJob, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)},          // +24 months, clamped
 		{FeedDelivery, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)},      // +24 months, clamped
+		{PolicyVersion, time.Time{}},                                       // kept
+		{PolicyNotice, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)},      // +24 months, clamped
 	}
 	if len(cases) != len(Policy) {
 		t.Fatalf("%d rules, %d expected: a kind without a test or a test without a rule", len(Policy), len(cases))

@@ -105,6 +105,20 @@ const KindReachJob = "reach_job"
 // on the stream (shared/watch).
 const JobRedrive = "redrive"
 
+// JobPolicyNotices is the watch's job that mails the notice of a material
+// change of the privacy policy, a batch at a time (shared/policy).
+const JobPolicyNotices = "policy-notices"
+
+// PolicyNoticesPerRun is the pace of those notices: at most this many are
+// queued per run of the job, which runs every minute, so 60 a minute, one a
+// second. SES sends at most the account's maximum send rate (a quota of
+// the account and region: 1 a second in the sandbox, raised on request;
+// `aws sesv2 get-account` shows it as SendQuota.MaxSendRate), shared with
+// every receipt and notice the service sends; one a second stays under any
+// account's rate and leaves the rest to the mail people are waiting for.
+// An account with a higher rate may raise this.
+const PolicyNoticesPerRun = 60
+
 // Name names the schedule: its function, and its job when it has one
 // ("watch-redrive").
 func (s Schedule) Name() string {
@@ -190,10 +204,11 @@ var ClariTru = Service{
 			Timeout: 10 * time.Second,
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvPolicyURL, EnvEdgeSecret},
 			// People's partitions, confirmation tokens and the disclosure
-			// texts consent evidence points to.
+			// texts consent evidence points to; the policy register
+			// (POLICY), read to cite the version in force and to list it.
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
-				Partitions: []string{"SUBJ#*", "CTOKEN#*", "DISCLOSURE#*"},
+				Partitions: []string{"SUBJ#*", "CTOKEN#*", "DISCLOSURE#*", "POLICY"},
 			},
 		},
 		{
@@ -204,10 +219,11 @@ var ClariTru = Service{
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvPepperSecret, EnvStaffRoles},
 			// The staff queue and its actions, export and erasure (removed
 			// in batches), the suppression list, the ad platforms'
-			// deliveries of it (FEED#) and the sweep reports.
+			// deliveries of it (FEED#), the sweep reports and the policy
+			// register (POLICY: publication).
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem, BatchWriteItem},
-				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "SWEEPS", "JOB#*", "FEED#*"},
+				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "SWEEPS", "JOB#*", "FEED#*", "POLICY"},
 				Indexes:    []string{IndexByStatus, IndexBySubject, IndexSuppression},
 			},
 		},
@@ -260,17 +276,20 @@ var ClariTru = Service{
 		},
 		{
 			Name:    "watch",
-			Purpose: "daily deadline watch and expiry of unverified requests; re-drive of unsent mail every few minutes",
+			Purpose: "daily deadline watch and expiry of unverified requests; re-drive of unsent mail every few minutes; paced notices of material privacy policy changes",
 			Memory:  256,
 			Timeout: 60 * time.Second,
-			Env:     []string{EnvTableName, EnvPrivacyTeam},
+			Env:     []string{EnvTableName, EnvPrivacyTeam, EnvPolicyURL},
 			// The queue by due date, expiry of unverified requests, the
 			// team digest and the re-drive of stranded mail; the ad
 			// platforms' latest deliveries (FEED#) and the suppression
-			// list, for the platforms behind on opt-outs.
+			// list, for the platforms behind on opt-outs; the policy
+			// register's notice runs (POLICY), whose recipients it reads
+			// from the by-status-due index and whose notices it writes
+			// in each person's partition (SUBJ#).
 			Table: TableAccess{
 				Actions:    []Action{GetItem, Query, PutItem, UpdateItem},
-				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "FEED#*"},
+				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "FEED#*", "POLICY"},
 				Indexes:    []string{IndexByStatus, IndexSuppression},
 			},
 		},
@@ -301,6 +320,7 @@ var ClariTru = Service{
 		{Method: "GET", Path: "/v1/consents/confirm", Function: "consent", Auth: Public},
 		{Method: "POST", Path: "/v1/consents/confirm", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/disclosures", Function: "consent", Auth: Public},
+		{Method: "GET", Path: "/v1/policy-versions", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/unsubscribe", Function: "consent", Auth: Public},
 		{Method: "POST", Path: "/v1/unsubscribe", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/choices", Function: "consent", Auth: Public},
@@ -323,6 +343,7 @@ var ClariTru = Service{
 		{Method: "GET", Path: "/v1/admin/systems", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/jobs", Function: "admin", Auth: Staff},
 		{Method: "POST", Path: "/v1/admin/jobs/{job}", Function: "admin", Auth: Staff},
+		{Method: "POST", Path: "/v1/admin/policy-versions", Function: "admin", Auth: Staff},
 	},
 	Streams: []StreamConsumer{
 		{Function: "notifier", BatchSize: 10, MaxRetries: 5},
@@ -343,6 +364,9 @@ var ClariTru = Service{
 		// goes out again within minutes, not the next morning. Locally
 		// every 30 seconds.
 		{Function: "watch", Job: JobRedrive, Every: 30 * time.Second, Expression: "rate(5 minutes)"},
+		// The notices of a material privacy policy change go out a batch
+		// a minute (PolicyNoticesPerRun), paced under SES's sending rate.
+		{Function: "watch", Job: JobPolicyNotices, Every: time.Minute, Expression: "rate(1 minute)"},
 		// Webhooks whose last attempt failed are tried again when their
 		// backoff ends (reach.NextAttempt). Locally every 30 seconds.
 		{Function: "reach", Every: 30 * time.Second, Expression: "rate(5 minutes)"},

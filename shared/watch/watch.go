@@ -19,6 +19,7 @@ import (
 
 	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/policy"
 	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/topology"
@@ -38,6 +39,8 @@ type Report struct {
 	Redriven int `json:"redriven"`
 	// JobsOverdue counts the jobs of the company's systems overdue.
 	JobsOverdue int `json:"jobs_overdue"`
+	// PolicyNotices is what a run of the policy notice job did.
+	PolicyNotices *policy.NoticeReport `json:"policy_notices,omitempty"`
 }
 
 // StaleMail is how long an intent may stay unsent before the watch puts it
@@ -71,6 +74,10 @@ type Handler struct {
 	// Jobs finds the jobs of the company's systems still unanswered past
 	// their due date (ddb.Jobs.Overdue); nil leaves them out of the digest.
 	Jobs OverdueJobs
+	// Notices sends the notices of material privacy policy changes, a
+	// paced batch per run of the topology.JobPolicyNotices schedule; nil
+	// refuses that job.
+	Notices *policy.Notifier
 	// TeamEmail receives the digest.
 	TeamEmail string
 	Log       *slog.Logger
@@ -120,6 +127,8 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 	case "":
 	case topology.JobRedrive:
 		return h.redriveOnly(ctx, log)
+	case topology.JobPolicyNotices:
+		return h.policyNotices(ctx, log)
 	default:
 		// A schedule asking for a job this handler does not know is a
 		// deployment error: failing sends it to the dead-letter queue.
@@ -286,6 +295,23 @@ func (h *Handler) redriveOnly(ctx context.Context, log *slog.Logger) (Report, er
 		log.InfoContext(ctx, "mail re-drive done", "redriven", n)
 	}
 	return Report{Redriven: n}, err
+}
+
+// policyNotices is the run of the policy notice schedule: one paced batch.
+func (h *Handler) policyNotices(ctx context.Context, log *slog.Logger) (Report, error) {
+	if h.Notices == nil {
+		return Report{}, errors.New("the policy notices are not wired")
+	}
+	rep, err := h.Notices.Batch(ctx)
+	if rep.Read > 0 || err != nil {
+		// Counts only, never an address or key; quiet when no run is
+		// open: this runs every minute.
+		log.InfoContext(ctx, "policy notices", "runs", rep.Runs, "read", rep.Read, "queued", rep.Queued, "skipped", rep.Skipped, "done", rep.Done)
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "policy notices failed", "error", err.Error())
+	}
+	return Report{PolicyNotices: &rep}, err
 }
 
 func (h *Handler) now() time.Time {

@@ -18,6 +18,7 @@ import (
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/policy"
 	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/settings"
@@ -85,11 +86,19 @@ func (d Deps) Requests() *request.Service {
 	})
 }
 
-// Consents is the consent service.
+// Consents is the consent service. It cites the privacy policy version in
+// force in what it records (only the consent function records choices,
+// and only it reads the register for that).
 func (d Deps) Consents() *consent.Service {
 	return consent.NewService(ddb.NewConsents(d.DB, d.Env.Table), consent.Config{
 		Keyer: d.Keyer, Phone: d.Phone, TextsTo: d.TextsTo, PublicBaseURL: d.Env.PublicBaseURL,
+		Policy: d.Policy(),
 	})
+}
+
+// Policy is the register of the privacy policy's versions.
+func (d Deps) Policy() *policy.Service {
+	return policy.NewService(ddb.NewPolicy(d.DB, d.Env.Table), nil)
 }
 
 // Choices reads what answers "may we?" for one subject: its consents and

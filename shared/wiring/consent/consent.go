@@ -19,7 +19,7 @@ func Load(ctx context.Context) (wiring.Deps, error) { return wiring.Load(ctx, pe
 func Handler(d wiring.Deps) *consentapi.Handler {
 	d.Phone, d.TextsTo = phone.E164, phone.TextsTo
 	return &consentapi.Handler{
-		Service: d.Consents(), Choices: d.Choices(), PublicBaseURL: d.Env.PublicBaseURL, PolicyURL: d.Env.PolicyURL,
+		Service: d.Consents(), Choices: d.Choices(), Policy: d.Policy(), PublicBaseURL: d.Env.PublicBaseURL, PolicyURL: d.Env.PolicyURL,
 		ReturnURLs: d.Env.ReturnURLs, AllowedOrigins: d.Env.AllowedOrigins, Log: d.Log,
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/feed"
+	"github.com/claritru/privacy/shared/policy"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/topology"
 	deadlines "github.com/claritru/privacy/shared/watch"
@@ -30,6 +31,9 @@ func Handler(d wiring.Deps) (*deadlines.Handler, error) {
 		Outbox:   outbox.Enqueue, Redrive: outbox.RedriveStale,
 		Jobs:      ddb.NewJobs(d.DB, d.Env.Table),
 		Platforms: feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), d.Register(), nil),
+		Notices: &policy.Notifier{
+			Store: ddb.NewPolicy(d.DB, d.Env.Table), PolicyURL: d.Env.PolicyURL, PerRun: topology.PolicyNoticesPerRun,
+		},
 		TeamEmail: d.Env.TeamEmail, Log: d.Log,
 	}, nil
 }
