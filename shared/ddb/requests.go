@@ -71,6 +71,7 @@ type requestItem struct {
 	ClosedAt     string   `dynamodbav:"closed_at,omitempty"`
 	Outcome      string   `dynamodbav:"outcome,omitempty"`
 	DenialBasis  string   `dynamodbav:"denial_basis,omitempty"`
+	corrections
 	expiry
 }
 
@@ -155,6 +156,7 @@ func toRequestItem(r request.Request) requestItem {
 		SubjectKey: r.SubjectKey, Version: r.Version,
 		Extended: r.Extended, ExtReason: r.ExtensionReason, ClosedAt: optStamp(r.ClosedAt), VerifiedAt: optStamp(r.VerifiedAt),
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis,
+		corrections: corrections{toCorrectionItems(r.Corrections)},
 	}
 }
 
@@ -194,6 +196,7 @@ func (it requestItem) request() (request.Request, error) {
 		Extended: it.Extended, ExtensionReason: it.ExtReason, ClosedAt: ts.at(it.ClosedAt), VerifiedAt: ts.at(it.VerifiedAt),
 		Outcome: it.Outcome, DenialBasis: it.DenialBasis,
 	}
+	r.Corrections = ts.corrections(it.Corrections)
 	return r, ts.err
 }
 

@@ -29,8 +29,9 @@ const (
 	LimitSensitive Type = "limit_sensitive"
 )
 
-// AllTypes in the order forms show them.
-var AllTypes = []Type{Know, Access, Correct, Delete, OptOut, LimitSensitive}
+// AllTypes in the order forms show them; the GDPR's further rights
+// (gdpr.go) come last.
+var AllTypes = []Type{Know, Access, Correct, Delete, OptOut, LimitSensitive, Restrict, Portability, Object}
 
 // Label is how mails and pages name a type.
 func (t Type) Label() string {
@@ -47,6 +48,12 @@ func (t Type) Label() string {
 		return "Opt out of sale or sharing"
 	case LimitSensitive:
 		return "Limit use of sensitive personal information"
+	case Restrict:
+		return "Restrict the processing of personal information"
+	case Portability:
+		return "Receive personal information in a portable format"
+	case Object:
+		return "Object to processing, including direct marketing"
 	}
 	return string(t)
 }
@@ -134,6 +141,10 @@ type Request struct {
 	// the basis for a denial (§7101(b)).
 	Outcome     string
 	DenialBasis string
+	// Corrections are the items of a request to correct (correction.go);
+	// a request made with the free-text Correction alone has it as one
+	// item.
+	Corrections []Correction
 }
 
 // Open reports whether the request still waits for an answer.
