@@ -103,17 +103,17 @@ func corrections(errs *fault.Fields, in []CorrectionInput) []Correction {
 	return out
 }
 
-// freeTextCorrection is the item a request made with the earlier free-text
-// field becomes, so staff decide it like any other: the whole text is what
-// the person says is right, with the current value left to staff.
+// freeTextCorrection is the item the earlier free-text field becomes, so
+// staff decide it like any other: the whole text is what the person says
+// is right, with the current value left to staff.
 func freeTextCorrection(s string) Correction {
 	return Correction{Item: "as described in the request", CorrectedValue: s}
 }
 
 // checkCorrections ties the items to the type: items only with a request
 // to correct, and a request to correct with something to correct: items,
-// or the earlier free text, which becomes one item when no items are given
-// (the text itself is kept as before).
+// or the earlier free text, which becomes one more item so that staff
+// decide it like the others (the text itself is kept as before).
 func checkCorrections(errs *fault.Fields, r *Request, asked bool) {
 	switch {
 	case !asked && len(r.Corrections) > 0:
@@ -128,8 +128,10 @@ func checkCorrections(errs *fault.Fields, r *Request, asked bool) {
 		if !errs.Has("correction") && !errs.Has("corrections") {
 			errs.Add("correction", "say what should be corrected (or give corrections: each item and its corrected value)")
 		}
-	case asked && len(r.Corrections) == 0:
-		r.Corrections = []Correction{freeTextCorrection(r.Correction)}
+	case asked && r.Correction != "" && len(r.Corrections) >= MaxCorrections:
+		errs.Add("corrections", "give at most "+strconv.Itoa(MaxCorrections)+" items, the free-text correction counting as one")
+	case asked && r.Correction != "":
+		r.Corrections = append(r.Corrections, freeTextCorrection(r.Correction))
 	}
 }
 
