@@ -144,3 +144,140 @@ func TestObjectionStopsMarketingAtOnce(t *testing.T) {
 		t.Error("a log line carries the address or the number")
 	}
 }
+
+// problemFields are the fields a problem document names, sorted.
+func problemFields(t *testing.T, out string) []string {
+	t.Helper()
+	var p struct {
+		Errors []struct {
+			Field string `json:"field"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("problem %q: %v", out, err)
+	}
+	var fs []string
+	for _, e := range p.Errors {
+		fs = append(fs, e.Field)
+	}
+	slices.Sort(fs)
+	return fs
+}
+
+// TestStructuredCorrectionThroughStaff: a request to correct two items
+// and a free-text one; staff decide each through the admin API (DynamoDB
+// Local behind it), the request cannot complete before every item is
+// decided, and the completion mail in the SES stand-in says what became
+// of each item; the contest of a denial is recorded afterwards. The
+// person's values never reach a log line or an audit note.
+func TestStructuredCorrectionThroughStaff(t *testing.T) {
+	l := rights{startLocal(t)}
+	email := "maria.correct@example.com"
+
+	// A wrong item is refused by its place, and nothing is stored.
+	resp, out := l.do("POST", "/v1/requests", "application/json", "application/json", `{"types":["correct"],"first_name":"Maria","last_name":"Sklodowska",`+
+		`"email":"`+email+`","declaration":true,"corrections":[{"item":"surname","corrected_value":"Curie"},{"item":"city","current_value":"Paris","colour":"red"}]}`)
+	if resp.StatusCode != http.StatusBadRequest || !slices.Equal(problemFields(t, out), []string{"corrections[1].colour", "corrections[1].corrected_value"}) {
+		t.Fatalf("bad item: %d %s", resp.StatusCode, out)
+	}
+	resp, out = l.do("POST", "/v1/requests", "application/json", "application/json", `{"types":["know"],"first_name":"Maria","last_name":"Sklodowska",`+
+		`"email":"`+email+`","declaration":true,"corrections":[{"item":"surname","corrected_value":"Curie"}]}`)
+	if resp.StatusCode != http.StatusBadRequest || !slices.Equal(problemFields(t, out), []string{"corrections"}) {
+		t.Fatalf("items without the type: %d %s", resp.StatusCode, out)
+	}
+
+	rc := l.submit(`{"types":["correct"],"first_name":"Maria","last_name":"Sklodowska","email":"` + email + `","declaration":true,` +
+		`"correction":"My practice is Radium Institute Clinic.","corrections":[` +
+		`{"item":"surname","current_value":"Sklodowska","corrected_value":"Sklodowska-Curie","documentation":"marriage certificate"},` +
+		`{"item":"postal address","corrected_value":"11 Rue Pierre et Marie Curie, 75005 Paris"}]}`)
+	l.verify(email)
+	d := l.detail(rc.ID)
+	if len(d.Corrections) != 3 || d.Corrections[0].CorrectedValue != "Sklodowska-Curie" || d.Corrections[0].Documentation != "marriage certificate" ||
+		d.Corrections[2].CorrectedValue != "My practice is Radium Institute Clinic." || d.Correction != "My practice is Radium Institute Clinic." {
+		t.Fatalf("items as stored: %+v", d.Corrections)
+	}
+	act := func(body string, want int) string { return l.staff("POST", "/v1/admin/requests/"+rc.ID+"/actions", body, want) }
+
+	// Completing before deciding is refused, naming the corrections.
+	if out := act(`{"action":"complete"}`, 409); !slices.Equal(problemFields(t, out), []string{"corrections"}) {
+		t.Errorf("complete undecided: %s", out)
+	}
+	// Decisions are checked item by item.
+	out = act(`{"action":"decide_correction","decisions":[{"item":0,"decision":"deny"},{"item":1,"decision":"accept_in_part","reason":"r"},{"item":7,"decision":"accept"}]}`, 400)
+	if got := problemFields(t, out); !slices.Equal(got, []string{"decisions[0].reason", "decisions[1].applied_value", "decisions[2].item"}) {
+		t.Errorf("bad decisions name %v", got)
+	}
+	act(`{"action":"start","decisions":[{"item":0,"decision":"accept"}]}`, 400)
+
+	var v adminapi.RequestView
+	if err := json.Unmarshal([]byte(act(`{"action":"decide_correction","version":2,"decisions":[`+
+		`{"item":0,"decision":"accept"},`+
+		`{"item":1,"decision":"accept_in_part","applied_value":"11 Rue Pierre et Marie Curie, Paris","reason":"We keep no postcodes."}]}`, 200)), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Status != request.InProgress || v.Corrections[0].AppliedValue != "Sklodowska-Curie" || v.Corrections[1].Decision != "accept_in_part" ||
+		v.Corrections[2].Decision != "" || v.Corrections[0].DecidedBy != "local-staff" || v.Corrections[0].DecidedAt == nil {
+		t.Fatalf("after the first decisions: %+v", v)
+	}
+	act(`{"action":"complete"}`, 409)
+	act(`{"action":"decide_correction","decisions":[{"item":2,"decision":"deny","reason":"The practice's name is as registered with the state board."}]}`, 200)
+	act(`{"action":"complete","outcome":"We corrected our records."}`, 200)
+
+	done := waitForMail(t, l.cloud.SES.Endpoint, email, "Your privacy request is complete")
+	for _, want := range []string{
+		"- Item 1 of your correction: corrected as you asked.",
+		"- Item 2 of your correction: corrected in part. We now hold: 11 Rue Pierre et Marie Curie, Paris. Why not in full: We keep no postcodes.",
+		"- Item 3 of your correction: not corrected. Why: The practice's name is as registered with the state board.",
+		"written statement",
+	} {
+		if !strings.Contains(done.Body.Text, want) {
+			t.Errorf("completion mail lacks %q:\n%s", want, done.Body.Text)
+		}
+	}
+	if strings.Contains(done.Body.Text, "Radium") || strings.Contains(done.Body.Text, "marriage") {
+		t.Errorf("completion mail repeats the person's own words:\n%s", done.Body.Text)
+	}
+
+	// She disputes the denial: staff mark it contested with her statement.
+	act(`{"action":"decide_correction","decisions":[{"item":0,"decision":"deny","contested":true}]}`, 400)
+	act(`{"action":"decide_correction","decisions":[{"item":2,"decision":"deny","contested":true,"statement":"The board's register is out of date."}]}`, 200)
+	d = l.detail(rc.ID)
+	if d.Status != request.Completed || !d.Corrections[2].Contested || d.Corrections[2].Statement != "The board's register is out of date." ||
+		d.Corrections[2].Reason != "The practice's name is as registered with the state board." {
+		t.Errorf("after the contest: %s %+v", d.Status, d.Corrections[2])
+	}
+	var notes []string
+	for _, e := range d.History {
+		if e.Action == "decide_correction" {
+			notes = append(notes, e.Note)
+		}
+	}
+	if !slices.Equal(notes, []string{"corrections decided: 0 accept; 1 accept_in_part", "corrections decided: 2 deny",
+		"corrections decided: 2 deny (contested, statement kept)"}) {
+		t.Errorf("audit notes %q", notes)
+	}
+	// The export carries the items with their decisions; an erasure
+	// minimises them with the request.
+	var export struct {
+		Requests []struct {
+			ID          string                    `json:"id"`
+			Corrections []adminapi.CorrectionView `json:"corrections"`
+		} `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(l.staff("GET", "/v1/admin/subjects/export?email="+url.QueryEscape(email), "", 200)), &export); err != nil {
+		t.Fatal(err)
+	}
+	if len(export.Requests) != 1 || len(export.Requests[0].Corrections) != 3 || export.Requests[0].Corrections[0].AppliedValue != "Sklodowska-Curie" ||
+		!export.Requests[0].Corrections[2].Contested {
+		t.Errorf("export %+v", export.Requests)
+	}
+	l.staff("POST", "/v1/admin/subjects/erase", `{"email":"`+email+`","reason":"Verified deletion request"}`, 200)
+	if d := l.detail(rc.ID); len(d.Corrections) != 0 || d.Correction != "" {
+		t.Errorf("erased request keeps its corrections: %+v", d.Corrections)
+	}
+	for _, v := range []string{"Curie", "Radium", "marriage", "register is out of date", "postcodes"} {
+		if strings.Contains(l.logs.String(), v) {
+			t.Errorf("a log line carries %q", v)
+		}
+	}
+}
