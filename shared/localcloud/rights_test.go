@@ -11,6 +11,7 @@ import (
 
 	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/request"
+	"github.com/claritru/privacy/shared/subjectdata"
 )
 
 // rights drives one local cloud through the GDPR's further rights and a
@@ -133,6 +134,28 @@ func TestObjectionStopsMarketingAtOnce(t *testing.T) {
 	slices.Sort(actions)
 	if !slices.Equal(actions, []string{"access", "object", "opt_out", "restrict"}) {
 		t.Errorf("CRM jobs %v, want access (for the portable copy), object, opt_out (at once), restrict", actions)
+	}
+
+	// Staff hand over the portable copy: what she provided, as JSON, with
+	// the objection's withdrawals among her consents; then complete.
+	if out := l.staff("GET", "/v1/admin/subjects/export?format=csv&email="+url.QueryEscape(email), "", 400); !slices.Equal(problemFields(t, out), []string{"format"}) {
+		t.Errorf("unknown format: %s", out)
+	}
+	var p subjectdata.Portable
+	if err := json.Unmarshal([]byte(l.staff("GET", "/v1/admin/subjects/export?format=portable&email="+url.QueryEscape(email), "", 200)), &p); err != nil {
+		t.Fatal(err)
+	}
+	consents := map[string]string{}
+	for _, c := range p.Consents {
+		consents[c.Purpose] = c.Status
+	}
+	if p.Format != "claritru.portable.v1" || len(p.Requests) != 1 || p.Requests[0].Email != email || p.Requests[0].FirstName != "Ines" ||
+		!slices.Contains(p.Requests[0].Types, "portability") || consents["email_marketing"] != "withdrawn" || len(p.OptOuts) == 0 {
+		t.Errorf("portable copy %+v", p)
+	}
+	l.staff("POST", "/v1/admin/requests/"+rc.ID+"/actions", `{"action":"complete","override_reason":"","outcome":"We sent you your data as a JSON file."}`, 200)
+	if done := waitForMail(t, l.cloud.SES.Endpoint, email, "Your privacy request is complete"); !strings.Contains(done.Body.Text, "JSON file") {
+		t.Errorf("completion: %s", done.Body.Text)
 	}
 
 	// A Californian asks for a portable copy: accepted, on the CCPA clock.
