@@ -90,13 +90,14 @@ func corrections(errs *fault.Fields, in []CorrectionInput) []Correction {
 	out := make([]Correction, 0, len(in))
 	for i, c := range in {
 		f := "corrections[" + strconv.Itoa(i) + "]."
+		// A field the decoder could not read is reported once, by it.
 		out = append(out, Correction{
-			Item:           line(errs, f+"item", c.Item, maxItem, true),
+			Item:           line(errs, f+"item", c.Item, maxItem, !errs.Has(f+"item")),
 			CurrentValue:   text(errs, f+"current_value", c.CurrentValue, maxValue),
 			CorrectedValue: text(errs, f+"corrected_value", c.CorrectedValue, maxValue),
 			Documentation:  text(errs, f+"documentation", c.Documentation, maxDocumentation),
 		})
-		if strings.TrimSpace(c.CorrectedValue) == "" {
+		if strings.TrimSpace(c.CorrectedValue) == "" && !errs.Has(f+"corrected_value") {
 			errs.Add(f+"corrected_value", "say what the information should be")
 		}
 	}

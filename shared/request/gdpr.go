@@ -15,6 +15,14 @@ package request
 // which anyone may make by any reasonable means (15 U.S.C. §7704(a)(4);
 // 47 CFR 64.1200(a)(10)); a restriction only holds processing back. The
 // requester's regime still sets the clock.
+//
+// All three need verification (NeedsVerification): the controller may ask
+// for what it needs to confirm who asks where it has reasonable doubts
+// (GDPR Art. 12(6)), and a form anyone can fill in with anyone's address
+// gives them; a restriction and an objection change how the person's data
+// is processed, and a portable copy discloses it. The one part that needs
+// none is an objection to direct marketing, which only stops processing
+// and is applied at once (objection.go).
 const (
 	// Restrict asks that the data be kept but not otherwise processed
 	// while its accuracy or the lawfulness of its processing is settled
