@@ -219,7 +219,9 @@ func TestStructuredCorrectionThroughStaff(t *testing.T) {
 		d.Corrections[2].CorrectedValue != "My practice is Radium Institute Clinic." || d.Correction != "My practice is Radium Institute Clinic." {
 		t.Fatalf("items as stored: %+v", d.Corrections)
 	}
-	act := func(body string, want int) string { return l.staff("POST", "/v1/admin/requests/"+rc.ID+"/actions", body, want) }
+	act := func(body string, want int) string {
+		return l.staff("POST", "/v1/admin/requests/"+rc.ID+"/actions", body, want)
+	}
 
 	// Completing before deciding is refused, naming the corrections.
 	if out := act(`{"action":"complete"}`, 409); !slices.Equal(problemFields(t, out), []string{"corrections"}) {
