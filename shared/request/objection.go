@@ -37,6 +37,11 @@ func (s *Service) applyObjection(ctx context.Context, c *Creation) (string, erro
 	if !slices.Contains(c.Request.Types, Object) || s.cfg.Marketing == nil {
 		return "", nil
 	}
+	if c.Request.Email == "" && c.Request.Phone == "" {
+		// A request staff took without an address or number names no
+		// one to stop marketing to; staff act on it by hand.
+		return "", nil
+	}
 	at, err := s.cfg.Marketing.StopDirectMarketing(ctx, c.Request.Email, c.Request.Phone, c.Request.ID)
 	if err != nil {
 		return "", err
