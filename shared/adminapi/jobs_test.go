@@ -193,7 +193,7 @@ func TestSystemsRoute(t *testing.T) {
 	crm, billing, hosting, ads := byID["crm"], byID["billing"], byID["hosting"], byID["ads-audiences"]
 	if len(l.Systems) != 4 || crm.Reach != reach.Webhook || crm.URL == "" || crm.SecretName != "claritru/privacy/webhooks/crm" ||
 		billing.Contact != "privacy@payments.example" || billing.AnswerWithinDays != 15 || hosting.Reach != reach.StaffTask ||
-		ads.Reach != reach.Feed || ads.AnswerWithinDays != reach.DefaultAnswerDays || len(crm.ActsOn) != 5 || len(billing.Categories) == 0 {
+		ads.Reach != reach.Feed || ads.AnswerWithinDays != reach.DefaultAnswerDays || len(crm.ActsOn) != 7 || len(billing.Categories) == 0 {
 		t.Errorf("systems = %+v", l.Systems)
 	}
 	if strings.Contains(body, "whsec_") || strings.Contains(body, `"secret"`) {

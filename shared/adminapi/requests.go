@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -47,6 +48,7 @@ type RequestView struct {
 	DenialCode request.DenialCode `json:"denial_code,omitempty"`
 	appealView
 	Version int `json:"version"`
+	corrections
 }
 
 func viewOf(r request.Request) RequestView {
@@ -54,7 +56,7 @@ func viewOf(r request.Request) RequestView {
 		ID: r.ID, Status: r.Status, Channel: r.Channel, Types: r.Types,
 		FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone,
 		PracticeName: r.PracticeName, Country: r.Country, State: r.State,
-		Details: r.Details, Correction: r.Correction,
+		Details: r.Details, Correction: r.Correction, corrections: corrections{correctionViews(r.Corrections)},
 		OnBehalf: r.OnBehalf, AgentName: r.AgentName, AgentEmail: r.AgentEmail,
 		Regime: r.Regime, ReceivedAt: r.ReceivedAt, DueAt: r.DueAt,
 		Extended: r.Extended, ExtensionReason: r.ExtensionReason,
@@ -237,16 +239,19 @@ func (h *Handler) enterRequest(ctx context.Context, r apigw.Request) apigw.Respo
 	}
 	var in request.Input
 	var channel string
+	var items json.RawMessage
 	bad, err := apigw.DecodeJSON(body, map[string]any{
 		"types": &in.Types, "first_name": &in.FirstName, "last_name": &in.LastName,
 		"email": &in.Email, "phone": &in.Phone, "practice_name": &in.PracticeName,
 		"country": &in.Country, "state": &in.State, "details": &in.Details,
 		"correction": &in.Correction, "on_behalf": &in.OnBehalf, "agent_name": &in.AgentName,
 		"agent_email": &in.AgentEmail, "declaration": &in.Declaration, "channel": &channel,
+		"corrections": &items,
 	})
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
+	in.Corrections = request.DecodeCorrections(items, &bad)
 	ch := request.Channel(strings.TrimSpace(channel))
 	switch ch {
 	case request.Email, request.Phone, request.Letter:
@@ -283,12 +288,18 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 	var action, reason, outcome, override, basis, appealedAt string
 	var version *int
 	var withheld []string
+	var decisions json.RawMessage
 	bad, err := apigw.DecodeJSON(body, map[string]any{
 		"action": &action, "reason": &reason, "outcome": &outcome, "version": &version,
 		request.OverrideField: &override, "basis": &basis, "appealed_at": &appealedAt, "withheld": &withheld,
+		"decisions": &decisions,
 	})
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
+	}
+	ds := decodeDecisions(decisions, &bad)
+	if len(decisions) > 0 && request.Action(strings.TrimSpace(action)) != request.DecideCorrection {
+		bad.Add("decisions", "decisions are given only with the action decide_correction")
 	}
 	if version != nil && *version < 1 {
 		bad.Add("version", "give the version you read, 1 or more")
@@ -308,6 +319,8 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 		Basis:          extra.Basis,
 		AppealedAt:     extra.AppealedAt,
 		Withheld:       extra.Withheld,
+		// Staff's decisions on the items of a correction.
+		Decisions: ds,
 	}
 	if version != nil {
 		in.Version = *version

@@ -72,6 +72,7 @@ type requestItem struct {
 	Outcome      string   `dynamodbav:"outcome,omitempty"`
 	DenialBasis  string   `dynamodbav:"denial_basis,omitempty"`
 	appealAttrs
+	corrections
 	expiry
 }
 
@@ -156,6 +157,7 @@ func toRequestItem(r request.Request) requestItem {
 		SubjectKey: r.SubjectKey, Version: r.Version,
 		Extended: r.Extended, ExtReason: r.ExtensionReason, ClosedAt: optStamp(r.ClosedAt), VerifiedAt: optStamp(r.VerifiedAt),
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis, appealAttrs: appealAttrsOf(r.AppealState),
+		corrections: corrections{toCorrectionItems(r.Corrections)},
 	}
 }
 
@@ -196,6 +198,7 @@ func (it requestItem) request() (request.Request, error) {
 		Outcome: it.Outcome, DenialBasis: it.DenialBasis,
 	}
 	r.AppealState = it.appealAttrs.state(&ts)
+	r.Corrections = ts.corrections(it.Corrections)
 	return r, ts.err
 }
 

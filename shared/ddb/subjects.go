@@ -64,7 +64,7 @@ type erasureItem struct {
 // regime, due date, version and the index keys.
 var minimisedAttributes = []string{
 	"first_name", "last_name", "email", "phone", "practice_name", "country", "state",
-	"details", "correction", "agent_name", "agent_email", "outcome", "extension_reason",
+	"details", "correction", "corrections", "agent_name", "agent_email", "outcome", "extension_reason",
 	"appeal_reason",
 }
 

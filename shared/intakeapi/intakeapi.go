@@ -128,22 +128,27 @@ type jsonRequest struct {
 	AgentName    string   `json:"agent_name"`
 	AgentEmail   string   `json:"agent_email"`
 	Declaration  bool     `json:"declaration"`
+	// Corrections are decoded on their own (request.DecodeCorrections).
+	Corrections []request.CorrectionInput
 }
 
 // decodeJSON reads the JSON body; the fields it could not read are returned
 // for validation to report with the rest.
 func decodeJSON(body []byte) (request.Input, fault.Fields, error) {
 	var jr jsonRequest
+	var items json.RawMessage
 	errs, err := apigw.DecodeJSON(body, map[string]any{
 		"types": &jr.Types, "first_name": &jr.FirstName, "last_name": &jr.LastName,
 		"email": &jr.Email, "phone": &jr.Phone, "practice_name": &jr.PracticeName,
 		"country": &jr.Country, "state": &jr.State, "details": &jr.Details,
 		"correction": &jr.Correction, "on_behalf": &jr.OnBehalf, "agent_name": &jr.AgentName,
 		"agent_email": &jr.AgentEmail, "declaration": &jr.Declaration,
+		"corrections": &items,
 	})
 	if err != nil {
 		return request.Input{}, nil, err
 	}
+	jr.Corrections = request.DecodeCorrections(items, &errs)
 	return request.Input(jr), errs, nil
 }
 
@@ -170,6 +175,7 @@ func decodeForm(body []byte) (request.Input, string, fault.Fields, error) {
 		AgentEmail:   f.One("agent_email"),
 		Declaration:  f.Flag("declaration"),
 	}
+	in.Corrections = formCorrections(f)
 	returnTo := f.One("return_url")
 	return in, returnTo, f.Errs, nil
 }
@@ -201,4 +207,28 @@ func decodeToken(body []byte, mt string) (token, returnTo string, err error) {
 		return "", "", f.Err()
 	}
 	return token, returnTo, nil
+}
+
+// formCorrections reads the items of a correction from a form: the fields
+// correction_item, correction_current_value, correction_corrected_value and
+// correction_documentation repeat once per item, in step (a page with a
+// row of four inputs per item). A row left wholly blank is no item.
+func formCorrections(f *apigw.FormValues) []request.CorrectionInput {
+	cols := [4][]string{f.Values["correction_item"], f.Values["correction_current_value"],
+		f.Values["correction_corrected_value"], f.Values["correction_documentation"]}
+	n := len(cols[0])
+	for _, c := range cols[1:] {
+		if len(c) != n {
+			f.Errs.Add("corrections", "give each item's four fields together, one row per item")
+			return nil
+		}
+	}
+	var out []request.CorrectionInput
+	for i := 0; i < n; i++ {
+		c := request.CorrectionInput{Item: cols[0][i], CurrentValue: cols[1][i], CorrectedValue: cols[2][i], Documentation: cols[3][i]}
+		if strings.TrimSpace(c.Item+c.CurrentValue+c.CorrectedValue+c.Documentation) != "" {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -180,11 +180,13 @@ func (s *SampleReceiver) webhook(w http.ResponseWriter, r *http.Request) {
 
 // notes are what the sample system says it did, by action.
 var notes = map[reach.Action]string{
-	reach.Delete:  "sample receiver: deleted",
-	reach.Correct: "sample receiver: corrected",
-	reach.Access:  "sample receiver: records sent to the privacy team",
-	reach.OptOut:  "sample receiver: no longer sold or shared",
-	reach.Limit:   "sample receiver: sensitive data limited",
+	reach.Delete:   "sample receiver: deleted",
+	reach.Correct:  "sample receiver: corrected",
+	reach.Access:   "sample receiver: records sent to the privacy team",
+	reach.OptOut:   "sample receiver: no longer sold or shared",
+	reach.Limit:    "sample receiver: sensitive data limited",
+	reach.Restrict: "sample receiver: processing restricted",
+	reach.Object:   "sample receiver: direct marketing stopped",
 }
 
 // callBack answers the webhook m as done, signed with key under a new

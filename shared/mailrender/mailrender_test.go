@@ -157,6 +157,10 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		"confirm_url": "company", "optout_id": "company", "effective_at": "company", "rights": "company",
 		"date": "company", "overdue": "company", "due_soon": "company", "overdue_count": "company", "due_soon_count": "company",
 		"ad_platforms": "company", "ad_platforms_count": "company",
+		// The outcome of each item of a correction, in the company's words
+		// with staff's reasons and applied values (never the values the
+		// person typed); when an objection stopped direct marketing.
+		"corrections": "staff", "marketing_stopped": "company",
 		"postal_address": "company", "contact_email": "company", "unsubscribe_url": "company",
 		// Denials and appeals: the regime the clock follows, the appeal's
 		// period, the decision, the types withheld by law (by name).
@@ -388,5 +392,29 @@ func TestPolicyNoticeAndReceiptCiteTheVersion(t *testing.T) {
 		if strings.Contains(part, "privacy policy in force") {
 			t.Errorf("receipt cites a version it was not given:\n%s", part)
 		}
+	}
+}
+
+func TestRenderCorrectionOutcomeAsList(t *testing.T) {
+	m, err := Render(mail.Intent{Template: mail.RequestCompleted, Data: data(map[string]string{
+		"corrections": "Item 1 of your correction: corrected as you asked.\nItem 2 of your correction: not corrected. Why: <b>no record</b>",
+	})}, footer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"What became of the correction", "- Item 1 of your correction: corrected as you asked.\n- Item 2 of your correction: not corrected."} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("text lacks %q:\n%s", want, m.Text)
+		}
+	}
+	if !strings.Contains(m.HTML, "<li>Item 2 of your correction: not corrected. Why: &lt;b&gt;no record&lt;/b&gt;</li>") {
+		t.Errorf("html does not list the items escaped:\n%s", m.HTML)
+	}
+	plain, err := Render(mail.Intent{Template: mail.RequestCompleted, Data: data(nil)}, footer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.Text, "correction") || strings.Contains(plain.HTML, "correction") {
+		t.Errorf("a completion without corrections speaks of them:\n%s", plain.Text)
 	}
 }

@@ -178,8 +178,8 @@ func OpenDeletions(jobs []Job) []Job {
 }
 
 // ActionsFor maps a request's types to the actions systems must take once
-// it is verified: the right to know and to access both need each system's
-// data about the person.
+// it is verified: the right to know, to access and to portability all need
+// each system's data about the person.
 func ActionsFor(types []string) []Action {
 	var out []Action
 	add := func(a Action) {
@@ -195,6 +195,14 @@ func ActionsFor(types []string) []Action {
 			add(Delete)
 		case "correct":
 			add(Correct)
+		case "portability":
+			// The portable copy is made of what each system holds of
+			// the person, gathered as for access (GDPR Art. 20).
+			add(Access)
+		case "restrict":
+			add(Restrict)
+		case "object":
+			add(Object)
 		}
 	}
 	return out

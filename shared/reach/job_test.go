@@ -167,6 +167,9 @@ func TestActionsFor(t *testing.T) {
 		{[]string{"know", "access"}, []reach.Action{reach.Access}},
 		{[]string{"access", "delete", "correct"}, []reach.Action{reach.Access, reach.Delete, reach.Correct}},
 		{[]string{"delete", "delete"}, []reach.Action{reach.Delete}},
+		// A portable copy gathers what each system holds, as access does.
+		{[]string{"portability", "access"}, []reach.Action{reach.Access}},
+		{[]string{"restrict", "object"}, []reach.Action{reach.Restrict, reach.Object}},
 		// Opt-out and limit are applied at once, not by a request's
 		// verification.
 		{[]string{"opt_out", "limit_sensitive"}, nil},
@@ -193,7 +196,7 @@ func TestJobOverdue(t *testing.T) {
 // The notice a vendor mail job queues can be sent: it renders, and tells
 // the vendor what to do, for whom, by when and under which reference.
 func TestVendorNoticeRenders(t *testing.T) {
-	for _, a := range []reach.Action{reach.Delete, reach.OptOut} {
+	for _, a := range []reach.Action{reach.Delete, reach.OptOut, reach.Restrict, reach.Object} {
 		reg, err := reach.NewRegister(reach.System{ID: "billing", Name: "Billing", Role: reach.ServiceProvider,
 			ActsOn: []reach.Action{a}, Reach: reach.VendorMail, Contact: "privacy@billing.example"})
 		if err != nil {
@@ -208,7 +211,8 @@ func TestVendorNoticeRenders(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s notice: %v", a, err)
 		}
-		want := map[reach.Action]string{reach.Delete: "Delete the personal information", reach.OptOut: "Stop selling or sharing"}[a]
+		want := map[reach.Action]string{reach.Delete: "Delete the personal information", reach.OptOut: "Stop selling or sharing",
+			reach.Restrict: "Restrict the processing", reach.Object: "Stop using this person's personal information for direct marketing"}[a]
 		for part, s := range map[string]string{"text": m.Text, "HTML": m.HTML} {
 			for _, w := range []string{jobs[0].ID, "ada@example.com", "14155550100", "16 March 2026", "REQ1", "Billing", want} {
 				if !strings.Contains(s, w) {

@@ -48,10 +48,18 @@ const (
 	Access  Action = "access"
 	OptOut  Action = "opt_out"
 	Limit   Action = "limit_sensitive"
+	// Restrict: keep the data but stop processing it beyond storage until
+	// the company lifts the restriction (GDPR Art. 18(2)); recipients are
+	// told of a restriction as of an erasure (Art. 19).
+	Restrict Action = "restrict"
+	// Object: stop processing the data for direct marketing, including
+	// profiling for it (GDPR Art. 21(2)-(3)), and hold back the processing
+	// objected to while staff weigh it (Art. 21(1)).
+	Object Action = "object"
 )
 
 // Actions lists every action.
-var Actions = []Action{Delete, Correct, Access, OptOut, Limit}
+var Actions = []Action{Delete, Correct, Access, OptOut, Limit, Restrict, Object}
 
 // Channel is how a system is told.
 type Channel string

@@ -3,6 +3,7 @@ package reach_test
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -169,5 +170,26 @@ func TestAnswerWindowDefaultsToTenBusinessDays(t *testing.T) {
 	}
 	if s, _ := reg.System("crm"); s.AnswerWithinDays != 10 {
 		t.Fatalf("answer_within_days = %d, want 10", s.AnswerWithinDays)
+	}
+}
+
+// The GDPR's restriction reaches every system that holds the person's
+// data as a service provider (GDPR Art. 19 tells each recipient), and an
+// objection the one that markets (the CRM); the ad platform takes opt-outs
+// only, by its feed.
+func TestSystemsActOnRestrictionAndObjection(t *testing.T) {
+	reg := reach.Systems()
+	ids := func(a reach.Action) []string {
+		var out []string
+		for _, s := range reg.Acting(a) {
+			out = append(out, s.ID)
+		}
+		return out
+	}
+	if got := ids(reach.Restrict); !slices.Equal(got, []string{"crm", "billing", "hosting"}) {
+		t.Errorf("restrict reaches %v", got)
+	}
+	if got := ids(reach.Object); !slices.Equal(got, []string{"crm"}) {
+		t.Errorf("object reaches %v", got)
 	}
 }

@@ -29,8 +29,9 @@ const (
 	LimitSensitive Type = "limit_sensitive"
 )
 
-// AllTypes in the order forms show them.
-var AllTypes = []Type{Know, Access, Correct, Delete, OptOut, LimitSensitive}
+// AllTypes in the order forms show them; the GDPR's further rights
+// (gdpr.go) come last.
+var AllTypes = []Type{Know, Access, Correct, Delete, OptOut, LimitSensitive, Restrict, Portability, Object}
 
 // Label is how mails and pages name a type.
 func (t Type) Label() string {
@@ -47,6 +48,12 @@ func (t Type) Label() string {
 		return "Opt out of sale or sharing"
 	case LimitSensitive:
 		return "Limit use of sensitive personal information"
+	case Restrict:
+		return "Restrict the processing of personal information"
+	case Portability:
+		return "Receive personal information in a portable format"
+	case Object:
+		return "Object to processing, including direct marketing"
 	}
 	return string(t)
 }
@@ -136,6 +143,10 @@ type Request struct {
 	DenialBasis string
 	// AppealState is the denial's basis and the appeal (appeal.go).
 	AppealState
+	// Corrections are the items of a request to correct (correction.go);
+	// a request made with the free-text Correction alone has it as one
+	// item.
+	Corrections []Correction
 }
 
 // Open reports whether the request still waits for an answer.

@@ -132,6 +132,9 @@ func DuplicateKey(keyer *subject.Keyer, r Request) string {
 		r.SubjectKey, string(r.Channel), r.FirstName, r.LastName, r.Email, r.Phone, r.PracticeName,
 		r.Country, r.State, r.Details, r.Correction, strconv.FormatBool(r.OnBehalf), r.AgentName, r.AgentEmail,
 	}
+	for _, c := range r.Corrections {
+		content = append(content, c.Item, c.CurrentValue, c.CorrectedValue, c.Documentation)
+	}
 	return r.SubjectKey + "#" + strings.Join(types, ",") + "#" + keyer.Digest("request-form", content...)[:32]
 }
 
@@ -166,6 +169,9 @@ type OptOuts interface {
 type Config struct {
 	// OptOuts applies opt_out and limit_sensitive; nil leaves them to staff.
 	OptOuts OptOuts
+	// Marketing applies an objection to direct marketing at once; nil
+	// leaves it to staff.
+	Marketing Marketing
 	// PublicBaseURL is the API's public address; links in mail are built
 	// from it, never from a Host header.
 	PublicBaseURL string
@@ -264,6 +270,11 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 	}
 	if optOutAt != "" {
 		c.Mail.Data["optout_effective"] = optOutAt
+	}
+	if objectedAt, err := s.applyObjection(ctx, &c); err != nil {
+		return Receipt{}, err
+	} else if objectedAt != "" {
+		c.Mail.Data["marketing_stopped"] = objectedAt
 	}
 	if keyHash != "" {
 		c.IdempotencyKeyHash, c.BodyHash = keyHash, bodyHash

@@ -25,6 +25,7 @@ type Input struct {
 	AgentName    string
 	AgentEmail   string
 	Declaration  bool
+	Corrections  []CorrectionInput
 }
 
 // Field length limits.
@@ -50,6 +51,7 @@ func Validate(ids *subject.Identifier, in Input, prior fault.Fields) (Request, e
 	r.PracticeName = line(&errs, "practice_name", in.PracticeName, maxPractice, false)
 	r.Details = text(&errs, "details", in.Details, maxFreeText)
 	r.Correction = text(&errs, "correction", in.Correction, maxFreeText)
+	r.Corrections = corrections(&errs, in.Corrections)
 
 	email := line(&errs, "email", in.Email, subject.MaxEmailLength, true)
 	residence(&errs, &r, in.Country, in.State)
@@ -58,9 +60,7 @@ func Validate(ids *subject.Identifier, in Input, prior fault.Fields) (Request, e
 	}
 
 	// A correction must say what is wrong and what is right.
-	if seen[Correct] && r.Correction == "" && !errs.Has("correction") {
-		errs.Add("correction", "say what should be corrected")
-	}
+	checkCorrections(&errs, &r, seen[Correct])
 
 	agent(&errs, &r, in)
 
@@ -84,7 +84,7 @@ func requestTypes(errs *fault.Fields, in []string) ([]Type, map[Type]bool) {
 	for _, s := range in {
 		t := Type(strings.TrimSpace(s))
 		if !known(t) {
-			errs.Add("types", "unknown request type; use one of know, access, correct, delete, opt_out, limit_sensitive")
+			errs.Add("types", "unknown request type; use one of know, access, correct, delete, opt_out, limit_sensitive, restrict, portability, object")
 			break
 		}
 		if !seen[t] {

@@ -373,6 +373,10 @@ func TestNeedsVerification(t *testing.T) {
 	want := map[request.Type]bool{
 		request.Know: true, request.Access: true, request.Correct: true, request.Delete: true,
 		request.OptOut: false, request.LimitSensitive: false,
+		// The GDPR's restriction, portability and objection are verified
+		// like the rights they resemble (GDPR Art. 12(6)); an objection's
+		// direct-marketing part takes effect before (objection.go).
+		request.Restrict: true, request.Portability: true, request.Object: true,
 	}
 	if len(request.AllTypes) != len(want) {
 		t.Fatalf("AllTypes has %d types, want %d", len(request.AllTypes), len(want))

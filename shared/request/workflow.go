@@ -45,6 +45,9 @@ type ActionInput struct {
 	// answered its deletion: why it is complete without them (recorded in
 	// the audit history with the systems' ids).
 	OverrideReason string
+	// Decisions are staff's decisions on the items of a correction
+	// (DecideCorrection, decide.go).
+	Decisions []ItemDecision
 	// Version, when set, must equal the stored version: two staff acting
 	// at once cannot overwrite each other.
 	Version int
@@ -101,10 +104,14 @@ func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail
 		data["reason"] = reason
 		ev.Note = "due " + next.DueAt.Format("2006-01-02")
 	case Complete:
+		if err := undecided(r); err != nil {
+			return Request{}, Event{}, nil, err
+		}
 		next.ClosedAt, next.Outcome = now, strings.TrimSpace(in.Outcome)
 		tmpl = mail.RequestCompleted
 		data["outcome"] = next.Outcome
 		withheld(data, &ev, in.Withheld)
+		data["corrections"] = correctionOutcome(r)
 	case Deny:
 		tmpl = mail.RequestDenied
 		if data, err = deny(r, &next, in, reason, now); err != nil {
@@ -139,7 +146,7 @@ func checkAction(r Request, in ActionInput) (string, error) {
 	allowed, ok := from[in.Action]
 	if !ok {
 		var f fault.Fields
-		f.Add("action", "use one of start, extend, complete, deny, cancel, resend, appeal, uphold, overturn")
+		f.Add("action", "use one of start, extend, complete, deny, cancel, resend, appeal, uphold, overturn, decide_correction")
 		return "", f.Err()
 	}
 	reason := strings.TrimSpace(in.Reason)
@@ -213,6 +220,9 @@ func pastTense(a Action) string {
 
 // Act applies a staff action to a stored request.
 func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, error) {
+	if in.Action == DecideCorrection {
+		return s.decideCorrection(ctx, id, in)
+	}
 	r, err := s.store.Get(ctx, id)
 	if err != nil {
 		return Request{}, err

@@ -137,6 +137,7 @@ type Request struct {
 	State           string         `json:"state,omitempty"`
 	Details         string         `json:"details,omitempty"`
 	Correction      string         `json:"correction,omitempty"`
+	Corrections     []Correction   `json:"corrections,omitempty"`
 	OnBehalf        bool           `json:"on_behalf"`
 	AgentName       string         `json:"agent_name,omitempty"`
 	AgentEmail      string         `json:"agent_email,omitempty"`
@@ -190,7 +191,7 @@ func RequestOf(r request.Request, events []request.Event) Request {
 		ID: r.ID, Status: string(r.Status), Channel: string(r.Channel),
 		FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone,
 		PracticeName: r.PracticeName, Country: r.Country, State: r.State,
-		Details: r.Details, Correction: r.Correction,
+		Details: r.Details, Correction: r.Correction, Corrections: correctionsOf(r.Corrections),
 		OnBehalf: r.OnBehalf, AgentName: r.AgentName, AgentEmail: r.AgentEmail,
 		Regime: string(r.Regime), ReceivedAt: r.ReceivedAt, DueAt: r.DueAt,
 		Extended: r.Extended, ExtensionReason: r.ExtensionReason,
@@ -377,6 +378,7 @@ func redactDocument(doc *Document) Withheld {
 		r := &doc.Requests[i]
 		text(&r.Details)
 		text(&r.Correction)
+		redactCorrections(r.Corrections, text)
 		text(&r.Outcome)
 		text(&r.DenialBasis)
 		text(&r.ExtensionReason)

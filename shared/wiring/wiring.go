@@ -82,7 +82,7 @@ func (d Deps) OptOuts() *optout.Service {
 func (d Deps) Requests() *request.Service {
 	return request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{
 		PublicBaseURL: d.Env.PublicBaseURL, Keyer: d.Keyer, Phone: d.Phone, OptOuts: d.OptOuts(),
-		Systems: d.Register(), Jobs: ddb.NewJobs(d.DB, d.Env.Table),
+		Marketing: d.Consents(), Systems: d.Register(), Jobs: ddb.NewJobs(d.DB, d.Env.Table),
 	})
 }
 
