@@ -133,21 +133,30 @@ func TestSubmitStatusByType(t *testing.T) {
 }
 
 func TestSubmitDueDate(t *testing.T) {
-	// Received 31 Jan 2026 12:00 UTC.
-	// CCPA, 45 calendar days: 28 days reach 28 Feb, 17 more reach 17 Mar.
-	// GDPR, one calendar month: 31 Feb does not exist, so 28 Feb.
-	ccpaDue := time.Date(2026, 3, 17, 12, 0, 0, 0, time.UTC)
-	gdprDue := time.Date(2026, 2, 28, 12, 0, 0, 0, time.UTC)
+	// Received 31 Jan 2026 12:00 UTC, 04:00 PST on Saturday 31 Jan in the
+	// company's zone (Los Angeles); each deadline is the end of its day
+	// there.
+	// CCPA, day 45 is receipt + 44: 28 days reach 28 Feb, 16 more reach
+	// 16 Mar, in PDT (DST began 8 Mar): 17 Mar 06:59:59.999 UTC.
+	// GDPR, one calendar month: 31 Feb does not exist, so 28 Feb, PST:
+	// 1 Mar 07:59:59.999 UTC.
+	// FADP, day 30 is receipt + 29: 28 Feb + 1 = 1 Mar, PST.
+	ccpaDue := time.Date(2026, 3, 17, 6, 59, 59, 999_000_000, time.UTC)
+	gdprDue := time.Date(2026, 3, 1, 7, 59, 59, 999_000_000, time.UTC)
+	fadpDue := time.Date(2026, 3, 2, 7, 59, 59, 999_000_000, time.UTC)
 	tests := []struct {
 		name, country, state string
 		regime               deadline.Regime
 		due                  time.Time
+		dueText              string
 	}{
-		{"California", "US", "CA", deadline.CCPA, ccpaDue},
-		{"Germany", "de", "", deadline.GDPR, gdprDue},
-		{"Norway (EEA)", "NO", "", deadline.GDPR, gdprDue},
-		{"no country: company default", "", "", deadline.CCPA, ccpaDue},
-		{"United Kingdom: company default", "GB", "", deadline.CCPA, ccpaDue},
+		{"California", "US", "CA", deadline.CCPA, ccpaDue, "16 March 2026, 23:59 PDT"},
+		{"Germany", "de", "", deadline.GDPR, gdprDue, "28 February 2026, 23:59 PST"},
+		{"Norway (EEA)", "NO", "", deadline.GDPR, gdprDue, "28 February 2026, 23:59 PST"},
+		{"no country: one month", "", "", deadline.GDPR, gdprDue, "28 February 2026, 23:59 PST"},
+		{"United Kingdom: UK GDPR", "GB", "", deadline.UKGDPR, gdprDue, "28 February 2026, 23:59 PST"},
+		{"Switzerland: FADP", "CH", "", deadline.FADP, fadpDue, "1 March 2026, 23:59 PST"},
+		{"Brazil: company default", "BR", "", deadline.CCPA, ccpaDue, "16 March 2026, 23:59 PDT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,8 +177,11 @@ func TestSubmitDueDate(t *testing.T) {
 			if got := st.Creations()[0].Request.Regime; got != tt.regime {
 				t.Errorf("regime = %q, want %q", got, tt.regime)
 			}
-			if got, want := st.Creations()[0].Mail.Data["due_at"], tt.due.Format("2 January 2006"); got != want {
-				t.Errorf("mail due_at = %q, want %q", got, want)
+			if got := st.Creations()[0].Mail.Data["due_at"]; got != tt.dueText {
+				t.Errorf("mail due_at = %q, want %q", got, tt.dueText)
+			}
+			if got, want := st.Creations()[0].Mail.Data["received_at"], "31 January 2026, 04:00 PST"; got != want {
+				t.Errorf("mail received_at = %q, want %q", got, want)
 			}
 		})
 	}
@@ -177,12 +189,14 @@ func TestSubmitDueDate(t *testing.T) {
 
 func TestSubmitOptOutDueDate(t *testing.T) {
 	// Opt-out and limit-sensitive are complied with within 15 business days
-	// (11 CCR §7026(f), §7027(e)). Received Saturday 31 Jan 2026; counting
-	// from Monday: 2-6 Feb (5), 9-13 Feb (10), Monday 16 Feb is
-	// Washington's Birthday, 17-20 Feb (14), Monday 23 Feb (15).
-	optOutDue := time.Date(2026, 2, 23, 12, 0, 0, 0, time.UTC)
-	// With a right that needs verification the 45-day clock governs.
-	ccpaDue := time.Date(2026, 3, 17, 12, 0, 0, 0, time.UTC)
+	// (11 CCR §7026(f), §7027(e)). Received Saturday 31 Jan 2026 (04:00
+	// PST), not a business day; counting from Monday: 2-6 Feb (5), 9-13 Feb
+	// (10), Monday 16 Feb is Washington's Birthday, 17-20 Feb (14), Monday
+	// 23 Feb (15); its end in PST is 24 Feb 07:59:59.999 UTC.
+	optOutDue := time.Date(2026, 2, 24, 7, 59, 59, 999_000_000, time.UTC)
+	// With a right that needs verification the 45-day clock governs (see
+	// TestSubmitDueDate).
+	ccpaDue := time.Date(2026, 3, 17, 6, 59, 59, 999_000_000, time.UTC)
 	tests := []struct {
 		types []string
 		due   time.Time

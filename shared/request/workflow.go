@@ -64,7 +64,14 @@ var to = map[Action]Status{Start: InProgress, Extend: Extended, Complete: Comple
 
 // Transition applies an action to a request at a time: the new request, its
 // audit event and the mail the requester gets. Rules only; nothing is stored.
+// The clocks run in the default zone (TransitionIn).
 func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail.Intent, error) {
+	return TransitionIn(deadline.Zone{}, r, in, now)
+}
+
+// TransitionIn is Transition with the clocks counted, and the mail's dates
+// shown, in the company's zone z.
+func TransitionIn(z deadline.Zone, r Request, in ActionInput, now time.Time) (Request, Event, *mail.Intent, error) {
 	reason, err := checkAction(r, in)
 	if err != nil {
 		return Request{}, Event{}, nil, err
@@ -74,18 +81,18 @@ func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail
 	next.Version = r.Version + 1
 	ev := Event{At: now, Action: string(in.Action), From: r.Status, To: next.Status, Actor: in.Actor}
 	var tmpl mail.Template
-	data := mailData(next, "")
+	data := mailData(z, next, "")
 	switch in.Action {
 	case Extend:
 		if err := canExtend(r, now); err != nil {
 			return Request{}, Event{}, nil, err
 		}
 		next.Extended, next.ExtensionReason = true, reason
-		next.DueAt = deadline.Extended(r.Regime, r.ReceivedAt)
+		next.DueAt = z.Extended(r.Regime, r.ReceivedAt)
 		tmpl = mail.RequestExtended
-		data = mailData(next, "")
+		data = mailData(z, next, "")
 		data["reason"] = reason
-		ev.Note = "due " + next.DueAt.Format("2006-01-02")
+		ev.Note = "due " + z.ISODay(next.DueAt)
 	case Complete:
 		next.ClosedAt, next.Outcome = now, strings.TrimSpace(in.Outcome)
 		tmpl = mail.RequestCompleted
@@ -195,7 +202,7 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 		return Request{}, err
 	}
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
-	next, ev, m, err := Transition(r, in, now)
+	next, ev, m, err := TransitionIn(s.cfg.Zone, r, in, now)
 	if err != nil {
 		return Request{}, err
 	}
@@ -214,7 +221,7 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 			return Request{}, err
 		}
 		c.TokenHash, c.TokenExpiresAt = hash, now.Add(TokenLifetime)
-		m.Data = mailData(next, s.verifyURL(raw))
+		m.Data = mailData(s.cfg.Zone, next, s.verifyURL(raw))
 	}
 	if m != nil {
 		m.ID = s.NewID(now)
@@ -334,7 +341,7 @@ func (s *Service) ExpireUnverified(ctx context.Context) (int, error) {
 			ev := Event{ID: s.NewID(now), At: now, Action: "expire", From: r.Status, To: ExpiredUnverified, Actor: "system"}
 			var m *mail.Intent
 			if r.Email != "" {
-				m = &mail.Intent{ID: s.NewID(now), Template: mail.RequestExpired, To: r.Email, Data: mailData(e, ""), RecipientKey: recipientKey(r)}
+				m = &mail.Intent{ID: s.NewID(now), Template: mail.RequestExpired, To: r.Email, Data: mailData(s.cfg.Zone, e, ""), RecipientKey: recipientKey(r)}
 			}
 			err := s.store.Update(ctx, Change{Request: e, FromVersion: r.Version, Event: ev, Mail: m})
 			if fault.KindOf(err) == fault.Conflict {
@@ -393,7 +400,7 @@ func (s *Service) Watch(ctx context.Context, teamEmail string, queue func(contex
 	sortByDue(d.Overdue)
 	sortByDue(d.DueSoon)
 	line := func(r Request) string {
-		return fmt.Sprintf("%s  due %s  %s  %s", r.ID, r.DueAt.Format("2006-01-02"), r.Status, joinTypes(r.Types))
+		return fmt.Sprintf("%s  due %s  %s  %s", r.ID, s.cfg.Zone.ISODay(r.DueAt), r.Status, joinTypes(r.Types))
 	}
 	var over, soon []string
 	for _, r := range d.Overdue {
@@ -403,7 +410,7 @@ func (s *Service) Watch(ctx context.Context, teamEmail string, queue func(contex
 		soon = append(soon, line(r))
 	}
 	m := mail.Intent{ID: s.NewID(now), Template: mail.DeadlineDigest, To: teamEmail, Data: map[string]string{
-		"date": now.Format("2 January 2006"), "overdue": strings.Join(over, "\n"), "due_soon": strings.Join(soon, "\n"),
+		"date": s.cfg.Zone.Day(now), "overdue": strings.Join(over, "\n"), "due_soon": strings.Join(soon, "\n"),
 		"overdue_count": fmt.Sprint(len(over)), "due_soon_count": fmt.Sprint(len(soon)),
 	}}
 	if err := queue(ctx, m); err != nil {

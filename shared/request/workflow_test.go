@@ -39,6 +39,12 @@ func newService(t *testing.T, now time.Time) (*request.Service, *requesttest.Mem
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 9, 0, 0, 0, time.UTC) }
 
+// endUTC is hour:59:59.999 UTC on a day: the end of the day before in Los
+// Angeles when hour is 7 (PST) or 6 (PDT).
+func endUTC(y int, m time.Month, d, hour int) time.Time {
+	return time.Date(y, m, d, hour, 59, 59, 999_000_000, time.UTC)
+}
+
 // seed stores a request as it stands, as if it had got there through intake
 // and earlier actions. Zero fields get the values of a verified CCPA request
 // to access, received at the service's clock.
@@ -168,15 +174,19 @@ func TestWorkflowExtendedDueDates(t *testing.T) {
 		due, extended        time.Time
 		dueText              string
 	}{
-		// 11 CCR §7021(b): 45 days from receipt. 5 January + 26 days is 31
-		// January, + 19 more is 19 February. The extension adds 45 more,
-		// 90 from receipt: 19 February + 9 is 28 February, + 31 is 31
-		// March, + 5 is 5 April.
-		{"CCPA", "US", "CA", day(2026, 1, 5), day(2026, 2, 19), day(2026, 4, 5), "5 April 2026"},
+		// Received 09:00 UTC, 01:00 PST on the same day in the company's
+		// zone; each deadline is the end of its day there.
+		// 11 CCR §7021(b): day 45 is receipt + 44. 5 January + 26 days is
+		// 31 January, + 18 more is 18 February (PST: 19 February 07:59:59.999
+		// UTC). The extension: day 90 is receipt + 89: 18 February + 10 is
+		// 28 February (54), + 31 is 31 March (85), + 4 is 4 April (89), in
+		// PDT: 5 April 06:59:59.999 UTC.
+		{"CCPA", "US", "CA", day(2026, 1, 5), endUTC(2026, 2, 19, 7), endUTC(2026, 4, 5, 6), "4 April 2026, 23:59 PDT"},
 		// GDPR Art. 12(3): one month from receipt; 31 February does not
-		// exist, so 28 February. Two more months: three from receipt, 30
-		// April (31 April does not exist), not 28 April.
-		{"GDPR", "DE", "", day(2026, 1, 31), day(2026, 2, 28), day(2026, 4, 30), "30 April 2026"},
+		// exist, so 28 February. Two further months from 28 February: 28
+		// April, earlier than three months from receipt (30 April), and
+		// the earlier is taken.
+		{"GDPR", "DE", "", day(2026, 1, 31), endUTC(2026, 3, 1, 7), endUTC(2026, 4, 29, 6), "28 April 2026, 23:59 PDT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,7 +251,7 @@ func TestWorkflowExtendOnce(t *testing.T) {
 		t.Errorf("extension with the flag set: %v, want a conflict", err)
 	}
 
-	due := deadline.Due(deadline.CCPA, received) // 19 February 2026, 09:00 UTC
+	due := deadline.Due(deadline.CCPA, received) // the end of 18 February 2026 (day 45), UTC
 	fresh := request.Request{ID: "01JZ8X6Q3V4N5T7W9Y0A2B4C6D", Status: request.Verified, Email: "ada@example.com",
 		Types: []request.Type{request.Access}, Regime: deadline.CCPA, ReceivedAt: received, DueAt: due, Version: 1}
 	for _, tt := range []struct {
@@ -395,7 +405,7 @@ func TestExpireUnverified(t *testing.T) {
 		t.Fatalf("after 30 days: %+v", r)
 	}
 	mails := st.Mails()[before:]
-	if len(mails) != 1 || mails[0].Template != mail.RequestExpired || mails[0].To != "ada@example.com" || mails[0].Data["received_at"] != "1 March 2026" {
+	if len(mails) != 1 || mails[0].Template != mail.RequestExpired || mails[0].To != "ada@example.com" || mails[0].Data["received_at"] != "1 March 2026, 01:00 PST" {
 		t.Fatalf("mails %+v, want the expiry notice", mails)
 	}
 	evs, _ := st.Events(ctx, rc.ID)
@@ -465,8 +475,11 @@ func TestWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantLine := overdue.ID + "  due 2026-03-10  in_progress  delete"
-	if !strings.Contains(msg.Text, wantLine) || !strings.Contains(msg.Text, soon1.ID+"  due 2026-03-11  received  opt_out") {
+	// 10 March 2026 08:00 UTC is 01:00 PDT (DST began on 8 March): the
+	// overdue request was due two hours before, 23:00 PDT on 9 March.
+	wantLine := overdue.ID + "  due 2026-03-09 PDT  in_progress  delete"
+	if !strings.Contains(msg.Text, wantLine) || !strings.Contains(msg.Text, soon1.ID+"  due 2026-03-11 PDT  received  opt_out") ||
+		!strings.Contains(msg.Text, "Privacy requests on 10 March 2026 (PDT)") {
 		t.Errorf("digest text:\n%s", msg.Text)
 	}
 	// The digest names requests, never people.
