@@ -492,7 +492,7 @@ func (s *Service) jobs(r Request, now time.Time) []reach.Job {
 	ids := []reach.Identifier{{Kind: "email", Value: r.Email}}
 	var jobs []reach.Job
 	for _, a := range reach.ActionsFor(types) {
-		jobs = append(jobs, reach.Plan(s.cfg.Systems, a, now, r.DueAt, r.SubjectKey, r.ID, ids, func() string { return s.NewID(now) })...)
+		jobs = append(jobs, reach.Plan(s.cfg.Systems, a, s.cfg.Zone.In(now), r.DueAt, r.SubjectKey, r.ID, ids, func() string { return s.NewID(now) })...)
 	}
 	return jobs
 }

@@ -26,7 +26,7 @@ func Handler(d wiring.Deps) (*deadlines.Handler, error) {
 	}
 	outbox := ddb.NewOutbox(d.DB, d.Env.Table)
 	return &deadlines.Handler{
-		Requests: request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{}),
+		Requests: request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{Zone: d.Env.Zone}),
 		Outbox:   outbox.Enqueue, Redrive: outbox.RedriveStale,
 		Jobs:      ddb.NewJobs(d.DB, d.Env.Table),
 		Platforms: feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), d.Register(), nil),
