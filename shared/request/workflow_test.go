@@ -404,6 +404,11 @@ func TestExpireUnverified(t *testing.T) {
 	if r.Status != request.ExpiredUnverified || !r.ClosedAt.Equal(clk.t) || r.Version != 2 {
 		t.Fatalf("after 30 days: %+v", r)
 	}
+	// Kept as the §7101 log, minimised: no name or address, but the
+	// types, dates and the subject key.
+	if r.Email != "" || r.FirstName != "" || r.LastName != "" || r.SubjectKey == "" || len(r.Types) != 1 || !r.ReceivedAt.Equal(received) {
+		t.Errorf("expired request keeps %+v, want it minimised", r)
+	}
 	mails := st.Mails()[before:]
 	if len(mails) != 1 || mails[0].Template != mail.RequestExpired || mails[0].To != "ada@example.com" || mails[0].Data["received_at"] != "1 March 2026, 01:00 PST" {
 		t.Fatalf("mails %+v, want the expiry notice", mails)

@@ -30,6 +30,6 @@ func Handler(d wiring.Deps) (*deadlines.Handler, error) {
 		Outbox:   outbox.Enqueue, Redrive: outbox.RedriveStale,
 		Jobs:      ddb.NewJobs(d.DB, d.Env.Table),
 		Platforms: feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), d.Register(), nil),
-		TeamEmail: d.Env.TeamEmail, Log: d.Log,
+		TeamEmail: d.Env.TeamEmail, Zone: d.Env.Zone, Log: d.Log,
 	}, nil
 }
