@@ -62,24 +62,27 @@ func (z Zone) String() string { return z.Location().String() }
 // In is t in the zone.
 func (z Zone) In(t time.Time) time.Time { return t.In(z.Location()) }
 
+// The clocks counted in the zone give the instant in UTC, as the service
+// keeps every time; the day they end on is the zone's.
+
 // Due is Due counted in the zone: the end of the due day there.
 func (z Zone) Due(regime Regime, receivedAt time.Time) time.Time {
-	return Due(regime, z.In(receivedAt))
+	return Due(regime, z.In(receivedAt)).UTC()
 }
 
 // Extended is Extended counted in the zone.
 func (z Zone) Extended(regime Regime, receivedAt time.Time) time.Time {
-	return Extended(regime, z.In(receivedAt))
+	return Extended(regime, z.In(receivedAt)).UTC()
 }
 
 // AcknowledgeBy is AcknowledgeBy counted in the zone.
 func (z Zone) AcknowledgeBy(receivedAt time.Time) time.Time {
-	return AcknowledgeBy(z.In(receivedAt))
+	return AcknowledgeBy(z.In(receivedAt)).UTC()
 }
 
 // OptOutBy is OptOutBy counted in the zone.
 func (z Zone) OptOutBy(receivedAt time.Time) time.Time {
-	return OptOutBy(z.In(receivedAt))
+	return OptOutBy(z.In(receivedAt)).UTC()
 }
 
 // Layouts of the dates people read: the day with the time and the zone's
