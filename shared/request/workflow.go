@@ -429,21 +429,36 @@ func sortByDue(rs []Request) {
 // Metrics are the figures 11 CCR §7102 asks large businesses to publish for
 // a calendar year.
 type Metrics struct {
-	Year                int                `json:"year"`
-	Received            map[string]int     `json:"received"`
-	Completed           map[string]int     `json:"completed"`
-	Denied              map[string]int     `json:"denied"`
-	MedianDaysToRespond map[string]float64 `json:"median_days_to_respond"`
+	Year      int            `json:"year"`
+	Received  map[string]int `json:"received"`
+	Completed map[string]int `json:"completed"`
+	// Denied counts every request denied, including those that could not
+	// be verified (DeniedByReason).
+	Denied map[string]int `json:"denied"`
+	// DeniedByReason breaks down the denials by a reason the service
+	// records itself: "unverifiable", a request whose requester never
+	// confirmed it (expired unverified). 11 CCR §7102(a)(1) counts the
+	// requests received, complied with and denied in whole or in part, and
+	// §7102(a)(3) names "not verifiable" as a ground of denial a business
+	// may report: such a request is counted as denied, with that reason,
+	// not left out of the figures.
+	DeniedByReason      map[string]map[string]int `json:"denied_by_reason"`
+	MedianDaysToRespond map[string]float64        `json:"median_days_to_respond"`
 }
 
-// Metrics counts the requests received in a year, by type.
+// Unverifiable is the denial reason of a request that expired unverified.
+const Unverifiable = "unverifiable"
+
+// Metrics counts the requests received in a year of the company's zone, by
+// type.
 func (s *Service) Metrics(ctx context.Context, year int) (Metrics, error) {
 	if year < 2000 || year > 9999 {
 		var f fault.Fields
 		f.Add("year", "give a four-digit year")
 		return Metrics{}, f.Err()
 	}
-	m := Metrics{Year: year, Received: map[string]int{}, Completed: map[string]int{}, Denied: map[string]int{}, MedianDaysToRespond: map[string]float64{}}
+	m := Metrics{Year: year, Received: map[string]int{}, Completed: map[string]int{}, Denied: map[string]int{},
+		DeniedByReason: map[string]map[string]int{Unverifiable: {}}, MedianDaysToRespond: map[string]float64{}}
 	days := map[string][]float64{}
 	for _, st := range append(OpenStatuses, Completed, Denied, Cancelled, ExpiredUnverified) {
 		cursor := ""
@@ -453,7 +468,7 @@ func (s *Service) Metrics(ctx context.Context, year int) (Metrics, error) {
 				return Metrics{}, err
 			}
 			for _, r := range rs {
-				if r.ReceivedAt.Year() != year {
+				if s.cfg.Zone.In(r.ReceivedAt).Year() != year {
 					continue
 				}
 				for _, t := range r.Types {
@@ -464,8 +479,13 @@ func (s *Service) Metrics(ctx context.Context, year int) (Metrics, error) {
 						m.Completed[k]++
 					case Denied:
 						m.Denied[k]++
+					case ExpiredUnverified:
+						m.Denied[k]++
+						m.DeniedByReason[Unverifiable][k]++
 					}
-					if r.Status == Completed || r.Status == Denied {
+					if r.Status == Completed || r.Status == Denied || r.Status == ExpiredUnverified {
+						// The expiry notice is the response to an
+						// unverifiable request.
 						days[k] = append(days[k], r.ClosedAt.Sub(r.ReceivedAt).Hours()/24)
 					}
 				}

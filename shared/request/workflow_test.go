@@ -511,6 +511,13 @@ func TestMetrics(t *testing.T) {
 	add([]request.Type{access, del}, request.Denied, day(2026, 3, 1), 45)
 	add([]request.Type{del}, request.InProgress, day(2026, 5, 1), -1)
 	add([]request.Type{request.OptOut}, request.Cancelled, day(2026, 6, 1), 1)
+	// Never verified: closed 30 days after receipt, a denial as
+	// unverifiable.
+	add([]request.Type{del}, request.ExpiredUnverified, day(2026, 4, 1), 30)
+	// 1 Jan 2027 03:00 UTC is 31 Dec 2026 19:00 PST: received in 2026 in
+	// the company's zone, though 2027 in UTC.
+	seed(t, svc, st, now, request.Request{Types: []request.Type{request.Correct}, Status: request.Received,
+		ReceivedAt: time.Date(2027, 1, 1, 3, 0, 0, 0, time.UTC)})
 	// Received the year before, answered this year: last year's figures.
 	add([]request.Type{access}, request.Completed, day(2025, 12, 30), 5)
 
@@ -529,14 +536,18 @@ func TestMetrics(t *testing.T) {
 			}
 		}
 	}
-	eq("received", m.Received, map[string]int{"access": 3, "delete": 3, "opt_out": 1})
+	eq("received", m.Received, map[string]int{"access": 3, "delete": 4, "opt_out": 1, "correct": 1})
 	eq("completed", m.Completed, map[string]int{"access": 2, "delete": 1})
-	eq("denied", m.Denied, map[string]int{"access": 1, "delete": 1})
+	eq("denied", m.Denied, map[string]int{"access": 1, "delete": 2})
+	eq("denied as unverifiable", m.DeniedByReason["unverifiable"], map[string]int{"delete": 1})
+	if len(m.DeniedByReason) != 1 {
+		t.Errorf("denial reasons %v, want unverifiable only", m.DeniedByReason)
+	}
 	// access answered after 10, 20 and 45 days: the middle one, 20.
-	// delete after 10 and 45: the mean of the two middle ones, 27.5.
+	// delete after 10, 30 (the expiry notice) and 45: the middle one, 30.
 	// Open and cancelled requests were not responded to.
-	if len(m.MedianDaysToRespond) != 2 || m.MedianDaysToRespond["access"] != 20 || m.MedianDaysToRespond["delete"] != 27.5 {
-		t.Errorf("median days = %v, want access 20, delete 27.5", m.MedianDaysToRespond)
+	if len(m.MedianDaysToRespond) != 2 || m.MedianDaysToRespond["access"] != 20 || m.MedianDaysToRespond["delete"] != 30 {
+		t.Errorf("median days = %v, want access 20, delete 30", m.MedianDaysToRespond)
 	}
 	if m.Year != 2026 {
 		t.Errorf("year %d", m.Year)

@@ -29,7 +29,8 @@ func Handler(d wiring.Deps) *adminapi.Handler {
 		// Staff read the register and the jobs, and record answers; the
 		// reach function delivers them.
 		Systems: d.Register(), Jobs: jobs, Reach: reach.NewService(jobs, reach.Config{Register: d.Register()}),
-		Feed:  feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), d.Register(), nil),
+		Feed:         feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), d.Register(), nil),
+		OptOutCounts: ddb.NewOptOuts(d.DB, d.Env.Table), Zone: d.Env.Zone,
 		Token: d.AdminToken, StaffRoles: d.Env.StaffRoles, Log: d.Log,
 	}
 }
