@@ -117,11 +117,11 @@ func dueDay(regime Regime, receivedAt time.Time) time.Time {
 		// receipt, Code of Obligations Art. 77(1)(1); we take the earlier).
 		return receivedAt.AddDate(0, 0, 29)
 	}
-	// 11 CCR §7021(b): respond within 45 calendar days, and "[t]he 45-day
-	// period ... will begin on the day that the business receives the
-	// request". Conservative reading: the day of receipt is day 1, so day
-	// 45 is receipt + 44 (counting from the day after receipt, Cal. Code
-	// Civ. Proc. §12, would give receipt + 45; we take the earlier date).
+	// 11 CCR §7021(b): respond within 45 calendar days, a period that
+	// begins on the day the business receives the request. Conservative
+	// reading: the day of receipt is day 1, so day 45 is receipt + 44
+	// (counting from the day after receipt, as Cal. Code Civ. Proc. §12
+	// counts, would give receipt + 45; we take the earlier date).
 	return receivedAt.AddDate(0, 0, 44)
 }
 
