@@ -680,3 +680,55 @@ func TestConfirmRequestNoLongerPending(t *testing.T) {
 		t.Errorf("%d verifications of a cancelled request, want 0", n)
 	}
 }
+
+// A request received on Thursday 10 December 2026 at 20:00 in Los Angeles
+// (Friday 04:00 UTC) was received on the Thursday: its clock counts the
+// company's days, and its mail shows them with the zone's abbreviation. In
+// another zone (Zurich, where it is already Friday 05:00 CET) the same
+// instant is a Friday receipt.
+func TestSubmitCountsTheCompanysDays(t *testing.T) {
+	at := time.Date(2026, 12, 11, 4, 0, 0, 0, time.UTC)
+	zurich, err := deadline.LoadZone("Europe/Zurich")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name           string
+		zone           deadline.Zone
+		due            time.Time
+		received, text string
+	}{
+		// 10 Dec + 44 days: 21 days to 31 Dec, 23 more to 23 Jan 2027;
+		// its end in PST is 24 Jan 07:59:59.999 UTC.
+		{"Los Angeles", deadline.Zone{}, time.Date(2027, 1, 24, 7, 59, 59, 999_000_000, time.UTC),
+			"10 December 2026, 20:00 PST", "23 January 2027, 23:59 PST"},
+		// 11 Dec + 44 days: 24 Jan 2027; its end in CET (UTC+1) is 24 Jan
+		// 22:59:59.999 UTC.
+		{"Zurich", zurich, time.Date(2027, 1, 24, 22, 59, 59, 999_000_000, time.UTC),
+			"11 December 2026, 05:00 CET", "24 January 2027, 23:59 CET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, err := subject.NewKeyer(bytes.Repeat([]byte("pepper-"), 5))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := requesttest.New()
+			clk := &fixedClock{t: at}
+			svc := request.NewService(st, request.Config{PublicBaseURL: testBaseURL, Keyer: k, Phone: phone.E164, Now: clk.Now, Zone: tt.zone})
+			sub := submission("access")
+			sub.Input.Country, sub.Input.State = "US", "CA"
+			rc, err := svc.Submit(context.Background(), sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rc.DueAt.Equal(tt.due) || rc.DueAt.Location() != time.UTC {
+				t.Errorf("due %s, want %s in UTC", rc.DueAt, tt.due)
+			}
+			data := st.Creations()[0].Mail.Data
+			if data["received_at"] != tt.received || data["due_at"] != tt.text {
+				t.Errorf("mail received_at %q due_at %q, want %q and %q", data["received_at"], data["due_at"], tt.received, tt.text)
+			}
+		})
+	}
+}
