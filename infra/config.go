@@ -11,6 +11,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/mailrender"
 )
 
@@ -27,6 +28,7 @@ const (
 	ctxStaffRoles     = "staffRoles"
 	ctxPostalAddress  = "postalAddress"
 	ctxSMSOrigin      = "smsOrigin"
+	ctxTimeZone       = "timeZone"
 )
 
 // defaultPolicyURL is where consent receipts point when no policyUrl is set.
@@ -78,6 +80,10 @@ type Config struct {
 	// (a phone number, pool or sender id, by id or ARN) texts are sent
 	// from; empty lets the service pick one of the account's.
 	SMSOrigin string
+	// TimeZone is the company's time zone, an IANA name (default
+	// deadline.DefaultZone, America/Los_Angeles): the legal clocks count its
+	// days, business days and holidays, and mail shows dates in it.
+	TimeZone string
 }
 
 // ConfigFromContext reads the configuration from the construct tree's
@@ -101,9 +107,13 @@ func ConfigFromContext(scope constructs.Construct) (Config, error) {
 		StaffRoles:        splitList(get(ctxStaffRoles)),
 		PostalAddress:     get(ctxPostalAddress),
 		SMSOrigin:         get(ctxSMSOrigin),
+		TimeZone:          get(ctxTimeZone),
 	}
 	if cfg.PolicyURL == "" {
 		cfg.PolicyURL = defaultPolicyURL
+	}
+	if cfg.TimeZone == "" {
+		cfg.TimeZone = deadline.DefaultZone
 	}
 	return cfg, cfg.Validate()
 }
@@ -142,6 +152,11 @@ func (c Config) Validate() error {
 	}
 	if err := postalAddress(c.PostalAddress); err != nil {
 		errs = append(errs, fmt.Errorf("context %q: %w", ctxPostalAddress, err))
+	}
+	// The functions refuse to start with a zone they cannot load; refuse it
+	// at synth time already.
+	if _, err := deadline.LoadZone(c.TimeZone); err != nil {
+		errs = append(errs, fmt.Errorf("context %q: %w", ctxTimeZone, err))
 	}
 	if c.PublicBaseURL != "" {
 		if err := httpsURL(c.PublicBaseURL); err != nil {

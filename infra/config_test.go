@@ -79,6 +79,10 @@ func TestConfigValidate(t *testing.T) {
 		{"postal address too long", func(c *Config) { c.PostalAddress = "1 " + strings.Repeat("a", 200) }, ctxPostalAddress},
 		{"PO box", func(c *Config) { c.PostalAddress = "PO Box 1234, Mobile, AL 36601, USA" }, ""},
 		{"retention words", func(c *Config) { c.RetentionSchedule = "every night" }, ctxRetention},
+		{"time zone by name", func(c *Config) { c.TimeZone = "Europe/Zurich" }, ""},
+		{"time zone unknown", func(c *Config) { c.TimeZone = "America/Atlantis" }, ctxTimeZone},
+		{"time zone as words", func(c *Config) { c.TimeZone = "Pacific Time" }, ctxTimeZone},
+		{"time zone of the machine", func(c *Config) { c.TimeZone = "Local" }, ctxTimeZone},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,6 +122,8 @@ func TestConfigFromContext(t *testing.T) {
 		PolicyURL:        defaultPolicyURL,
 		StaffRoles:       []string{"arn:aws:iam::123456789012:role/A", "arn:aws:iam::123456789012:role/B"},
 		PostalAddress:    "1 Main Street, Mobile, AL 36602, USA",
+		// Unset, the company works in Pacific time.
+		TimeZone: "America/Los_Angeles",
 	}
 	if !sameJSON(cfg, want) {
 		t.Errorf("config = %+v, want %+v", cfg, want)

@@ -108,6 +108,7 @@ func functionEnvValues(p functionsProps) map[string]*string {
 		topology.EnvEdgeSecret:    p.EdgeSecret,
 		topology.EnvPostalAddress: jsii.String(p.Config.PostalAddress),
 		topology.EnvSMSOrigin:     jsii.String(p.Config.SMSOrigin),
+		topology.EnvTimeZone:      jsii.String(p.Config.TimeZone),
 	}
 }
 

@@ -202,6 +202,7 @@ func checkFunction(t *testing.T, s *synthesized, def topology.Function) {
 		topology.EnvStaffRoles:    strings.Join(s.cfg.StaffRoles, ","),
 		topology.EnvPostalAddress: s.cfg.PostalAddress,
 		topology.EnvSMSOrigin:     s.cfg.SMSOrigin,
+		topology.EnvTimeZone:      s.cfg.TimeZone,
 		topology.EnvEdgeSecret: map[string]any{"Fn::Join": []any{"", []any{
 			"{{resolve:secretsmanager:", ref(s.logicalID(s.stack.Edge.Secret)), ":SecretString:::}}",
 		}}},

@@ -68,6 +68,7 @@ func run() error {
 		PrivacyTeamEmail: os.Getenv("PRIVACY_TEAM_EMAIL"),
 		// Every mail's footer; empty is a sample address.
 		PostalAddress: os.Getenv("POSTAL_ADDRESS"),
+		TimeZone:      os.Getenv("COMPANY_TIME_ZONE"),
 		ProcessLog:    procLog,
 		Log:           slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 	}

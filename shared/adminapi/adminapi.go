@@ -16,6 +16,7 @@ import (
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/choices"
 	"github.com/claritru/privacy/shared/consent"
+	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/ledger"
@@ -54,6 +55,12 @@ type Handler struct {
 	Feed *feed.Service
 	// Policy is the register of the privacy policy's versions.
 	Policy *policy.Service
+	// OptOutCounts counts the opt-outs of a period by source, for the
+	// 11 CCR §7102 figures (ddb.OptOuts); nil counts none.
+	OptOutCounts OptOutCounter
+	// Zone is the company's time zone: a calendar year of the figures is
+	// its year. The zero Zone is deadline.DefaultZone.
+	Zone deadline.Zone
 	// Token is the local stand-in for IAM; empty in AWS.
 	Token string
 	// StaffRoles are the IAM role ARNs whose sessions are staff. In AWS

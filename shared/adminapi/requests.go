@@ -344,10 +344,10 @@ func (h *Handler) staff(r apigw.Request) string {
 	return "staff"
 }
 
-// requestMetrics returns the 11 CCR §7102 figures of a calendar year, this
-// year's when none is given.
+// requestMetrics returns the 11 CCR §7102 figures of a calendar year of the
+// company's zone, this year's when none is given.
 func (h *Handler) requestMetrics(ctx context.Context, r apigw.Request) apigw.Response {
-	year := h.now().UTC().Year()
+	year := h.Zone.In(h.now()).Year()
 	if s, ok := r.QueryStringParameters["year"]; ok {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
@@ -361,5 +361,13 @@ func (h *Handler) requestMetrics(ctx context.Context, r apigw.Request) apigw.Res
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	return apigw.JSONResponse(http.StatusOK, m, nil)
+	out := metricsView{Metrics: m, OptOutsBySource: map[string]int{}}
+	if h.OptOutCounts != nil {
+		loc := h.Zone.Location()
+		from, to := time.Date(year, time.January, 1, 0, 0, 0, 0, loc), time.Date(year+1, time.January, 1, 0, 0, 0, 0, loc)
+		if out.OptOutsBySource, err = h.OptOutCounts.CountBySource(ctx, from, to); err != nil {
+			return apigw.Fail(ctx, h.Log, err, nil)
+		}
+	}
+	return apigw.JSONResponse(http.StatusOK, out, nil)
 }

@@ -217,7 +217,10 @@ type Config struct {
 	// Policy finds the privacy policy version in force (shared/policy);
 	// nil cites none.
 	Policy PolicyInForce
-	Now    func() time.Time
+	// Zone is the company's time zone; receipts show the time in it. The
+	// zero Zone is deadline.DefaultZone.
+	Zone deadline.Zone
+	Now  func() time.Time
 }
 
 // PolicyInForce finds the version of the privacy policy in force at a
@@ -342,7 +345,7 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 		// The receipt counts against the address's daily cap: anyone can
 		// type any address into the consent form.
 		rec.Mail = &mail.Intent{ID: s.newID(), Template: mail.ConsentReceipt, To: email.Value, RecipientKey: email.Key, Data: map[string]string{
-			"receipt_id": rec.ReceiptID, "at": now.Format("2 January 2006, 15:04 MST"),
+			"receipt_id": rec.ReceiptID, "at": s.cfg.Zone.Time(now),
 			"choices": choicesText(rec.Records), "disclosure": shown.Text,
 		}}
 		if confirmURL != "" {

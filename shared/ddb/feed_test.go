@@ -272,7 +272,12 @@ func TestFeedLagAgainstTheOptOutDeadline(t *testing.T) {
 
 	f.at(deadline.AddBusinessDays(since, 16))
 	l, err = f.feed.Lag(ctx, platform)
-	if err != nil || !l.Late || !l.OldestPending.Equal(since) || !l.DueBy.Equal(deadline.AddBusinessDays(since, 15)) {
+	// Due by the end of the 15th business day in Los Angeles, the day of
+	// the opt-out (Monday 2 March, 02:00 PST) the first: 2-6 March (5),
+	// 9-13 (10), 16-20 (15); the end of Friday 20 March PDT is 06:59:59.999
+	// UTC on the 21st.
+	dueBy := time.Date(2026, 3, 21, 6, 59, 59, 999_000_000, time.UTC)
+	if err != nil || !l.Late || !l.OldestPending.Equal(since) || !l.DueBy.Equal(dueBy) {
 		t.Fatalf("after 16 business days: %+v, %v; want late", l, err)
 	}
 	late, err := f.feed.Behind(ctx)

@@ -209,12 +209,15 @@ func TestSweepCountsARequestsDueMailOnce(t *testing.T) {
 		}}); err != nil {
 			t.Fatal(err)
 		}
-		// The "request expired" mail goes out a second later.
+		// The "request expired" mail goes out late, 30 days before the
+		// request's 24 months end (1 April 2026 + 24 months - 30 days is
+		// 2 March 2028), so the two fall due together on 1 April 2028.
+		sent := expiredAt.AddDate(0, 24, -30)
 		ref := "REQ#" + id + "\x00MAIL#" + id + "-m2"
-		if _, err := outbox.Claim(ctx, ref, expiredAt.Add(time.Second)); err != nil {
+		if _, err := outbox.Claim(ctx, ref, sent); err != nil {
 			t.Fatal(err)
 		}
-		if err := outbox.MarkSent(ctx, ref, "msg", expiredAt.Add(time.Second)); err != nil {
+		if err := outbox.MarkSent(ctx, ref, "msg", sent); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -223,7 +226,8 @@ func TestSweepCountsARequestsDueMailOnce(t *testing.T) {
 	now := t0.AddDate(0, 0, 30).Add(time.Hour)
 	sw := sweeper(db, table, &now)
 	sameCounts(t, "after 30 days", sweep(t, sw), map[retention.Kind]int{retention.UnsentMail: n, retention.VerificationToken: n})
-	now = t0.AddDate(0, 0, 60).Add(time.Hour)
+	now = time.Date(2028, 4, 1, 10, 30, 0, 0, time.UTC)
+	quietUntil(t, db, table, now.AddDate(0, 0, -2))
 	rep := sweep(t, sw)
 	// Each partition: the request, two audit events (dependents) and the
 	// sent expiry mail (its own kind).

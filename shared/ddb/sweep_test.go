@@ -195,8 +195,9 @@ func TestSweepRemovesEachRecordWhenItsPeriodEnds(t *testing.T) {
 	}
 }
 
-// A request left unverified is closed by the watch; 30 days later it goes.
-func TestSweepRemovesUnverifiedRequests30DaysAfterTheyExpire(t *testing.T) {
+// A request left unverified is closed by the watch, and kept 24 months like
+// every request (11 CCR §7101(a)): 1 April 2026 + 24 months is 1 April 2028.
+func TestSweepRemovesUnverifiedRequests24MonthsAfterTheyExpire(t *testing.T) {
 	db, table := localtest.NewTable(t)
 	ctx := context.Background()
 	s := ddb.NewRequests(db, table)
@@ -204,24 +205,33 @@ func TestSweepRemovesUnverifiedRequests30DaysAfterTheyExpire(t *testing.T) {
 	if err := s.Create(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	expiredAt := t0.AddDate(0, 0, 30)
-	r := c.Request
+	expiredAt := t0.AddDate(0, 0, 30) // 1 April 2026 09:30 UTC
+	r := c.Request.Minimised()
 	r.Status, r.ClosedAt, r.Version = request.ExpiredUnverified, expiredAt, 2
 	if err := s.Update(ctx, request.Change{Request: r, FromVersion: 1, Event: request.Event{
 		ID: "U1-e2", At: expiredAt, Action: "expire", From: request.PendingVerification, To: request.ExpiredUnverified, Actor: "system",
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	now := expiredAt.AddDate(0, 0, 30).Add(-time.Minute)
+	// Still there 30 days on, the old period.
+	now := expiredAt.AddDate(0, 0, 30).Add(time.Minute)
 	sw := sweeper(db, table, &now)
-	rep := sweep(t, sw)
-	if rep.Removed[retention.UnverifiedRequest] != 0 || !exists(t, db, table, "REQ#U1", "REQ") {
-		t.Fatalf("removed before its time: %v", rep.Removed)
+	if rep := sweep(t, sw); rep.Removed[retention.UnverifiedRequest] != 0 || !exists(t, db, table, "REQ#U1", "REQ") {
+		t.Fatalf("removed 30 days after expiry: %v", rep.Removed)
 	}
-	now = expiredAt.AddDate(0, 0, 30).Add(time.Minute)
-	rep = sweep(t, sw)
+	stored, err := s.Get(ctx, "U1")
+	if err != nil || stored.Email != "" || stored.FirstName != "" || stored.Status != request.ExpiredUnverified || len(stored.Types) == 0 {
+		t.Fatalf("kept %+v (%v), want the minimised log entry", stored, err)
+	}
+	now = time.Date(2028, 4, 1, 9, 29, 0, 0, time.UTC)
+	quietUntil(t, db, table, now.AddDate(0, 0, -2))
+	if rep := sweep(t, sw); rep.Removed[retention.UnverifiedRequest] != 0 || !exists(t, db, table, "REQ#U1", "REQ") {
+		t.Fatalf("removed a minute before 24 months: %v", rep.Removed)
+	}
+	now = time.Date(2028, 4, 1, 9, 31, 0, 0, time.UTC)
+	rep := sweep(t, sw)
 	if rep.Removed[retention.UnverifiedRequest] != 1 || count(t, db, table, "REQ#U1") != 0 {
-		t.Fatalf("30 days after expiry: removed %v, %d items left", rep.Removed, count(t, db, table, "REQ#U1"))
+		t.Fatalf("24 months after expiry: removed %v, %d items left", rep.Removed, count(t, db, table, "REQ#U1"))
 	}
 }
 

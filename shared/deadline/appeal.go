@@ -11,9 +11,15 @@ import "time"
 // extension, is the company's choice.
 const AppealDays = 45
 
-// AppealDue is when the decision on an appeal received at receivedAt is
-// due: AppealDays calendar days later, counted like the 45 days of
-// 11 CCR §7021(b) (the day of receipt is day 0).
+// AppealDue is the end of the day, in receivedAt's location, on which the
+// decision on an appeal received at receivedAt is due: AppealDays calendar
+// days counted as Due counts the 45 days of 11 CCR §7021(b), the day of
+// receipt being day 1 (the earlier of the two readings).
 func AppealDue(receivedAt time.Time) time.Time {
-	return receivedAt.AddDate(0, 0, AppealDays)
+	return EndOfDay(receivedAt.AddDate(0, 0, AppealDays-1))
+}
+
+// AppealDue is AppealDue counted in the zone.
+func (z Zone) AppealDue(receivedAt time.Time) time.Time {
+	return AppealDue(z.In(receivedAt)).UTC()
 }

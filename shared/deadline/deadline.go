@@ -5,7 +5,11 @@
 //
 // Every function keeps the location of the time it is given and judges
 // calendar dates in that location; callers pass times in the location they
-// mean. No function reads the clock.
+// mean, which for the service is the company's zone (Zone). A deadline is the
+// end of its day there (EndOfDay). No function reads the clock.
+//
+// Where a rule can be read two ways the functions take the reading that gives
+// the earlier date, and say so beside the code with the citation.
 package deadline
 
 import (
@@ -19,12 +23,25 @@ type Regime string
 const (
 	// CCPA is the California Consumer Privacy Act and its regulations
 	// (11 CCR §7000 ff.). It is also the company's default for requesters
-	// outside California and the EU/EEA.
+	// in a known country outside the EEA, the United Kingdom and
+	// Switzerland.
 	CCPA Regime = "ccpa"
 	// GDPR is the EU General Data Protection Regulation (EU 2016/679), which
-	// applies in the EEA by the EEA Agreement.
+	// applies in the EEA by the EEA Agreement. Its one-month clock also runs
+	// for a requester whose country is not known.
 	GDPR Regime = "gdpr"
+	// UKGDPR is the United Kingdom's GDPR (the GDPR as kept in UK law,
+	// with the Data Protection Act 2018): the same one-month clock
+	// (UK GDPR Art. 12(3)).
+	UKGDPR Regime = "uk_gdpr"
+	// FADP is Switzerland's Federal Act on Data Protection (SR 235.1, in
+	// force 1 September 2023): information within 30 days (FADP Art. 25(7);
+	// Data Protection Ordinance, SR 235.11, Art. 18(1)).
+	FADP Regime = "fadp"
 )
+
+// Regimes lists every regime, for the contract and for tests.
+var Regimes = []Regime{CCPA, GDPR, UKGDPR, FADP}
 
 // eea is the European Economic Area by ISO 3166-1 alpha-2 code: the 27 EU
 // member states and the three EFTA states in the EEA (Iceland,
@@ -50,45 +67,97 @@ func RegimeFor(country, state string) Regime {
 		// A data subject in the EU/EEA (GDPR Art. 3(2)); clock from GDPR
 		// Art. 12(3): one month from receipt, extendable by two more.
 		return GDPR
+	case country == "GB":
+		// The United Kingdom left the EU but kept the GDPR in its own law
+		// (UK GDPR Art. 12(3)): one month, extendable by two more.
+		return UKGDPR
+	case country == "CH":
+		// Switzerland is in EFTA but not the EEA; its own law gives 30 days
+		// (FADP Art. 25(7)).
+		return FADP
+	case country == "":
+		// Conservative reading: with no country we cannot rule out the
+		// EEA, the UK or Switzerland, so the shortest regular clock runs,
+		// GDPR Art. 12(3)'s one month (at most 31 days, never later than
+		// the 45 days of 11 CCR §7021(b)).
+		return GDPR
 	case country == "US" && state == "CA":
 		// A California resident is a CCPA "consumer" (Cal. Civ. Code
 		// §1798.140); clock from 11 CCR §7021(b): 45 calendar days from
 		// receipt, extendable by 45 more.
 		return CCPA
 	default:
-		// Everyone else (including an unknown country) gets the company's
-		// default, the CCPA timelines of 11 CCR §7021.
+		// Everyone else in a known country gets the company's default, the
+		// CCPA timelines of 11 CCR §7021.
 		return CCPA
 	}
 }
 
-// Due is when the response to a request received at receivedAt is due under
-// regime, before any extension. An unknown regime is treated as CCPA, the
-// company's default.
+// Due is the end of the day, in receivedAt's location, on which the response
+// to a request received at receivedAt is due under regime, before any
+// extension. An unknown regime is treated as CCPA, the company's default.
 func Due(regime Regime, receivedAt time.Time) time.Time {
-	if regime == GDPR {
-		// GDPR Art. 12(3): "without undue delay and in any event within one
-		// month of receipt of the request".
-		return AddMonths(receivedAt, 1)
-	}
-	// 11 CCR §7021(b): respond within 45 calendar days, the period beginning
-	// on the day the request is received (not the day it is verified).
-	return receivedAt.AddDate(0, 0, 45)
+	return EndOfDay(dueDay(regime, receivedAt))
 }
 
-// Extended is when the response is due after the one extension the regime
-// permits. The extension needs notice and a reason, given before Due; that is
-// the caller's to record. An unknown regime is treated as CCPA.
+// dueDay is a time on the day the first period ends.
+func dueDay(regime Regime, receivedAt time.Time) time.Time {
+	switch regime {
+	case GDPR, UKGDPR:
+		// GDPR Art. 12(3) (and UK GDPR Art. 12(3)): "without undue delay
+		// and in any event within one month of receipt of the request". A
+		// period in months ends with the day of the last month that has the
+		// same date as the day of receipt (Regulation (EEC, Euratom) No
+		// 1182/71, Art. 3(2)(c)); AddMonths clamps to the month's last day.
+		return AddMonths(receivedAt, 1)
+	case FADP:
+		// FADP Art. 25(7): "in general ... within 30 days". Conservative
+		// reading, as for §7021(b) below: the day of receipt is day 1, so
+		// day 30 is receipt + 29 (Swiss law would not count the day of
+		// receipt, Code of Obligations Art. 77(1)(1); we take the earlier).
+		return receivedAt.AddDate(0, 0, 29)
+	}
+	// 11 CCR §7021(b): respond within 45 calendar days, a period that
+	// begins on the day the business receives the request. Conservative
+	// reading: the day of receipt is day 1, so day 45 is receipt + 44
+	// (counting from the day after receipt, as Cal. Code Civ. Proc. §12
+	// counts, would give receipt + 45; we take the earlier date).
+	return receivedAt.AddDate(0, 0, 44)
+}
+
+// Extended is the end of the day, in receivedAt's location, on which the
+// response is due after the one extension the regime permits. The extension
+// needs notice and a reason, given before Due; that is the caller's to
+// record. An unknown regime is treated as CCPA.
 func Extended(regime Regime, receivedAt time.Time) time.Time {
-	if regime == GDPR {
+	switch regime {
+	case GDPR, UKGDPR:
 		// GDPR Art. 12(3): "That period may be extended by two further
-		// months", so three months from receipt (counted from receipt, not
-		// from the clamped first-month date).
-		return AddMonths(receivedAt, 3)
+		// months". Conservative reading: the two further months run from
+		// the day the first month ended, not three months from receipt.
+		// The two agree unless the first month was clamped to a shorter
+		// month's end, and then the first is earlier: received 31 January
+		// 2026, due 28 February, extended to 28 April (not 30 April).
+		return EndOfDay(AddMonths(dueDay(regime, receivedAt), 2))
+	case FADP:
+		// The FADP fixes no length for a longer period: the controller must
+		// tell the person when the information will come (Data Protection
+		// Ordinance Art. 18). The company allows itself what the GDPR
+		// allows, two further months from the end of the 30 days.
+		return EndOfDay(AddMonths(dueDay(regime, receivedAt), 2))
 	}
 	// 11 CCR §7021(b): up to an additional 45 calendar days, "for a maximum
 	// total of 90 calendar days from the day the request is received".
-	return receivedAt.AddDate(0, 0, 90)
+	// With the day of receipt as day 1 (see Due), day 90 is receipt + 89.
+	return EndOfDay(receivedAt.AddDate(0, 0, 89))
+}
+
+// EndOfDay is the last millisecond (23:59:59.999) of t's calendar day in t's
+// location: a deadline on a day is met by anything done that day, and the
+// store keeps times to the millisecond.
+func EndOfDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 23, 59, 59, int(time.Second-time.Millisecond), t.Location())
 }
 
 // AddMonths moves t by n calendar months (n may be negative), keeping the time
@@ -112,18 +181,36 @@ func AddMonths(t time.Time, n int) time.Time {
 	return time.Date(ty, tm, d, hh, mm, ss, t.Nanosecond(), t.Location())
 }
 
-// AcknowledgeBy is the latest time to confirm receipt of a request to know,
-// delete or correct: 10 business days (11 CCR §7021(a)).
+// AcknowledgeBy is the end of the last day, in receivedAt's location, to
+// confirm receipt of a request to know, delete or correct: 10 business days
+// (11 CCR §7021(a)), counted as BusinessDaysFromReceipt counts them.
 func AcknowledgeBy(receivedAt time.Time) time.Time {
-	return AddBusinessDays(receivedAt, 10)
+	return BusinessDaysFromReceipt(receivedAt, 10)
 }
 
-// OptOutBy is the latest time to comply with a request to opt out of sale or
-// sharing: 15 business days from receipt (11 CCR §7026(f)). The same period
-// applies to requests to limit the use of sensitive personal information
-// (11 CCR §7027(e)).
+// OptOutBy is the end of the last day, in receivedAt's location, to comply
+// with a request to opt out of sale or sharing: 15 business days from receipt
+// (11 CCR §7026(f)), counted as BusinessDaysFromReceipt counts them. The same
+// period applies to requests to limit the use of sensitive personal
+// information (11 CCR §7027(e)).
 func OptOutBy(receivedAt time.Time) time.Time {
-	return AddBusinessDays(receivedAt, 15)
+	return BusinessDaysFromReceipt(receivedAt, 15)
+}
+
+// BusinessDaysFromReceipt is the end of the n-th business day (n >= 1) of a
+// period that runs from receivedAt, in receivedAt's location.
+//
+// Conservative reading: the day of receipt, when it is a business day, is
+// day 1, as 11 CCR §7021(b) counts its 45 days from "the day that the
+// business receives the request". The other reading, counting from the next
+// day (Cal. Code Civ. Proc. §12), gives a date one business day later; we
+// take the earlier. A request received on a weekend or holiday starts its
+// count on the next business day.
+func BusinessDaysFromReceipt(receivedAt time.Time, n int) time.Time {
+	if IsBusinessDay(receivedAt) {
+		n--
+	}
+	return EndOfDay(AddBusinessDays(receivedAt, n))
 }
 
 // AddBusinessDays moves t by n business days (see IsBusinessDay), keeping the

@@ -12,6 +12,11 @@ func day(y int, m time.Month, d int) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
+// endOf is the last millisecond of a day in UTC.
+func endOf(y int, m time.Month, d int) time.Time {
+	return time.Date(y, m, d, 23, 59, 59, 999_000_000, time.UTC)
+}
+
 func sameDate(a, b time.Time) bool {
 	ay, am, ad := a.Date()
 	by, bm, bd := b.Date()
@@ -53,10 +58,7 @@ func TestAddMonths(t *testing.T) {
 }
 
 func TestAddMonthsKeepsClockAndLocation(t *testing.T) {
-	la, err := time.LoadLocation("America/Los_Angeles")
-	if err != nil {
-		t.Skipf("no tz database: %v", err)
-	}
+	la := pacific(t)
 	// 31 Jan 2026 16:45:30.5 PST + 1 month: 28 Feb, same wall clock, same zone.
 	in := time.Date(2026, 1, 31, 16, 45, 30, 500, la)
 	want := time.Date(2026, 2, 28, 16, 45, 30, 500, la)
@@ -81,44 +83,52 @@ func TestDue(t *testing.T) {
 		due      time.Time
 		extended time.Time
 	}{
-		// CCPA: January has 31 days, so 1 Jan + 30 days = 31 Jan and
-		// 1 Jan + 45 days = 15 Feb. Extended: 90 days = 31 (Jan) + 28 (Feb)
-		// + 31 (Mar) = 90, so 1 Jan + 90 days = 1 Apr 2026.
-		{"CCPA 1 Jan 2026", CCPA, day(2026, 1, 1), day(2026, 2, 15), day(2026, 4, 1)},
-		// GDPR: 30 Nov 2026 + 1 month = 30 Dec 2026. Extended: + 3 months =
-		// 30 Feb 2027, which does not exist; 2027 is not a leap year, so 28 Feb.
-		{"GDPR 30 Nov 2026", GDPR, day(2026, 11, 30), day(2026, 12, 30), day(2027, 2, 28)},
-		// GDPR: 31 Jan 2026 + 1 month clamps to 28 Feb; + 3 months is 30 Apr
-		// (counted from receipt: 31 Apr clamps to 30 Apr, not 28 Feb + 2 = 28 Apr).
-		{"GDPR 31 Jan 2026", GDPR, day(2026, 1, 31), day(2026, 2, 28), day(2026, 4, 30)},
-		// An unknown regime gets the company default, CCPA: 15 Mar + 45 days:
-		// 16 days left in March take it to 31 Mar, 29 more is 29 Apr.
-		// Extended: 16 (Mar) + 30 (Apr) + 31 (May) = 77 to 31 May, 13 more is 13 Jun.
-		{"unknown regime is CCPA", Regime("lgpd"), day(2026, 3, 15), day(2026, 4, 29), day(2026, 6, 13)},
+		// CCPA, the day of receipt as day 1: day 45 is 1 Jan + 44 days.
+		// January has 31 days, so 1 Jan + 30 = 31 Jan and + 44 = 14 Feb.
+		// Extended: day 90 is 1 Jan + 89; 31 (Jan) + 28 (Feb) + 31 (Mar) =
+		// 90 days takes 1 Jan to 1 Apr, so + 89 is 31 Mar 2026.
+		{"CCPA 1 Jan 2026", CCPA, day(2026, 1, 1), endOf(2026, 2, 14), endOf(2026, 3, 31)},
+		// GDPR: 30 Nov 2026 + 1 month = 30 Dec 2026. Extended: two further
+		// months from 30 Dec = 30 Feb 2027, which does not exist; 2027 is
+		// not a leap year, so 28 Feb.
+		{"GDPR 30 Nov 2026", GDPR, day(2026, 11, 30), endOf(2026, 12, 30), endOf(2027, 2, 28)},
+		// GDPR: 31 Jan 2026 + 1 month clamps to 28 Feb. Extended: two
+		// further months from 28 Feb is 28 Apr, earlier than 30 Apr
+		// (three months from receipt), and the earlier is taken.
+		{"GDPR 31 Jan 2026", GDPR, day(2026, 1, 31), endOf(2026, 2, 28), endOf(2026, 4, 28)},
+		// UK GDPR counts as GDPR: 31 Mar 2026 + 1 month clamps to 30 Apr;
+		// + 2 more is 30 Jun (31 Jun does not exist either way).
+		{"UK GDPR 31 Mar 2026", UKGDPR, day(2026, 3, 31), endOf(2026, 4, 30), endOf(2026, 6, 30)},
+		// FADP: 30 days with the day of receipt as day 1, so 15 Jan + 29:
+		// 16 days take it to 31 Jan, 13 more to 13 Feb. Extended: two
+		// months from 13 Feb is 13 Apr 2026.
+		{"FADP 15 Jan 2026", FADP, day(2026, 1, 15), endOf(2026, 2, 13), endOf(2026, 4, 13)},
+		// An unknown regime gets the company default, CCPA: 15 Mar + 44
+		// days: 16 days left in March take it to 31 Mar, 28 more is 28 Apr.
+		// Extended: + 89: 16 (Mar) + 30 (Apr) + 31 (May) = 77 to 31 May,
+		// 12 more is 12 Jun.
+		{"unknown regime is CCPA", Regime("lgpd"), day(2026, 3, 15), endOf(2026, 4, 28), endOf(2026, 6, 12)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Due(tt.regime, tt.received); !got.Equal(tt.due) {
-				t.Errorf("Due = %s, want %s", got.Format(time.DateOnly), tt.due.Format(time.DateOnly))
+				t.Errorf("Due = %s, want %s", got, tt.due)
 			}
 			if got := Extended(tt.regime, tt.received); !got.Equal(tt.extended) {
-				t.Errorf("Extended = %s, want %s", got.Format(time.DateOnly), tt.extended.Format(time.DateOnly))
+				t.Errorf("Extended = %s, want %s", got, tt.extended)
 			}
 		})
 	}
 }
 
-func TestDueKeepsWallClockAcrossDST(t *testing.T) {
-	la, err := time.LoadLocation("America/Los_Angeles")
-	if err != nil {
-		t.Skipf("no tz database: %v", err)
-	}
-	// Received 1 Mar 2026 10:00 PST; DST starts 8 Mar 2026. 45 days later is
-	// 15 Apr 2026 (30 days to 31 Mar, 15 more), still 10:00 local (PDT).
-	in := time.Date(2026, 3, 1, 10, 0, 0, 0, la)
-	want := time.Date(2026, 4, 15, 10, 0, 0, 0, la)
-	if got := Due(CCPA, in); !got.Equal(want) {
-		t.Errorf("Due = %s, want %s", got, want)
+func TestEndOfDayKeepsTheDayAndLocation(t *testing.T) {
+	la := pacific(t)
+	// 8 Mar 2026 is the day DST starts in Los Angeles (a 23-hour day):
+	// its end is still 23:59:59.999 local, PDT (UTC-7), 06:59:59.999 UTC
+	// on 9 Mar.
+	got := EndOfDay(time.Date(2026, 3, 8, 1, 0, 0, 0, la))
+	if want := time.Date(2026, 3, 9, 6, 59, 59, 999_000_000, time.UTC); !got.Equal(want) || got.Location() != la {
+		t.Errorf("EndOfDay = %s (%s), want %s", got, got.Location(), want)
 	}
 }
 
@@ -212,10 +222,7 @@ func TestIsBusinessDay(t *testing.T) {
 }
 
 func TestIsBusinessDayJudgesOwnLocation(t *testing.T) {
-	la, err := time.LoadLocation("America/Los_Angeles")
-	if err != nil {
-		t.Skipf("no tz database: %v", err)
-	}
+	la := pacific(t)
 	// Wednesday 25 Nov 2026 20:00 PST is Thursday 26 Nov 04:00 UTC. In Los
 	// Angeles it is still the Wednesday, a business day.
 	d := time.Date(2026, 11, 25, 20, 0, 0, 0, la)
@@ -234,28 +241,29 @@ func TestBusinessDayDeadlines(t *testing.T) {
 		in   time.Time
 		want time.Time
 	}{
-		// Received Monday 23 Nov 2026. Counting: Tue 24 (1), Wed 25 (2),
-		// Thu 26 Thanksgiving (skip), Fri 27 (3), Sat/Sun skip, Mon 30 (4),
-		// Tue 1 Dec (5), Wed 2 (6), Thu 3 (7), Fri 4 (8), Mon 7 (9), Tue 8 (10).
-		{"acknowledge across Thanksgiving 2026", AcknowledgeBy, day(2026, 11, 23), day(2026, 12, 8)},
-		// Received Saturday 28 Nov 2026: the receipt day does not count.
-		// Mon 30 (1), Tue 1 Dec (2), ... Fri 4 (5), Mon 7 (6) ... Fri 11 (10).
-		{"acknowledge from a Saturday", AcknowledgeBy, day(2026, 11, 28), day(2026, 12, 11)},
-		// Received Tuesday 16 Jun 2026. Wed 17 (1), Thu 18 (2), Fri 19
-		// Juneteenth (skip), Mon 22 (3) ... Fri 26 (7), Mon 29 (8), Tue 30 (9),
-		// Wed 1 Jul (10), Thu 2 (11), Fri 3 observed Independence Day (skip),
-		// Mon 6 (12), Tue 7 (13), Wed 8 (14), Thu 9 (15).
-		{"opt-out across Juneteenth and 3 Jul 2026", OptOutBy, day(2026, 6, 16), day(2026, 7, 9)},
-		// Received Wednesday 21 Dec 2022. Thu 22 (1), Fri 23 (2), Mon 26
-		// observed Christmas (skip), Tue 27 (3), Wed 28 (4), Thu 29 (5),
-		// Fri 30 (6), Mon 2 Jan 2023 observed New Year (1 Jan is a Sunday,
-		// skip), Tue 3 (7), Wed 4 (8), Thu 5 (9), Fri 6 (10).
-		{"acknowledge across Christmas 2022 and New Year 2023", AcknowledgeBy, day(2022, 12, 21), day(2023, 1, 6)},
+		// Received Monday 23 Nov 2026, a business day, so day 1. Tue 24 (2),
+		// Wed 25 (3), Thu 26 Thanksgiving (skip), Fri 27 (4), Sat/Sun skip,
+		// Mon 30 (5), Tue 1 Dec (6), Wed 2 (7), Thu 3 (8), Fri 4 (9), Mon 7 (10).
+		{"acknowledge across Thanksgiving 2026", AcknowledgeBy, day(2026, 11, 23), endOf(2026, 12, 7)},
+		// Received Saturday 28 Nov 2026: not a business day, so the count
+		// starts Monday. Mon 30 (1), Tue 1 Dec (2), ... Fri 4 (5), Mon 7 (6)
+		// ... Fri 11 (10).
+		{"acknowledge from a Saturday", AcknowledgeBy, day(2026, 11, 28), endOf(2026, 12, 11)},
+		// Received Tuesday 16 Jun 2026 (1). Wed 17 (2), Thu 18 (3), Fri 19
+		// Juneteenth (skip), Mon 22 (4) ... Fri 26 (8), Mon 29 (9), Tue 30 (10),
+		// Wed 1 Jul (11), Thu 2 (12), Fri 3 observed Independence Day (skip),
+		// Mon 6 (13), Tue 7 (14), Wed 8 (15).
+		{"opt-out across Juneteenth and 3 Jul 2026", OptOutBy, day(2026, 6, 16), endOf(2026, 7, 8)},
+		// Received Wednesday 21 Dec 2022 (1). Thu 22 (2), Fri 23 (3), Mon 26
+		// observed Christmas (skip), Tue 27 (4), Wed 28 (5), Thu 29 (6),
+		// Fri 30 (7), Mon 2 Jan 2023 observed New Year (1 Jan is a Sunday,
+		// skip), Tue 3 (8), Wed 4 (9), Thu 5 (10).
+		{"acknowledge across Christmas 2022 and New Year 2023", AcknowledgeBy, day(2022, 12, 21), endOf(2023, 1, 5)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.f(tt.in); !got.Equal(tt.want) {
-				t.Errorf("got %s, want %s", got.Format(time.DateOnly), tt.want.Format(time.DateOnly))
+				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})
 	}
@@ -306,9 +314,12 @@ func TestRegimeFor(t *testing.T) {
 		{"US", "CA", CCPA}, // California.
 		{"us", "ca", CCPA}, // Case-insensitive.
 		{"US", "NY", CCPA}, // Other US states: the company default.
-		{"GB", "", CCPA},   // United Kingdom left the EU: company default.
-		{"CH", "", CCPA},   // Switzerland is EFTA but not EEA: company default.
-		{"", "", CCPA},     // Unknown: company default.
+		{"GB", "", UKGDPR}, // United Kingdom: UK GDPR, one month.
+		{"gb", "", UKGDPR}, // Case-insensitive.
+		{"CH", "", FADP},   // Switzerland: EFTA but not EEA, its own FADP.
+		{"", "", GDPR},     // Unknown country: the one-month clock.
+		{" ", "CA", GDPR},  // Blank country, whatever the state.
+		{"BR", "", CCPA},   // Another known country: company default.
 	}
 	for _, tt := range tests {
 		if got := RegimeFor(tt.country, tt.state); got != tt.want {
@@ -360,4 +371,14 @@ func FuzzAddMonths(f *testing.F) {
 			t.Fatalf("AddMonths(%s, %d) = %s: time of day or location changed", in, n, got)
 		}
 	})
+}
+
+// pacific is the company's default zone, from the built-in tz database.
+func pacific(t *testing.T) *time.Location {
+	t.Helper()
+	la, err := time.LoadLocation(DefaultZone)
+	if err != nil {
+		t.Fatalf("tz database: %v", err)
+	}
+	return la
 }

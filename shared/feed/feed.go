@@ -87,6 +87,9 @@ type Service struct {
 	systems *reach.Register
 	now     func() time.Time
 	ids     *ids.Source
+	// Zone is the company's time zone: the 15 business days a platform
+	// has are its days. The zero Zone is deadline.DefaultZone.
+	Zone deadline.Zone
 }
 
 // NewService returns a Service over the platforms of systems; now may be
@@ -193,9 +196,10 @@ func (s *Service) Lag(ctx context.Context, platform string) (Lag, error) {
 		return Lag{}, err
 	}
 	if len(oldest) == 1 {
-		// Business days as the request clock counts them: in UTC.
+		// Business days as the request clock counts them: in the
+		// company's zone, to the end of the last day there.
 		l.OldestPending = oldest[0].Since
-		l.DueBy = deadline.OptOutBy(oldest[0].Since.UTC())
+		l.DueBy = s.Zone.OptOutBy(oldest[0].Since)
 		l.Late = s.now().After(l.DueBy)
 	}
 	return l, nil

@@ -83,6 +83,9 @@ type Options struct {
 	// PostalAddress is the address every mail's footer shows; empty is
 	// DefaultPostalAddress.
 	PostalAddress string
+	// TimeZone is the company's time zone (COMPANY_TIME_ZONE); empty is
+	// deadline.DefaultZone.
+	TimeZone string
 	// SESVia, when set, is given the SES stand-in's endpoint and returns
 	// the one the functions send mail to: a test's capture in front of the
 	// stand-in, which keeps no raw message or header.
@@ -309,6 +312,7 @@ func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 		topology.EnvPolicyURL:     base + "/privacy-policy.html",
 		topology.EnvPrivacyTeam:   o.PrivacyTeamEmail,
 		topology.EnvPostalAddress: o.PostalAddress,
+		topology.EnvTimeZone:      o.TimeZone,
 		// Locally the bearer token stands in for IAM; no role signs in.
 		topology.EnvStaffRoles: "",
 		// No edge stands in front of the local gateway.

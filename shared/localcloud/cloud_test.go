@@ -162,9 +162,16 @@ func TestWebFormToVerifiedRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 45 calendar days from receipt for a Californian (11 CCR §7021(b)).
+	// 45 calendar days for a Californian, the day of receipt the first
+	// (11 CCR §7021(b)), counted in the company's zone (Los Angeles) to the
+	// end of the 45th day there.
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := stored.ReceivedAt.In(la)
 	if stored.Email != email || stored.Status != request.PendingVerification ||
-		!stored.DueAt.Equal(stored.ReceivedAt.AddDate(0, 0, 45)) {
+		!stored.DueAt.Equal(time.Date(rl.Year(), rl.Month(), rl.Day()+44, 23, 59, 59, 999_000_000, la)) {
 		t.Fatalf("stored %+v", stored)
 	}
 

@@ -193,6 +193,10 @@ type Service struct {
 	// Systems is the register of the company's systems: a new opt-out
 	// writes a job for each that must act on it. nil writes none.
 	Systems *reach.Register
+	// Zone is the company's time zone: the 15 business days of the jobs
+	// are its days, and the confirmation shows the time in it. The zero
+	// Zone is deadline.DefaultZone.
+	Zone deadline.Zone
 }
 
 // NewService returns a Service; phone reads phone numbers
@@ -255,7 +259,7 @@ func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
 		a.Mail = &mail.Intent{ID: s.newID(), Template: mail.OptOutConfirmed, To: given.Value, RecipientKey: given.Key, Data: map[string]string{
 			"first_name":   in.FirstName,
 			"optout_id":    a.ID,
-			"effective_at": now.Format("2 January 2006, 15:04 MST"),
+			"effective_at": s.Zone.Time(now),
 			"rights":       rightsText(rights),
 		}}
 	}
@@ -301,7 +305,7 @@ func (s *Service) jobs(a Application) []reach.Job {
 		if r == LimitSensitive {
 			act = reach.Limit
 		}
-		jobs = append(jobs, reach.Plan(s.Systems, act, a.At, deadline.OptOutBy(a.At), subjectKey, a.RequestID, ids, s.newID)...)
+		jobs = append(jobs, reach.Plan(s.Systems, act, s.Zone.In(a.At), s.Zone.OptOutBy(a.At), subjectKey, a.RequestID, ids, s.newID)...)
 	}
 	return jobs
 }

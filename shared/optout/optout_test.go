@@ -170,9 +170,11 @@ func TestOptOutWithEmailQueuesConfirmation(t *testing.T) {
 			t.Errorf("%v: the confirmation's cap is %+v (%v), want one a day", tt.rights, l, ok)
 		}
 		want := map[string]string{
-			"first_name":   "Ada",
-			"optout_id":    out.ID,
-			"effective_at": "2 March 2026, 09:30 UTC",
+			"first_name": "Ada",
+			"optout_id":  out.ID,
+			// 09:30 UTC is 01:30 PST in the company's default zone (DST
+			// begins on 8 March).
+			"effective_at": "2 March 2026, 01:30 PST",
 			"rights":       tt.wantText,
 		}
 		if !reflect.DeepEqual(m.Data, want) {

@@ -94,15 +94,19 @@ func (j Job) Overdue(at time.Time) bool { return j.Open() && at.After(j.DueAt) }
 // due by the system's answer window or by due (the request's own deadline),
 // whichever is earlier; newID makes each job's id. Jobs by webhook start
 // Queued, due for their first attempt at once; a vendor mail or a staff
-// task is Told when written, with the record that invoked it.
+// task is Told when written, with the record that invoked it. at's location
+// is the company's zone: the systems' business days are its days, and the
+// vendor's mail shows its date there; the jobs keep their times in UTC.
 func Plan(reg *Register, a Action, at, due time.Time, subjectKey, requestID string, ids []Identifier, newID func() string) []Job {
+	zone := at.Location()
+	at, due = at.UTC(), due.UTC()
 	var jobs []Job
 	for _, s := range reg.Acting(a) {
 		j := Job{
 			ID: newID(), System: s.ID, Action: a, Reach: s.Reach,
 			RequestID: requestID, SubjectKey: subjectKey, Identifiers: slices.Clone(ids),
 			Status: Queued, CreatedAt: at, NextAttemptAt: at,
-			DueAt: s.answerBy(at),
+			DueAt: s.answerBy(at.In(zone)).UTC(),
 		}
 		if !due.IsZero() && due.Before(j.DueAt) {
 			j.DueAt = due
@@ -111,7 +115,7 @@ func Plan(reg *Register, a Action, at, due time.Time, subjectKey, requestID stri
 			j.Status, j.ToldAt, j.NextAttemptAt = Told, at, time.Time{}
 		}
 		if s.Reach == VendorMail {
-			j.Mail = vendorNotice(s, j, newID())
+			j.Mail = vendorNotice(s, j, zone, newID())
 		}
 		jobs = append(jobs, j)
 	}
@@ -122,10 +126,10 @@ func Plan(reg *Register, a Action, at, due time.Time, subjectKey, requestID stri
 // when. It names the job, so the vendor's answer can be recorded against
 // it. Its words are the company's template; the one value of the person's
 // it carries is the identifier the system must find them by.
-func vendorNotice(s System, j Job, id string) *mail.Intent {
+func vendorNotice(s System, j Job, zone *time.Location, id string) *mail.Intent {
 	data := map[string]string{
 		"system": s.Name, "action": string(j.Action), "job_id": j.ID,
-		"request_id": j.RequestID, "due_date": j.DueAt.UTC().Format("2 January 2006"),
+		"request_id": j.RequestID, "due_date": j.DueAt.In(zone).Format("2 January 2006, 15:04 MST"),
 	}
 	for _, i := range j.Identifiers {
 		data[i.Kind] = i.Value

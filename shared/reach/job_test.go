@@ -81,7 +81,7 @@ func TestPlanGivesEachActingSystemOneJob(t *testing.T) {
 		case reach.VendorMail:
 			m := j.Mail
 			if m == nil || m.To != "privacy@billing.example" || m.Template != mail.VendorNotice || seen[m.ID] || m.ID == "" ||
-				m.Data["job_id"] != j.ID || m.Data["email"] != "ada@example.com" || m.Data["due_date"] != "20 March 2026" || !j.ToldAt.Equal(monday) {
+				m.Data["job_id"] != j.ID || m.Data["email"] != "ada@example.com" || m.Data["due_date"] != "20 March 2026, 09:30 UTC" || !j.ToldAt.Equal(monday) {
 				t.Errorf("vendor mail job told %s with mail %+v", j.ToldAt, m)
 			}
 		default:
@@ -220,5 +220,35 @@ func TestVendorNoticeRenders(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestPlanCountsInTheZoneOfAt: a job planned on Friday 6 March 2026 at
+// 20:00 in Los Angeles (Saturday 04:00 UTC) counts its business days from
+// the Friday there, and the vendor's mail shows the date there.
+func TestPlanCountsInTheZoneOfAt(t *testing.T) {
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	friday := time.Date(2026, 3, 6, 20, 0, 0, 0, la)
+	jobs := reach.Plan(testRegister(t), reach.Delete, friday, time.Time{}, "subject-key", "REQ1", []reach.Identifier{{Kind: "email", Value: "ada@example.com"}}, counter())
+	byID := map[string]reach.Job{}
+	for _, j := range jobs {
+		byID[j.System] = j
+	}
+	// Hosting, 3 business days: Mon 9 (1), Tue 10 (2), Wed 11 (3), at 20:00
+	// PDT (DST began on the 8th), 03:00 UTC on Thursday 12 March. Counted
+	// in UTC it would have started on the Saturday and ended Wednesday
+	// 04:00 UTC.
+	if got, want := byID["hosting"].DueAt, time.Date(2026, 3, 12, 3, 0, 0, 0, time.UTC); !got.Equal(want) || got.Location() != time.UTC {
+		t.Errorf("hosting due %s, want %s in UTC", got, want)
+	}
+	if !byID["hosting"].CreatedAt.Equal(friday) || byID["hosting"].CreatedAt.Location() != time.UTC {
+		t.Errorf("created %s, want %s in UTC", byID["hosting"].CreatedAt, friday)
+	}
+	// Billing, 15 business days: 9-13 March (5), 16-20 (10), 23-27 (15).
+	if got := byID["billing"].Mail.Data["due_date"]; got != "27 March 2026, 20:00 PDT" {
+		t.Errorf("vendor mail due_date %q, want 27 March 2026, 20:00 PDT", got)
 	}
 }

@@ -138,7 +138,7 @@ func reasonRequired(in ActionInput) bool {
 // (the basis's words, then staff's reason), which is also the basis the
 // §7101 log keeps. The mail says how to appeal, unless the request was
 // appealed already, and names the regulator (mailData's regime).
-func deny(r Request, next *Request, in ActionInput, reason string, now time.Time) (map[string]string, error) {
+func deny(z deadline.Zone, r Request, next *Request, in ActionInput, reason string, now time.Time) (map[string]string, error) {
 	code := DenialCode(strings.TrimSpace(in.Basis))
 	if code == "" {
 		code = DenialOther
@@ -151,7 +151,7 @@ func deny(r Request, next *Request, in ActionInput, reason string, now time.Time
 	}
 	explanation := strings.TrimSpace(b.Words + " " + reason)
 	next.ClosedAt, next.DenialBasis, next.DenialCode = now, explanation, code
-	data := mailData(*next, "")
+	data := mailData(z, *next, "")
 	data["reason"] = explanation
 	regulators(data, r)
 	if r.AppealReceivedAt.IsZero() {
@@ -162,7 +162,7 @@ func deny(r Request, next *Request, in ActionInput, reason string, now time.Time
 
 // appealStep applies an appeal action to next (already in its new status)
 // and its event; it returns the mail's template and data.
-func appealStep(r Request, next *Request, ev *Event, in ActionInput, reason string, now time.Time) (mail.Template, map[string]string, error) {
+func appealStep(z deadline.Zone, r Request, next *Request, ev *Event, in ActionInput, reason string, now time.Time) (mail.Template, map[string]string, error) {
 	switch in.Action {
 	case Appeal:
 		if !r.AppealReceivedAt.IsZero() {
@@ -172,13 +172,13 @@ func appealStep(r Request, next *Request, ev *Event, in ActionInput, reason stri
 		if err != nil {
 			return "", nil, err
 		}
-		next.AppealReceivedAt, next.AppealDueAt = at, deadline.AppealDue(at)
+		next.AppealReceivedAt, next.AppealDueAt = at, z.AppealDue(at)
 		next.DueAt, next.ClosedAt = next.AppealDueAt, time.Time{}
-		ev.Note = fmt.Sprintf("appeal received %s; decision due %s", at.Format("2006-01-02"), next.AppealDueAt.Format("2006-01-02"))
+		ev.Note = fmt.Sprintf("appeal received %s; decision due %s", z.ISODay(at), z.ISODay(next.AppealDueAt))
 		if reason != "" {
 			ev.Note += "; " + reason
 		}
-		data := mailData(*next, "")
+		data := mailData(z, *next, "")
 		data["appeal_days"] = fmt.Sprint(deadline.AppealDays)
 		return mail.AppealReceived, data, nil
 	case Uphold:
@@ -188,7 +188,7 @@ func appealStep(r Request, next *Request, ev *Event, in ActionInput, reason stri
 	}
 	next.AppealDecidedAt, next.AppealReason = now, reason
 	ev.Note = "appeal " + string(next.AppealDecision) + ": " + reason
-	data := mailData(*next, "")
+	data := mailData(z, *next, "")
 	data["decision"], data["reason"] = string(next.AppealDecision), reason
 	regulators(data, r)
 	return mail.AppealDecided, data, nil

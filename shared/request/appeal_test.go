@@ -55,15 +55,19 @@ func TestAppealClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	due := day(2026, 3, 14) // 28 January + 45 days
+	// Received 28 January 2026, 09:00 UTC: 01:00 on 28 January in Los
+	// Angeles, day 1 of 45; day 45 is 13 March (28 January + 44 days), which
+	// ends at 23:59:59.999 PDT (daylight saving time began 8 March), 06:59:59.999
+	// UTC on 14 March.
+	due := time.Date(2026, 3, 14, 6, 59, 59, 999e6, time.UTC)
 	if next.Status != request.Appealed || !next.AppealReceivedAt.Equal(day(2026, 1, 28)) || !next.AppealDueAt.Equal(due) ||
 		!next.DueAt.Equal(due) || !next.ClosedAt.IsZero() || next.Version != 5 {
 		t.Fatalf("appealed %+v", next)
 	}
-	if ev.Action != "appeal" || ev.To != request.Appealed || !strings.Contains(ev.Note, "decision due 2026-03-14") {
+	if ev.Action != "appeal" || ev.To != request.Appealed || !strings.Contains(ev.Note, "decision due 2026-03-13 PDT") {
 		t.Fatalf("event %+v", ev)
 	}
-	if m == nil || m.Template != mail.AppealReceived || m.Data["due_at"] != "14 March 2026" || m.Data["appeal_days"] != "45" {
+	if m == nil || m.Template != mail.AppealReceived || m.Data["due_at"] != "13 March 2026, 23:59 PDT" || m.Data["appeal_days"] != "45" {
 		t.Fatalf("mail %+v", m)
 	}
 	for _, at := range []struct {

@@ -186,6 +186,9 @@ type Config struct {
 	// Jobs reads a request's jobs, so that a request is not completed
 	// while a system has not answered its deletion; nil checks none.
 	Jobs Jobs
+	// Zone is the company's time zone: the clocks count its days and the
+	// mail shows dates in it. The zero Zone is deadline.DefaultZone.
+	Zone deadline.Zone
 	Now  func() time.Time
 }
 
@@ -264,7 +267,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		ID:       s.NewID(now),
 		Template: mail.RequestReceived,
 		To:       c.Request.Email,
-		Data:     mailData(c.Request, verifyURL),
+		Data:     mailData(s.cfg.Zone, c.Request, verifyURL),
 		// The receipt counts against the address's daily cap.
 		RecipientKey: recipientKey(c.Request),
 	}
@@ -342,11 +345,11 @@ func (s *Service) received(r Request, channel Channel, now time.Time) (Creation,
 	}
 	r.ReceivedAt = now
 	r.Regime = deadline.RegimeFor(r.Country, r.State)
-	r.DueAt = deadline.Due(r.Regime, now)
+	r.DueAt = s.cfg.Zone.Due(r.Regime, now)
 	if !r.VerificationRequired() {
 		// Opt-out of sale/sharing and limiting sensitive data are acted on
 		// within 15 business days (11 CCR §7026(f), §7027(g)).
-		r.DueAt = deadline.OptOutBy(now)
+		r.DueAt = s.cfg.Zone.OptOutBy(now)
 	}
 	r.Version = 1
 	r.Status = Received
@@ -395,7 +398,7 @@ func (s *Service) applyOptOuts(ctx context.Context, c *Creation, now time.Time) 
 		c.Request.Status, c.Event.To = Completed, Completed
 		c.Request.ClosedAt = now
 	}
-	return at.UTC().Format("2 January 2006, 15:04 MST"), nil
+	return s.cfg.Zone.Time(at), nil
 }
 
 // replay answers a retried submission with the receipt of the request the
@@ -473,7 +476,7 @@ func (s *Service) Confirm(ctx context.Context, raw string) (Request, error) {
 		Event:     Event{ID: s.NewID(now), At: now, Action: "verified", From: r.Status, To: Verified, Actor: "requester"},
 	}
 	r.Status, r.VerifiedAt = Verified, now
-	v.Mail = mail.Intent{ID: s.NewID(now), Template: mail.RequestVerified, To: r.Email, Data: mailData(r, "")}
+	v.Mail = mail.Intent{ID: s.NewID(now), Template: mail.RequestVerified, To: r.Email, Data: mailData(s.cfg.Zone, r, "")}
 	v.Jobs = s.jobs(r, now)
 	if err := s.store.Verify(ctx, v); err != nil {
 		if k := fault.KindOf(err); k == fault.Gone || k == fault.Conflict {
@@ -500,7 +503,7 @@ func (s *Service) jobs(r Request, now time.Time) []reach.Job {
 	ids := []reach.Identifier{{Kind: "email", Value: r.Email}}
 	var jobs []reach.Job
 	for _, a := range reach.ActionsFor(types) {
-		jobs = append(jobs, reach.Plan(s.cfg.Systems, a, now, r.DueAt, r.SubjectKey, r.ID, ids, func() string { return s.NewID(now) })...)
+		jobs = append(jobs, reach.Plan(s.cfg.Systems, a, s.cfg.Zone.In(now), r.DueAt, r.SubjectKey, r.ID, ids, func() string { return s.NewID(now) })...)
 	}
 	return jobs
 }
@@ -528,8 +531,9 @@ func recipientKey(r Request) string {
 }
 
 // mailData is what the request mails show. It carries the person's first name
-// and the request's facts, nothing more.
-func mailData(r Request, verifyURL string) map[string]string {
+// and the request's facts, nothing more; its dates are shown in the company's
+// zone, with the zone's abbreviation.
+func mailData(z deadline.Zone, r Request, verifyURL string) map[string]string {
 	labels := make([]string, len(r.Types))
 	for i, t := range r.Types {
 		labels[i] = t.Label()
@@ -538,8 +542,8 @@ func mailData(r Request, verifyURL string) map[string]string {
 		"first_name":  r.FirstName,
 		"request_id":  r.ID,
 		"types":       strings.Join(labels, "\n"),
-		"received_at": r.ReceivedAt.UTC().Format("2 January 2006"),
-		"due_at":      r.DueAt.UTC().Format("2 January 2006"),
+		"received_at": z.Time(r.ReceivedAt),
+		"due_at":      z.Time(r.DueAt),
 		"regime":      string(r.Regime),
 		"status":      string(r.Status),
 	}

@@ -133,21 +133,30 @@ func TestSubmitStatusByType(t *testing.T) {
 }
 
 func TestSubmitDueDate(t *testing.T) {
-	// Received 31 Jan 2026 12:00 UTC.
-	// CCPA, 45 calendar days: 28 days reach 28 Feb, 17 more reach 17 Mar.
-	// GDPR, one calendar month: 31 Feb does not exist, so 28 Feb.
-	ccpaDue := time.Date(2026, 3, 17, 12, 0, 0, 0, time.UTC)
-	gdprDue := time.Date(2026, 2, 28, 12, 0, 0, 0, time.UTC)
+	// Received 31 Jan 2026 12:00 UTC, 04:00 PST on Saturday 31 Jan in the
+	// company's zone (Los Angeles); each deadline is the end of its day
+	// there.
+	// CCPA, day 45 is receipt + 44: 28 days reach 28 Feb, 16 more reach
+	// 16 Mar, in PDT (DST began 8 Mar): 17 Mar 06:59:59.999 UTC.
+	// GDPR, one calendar month: 31 Feb does not exist, so 28 Feb, PST:
+	// 1 Mar 07:59:59.999 UTC.
+	// FADP, day 30 is receipt + 29: 28 Feb + 1 = 1 Mar, PST.
+	ccpaDue := time.Date(2026, 3, 17, 6, 59, 59, 999_000_000, time.UTC)
+	gdprDue := time.Date(2026, 3, 1, 7, 59, 59, 999_000_000, time.UTC)
+	fadpDue := time.Date(2026, 3, 2, 7, 59, 59, 999_000_000, time.UTC)
 	tests := []struct {
 		name, country, state string
 		regime               deadline.Regime
 		due                  time.Time
+		dueText              string
 	}{
-		{"California", "US", "CA", deadline.CCPA, ccpaDue},
-		{"Germany", "de", "", deadline.GDPR, gdprDue},
-		{"Norway (EEA)", "NO", "", deadline.GDPR, gdprDue},
-		{"no country: company default", "", "", deadline.CCPA, ccpaDue},
-		{"United Kingdom: company default", "GB", "", deadline.CCPA, ccpaDue},
+		{"California", "US", "CA", deadline.CCPA, ccpaDue, "16 March 2026, 23:59 PDT"},
+		{"Germany", "de", "", deadline.GDPR, gdprDue, "28 February 2026, 23:59 PST"},
+		{"Norway (EEA)", "NO", "", deadline.GDPR, gdprDue, "28 February 2026, 23:59 PST"},
+		{"no country: one month", "", "", deadline.GDPR, gdprDue, "28 February 2026, 23:59 PST"},
+		{"United Kingdom: UK GDPR", "GB", "", deadline.UKGDPR, gdprDue, "28 February 2026, 23:59 PST"},
+		{"Switzerland: FADP", "CH", "", deadline.FADP, fadpDue, "1 March 2026, 23:59 PST"},
+		{"Brazil: company default", "BR", "", deadline.CCPA, ccpaDue, "16 March 2026, 23:59 PDT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,8 +177,11 @@ func TestSubmitDueDate(t *testing.T) {
 			if got := st.Creations()[0].Request.Regime; got != tt.regime {
 				t.Errorf("regime = %q, want %q", got, tt.regime)
 			}
-			if got, want := st.Creations()[0].Mail.Data["due_at"], tt.due.Format("2 January 2006"); got != want {
-				t.Errorf("mail due_at = %q, want %q", got, want)
+			if got := st.Creations()[0].Mail.Data["due_at"]; got != tt.dueText {
+				t.Errorf("mail due_at = %q, want %q", got, tt.dueText)
+			}
+			if got, want := st.Creations()[0].Mail.Data["received_at"], "31 January 2026, 04:00 PST"; got != want {
+				t.Errorf("mail received_at = %q, want %q", got, want)
 			}
 		})
 	}
@@ -177,12 +189,14 @@ func TestSubmitDueDate(t *testing.T) {
 
 func TestSubmitOptOutDueDate(t *testing.T) {
 	// Opt-out and limit-sensitive are complied with within 15 business days
-	// (11 CCR §7026(f), §7027(e)). Received Saturday 31 Jan 2026; counting
-	// from Monday: 2-6 Feb (5), 9-13 Feb (10), Monday 16 Feb is
-	// Washington's Birthday, 17-20 Feb (14), Monday 23 Feb (15).
-	optOutDue := time.Date(2026, 2, 23, 12, 0, 0, 0, time.UTC)
-	// With a right that needs verification the 45-day clock governs.
-	ccpaDue := time.Date(2026, 3, 17, 12, 0, 0, 0, time.UTC)
+	// (11 CCR §7026(f), §7027(e)). Received Saturday 31 Jan 2026 (04:00
+	// PST), not a business day; counting from Monday: 2-6 Feb (5), 9-13 Feb
+	// (10), Monday 16 Feb is Washington's Birthday, 17-20 Feb (14), Monday
+	// 23 Feb (15); its end in PST is 24 Feb 07:59:59.999 UTC.
+	optOutDue := time.Date(2026, 2, 24, 7, 59, 59, 999_000_000, time.UTC)
+	// With a right that needs verification the 45-day clock governs (see
+	// TestSubmitDueDate).
+	ccpaDue := time.Date(2026, 3, 17, 6, 59, 59, 999_000_000, time.UTC)
 	tests := []struct {
 		types []string
 		due   time.Time
@@ -664,5 +678,57 @@ func TestConfirmRequestNoLongerPending(t *testing.T) {
 	}
 	if n := len(st.Verifications()); n != 0 {
 		t.Errorf("%d verifications of a cancelled request, want 0", n)
+	}
+}
+
+// A request received on Thursday 10 December 2026 at 20:00 in Los Angeles
+// (Friday 04:00 UTC) was received on the Thursday: its clock counts the
+// company's days, and its mail shows them with the zone's abbreviation. In
+// another zone (Zurich, where it is already Friday 05:00 CET) the same
+// instant is a Friday receipt.
+func TestSubmitCountsTheCompanysDays(t *testing.T) {
+	at := time.Date(2026, 12, 11, 4, 0, 0, 0, time.UTC)
+	zurich, err := deadline.LoadZone("Europe/Zurich")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name           string
+		zone           deadline.Zone
+		due            time.Time
+		received, text string
+	}{
+		// 10 Dec + 44 days: 21 days to 31 Dec, 23 more to 23 Jan 2027;
+		// its end in PST is 24 Jan 07:59:59.999 UTC.
+		{"Los Angeles", deadline.Zone{}, time.Date(2027, 1, 24, 7, 59, 59, 999_000_000, time.UTC),
+			"10 December 2026, 20:00 PST", "23 January 2027, 23:59 PST"},
+		// 11 Dec + 44 days: 24 Jan 2027; its end in CET (UTC+1) is 24 Jan
+		// 22:59:59.999 UTC.
+		{"Zurich", zurich, time.Date(2027, 1, 24, 22, 59, 59, 999_000_000, time.UTC),
+			"11 December 2026, 05:00 CET", "24 January 2027, 23:59 CET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, err := subject.NewKeyer(bytes.Repeat([]byte("pepper-"), 5))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := requesttest.New()
+			clk := &fixedClock{t: at}
+			svc := request.NewService(st, request.Config{PublicBaseURL: testBaseURL, Keyer: k, Phone: phone.E164, Now: clk.Now, Zone: tt.zone})
+			sub := submission("access")
+			sub.Input.Country, sub.Input.State = "US", "CA"
+			rc, err := svc.Submit(context.Background(), sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rc.DueAt.Equal(tt.due) || rc.DueAt.Location() != time.UTC {
+				t.Errorf("due %s, want %s in UTC", rc.DueAt, tt.due)
+			}
+			data := st.Creations()[0].Mail.Data
+			if data["received_at"] != tt.received || data["due_at"] != tt.text {
+				t.Errorf("mail received_at %q due_at %q, want %q and %q", data["received_at"], data["due_at"], tt.received, tt.text)
+			}
+		})
 	}
 }

@@ -81,7 +81,14 @@ var reasonHints = map[Action]string{
 
 // Transition applies an action to a request at a time: the new request, its
 // audit event and the mail the requester gets. Rules only; nothing is stored.
+// The clocks run in the default zone (TransitionIn).
 func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail.Intent, error) {
+	return TransitionIn(deadline.Zone{}, r, in, now)
+}
+
+// TransitionIn is Transition with the clocks counted, and the mail's dates
+// shown, in the company's zone z.
+func TransitionIn(z deadline.Zone, r Request, in ActionInput, now time.Time) (Request, Event, *mail.Intent, error) {
 	reason, err := checkAction(r, in)
 	if err != nil {
 		return Request{}, Event{}, nil, err
@@ -91,18 +98,18 @@ func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail
 	next.Version = r.Version + 1
 	ev := Event{At: now, Action: string(in.Action), From: r.Status, To: next.Status, Actor: in.Actor}
 	var tmpl mail.Template
-	data := mailData(next, "")
+	data := mailData(z, next, "")
 	switch in.Action {
 	case Extend:
 		if err := canExtend(r, now); err != nil {
 			return Request{}, Event{}, nil, err
 		}
 		next.Extended, next.ExtensionReason = true, reason
-		next.DueAt = deadline.Extended(r.Regime, r.ReceivedAt)
+		next.DueAt = z.Extended(r.Regime, r.ReceivedAt)
 		tmpl = mail.RequestExtended
-		data = mailData(next, "")
+		data = mailData(z, next, "")
 		data["reason"] = reason
-		ev.Note = "due " + next.DueAt.Format("2006-01-02")
+		ev.Note = "due " + z.ISODay(next.DueAt)
 	case Complete:
 		if err := undecided(r); err != nil {
 			return Request{}, Event{}, nil, err
@@ -114,11 +121,11 @@ func Transition(r Request, in ActionInput, now time.Time) (Request, Event, *mail
 		data["corrections"] = correctionOutcome(r)
 	case Deny:
 		tmpl = mail.RequestDenied
-		if data, err = deny(r, &next, in, reason, now); err != nil {
+		if data, err = deny(z, r, &next, in, reason, now); err != nil {
 			return Request{}, Event{}, nil, err
 		}
 	case Appeal, Uphold, Overturn:
-		if tmpl, data, err = appealStep(r, &next, &ev, in, reason, now); err != nil {
+		if tmpl, data, err = appealStep(z, r, &next, &ev, in, reason, now); err != nil {
 			return Request{}, Event{}, nil, err
 		}
 	case Cancel:
@@ -228,7 +235,7 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 		return Request{}, err
 	}
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
-	next, ev, m, err := Transition(r, in, now)
+	next, ev, m, err := TransitionIn(s.cfg.Zone, r, in, now)
 	if err != nil {
 		return Request{}, err
 	}
@@ -247,7 +254,7 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 			return Request{}, err
 		}
 		c.TokenHash, c.TokenExpiresAt = hash, now.Add(TokenLifetime)
-		m.Data = mailData(next, s.verifyURL(raw))
+		m.Data = mailData(s.cfg.Zone, next, s.verifyURL(raw))
 	}
 	if m != nil {
 		m.ID = s.NewID(now)
@@ -348,8 +355,8 @@ func (s *Service) Queue(ctx context.Context, status Status, dueBefore time.Time,
 // expires and the person is told.
 const UnverifiedFor = 30 * 24 * time.Hour
 
-// ExpireUnverified closes requests left unverified for 30 days and tells the
-// person. It returns how many it closed.
+// ExpireUnverified closes requests left unverified for 30 days, minimised
+// (Request.Minimised), and tells the person. It returns how many it closed.
 func (s *Service) ExpireUnverified(ctx context.Context) (int, error) {
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	n, cursor := 0, ""
@@ -362,12 +369,15 @@ func (s *Service) ExpireUnverified(ctx context.Context) (int, error) {
 			if now.Sub(r.ReceivedAt) < UnverifiedFor {
 				continue
 			}
-			e := r
-			e.Status, e.Version, e.ClosedAt = ExpiredUnverified, r.Version+1, now
+			closed := r
+			closed.Status, closed.Version, closed.ClosedAt = ExpiredUnverified, r.Version+1, now
+			// Kept 24 months like every request (11 CCR §7101(a)), but
+			// minimised: an unverified request never proved whose it was.
+			e := closed.Minimised()
 			ev := Event{ID: s.NewID(now), At: now, Action: "expire", From: r.Status, To: ExpiredUnverified, Actor: "system"}
 			var m *mail.Intent
 			if r.Email != "" {
-				m = &mail.Intent{ID: s.NewID(now), Template: mail.RequestExpired, To: r.Email, Data: mailData(e, ""), RecipientKey: recipientKey(r)}
+				m = &mail.Intent{ID: s.NewID(now), Template: mail.RequestExpired, To: r.Email, Data: mailData(s.cfg.Zone, closed, ""), RecipientKey: recipientKey(r)}
 			}
 			err := s.store.Update(ctx, Change{Request: e, FromVersion: r.Version, Event: ev, Mail: m})
 			if fault.KindOf(err) == fault.Conflict {
@@ -426,7 +436,7 @@ func (s *Service) Watch(ctx context.Context, teamEmail string, queue func(contex
 	sortByDue(d.Overdue)
 	sortByDue(d.DueSoon)
 	line := func(r Request) string {
-		return fmt.Sprintf("%s  due %s  %s  %s", r.ID, r.DueAt.Format("2006-01-02"), r.Status, joinTypes(r.Types))
+		return fmt.Sprintf("%s  due %s  %s  %s", r.ID, s.cfg.Zone.ISODay(r.DueAt), r.Status, joinTypes(r.Types))
 	}
 	var over, soon []string
 	for _, r := range d.Overdue {
@@ -436,7 +446,7 @@ func (s *Service) Watch(ctx context.Context, teamEmail string, queue func(contex
 		soon = append(soon, line(r))
 	}
 	m := mail.Intent{ID: s.NewID(now), Template: mail.DeadlineDigest, To: teamEmail, Data: map[string]string{
-		"date": now.Format("2 January 2006"), "overdue": strings.Join(over, "\n"), "due_soon": strings.Join(soon, "\n"),
+		"date": s.cfg.Zone.Day(now), "overdue": strings.Join(over, "\n"), "due_soon": strings.Join(soon, "\n"),
 		"overdue_count": fmt.Sprint(len(over)), "due_soon_count": fmt.Sprint(len(soon)),
 	}}
 	if err := queue(ctx, m); err != nil {
@@ -452,21 +462,36 @@ func sortByDue(rs []Request) {
 // Metrics are the figures 11 CCR §7102 asks large businesses to publish for
 // a calendar year.
 type Metrics struct {
-	Year                int                `json:"year"`
-	Received            map[string]int     `json:"received"`
-	Completed           map[string]int     `json:"completed"`
-	Denied              map[string]int     `json:"denied"`
-	MedianDaysToRespond map[string]float64 `json:"median_days_to_respond"`
+	Year      int            `json:"year"`
+	Received  map[string]int `json:"received"`
+	Completed map[string]int `json:"completed"`
+	// Denied counts every request denied, including those that could not
+	// be verified (DeniedByReason).
+	Denied map[string]int `json:"denied"`
+	// DeniedByReason breaks down the denials by a reason the service
+	// records itself: "unverifiable", a request whose requester never
+	// confirmed it (expired unverified). 11 CCR §7102(a)(1) counts the
+	// requests received, complied with and denied in whole or in part, and
+	// §7102(a)(3) names "not verifiable" as a ground of denial a business
+	// may report: such a request is counted as denied, with that reason,
+	// not left out of the figures.
+	DeniedByReason      map[string]map[string]int `json:"denied_by_reason"`
+	MedianDaysToRespond map[string]float64        `json:"median_days_to_respond"`
 }
 
-// Metrics counts the requests received in a year, by type.
+// Unverifiable is the denial reason of a request that expired unverified.
+const Unverifiable = "unverifiable"
+
+// Metrics counts the requests received in a year of the company's zone, by
+// type.
 func (s *Service) Metrics(ctx context.Context, year int) (Metrics, error) {
 	if year < 2000 || year > 9999 {
 		var f fault.Fields
 		f.Add("year", "give a four-digit year")
 		return Metrics{}, f.Err()
 	}
-	m := Metrics{Year: year, Received: map[string]int{}, Completed: map[string]int{}, Denied: map[string]int{}, MedianDaysToRespond: map[string]float64{}}
+	m := Metrics{Year: year, Received: map[string]int{}, Completed: map[string]int{}, Denied: map[string]int{},
+		DeniedByReason: map[string]map[string]int{Unverifiable: {}}, MedianDaysToRespond: map[string]float64{}}
 	days := map[string][]float64{}
 	for _, st := range append(OpenStatuses, Completed, Denied, Cancelled, ExpiredUnverified) {
 		cursor := ""
@@ -476,7 +501,7 @@ func (s *Service) Metrics(ctx context.Context, year int) (Metrics, error) {
 				return Metrics{}, err
 			}
 			for _, r := range rs {
-				if r.ReceivedAt.Year() != year {
+				if s.cfg.Zone.In(r.ReceivedAt).Year() != year {
 					continue
 				}
 				for _, t := range r.Types {
@@ -487,8 +512,13 @@ func (s *Service) Metrics(ctx context.Context, year int) (Metrics, error) {
 						m.Completed[k]++
 					case Denied:
 						m.Denied[k]++
+					case ExpiredUnverified:
+						m.Denied[k]++
+						m.DeniedByReason[Unverifiable][k]++
 					}
-					if r.Status == Completed || r.Status == Denied {
+					if r.Status == Completed || r.Status == Denied || r.Status == ExpiredUnverified {
+						// The expiry notice is the response to an
+						// unverifiable request.
 						days[k] = append(days[k], r.ClosedAt.Sub(r.ReceivedAt).Hours()/24)
 					}
 				}

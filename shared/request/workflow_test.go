@@ -39,6 +39,12 @@ func newService(t *testing.T, now time.Time) (*request.Service, *requesttest.Mem
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 9, 0, 0, 0, time.UTC) }
 
+// endUTC is hour:59:59.999 UTC on a day: the end of the day before in Los
+// Angeles when hour is 7 (PST) or 6 (PDT).
+func endUTC(y int, m time.Month, d, hour int) time.Time {
+	return time.Date(y, m, d, hour, 59, 59, 999_000_000, time.UTC)
+}
+
 // seed stores a request as it stands, as if it had got there through intake
 // and earlier actions. Zero fields get the values of a verified CCPA request
 // to access, received at the service's clock.
@@ -168,15 +174,19 @@ func TestWorkflowExtendedDueDates(t *testing.T) {
 		due, extended        time.Time
 		dueText              string
 	}{
-		// 11 CCR §7021(b): 45 days from receipt. 5 January + 26 days is 31
-		// January, + 19 more is 19 February. The extension adds 45 more,
-		// 90 from receipt: 19 February + 9 is 28 February, + 31 is 31
-		// March, + 5 is 5 April.
-		{"CCPA", "US", "CA", day(2026, 1, 5), day(2026, 2, 19), day(2026, 4, 5), "5 April 2026"},
+		// Received 09:00 UTC, 01:00 PST on the same day in the company's
+		// zone; each deadline is the end of its day there.
+		// 11 CCR §7021(b): day 45 is receipt + 44. 5 January + 26 days is
+		// 31 January, + 18 more is 18 February (PST: 19 February 07:59:59.999
+		// UTC). The extension: day 90 is receipt + 89: 18 February + 10 is
+		// 28 February (54), + 31 is 31 March (85), + 4 is 4 April (89), in
+		// PDT: 5 April 06:59:59.999 UTC.
+		{"CCPA", "US", "CA", day(2026, 1, 5), endUTC(2026, 2, 19, 7), endUTC(2026, 4, 5, 6), "4 April 2026, 23:59 PDT"},
 		// GDPR Art. 12(3): one month from receipt; 31 February does not
-		// exist, so 28 February. Two more months: three from receipt, 30
-		// April (31 April does not exist), not 28 April.
-		{"GDPR", "DE", "", day(2026, 1, 31), day(2026, 2, 28), day(2026, 4, 30), "30 April 2026"},
+		// exist, so 28 February. Two further months from 28 February: 28
+		// April, earlier than three months from receipt (30 April), and
+		// the earlier is taken.
+		{"GDPR", "DE", "", day(2026, 1, 31), endUTC(2026, 3, 1, 7), endUTC(2026, 4, 29, 6), "28 April 2026, 23:59 PDT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,7 +251,7 @@ func TestWorkflowExtendOnce(t *testing.T) {
 		t.Errorf("extension with the flag set: %v, want a conflict", err)
 	}
 
-	due := deadline.Due(deadline.CCPA, received) // 19 February 2026, 09:00 UTC
+	due := deadline.Due(deadline.CCPA, received) // the end of 18 February 2026 (day 45), UTC
 	fresh := request.Request{ID: "01JZ8X6Q3V4N5T7W9Y0A2B4C6D", Status: request.Verified, Email: "ada@example.com",
 		Types: []request.Type{request.Access}, Regime: deadline.CCPA, ReceivedAt: received, DueAt: due, Version: 1}
 	for _, tt := range []struct {
@@ -394,8 +404,13 @@ func TestExpireUnverified(t *testing.T) {
 	if r.Status != request.ExpiredUnverified || !r.ClosedAt.Equal(clk.t) || r.Version != 2 {
 		t.Fatalf("after 30 days: %+v", r)
 	}
+	// Kept as the §7101 log, minimised: no name or address, but the
+	// types, dates and the subject key.
+	if r.Email != "" || r.FirstName != "" || r.LastName != "" || r.SubjectKey == "" || len(r.Types) != 1 || !r.ReceivedAt.Equal(received) {
+		t.Errorf("expired request keeps %+v, want it minimised", r)
+	}
 	mails := st.Mails()[before:]
-	if len(mails) != 1 || mails[0].Template != mail.RequestExpired || mails[0].To != "ada@example.com" || mails[0].Data["received_at"] != "1 March 2026" {
+	if len(mails) != 1 || mails[0].Template != mail.RequestExpired || mails[0].To != "ada@example.com" || mails[0].Data["received_at"] != "1 March 2026, 01:00 PST" {
 		t.Fatalf("mails %+v, want the expiry notice", mails)
 	}
 	evs, _ := st.Events(ctx, rc.ID)
@@ -465,8 +480,11 @@ func TestWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantLine := overdue.ID + "  due 2026-03-10  in_progress  delete"
-	if !strings.Contains(msg.Text, wantLine) || !strings.Contains(msg.Text, soon1.ID+"  due 2026-03-11  received  opt_out") {
+	// 10 March 2026 08:00 UTC is 01:00 PDT (DST began on 8 March): the
+	// overdue request was due two hours before, 23:00 PDT on 9 March.
+	wantLine := overdue.ID + "  due 2026-03-09 PDT  in_progress  delete"
+	if !strings.Contains(msg.Text, wantLine) || !strings.Contains(msg.Text, soon1.ID+"  due 2026-03-11 PDT  received  opt_out") ||
+		!strings.Contains(msg.Text, "Privacy requests on 10 March 2026 (PDT)") {
 		t.Errorf("digest text:\n%s", msg.Text)
 	}
 	// The digest names requests, never people.
@@ -493,6 +511,13 @@ func TestMetrics(t *testing.T) {
 	add([]request.Type{access, del}, request.Denied, day(2026, 3, 1), 45)
 	add([]request.Type{del}, request.InProgress, day(2026, 5, 1), -1)
 	add([]request.Type{request.OptOut}, request.Cancelled, day(2026, 6, 1), 1)
+	// Never verified: closed 30 days after receipt, a denial as
+	// unverifiable.
+	add([]request.Type{del}, request.ExpiredUnverified, day(2026, 4, 1), 30)
+	// 1 Jan 2027 03:00 UTC is 31 Dec 2026 19:00 PST: received in 2026 in
+	// the company's zone, though 2027 in UTC.
+	seed(t, svc, st, now, request.Request{Types: []request.Type{request.Correct}, Status: request.Received,
+		ReceivedAt: time.Date(2027, 1, 1, 3, 0, 0, 0, time.UTC)})
 	// Received the year before, answered this year: last year's figures.
 	add([]request.Type{access}, request.Completed, day(2025, 12, 30), 5)
 
@@ -511,14 +536,18 @@ func TestMetrics(t *testing.T) {
 			}
 		}
 	}
-	eq("received", m.Received, map[string]int{"access": 3, "delete": 3, "opt_out": 1})
+	eq("received", m.Received, map[string]int{"access": 3, "delete": 4, "opt_out": 1, "correct": 1})
 	eq("completed", m.Completed, map[string]int{"access": 2, "delete": 1})
-	eq("denied", m.Denied, map[string]int{"access": 1, "delete": 1})
+	eq("denied", m.Denied, map[string]int{"access": 1, "delete": 2})
+	eq("denied as unverifiable", m.DeniedByReason["unverifiable"], map[string]int{"delete": 1})
+	if len(m.DeniedByReason) != 1 {
+		t.Errorf("denial reasons %v, want unverifiable only", m.DeniedByReason)
+	}
 	// access answered after 10, 20 and 45 days: the middle one, 20.
-	// delete after 10 and 45: the mean of the two middle ones, 27.5.
+	// delete after 10, 30 (the expiry notice) and 45: the middle one, 30.
 	// Open and cancelled requests were not responded to.
-	if len(m.MedianDaysToRespond) != 2 || m.MedianDaysToRespond["access"] != 20 || m.MedianDaysToRespond["delete"] != 27.5 {
-		t.Errorf("median days = %v, want access 20, delete 27.5", m.MedianDaysToRespond)
+	if len(m.MedianDaysToRespond) != 2 || m.MedianDaysToRespond["access"] != 20 || m.MedianDaysToRespond["delete"] != 30 {
+		t.Errorf("median days = %v, want access 20, delete 30", m.MedianDaysToRespond)
 	}
 	if m.Year != 2026 {
 		t.Errorf("year %d", m.Year)

@@ -18,7 +18,7 @@ func TestPolicyPeriods(t *testing.T) {
 	}{
 		{VerificationToken, time.Date(2028, 3, 3, 10, 0, 0, 0, time.UTC)},  // +72 hours
 		{ConfirmationToken, time.Date(2028, 3, 3, 10, 0, 0, 0, time.UTC)},  // +72 hours
-		{UnverifiedRequest, time.Date(2028, 3, 30, 10, 0, 0, 0, time.UTC)}, // +30 days
+		{UnverifiedRequest, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)}, // +24 months, clamped (11 CCR §7101)
 		{UnsentMail, time.Date(2028, 3, 30, 10, 0, 0, 0, time.UTC)},        // +30 days
 		{SentMail, time.Date(2028, 3, 30, 10, 0, 0, 0, time.UTC)},          // +30 days
 		{ClosedRequest, time.Date(2030, 2, 28, 10, 0, 0, 0, time.UTC)},     // +24 months, clamped

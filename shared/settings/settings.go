@@ -23,6 +23,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/topology"
 )
 
@@ -56,6 +57,9 @@ type Env struct {
 	// SecretsEndpoint overrides Secrets Manager's endpoint (the local
 	// cloud's stand-in).
 	SecretsEndpoint string
+	// Zone is the company's time zone (deadline.DefaultZone when the
+	// function's COMPANY_TIME_ZONE is not set).
+	Zone deadline.Zone
 }
 
 // Local-only variables: endpoint overrides for DynamoDB Local and the SES
@@ -101,6 +105,13 @@ func FromVars(cfg aws.Config, getenv func(string) string) (Env, error) {
 	if e.Table == "" {
 		return Env{}, errors.New(topology.EnvTableName + " is not set")
 	}
+	// A zone that does not load stops the function at start, rather than
+	// counting its clocks in another.
+	zone, err := deadline.LoadZone(getenv(topology.EnvTimeZone))
+	if err != nil {
+		return Env{}, fmt.Errorf("%s: %w", topology.EnvTimeZone, err)
+	}
+	e.Zone = zone
 	for _, u := range e.ReturnURLs {
 		if err := CheckReturnURL(u); err != nil {
 			return Env{}, fmt.Errorf("%s: %w", topology.EnvReturnURL, err)

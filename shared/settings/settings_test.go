@@ -59,3 +59,23 @@ func TestFromVarsRefusesABadReturnURL(t *testing.T) {
 		t.Fatalf("FromVars = %v, %v; want both pages", env.ReturnURLs, err)
 	}
 }
+
+func TestFromVarsReadsTheZone(t *testing.T) {
+	vars := map[string]string{topology.EnvTableName: "t"}
+	get := func(k string) string { return vars[k] }
+	env, err := FromVars(aws.Config{}, get)
+	if err != nil || env.Zone.String() != "America/Los_Angeles" {
+		t.Fatalf("no zone set: %s, %v; want America/Los_Angeles", env.Zone, err)
+	}
+	vars[topology.EnvTimeZone] = "Europe/Zurich"
+	if env, err = FromVars(aws.Config{}, get); err != nil || env.Zone.String() != "Europe/Zurich" {
+		t.Fatalf("Europe/Zurich: %s, %v", env.Zone, err)
+	}
+	// A name the tz database does not know stops the function at start.
+	for _, bad := range []string{"Pacific Time", "Local", "America/Atlantis"} {
+		vars[topology.EnvTimeZone] = bad
+		if _, err := FromVars(aws.Config{}, get); err == nil || !strings.Contains(err.Error(), topology.EnvTimeZone) {
+			t.Errorf("%q: %v, want an error naming %s", bad, err, topology.EnvTimeZone)
+		}
+	}
+}

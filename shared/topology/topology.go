@@ -165,6 +165,12 @@ const (
 	// sender id of End User Messaging SMS) texts are sent from; a function
 	// that reads it may send texts.
 	EnvSMSOrigin = "SMS_ORIGINATION_IDENTITY"
+	// EnvTimeZone is the company's time zone (an IANA name; default
+	// America/Los_Angeles): the legal clocks count its days, business days
+	// and holidays, a deadline ends at the end of its day there, and mail
+	// shows dates in it. The functions that compute deadlines or show
+	// dates read it.
+	EnvTimeZone = "COMPANY_TIME_ZONE"
 )
 
 // ClariTru is the privacy rights service.
@@ -175,7 +181,7 @@ var ClariTru = Service{
 			Purpose: "Data Rights Requests and identity verification",
 			Memory:  256,
 			Timeout: 10 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret, EnvTimeZone},
 			// Requests, their tokens, idempotency records and double-submit
 			// guards; the opt-out part of a request lands in the person's
 			// partition.
@@ -189,7 +195,7 @@ var ClariTru = Service{
 			Purpose: "Do Not Sell or Share opt-outs and the Global Privacy Control signal",
 			Memory:  256,
 			Timeout: 10 * time.Second,
-			Env:     []string{EnvTableName, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret},
+			Env:     []string{EnvTableName, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret, EnvTimeZone},
 			// People's partitions: opt-outs, their ledger and links; and
 			// the jobs that tell the company's systems of a new opt-out.
 			Table: TableAccess{
@@ -202,7 +208,7 @@ var ClariTru = Service{
 			Purpose: "consent records with proof, receipts, double opt-in and one-click unsubscribe",
 			Memory:  256,
 			Timeout: 10 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvPolicyURL, EnvEdgeSecret},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvPolicyURL, EnvEdgeSecret, EnvTimeZone},
 			// People's partitions, confirmation tokens and the disclosure
 			// texts consent evidence points to; the policy register
 			// (POLICY), read to cite the version in force and to list it.
@@ -216,7 +222,7 @@ var ClariTru = Service{
 			Purpose: "staff API: request queue and actions, staff-entered requests, metrics, subject export and erasure, suppression list, consent history and checks",
 			Memory:  256,
 			Timeout: 30 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvPepperSecret, EnvStaffRoles},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvPepperSecret, EnvStaffRoles, EnvTimeZone},
 			// The staff queue and its actions, export and erasure (removed
 			// in batches), the suppression list, the ad platforms'
 			// deliveries of it (FEED#), the sweep reports and the policy
@@ -279,7 +285,7 @@ var ClariTru = Service{
 			Purpose: "daily deadline watch and expiry of unverified requests; re-drive of unsent mail every few minutes; paced notices of material privacy policy changes",
 			Memory:  256,
 			Timeout: 60 * time.Second,
-			Env:     []string{EnvTableName, EnvPrivacyTeam, EnvPolicyURL},
+			Env:     []string{EnvTableName, EnvPrivacyTeam, EnvPolicyURL, EnvTimeZone},
 			// The queue by due date, expiry of unverified requests, the
 			// team digest and the re-drive of stranded mail; the ad
 			// platforms' latest deliveries (FEED#) and the suppression

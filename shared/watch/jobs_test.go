@@ -101,7 +101,9 @@ func TestDigestListsJobsOverdue(t *testing.T) {
 	}
 	for _, sys := range []string{"crm", "hosting"} {
 		j := jobs[sys]
-		want := j.ID + "  " + sys + "  delete  request " + r.ID + "  due " + j.DueAt.UTC().Format("2006-01-02")
+		// Due at 15:00 UTC before 2 March 2026: 07:00 PST the same day in
+		// the company's zone, which the digest shows with its abbreviation.
+		want := j.ID + "  " + sys + "  delete  request " + r.ID + "  due " + j.DueAt.UTC().Format("2006-01-02") + " PST"
 		if !strings.Contains(d.Data["jobs_overdue"], want) {
 			t.Errorf("digest lacks %q:\n%s", want, d.Data["jobs_overdue"])
 		}

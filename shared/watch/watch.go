@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/policy"
@@ -80,7 +81,10 @@ type Handler struct {
 	Notices *policy.Notifier
 	// TeamEmail receives the digest.
 	TeamEmail string
-	Log       *slog.Logger
+	// Zone is the company's time zone: the digest shows its dates there.
+	// The zero Zone is deadline.DefaultZone.
+	Zone deadline.Zone
+	Log  *slog.Logger
 	// Now is the clock that names the day of a digest; nil is time.Now.
 	Now func() time.Time
 }
@@ -164,8 +168,8 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 		// One digest per day: a retried or repeated run the same day
 		// finds its intent already queued.
 		in.ID = "digest-" + day
-		addLate(&in, late)
-		addOverdueJobs(&in, overdueJobs)
+		addLate(&in, late, h.Zone)
+		addOverdueJobs(&in, overdueJobs, h.Zone)
 		return h.Outbox(ctx, in)
 	}
 	d, queued, err := h.Requests.Watch(ctx, h.TeamEmail, queue)
@@ -173,7 +177,7 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Report, er
 		// No request to list, but a platform or a system to chase: the
 		// digest goes out with those sections alone.
 		err = queue(ctx, mail.Intent{Template: mail.DeadlineDigest, To: h.TeamEmail, Data: map[string]string{
-			"date": h.now().UTC().Format("2 January 2006"), "overdue_count": "0", "due_soon_count": "0",
+			"date": h.Zone.Day(h.now()), "overdue_count": "0", "due_soon_count": "0",
 		}})
 		queued = err == nil
 	}
@@ -213,7 +217,7 @@ func (h *Handler) overdueJobs(ctx context.Context) ([]reach.Job, error) {
 // addOverdueJobs adds the section "jobs overdue" to the digest: each job's
 // id, system, action, request and due date; nothing that names or matches
 // a person (the identifiers the system was told stay on the job).
-func addOverdueJobs(in *mail.Intent, jobs []reach.Job) {
+func addOverdueJobs(in *mail.Intent, jobs []reach.Job, zone deadline.Zone) {
 	if len(jobs) == 0 {
 		return
 	}
@@ -223,7 +227,7 @@ func addOverdueJobs(in *mail.Intent, jobs []reach.Job) {
 		if req == "" {
 			req = "no request (opt-out)"
 		}
-		lines = append(lines, fmt.Sprintf("%s  %s  %s  request %s  due %s", j.ID, j.System, j.Action, req, j.DueAt.UTC().Format("2006-01-02")))
+		lines = append(lines, fmt.Sprintf("%s  %s  %s  request %s  due %s", j.ID, j.System, j.Action, req, zone.ISODay(j.DueAt)))
 	}
 	data := maps.Clone(in.Data)
 	if data == nil {
@@ -244,7 +248,7 @@ func (h *Handler) behind(ctx context.Context) ([]feed.Lag, error) {
 // addLate adds the section "ad platforms behind on opt-outs" to the
 // digest: each platform's id, the version it took and the date of the
 // oldest opt-out it has not; nothing that names or matches a person.
-func addLate(in *mail.Intent, late []feed.Lag) {
+func addLate(in *mail.Intent, late []feed.Lag, zone deadline.Zone) {
 	if len(late) == 0 {
 		return
 	}
@@ -255,7 +259,7 @@ func addLate(in *mail.Intent, late []feed.Lag) {
 			taken = "nothing yet"
 		}
 		lines = append(lines, fmt.Sprintf("%s  took %s  oldest untaken opt-out %s  due %s",
-			l.Platform, taken, l.OldestPending.UTC().Format("2006-01-02"), l.DueBy.UTC().Format("2006-01-02")))
+			l.Platform, taken, zone.ISODay(l.OldestPending), zone.ISODay(l.DueBy)))
 	}
 	data := maps.Clone(in.Data)
 	if data == nil {

@@ -131,6 +131,32 @@ func (f *fixture) mails(t *testing.T, pk string) []mailItem {
 	return items
 }
 
+// expiry is when the request item of partition pk may be removed, as the
+// store wrote it (expires_at).
+func (f *fixture) expiry(t *testing.T, pk string) time.Time {
+	t.Helper()
+	out, err := f.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(f.table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: "REQ"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var item struct {
+		ExpiresAt string `dynamodbav:"expires_at"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &item); err != nil {
+		t.Fatal(err)
+	}
+	at, err := time.Parse("2006-01-02T15:04:05.000Z", item.ExpiresAt)
+	if err != nil {
+		t.Fatalf("expires_at %q: %v", item.ExpiresAt, err)
+	}
+	return at
+}
+
 func (f *fixture) status(t *testing.T, id string) request.Status {
 	t.Helper()
 	r, err := f.store.Get(context.Background(), id)
@@ -170,6 +196,20 @@ func TestWatchExpiresAndMailsTheDigest(t *testing.T) {
 	}
 	if len(expiry) != 1 || expiry[0].To != old.Email || expiry[0].Status != "queued" || expiry[0].Kind != "mail" {
 		t.Errorf("expiry mails of OLD = %+v, want one queued to %s", expiry, old.Email)
+	}
+	// Kept as the 11 CCR §7101 log for 24 months, minimised: no name,
+	// address or location, but its types, dates and subject key; its
+	// expiry, on the by-expiry index, 24 months after it closed.
+	kept, err := f.store.Get(ctx, "OLD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept.Email != "" || kept.FirstName != "" || kept.LastName != "" || kept.Country != "" || kept.SubjectKey != old.SubjectKey ||
+		len(kept.Types) != 2 || !kept.ReceivedAt.Equal(old.ReceivedAt) || !kept.ClosedAt.Equal(now) {
+		t.Errorf("OLD kept as %+v, want the minimised log entry", kept)
+	}
+	if got, want := f.expiry(t, "REQ#OLD"), deadline.AddMonths(now, 24); !got.Equal(want) {
+		t.Errorf("OLD expires %s, want %s (24 months after closing)", got, want)
 	}
 	// 29 days: still waiting for verification.
 	if got := f.status(t, "RECENT"); got != request.PendingVerification {

@@ -75,6 +75,7 @@ func Load(ctx context.Context, keyer func(context.Context, aws.Config) (*subject
 func (d Deps) OptOuts() *optout.Service {
 	s := optout.NewService(ddb.NewOptOuts(d.DB, d.Env.Table), d.Keyer, d.Phone, nil)
 	s.Systems = d.Register()
+	s.Zone = d.Env.Zone
 	return s
 }
 
@@ -82,7 +83,7 @@ func (d Deps) OptOuts() *optout.Service {
 func (d Deps) Requests() *request.Service {
 	return request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{
 		PublicBaseURL: d.Env.PublicBaseURL, Keyer: d.Keyer, Phone: d.Phone, OptOuts: d.OptOuts(),
-		Marketing: d.Consents(), Systems: d.Register(), Jobs: ddb.NewJobs(d.DB, d.Env.Table),
+		Marketing: d.Consents(), Systems: d.Register(), Jobs: ddb.NewJobs(d.DB, d.Env.Table), Zone: d.Env.Zone,
 	})
 }
 
@@ -91,7 +92,7 @@ func (d Deps) Requests() *request.Service {
 // and only it reads the register for that).
 func (d Deps) Consents() *consent.Service {
 	return consent.NewService(ddb.NewConsents(d.DB, d.Env.Table), consent.Config{
-		Keyer: d.Keyer, Phone: d.Phone, TextsTo: d.TextsTo, PublicBaseURL: d.Env.PublicBaseURL,
+		Keyer: d.Keyer, Phone: d.Phone, TextsTo: d.TextsTo, PublicBaseURL: d.Env.PublicBaseURL, Zone: d.Env.Zone,
 		Policy: d.Policy(),
 	})
 }

@@ -22,6 +22,8 @@ func Load(ctx context.Context) (wiring.Deps, error) { return wiring.Load(ctx, pe
 func Handler(d wiring.Deps) *adminapi.Handler {
 	d.Phone = phone.E164
 	jobs := ddb.NewJobs(d.DB, d.Env.Table)
+	platforms := feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), d.Register(), nil)
+	platforms.Zone = d.Env.Zone
 	return &adminapi.Handler{
 		OptOuts: d.OptOuts(), Consents: d.Consents(), Choices: d.Choices(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
 		Requests: d.Requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, d.Phone, nil),
@@ -29,8 +31,9 @@ func Handler(d wiring.Deps) *adminapi.Handler {
 		// Staff read the register and the jobs, and record answers; the
 		// reach function delivers them.
 		Systems: d.Register(), Jobs: jobs, Reach: reach.NewService(jobs, reach.Config{Register: d.Register()}),
-		Feed:   feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), d.Register(), nil),
-		Policy: d.Policy(),
-		Token:  d.AdminToken, StaffRoles: d.Env.StaffRoles, Log: d.Log,
+		Feed:         platforms,
+		Policy:       d.Policy(),
+		OptOutCounts: ddb.NewOptOuts(d.DB, d.Env.Table), Zone: d.Env.Zone,
+		Token: d.AdminToken, StaffRoles: d.Env.StaffRoles, Log: d.Log,
 	}
 }

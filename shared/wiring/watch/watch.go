@@ -26,14 +26,16 @@ func Handler(d wiring.Deps) (*deadlines.Handler, error) {
 		return nil, errors.New(topology.EnvPrivacyTeam + " is not set")
 	}
 	outbox := ddb.NewOutbox(d.DB, d.Env.Table)
+	platforms := feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), d.Register(), nil)
+	platforms.Zone = d.Env.Zone
 	return &deadlines.Handler{
-		Requests: request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{}),
+		Requests: request.NewService(ddb.NewRequests(d.DB, d.Env.Table), request.Config{Zone: d.Env.Zone}),
 		Outbox:   outbox.Enqueue, Redrive: outbox.RedriveStale,
 		Jobs:      ddb.NewJobs(d.DB, d.Env.Table),
-		Platforms: feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), d.Register(), nil),
+		Platforms: platforms,
 		Notices: &policy.Notifier{
 			Store: ddb.NewPolicy(d.DB, d.Env.Table), PolicyURL: d.Env.PolicyURL, PerRun: topology.PolicyNoticesPerRun,
 		},
-		TeamEmail: d.Env.TeamEmail, Log: d.Log,
+		TeamEmail: d.Env.TeamEmail, Zone: d.Env.Zone, Log: d.Log,
 	}, nil
 }
