@@ -44,6 +44,7 @@ type RequestView struct {
 	Outcome         string          `json:"outcome,omitempty"`
 	DenialBasis     string          `json:"denial_basis,omitempty"`
 	Version         int             `json:"version"`
+	ChannelFields
 }
 
 func viewOf(r request.Request) RequestView {
@@ -56,6 +57,7 @@ func viewOf(r request.Request) RequestView {
 		Regime: r.Regime, ReceivedAt: r.ReceivedAt, DueAt: r.DueAt,
 		Extended: r.Extended, ExtensionReason: r.ExtensionReason,
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis, Version: r.Version,
+		ChannelFields: channelFieldsOf(r),
 	}
 	if v.Types == nil {
 		v.Types = []request.Type{}
@@ -232,17 +234,19 @@ func (h *Handler) enterRequest(ctx context.Context, r apigw.Request) apigw.Respo
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	var in request.Input
-	var channel string
+	var channel, receivedAt string
 	bad, err := apigw.DecodeJSON(body, map[string]any{
 		"types": &in.Types, "first_name": &in.FirstName, "last_name": &in.LastName,
 		"email": &in.Email, "phone": &in.Phone, "practice_name": &in.PracticeName,
 		"country": &in.Country, "state": &in.State, "details": &in.Details,
 		"correction": &in.Correction, "on_behalf": &in.OnBehalf, "agent_name": &in.AgentName,
 		"agent_email": &in.AgentEmail, "declaration": &in.Declaration, "channel": &channel,
+		"received_at": &receivedAt, "postal_address": &in.PostalAddress,
 	})
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
+	received := parseReceivedAt(&bad, receivedAt)
 	ch := request.Channel(strings.TrimSpace(channel))
 	switch ch {
 	case request.Email, request.Phone, request.Letter:
@@ -258,6 +262,7 @@ func (h *Handler) enterRequest(ctx context.Context, r apigw.Request) apigw.Respo
 		IdempotencyKey: apigw.Header(r, "Idempotency-Key"),
 		Body:           body,
 		EnteredBy:      h.staff(r),
+		ReceivedAt:     received,
 	})
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
@@ -276,11 +281,11 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	var action, reason, outcome, override string
+	var action, reason, outcome, override, method, note, toldBy string
 	var version *int
 	bad, err := apigw.DecodeJSON(body, map[string]any{
 		"action": &action, "reason": &reason, "outcome": &outcome, "version": &version,
-		request.OverrideField: &override,
+		request.OverrideField: &override, "method": &method, "note": &note, "told_by": &toldBy,
 	})
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
@@ -299,6 +304,7 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 		// Staff's reason to complete while systems have not answered the
 		// deletion.
 		OverrideReason: override,
+		Method:         method, Note: note, ToldBy: toldBy,
 	}
 	if version != nil {
 		in.Version = *version

@@ -19,6 +19,7 @@ func everyKind() map[mail.Template]map[string]string {
 			"at": "1 March 2026, 09:30 UTC", "choices": "email_marketing: pending", "disclosure": "Words.",
 			"date": "1 March 2026", "overdue_count": "0", "due_soon_count": "0",
 			"system": "Payment processor", "action": "delete", "job_id": "01JJOB000000000000000000000", "due_date": "16 March 2026",
+			"verify_url": "https://privacy.claritru.example/v1/verify?token=t", "verify_expires": "72 hours",
 		})
 	}
 	return out
@@ -29,8 +30,8 @@ func everyKind() map[mail.Template]map[string]string {
 // and phone in both parts; none carries an unsubscribe link it was not given.
 func TestEveryMailCarriesTheFooter(t *testing.T) {
 	kinds := everyKind()
-	if len(kinds) != 11 {
-		t.Fatalf("%d kinds of mail, want the 11 the service sends", len(kinds))
+	if len(kinds) != 13 {
+		t.Fatalf("%d kinds of mail, want the 13 the service sends", len(kinds))
 	}
 	for tmpl, d := range kinds {
 		m, err := Render(mail.Intent{Template: tmpl, Data: d}, footer)

@@ -32,6 +32,8 @@ var subjects = map[mail.Template]string{
 	mail.RequestExpired:   "Your privacy request has expired",
 	mail.DeadlineDigest:   "Privacy requests due soon",
 	mail.VendorNotice:     "Privacy request from ClariTru: action needed",
+	mail.AgentReceipt:     "We received the privacy request you made as an authorized agent",
+	mail.RequestLink:      "Your new link to confirm your privacy request",
 }
 
 //go:embed templates

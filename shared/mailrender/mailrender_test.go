@@ -160,6 +160,9 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		// the job carries; never free text they typed).
 		"system": "register", "action": "company", "job_id": "company", "due_date": "company",
 		"email": "identifier", "phone": "identifier",
+		// Whether an authorized agent made the request: a flag the
+		// service sets, never the agent's name.
+		"on_behalf": "company",
 	}
 	// The vendor notice's facts are the company's: the system's name from
 	// the register, the action, the job's reference and its due date; and

@@ -255,6 +255,9 @@ type Report struct {
 	Deleted   map[string]int `json:"deleted"`
 	Minimised map[string]int `json:"minimised"`
 	Kept      []string       `json:"kept"`
+	// ClosedRequests counts the open requests the erasure closed first,
+	// each with its outcome mail.
+	ClosedRequests int `json:"closed_requests"`
 }
 
 // What an erasure keeps, by rule.
@@ -277,6 +280,8 @@ type Service struct {
 	store    Store
 	subjects *subject.Identifier
 	now      func() time.Time
+	open     OpenRequests
+	closer   Closer
 }
 
 // NewService returns a Service; phone reads phone numbers
@@ -437,11 +442,19 @@ func (s *Service) Erase(ctx context.Context, email, phone, reason, actor string)
 		return Report{}, err
 	}
 	reason, _ = Redact(reason)
+	// Open requests are closed first, each with its outcome mail, so the
+	// erasure neither swallows the answer nor leaves a request waiting
+	// with nobody left to answer.
+	closed, err := s.closeOpen(ctx, []string{id.Key}, actor)
+	if err != nil {
+		return Report{}, err
+	}
 	at := s.now().UTC().Truncate(time.Millisecond)
 	rep, err := s.store.Erase(ctx, []string{id.Key}, Erasure{At: at, Reason: reason, Actor: actor})
 	if err != nil {
 		return Report{}, err
 	}
+	rep.ClosedRequests = closed
 	rep.ErasedAt, rep.Actor = at, actor
 	rep.Subject = Reference{Kind: string(id.Kind), Reference: id.Key}
 	rep.Kept = []string{KeptRequestLog, KeptSuppression}
