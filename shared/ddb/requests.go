@@ -421,6 +421,9 @@ func (s *Requests) Verify(ctx context.Context, v request.Verification) error {
 		}})
 	}
 	items = append(items, s.verifiedUpdate(v, at))
+	if v.VoidTokenHash != "" {
+		items = append(items, voidToken(s.table, v.VoidTokenHash, at))
+	}
 	ev, err := eventPut(r.ID, v.Event)
 	if err != nil {
 		return err
@@ -452,6 +455,18 @@ func (s *Requests) Verify(ctx context.Context, v request.Verification) error {
 		return fault.Wrap(fault.Conflict, "The request changed meanwhile.", err)
 	}
 	return classify(err)
+}
+
+// voidToken marks a link used because another took its place (a new link,
+// or staff verifying the person); it must exist and be unused.
+func voidToken(table, hash string, at types.AttributeValue) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(table),
+		Key:                       key(prefixToken+hash, sortToken),
+		UpdateExpression:          aws.String("SET used_at = :now, replaced_at = :now"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(used_at)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": at},
+	}}
 }
 
 // verifiedUpdate moves the request to verified on the condition that it is

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/retention"
@@ -205,14 +206,17 @@ func (s *Subjects) eraseRequests(ctx context.Context, e *erasure, k string) erro
 	return nil
 }
 
-// keepUnsent keeps a request's mail that is still to be sent (the outcome
-// of a request the erasure closed, or one queued just before): the person
-// is told, and the mail loses its address and content once sent
-// (Outbox.MarkSent). It is marked so on the condition that it is still
-// unsent; a mail sent meanwhile is deleted like any sent mail.
+// keepUnsent keeps a request's outcome mail that is still to be sent (the
+// completion, denial or cancellation the erasure's closing of the request
+// queued, or staff's just before): the person is told, and the mail loses
+// its address and content once sent (Outbox.MarkSent). It is marked so on
+// the condition that it is still unsent; a mail sent meanwhile is deleted
+// like any sent mail. Other unsent mail (a receipt, its link) is deleted:
+// it would speak of a request that is closed.
 func (s *Subjects) keepUnsent(ctx context.Context, pk string, item map[string]types.AttributeValue) (bool, error) {
 	st, _ := item["status"].(*types.AttributeValueMemberS)
-	if st == nil || (st.Value != mailQueued && st.Value != mailSending) {
+	tmpl, _ := item["template"].(*types.AttributeValueMemberS)
+	if st == nil || (st.Value != mailQueued && st.Value != mailSending) || tmpl == nil || !outcomeMail[mail.Template(tmpl.Value)] {
 		return false, nil
 	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -229,6 +233,9 @@ func (s *Subjects) keepUnsent(ctx context.Context, pk string, item map[string]ty
 	})
 	return applied(err)
 }
+
+// outcomeMail are the mails that tell a person how their request ended.
+var outcomeMail = map[mail.Template]bool{mail.RequestCompleted: true, mail.RequestDenied: true, mail.RequestCancelled: true}
 
 // OpenRequests implements subjectdata.OpenRequests: the requests still open
 // under the keys given and every identifier proven to be the same

@@ -64,15 +64,7 @@ func (s *Requests) Update(ctx context.Context, c request.Change) error {
 	if c.VoidTokenHash != "" {
 		// The link the new one replaces stops working in the same
 		// transaction: only the newest link verifies.
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName:           aws.String(s.table),
-			Key:                 key(prefixToken+c.VoidTokenHash, sortToken),
-			UpdateExpression:    aws.String("SET used_at = :now, replaced_at = :now"),
-			ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(used_at)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":now": &types.AttributeValueMemberS{Value: stamp(c.Event.At)},
-			},
-		}})
+		items = append(items, voidToken(s.table, c.VoidTokenHash, &types.AttributeValueMemberS{Value: stamp(c.Event.At)}))
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if cancelled(err) != nil {

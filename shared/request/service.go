@@ -166,6 +166,9 @@ type Verification struct {
 	Method string
 	Note   string
 	Vouch  []subject.Identity
+	// VoidTokenHash is the mailed link a staff verification leaves unused:
+	// it is marked used in the same transaction.
+	VoidTokenHash string
 }
 
 // OptOuts applies, at once and without verification, the rights that need

@@ -68,6 +68,7 @@ func staleOrWrong(r Request, in ActionInput, ok bool, what string) error {
 // staff vouch both are the person's.
 func (s *Service) staffVerify(ctx context.Context, r Request, in ActionInput, now time.Time) (Request, error) {
 	var errs fault.Fields
+	var err error
 	method := strings.TrimSpace(in.Method)
 	if !slices.Contains(VerificationMethods, method) {
 		errs.Add("method", "use one of "+strings.Join(VerificationMethods, ", "))
@@ -101,6 +102,9 @@ func (s *Service) staffVerify(ctx context.Context, r Request, in ActionInput, no
 	v.Jobs = s.jobsFor(next, now, told)
 	if len(ids) > 1 {
 		v.Vouch = ids
+	}
+	if v.VoidTokenHash, err = s.voidable(ctx, r.TokenHash); err != nil {
+		return Request{}, err
 	}
 	if err := s.store.Verify(ctx, v); err != nil {
 		if fault.KindOf(err) == fault.Conflict {
