@@ -154,6 +154,13 @@ func phoneRequest(t *testing.T, l *local) {
 	if d.Status != request.Completed || !strings.Contains(last.Note, "told by phone") || len(d.Mail) != 0 {
 		t.Fatalf("completed: %+v, last event %+v", d, last)
 	}
+	// Filed under the phone's key, the request is in the export by phone.
+	var doc subjectdata.Document
+	staffJSON(t, l, "/v1/admin/subjects/export?phone=%2B14155550142", &doc)
+	if len(doc.Requests) != 1 || doc.Requests[0].ID != rc.ID || doc.Requests[0].PostalAddress == "" ||
+		doc.Requests[0].VerificationMethod != "phone_callback" {
+		t.Fatalf("export by phone: %+v", doc.Requests)
+	}
 }
 
 func staffVouches(t *testing.T, l *local) {

@@ -117,31 +117,37 @@ type Document struct {
 // Request is one Data Rights Request with its history. After an erasure only
 // the minimised log remains: the personal fields are empty.
 type Request struct {
-	ID              string         `json:"id"`
-	Types           []string       `json:"types"`
-	Status          string         `json:"status"`
-	Channel         string         `json:"channel"`
-	FirstName       string         `json:"first_name,omitempty"`
-	LastName        string         `json:"last_name,omitempty"`
-	Email           string         `json:"email,omitempty"`
-	Phone           string         `json:"phone,omitempty"`
-	PracticeName    string         `json:"practice_name,omitempty"`
-	Country         string         `json:"country,omitempty"`
-	State           string         `json:"state,omitempty"`
-	Details         string         `json:"details,omitempty"`
-	Correction      string         `json:"correction,omitempty"`
-	OnBehalf        bool           `json:"on_behalf"`
-	AgentName       string         `json:"agent_name,omitempty"`
-	AgentEmail      string         `json:"agent_email,omitempty"`
-	Regime          string         `json:"regime"`
-	ReceivedAt      time.Time      `json:"received_at"`
-	DueAt           time.Time      `json:"due_at"`
-	Extended        bool           `json:"extended"`
-	ExtensionReason string         `json:"extension_reason,omitempty"`
-	ClosedAt        *time.Time     `json:"closed_at,omitempty"`
-	Outcome         string         `json:"outcome,omitempty"`
-	DenialBasis     string         `json:"denial_basis,omitempty"`
-	History         []RequestEvent `json:"history"`
+	ID              string     `json:"id"`
+	Types           []string   `json:"types"`
+	Status          string     `json:"status"`
+	Channel         string     `json:"channel"`
+	FirstName       string     `json:"first_name,omitempty"`
+	LastName        string     `json:"last_name,omitempty"`
+	Email           string     `json:"email,omitempty"`
+	Phone           string     `json:"phone,omitempty"`
+	PracticeName    string     `json:"practice_name,omitempty"`
+	Country         string     `json:"country,omitempty"`
+	State           string     `json:"state,omitempty"`
+	Details         string     `json:"details,omitempty"`
+	Correction      string     `json:"correction,omitempty"`
+	OnBehalf        bool       `json:"on_behalf"`
+	AgentName       string     `json:"agent_name,omitempty"`
+	AgentEmail      string     `json:"agent_email,omitempty"`
+	Regime          string     `json:"regime"`
+	ReceivedAt      time.Time  `json:"received_at"`
+	DueAt           time.Time  `json:"due_at"`
+	Extended        bool       `json:"extended"`
+	ExtensionReason string     `json:"extension_reason,omitempty"`
+	ClosedAt        *time.Time `json:"closed_at,omitempty"`
+	Outcome         string     `json:"outcome,omitempty"`
+	DenialBasis     string     `json:"denial_basis,omitempty"`
+	// What the channel added: where a person without an email address is
+	// answered, how they were verified, and the agent's permission.
+	PostalAddress      string         `json:"postal_address,omitempty"`
+	VerificationMethod string         `json:"verification_method,omitempty"`
+	VerificationNote   string         `json:"verification_note,omitempty"`
+	AgentPermission    string         `json:"agent_permission,omitempty"`
+	History            []RequestEvent `json:"history"`
 }
 
 // RequestEvent is one entry of a request's audit history.
@@ -165,6 +171,8 @@ func RequestOf(r request.Request, events []request.Event) Request {
 		Regime: string(r.Regime), ReceivedAt: r.ReceivedAt, DueAt: r.DueAt,
 		Extended: r.Extended, ExtensionReason: r.ExtensionReason,
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis,
+		PostalAddress: r.PostalAddress, VerificationMethod: r.VerificationMethod,
+		VerificationNote: r.VerificationNote, AgentPermission: r.AgentPermission,
 		Types: make([]string, len(r.Types)), History: make([]RequestEvent, len(events)),
 	}
 	for i, t := range r.Types {
@@ -354,6 +362,8 @@ func redactDocument(doc *Document) int {
 		text(&r.Outcome)
 		text(&r.DenialBasis)
 		text(&r.ExtensionReason)
+		text(&r.VerificationNote)
+		text(&r.AgentPermission)
 		for j := range r.History {
 			text(&r.History[j].Note)
 		}
