@@ -113,7 +113,7 @@ func (s *Service) receipts(c *Creation, verifyURL string, now time.Time) {
 		}
 		if r.OnBehalf {
 			// The consumer verifies directly, and is told that someone
-			// asked on their behalf (11 CCR §7063(a)(2)); the agent's
+			// asked on their behalf (11 CCR §7063(a)(1)); the agent's
 			// name is typed text, so the mail does not show it.
 			c.Mail.Data["on_behalf"] = "yes"
 		}
@@ -125,7 +125,7 @@ func (s *Service) receipts(c *Creation, verifyURL string, now time.Time) {
 
 // agentReceipt is the mail that tells an authorized agent the request was
 // received and that the consumer will be asked to verify their identity
-// directly (11 CCR §7063(a)(2)). It names the request and its due date,
+// directly (11 CCR §7063(a)(1)). It names the request and its due date,
 // nothing of the consumer: whoever typed the agent's address learns nothing
 // from it. Anyone can type any address as the agent's, so it counts against
 // the agent address's daily cap like a receipt.

@@ -147,7 +147,7 @@ type Request struct {
 	VerificationMethod string
 	VerificationNote   string
 	// AgentPermission is staff's note or reference of the signed
-	// permission an authorized agent showed (11 CCR §7063(a)(1)), recorded
+	// permission an authorized agent showed (11 CCR §7063(a)), recorded
 	// at AgentPermissionAt.
 	AgentPermission   string
 	AgentPermissionAt time.Time

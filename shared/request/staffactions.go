@@ -19,7 +19,7 @@ const (
 	// how: the request is verified as by the link, and its jobs written.
 	VerifyByStaff Action = "verify"
 	// RecordAgentPermission records the signed permission an authorized
-	// agent showed (11 CCR §7063(a)(1)); until it is recorded an agent's
+	// agent showed (11 CCR §7063(a)); until it is recorded an agent's
 	// request is not started or completed.
 	RecordAgentPermission Action = "agent_permission"
 )
@@ -117,7 +117,7 @@ func (s *Service) staffVerify(ctx context.Context, r Request, in ActionInput, no
 }
 
 // agentPermission records the agent's signed permission, with staff's note
-// or reference of the document (11 CCR §7063(a)(1)).
+// or reference of the document (11 CCR §7063(a)).
 func (s *Service) agentPermission(ctx context.Context, r Request, in ActionInput, now time.Time) (Request, error) {
 	var errs fault.Fields
 	n := note(&errs, "note", in.Note, true)
@@ -148,13 +148,13 @@ const AgentPermissionField = "agent_permission"
 // channelCheck refuses what the channel of a request forbids before the
 // action's own rules run, and returns the note on how the person was told:
 //   - an authorized agent's request is not started or completed before the
-//     agent's signed permission is recorded (11 CCR §7063(a)(1)); it may be
+//     agent's signed permission is recorded (11 CCR §7063(a)); it may be
 //     denied for the want of it;
 //   - a person staff entered without an email address gets no mail, so
 //     staff say how they told them of the outcome (told_by).
 func channelCheck(r Request, in ActionInput) (string, error) {
 	if r.OnBehalf && r.AgentPermissionAt.IsZero() && (in.Action == Start || in.Action == Complete) {
-		msg := "record the agent's signed permission first (action agent_permission; 11 CCR §7063(a)(1)), or deny the request"
+		msg := "record the agent's signed permission first (action agent_permission; 11 CCR §7063(a)), or deny the request"
 		return "", &fault.Error{Kind: fault.Conflict, Detail: "The agent's signed permission is not recorded.",
 			Fields: []fault.FieldError{{Field: AgentPermissionField, Message: msg}}}
 	}
