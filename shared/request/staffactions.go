@@ -29,7 +29,7 @@ const (
 // company holds, with a degree of certainty staff judge for the request:
 // calling back the number on file, asking questions only the person can
 // answer from the company's records, seeing them in person with an ID, or a
-// declaration signed under penalty of perjury (§7062(f)).
+// declaration signed under penalty of perjury (§7062).
 var VerificationMethods = []string{"phone_callback", "knowledge_based", "in_person", "signed_declaration"}
 
 // ToldByChannels are how staff tell a person without an email address of
