@@ -49,6 +49,7 @@ type RequestView struct {
 	appealView
 	Version int `json:"version"`
 	corrections
+	ChannelFields
 }
 
 func viewOf(r request.Request) RequestView {
@@ -62,6 +63,7 @@ func viewOf(r request.Request) RequestView {
 		Extended: r.Extended, ExtensionReason: r.ExtensionReason,
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis, Version: r.Version,
 		DenialCode: r.DenialCode, appealView: appealViewOf(r.AppealState),
+		ChannelFields: channelFieldsOf(r),
 	}
 	if v.Types == nil {
 		v.Types = []request.Type{}
@@ -238,7 +240,7 @@ func (h *Handler) enterRequest(ctx context.Context, r apigw.Request) apigw.Respo
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	var in request.Input
-	var channel string
+	var channel, receivedAt string
 	var items json.RawMessage
 	bad, err := apigw.DecodeJSON(body, map[string]any{
 		"types": &in.Types, "first_name": &in.FirstName, "last_name": &in.LastName,
@@ -247,11 +249,13 @@ func (h *Handler) enterRequest(ctx context.Context, r apigw.Request) apigw.Respo
 		"correction": &in.Correction, "on_behalf": &in.OnBehalf, "agent_name": &in.AgentName,
 		"agent_email": &in.AgentEmail, "declaration": &in.Declaration, "channel": &channel,
 		"corrections": &items,
+		"received_at": &receivedAt, "postal_address": &in.PostalAddress,
 	})
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	in.Corrections = request.DecodeCorrections(items, &bad)
+	received := parseReceivedAt(&bad, receivedAt)
 	ch := request.Channel(strings.TrimSpace(channel))
 	switch ch {
 	case request.Email, request.Phone, request.Letter:
@@ -267,6 +271,7 @@ func (h *Handler) enterRequest(ctx context.Context, r apigw.Request) apigw.Respo
 		IdempotencyKey: apigw.Header(r, "Idempotency-Key"),
 		Body:           body,
 		EnteredBy:      h.staff(r),
+		ReceivedAt:     received,
 	})
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
@@ -285,7 +290,7 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	var action, reason, outcome, override, basis, appealedAt string
+	var action, reason, outcome, override, basis, appealedAt, method, note, toldBy string
 	var version *int
 	var withheld []string
 	var decisions json.RawMessage
@@ -293,6 +298,7 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 		"action": &action, "reason": &reason, "outcome": &outcome, "version": &version,
 		request.OverrideField: &override, "basis": &basis, "appealed_at": &appealedAt, "withheld": &withheld,
 		"decisions": &decisions,
+		"method":    &method, "note": &note, "told_by": &toldBy,
 	})
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
@@ -321,6 +327,7 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 		Withheld:       extra.Withheld,
 		// Staff's decisions on the items of a correction.
 		Decisions: ds,
+		Method:    method, Note: note, ToldBy: toldBy,
 	}
 	if version != nil {
 		in.Version = *version

@@ -168,13 +168,38 @@ func (o *Outbox) MarkSent(ctx context.Context, ref, messageID string, now time.T
 		"#st": "status", "#data": "data", "#verify": verifyField, "#confirm": confirmField, "#code": codeField,
 	}
 	maps.Copy(names, expNames)
-	_, err = o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err := o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(o.table),
 		Key:                       k,
 		UpdateExpression:          aws.String("SET #st = :sent, sent_at = :now, message_id = :id, " + exp + " REMOVE #data.#verify, #data.#confirm, #data.#code, last_error, gsi2pk, gsi2sk"),
 		ConditionExpression:       aws.String("#st = :sending"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	if err != nil {
+		return classify(err)
+	}
+	if _, erased := out.Attributes[eraseAfterSend]; erased {
+		return o.forget(ctx, k)
+	}
+	return nil
+}
+
+// eraseAfterSend marks the last mail of a person whose data was erased
+// while it waited to be sent (the outcome of their open request): the
+// erasure keeps it so the person is told, and once it is sent it loses its
+// address and content, keeping what and when for the request log.
+const eraseAfterSend = "erase_after_send"
+
+// forget removes the address and content of a sent mail.
+func (o *Outbox) forget(ctx context.Context, k map[string]types.AttributeValue) error {
+	_, err := o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(o.table),
+		Key:                      k,
+		UpdateExpression:         aws.String("REMOVE #to, #data, recipient_key"),
+		ConditionExpression:      aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames: map[string]string{"#to": "to", "#data": "data"},
 	})
 	return classify(err)
 }

@@ -12,8 +12,11 @@ import (
 
 	"github.com/claritru/privacy/shared/deadline"
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
+	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/retention"
+	"github.com/claritru/privacy/shared/topology"
 )
 
 // Requests implements request.Store on one table: requests, their audit
@@ -73,6 +76,14 @@ type requestItem struct {
 	DenialBasis  string   `dynamodbav:"denial_basis,omitempty"`
 	appealAttrs
 	corrections
+	// Staff-entered requests and the other channels (request.Request).
+	PostalAddress      string `dynamodbav:"postal_address,omitempty"`
+	EnteredAt          string `dynamodbav:"entered_at,omitempty"`
+	VerificationMethod string `dynamodbav:"verification_method,omitempty"`
+	VerificationNote   string `dynamodbav:"verification_note,omitempty"`
+	AgentPermission    string `dynamodbav:"agent_permission,omitempty"`
+	AgentPermissionAt  string `dynamodbav:"agent_permission_at,omitempty"`
+	TokenHash          string `dynamodbav:"token_hash,omitempty"`
 	expiry
 }
 
@@ -157,7 +168,11 @@ func toRequestItem(r request.Request) requestItem {
 		SubjectKey: r.SubjectKey, Version: r.Version,
 		Extended: r.Extended, ExtReason: r.ExtensionReason, ClosedAt: optStamp(r.ClosedAt), VerifiedAt: optStamp(r.VerifiedAt),
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis, appealAttrs: appealAttrsOf(r.AppealState),
-		corrections: corrections{toCorrectionItems(r.Corrections)},
+		corrections:   corrections{toCorrectionItems(r.Corrections)},
+		PostalAddress: r.PostalAddress, EnteredAt: optStamp(r.EnteredAt),
+		VerificationMethod: r.VerificationMethod, VerificationNote: r.VerificationNote,
+		AgentPermission: r.AgentPermission, AgentPermissionAt: optStamp(r.AgentPermissionAt),
+		TokenHash: r.TokenHash,
 	}
 }
 
@@ -196,6 +211,10 @@ func (it requestItem) request() (request.Request, error) {
 		SubjectKey: it.SubjectKey, Version: it.Version,
 		Extended: it.Extended, ExtensionReason: it.ExtReason, ClosedAt: ts.at(it.ClosedAt), VerifiedAt: ts.at(it.VerifiedAt),
 		Outcome: it.Outcome, DenialBasis: it.DenialBasis,
+		PostalAddress: it.PostalAddress, EnteredAt: ts.at(it.EnteredAt),
+		VerificationMethod: it.VerificationMethod, VerificationNote: it.VerificationNote,
+		AgentPermission: it.AgentPermission, AgentPermissionAt: ts.at(it.AgentPermissionAt),
+		TokenHash: it.TokenHash,
 	}
 	r.AppealState = it.appealAttrs.state(&ts)
 	r.Corrections = ts.corrections(it.Corrections)
@@ -266,17 +285,24 @@ func (s *Requests) creationItems(c request.Creation) ([]types.TransactWriteItem,
 		return nil, at, err
 	}
 	items = append(items, ev)
-	mp, err := mailPut(prefixRequest+c.Request.ID, c.Mail, c.Request.ReceivedAt)
-	if err != nil {
-		return nil, at, err
+	// A request staff entered without an email address has no mail; an
+	// agent's request has the agent's receipt besides.
+	for _, m := range append([]mail.Intent{c.Mail}, c.Extra...) {
+		if m.ID == "" {
+			continue
+		}
+		mp, err := mailPut(prefixRequest+c.Request.ID, m, c.Event.At)
+		if err != nil {
+			return nil, at, err
+		}
+		items = append(items, mp)
 	}
-	items = append(items, mp)
 	if c.TokenHash != "" {
 		pk := prefixToken + c.TokenHash
 		items, err = appendPut(items, tokenItem{
 			PK: pk, SK: sortToken, Kind: "token",
 			RequestID: c.Request.ID, ValidUntil: stamp(c.TokenExpiresAt),
-			expiry: expires(retention.VerificationToken, pk, sortToken, c.Request.ReceivedAt),
+			expiry: expires(retention.VerificationToken, pk, sortToken, c.Event.At),
 		}, "attribute_not_exists(pk)", nil)
 		if err != nil {
 			return nil, at, err
@@ -288,7 +314,7 @@ func (s *Requests) creationItems(c request.Creation) ([]types.TransactWriteItem,
 		items, err = appendPut(items, idempotencyItem{
 			PK: pk, SK: sortIdem, Kind: "idempotency",
 			RequestID: c.Request.ID, BodyHash: c.BodyHash,
-			expiry: expires(retention.Idempotency, pk, sortIdem, c.Request.ReceivedAt),
+			expiry: expires(retention.Idempotency, pk, sortIdem, c.Event.At),
 		}, "attribute_not_exists(pk)", nil)
 		if err != nil {
 			return nil, at, err
@@ -299,9 +325,9 @@ func (s *Requests) creationItems(c request.Creation) ([]types.TransactWriteItem,
 		at.dedup = len(items)
 		items, err = appendPut(items, dedupItem{
 			PK: pk, SK: sortDedup, Kind: kindDedup, RequestID: c.Request.ID,
-			expiry: expires(retention.DuplicateGuard, pk, sortDedup, c.Request.ReceivedAt),
+			expiry: expires(retention.DuplicateGuard, pk, sortDedup, c.Event.At),
 		}, "attribute_not_exists(pk) OR expires_at <= :now", map[string]types.AttributeValue{
-			":now": &types.AttributeValueMemberS{Value: stamp(c.Request.ReceivedAt)},
+			":now": &types.AttributeValueMemberS{Value: stamp(c.Event.At)},
 		})
 		if err != nil {
 			return nil, at, err
@@ -335,7 +361,7 @@ func (s *Requests) duplicate(ctx context.Context, c request.Creation) error {
 	if err != nil {
 		return err
 	}
-	if !found || it.ExpiresAt <= stamp(c.Request.ReceivedAt) {
+	if !found || it.ExpiresAt <= stamp(c.Event.At) {
 		return again(fault.New(fault.TooMany, "The service is busy; try again shortly."))
 	}
 	return &request.Duplicate{RequestID: it.RequestID}
@@ -381,55 +407,54 @@ func (s *Requests) IdempotentRequest(ctx context.Context, keyHash string) (strin
 	return it.RequestID, it.BodyHash, nil
 }
 
-// Verify implements request.Store: the token is consumed and the request
-// verified in one transaction, or neither.
+// Verify implements request.Store: the token is consumed (when the link was
+// followed) and the request verified in one transaction with its event,
+// mail, jobs and the vouched links of a staff verification, or none of it.
 func (s *Requests) Verify(ctx context.Context, v request.Verification) error {
 	at := &types.AttributeValueMemberS{Value: stamp(v.At)}
 	r := v.Request
-	tokenUpdate := types.TransactWriteItem{Update: &types.Update{
-		TableName:           aws.String(s.table),
-		Key:                 key(prefixToken+v.TokenHash, sortToken),
-		UpdateExpression:    aws.String("SET used_at = :now"),
-		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until > :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": at,
-		},
-	}}
-	requestUpdate := types.TransactWriteItem{Update: &types.Update{
-		TableName:           aws.String(s.table),
-		Key:                 key(prefixRequest+r.ID, sortRequest),
-		UpdateExpression:    aws.String("SET #st = :to, gsi2pk = :queue, version = :next, verified_at = :now"),
-		ConditionExpression: aws.String("version = :version AND #st = :from"),
-		ExpressionAttributeNames: map[string]string{
-			"#st": "status",
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":to":      &types.AttributeValueMemberS{Value: string(request.Verified)},
-			":from":    &types.AttributeValueMemberS{Value: string(r.Status)},
-			":queue":   &types.AttributeValueMemberS{Value: prefixStatus + string(request.Verified)},
-			":version": &types.AttributeValueMemberN{Value: fmt.Sprint(r.Version)},
-			":next":    &types.AttributeValueMemberN{Value: fmt.Sprint(r.Version + 1)},
-			":now":     at,
-		},
-	}}
+	var items []types.TransactWriteItem
+	if v.TokenHash != "" {
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName:           aws.String(s.table),
+			Key:                 key(prefixToken+v.TokenHash, sortToken),
+			UpdateExpression:    aws.String("SET used_at = :now"),
+			ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until > :now"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":now": at,
+			},
+		}})
+	}
+	items = append(items, s.verifiedUpdate(v, at))
+	if v.VoidTokenHash != "" {
+		items = append(items, voidToken(s.table, v.VoidTokenHash, at))
+	}
 	ev, err := eventPut(r.ID, v.Event)
 	if err != nil {
 		return err
 	}
-	mp, err := mailPut(prefixRequest+r.ID, v.Mail, v.At)
-	if err != nil {
-		return err
+	ev.Put.TableName = aws.String(s.table)
+	items = append(items, ev)
+	if v.Mail.ID != "" {
+		mp, err := mailPut(prefixRequest+r.ID, v.Mail, v.At)
+		if err != nil {
+			return err
+		}
+		mp.Put.TableName = aws.String(s.table)
+		items = append(items, mp)
 	}
-	ev.Put.TableName, mp.Put.TableName = aws.String(s.table), aws.String(s.table)
 	jobs, err := jobPuts(s.table, v.Jobs)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: append([]types.TransactWriteItem{tokenUpdate, requestUpdate, ev, mp}, jobs...),
-	})
+	links, err := s.vouchedLinks(v)
+	if err != nil {
+		return err
+	}
+	items = append(append(items, jobs...), links...)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if failed := cancelled(err); failed != nil {
-		if failed[0] {
+		if v.TokenHash != "" && failed[0] {
 			return fault.Wrap(fault.Gone, "The token was used or has expired.", err)
 		}
 		return fault.Wrap(fault.Conflict, "The request changed meanwhile.", err)
@@ -437,7 +462,112 @@ func (s *Requests) Verify(ctx context.Context, v request.Verification) error {
 	return classify(err)
 }
 
+// voidToken marks a link used because another took its place (a new link,
+// or staff verifying the person); it must exist and be unused.
+func voidToken(table, hash string, at types.AttributeValue) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(table),
+		Key:                       key(prefixToken+hash, sortToken),
+		UpdateExpression:          aws.String("SET used_at = :now, replaced_at = :now"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(used_at)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": at},
+	}}
+}
+
+// verifiedUpdate moves the request to verified on the condition that it is
+// as read, with how staff verified the person when they did.
+func (s *Requests) verifiedUpdate(v request.Verification, at types.AttributeValue) types.TransactWriteItem {
+	r := v.Request
+	set := "SET #st = :to, gsi2pk = :queue, version = :next, verified_at = :now, verification_method = :method"
+	values := map[string]types.AttributeValue{
+		":to":      &types.AttributeValueMemberS{Value: string(request.Verified)},
+		":from":    &types.AttributeValueMemberS{Value: string(r.Status)},
+		":queue":   &types.AttributeValueMemberS{Value: prefixStatus + string(request.Verified)},
+		":version": &types.AttributeValueMemberN{Value: fmt.Sprint(r.Version)},
+		":next":    &types.AttributeValueMemberN{Value: fmt.Sprint(r.Version + 1)},
+		":now":     at,
+		":method":  &types.AttributeValueMemberS{Value: "link"},
+	}
+	if v.Method != "" {
+		values[":method"] = &types.AttributeValueMemberS{Value: v.Method}
+		set += ", verification_note = :note"
+		values[":note"] = &types.AttributeValueMemberS{Value: v.Note}
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       key(prefixRequest+r.ID, sortRequest),
+		UpdateExpression:          aws.String(set),
+		ConditionExpression:       aws.String("version = :version AND #st = :from"),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: values,
+	}}
+}
+
+// vouchedLinks are the links, both directions, between each pair of the
+// identifiers staff vouched are one person's. Vouched is the strongest
+// evidence, so the link is written whatever was there (a claimed or
+// proven link is strengthened, never weakened).
+func (s *Requests) vouchedLinks(v request.Verification) ([]types.TransactWriteItem, error) {
+	var out []types.TransactWriteItem
+	for _, x := range v.Vouch {
+		for _, y := range v.Vouch {
+			if x.Key == y.Key {
+				continue
+			}
+			av, err := attributevalue.MarshalMap(linkItem{
+				PK: prefixSubject + x.Key, SK: sortLink + y.Key, Kind: "link", Other: y.Key,
+				Type: string(y.Kind), Match: y.Match, At: stamp(v.At), Evidence: string(optout.Vouched),
+			})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: av}})
+		}
+	}
+	return out, nil
+}
+
 // get reads one item with a strongly consistent read.
 func (s *Requests) get(ctx context.Context, pk, sk string, out any) (bool, error) {
 	return getItem(ctx, s.db, s.table, pk, sk, out)
+}
+
+// PendingOf implements request.Pending: a query of the by-subject index,
+// newest request first, read until limit requests waiting for
+// verification are found or the person's requests end.
+func (s *Requests) PendingOf(ctx context.Context, subjectKey string, limit int) ([]request.Request, error) {
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                aws.String(s.table),
+		IndexName:                aws.String(topology.IndexBySubject),
+		KeyConditionExpression:   aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :req)"),
+		FilterExpression:         aws.String("#st = :pending"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":      &types.AttributeValueMemberS{Value: prefixSubject + subjectKey},
+			":req":     &types.AttributeValueMemberS{Value: prefixRequest},
+			":pending": &types.AttributeValueMemberS{Value: string(request.PendingVerification)},
+		},
+		ScanIndexForward: aws.Bool(false),
+	})
+	var out []request.Request
+	for p.HasMorePages() && len(out) < limit {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify(err)
+		}
+		var items []requestItem
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			r, err := it.request()
+			if err != nil {
+				return nil, err
+			}
+			if len(out) < limit {
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
 }

@@ -10,7 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/mail"
 	"github.com/claritru/privacy/shared/optout"
+	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/retention"
 	"github.com/claritru/privacy/shared/subjectdata"
 	"github.com/claritru/privacy/shared/topology"
@@ -66,6 +68,7 @@ var minimisedAttributes = []string{
 	"first_name", "last_name", "email", "phone", "practice_name", "country", "state",
 	"details", "correction", "corrections", "agent_name", "agent_email", "outcome", "extension_reason",
 	"appeal_reason",
+	"postal_address", "verification_note", "agent_permission",
 }
 
 // Erase implements subjectdata.Store. It covers the keys given and every
@@ -185,15 +188,92 @@ func (s *Subjects) eraseRequests(ctx context.Context, e *erasure, k string) erro
 		if changed {
 			e.minimised[k]["request"]++
 		}
-		mails, err := s.partition(ctx, pk, prefixMail, "pk, sk")
+		mails, err := s.partition(ctx, pk, prefixMail, "")
 		if err != nil {
 			return err
 		}
 		for _, item := range mails {
+			kept, err := s.keepUnsent(ctx, pk, item)
+			if err != nil {
+				return err
+			}
+			if kept {
+				e.minimised[k]["mail_kept_until_sent"]++
+				continue
+			}
 			e.del(&e.deletes, k, "mail", pk, skOf(item))
 		}
 	}
 	return nil
+}
+
+// keepUnsent keeps a request's outcome mail that is still to be sent (the
+// completion, denial or cancellation the erasure's closing of the request
+// queued, or staff's just before): the person is told, and the mail loses
+// its address and content once sent (Outbox.MarkSent). It is marked so on
+// the condition that it is still unsent; a mail sent meanwhile is deleted
+// like any sent mail. Other unsent mail (a receipt, its link) is deleted:
+// it would speak of a request that is closed.
+func (s *Subjects) keepUnsent(ctx context.Context, pk string, item map[string]types.AttributeValue) (bool, error) {
+	st, _ := item["status"].(*types.AttributeValueMemberS)
+	tmpl, _ := item["template"].(*types.AttributeValueMemberS)
+	if st == nil || (st.Value != mailQueued && st.Value != mailSending) || tmpl == nil || !outcomeMail[mail.Template(tmpl.Value)] {
+		return false, nil
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      key(pk, skOf(item)),
+		UpdateExpression:         aws.String("SET " + eraseAfterSend + " = :t"),
+		ConditionExpression:      aws.String("#st IN (:queued, :sending)"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t":       &types.AttributeValueMemberBOOL{Value: true},
+			":queued":  &types.AttributeValueMemberS{Value: mailQueued},
+			":sending": &types.AttributeValueMemberS{Value: mailSending},
+		},
+	})
+	return applied(err)
+}
+
+// outcomeMail are the mails that tell a person how their request ended.
+var outcomeMail = map[mail.Template]bool{mail.RequestCompleted: true, mail.RequestDenied: true, mail.RequestCancelled: true}
+
+// OpenRequests implements subjectdata.OpenRequests: the requests still open
+// under the keys given and every identifier proven to be the same
+// person's, the profile an erasure covers.
+func (s *Subjects) OpenRequests(ctx context.Context, keys []string) ([]request.Request, error) {
+	profile, err := s.profileKeys(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []request.Request
+	for _, k := range profile {
+		pks, err := s.requestPartitions(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		for _, pk := range pks {
+			if seen[pk] {
+				continue
+			}
+			seen[pk] = true
+			var it requestItem
+			found, err := getItem(ctx, s.db, s.table, pk, sortRequest, &it)
+			if err != nil {
+				return nil, err
+			}
+			if !found || !request.Status(it.Status).Open() {
+				continue
+			}
+			r, err := it.request()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // erasePerson queues the deletes of what the person's partition under key

@@ -61,6 +61,11 @@ func (s *Requests) Update(ctx context.Context, c request.Change) error {
 		}
 		items[n].Put.TableName = aws.String(s.table)
 	}
+	if c.VoidTokenHash != "" {
+		// The link the new one replaces stops working in the same
+		// transaction: only the newest link verifies.
+		items = append(items, voidToken(s.table, c.VoidTokenHash, &types.AttributeValueMemberS{Value: stamp(c.Event.At)}))
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if cancelled(err) != nil {
 		return fault.Wrap(fault.Conflict, "The request changed meanwhile; reload it and try again.", err)

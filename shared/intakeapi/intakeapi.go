@@ -21,6 +21,8 @@ import (
 // Handler serves the intake routes.
 type Handler struct {
 	Service *request.Service
+	// Resend sends a new verification link on request.
+	Resend *request.Resender
 	// PublicBaseURL is where the API is reached from outside.
 	PublicBaseURL string
 	// ReturnURLs are the pages a browser may be sent back to; the first is
@@ -35,6 +37,8 @@ var routes = apigw.Routes[*Handler]{
 	"POST /v1/requests": (*Handler).submit,
 	"GET /v1/verify":    (*Handler).verifyPage,
 	"POST /v1/verify":   (*Handler).verify,
+	// A new link for a request still waiting for verification.
+	"POST /v1/verify/resend": (*Handler).resend,
 }
 
 // Routes returns the keys of the routes the handler serves; they must be
@@ -148,8 +152,12 @@ func decodeJSON(body []byte) (request.Input, fault.Fields, error) {
 	if err != nil {
 		return request.Input{}, nil, err
 	}
-	jr.Corrections = request.DecodeCorrections(items, &errs)
-	return request.Input(jr), errs, nil
+	return request.Input{
+		Types: jr.Types, FirstName: jr.FirstName, LastName: jr.LastName, Email: jr.Email, Phone: jr.Phone,
+		PracticeName: jr.PracticeName, Country: jr.Country, State: jr.State, Details: jr.Details,
+		Correction: jr.Correction, OnBehalf: jr.OnBehalf, AgentName: jr.AgentName, AgentEmail: jr.AgentEmail,
+		Declaration: jr.Declaration, Corrections: request.DecodeCorrections(items, &errs),
+	}, errs, nil
 }
 
 // decodeForm reads an urlencoded form. `types` may repeat; every other field

@@ -81,6 +81,13 @@ const (
 	// PolicyNotice tells a person of a material change of the privacy
 	// policy (shared/policy).
 	PolicyNotice Template = "policy_notice"
+	// AgentReceipt tells an authorized agent that the request they made
+	// for a consumer was received and that the consumer verifies directly
+	// (11 CCR §7063).
+	AgentReceipt Template = "agent_receipt"
+	// RequestLink is a new verification link the requester asked for
+	// (POST /v1/verify/resend); it voids the one sent before.
+	RequestLink Template = "request_link"
 	// Text messages (Channel ChannelSMS).
 	SMSCode Template = "sms_code" // the one-time code that confirms an SMS opt-in
 	SMSHelp Template = "sms_help" // the answer to HELP
@@ -148,6 +155,11 @@ const (
 	BucketConsents = "consents"
 	BucketNotices  = "notices"
 	BucketOptOut   = "optout"
+	// Agents' receipts, counted by the agent address's key; new links
+	// asked for, counted apart from receipts, so that a flood of requests
+	// in someone's name cannot keep them from getting a link that works.
+	BucketAgents  = "agents"
+	BucketResends = "resends"
 	// Texts, counted by the number's subject key.
 	BucketSMSCodes = "sms_codes"
 	BucketSMSHelp  = "sms_help"
@@ -168,6 +180,8 @@ var limits = map[Template]Limit{
 	RequestExpired:  {BucketNotices, MaxConfirmationsPerDay},
 	ConsentReceipt:  {BucketConsents, MaxConfirmationsPerDay},
 	OptOutConfirmed: {BucketOptOut, MaxOptOutConfirmationsPerDay},
+	AgentReceipt:    {BucketAgents, MaxConfirmationsPerDay},
+	RequestLink:     {BucketResends, MaxConfirmationsPerDay},
 	// Anyone can type a number into the subscribe form: its codes are
 	// capped like receipts, under their own count.
 	SMSCode: {BucketSMSCodes, MaxConfirmationsPerDay},

@@ -22,6 +22,7 @@ func everyKind() map[mail.Template]map[string]string {
 			"appeal_days": "45", "decision": "upheld",
 			"version": "2026-12", "summary": "Staff text.", "policy_url": "https://claritru.example/privacy-policy",
 			"text_sha256": strings.Repeat("ab", 32),
+			"verify_url":  "https://privacy.claritru.example/v1/verify?token=t", "verify_expires": "72 hours",
 		})
 	}
 	return out
@@ -32,8 +33,8 @@ func everyKind() map[mail.Template]map[string]string {
 // and phone in both parts; none carries an unsubscribe link it was not given.
 func TestEveryMailCarriesTheFooter(t *testing.T) {
 	kinds := everyKind()
-	if len(kinds) != 14 {
-		t.Fatalf("%d kinds of mail, want the 14 the service sends", len(kinds))
+	if len(kinds) != 16 {
+		t.Fatalf("%d kinds of mail, want the 16 the service sends", len(kinds))
 	}
 	for tmpl, d := range kinds {
 		m, err := Render(mail.Intent{Template: tmpl, Data: d}, footer)

@@ -35,6 +35,8 @@ var subjects = map[mail.Template]string{
 	mail.DeadlineDigest:   "Privacy requests due soon",
 	mail.VendorNotice:     "Privacy request from ClariTru: action needed",
 	mail.PolicyNotice:     "We are changing our privacy policy",
+	mail.AgentReceipt:     "We received the privacy request you made as an authorized agent",
+	mail.RequestLink:      "Your new link to confirm your privacy request",
 }
 
 //go:embed templates

@@ -174,6 +174,9 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		// and the summary of changes staff published with it.
 		"version": "company", "policy_url": "company", "text_sha256": "company", "summary": "staff",
 		"policy_version": "company", "policy_effective_at": "company",
+		// Whether an authorized agent made the request: a flag the
+		// service sets, never the agent's name.
+		"on_behalf": "company",
 	}
 	// The vendor notice's facts are the company's: the system's name from
 	// the register, the action, the job's reference and its due date; and

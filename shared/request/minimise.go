@@ -13,5 +13,6 @@ func (r Request) Minimised() Request {
 	r.AgentName, r.AgentEmail = "", ""
 	r.Outcome, r.ExtensionReason = "", ""
 	r.Corrections, r.AppealReason = nil, ""
+	r.PostalAddress, r.VerificationNote, r.AgentPermission = "", "", ""
 	return r
 }

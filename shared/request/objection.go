@@ -59,5 +59,5 @@ func (s *Service) applyObjection(ctx context.Context, c *Creation) (string, erro
 		note = c.Event.Note + "; " + note
 	}
 	c.Event.Note = note
-	return at.UTC().Format("2 January 2006, 15:04 MST"), nil
+	return s.cfg.Zone.Time(at), nil
 }

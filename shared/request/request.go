@@ -147,6 +147,26 @@ type Request struct {
 	// a request made with the free-text Correction alone has it as one
 	// item.
 	Corrections []Correction
+	// PostalAddress is where a request received by letter or phone is
+	// answered when the person gave no email address (staff-entered only;
+	// minimised: the lines of the address, nothing else).
+	PostalAddress string
+	// EnteredAt is when staff entered a request that reached the company
+	// earlier by email, phone or letter (ReceivedAt); zero for the form.
+	EnteredAt time.Time
+	// VerificationMethod is how the identity was verified: "link" when the
+	// requester followed the mailed link, else the staff method
+	// (VerificationMethods); VerificationNote is staff's note of it.
+	VerificationMethod string
+	VerificationNote   string
+	// AgentPermission is staff's note or reference of the signed
+	// permission an authorized agent showed (11 CCR §7063(a)), recorded
+	// at AgentPermissionAt.
+	AgentPermission   string
+	AgentPermissionAt time.Time
+	// TokenHash is the hash of the verification link last sent, so that a
+	// new link voids it.
+	TokenHash string
 }
 
 // Open reports whether the request still waits for an answer.

@@ -71,6 +71,9 @@ type Change struct {
 	// token (Resend).
 	TokenHash      string
 	TokenExpiresAt time.Time
+	// VoidTokenHash, when set, is the link the new one replaces: it is
+	// marked used in the same transaction, so only the newest link works.
+	VoidTokenHash string
 }
 
 // Creation is everything written when a request is taken.
@@ -79,7 +82,11 @@ type Creation struct {
 	Event          Event
 	TokenHash      string
 	TokenExpiresAt time.Time
-	Mail           mail.Intent
+	// Mail is the receipt; none (no ID) when the person gave no email
+	// address. Extra are further mails of the creation (the agent's
+	// receipt).
+	Mail  mail.Intent
+	Extra []mail.Intent
 	// IdempotencyKeyHash and BodyHash are set when the client sent an
 	// Idempotency-Key.
 	IdempotencyKeyHash string
@@ -156,6 +163,15 @@ type Verification struct {
 	// request asks for, now that the requester is verified; written in the
 	// same transaction.
 	Jobs []reach.Job
+	// Method and Note say how staff verified the person (empty when the
+	// link was followed, with TokenHash set); Vouch lists identifiers
+	// staff vouch are this person's: each pair is linked as vouched.
+	Method string
+	Note   string
+	Vouch  []subject.Identity
+	// VoidTokenHash is the mailed link a staff verification leaves unused:
+	// it is marked used in the same transaction.
+	VoidTokenHash string
 }
 
 // OptOuts applies, at once and without verification, the rights that need
@@ -233,14 +249,22 @@ type Submission struct {
 	// email, phone or letter (the audit history's actor); empty for the
 	// public form, whose actor is the requester.
 	EnteredBy string
+	// ReceivedAt is when a request staff enter reached the company (its
+	// clock runs from then); zero means now. Only staff channels set it.
+	ReceivedAt time.Time
 }
 
 // Submit validates and stores a new request with its receipt mail.
 func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
-	r, err := Validate(s.subjects, sub.Input, sub.DecodeErrors)
+	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	in, prior := sub.Input, sub.DecodeErrors
+	in.Offline = sub.Channel.Offline()
+	receivedAt := receiptTime(&prior, sub, now)
+	r, err := Validate(s.subjects, in, prior)
 	if err != nil {
 		return Receipt{}, err
 	}
+	s.postalKey(&r)
 	keyHash, bodyHash, err := idempotencyHashes(r.SubjectKey, sub.IdempotencyKey, sub.Body)
 	if err != nil {
 		return Receipt{}, err
@@ -251,8 +275,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		}
 	}
 
-	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
-	c, verifyURL, err := s.received(r, sub.Channel, now)
+	c, verifyURL, err := s.received(r, sub.Channel, receivedAt, now)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -263,15 +286,8 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	c.Mail = mail.Intent{
-		ID:       s.NewID(now),
-		Template: mail.RequestReceived,
-		To:       c.Request.Email,
-		Data:     mailData(s.cfg.Zone, c.Request, verifyURL),
-		// The receipt counts against the address's daily cap.
-		RecipientKey: recipientKey(c.Request),
-	}
-	if optOutAt != "" {
+	s.receipts(&c, verifyURL, now)
+	if optOutAt != "" && c.Mail.ID != "" {
 		c.Mail.Data["optout_effective"] = optOutAt
 	}
 	if objectedAt, err := s.applyObjection(ctx, &c); err != nil {
@@ -337,19 +353,25 @@ func notKeyChar(r rune) bool { return r < 0x20 || r > 0x7e }
 // received makes the new request's record as received at now: its id,
 // channel, regime and due date, the "received" event, and, when the request
 // must be verified, the verification token, whose link it returns.
-func (s *Service) received(r Request, channel Channel, now time.Time) (Creation, string, error) {
+func (s *Service) received(r Request, channel Channel, at, now time.Time) (Creation, string, error) {
 	r.ID = s.NewID(now)
 	r.Channel = channel
 	if r.Channel == "" {
 		r.Channel = Web
 	}
-	r.ReceivedAt = now
+	// The clock runs from the day the request reached the company, by
+	// whatever channel, not from the day staff typed it in (11 CCR
+	// §7021(b); GDPR Art. 12(3)).
+	r.ReceivedAt = at
+	if !at.Equal(now) {
+		r.EnteredAt = now
+	}
 	r.Regime = deadline.RegimeFor(r.Country, r.State)
-	r.DueAt = s.cfg.Zone.Due(r.Regime, now)
+	r.DueAt = s.cfg.Zone.Due(r.Regime, at)
 	if !r.VerificationRequired() {
 		// Opt-out of sale/sharing and limiting sensitive data are acted on
 		// within 15 business days (11 CCR §7026(f), §7027(g)).
-		r.DueAt = s.cfg.Zone.OptOutBy(now)
+		r.DueAt = s.cfg.Zone.OptOutBy(at)
 	}
 	r.Version = 1
 	r.Status = Received
@@ -361,11 +383,17 @@ func (s *Service) received(r Request, channel Channel, now time.Time) (Creation,
 	if r.VerificationRequired() {
 		c.Request.Status = PendingVerification
 		c.Event.To = PendingVerification
+		if r.Email == "" {
+			// No address to mail a link to: staff verify the person
+			// by the channel they came by (the verify action).
+			return c, "", nil
+		}
 		raw, hash, err := NewToken()
 		if err != nil {
 			return Creation{}, "", err
 		}
 		c.TokenHash, c.TokenExpiresAt = hash, now.Add(TokenLifetime)
+		c.Request.TokenHash = hash
 		verifyURL = s.verifyURL(raw)
 	}
 	return c, verifyURL, nil
@@ -493,14 +521,19 @@ func (s *Service) Confirm(ctx context.Context, raw string) (Request, error) {
 // proved by following the link, and nothing they only typed (a phone
 // number, a name): a deletion or a copy must reach no one else's data.
 func (s *Service) jobs(r Request, now time.Time) []reach.Job {
-	if s.cfg.Systems == nil {
+	return s.jobsFor(r, now, []reach.Identifier{{Kind: "email", Value: r.Email}})
+}
+
+// jobsFor plans the jobs of a verified request, telling each system the
+// identifiers given.
+func (s *Service) jobsFor(r Request, now time.Time, ids []reach.Identifier) []reach.Job {
+	if s.cfg.Systems == nil || len(ids) == 0 {
 		return nil
 	}
 	types := make([]string, len(r.Types))
 	for i, t := range r.Types {
 		types[i] = string(t)
 	}
-	ids := []reach.Identifier{{Kind: "email", Value: r.Email}}
 	var jobs []reach.Job
 	for _, a := range reach.ActionsFor(types) {
 		jobs = append(jobs, reach.Plan(s.cfg.Systems, a, s.cfg.Zone.In(now), r.DueAt, r.SubjectKey, r.ID, ids, func() string { return s.NewID(now) })...)

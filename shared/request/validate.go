@@ -26,6 +26,12 @@ type Input struct {
 	AgentEmail   string
 	Declaration  bool
 	Corrections  []CorrectionInput
+	// PostalAddress is where a request staff entered is answered when the
+	// person gave no email address.
+	PostalAddress string
+	// Offline is set for a request staff enter (Channel.Offline): the
+	// email address is not required there, but some way to answer is.
+	Offline bool
 }
 
 // Field length limits.
@@ -53,10 +59,15 @@ func Validate(ids *subject.Identifier, in Input, prior fault.Fields) (Request, e
 	r.Correction = text(&errs, "correction", in.Correction, maxFreeText)
 	r.Corrections = corrections(&errs, in.Corrections)
 
-	email := line(&errs, "email", in.Email, subject.MaxEmailLength, true)
+	email := line(&errs, "email", in.Email, subject.MaxEmailLength, !in.Offline)
 	residence(&errs, &r, in.Country, in.State)
 	if err := identify(ids, &errs, &r, email, in.Phone); err != nil {
 		return Request{}, err
+	}
+	if in.Offline {
+		offline(&errs, &r, in)
+	} else if strings.TrimSpace(in.PostalAddress) != "" {
+		errs.Add("postal_address", "only staff enter a postal address, for a request received by phone or letter")
 	}
 
 	// A correction must say what is wrong and what is right.
@@ -134,6 +145,11 @@ func identify(ids *subject.Identifier, errs *fault.Fields, r *Request, email, ph
 	}
 	if id, ok := subject.Find(found, subject.Phone); ok {
 		r.Phone = id.Value
+		if r.SubjectKey == "" {
+			// A request staff entered without an email address is
+			// filed under the phone's key.
+			r.SubjectKey = id.Key
+		}
 	}
 	return nil
 }

@@ -59,6 +59,13 @@ type ActionInput struct {
 	// Withheld names, in words, the types of information a completion
 	// holds back by law (11 CCR §7024(d)); the mail lists them.
 	Withheld []string
+	// Method and Note are how staff verified the person (verify) and what
+	// they checked, or the reference of an agent's signed permission
+	// (agent_permission, Note only); ToldBy is how staff told a person
+	// with no email address of the outcome (channels.go).
+	Method string
+	Note   string
+	ToldBy string
 }
 
 // from lists the statuses each action may be taken from.
@@ -153,7 +160,7 @@ func checkAction(r Request, in ActionInput) (string, error) {
 	allowed, ok := from[in.Action]
 	if !ok {
 		var f fault.Fields
-		f.Add("action", "use one of start, extend, complete, deny, cancel, resend, appeal, uphold, overturn, decide_correction")
+		f.Add("action", "use one of start, extend, complete, deny, cancel, resend, appeal, uphold, overturn, decide_correction, verify, agent_permission")
 		return "", f.Err()
 	}
 	reason := strings.TrimSpace(in.Reason)
@@ -235,6 +242,13 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 		return Request{}, err
 	}
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	if next, ok, err := s.channelAction(ctx, r, in, now); ok {
+		return next, err
+	}
+	toldBy, err := channelCheck(r, in)
+	if err != nil {
+		return Request{}, err
+	}
 	next, ev, m, err := TransitionIn(s.cfg.Zone, r, in, now)
 	if err != nil {
 		return Request{}, err
@@ -247,6 +261,7 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 		}
 		ev.Note = joinNotes(ev.Note, note)
 	}
+	ev.Note = joinNote(ev.Note, toldBy)
 	c := Change{Request: next, FromVersion: r.Version, Event: ev, Mail: m}
 	if in.Action == Resend && m != nil {
 		raw, hash, err := NewToken()
@@ -254,6 +269,11 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 			return Request{}, err
 		}
 		c.TokenHash, c.TokenExpiresAt = hash, now.Add(TokenLifetime)
+		c.VoidTokenHash, err = s.voidable(ctx, r.TokenHash)
+		if err != nil {
+			return Request{}, err
+		}
+		c.Request.TokenHash, next.TokenHash = hash, hash
 		m.Data = mailData(s.cfg.Zone, next, s.verifyURL(raw))
 	}
 	if m != nil {
@@ -366,7 +386,9 @@ func (s *Service) ExpireUnverified(ctx context.Context) (int, error) {
 			return n, err
 		}
 		for _, r := range rs {
-			if now.Sub(r.ReceivedAt) < UnverifiedFor {
+			// A request staff entered late runs its 30 days from its
+			// entry: the person had no link before.
+			if now.Sub(r.ReceivedAt) < UnverifiedFor || now.Sub(r.EnteredAt) < UnverifiedFor {
 				continue
 			}
 			closed := r

@@ -124,33 +124,39 @@ type Document struct {
 // Request is one Data Rights Request with its history. After an erasure only
 // the minimised log remains: the personal fields are empty.
 type Request struct {
-	ID              string         `json:"id"`
-	Types           []string       `json:"types"`
-	Status          string         `json:"status"`
-	Channel         string         `json:"channel"`
-	FirstName       string         `json:"first_name,omitempty"`
-	LastName        string         `json:"last_name,omitempty"`
-	Email           string         `json:"email,omitempty"`
-	Phone           string         `json:"phone,omitempty"`
-	PracticeName    string         `json:"practice_name,omitempty"`
-	Country         string         `json:"country,omitempty"`
-	State           string         `json:"state,omitempty"`
-	Details         string         `json:"details,omitempty"`
-	Correction      string         `json:"correction,omitempty"`
-	Corrections     []Correction   `json:"corrections,omitempty"`
-	OnBehalf        bool           `json:"on_behalf"`
-	AgentName       string         `json:"agent_name,omitempty"`
-	AgentEmail      string         `json:"agent_email,omitempty"`
-	Regime          string         `json:"regime"`
-	ReceivedAt      time.Time      `json:"received_at"`
-	DueAt           time.Time      `json:"due_at"`
-	Extended        bool           `json:"extended"`
-	ExtensionReason string         `json:"extension_reason,omitempty"`
-	ClosedAt        *time.Time     `json:"closed_at,omitempty"`
-	Outcome         string         `json:"outcome,omitempty"`
-	DenialBasis     string         `json:"denial_basis,omitempty"`
-	Appeal          *Appeal        `json:"appeal,omitempty"`
-	History         []RequestEvent `json:"history"`
+	ID              string       `json:"id"`
+	Types           []string     `json:"types"`
+	Status          string       `json:"status"`
+	Channel         string       `json:"channel"`
+	FirstName       string       `json:"first_name,omitempty"`
+	LastName        string       `json:"last_name,omitempty"`
+	Email           string       `json:"email,omitempty"`
+	Phone           string       `json:"phone,omitempty"`
+	PracticeName    string       `json:"practice_name,omitempty"`
+	Country         string       `json:"country,omitempty"`
+	State           string       `json:"state,omitempty"`
+	Details         string       `json:"details,omitempty"`
+	Correction      string       `json:"correction,omitempty"`
+	Corrections     []Correction `json:"corrections,omitempty"`
+	OnBehalf        bool         `json:"on_behalf"`
+	AgentName       string       `json:"agent_name,omitempty"`
+	AgentEmail      string       `json:"agent_email,omitempty"`
+	Regime          string       `json:"regime"`
+	ReceivedAt      time.Time    `json:"received_at"`
+	DueAt           time.Time    `json:"due_at"`
+	Extended        bool         `json:"extended"`
+	ExtensionReason string       `json:"extension_reason,omitempty"`
+	ClosedAt        *time.Time   `json:"closed_at,omitempty"`
+	Outcome         string       `json:"outcome,omitempty"`
+	DenialBasis     string       `json:"denial_basis,omitempty"`
+	Appeal          *Appeal      `json:"appeal,omitempty"`
+	// What the channel added: where a person without an email address is
+	// answered, how they were verified, and the agent's permission.
+	PostalAddress      string         `json:"postal_address,omitempty"`
+	VerificationMethod string         `json:"verification_method,omitempty"`
+	VerificationNote   string         `json:"verification_note,omitempty"`
+	AgentPermission    string         `json:"agent_permission,omitempty"`
+	History            []RequestEvent `json:"history"`
 }
 
 // Appeal is the appeal of a request's denial: when it arrived, when its
@@ -196,6 +202,8 @@ func RequestOf(r request.Request, events []request.Event) Request {
 		Regime: string(r.Regime), ReceivedAt: r.ReceivedAt, DueAt: r.DueAt,
 		Extended: r.Extended, ExtensionReason: r.ExtensionReason,
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis, Appeal: appealOf(r.AppealState),
+		PostalAddress: r.PostalAddress, VerificationMethod: r.VerificationMethod,
+		VerificationNote: r.VerificationNote, AgentPermission: r.AgentPermission,
 		Types: make([]string, len(r.Types)), History: make([]RequestEvent, len(events)),
 	}
 	for i, t := range r.Types {
@@ -286,6 +294,9 @@ type Report struct {
 	Deleted   map[string]int `json:"deleted"`
 	Minimised map[string]int `json:"minimised"`
 	Kept      []string       `json:"kept"`
+	// ClosedRequests counts the open requests the erasure closed first,
+	// each with its outcome mail.
+	ClosedRequests int `json:"closed_requests"`
 }
 
 // What an erasure keeps, by rule.
@@ -308,6 +319,8 @@ type Service struct {
 	store    Store
 	subjects *subject.Identifier
 	now      func() time.Time
+	open     OpenRequests
+	closer   Closer
 }
 
 // NewService returns a Service; phone reads phone numbers
@@ -385,6 +398,8 @@ func redactDocument(doc *Document) Withheld {
 		if r.Appeal != nil {
 			text(&r.Appeal.Reason)
 		}
+		text(&r.VerificationNote)
+		text(&r.AgentPermission)
 		for j := range r.History {
 			text(&r.History[j].Note)
 		}
@@ -473,11 +488,19 @@ func (s *Service) Erase(ctx context.Context, email, phone, reason, actor string)
 		return Report{}, err
 	}
 	reason, _ = Redact(reason)
+	// Open requests are closed first, each with its outcome mail, so the
+	// erasure neither swallows the answer nor leaves a request waiting
+	// with nobody left to answer.
+	closed, err := s.closeOpen(ctx, []string{id.Key}, actor)
+	if err != nil {
+		return Report{}, err
+	}
 	at := s.now().UTC().Truncate(time.Millisecond)
 	rep, err := s.store.Erase(ctx, []string{id.Key}, Erasure{At: at, Reason: reason, Actor: actor})
 	if err != nil {
 		return Report{}, err
 	}
+	rep.ClosedRequests = closed
 	rep.ErasedAt, rep.Actor = at, actor
 	rep.Subject = Reference{Kind: string(id.Kind), Reference: id.Key}
 	rep.Kept = []string{KeptRequestLog, KeptSuppression}

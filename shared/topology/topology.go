@@ -184,10 +184,13 @@ var ClariTru = Service{
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret, EnvTimeZone},
 			// Requests, their tokens, idempotency records and double-submit
 			// guards; the opt-out part of a request lands in the person's
-			// partition.
+			// partition. A resend finds the person's waiting requests on
+			// the by-subject index and counts its mail on the recipient's
+			// counter (MAILCAP#) before writing.
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
-				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "JOB#*"},
+				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "JOB#*", "MAILCAP#*"},
+				Indexes:    []string{IndexBySubject},
 			},
 		},
 		{
@@ -320,6 +323,7 @@ var ClariTru = Service{
 		{Method: "POST", Path: "/v1/requests", Function: "intake", Auth: Public},
 		{Method: "GET", Path: "/v1/verify", Function: "intake", Auth: Public},
 		{Method: "POST", Path: "/v1/verify", Function: "intake", Auth: Public},
+		{Method: "POST", Path: "/v1/verify/resend", Function: "intake", Auth: Public},
 		{Method: "POST", Path: "/v1/opt-out", Function: "optout", Auth: Public},
 		{Method: "GET", Path: "/v1/opt-out/status", Function: "optout", Auth: Public},
 		{Method: "POST", Path: "/v1/consents", Function: "consent", Auth: Public},

@@ -171,7 +171,7 @@ func (m *Memory) Create(_ context.Context, c request.Creation) error {
 			return request.IdempotencyHit{}
 		}
 	}
-	if d, ok := m.dups[c.DuplicateKey]; ok && c.DuplicateKey != "" && c.Request.ReceivedAt.Before(d.until) {
+	if d, ok := m.dups[c.DuplicateKey]; ok && c.DuplicateKey != "" && c.Event.At.Before(d.until) {
 		return &request.Duplicate{RequestID: d.requestID}
 	}
 	_, reqTaken := m.requests[c.Request.ID]
@@ -190,9 +190,15 @@ func (m *Memory) Create(_ context.Context, c request.Creation) error {
 		m.idem[c.IdempotencyKeyHash] = idemEntry{requestID: r.ID, bodyHash: c.BodyHash}
 	}
 	if c.DuplicateKey != "" {
-		m.dups[c.DuplicateKey] = dupEntry{requestID: r.ID, until: r.ReceivedAt.Add(request.DuplicateWindow)}
+		m.dups[c.DuplicateKey] = dupEntry{requestID: r.ID, until: c.Event.At.Add(request.DuplicateWindow)}
 	}
-	m.queue(r.ID, c.Mail)
+	// A request without an email address has no receipt; an agent's has
+	// the agent's besides.
+	for _, in := range append([]mail.Intent{c.Mail}, c.Extra...) {
+		if in.ID != "" {
+			m.queue(r.ID, in)
+		}
+	}
 	c.Request = clone(c.Request)
 	c.Mail = c.Mail.Clone()
 	m.creations = append(m.creations, c)

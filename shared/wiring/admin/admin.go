@@ -24,9 +24,13 @@ func Handler(d wiring.Deps) *adminapi.Handler {
 	jobs := ddb.NewJobs(d.DB, d.Env.Table)
 	platforms := feed.NewService(ddb.NewFeed(d.DB, d.Env.Table), d.Register(), nil)
 	platforms.Zone = d.Env.Zone
+	requests, subjects := d.Requests(), ddb.NewSubjects(d.DB, d.Env.Table)
+	erasure := subjectdata.NewService(subjects, d.Keyer, d.Phone, nil)
+	// An erasure closes the person's open requests, with their mail, first.
+	erasure.CloseOpen(subjects, requests)
 	return &adminapi.Handler{
 		OptOuts: d.OptOuts(), Consents: d.Consents(), Choices: d.Choices(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
-		Requests: d.Requests(), Subjects: subjectdata.NewService(ddb.NewSubjects(d.DB, d.Env.Table), d.Keyer, d.Phone, nil),
+		Requests: requests, Subjects: erasure,
 		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
 		// Staff read the register and the jobs, and record answers; the
 		// reach function delivers them.
