@@ -152,7 +152,9 @@ func TestCreateDuplicateGuard(t *testing.T) {
 	ctx := context.Background()
 	at := func(id string, when time.Time) request.Creation {
 		c := sampleCreation(id)
-		c.Request.ReceivedAt, c.DuplicateKey = when, "subj#access,delete"
+		// The window runs from when the submission was taken (the event),
+		// which for a staff-entered request is later than its receipt.
+		c.Request.ReceivedAt, c.Event.At, c.DuplicateKey = when, when, "subj#access,delete"
 		return c
 	}
 	if err := s.Create(ctx, at("D1", t0)); err != nil {

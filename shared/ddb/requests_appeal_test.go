@@ -52,15 +52,18 @@ func TestAppealRoundTripsAndQueues(t *testing.T) {
 	if !hasExpiry(t, db, table, "REQ#A1") {
 		t.Fatal("a denied request carries no expiry")
 	}
-	// A2 is appealed first (its letter arrived earlier), so it is due first.
+	// A2 is appealed first (its letter arrived a day earlier), so it is
+	// due first; appeals of the same day are due at the same end of day.
 	act("A2", request.ActionInput{Action: request.Appeal, Actor: "staff"})
-	act("A1", request.ActionInput{Action: request.Appeal, Actor: "staff"})
+	at = at.Add(24 * time.Hour)
+	appealed := act("A1", request.ActionInput{Action: request.Appeal, Actor: "staff"})
 	got, err := s.Get(ctx, "A1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Status != request.Appealed || got.DenialCode != "unverified" || got.AppealReceivedAt.IsZero() ||
-		!got.AppealDueAt.Equal(got.AppealReceivedAt.AddDate(0, 0, 45)) || !got.DueAt.Equal(got.AppealDueAt) || !got.ClosedAt.IsZero() {
+		!got.AppealDueAt.Equal(appealed.AppealDueAt) || got.AppealDueAt.Sub(got.AppealReceivedAt) < 44*24*time.Hour ||
+		got.AppealDueAt.Sub(got.AppealReceivedAt) > 46*24*time.Hour || !got.DueAt.Equal(got.AppealDueAt) || !got.ClosedAt.IsZero() {
 		t.Fatalf("appealed request %+v", got)
 	}
 	if hasExpiry(t, db, table, "REQ#A1") {

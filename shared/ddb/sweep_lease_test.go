@@ -120,6 +120,7 @@ func TestSweepFindsARecordWrittenBehindTheCheckpoint(t *testing.T) {
 	sweep(t, sw) // checkpoints: the day before now
 	c := sampleCreation("LATE1")
 	c.Request.ReceivedAt = now.AddDate(0, 0, -3).Add(time.Hour) // idempotency record due two days ago
+	c.Event.At = c.Request.ReceivedAt                           // its period runs from the creation
 	c.IdempotencyKeyHash, c.BodyHash, c.IdempotencyExpires = "idem-late", "b", c.Request.ReceivedAt.Add(24*time.Hour)
 	c.TokenHash = ""
 	if err := ddb.NewRequests(db, table).Create(context.Background(), c); err != nil {

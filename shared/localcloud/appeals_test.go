@@ -3,6 +3,7 @@ package localcloud_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -123,14 +124,23 @@ func TestDenialAndAppeal(t *testing.T) {
 	}
 
 	// The German appeals first, the Californian a moment later: each gets
-	// its own 45-day clock, and the queue lists them by it.
+	// its own 45-day clock, counted in the company's days (Los Angeles by
+	// default): day 45 is the day the appeal arrived there + 44, to the end
+	// of that day. The queue lists them by it (the same day: by id).
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
 	deAppeal := act(deReq.ID, `{"action":"appeal","reason":"Letter received."}`, 200)
 	time.Sleep(5 * time.Millisecond)
 	caAppeal := act(caReq.ID, `{"action":"appeal"}`, 200)
 	for _, a := range []adminapi.RequestView{deAppeal, caAppeal} {
-		if a.Status != request.Appealed || a.AppealReceivedAt == nil || a.AppealDueAt == nil || a.ClosedAt != nil ||
-			!a.AppealDueAt.Equal(a.AppealReceivedAt.AddDate(0, 0, 45)) || !a.DueAt.Equal(*a.AppealDueAt) {
+		if a.Status != request.Appealed || a.AppealReceivedAt == nil || a.AppealDueAt == nil || a.ClosedAt != nil {
 			t.Fatalf("appealed: %+v", a)
+		}
+		rl := a.AppealReceivedAt.In(la)
+		if want := time.Date(rl.Year(), rl.Month(), rl.Day()+44, 23, 59, 59, 999_000_000, la); !a.AppealDueAt.Equal(want) || !a.DueAt.Equal(want) {
+			t.Fatalf("appeal received %s due %s, want %s", a.AppealReceivedAt, a.AppealDueAt, want)
 		}
 	}
 	act(caReq.ID, `{"action":"appeal"}`, 409)
@@ -138,12 +148,13 @@ func TestDenialAndAppeal(t *testing.T) {
 	if err := json.Unmarshal([]byte(staff("GET", "/v1/admin/requests?status=appealed", "", 200)), &queue); err != nil {
 		t.Fatal(err)
 	}
-	if len(queue.Requests) != 2 || queue.Requests[0].ID != deReq.ID || queue.Requests[1].ID != caReq.ID ||
-		!queue.Requests[0].DueAt.Before(queue.Requests[1].DueAt) || queue.Requests[1].AppealDueAt == nil {
+	if len(queue.Requests) != 2 || queue.Requests[0].ID == queue.Requests[1].ID ||
+		!slices.Contains([]string{deReq.ID, caReq.ID}, queue.Requests[0].ID) || !slices.Contains([]string{deReq.ID, caReq.ID}, queue.Requests[1].ID) ||
+		queue.Requests[1].DueAt.Before(queue.Requests[0].DueAt) || queue.Requests[1].AppealDueAt == nil {
 		t.Fatalf("appealed queue %+v", queue.Requests)
 	}
 	ack := waitForMail(t, cloud.SES.Endpoint, ca, "We received your appeal")
-	if !strings.Contains(ack.Body.Text, caAppeal.AppealDueAt.UTC().Format("2 January 2006")) {
+	if !strings.Contains(ack.Body.Text, caAppeal.AppealDueAt.In(la).Format("2 January 2006")) {
 		t.Fatalf("appeal receipt: %q", ack.Body.Text)
 	}
 

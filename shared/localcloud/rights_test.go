@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/request"
@@ -97,8 +98,18 @@ func TestObjectionStopsMarketingAtOnce(t *testing.T) {
 
 	rc := l.submit(`{"types":["object","portability","restrict"],"first_name":"Ines","last_name":"Weber","email":"` + email +
 		`","phone":"` + number + `","country":"DE","declaration":true}`)
-	if rc.Status != request.PendingVerification || !rc.VerificationRequired || !rc.DueAt.Equal(rc.ReceivedAt.AddDate(0, 1, 0)) {
-		t.Fatalf("receipt %+v: want pending, due one month from receipt", rc)
+	// One month (GDPR Art. 12(3)), counted in the company's days (Los
+	// Angeles by default): the same date a month on, the month's last day
+	// when it has none, to the end of that day.
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := rc.ReceivedAt.In(la)
+	day := min(rl.Day(), time.Date(rl.Year(), rl.Month()+2, 0, 0, 0, 0, 0, la).Day())
+	if want := time.Date(rl.Year(), rl.Month()+1, day, 23, 59, 59, 999_000_000, la); rc.Status != request.PendingVerification ||
+		!rc.VerificationRequired || !rc.DueAt.Equal(want) {
+		t.Fatalf("receipt %+v: want pending, due one month from receipt (%s)", rc, want)
 	}
 	for purpose, id := range map[string][2]string{"email_marketing": {"email", email}, "sms_marketing": {"phone", number}} {
 		ans := l.check(id[0], id[1], purpose)
@@ -160,7 +171,9 @@ func TestObjectionStopsMarketingAtOnce(t *testing.T) {
 
 	// A Californian asks for a portable copy: accepted, on the CCPA clock.
 	ca := l.submit(`{"types":["portability"],"first_name":"Cal","last_name":"Ifornia","email":"cal.port@example.com","country":"US","state":"CA","declaration":true}`)
-	if !ca.DueAt.Equal(ca.ReceivedAt.AddDate(0, 0, 45)) || ca.Status != request.PendingVerification {
+	// Day 45 is the day of receipt in Los Angeles + 44, to its end.
+	cl := ca.ReceivedAt.In(la)
+	if !ca.DueAt.Equal(time.Date(cl.Year(), cl.Month(), cl.Day()+44, 23, 59, 59, 999_000_000, la)) || ca.Status != request.PendingVerification {
 		t.Errorf("CCPA portability receipt %+v", ca)
 	}
 	if strings.Contains(l.logs.String(), email) || strings.Contains(l.logs.String(), "5550142") {
