@@ -24,7 +24,7 @@ build/%/bootstrap: $(GO_SOURCES)
 # Debian's Chromium for the page tests.
 tools: node_modules/.installed chromium
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --loglevel=error
 	@# Keep the Go templates shipped inside npm packages out of ./...
 	@echo 'module nodemodules' > node_modules/go.mod
 	@touch $@
@@ -36,8 +36,13 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Built, then run in place of the recipe's shell: `go run` exits 1 when
+# Ctrl-C reaches it (the go command counts an interrupt as a failed build,
+# whatever its program answered), and make would then report an error.
 dev: node_modules/.installed
-	go run ./cmd/localcloud
+	@mkdir -p build
+	go build -o build/localcloud ./cmd/localcloud
+	exec build/localcloud
 
 # One retention sweep on the table of `make dev`, starting DynamoDB Local on
 # its data when it is not running; flags: make sweep SWEEP_FLAGS='-table x'.

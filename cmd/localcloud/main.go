@@ -30,6 +30,7 @@ func main() {
 func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer foreground()()
 	root, err := localcloud.Root()
 	if err != nil {
 		return err
