@@ -291,4 +291,3 @@ func postJSON(t *testing.T, u, body string, status int) []byte {
 	}
 	return out
 }
-
