@@ -177,6 +177,9 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		// Whether an authorized agent made the request: a flag the
 		// service sets, never the agent's name.
 		"on_behalf": "company",
+		// The layout: the fixed subject as its title, the content the
+		// templates above rendered, and the footer's data.
+		"title": "company", "body": "company", "footer": "company",
 	}
 	// The vendor notice's facts are the company's: the system's name from
 	// the register, the action, the job's reference and its due date; and
@@ -213,7 +216,7 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 			}
 		}
 	}
-	if !seen["first_name"] || !seen["disclosure"] || len(entries) != 2*len(subjects)+2 {
+	if !seen["first_name"] || !seen["disclosure"] || len(entries) != 2*len(subjects)+3 {
 		t.Errorf("read %d templates, fields %v: the templates were not all read", len(entries), seen)
 	}
 }
