@@ -17,7 +17,7 @@ func everyKind() map[mail.Template]map[string]string {
 		out[tmpl] = data(map[string]string{
 			"reason": "Staff text.", "outcome": "Staff text.", "optout_id": "01JOPTOUT00000000000000000",
 			"effective_at": "1 March 2026", "rights": "Sale", "receipt_id": "01JRECEIPT0000000000000000",
-			"at": "1 March 2026, 09:30 UTC", "choices": "email_marketing: pending", "disclosure": "Words.",
+			"at": "1 March 2026, 09:30 UTC", "choices": "Email marketing: waiting for you to confirm", "disclosure": "Words.",
 			"date": "1 March 2026", "overdue_count": "0", "due_soon_count": "0",
 			"system": "Payment processor", "action": "delete", "job_id": "01JJOB000000000000000000000", "due_date": "16 March 2026",
 			"appeal_days": "45", "decision": "upheld",

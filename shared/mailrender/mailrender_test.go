@@ -180,6 +180,9 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		// The layout: the fixed subject as its title, the content the
 		// templates above rendered, and the footer's data.
 		"title": "company", "body": "company", "footer": "company",
+		// Flags the services set: whether texts are among the choices a
+		// receipt lists, which identifiers an opt-out was given with.
+		"texts": "company", "phone_given": "company", "browser_given": "company",
 	}
 	// The vendor notice's facts are the company's: the system's name from
 	// the register, the action, the job's reference and its due date; and
@@ -379,7 +382,7 @@ func TestPolicyNoticeAndReceiptCiteTheVersion(t *testing.T) {
 		t.Errorf("subject %q", m.Subject)
 	}
 	receipt := func(extra map[string]string) mail.Message {
-		d := map[string]string{"receipt_id": "R1", "at": "1 March 2026", "choices": "email_marketing: pending", "disclosure": "Words."}
+		d := map[string]string{"receipt_id": "R1", "at": "1 March 2026", "choices": "Email marketing: waiting for you to confirm", "disclosure": "Words."}
 		maps.Copy(d, extra)
 		m, err := Render(mail.Intent{Template: mail.ConsentReceipt, Data: data(d)}, footer)
 		if err != nil {
