@@ -183,6 +183,7 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		// Flags the services set: whether texts are among the choices a
 		// receipt lists, which identifiers an opt-out was given with.
 		"texts": "company", "phone_given": "company", "browser_given": "company",
+		"sale_stopped": "company", "limit_applied": "company",
 	}
 	// The vendor notice's facts are the company's: the system's name from
 	// the register, the action, the job's reference and its due date; and
@@ -425,5 +426,38 @@ func TestRenderCorrectionOutcomeAsList(t *testing.T) {
 	}
 	if strings.Contains(plain.Text, "correction") || strings.Contains(plain.HTML, "correction") {
 		t.Errorf("a completion without corrections speaks of them:\n%s", plain.Text)
+	}
+}
+
+// TestReceiptNamesOnlyTheOptOutsUsed: a request's receipt says what its
+// opt-out stopped: the sale and sharing, the use of sensitive information,
+// or both, never a right the request did not use.
+func TestReceiptNamesOnlyTheOptOutsUsed(t *testing.T) {
+	const sale, limit = "we do not sell or share your personal information", "sensitive personal information only as needed"
+	for _, c := range []struct {
+		flags     map[string]string
+		want, not []string
+	}{
+		{map[string]string{"sale_stopped": "yes"}, []string{sale}, []string{limit}},
+		{map[string]string{"limit_applied": "yes"}, []string{limit}, []string{sale}},
+		{map[string]string{"sale_stopped": "yes", "limit_applied": "yes"}, []string{sale + ", and", limit}, nil},
+	} {
+		c.flags["optout_effective"] = "2 March 2026, 01:30 PST"
+		m, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(c.flags)}, footer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, part := range []string{m.Text, m.HTML} {
+			for _, w := range c.want {
+				if !strings.Contains(part, w) {
+					t.Errorf("%v: lacks %q:\n%s", c.flags, w, part)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(part, n) {
+					t.Errorf("%v: says %q:\n%s", c.flags, n, part)
+				}
+			}
+		}
 	}
 }
