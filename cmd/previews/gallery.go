@@ -23,6 +23,7 @@ h2 { font-size: 20px; margin: 0 0 4px; }
 a { color: #0b3d6e; }
 a:focus-visible { outline: 3px solid #0b5cad; outline-offset: 2px; }
 img { max-width: 100%; height: auto; border: 1px solid #d0d5dd; }
+summary { cursor: pointer; margin-top: 12px; }
 pre { white-space: pre-wrap; background: #f7f8fa; border: 1px solid #d0d5dd; padding: 12px; overflow-wrap: anywhere; }
 </style>
 </head>
@@ -37,7 +38,8 @@ pre { white-space: pre-wrap; background: #f7f8fa; border: 1px solid #d0d5dd; pad
 <p class="meta">{{if .SMS}}Text message{{else}}Subject: {{.Subject}}{{end}} · template <code>{{.Template}}</code> ·
 {{if not .SMS}}<a href="{{.Name}}.html" target="_blank" rel="noopener">HTML part</a> · {{end}}<a href="{{.Name}}.txt" target="_blank" rel="noopener">plain text</a></p>
 {{if .Shot}}<a href="{{.Name}}.html" target="_blank" rel="noopener"><img src="{{.Shot}}" alt="Screenshot of the mail: {{.Title}}" loading="lazy"></a>
-{{else}}<pre>{{.Text}}</pre>
+{{end}}{{if .SMS}}<pre>{{.Text}}</pre>
+{{else}}<details><summary>Plain-text part</summary><pre>{{.Text}}</pre></details>
 {{end}}</section>
 {{end}}</main>
 </body>
