@@ -124,7 +124,7 @@ func renderHTML(w *bytes.Buffer, tmpl mail.Template, subject string, data map[st
 	page := map[string]any{
 		"title": subject,
 		// Safe: html/template escaped every value of the content above.
-		"body":   htmltemplate.HTML(body.String()), //nolint:gosec
+		"body":   htmltemplate.HTML(body.String()),
 		"footer": data,
 	}
 	if err := htmlTemplates.ExecuteTemplate(w, "layout.html", page); err != nil {
