@@ -306,7 +306,7 @@ func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 	vars := map[string]string{
 		topology.EnvTableName:     o.Table,
 		topology.EnvPublicBaseURL: base,
-		topology.EnvReturnURL:     strings.Join([]string{base + "/thanks.html", base + "/do-not-sell.html", base + "/subscribe.html"}, ","),
+		topology.EnvReturnURL:     strings.Join([]string{base + "/thanks.html", base + "/do-not-sell.html", base + "/limit-sensitive.html", base + "/subscribe.html"}, ","),
 		topology.EnvAllowedOrigin: strings.Join([]string{base, "http://localhost:" + strconv.Itoa(o.APIPort)}, ","),
 		topology.EnvMailFrom:      o.MailFrom,
 		topology.EnvPolicyURL:     base + "/privacy-policy.html",
@@ -540,6 +540,7 @@ func (c *Cloud) Describe() string {
 	fmt.Fprintf(&b, "  website and API   %s/\n", c.APIURL)
 	fmt.Fprintf(&b, "  request form      %s/\n", c.APIURL)
 	fmt.Fprintf(&b, "  do not sell       %s/do-not-sell.html\n", c.APIURL)
+	fmt.Fprintf(&b, "  limit sensitive   %s/limit-sensitive.html\n", c.APIURL)
 	fmt.Fprintf(&b, "  email/SMS opt-in  %s/subscribe.html\n", c.APIURL)
 	fmt.Fprintf(&b, "  cookie banner     %s/cookies-demo.html\n", c.APIURL)
 	fmt.Fprintf(&b, "  mail inbox        %s/\n", c.SES.Endpoint)
