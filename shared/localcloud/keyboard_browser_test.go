@@ -140,10 +140,10 @@ const fillRequired = `for (const e of f.elements) {
   else if (!e.value) e.value = e.type === "email" ? "any.noscript@example.com" : "Test";
 }`
 
-// TestBrowserPagesWithoutJavaScript opens every page of web/ in a browser
+// TestBrowserEveryFormWithoutJavaScript opens every page of web/ in a browser
 // that runs no script: each shows its heading, and each form on it shows
 // and posts, landing on a page that says what happened.
-func TestBrowserPagesWithoutJavaScript(t *testing.T) {
+func TestBrowserEveryFormWithoutJavaScript(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*browserTimeout)
 	defer cancel()
