@@ -475,7 +475,8 @@ func (c *Cloud) poll(ctx context.Context, o Options, db *dynamodb.Client, handle
 		done := make(chan struct{}, len(pollers))
 		for _, p := range pollers {
 			go func() {
-				if err := p.Run(ctx); err != nil {
+				// Stop cancels ctx: a poller ending with it is no failure.
+				if err := p.Run(ctx); err != nil && ctx.Err() == nil {
 					o.Log.Error("stream poller stopped", "consumer", p.Consumer, "error", err.Error())
 				}
 				done <- struct{}{}

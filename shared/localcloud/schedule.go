@@ -61,6 +61,9 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 }
 
+// runBound bounds one scheduled run once the scheduler stops waiting for it.
+const runBound = 30 * time.Second
+
 // invoke sends the event the stack's schedule sends (its Input, with
 // Scheduler's context attributes filled in), under a Lambda request id.
 func (s *Scheduler) invoke(ctx context.Context, at time.Time) {
@@ -73,7 +76,12 @@ func (s *Scheduler) invoke(ctx context.Context, at time.Time) {
 		in["job"] = s.Job
 	}
 	ev, _ := json.Marshal(in)
-	ictx := lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: id})
+	// A run in flight when Stop cancels ctx finishes, bounded as a Lambda
+	// invocation is: cut short, it would fail halfway through its queries
+	// and log storage errors at every Ctrl-C of `make dev`.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), runBound)
+	defer cancel()
+	ictx := lambdacontext.NewContext(rctx, &lambdacontext.LambdaContext{AwsRequestID: id})
 	if err := s.Handler(ictx, ev); err != nil && ctx.Err() == nil {
 		s.Log.Error("scheduled run failed", "function", s.Function, "job", s.Job, "request_id", id, "error", err.Error())
 	}

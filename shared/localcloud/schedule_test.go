@@ -108,6 +108,36 @@ func TestScheduleSendsItsJob(t *testing.T) {
 	}
 }
 
+// A run in flight when the scheduler stops finishes with its context
+// intact: cut short it would fail halfway and log errors at every Ctrl-C.
+func TestScheduleLetsARunInFlightFinish(t *testing.T) {
+	started := make(chan struct{})
+	var runErr error
+	h := func(ctx context.Context, _ json.RawMessage) error {
+		close(started) // once: the next run is an hour away
+		select {
+		case <-ctx.Done():
+		case <-time.After(300 * time.Millisecond):
+		}
+		runErr = ctx.Err()
+		return nil
+	}
+	s := &localcloud.Scheduler{Function: "watch", Every: time.Hour, Handler: h, Log: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	<-started
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the scheduler did not stop after its run")
+	}
+	if runErr != nil {
+		t.Fatalf("the run in flight saw %v when the scheduler stopped, want its context intact", runErr)
+	}
+}
+
 func TestScheduleOffWhenNegative(t *testing.T) {
 	var r runs
 	s := &localcloud.Scheduler{Function: "watch", Every: -1, Handler: r.handle, Log: slog.New(slog.DiscardHandler)}
