@@ -153,11 +153,11 @@ func nested(raw json.RawMessage, parent string, fields map[string]any, bad *faul
 
 func (h *Handler) give(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	raw, mt, err := apigw.Body(r)
-	if err == nil && mt != apigw.JSON {
-		err = fault.New(fault.Unsupported, "Send application/json.")
-	}
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, cors)
+	}
+	if mt == apigw.Form {
+		return h.giveForm(ctx, r, raw, cors)
 	}
 	var b body
 	bad, err := apigw.DecodeJSON(raw, map[string]any{

@@ -154,7 +154,7 @@ const allEvents = `[{"purpose":"email_marketing","granted":true},{"purpose":"sms
 
 func TestGiveUnsupportedMediaType(t *testing.T) {
 	h, st, _ := newHandler(t)
-	for _, ct := range []string{apigw.Form, "text/plain", "", "application/json; charset=latin1"} {
+	for _, ct := range []string{"text/plain", "", "application/json; charset=latin1"} {
 		resp := handle(t, h, event("POST /v1/consents", ct, "application/json", goodBody(allEvents)))
 		problem(t, resp, 415)
 	}

@@ -29,6 +29,24 @@ withdraw your consent at any time, as easily as you gave it.</p>
 <p>You can stop at any time, as easily as you signed up: on our <a href="/subscribe.html">sign-up page</a>,
 {{if .Email}}with the unsubscribe link in every marketing email{{else}}by replying STOP to any of our texts{{end}}, or by writing to us.</p>
 {{end}}{{template "foot" .}}{{end}}
+{{define "given"}}{{template "head" .}}{{with .Data}}
+<h1>{{$.Title}}</h1>
+<div class="notice" role="status">
+{{if eq .Status "withdrawn" "not_granted"}}<p>We will send you no more {{if eq .Purpose "email_marketing"}}marketing emails{{else if eq .Purpose "sms_marketing"}}marketing texts{{else}}messages of this kind{{end}}. It takes effect at once.</p>
+{{else if eq .Status "pending"}}{{if eq .Purpose "sms_marketing"}}<p>We texted a 6-digit code to your number. Type it below to confirm that you want our marketing texts. It works for 10 minutes.</p>
+{{else}}<p>We emailed you a link. Open that mail and press <strong>Confirm my subscription</strong>: we send marketing emails only once you confirm.</p>
+{{end}}{{else}}<p>Thank you: your choice is recorded.</p>
+{{end}}<p>Your receipt: <span class="ref">{{.ReceiptID}}</span></p>
+</div>
+{{if and (eq .Status "pending") (eq .Purpose "sms_marketing")}}<form method="post" action="/v1/consents/confirm">
+<input type="hidden" name="phone" value="{{.Phone}}">
+<p><label for="code">Code</label><br>
+<input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required aria-describedby="code-hint"></p>
+<p id="code-hint">The 6 digits of our text message.</p>
+<p><button type="submit">Confirm my number</button></p>
+</form>{{end}}
+<p>You can change your mind at any time, as easily: on our <a href="/subscribe.html">sign-up page</a>, with the unsubscribe link in every marketing email, or by replying STOP to a text.</p>
+{{end}}{{template "foot" .}}{{end}}
 {{define "unsubscribe"}}{{template "head" .}}
 <h1>Unsubscribe from our marketing emails</h1>
 <p>Press the button to stop our marketing emails to the address this link was sent to. It takes effect at once.</p>
@@ -58,6 +76,17 @@ var subscribeForm = apipage.Form{
 		"code":          {Label: "Code", ID: "sms-code-input"},
 		"subject.email": {Label: "Email", ID: "sub-email"},
 		"subject.phone": {Label: "Mobile phone", ID: "sub-phone"},
+		"email":         {Label: "Email", ID: "sub-email"},
+		"subject": {Label: "Email", ID: "sub-email", Words: map[string]string{
+			"give at least one of email, phone or browser_id": "Give your email address or your mobile number."}},
+		"purpose":           {Label: "What would you like to receive?", ID: "sub-email-marketing"},
+		"events[0].purpose": {Label: "What would you like to receive?", ID: "sub-email-marketing"},
+		"events":            {Label: "What would you like to receive?", ID: "sub-email-marketing"},
+		"granted":           {Label: "What would you like to receive?", ID: "sub-email-marketing"},
+		"disclosure": {Label: "The terms shown", Words: map[string]string{
+			"give the disclosure shown: its id and version": "The page did not send the terms it showed. Please open the sign-up page again and send it from there."}},
+		"country":    {Label: "Country"},
+		"source_url": {Label: "The page you came from"},
 		"age_confirmed": {Label: "I am 18 or older", ID: "sub-age", Words: map[string]string{
 			"marketing consent needs confirmation that the person is 18 or older": "Tick “I am 18 or older”: we send marketing only to adults."}},
 	},

@@ -1,0 +1,86 @@
+package consentapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/apipage"
+	"github.com/claritru/privacy/shared/consent"
+)
+
+// giveForm records one choice posted by the sign-up page's form without a
+// script: one purpose per post, as the script sends it, since one post
+// carries one disclosure. Fields: email, phone, purpose, granted ("false"
+// withdraws; else a grant), disclosure_id and disclosure_version (the
+// words shown, required for a grant), age_confirmed, country, source_url
+// (else the page the form was on, when it is one of the site's). A browser
+// gets a page that says what happened and what to do next; a script that
+// posts a form gets the receipt.
+func (h *Handler) giveForm(ctx context.Context, r apigw.Request, raw []byte, cors map[string]string) apigw.Response {
+	html := apigw.WantsHTML(r, apigw.Form)
+	f, err := apigw.ParseForm(raw)
+	if err != nil {
+		return h.fail(ctx, err, html, cors)
+	}
+	granted := strings.TrimSpace(f.One("granted")) != "false"
+	in := consent.Input{
+		Email: f.One("email"), Phone: f.One("phone"), Country: f.One("country"),
+		Choices:      []consent.Choice{{Purpose: consent.Purpose(f.One("purpose")), Granted: &granted}},
+		AgeConfirmed: f.Flag("age_confirmed"), SourceURL: f.One("source_url"),
+		GPC: apigw.Header(r, "Sec-GPC") == "1",
+		IP:  sourceIP(r), UserAgent: truncate(r.RequestContext.HTTP.UserAgent, 512),
+	}
+	if id := f.One("disclosure_id"); id != "" {
+		in.Disclosure = &consent.Disclosure{ID: id, Version: f.One("disclosure_version")}
+	}
+	if in.SourceURL == "" {
+		in.SourceURL = h.sitePage(apigw.Header(r, "Referer"))
+	}
+	if err := f.Errs.Err(); err != nil {
+		return h.fail(ctx, err, html, cors)
+	}
+	res, err := h.Service.Give(ctx, in)
+	if err != nil {
+		return h.fail(ctx, err, html, cors)
+	}
+	if !html {
+		return apigw.JSONResponse(http.StatusCreated, h.receipt(in, res), cors)
+	}
+	v := givenView{ReceiptID: res.Recording.ReceiptID, Phone: in.Phone}
+	for _, rec := range res.Recording.Records {
+		v.Purpose, v.Status = string(rec.Purpose), string(rec.Status)
+	}
+	page := apipage.Render(pages, "given", h.Site, v.title(), v)
+	return apigw.HTMLResponse(http.StatusCreated, page, cors)
+}
+
+// sitePage is the page a form was posted from (its Referer) when that is a
+// page of the site's own origins; else nothing is recorded as the page.
+func (h *Handler) sitePage(referer string) string {
+	for _, o := range h.AllowedOrigins {
+		if strings.HasPrefix(referer, o+"/") {
+			return referer
+		}
+	}
+	return ""
+}
+
+// givenView is what the sign-up's result page shows. Phone is the number
+// the person typed, carried to the code form.
+type givenView struct {
+	ReceiptID, Purpose, Status, Phone string
+}
+
+func (v givenView) title() string {
+	switch {
+	case v.Status == string(consent.Withdrawn) || v.Status == string(consent.NotGranted):
+		return "You are unsubscribed"
+	case v.Status == string(consent.Pending) && v.Purpose == string(consent.SMSMarketing):
+		return "Check your phone for the code"
+	case v.Status == string(consent.Pending):
+		return "Check your email to confirm"
+	}
+	return "You are signed up"
+}
