@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
 CDK := node_modules/.bin/cdk --no-notices --no-version-reporting
 
-.PHONY: build dev test synth sweep bench clean tools
+.PHONY: build dev test synth sweep bench clean tools previews
 
 build: $(BOOTSTRAPS)
 
@@ -38,6 +38,12 @@ chromium:
 
 dev: node_modules/.installed
 	go run ./cmd/localcloud
+
+# Every mail and text with sample data, as .html and .txt, PNG screenshots
+# from headless Chromium and an index.html gallery, in build/previews
+# (served by `make dev` at /previews/).
+previews:
+	go run ./cmd/previews -out build/previews
 
 # One retention sweep on the table of `make dev`, starting DynamoDB Local on
 # its data when it is not running; flags: make sweep SWEEP_FLAGS='-table x'.

@@ -430,11 +430,19 @@
   }
 
   async function init() {
-    const footer = el("p", { className: "cookie-footer" }, []);
-    if (!settings.isConnected) footer.append(settings);
-    footer.append(settingsNote);
-    document.body.prepend(honored);
-    document.body.append(footer, banner);
+    // The banner is a non-modal region early in the tab order, right after
+    // the site's header: a keyboard user reaches it at once, and it covers
+    // only part of a phone's screen (the page stays usable behind it).
+    const header = document.querySelector("body > header");
+    if (header) header.after(banner);
+    else document.body.prepend(banner);
+    (document.querySelector("main") || document.body).prepend(honored);
+    if (settings.isConnected) {
+      settings.after(settingsNote);
+    } else {
+      const footer = el("p", { className: "cookie-footer" }, [settings, settingsNote]);
+      document.body.append(footer);
+    }
 
     // A choice already recorded applies at once; the words are needed only
     // to make one. Advertising waits for the service's answer.
@@ -448,7 +456,8 @@
     // The signal and an opt-out outrank an earlier advertising grant.
     if (c && c.advertising && !gpc && service && service.advertising) activate("advertising");
     showDisclosure(await loading);
-    if (!c) openBanner();
+    // Other pages' "Cookie settings" link comes here as #cookie-settings.
+    if (!c || location.hash === "#cookie-settings") openBanner();
     document.body.dataset.consentState = disclosure ? "ready" : "error";
   }
 

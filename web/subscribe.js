@@ -26,7 +26,9 @@
 //     while the box is shown, then "busy", "confirmed" or "error".
 //   - Stopping is the same call with granted: false (GDPR Art. 7(3)).
 //
-// The form is hidden until this script runs (it cannot work without it). No
+// The form is visible without this script, so that stopping works as a
+// plain form post; signing up waits for the stored words: the Sign up
+// button stays disabled until they are shown. No
 // inline script or handler and no third-party resource. The API's address is
 // the form's data-api attribute, else /v1/consents on the page's origin; the
 // disclosures are read from /v1/disclosures beside it.
@@ -40,6 +42,7 @@
   const $ = (id) => document.getElementById(id);
   const form = $("subscribe-form");
   if (!form) return;
+  $("sub-submit").disabled = true; // until the stored words are shown
   const apiURL = new URL(form.dataset.api || "/v1/consents", document.baseURI);
   const disclosuresURL = new URL("disclosures", apiURL);
   const MAX_SOURCE_URL = 2048;
@@ -336,8 +339,10 @@
     }
     run(purposes, true);
   });
-  $("sub-withdraw-email").addEventListener("click", () => run(["email_marketing"], false));
-  $("sub-withdraw-sms").addEventListener("click", () => run(["sms_marketing"], false));
+  // The stop buttons submit the form when there is no script; here they
+  // call the service themselves.
+  $("sub-withdraw-email").addEventListener("click", (ev) => { ev.preventDefault(); run(["email_marketing"], false); });
+  $("sub-withdraw-sms").addEventListener("click", (ev) => { ev.preventDefault(); run(["sms_marketing"], false); });
 
   // Back from the confirmation link's page (POST /v1/consents/confirm sends
   // a browser to an allow-listed page with ?ref=<receipt_id>&status=confirmed).
@@ -365,7 +370,7 @@
       document.body.dataset.subscribeState = "error";
       return;
     }
-    form.hidden = false;
+    $("sub-submit").disabled = false;
     document.body.dataset.subscribeState = "ready";
   });
 })();

@@ -283,14 +283,25 @@ func CORS(r Request, allowed []string) map[string]string {
 
 // ReturnURL picks the page a browser is sent back to: the requested one if it
 // is on the allow-list, else the first allowed page. ref is added as ?ref=.
+// A static page cannot know its own origin without a script, so a request
+// may also name an allowed page by its path alone ("/do-not-sell.html").
 func ReturnURL(allowed []string, requested, ref string, extra url.Values) string {
 	target := ""
 	if len(allowed) > 0 {
 		target = allowed[0]
 	}
+	byPath := strings.HasPrefix(requested, "/") && !strings.HasPrefix(requested, "//")
 	for _, a := range allowed {
-		if requested != "" && a == requested {
+		if requested == "" {
+			break
+		}
+		if a == requested {
 			target = a
+			break
+		}
+		if u, err := url.Parse(a); byPath && err == nil && u.Path == requested {
+			target = a
+			break
 		}
 	}
 	u, err := url.Parse(target)

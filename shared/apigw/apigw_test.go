@@ -300,6 +300,10 @@ func TestReturnURL(t *testing.T) {
 		{"protocol-relative", "//evil.example/", "https://claritru.com/privacy/thanks", url.Values{"ref": {"R1"}, "status": {"received"}}},
 		{"javascript", "javascript:alert(1)", "https://claritru.com/privacy/thanks", url.Values{"ref": {"R1"}, "status": {"received"}}},
 		{"allowed but different case", "HTTPS://CLARITRU.COM/privacy/thanks", "https://claritru.com/privacy/thanks", url.Values{"ref": {"R1"}, "status": {"received"}}},
+		{"allowed by path", "/privacy/verified", "https://claritru.com/privacy/verified", url.Values{"ref": {"R1"}, "status": {"received"}, "lang": {"de"}}},
+		{"unknown path", "/privacy/elsewhere", "https://claritru.com/privacy/thanks", url.Values{"ref": {"R1"}, "status": {"received"}}},
+		{"path with a foreign host", "//claritru.com.evil.example/privacy/verified", "https://claritru.com/privacy/thanks", url.Values{"ref": {"R1"}, "status": {"received"}}},
+		{"relative path", "privacy/verified", "https://claritru.com/privacy/thanks", url.Values{"ref": {"R1"}, "status": {"received"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

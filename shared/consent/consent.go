@@ -351,6 +351,9 @@ func (s *Service) Give(ctx context.Context, in Input) (Result, error) {
 		if confirmURL != "" {
 			rec.Mail.Data["confirm_url"] = confirmURL
 		}
+		if textsWanted(rec.Records) {
+			rec.Mail.Data["texts"] = "yes"
+		}
 		if rec.Policy != nil {
 			rec.Mail.Data["policy_version"] = rec.Policy.ID
 			rec.Mail.Data["policy_effective_at"] = rec.Policy.EffectiveAt.UTC().Format("2 January 2006")
@@ -588,12 +591,65 @@ func boolText(b bool) string {
 	return "false"
 }
 
+// choicesText is a receipt's list of choices, one a line, in words: the
+// person reads what they chose, not the service's names for it.
 func choicesText(rs []Record) string {
 	lines := make([]string, len(rs))
 	for i, r := range rs {
-		lines[i] = string(r.Purpose) + ": " + string(r.Status)
+		lines[i] = r.Purpose.Label() + ": " + r.choiceText()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Label is how receipts name a purpose.
+func (p Purpose) Label() string {
+	switch p {
+	case EmailMarketing:
+		return "Email marketing"
+	case SMSMarketing:
+		return "Marketing text messages"
+	case SMSTransactional:
+		return "Text messages about your account"
+	case CookiesFunctional:
+		return "Functional cookies"
+	case CookiesAnalytics:
+		return "Analytics cookies"
+	case CookiesAdvertising:
+		return "Advertising cookies"
+	}
+	return string(p)
+}
+
+// choiceText says where one choice stands, in words.
+func (r Record) choiceText() string {
+	switch r.Status {
+	case Granted:
+		return "yes, you agreed"
+	case Pending:
+		if r.Purpose.Kind() == Phone {
+			return "waiting for you to confirm with the code we texted you"
+		}
+		return "waiting for you to confirm"
+	case NotGranted:
+		if r.Reason != "" {
+			return "no: your browser sent the Global Privacy Control signal, which we honour"
+		}
+		return "no"
+	case Withdrawn:
+		return "no"
+	}
+	return "no choice recorded"
+}
+
+// textsWanted reports whether a recording touches texts, so that its
+// receipt says how to stop them (reply STOP).
+func textsWanted(rs []Record) bool {
+	for _, r := range rs {
+		if r.Purpose.Kind() == Phone {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrConfirmationGone is returned for unknown, used and expired confirmation

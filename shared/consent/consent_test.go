@@ -338,6 +338,16 @@ func TestGiveStatusesAndConfirmToken(t *testing.T) {
 	if !res.ConfirmationRequired {
 		t.Error("ConfirmationRequired false for an email marketing grant")
 	}
+	// The receipt names each choice and where it stands in words, and,
+	// as texts are among them, says how to stop them.
+	wantChoices := "Email marketing: waiting for you to confirm\n" +
+		"Marketing text messages: waiting for you to confirm with the code we texted you\n" +
+		"Analytics cookies: yes, you agreed\n" +
+		"Text messages about your account: yes, you agreed\n" +
+		"Functional cookies: no"
+	if rec.Mail == nil || rec.Mail.Data["choices"] != wantChoices || rec.Mail.Data["texts"] != "yes" {
+		t.Errorf("receipt mail %+v, want choices %q and texts", rec.Mail, wantChoices)
+	}
 	if rec.Mail == nil {
 		t.Fatal("no mail")
 	}
@@ -589,8 +599,12 @@ func TestGiveMail(t *testing.T) {
 		if _, ok := m.Data["confirm_url"]; ok {
 			t.Error("confirm_url without an email marketing grant")
 		}
-		if !strings.Contains(m.Data["choices"], "cookies_analytics: granted") {
-			t.Errorf("mail choices %q", m.Data["choices"])
+		// In words, not the service's names.
+		if m.Data["choices"] != "Analytics cookies: yes, you agreed" {
+			t.Errorf("mail choices %q, want the purpose and its state in words", m.Data["choices"])
+		}
+		if _, ok := m.Data["texts"]; ok {
+			t.Error("a receipt without texts says how to stop texts")
 		}
 	})
 	t.Run("no email", func(t *testing.T) {

@@ -306,7 +306,7 @@ func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 	vars := map[string]string{
 		topology.EnvTableName:     o.Table,
 		topology.EnvPublicBaseURL: base,
-		topology.EnvReturnURL:     strings.Join([]string{base + "/thanks.html", base + "/do-not-sell.html", base + "/subscribe.html"}, ","),
+		topology.EnvReturnURL:     strings.Join([]string{base + "/thanks.html", base + "/do-not-sell.html", base + "/limit-sensitive.html", base + "/subscribe.html"}, ","),
 		topology.EnvAllowedOrigin: strings.Join([]string{base, "http://localhost:" + strconv.Itoa(o.APIPort)}, ","),
 		topology.EnvMailFrom:      o.MailFrom,
 		topology.EnvPolicyURL:     base + "/privacy-policy.html",
@@ -419,7 +419,7 @@ func (c *Cloud) serve(o Options, handlers map[string]HTTPHandler) error {
 		Service:        topology.ClariTru,
 		Handlers:       handlers,
 		AllowedOrigins: c.Settings.AllowedOrigins,
-		Static:         http.FileServer(http.Dir(filepath.Join(o.Root, "web"))),
+		Static:         staticFiles(o.Root),
 		Log:            o.Log,
 	}
 	l := c.gatewayListener
@@ -427,6 +427,29 @@ func (c *Cloud) serve(o Options, handlers map[string]HTTPHandler) error {
 	c.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = c.server.Serve(l) }()
 	return nil
+}
+
+// PreviewsDir is where `make previews` writes the mail previews, under the
+// repository root; the gateway serves them at /previews/.
+const PreviewsDir = "build/previews"
+
+// staticFiles serves the sample pages, and the mail previews at /previews/
+// (a note on how to make them when there are none yet).
+func staticFiles(root string) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(filepath.Join(root, "web"))))
+	dir := filepath.Join(root, filepath.FromSlash(PreviewsDir))
+	previews := http.StripPrefix("/previews", http.FileServer(http.Dir(dir)))
+	mux.HandleFunc("/previews/", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintln(w, "No mail previews yet: run `make previews`, then reload this page.")
+			return
+		}
+		previews.ServeHTTP(w, r)
+	})
+	return mux
 }
 
 // poll feeds each stream consumer of the topology from the table's stream
@@ -517,10 +540,12 @@ func (c *Cloud) Describe() string {
 	fmt.Fprintf(&b, "  website and API   %s/\n", c.APIURL)
 	fmt.Fprintf(&b, "  request form      %s/\n", c.APIURL)
 	fmt.Fprintf(&b, "  do not sell       %s/do-not-sell.html\n", c.APIURL)
+	fmt.Fprintf(&b, "  limit sensitive   %s/limit-sensitive.html\n", c.APIURL)
 	fmt.Fprintf(&b, "  email/SMS opt-in  %s/subscribe.html\n", c.APIURL)
 	fmt.Fprintf(&b, "  cookie banner     %s/cookies-demo.html\n", c.APIURL)
 	fmt.Fprintf(&b, "  mail inbox        %s/\n", c.SES.Endpoint)
 	fmt.Fprintf(&b, "  mail headers      %s/\n", c.MailTap.Endpoint)
+	fmt.Fprintf(&b, "  mail previews     %s/previews/  (written by make previews)\n", c.APIURL)
 	fmt.Fprintf(&b, "  SMS inbox         %s/\n", c.SMS.Endpoint)
 	fmt.Fprintf(&b, "  webhook receiver  %s/  (stands in for the systems reached by webhook)\n", c.Receiver.Endpoint)
 	fmt.Fprintf(&b, "  DynamoDB Local    %s  (table %s)\n", c.DynamoDB.Endpoint, c.Settings.Table)

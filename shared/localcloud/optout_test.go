@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/claritru/privacy/shared/adminapi"
+	"github.com/claritru/privacy/shared/localcloud/localtest"
 	"github.com/claritru/privacy/shared/optoutapi"
 )
 
@@ -119,5 +120,57 @@ func TestDoNotSellThroughTheGateway(t *testing.T) {
 		if strings.Contains(l.logs.String(), pii) {
 			t.Errorf("logs contain %q", pii)
 		}
+	}
+}
+
+// TestLimitSensitiveThroughTheGateway covers the Limit the Use of My
+// Sensitive Personal Information page (11 CCR §7027): its form post names
+// the right, the browser returns with status=limited, the confirmation
+// names the limit, and a limit alone does not opt the browser out of sale
+// and sharing. An unknown right is refused, naming the field.
+func TestLimitSensitiveThroughTheGateway(t *testing.T) {
+	l := startLocal(t)
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	const form = "application/x-www-form-urlencoded"
+	page := l.cloud.APIURL + "/limit-sensitive.html"
+
+	resp, _ := l.do("POST", "/v1/opt-out", form, browser, url.Values{
+		"email": {"ada@example.com"}, "browser_id": {"limit-browser-7"},
+		"rights": {"limit_sensitive"}, "return_url": {page},
+	}.Encode())
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || loc == nil || loc.Path != "/limit-sensitive.html" ||
+		loc.Query().Get("status") != "limited" || loc.Query().Get("ref") == "" {
+		t.Fatalf("form limit: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	mail := localtest.WaitForMail(t, l.cloud.SES.Endpoint, "ada@example.com", func(localtest.Mail) bool { return true })
+	if !strings.Contains(mail.Body.Text, "Limit the use of my sensitive personal information") ||
+		strings.Contains(mail.Body.Text, "Do not sell or share my personal information") {
+		t.Fatalf("confirmation of a limit: %q", mail.Body.Text)
+	}
+	resp, out := l.do("GET", "/v1/opt-out/status?browser_id=limit-browser-7", "", "", "")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(out, `"opted_out":false`) {
+		t.Fatalf("a limit alone opted the browser out of sale and sharing: %d %s", resp.StatusCode, out)
+	}
+
+	// Both rights in one JSON call, a repeat counted once.
+	resp, out = l.do("POST", "/v1/opt-out", "application/json", "",
+		`{"browser_id":"limit-browser-8","rights":["limit_sensitive","opt_out","opt_out"]}`)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(out, `"status":"opted_out"`) {
+		t.Fatalf("both rights: %d %s", resp.StatusCode, out)
+	}
+	resp, out = l.do("GET", "/v1/opt-out/status?browser_id=limit-browser-8", "", "", "")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(out, `"opted_out":true`) {
+		t.Fatalf("status after both rights: %d %s", resp.StatusCode, out)
+	}
+
+	for _, body := range []string{`{"email":"x@example.com","rights":["sell_everything"]}`, `{"email":"x@example.com","rights":"limit_sensitive"}`} {
+		resp, out = l.do("POST", "/v1/opt-out", "application/json", "", body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(out, `"field":"rights"`) {
+			t.Fatalf("bad rights %s: %d %s", body, resp.StatusCode, out)
+		}
+	}
+	if strings.Contains(l.logs.String(), "ada@example.com") {
+		t.Error("logs contain the email")
 	}
 }

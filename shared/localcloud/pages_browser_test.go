@@ -2,199 +2,219 @@ package localcloud_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-
-	"github.com/claritru/privacy/shared/localcloud"
-	"github.com/claritru/privacy/shared/localcloud/localtest"
 )
 
-// The pages the API renders, in headless Chromium with JavaScript off: what
-// a browser without scripts sees after each form.
+// framedPages are the static pages in web/, each in the site's frame.
+var framedPages = []string{"/", "/do-not-sell.html", "/limit-sensitive.html", "/subscribe.html",
+	"/cookies-demo.html", "/thanks.html", "/privacy-policy.html"}
 
-// noScript turns JavaScript off in the browser's tab.
-func noScript(b context.Context, t *testing.T) {
+// phone sets a 390 px wide phone viewport.
+func phone(b context.Context, t *testing.T) {
 	t.Helper()
-	_, err := chromedp.Call(b, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-	must(t, "turn JavaScript off", err)
+	must(t, "390 px viewport", chromedp.Do(b, chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile)))
 }
 
-// responseHeader reads a header of a response Chromium received.
-func responseHeader(resp *network.Response, name string) string {
-	for k, v := range resp.Headers {
-		if s, ok := v.(string); ok && strings.EqualFold(k, name) {
-			return s
-		}
-	}
-	return ""
-}
-
-// fillRequestForm fills the Data Rights Request form's required fields.
-func fillRequestForm(b context.Context, t *testing.T, cloud *localcloud.Cloud, first, last, email string) {
-	t.Helper()
-	must(t, "fill the form", chromedp.Do(b,
-		chromedp.Navigate(cloud.APIURL+"/"),
-		chromedp.WaitVisible(chromedp.ID("drr")),
-		chromedp.SendKeys(chromedp.ID("first_name"), first),
-		chromedp.SendKeys(chromedp.ID("last_name"), last),
-		chromedp.SendKeys(chromedp.ID("email"), email),
-		chromedp.Click(chromedp.CSS(`#drr input[name="declaration"]`)),
-	))
-}
-
-// TestBrowserNoScriptRequest: with JavaScript off, the Data Rights Request
-// form ends on a page that shows the reference and the next steps; the
-// mailed link's page may not be framed; confirming says so; the used link
-// has its own words and a form that asks for a new one.
-func TestBrowserNoScriptRequest(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
-	defer cancel()
-	cloud, logs := startBrowserCloud(ctx, t)
-	b := newBrowser(ctx, t)
-	noScript(b, t)
-
-	const email = "katherine.noscript@example.com"
-	fillRequestForm(b, t, cloud, "Katherine", "Johnson", email)
-	must(t, "tick a right", chromedp.Do(b, chromedp.Click(chromedp.CSS(`#drr input[name="types"][value="know"]`))))
-	resp, err := chromedp.RunResponse(b, chromedp.Click(chromedp.CSS(`#drr button[type="submit"]`)))
-	must(t, "submit the form", err)
-	ref := text(b, t, ".ref")
-	if resp.Status != http.StatusOK || !ulidRE.MatchString(ref) {
-		t.Fatalf("after submitting: %d, .ref %q, want 200 and a 26-character reference", resp.Status, ref)
-	}
-	if main := text(b, t, "main"); !strings.Contains(main, "What happens next") || !strings.Contains(main, "Confirm my request") {
-		t.Errorf("the page does not say what happens next: %q", main)
-	}
-
-	receipt := localtest.WaitForMail(t, cloud.SES.Endpoint, email, func(m localtest.Mail) bool {
-		return m.Subject == "We received your privacy request"
-	})
-	link := regexp.MustCompile(`https?://\S+/v1/verify\?token=[A-Za-z0-9_-]+`).FindString(receipt.Body.Text)
-	if link == "" || !strings.Contains(receipt.Body.Text, ref) {
-		t.Fatalf("receipt mail without a link or the reference %s: %q", ref, receipt.Body.Text)
-	}
-
-	// The confirm page may not be framed: a mail's link must open in a
-	// window of its own.
-	resp, err = chromedp.RunResponse(b, chromedp.Navigate(link))
-	must(t, "open the link", err)
-	if xfo := responseHeader(resp, "X-Frame-Options"); xfo != "DENY" {
-		t.Errorf("confirm page X-Frame-Options = %q, want DENY", xfo)
-	}
-	if csp := responseHeader(resp, "Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
-		t.Errorf("confirm page CSP = %q, want frame-ancestors 'none'", csp)
-	}
-	resp, err = chromedp.RunResponse(b, chromedp.Click(chromedp.Search(`//button[normalize-space()="Confirm my request"]`)))
-	must(t, `press "Confirm my request"`, err)
-	if h := text(b, t, "h1"); resp.Status != http.StatusOK || h != "Your request is confirmed" || text(b, t, ".ref") != ref {
-		t.Fatalf("after confirming: %d %q", resp.Status, h)
-	}
-
-	// The link again: used, in words of its own, with the way to a new one.
-	resp, err = chromedp.RunResponse(b, chromedp.Navigate(link))
-	must(t, "open the used link", err)
-	main := text(b, t, "main")
-	if h := text(b, t, "h1"); resp.Status != http.StatusGone || h != "This link has already been used or has expired" {
-		t.Fatalf("used link: %d %q", resp.Status, h)
-	}
-	if strings.Contains(main, "correct") || strings.Contains(main, "Gone") {
-		t.Errorf("used link's page speaks of correcting the form: %q", main)
-	}
-	must(t, "ask for a new link", chromedp.Do(b, chromedp.SendKeys(chromedp.ID("resend-email"), email)))
-	resp, err = chromedp.RunResponse(b, chromedp.Click(chromedp.Search(`//button[normalize-space()="Send me a new link"]`)))
-	must(t, `press "Send me a new link"`, err)
-	if h := text(b, t, "h1"); resp.Status != http.StatusAccepted || h != "Check your email" {
-		t.Errorf("after asking for a new link: %d %q", resp.Status, h)
-	}
-	noPII(t, logs, email, "Katherine", "Johnson")
-}
-
-// TestBrowserNoScriptDoNotSell: with JavaScript off, the Do Not Sell or
-// Share form ends on "You have opted out".
-func TestBrowserNoScriptDoNotSell(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
-	defer cancel()
-	cloud, logs := startBrowserCloud(ctx, t)
-	b := newBrowser(ctx, t)
-	noScript(b, t)
-
-	const email = "dorothy.noscript@example.com"
-	must(t, "fill the form", chromedp.Do(b,
-		chromedp.Navigate(cloud.APIURL+"/do-not-sell.html"),
-		chromedp.WaitVisible(chromedp.ID("optout-form")),
-		chromedp.SendKeys(chromedp.ID("email"), email),
-	))
-	resp, err := chromedp.RunResponse(b, chromedp.Click(chromedp.CSS(`#optout-form button[type="submit"]`)))
-	must(t, "submit the form", err)
-	if h := text(b, t, "h1"); resp.Status != http.StatusOK || h != "You have opted out" {
-		t.Fatalf("after opting out: %d %q, want 200 and \"You have opted out\"", resp.Status, h)
-	}
-	ref := text(b, t, ".ref")
-	if !ulidRE.MatchString(ref) || !strings.Contains(text(b, t, "main"), "your email address") {
-		t.Errorf("page: .ref %q, main %q", ref, text(b, t, "main"))
-	}
-	localtest.WaitForMail(t, cloud.SES.Endpoint, email, func(m localtest.Mail) bool {
-		return strings.Contains(m.Body.Text, ref)
-	})
-	noPII(t, logs, email)
-}
-
-// TestBrowserErrorPageSpeaksTheForm: a form with mistakes, sent with
-// JavaScript off, is answered with the form's own labels, a summary whose
-// links lead to the fields, and a link back; never the API's field names.
-func TestBrowserErrorPageSpeaksTheForm(t *testing.T) {
+// TestBrowserSiteFrame opens every page on a 390 px phone: one header, one
+// main and one footer with the privacy links and a usable contact address,
+// and nothing wider than the screen (WCAG 1.4.10). On the cookie demo the
+// banner comes before the page's content in the tab order and leaves most
+// of the screen free.
+func TestBrowserSiteFrame(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	defer cancel()
 	cloud, _ := startBrowserCloud(ctx, t)
 	b := newBrowser(ctx, t)
-	noScript(b, t)
+	phone(b, t)
 
-	// No right chosen, and "on behalf" ticked without the agent's details.
-	sendWrong := func() {
-		t.Helper()
-		fillRequestForm(b, t, cloud, "Mary", "Jackson", "mary.noscript@example.com")
-		must(t, "tick on behalf", chromedp.Do(b, chromedp.Click(chromedp.CSS(`#drr input[name="on_behalf"]`))))
-		resp, err := chromedp.RunResponse(b, chromedp.Click(chromedp.CSS(`#drr button[type="submit"]`)))
-		must(t, "submit the form", err)
-		if h := text(b, t, "h1"); resp.Status != http.StatusBadRequest || h != "Please check your answers" {
-			t.Fatalf("after a wrong form: %d %q", resp.Status, h)
+	for _, p := range framedPages {
+		must(t, "open "+p, chromedp.Do(b, chromedp.Navigate(cloud.APIURL+p)))
+		for _, sel := range []string{"body > header", "body > main#main", "body > footer"} {
+			if n := evalInt(b, t, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)); n != 1 {
+				t.Errorf("%s: %d of %s, want 1", p, n, sel)
+			}
+		}
+		for _, href := range []string{"/privacy-policy.html", "/do-not-sell.html", "/limit-sensitive.html"} {
+			if !present(b, t, fmt.Sprintf(`footer a[href=%q]`, href)) {
+				t.Errorf("%s: the footer has no link to %s", p, href)
+			}
+		}
+		if mail := evalString(b, t, `(document.querySelector('footer a[href^="mailto:"]') || {}).href || ""`); !strings.HasPrefix(mail, "mailto:") || !strings.Contains(mail, "@") {
+			t.Errorf("%s: the footer's mail link is %q", p, mail)
+		}
+		if over := evalInt(b, t, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
+			t.Errorf("%s: %d px wider than a 390 px screen", p, over)
 		}
 	}
-	sendWrong()
-	summary := text(b, t, ".error-summary")
-	for _, want := range []string{"What would you like us to do?", "Agent's name", "Agent's email"} {
-		if !strings.Contains(summary, want) {
-			t.Errorf("summary lacks %q: %q", want, summary)
+
+	// The cookie banner on a phone, before any choice.
+	must(t, "open the cookie demo", chromedp.Do(b, chromedp.Navigate(cloud.APIURL+"/cookies-demo.html")))
+	waitBodyState(b, t, "consentState", "ready")
+	if !visible(b, t, "#cookie-banner") {
+		t.Fatal("the banner is not shown before a choice")
+	}
+	share := evalInt(b, t, `Math.round(100 * document.getElementById("cookie-banner").getBoundingClientRect().height / innerHeight)`)
+	t.Logf("the banner covers %d%% of a 390x844 screen", share)
+	if share > 50 {
+		t.Errorf("the banner covers %d%% of the phone's screen, want at most half", share)
+	}
+	if !evalBool(b, t, `!!(document.getElementById("cookie-banner").compareDocumentPosition(document.querySelector("main")) & Node.DOCUMENT_POSITION_FOLLOWING)`) {
+		t.Error("the banner comes after the page's content in the tab order")
+	}
+	if over := evalInt(b, t, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
+		t.Errorf("cookie demo with the banner: %d px wider than the screen", over)
+	}
+	// "Cookie settings" on another page leads to the banner.
+	must(t, "open the policy page", chromedp.Do(b, chromedp.Navigate(cloud.APIURL+"/privacy-policy.html")))
+	_, err := chromedp.RunResponse(b, chromedp.Click(chromedp.CSS("#cookie-settings")))
+	must(t, "follow Cookie settings", err)
+	waitBodyState(b, t, "consentState", "ready")
+	if loc := location(b, t); loc.Path != "/cookies-demo.html" || !visible(b, t, "#cookie-banner") {
+		t.Errorf("Cookie settings led to %s, banner shown %v", loc, visible(b, t, "#cookie-banner"))
+	}
+}
+
+// TestBrowserErrorSummary sends the request form empty: the summary takes
+// focus and links each problem to its field, in the form's own words, and
+// each field says what is wrong beside it.
+func TestBrowserErrorSummary(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	defer cancel()
+	cloud, _ := startBrowserCloud(ctx, t)
+	b := newBrowser(ctx, t)
+
+	must(t, "send the form empty", chromedp.Do(b,
+		chromedp.Navigate(cloud.APIURL+"/"),
+		chromedp.WaitVisible(chromedp.ID("drr")),
+		chromedp.Click(chromedp.CSS(`#drr button[type="submit"]`)),
+	))
+	if loc := location(b, t); loc.Path != "/" {
+		t.Fatalf("an empty form was sent: now at %s", loc)
+	}
+	if !visible(b, t, "#error-summary") || evalString(b, t, `document.activeElement.id`) != "error-summary" {
+		t.Fatalf("the summary is not shown with focus (focus on %q)", evalString(b, t, `document.activeElement.id`))
+	}
+	links := evalString(b, t, `Array.from(document.querySelectorAll("#error-summary a")).map(a => a.getAttribute("href")).join(" ")`)
+	if links != "#type_know #first_name #last_name #email #declaration" {
+		t.Errorf("summary links %q", links)
+	}
+	summary := text(b, t, "#error-summary")
+	for _, words := range []string{"What would you like us to do?", "first name", "I declare"} {
+		if !strings.Contains(summary, words) {
+			t.Errorf("summary %q does not say %q", summary, words)
 		}
 	}
-	if main := text(b, t, "main"); strings.Contains(main, "agent_name") || strings.Contains(main, "types") || strings.Contains(main, "Bad Request") {
-		t.Errorf("page names the API's fields: %q", main)
+	for _, internal := range []string{"first_name", "declaration", "types"} {
+		if strings.Contains(summary, internal) {
+			t.Errorf("summary %q names the field %s", summary, internal)
+		}
+	}
+	must(t, "follow the link to Last name", chromedp.Do(b, chromedp.Click(chromedp.CSS(`#error-summary a[href="#last_name"]`))))
+	if id := evalString(b, t, `document.activeElement.id`); id != "last_name" {
+		t.Errorf("the link moved focus to %q, want last_name", id)
+	}
+	if d := evalString(b, t, `document.getElementById("last_name").getAttribute("aria-describedby") + "|" + document.getElementById("last_name").getAttribute("aria-invalid")`); d != "last_name-error|true" {
+		t.Errorf("last_name aria-describedby|aria-invalid = %q", d)
+	}
+	if d := evalString(b, t, `document.getElementById("email").getAttribute("aria-describedby")`); d != "email-hint email-error" {
+		t.Errorf("email aria-describedby = %q, want its hint and its error", d)
+	}
+	// Fixing a field clears its error on the next try.
+	must(t, "fill the names and try again", chromedp.Do(b,
+		chromedp.SendKeys(chromedp.ID("first_name"), "Ada"),
+		chromedp.SendKeys(chromedp.ID("last_name"), "Lovelace"),
+		chromedp.Click(chromedp.CSS(`#drr button[type="submit"]`)),
+	))
+	if present(b, t, "#first_name-error") || !present(b, t, "#email-error") {
+		t.Error("after filling the names: their errors remain or the email's is gone")
+	}
+}
+
+// TestBrowserLimitSensitivePage limits the use of sensitive personal
+// information from its page and comes back to it with the reference.
+func TestBrowserLimitSensitivePage(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	defer cancel()
+	cloud, logs := startBrowserCloud(ctx, t)
+	b := newBrowser(ctx, t)
+
+	const email = "limit.browser@example.com"
+	must(t, "fill the form", chromedp.Do(b,
+		chromedp.Navigate(cloud.APIURL+"/limit-sensitive.html"),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+	))
+	resp, err := chromedp.RunResponse(b, chromedp.Click(chromedp.CSS(`#limit-form button[type="submit"]`)))
+	must(t, "send the limit", err)
+	loc := location(b, t)
+	if resp.Status != http.StatusOK || loc.Path != "/limit-sensitive.html" || loc.Query().Get("status") != "limited" {
+		t.Fatalf("after sending: %d %s", resp.Status, loc)
+	}
+	if !visible(b, t, "#confirmation") || text(b, t, "#ref") != loc.Query().Get("ref") || !ulidRE.MatchString(text(b, t, "#ref")) {
+		t.Fatalf("confirmation shown %v with reference %q (address %s)", visible(b, t, "#confirmation"), text(b, t, "#ref"), loc)
+	}
+	noPII(t, logs, email)
+}
+
+// TestBrowserPagesWithoutJavaScript turns scripts off: the forms are
+// visible, the lists are there, and the Do Not Sell and Limit forms post
+// and come back to their own pages, which say what happened.
+func TestBrowserPagesWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	defer cancel()
+	cloud, _ := startBrowserCloud(ctx, t)
+	b := newBrowser(ctx, t)
+	_, err := chromedp.Call(b, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+	must(t, "turn scripts off", err)
+
+	must(t, "open the sign-up", chromedp.Do(b, chromedp.Navigate(cloud.APIURL+"/subscribe.html")))
+	if !visible(b, t, "#subscribe-form") || !visible(b, t, "#sub-withdraw-email") {
+		t.Error("the sign-up form is hidden without JavaScript")
+	}
+	must(t, "open the request form", chromedp.Do(b, chromedp.Navigate(cloud.APIURL+"/")))
+	if n := evalInt(b, t, `document.querySelectorAll("select#country option[value]:not([value=''])").length`); n != 250 {
+		t.Errorf("%d countries in the list, want the 250 the service accepts", n)
 	}
 
-	// The summary's link leads to the field on the form.
-	must(t, "follow the summary's link", chromedp.Do(b,
-		chromedp.Click(chromedp.Search(`//div[@class="error-summary"]//a[normalize-space()="Agent's name"]`)),
-		chromedp.WaitVisible(chromedp.ID("drr")),
-	))
-	if loc := location(b, t); loc.Path != "/" || loc.Fragment != "agent_name" {
-		t.Errorf("summary link led to %s, want /#agent_name", loc)
+	for _, tt := range []struct{ page, form, status, says string }{
+		{"/do-not-sell.html", "optout-form", "opted_out", "your opt-out is recorded"},
+		{"/limit-sensitive.html", "limit-form", "limited", "your request to limit is recorded"},
+	} {
+		must(t, "fill "+tt.page, chromedp.Do(b,
+			chromedp.Navigate(cloud.APIURL+tt.page),
+			chromedp.SendKeys(chromedp.CSS("#"+tt.form+" #email"), "nojs"+tt.status+"@example.com"),
+		))
+		resp, err := chromedp.RunResponse(b, chromedp.Click(chromedp.CSS("#"+tt.form+` button[type="submit"]`)))
+		must(t, "post "+tt.page, err)
+		loc := location(b, t)
+		if resp.Status != http.StatusOK || loc.Path != tt.page || loc.Query().Get("status") != tt.status {
+			t.Errorf("%s without JavaScript: %d %s", tt.page, resp.Status, loc)
+		}
+		if body := text(b, t, "main"); !strings.Contains(body, tt.says) {
+			t.Errorf("%s without JavaScript does not say %q", tt.page, tt.says)
+		}
 	}
-	// And the link back leads to the form.
-	sendWrong()
-	must(t, "follow the link back", chromedp.Do(b,
-		chromedp.Click(chromedp.Search(`//a[normalize-space()="Back to the Data Rights Request form"]`)),
-		chromedp.WaitVisible(chromedp.ID("drr")),
-	))
-	if loc := location(b, t); loc.Path != "/" || loc.Fragment != "" {
-		t.Errorf("link back led to %s, want the form", loc)
-	}
+}
+
+func evalString(b context.Context, t *testing.T, expr string) string {
+	t.Helper()
+	s, err := chromedp.Run(b, chromedp.Evaluate[string](expr))
+	must(t, "evaluate "+expr, err)
+	return s
+}
+
+func evalBool(b context.Context, t *testing.T, expr string) bool {
+	t.Helper()
+	v, err := chromedp.Run(b, chromedp.Evaluate[bool](expr))
+	must(t, "evaluate "+expr, err)
+	return v
 }

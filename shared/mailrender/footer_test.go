@@ -1,6 +1,7 @@
 package mailrender
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -16,7 +17,7 @@ func everyKind() map[mail.Template]map[string]string {
 		out[tmpl] = data(map[string]string{
 			"reason": "Staff text.", "outcome": "Staff text.", "optout_id": "01JOPTOUT00000000000000000",
 			"effective_at": "1 March 2026", "rights": "Sale", "receipt_id": "01JRECEIPT0000000000000000",
-			"at": "1 March 2026, 09:30 UTC", "choices": "email_marketing: pending", "disclosure": "Words.",
+			"at": "1 March 2026, 09:30 UTC", "choices": "Email marketing: waiting for you to confirm", "disclosure": "Words.",
 			"date": "1 March 2026", "overdue_count": "0", "due_soon_count": "0",
 			"system": "Payment processor", "action": "delete", "job_id": "01JJOB000000000000000000000", "due_date": "16 March 2026",
 			"appeal_days": "45", "decision": "upheld",
@@ -51,7 +52,7 @@ func TestEveryMailCarriesTheFooter(t *testing.T) {
 				t.Errorf("%s %s part:\n%s", tmpl, part, s)
 			}
 		}
-		if !strings.HasSuffix(strings.TrimSpace(m.HTML), "</p>\n</body></html>") {
+		if !regexp.MustCompile(`(?s)428-3182</p>\s*</div>\s*</div>\s*</div>\s*</body>\s*</html>$`).MatchString(strings.TrimSpace(m.HTML)) {
 			t.Errorf("%s HTML does not end with the footer inside the body:\n%s", tmpl, m.HTML)
 		}
 		if m.Unsubscribe != "" {
@@ -77,7 +78,7 @@ func TestConsentReceiptCarriesUnsubscribe(t *testing.T) {
 	if !strings.Contains(m.Text, "unsubscribe with one click (no login needed): "+u+"\n") {
 		t.Errorf("text part lacks the link:\n%s", m.Text)
 	}
-	if !strings.Contains(m.HTML, `<a href="https://api.claritru.example/v1/unsubscribe?token=v1.AbC_-1&amp;x=1" style="color:#555;">unsubscribe with one click</a>`) {
+	if !strings.Contains(m.HTML, `<a target="_blank" rel="noopener" href="https://api.claritru.example/v1/unsubscribe?token=v1.AbC_-1&amp;x=1" style="color:#0b3d6e;">unsubscribe with one click</a>`) {
 		t.Errorf("HTML part lacks the link:\n%s", m.HTML)
 	}
 }

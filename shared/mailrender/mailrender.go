@@ -12,6 +12,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"maps"
+	"slices"
 	"strings"
 	texttemplate "text/template"
 
@@ -106,8 +107,38 @@ func Render(in mail.Intent, f Footer) (mail.Message, error) {
 	if err := textTemplates.ExecuteTemplate(&text, string(in.Template)+".txt", data); err != nil {
 		return mail.Message{}, fmt.Errorf("render %s text: %w", in.Template, err)
 	}
-	if err := htmlTemplates.ExecuteTemplate(&html, string(in.Template)+".html", data); err != nil {
-		return mail.Message{}, fmt.Errorf("render %s html: %w", in.Template, err)
+	if err := renderHTML(&html, in.Template, subject, data); err != nil {
+		return mail.Message{}, err
 	}
 	return mail.Message{Subject: subject, Text: text.String(), HTML: html.String(), Unsubscribe: data[mail.UnsubscribeKey]}, nil
+}
+
+// renderHTML renders a template's content into the one layout every mail
+// shares: the company's wordmark, the subject as its heading, a readable
+// width, and the footer.
+func renderHTML(w *bytes.Buffer, tmpl mail.Template, subject string, data map[string]string) error {
+	var body bytes.Buffer
+	if err := htmlTemplates.ExecuteTemplate(&body, string(tmpl)+".html", data); err != nil {
+		return fmt.Errorf("render %s html: %w", tmpl, err)
+	}
+	page := map[string]any{
+		"title": subject,
+		// Safe: html/template escaped every value of the content above.
+		"body":   htmltemplate.HTML(body.String()),
+		"footer": data,
+	}
+	if err := htmlTemplates.ExecuteTemplate(w, "layout.html", page); err != nil {
+		return fmt.Errorf("render %s layout: %w", tmpl, err)
+	}
+	return nil
+}
+
+// Templates lists the mails Render knows, in name order.
+func Templates() []mail.Template {
+	return slices.Sorted(maps.Keys(subjects))
+}
+
+// SMSTemplates lists the texts RenderSMS knows, in name order.
+func SMSTemplates() []mail.Template {
+	return slices.Sorted(maps.Keys(smsNames))
 }

@@ -177,6 +177,13 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 		// Whether an authorized agent made the request: a flag the
 		// service sets, never the agent's name.
 		"on_behalf": "company",
+		// The layout: the fixed subject as its title, the content the
+		// templates above rendered, and the footer's data.
+		"title": "company", "body": "company", "footer": "company",
+		// Flags the services set: whether texts are among the choices a
+		// receipt lists, which identifiers an opt-out was given with.
+		"texts": "company", "phone_given": "company", "browser_given": "company",
+		"sale_stopped": "company", "limit_applied": "company",
 	}
 	// The vendor notice's facts are the company's: the system's name from
 	// the register, the action, the job's reference and its due date; and
@@ -213,7 +220,7 @@ func TestTemplatesShowOnlyTheCompanysWords(t *testing.T) {
 			}
 		}
 	}
-	if !seen["first_name"] || !seen["disclosure"] || len(entries) != 2*len(subjects)+2 {
+	if !seen["first_name"] || !seen["disclosure"] || len(entries) != 2*len(subjects)+3 {
 		t.Errorf("read %d templates, fields %v: the templates were not all read", len(entries), seen)
 	}
 }
@@ -376,7 +383,7 @@ func TestPolicyNoticeAndReceiptCiteTheVersion(t *testing.T) {
 		t.Errorf("subject %q", m.Subject)
 	}
 	receipt := func(extra map[string]string) mail.Message {
-		d := map[string]string{"receipt_id": "R1", "at": "1 March 2026", "choices": "email_marketing: pending", "disclosure": "Words."}
+		d := map[string]string{"receipt_id": "R1", "at": "1 March 2026", "choices": "Email marketing: waiting for you to confirm", "disclosure": "Words."}
 		maps.Copy(d, extra)
 		m, err := Render(mail.Intent{Template: mail.ConsentReceipt, Data: data(d)}, footer)
 		if err != nil {
@@ -419,5 +426,38 @@ func TestRenderCorrectionOutcomeAsList(t *testing.T) {
 	}
 	if strings.Contains(plain.Text, "correction") || strings.Contains(plain.HTML, "correction") {
 		t.Errorf("a completion without corrections speaks of them:\n%s", plain.Text)
+	}
+}
+
+// TestReceiptNamesOnlyTheOptOutsUsed: a request's receipt says what its
+// opt-out stopped: the sale and sharing, the use of sensitive information,
+// or both, never a right the request did not use.
+func TestReceiptNamesOnlyTheOptOutsUsed(t *testing.T) {
+	const sale, limit = "we do not sell or share your personal information", "sensitive personal information only as needed"
+	for _, c := range []struct {
+		flags     map[string]string
+		want, not []string
+	}{
+		{map[string]string{"sale_stopped": "yes"}, []string{sale}, []string{limit}},
+		{map[string]string{"limit_applied": "yes"}, []string{limit}, []string{sale}},
+		{map[string]string{"sale_stopped": "yes", "limit_applied": "yes"}, []string{sale + ", and", limit}, nil},
+	} {
+		c.flags["optout_effective"] = "2 March 2026, 01:30 PST"
+		m, err := Render(mail.Intent{Template: mail.RequestReceived, Data: data(c.flags)}, footer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, part := range []string{m.Text, m.HTML} {
+			for _, w := range c.want {
+				if !strings.Contains(part, w) {
+					t.Errorf("%v: lacks %q:\n%s", c.flags, w, part)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(part, n) {
+					t.Errorf("%v: says %q:\n%s", c.flags, n, part)
+				}
+			}
+		}
 	}
 }

@@ -262,6 +262,13 @@ func (s *Service) OptOut(ctx context.Context, in Input) (Outcome, error) {
 			"effective_at": s.Zone.Time(now),
 			"rights":       rightsText(rights),
 		}}
+		// The mail names only the identifiers given with this opt-out.
+		if _, ok := subject.Find(ids, Phone); ok {
+			a.Mail.Data["phone_given"] = "yes"
+		}
+		if _, ok := subject.Find(ids, BrowserID); ok {
+			a.Mail.Data["browser_given"] = "yes"
+		}
 	}
 	a.Jobs = s.jobs(a)
 	out, err := s.store.Apply(ctx, a)

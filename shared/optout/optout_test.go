@@ -176,6 +176,8 @@ func TestOptOutWithEmailQueuesConfirmation(t *testing.T) {
 			// begins on 8 March).
 			"effective_at": "2 March 2026, 01:30 PST",
 			"rights":       tt.wantText,
+			// Given with the email: the browser, not a phone number.
+			"browser_given": "yes",
 		}
 		if !reflect.DeepEqual(m.Data, want) {
 			t.Errorf("%v: mail data %q, want %q", tt.rights, m.Data, want)

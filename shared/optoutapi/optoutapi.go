@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
@@ -68,20 +70,24 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 	html := apigw.WantsHTML(r, mt)
 	var in optout.Input
 	var returnTo string
+	var rights []string
 	var bad fault.Fields
 	if mt == apigw.JSON {
 		bad, err = apigw.DecodeJSON(body, map[string]any{
 			"email": &in.Email, "phone": &in.Phone, "browser_id": &in.BrowserID, "country": &in.Country,
+			"rights": &rights,
 		})
 	} else {
 		var f *apigw.FormValues
 		if f, err = apigw.ParseForm(body); err == nil {
 			in.Email, in.Phone, in.BrowserID, in.Country = f.One("email"), f.One("phone"), f.One("browser_id"), f.One("country")
 			returnTo = f.One("return_url")
+			rights = f.Values["rights"]
 			bad = f.Errs
 		}
 	}
 	if err == nil {
+		in.Rights = readRights(&bad, rights)
 		err = bad.Err()
 	}
 	if err != nil {
@@ -89,8 +95,9 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 	}
 	in.GPC = GPC(r)
 	in.Source = optout.Form
-	if in.GPC {
-		// The browser's signal is recorded as such (11 CCR §7025(b)).
+	if in.GPC && (len(in.Rights) == 0 || slices.Contains(in.Rights, optout.SaleSharing)) {
+		// The browser's signal is recorded as such (11 CCR §7025(b)); it
+		// speaks only of sale and sharing, so a limit alone is the form's.
 		in.Source = optout.Signal
 	}
 	ids, _, err := h.Service.Identify(in)
@@ -112,7 +119,11 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 		return apipage.HTML(h.optedOutPage(out.ID, ids), cors)
 	}
 	if html {
-		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, out.ID, url.Values{"status": {"opted_out"}}), cors)
+		status := "opted_out"
+		if len(in.Rights) == 1 && in.Rights[0] == optout.LimitSensitive {
+			status = "limited"
+		}
+		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, out.ID, url.Values{"status": {status}}), cors)
 	}
 	kinds := make([]string, len(ids))
 	for i, id := range ids {
@@ -121,6 +132,25 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 	return apigw.JSONResponse(http.StatusOK, Receipt{
 		ID: out.ID, Status: "opted_out", EffectiveAt: out.EffectiveAt, Identifiers: kinds, GPC: in.GPC,
 	}, cors)
+}
+
+// readRights reads the optional rights of an opt-out: "opt_out" (sale and
+// sharing, 11 CCR §7026) and "limit_sensitive" (the use of sensitive
+// personal information, 11 CCR §7027). None means sale and sharing, as the
+// Do Not Sell or Share page has always posted.
+func readRights(errs *fault.Fields, given []string) []optout.Right {
+	var rights []optout.Right
+	for _, g := range given {
+		r := optout.Right(strings.TrimSpace(g))
+		switch {
+		case r != optout.SaleSharing && r != optout.LimitSensitive:
+			errs.Add("rights", "use opt_out or limit_sensitive")
+			return nil
+		case !slices.Contains(rights, r):
+			rights = append(rights, r)
+		}
+	}
+	return rights
 }
 
 func (h *Handler) status(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {

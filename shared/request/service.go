@@ -289,6 +289,15 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 	s.receipts(&c, verifyURL, now)
 	if optOutAt != "" && c.Mail.ID != "" {
 		c.Mail.Data["optout_effective"] = optOutAt
+		// The receipt names only the rights this request used.
+		for _, t := range c.Request.Immediate() {
+			switch t {
+			case OptOut:
+				c.Mail.Data["sale_stopped"] = "yes"
+			case LimitSensitive:
+				c.Mail.Data["limit_applied"] = "yes"
+			}
+		}
 	}
 	if objectedAt, err := s.applyObjection(ctx, &c); err != nil {
 		return Receipt{}, err

@@ -1,6 +1,8 @@
 package request
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -239,3 +241,7 @@ var usStates = func() map[string]bool {
 	}
 	return m
 }()
+
+// USStates returns the state codes a request accepts, sorted: the web
+// form's state list is generated from it (cmd/webframe).
+func USStates() []string { return slices.Sorted(maps.Keys(usStates)) }

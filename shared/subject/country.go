@@ -2,6 +2,8 @@ package subject
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -58,3 +60,7 @@ var countries = func() map[string]bool {
 	}
 	return m
 }()
+
+// Countries returns the codes NormaliseCountry accepts, sorted: the web
+// form's country list is generated from it (cmd/webframe).
+func Countries() []string { return slices.Sorted(maps.Keys(countries)) }
