@@ -2,10 +2,12 @@ package apipage_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -125,13 +127,14 @@ func TestStatusHeadings(t *testing.T) {
 func TestFrame(t *testing.T) {
 	page := apipage.Error(problem(400), agentForm, site)
 	for _, want := range []string{
-		"<!DOCTYPE html>", `<html lang="en">`, `<a class="skip" href="#main">`,
-		`<header class="site-header">`, `<main id="main"`, `<footer class="site-footer">`,
-		`<nav aria-label="Your privacy">`, ":focus-visible{",
-		"ClariTru, 1 Sample Street, Mobile, AL 36602, USA",
-		`<a href="mailto:privacy@claritru.com">privacy@claritru.com</a>`,
+		"<!DOCTYPE html>", `<html lang="en">`, `<a class="skip-link" href="#main">`,
+		`<header class="site-header">`, `<span class="site-tagline">Privacy Center</span>`, `<main id="main"`, `<footer class="site-footer">`,
+		`<nav aria-label="Privacy choices">`, ":focus-visible{",
+		"ClariTru · 1 Sample Street, Mobile, AL 36602, USA",
+		`<a href="mailto:privacy@claritru.example">privacy@claritru.example</a>`,
 		`<a href="tel:&#43;12514283182">&#43;1 (251) 428-3182</a>`,
 		`<a href="/do-not-sell.html">Do Not Sell or Share My Personal Information</a>`,
+		`<a href="/limit-sensitive.html">Limit the Use of My Sensitive Personal Information</a>`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %s:\n%s", want, page)
@@ -141,7 +144,7 @@ func TestFrame(t *testing.T) {
 		t.Errorf("page does not start with the doctype, or runs a script")
 	}
 	// A handler built without configuration still shows the company.
-	if page := apipage.Error(problem(400), agentForm, apipage.Site{}); !strings.Contains(page, "privacy@claritru.com") {
+	if page := apipage.Error(problem(400), agentForm, apipage.Site{}); !strings.Contains(page, "privacy@claritru.example") {
 		t.Errorf("page without a site shows no contact:\n%s", page)
 	}
 }
@@ -179,5 +182,25 @@ func TestFail(t *testing.T) {
 		if resp := apipage.Fail(ctx, log, busy, html, nil); resp.StatusCode != 429 || resp.Headers["Retry-After"] == "" {
 			t.Errorf("html=%v: %d %v", html, resp.StatusCode, resp.Headers)
 		}
+	}
+}
+
+// TestCompanyIsTheSitesOwn: the pages the API renders show the company as
+// the static pages do: the values of web/site.json.
+func TestCompanyIsTheSitesOwn(t *testing.T) {
+	raw, err := os.ReadFile("../../web/site.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var site struct {
+		Company, Tagline, Email, Phone string
+		PhoneE164                      string `json:"phone_e164"`
+	}
+	if err := json.Unmarshal(raw, &site); err != nil {
+		t.Fatal(err)
+	}
+	c := apipage.Company
+	if c.Name != site.Company || c.Tagline != site.Tagline || c.Email != site.Email || c.Phone != site.Phone || c.PhoneE164 != site.PhoneE164 {
+		t.Errorf("apipage.Company = %+v, want web/site.json's %+v", c, site)
 	}
 }

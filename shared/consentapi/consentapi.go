@@ -330,7 +330,7 @@ func (h *Handler) confirmCode(ctx context.Context, in confirmInput, html bool, c
 // confirmed answers a confirmation: a browser form post goes back to the
 // page, a script gets the receipt, purpose and status.
 func (h *Handler) confirmed(html bool, returnTo, receiptID string, p consent.Purpose, cors map[string]string) apigw.Response {
-	if html && returnTo == "" {
+	if html && apipage.OwnPage(returnTo) {
 		// The confirm page's own form: the page says what happened.
 		return apipage.HTML(apipage.Render(pages, "confirmed", h.Site, "Your subscription is confirmed", confirmedView(receiptID, p)), cors)
 	}

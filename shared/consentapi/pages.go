@@ -79,12 +79,15 @@ var subscribeForm = apipage.Form{
 		"email":         {Label: "Email", ID: "sub-email"},
 		"subject": {Label: "Email", ID: "sub-email", Words: map[string]string{
 			"give at least one of email, phone or browser_id": "Give your email address or your mobile number."}},
-		"purpose":           {Label: "What would you like to receive?", ID: "sub-email-marketing"},
-		"events[0].purpose": {Label: "What would you like to receive?", ID: "sub-email-marketing"},
-		"events":            {Label: "What would you like to receive?", ID: "sub-email-marketing"},
-		"granted":           {Label: "What would you like to receive?", ID: "sub-email-marketing"},
-		"disclosure": {Label: "The terms shown", Words: map[string]string{
-			"give the disclosure shown: its id and version": "The page did not send the terms it showed. Please open the sign-up page again and send it from there."}},
+		"purpose":           receive,
+		"purposes":          receive,
+		"withdraw":          receive,
+		"events[0].purpose": receive,
+		"events[1].purpose": receive,
+		"events":            receive,
+		"granted":           receive,
+		"disclosure": {Label: "The words you agree to", Words: map[string]string{
+			"give the disclosure shown: its id and version": "Signing up needs the page's JavaScript, which shows the exact words you agree to. Turn it on and sign up again, or write to us. Stopping works without it."}},
 		"country":    {Label: "Country"},
 		"source_url": {Label: "The page you came from"},
 		"age_confirmed": {Label: "I am 18 or older", ID: "sub-age", Words: map[string]string{
@@ -92,6 +95,10 @@ var subscribeForm = apipage.Form{
 	},
 	Gone: "If you have not confirmed yet, sign up again on the sign-up page: we email you a new link.",
 }
+
+// receive is the sign-up page's choice of what to receive.
+var receive = apipage.Field{Label: "What would you like to receive?", ID: "sub-email-marketing", Words: map[string]string{
+	"give at least one consent event": "Tick what you would like to receive."}}
 
 // unsubscribeForm is the page of a one-click link: a link that is not valid
 // sends the person to the sign-up page, where stopping takes one button.

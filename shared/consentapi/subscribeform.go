@@ -10,24 +10,25 @@ import (
 	"github.com/claritru/privacy/shared/consent"
 )
 
-// giveForm records one choice posted by the sign-up page's form without a
-// script: one purpose per post, as the script sends it, since one post
-// carries one disclosure. Fields: email, phone, purpose, granted ("false"
-// withdraws; else a grant), disclosure_id and disclosure_version (the
-// words shown, required for a grant), age_confirmed, country, source_url
-// (else the page the form was on, when it is one of the site's). A browser
-// gets a page that says what happened and what to do next; a script that
-// posts a form gets the receipt.
+// giveForm records the choices posted by the sign-up page's form without a
+// script. Fields: email, phone; withdraw (a purpose: its button withdraws
+// it, whatever else the form holds); else purposes (or purpose; repeated)
+// granted, or refused with granted=false, under the disclosure named by
+// disclosure_id and disclosure_version (the words shown; a grant without
+// them is refused, as a page that could not show the words cannot ask for
+// consent); age_confirmed, country, source_url (else the page the form was
+// on, when it is one of the site's). A browser gets a page that says what
+// happened and what to do next; a script that posts a form gets the
+// receipt.
 func (h *Handler) giveForm(ctx context.Context, r apigw.Request, raw []byte, cors map[string]string) apigw.Response {
 	html := apigw.WantsHTML(r, apigw.Form)
 	f, err := apigw.ParseForm(raw)
 	if err != nil {
 		return h.fail(ctx, err, html, cors)
 	}
-	granted := strings.TrimSpace(f.One("granted")) != "false"
 	in := consent.Input{
 		Email: f.One("email"), Phone: f.One("phone"), Country: f.One("country"),
-		Choices:      []consent.Choice{{Purpose: consent.Purpose(f.One("purpose")), Granted: &granted}},
+		Choices:      formChoices(f),
 		AgeConfirmed: f.Flag("age_confirmed"), SourceURL: f.One("source_url"),
 		GPC: apigw.Header(r, "Sec-GPC") == "1",
 		IP:  sourceIP(r), UserAgent: truncate(r.RequestContext.HTTP.UserAgent, 512),
@@ -50,7 +51,11 @@ func (h *Handler) giveForm(ctx context.Context, r apigw.Request, raw []byte, cor
 	}
 	v := givenView{ReceiptID: res.Recording.ReceiptID, Phone: in.Phone}
 	for _, rec := range res.Recording.Records {
-		v.Purpose, v.Status = string(rec.Purpose), string(rec.Status)
+		// The page speaks of the one needing a step first: the code
+		// for texts, then the mail's link.
+		if v.Status == "" || rec.Status == consent.Pending && v.Purpose != string(consent.SMSMarketing) {
+			v.Purpose, v.Status = string(rec.Purpose), string(rec.Status)
+		}
 	}
 	page := apipage.Render(pages, "given", h.Site, v.title(), v)
 	return apigw.HTMLResponse(http.StatusCreated, page, cors)
@@ -83,4 +88,24 @@ func (v givenView) title() string {
 		return "Check your email to confirm"
 	}
 	return "You are signed up"
+}
+
+// formChoices reads the choices of a form: the withdraw button's purpose,
+// else each purpose ticked, granted unless granted=false.
+func formChoices(f *apigw.FormValues) []consent.Choice {
+	if w := f.One("withdraw"); w != "" {
+		no := false
+		return []consent.Choice{{Purpose: consent.Purpose(w), Granted: &no}}
+	}
+	granted := strings.TrimSpace(f.One("granted")) != "false"
+	purposes := append(f.Values["purposes"], f.Values["purpose"]...)
+	if len(purposes) == 0 {
+		// None ticked: the service names events.
+		return nil
+	}
+	out := make([]consent.Choice, len(purposes))
+	for i, p := range purposes {
+		out[i] = consent.Choice{Purpose: consent.Purpose(p), Granted: &granted}
+	}
+	return out
 }

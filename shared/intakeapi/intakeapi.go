@@ -88,7 +88,7 @@ func (h *Handler) submit(ctx context.Context, r apigw.Request, cors map[string]s
 	if err != nil {
 		return h.fail(ctx, err, html, cors)
 	}
-	if html && returnTo == "" {
+	if html && apipage.OwnPage(returnTo) {
 		return apipage.HTML(h.receivedPage(rc), cors)
 	}
 	if html {
@@ -119,7 +119,7 @@ func (h *Handler) verify(ctx context.Context, r apigw.Request, cors map[string]s
 	if err != nil {
 		return apipage.FailForm(ctx, h.Log, err, html, h.confirmForm(), h.Site, cors)
 	}
-	if html && returnTo == "" {
+	if html && apipage.OwnPage(returnTo) {
 		// The confirm page's own form: the page says what happened.
 		return apipage.HTML(h.verifiedPage(req.ID), cors)
 	}

@@ -91,7 +91,7 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 		err = bad.Err()
 	}
 	if err != nil {
-		return apipage.FailForm(ctx, h.Log, err, html, optOutForm, h.Site, cors)
+		return apipage.FailForm(ctx, h.Log, err, html, formFor(rights), h.Site, cors)
 	}
 	in.GPC = GPC(r)
 	in.Source = optout.Form
@@ -102,21 +102,21 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 	}
 	ids, _, err := h.Service.Identify(in)
 	if err != nil {
-		return apipage.FailForm(ctx, h.Log, err, html, optOutForm, h.Site, cors)
+		return apipage.FailForm(ctx, h.Log, err, html, formFor(rights), h.Site, cors)
 	}
 	out, err := h.Service.OptOut(ctx, in)
 	if err != nil {
-		return apipage.FailForm(ctx, h.Log, err, html, optOutForm, h.Site, cors)
+		return apipage.FailForm(ctx, h.Log, err, html, formFor(rights), h.Site, cors)
 	}
 	if out.Incomplete {
 		// The person's own identifiers are opted out; some linked ones are
 		// not yet, and the next opt-out of the profile covers them.
 		h.Log.WarnContext(ctx, "opt-out spread incomplete", "optout_id", out.ID)
 	}
-	if html && returnTo == "" {
+	if html && apipage.OwnPage(returnTo) {
 		// A page without its script sends no return page: this page
 		// says what happened.
-		return apipage.HTML(h.optedOutPage(out.ID, ids), cors)
+		return apipage.HTML(h.optedOutPage(out.ID, ids, in.Rights), cors)
 	}
 	if html {
 		status := "opted_out"

@@ -2,25 +2,29 @@ package optoutapi
 
 import (
 	"html/template"
+	"slices"
+	"strings"
 
 	"github.com/claritru/privacy/shared/apipage"
+	"github.com/claritru/privacy/shared/optout"
 	"github.com/claritru/privacy/shared/subject"
 )
 
 var pages = template.Must(template.Must(apipage.Layout.Clone()).Parse(`
 {{define "opted-out"}}{{template "head" .}}{{with .Data}}
-<h1>You have opted out</h1>
+<h1>{{$.Title}}</h1>
 <div class="notice" role="status">
-<p><strong>You have opted out of the sale and sharing of your personal information.</strong> It is in effect now.</p>
-<p>Your reference: <span class="ref">{{.ID}}</span></p>
+{{if .Sale}}<p><strong>You have opted out of the sale and sharing of your personal information.</strong> It is in effect now.</p>
+{{end}}{{if .Limit}}<p><strong>We will use your sensitive personal information only as needed to provide what you ask of us.</strong> It is in effect now.</p>
+{{end}}<p>Your reference: <span class="ref">{{.ID}}</span></p>
 </div>
 <h2>What happens next</h2>
 <ul>
 {{range .Covered}}<li>{{.}}</li>
-{{end}}<li>We tell the advertising platforms we work with to leave you out.</li>
-<li>You need to do nothing more. To limit the use of sensitive personal information, or for your other rights, use the <a href="/">Data Rights Request form</a>.</li>
+{{end}}{{if .Sale}}<li>We tell the advertising platforms we work with to leave you out.</li>
+{{end}}<li>You need to do nothing more. For your other rights, use the <a href="/">Data Rights Request form</a>.</li>
 </ul>
-<p><a href="/do-not-sell.html">Back to Do Not Sell or Share My Personal Information</a></p>
+<p><a href="{{.Back}}">Back to {{.BackName}}</a></p>
 {{end}}{{template "foot" .}}{{end}}
 `))
 
@@ -34,7 +38,23 @@ var optOutForm = apipage.Form{
 		"phone":      {Label: "Phone", ID: "phone", Words: anyOf},
 		"country":    {Label: "Country"},
 		"browser_id": {},
+		"rights":     {Label: "What you ask us to do"},
 	},
+}
+
+// limitForm is the Limit the Use of My Sensitive Personal Information page
+// (web/limit-sensitive.html), which posts the same fields.
+var limitForm = apipage.Form{
+	URL: "/limit-sensitive.html", Name: "the Limit the Use of My Sensitive Personal Information page",
+	Fields: optOutForm.Fields,
+}
+
+// formFor is the form a post came from, by the rights it asked for.
+func formFor(rights []string) apipage.Form {
+	if len(rights) == 1 && strings.TrimSpace(rights[0]) == string(optout.LimitSensitive) {
+		return limitForm
+	}
+	return optOutForm
 }
 
 // anyOf words the refusal of a post with no identifier.
@@ -59,9 +79,21 @@ func covered(ids []subject.Identity) []string {
 	return out
 }
 
-func (h *Handler) optedOutPage(id string, ids []subject.Identity) string {
-	return apipage.Render(pages, "opted-out", h.Site, "You have opted out", struct {
-		ID      string
-		Covered []string
-	}{id, covered(ids)})
+// optedOutPage says what an opt-out did: the sale and sharing, the use of
+// sensitive information (11 CCR §7027), or both.
+func (h *Handler) optedOutPage(id string, ids []subject.Identity, rights []optout.Right) string {
+	v := struct {
+		ID             string
+		Covered        []string
+		Sale, Limit    bool
+		Back, BackName string
+	}{ID: id, Covered: covered(ids), Sale: len(rights) == 0 || slices.Contains(rights, optout.SaleSharing),
+		Limit: slices.Contains(rights, optout.LimitSensitive),
+		Back:  "/do-not-sell.html", BackName: "Do Not Sell or Share My Personal Information"}
+	title := "You have opted out"
+	if !v.Sale {
+		title = "We will limit the use of your sensitive personal information"
+		v.Back, v.BackName = "/limit-sensitive.html", "Limit the Use of My Sensitive Personal Information"
+	}
+	return apipage.Render(pages, "opted-out", h.Site, title, v)
 }
