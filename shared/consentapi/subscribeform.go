@@ -35,6 +35,8 @@ func (h *Handler) giveForm(ctx context.Context, r apigw.Request, raw []byte, cor
 	}
 	if id := f.One("disclosure_id"); id != "" {
 		in.Disclosure = &consent.Disclosure{ID: id, Version: f.One("disclosure_version")}
+	} else if w := f.One("withdraw"); w != "" {
+		in.Disclosure = h.askedUnder(consent.Purpose(w))
 	}
 	if in.SourceURL == "" {
 		in.SourceURL = h.sitePage(apigw.Header(r, "Referer"))
@@ -108,4 +110,19 @@ func formChoices(f *apigw.FormValues) []consent.Choice {
 		out[i] = consent.Choice{Purpose: consent.Purpose(p), Granted: &granted}
 	}
 	return out
+}
+
+// askedUnder is the catalogue's last disclosure that asks for p: a
+// withdrawal names it, as the page's script names the one it shows beside
+// the button. Withdrawing needs no words agreed to, and must be as easy as
+// giving (GDPR Art. 7(3)): a page without its script withdraws too. Nil
+// when none asks for p (the service then names the field).
+func (h *Handler) askedUnder(p consent.Purpose) *consent.Disclosure {
+	var found *consent.Disclosure
+	for _, d := range h.Service.Disclosures().All() {
+		if d.Covers(p) {
+			found = &consent.Disclosure{ID: d.ID, Version: d.Version}
+		}
+	}
+	return found
 }

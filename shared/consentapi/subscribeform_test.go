@@ -76,3 +76,18 @@ func TestGiveFormErrorsSpeakThePage(t *testing.T) {
 		t.Errorf("form by a script: %d %q", resp.StatusCode, resp.Headers["Content-Type"])
 	}
 }
+
+// TestGiveFormWithdrawsWithoutWords: the sign-up page's "Stop" button,
+// posted without a script, withdraws with no disclosure sent.
+func TestGiveFormWithdrawsWithoutWords(t *testing.T) {
+	h, st, _ := newHandler(t)
+	body := "return_url=%2Fsubscribe.html&email=annie%40example.com&phone=&code=&withdraw=email_marketing"
+	resp := handle(t, h, event("POST /v1/consents", "application/x-www-form-urlencoded", chromeAccept, body))
+	if resp.StatusCode != 201 || !strings.Contains(resp.Body, "<h1>You are unsubscribed</h1>") {
+		t.Fatalf("status %d:\n%s", resp.StatusCode, resp.Body)
+	}
+	recs := st.Recordings()
+	if len(recs) != 1 || len(recs[0].Records) != 1 || recs[0].Records[0].Granted || recs[0].Fields["disclosure_id"] != "signup-footer" {
+		t.Errorf("recorded %+v", recs)
+	}
+}

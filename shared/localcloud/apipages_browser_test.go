@@ -198,3 +198,46 @@ func TestBrowserErrorPageSpeaksTheForm(t *testing.T) {
 		t.Errorf("link back led to %s, want the form", loc)
 	}
 }
+
+// TestBrowserNoScriptSignUpPage: with JavaScript off, the sign-up page's
+// "Stop marketing emails" ends on "You are unsubscribed", and "Sign up",
+// which cannot show the words agreed to without the script, on a page
+// that says so in plain words with a link back.
+func TestBrowserNoScriptSignUpPage(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	defer cancel()
+	cloud, logs := startBrowserCloud(ctx, t)
+	b := newBrowser(ctx, t)
+	noScript(b, t)
+
+	const email = "annie.noscript@example.com"
+	open := func() {
+		t.Helper()
+		must(t, "fill the sign-up", chromedp.Do(b,
+			chromedp.Navigate(cloud.APIURL+"/subscribe.html"),
+			chromedp.WaitVisible(chromedp.ID("subscribe-form")),
+			chromedp.SendKeys(chromedp.ID("sub-email"), email),
+		))
+	}
+	open()
+	resp, err := chromedp.RunResponse(b, chromedp.Click(chromedp.ID("sub-withdraw-email")))
+	must(t, `press "Stop marketing emails"`, err)
+	if h := text(b, t, "h1"); resp.Status != http.StatusCreated || h != "You are unsubscribed" || !ulidRE.MatchString(text(b, t, ".ref")) {
+		t.Fatalf("after stopping: %d %q: %s", resp.Status, h, text(b, t, "main"))
+	}
+
+	open()
+	must(t, "tick marketing emails and the age", chromedp.Do(b,
+		chromedp.Click(chromedp.ID("sub-email-marketing")), chromedp.Click(chromedp.ID("sub-age"))))
+	resp, err = chromedp.RunResponse(b, chromedp.Click(chromedp.ID("sub-submit")))
+	must(t, `press "Sign up"`, err)
+	main := text(b, t, "main")
+	if resp.Status < 400 || !strings.Contains(main, "Signing up needs the page's JavaScript") || strings.Contains(main, "disclosure") {
+		t.Errorf("sign-up without JavaScript: %d %q", resp.Status, main)
+	}
+	if !present(b, t, `main a[href="/subscribe.html"]`) {
+		t.Error("no link back to the sign-up page")
+	}
+	noPII(t, logs, email)
+}
