@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/claritru/privacy/shared/localcloud"
@@ -240,4 +241,48 @@ func TestBrowserNoScriptSignUpPage(t *testing.T) {
 		t.Error("no link back to the sign-up page")
 	}
 	noPII(t, logs, email)
+}
+
+// TestBrowserMailLinkFromTheInbox opens the local mail inbox (the SES
+// stand-in's page, which shows a mail's HTML in a frame), shows the
+// receipt mail and follows its "Confirm my request": the confirm page may
+// not be framed, so the link opens in a window of its own, where the page
+// shows its button.
+func TestBrowserMailLinkFromTheInbox(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	defer cancel()
+	cloud, _ := startBrowserCloud(ctx, t)
+	b := newBrowser(ctx, t)
+
+	const email = "evelyn.inbox@example.com"
+	fillRequestForm(b, t, cloud, "Evelyn", "Boyd", email)
+	must(t, "tick a right", chromedp.Do(b, chromedp.Click(chromedp.CSS(`#drr input[name="types"][value="access"]`))))
+	_, err := chromedp.RunResponse(b, chromedp.Click(chromedp.CSS(`#drr button[type="submit"]`)))
+	must(t, "submit the form", err)
+	localtest.WaitForMail(t, cloud.SES.Endpoint, email, func(m localtest.Mail) bool {
+		return m.Subject == "We received your privacy request"
+	})
+
+	must(t, "open the inbox", chromedp.Do(b,
+		chromedp.Navigate(cloud.SES.Endpoint+"/"),
+		chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Toggle HTML view"]`)),
+		chromedp.Click(chromedp.Search(`//button[normalize-space()="Toggle HTML view"]`)),
+	))
+	const link = `document.querySelector(".email iframe").contentDocument.querySelector('a[href*="/v1/verify?token="]')`
+	if target := evalString(b, t, `(`+link+` || {}).target || ""`); target != "_blank" {
+		t.Fatalf("the mail's link opens in %q, want a window of its own (_blank)", target)
+	}
+	opened := chromedp.WaitNewTarget(b, func(i *target.Info) bool { return strings.Contains(i.URL, "/v1/verify?token=") })
+	must(t, "click the mail's link", chromedp.Do(b, chromedp.Evaluate[chromedp.Void](link+`.click()`)))
+	var id target.ID
+	select {
+	case id = <-opened:
+	case <-ctx.Done():
+		t.Fatal("the mail's link opened no window")
+	}
+	w, closeWindow := chromedp.NewContext(b, chromedp.WithTargetID(id))
+	defer closeWindow()
+	must(t, "the confirm page in its window", chromedp.Do(w,
+		chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Confirm my request"]`))))
 }
