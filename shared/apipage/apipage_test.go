@@ -204,3 +204,22 @@ func TestCompanyIsTheSitesOwn(t *testing.T) {
 		t.Errorf("apipage.Company = %+v, want web/site.json's %+v", c, site)
 	}
 }
+
+// TestLinkErrorPage: a mailed link that does not work is about the link,
+// not answers to correct.
+func TestLinkErrorPage(t *testing.T) {
+	form := apipage.Form{URL: "/subscribe.html", Name: "the sign-up page",
+		Fields: map[string]apipage.Field{"token": {Label: "The link you followed", Link: true}}}
+	p := problem(400, fault.FieldError{Field: "token", Message: "is not a valid unsubscribe link"})
+	p.Detail = "This unsubscribe link is not valid."
+	page := apipage.Error(p, form, site)
+	for _, want := range []string{"<h1>This link does not work</h1>", "<strong>The link you followed</strong>: is not a valid unsubscribe link",
+		"This unsubscribe link is not valid.", `<a href="/subscribe.html">Back to the sign-up page</a>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "check your answers") || strings.Contains(page, "correct them") {
+		t.Errorf("a link's page asks to correct answers:\n%s", page)
+	}
+}

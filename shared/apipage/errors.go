@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/fault"
 )
 
 // Form is a form of the site as a person sees it: its page, its name and
@@ -33,6 +34,9 @@ type Field struct {
 	Label string
 	// ID is the input's id on the form's page, for the summary's link.
 	ID string
+	// Link marks the token of a mailed link: an error on it alone is
+	// about the link, not about answers to correct.
+	Link bool
 	// Words replace the service's messages (keyed by the message) where
 	// those are written for an API client: "the person is 18 or older",
 	// "give at least one of email, phone or browser_id".
@@ -94,6 +98,10 @@ func Error(p apigw.ProblemDoc, form Form, site Site) string {
 		v.Intro = "Each link we email works once and only for a limited time. If you already used it, there is nothing more to do: we emailed you when it worked."
 		v.Gone = form.Gone
 		v.ResendAction = form.ResendAction
+	case len(p.Errors) > 0 && form.onlyLinks(p.Errors):
+		v.Heading = "This link does not work"
+		v.Intro = "Open the link from our email again, in full: some mail programs break long links. If it still does not work:"
+		v.Detail = p.Detail
 	case len(p.Errors) > 0:
 		v.Heading = "Please check your answers"
 		v.Intro = "There is a problem with these answers. Go back to the form, correct them and send it again:"
@@ -137,4 +145,14 @@ func (f Form) item(name, message string) (errorItem, bool) {
 		it.Href = f.URL + "#" + fd.ID
 	}
 	return it, true
+}
+
+// onlyLinks reports whether every field named is a mailed link's.
+func (f Form) onlyLinks(errs []fault.FieldError) bool {
+	for _, e := range errs {
+		if !f.Fields[e.Field].Link {
+			return false
+		}
+	}
+	return true
 }

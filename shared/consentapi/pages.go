@@ -70,7 +70,7 @@ withdraw your consent at any time, as easily as you gave it.</p>
 var subscribeForm = apipage.Form{
 	URL: "/subscribe.html", Name: "the sign-up page",
 	Fields: map[string]apipage.Field{
-		"token": {Label: "The link you followed", Words: map[string]string{
+		"token": {Label: "The link you followed", Link: true, Words: map[string]string{
 			"this field is required (or phone and code, for a text message subscription)": "Open the link from our email again, in full."}},
 		"phone":         {Label: "Mobile phone", ID: "sub-phone"},
 		"code":          {Label: "Code", ID: "sms-code-input"},
@@ -104,7 +104,7 @@ var receive = apipage.Field{Label: "What would you like to receive?", ID: "sub-e
 // sends the person to the sign-up page, where stopping takes one button.
 var unsubscribeForm = apipage.Form{
 	URL: "/subscribe.html", Name: "the sign-up page, where you can stop our marketing emails with one button",
-	Fields: map[string]apipage.Field{"token": {Label: "The link you followed"}},
+	Fields: map[string]apipage.Field{"token": {Label: "The link you followed", Link: true}},
 }
 
 func (h *Handler) fail(ctx context.Context, err error, html bool, cors map[string]string) apigw.Response {

@@ -87,7 +87,7 @@ func (h *Handler) confirmForm() apipage.Form {
 	return apipage.Form{
 		URL: "/", Name: "the Data Rights Request form",
 		Fields: map[string]apipage.Field{
-			"token":     {Label: "The link you followed", Words: map[string]string{"this field is required": "Open the link from our email again, in full."}},
+			"token":     {Label: "The link you followed", Link: true, Words: map[string]string{"this field is required": "Open the link from our email again, in full."}},
 			"email":     {Label: "Email", ID: "email"},
 			"reference": {Label: "Reference"},
 		},
