@@ -132,13 +132,14 @@ func Render(t *template.Template, name string, site Site, title string, data any
 }
 
 // Fail answers an error: a page for a browser form post (html), else
-// problem+json as apigw.Fail does. form is the form the person came from,
-// whose labels the page speaks.
+// problem+json as apigw.Fail does. The page links back to the request form
+// and shows the company's details; FailForm names the form and the site.
 func Fail(ctx context.Context, log *slog.Logger, err error, html bool, headers map[string]string) apigw.Response {
 	return FailForm(ctx, log, err, html, Form{}, Site{}, headers)
 }
 
-// FailForm is Fail with the form the post came from and the site's details.
+// FailForm is Fail with the form the post came from, whose labels the page
+// speaks and to which it links back, and the site's details.
 func FailForm(ctx context.Context, log *slog.Logger, err error, html bool, form Form, site Site, headers map[string]string) apigw.Response {
 	if !html {
 		return apigw.Fail(ctx, log, err, headers)
