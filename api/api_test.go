@@ -417,6 +417,12 @@ func TestIntakeKeepsContract(t *testing.T) {
 			body: `{"types":["correct"],"first_name":"Ada","last_name":"Lovelace","email":"ada@example.com","declaration":true}`}, 400)
 	})
 	t.Run("browser form post", func(t *testing.T) {
+		// Without a return page (a form without its script): a page of its own.
+		noReturn := strings.Replace(formBody, "return_url="+url.QueryEscape("https://evil.test/")+"&", "", 1)
+		_, page := do(t, call{method: "POST", path: "/v1/requests", contentType: form, accept: browser, body: noReturn}, 200)
+		if noReturn == formBody || !strings.Contains(string(page), `<span class="ref">`) {
+			t.Errorf("page without the reference: %s", page)
+		}
 		resp, _ := do(t, call{method: "POST", path: "/v1/requests", contentType: form, accept: browser, body: formBody}, 303)
 		loc, err := url.Parse(resp.Header.Get("Location"))
 		if err != nil || loc.Host != "example.test" || loc.Query().Get("ref") == "" {

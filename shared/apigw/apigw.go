@@ -146,6 +146,10 @@ func JSONResponse(status int, v any, headers map[string]string) Response {
 func HTMLResponse(status int, page string, headers map[string]string) Response {
 	h := withHeaders(headers, "Content-Type", "text/html; charset=utf-8")
 	h["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"
+	// No page of the API may be framed (clickjacking of its buttons):
+	// frame-ancestors for browsers that read CSP, X-Frame-Options for
+	// those that do not. A mail's link opens in a window of its own.
+	h["X-Frame-Options"] = "DENY"
 	h["Referrer-Policy"] = "no-referrer"
 	return Response{StatusCode: status, Headers: h, Body: page}
 }

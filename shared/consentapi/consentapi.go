@@ -7,10 +7,8 @@
 package consentapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"html/template"
 	"log/slog"
 	"maps"
 	"net"
@@ -39,7 +37,9 @@ type Handler struct {
 	PolicyURL      string
 	ReturnURLs     []string
 	AllowedOrigins []string
-	Log            *slog.Logger
+	// Site is the company's name and contact details on the pages.
+	Site apipage.Site
+	Log  *slog.Logger
 }
 
 // Receipt is a consent receipt, shaped after the Kantara Initiative Consent
@@ -153,11 +153,11 @@ func nested(raw json.RawMessage, parent string, fields map[string]any, bad *faul
 
 func (h *Handler) give(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	raw, mt, err := apigw.Body(r)
-	if err == nil && mt != apigw.JSON {
-		err = fault.New(fault.Unsupported, "Send application/json.")
-	}
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, cors)
+	}
+	if mt == apigw.Form {
+		return h.giveForm(ctx, r, raw, cors)
 	}
 	var b body
 	bad, err := apigw.DecodeJSON(raw, map[string]any{
@@ -267,35 +267,21 @@ func (h *Handler) disclosures(ctx context.Context, r apigw.Request, cors map[str
 	return apigw.JSONResponse(http.StatusOK, out, headers)
 }
 
-var pages = template.Must(template.Must(apipage.Layout.Clone()).Parse(`
-{{define "confirm"}}{{template "head" "Confirm your subscription"}}
-<h1>Confirm your subscription</h1>
-<p>Press the button to confirm that you want to receive our marketing emails at this address. You can
-withdraw your consent at any time, as easily as you gave it.</p>
-<form method="post" action="{{.Action}}">
-<input type="hidden" name="token" value="{{.Token}}">
-<button type="submit">Confirm my subscription</button>
-</form>
-<p>If you did not ask for this, close this page; nothing will happen.</p>
-</body></html>{{end}}
-`))
-
 func (h *Handler) confirmPage(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	token := r.QueryStringParameters["token"]
 	if err := h.Service.CheckConfirmation(ctx, token); err != nil {
-		return apipage.Fail(ctx, h.Log, err, true, cors)
+		return h.fail(ctx, err, true, cors)
 	}
-	var b bytes.Buffer
-	_ = pages.ExecuteTemplate(&b, "confirm", struct{ Action, Token string }{
+	page := apipage.Render(pages, "confirm", h.Site, "Confirm your subscription", struct{ Action, Token string }{
 		strings.TrimRight(h.PublicBaseURL, "/") + "/v1/consents/confirm", token,
 	})
-	return apigw.HTMLResponse(http.StatusOK, b.String(), cors)
+	return apipage.HTML(page, cors)
 }
 
 func (h *Handler) confirm(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	raw, mt, err := apigw.Body(r)
 	if err != nil {
-		return apipage.Fail(ctx, h.Log, err, apigw.WantsHTML(r, ""), cors)
+		return h.fail(ctx, err, apigw.WantsHTML(r, ""), cors)
 	}
 	html := apigw.WantsHTML(r, mt)
 	var in confirmInput
@@ -304,7 +290,7 @@ func (h *Handler) confirm(ctx context.Context, r apigw.Request, cors map[string]
 	} else if f, err := apigw.ParseForm(raw); err == nil {
 		in = confirmInput{Token: f.One("token"), Phone: f.One("phone"), Code: f.One("code"), returnTo: f.One("return_url")}
 		if err := f.Errs.Err(); err != nil {
-			return apipage.Fail(ctx, h.Log, err, html, cors)
+			return h.fail(ctx, err, html, cors)
 		}
 	}
 	if in.Token == "" && (in.Phone != "" || in.Code != "") {
@@ -313,11 +299,11 @@ func (h *Handler) confirm(ctx context.Context, r apigw.Request, cors map[string]
 	if in.Token == "" {
 		var f fault.Fields
 		f.Add("token", "this field is required (or phone and code, for a text message subscription)")
-		return apipage.Fail(ctx, h.Log, f.Err(), html, cors)
+		return h.fail(ctx, f.Err(), html, cors)
 	}
 	c, err := h.Service.Confirm(ctx, in.Token)
 	if err != nil {
-		return apipage.Fail(ctx, h.Log, err, html, cors)
+		return h.fail(ctx, err, html, cors)
 	}
 	return h.confirmed(html, in.returnTo, c.ReceiptID, c.Purpose, cors)
 }
@@ -336,7 +322,7 @@ type confirmInput struct {
 func (h *Handler) confirmCode(ctx context.Context, in confirmInput, html bool, cors map[string]string) apigw.Response {
 	c, err := h.Service.ConfirmCode(ctx, in.Phone, in.Code)
 	if err != nil {
-		return apipage.Fail(ctx, h.Log, err, html, cors)
+		return h.fail(ctx, err, html, cors)
 	}
 	return h.confirmed(html, in.returnTo, c.ReceiptID, consent.SMSMarketing, cors)
 }
@@ -344,6 +330,10 @@ func (h *Handler) confirmCode(ctx context.Context, in confirmInput, html bool, c
 // confirmed answers a confirmation: a browser form post goes back to the
 // page, a script gets the receipt, purpose and status.
 func (h *Handler) confirmed(html bool, returnTo, receiptID string, p consent.Purpose, cors map[string]string) apigw.Response {
+	if html && apipage.OwnPage(returnTo) {
+		// The confirm page's own form: the page says what happened.
+		return apipage.HTML(apipage.Render(pages, "confirmed", h.Site, "Your subscription is confirmed", confirmedView(receiptID, p)), cors)
+	}
 	if html {
 		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, receiptID, url.Values{"status": {"confirmed"}}), cors)
 	}

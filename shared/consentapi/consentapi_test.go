@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/consent/consenttest"
 	"github.com/claritru/privacy/shared/subject"
@@ -153,7 +154,7 @@ const allEvents = `[{"purpose":"email_marketing","granted":true},{"purpose":"sms
 
 func TestGiveUnsupportedMediaType(t *testing.T) {
 	h, st, _ := newHandler(t)
-	for _, ct := range []string{apigw.Form, "text/plain", "", "application/json; charset=latin1"} {
+	for _, ct := range []string{"text/plain", "", "application/json; charset=latin1"} {
 		resp := handle(t, h, event("POST /v1/consents", ct, "application/json", goodBody(allEvents)))
 		problem(t, resp, 415)
 	}
@@ -410,13 +411,10 @@ func TestConfirmPage(t *testing.T) {
 // token that needs escaping, since the handler only renders tokens that
 // passed the format check.
 func TestConfirmTemplateEscapes(t *testing.T) {
-	var b bytes.Buffer
 	tok := `x"><script>alert(1)</script>&`
-	if err := pages.ExecuteTemplate(&b, "confirm", struct{ Action, Token string }{baseURL + "/v1/consents/confirm", tok}); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(b.String(), "<script>") || !strings.Contains(b.String(), `value="`+html.EscapeString(tok)+`"`) {
-		t.Errorf("token not escaped:\n%s", b.String())
+	page := apipage.Render(pages, "confirm", apipage.Company, "Confirm", struct{ Action, Token string }{baseURL + "/v1/consents/confirm", tok})
+	if strings.Contains(page, "<script>") || !strings.Contains(page, `value="`+html.EscapeString(tok)+`"`) {
+		t.Errorf("token not escaped:\n%s", page)
 	}
 }
 
@@ -424,7 +422,7 @@ func TestConfirmFormRedirects(t *testing.T) {
 	h, st, _ := newHandler(t)
 	tok, id := giveEmail(t, h, st)
 	form := "token=" + url.QueryEscape(tok)
-	resp := handle(t, h, event("POST /v1/consents/confirm", apigw.Form, chromeAccept, form))
+	resp := handle(t, h, event("POST /v1/consents/confirm", apigw.Form, chromeAccept, form+"&return_url="+url.QueryEscape(thanksURL)))
 	if resp.StatusCode != 303 {
 		t.Fatalf("status %d, want 303: %s", resp.StatusCode, resp.Body)
 	}
@@ -440,6 +438,30 @@ func TestConfirmFormRedirects(t *testing.T) {
 	resp = handle(t, h, event("POST /v1/consents/confirm", apigw.Form, chromeAccept, form))
 	if resp.StatusCode != 410 || !strings.HasPrefix(resp.Headers["Content-Type"], "text/html") {
 		t.Errorf("second confirm: %d %q, want 410 page", resp.StatusCode, resp.Headers["Content-Type"])
+	}
+	for _, want := range []string{"<h1>This link has already been used or has expired</h1>", "sign up again", `<a href="/subscribe.html">Back to the sign-up page</a>`} {
+		if !strings.Contains(resp.Body, want) {
+			t.Errorf("410 page lacks %q:\n%s", want, resp.Body)
+		}
+	}
+	if strings.Contains(resp.Body, "correct the form") {
+		t.Errorf("410 page asks to correct the form:\n%s", resp.Body)
+	}
+}
+
+// The confirm page's own form (no return page) is answered with a page
+// that says what was confirmed and shows the receipt.
+func TestConfirmFormShowsPage(t *testing.T) {
+	h, st, _ := newHandler(t)
+	tok, id := giveEmail(t, h, st)
+	resp := handle(t, h, event("POST /v1/consents/confirm", apigw.Form, chromeAccept, "token="+url.QueryEscape(tok)))
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Headers["Content-Type"], "text/html") {
+		t.Fatalf("status %d %q, want a 200 page: %s", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
+	}
+	for _, want := range []string{"<h1>Your subscription is confirmed</h1>", "marketing emails", `<span class="ref">` + id + `</span>`} {
+		if !strings.Contains(resp.Body, want) {
+			t.Errorf("page lacks %q:\n%s", want, resp.Body)
+		}
 	}
 }
 

@@ -245,7 +245,7 @@ func TestDecodeToken(t *testing.T) {
 
 func TestConfirmPage(t *testing.T) {
 	const action = "https://api.claritru.example/v1/verify"
-	page := confirmPage(action, `"><script>alert(1)</script>`)
+	page := (&Handler{}).confirmPage(action, `"><script>alert(1)</script>`)
 	if !strings.Contains(page, `<form method="post" action="https://api.claritru.example/v1/verify">`) {
 		t.Errorf("page lacks a POST form to %s:\n%s", action, page)
 	}
@@ -259,7 +259,7 @@ func TestConfirmPage(t *testing.T) {
 		t.Errorf("page lacks a submit button")
 	}
 	// A real token is carried verbatim.
-	page = confirmPage(action, "AbC-_0123456789")
+	page = (&Handler{}).confirmPage(action, "AbC-_0123456789")
 	if !strings.Contains(page, `<input type="hidden" name="token" value="AbC-_0123456789">`) {
 		t.Errorf("page does not carry the token:\n%s", page)
 	}
@@ -270,25 +270,27 @@ func TestConfirmPage(t *testing.T) {
 		}
 	}
 	// An action that is not a URL the page may post to is neutralised.
-	page = confirmPage("javascript:alert(1)", "t")
+	page = (&Handler{}).confirmPage("javascript:alert(1)", "t")
 	if strings.Contains(page, "javascript:") {
 		t.Errorf("page posts to a javascript: URL:\n%s", page)
 	}
 }
 
+// TestErrorPage: the request form's error page names its fields by the
+// form's labels, links each to its input, and escapes what it shows.
 func TestErrorPage(t *testing.T) {
 	p := apigw.ProblemDoc{Status: 400, Title: "Bad Request", Detail: "The request has invalid fields.",
-		Errors: []fault.FieldError{{Field: "first_name<b>", Message: "<i>required</i>"}}}
-	page := apipage.Error(p)
+		Errors: []fault.FieldError{{Field: "first_name<b>", Message: "<i>required</i>"},
+			{Field: "agent_name", Message: "this field is required"}}}
+	page := apipage.Error(p, requestForm, apipage.Company)
 	if strings.Contains(page, "<b>") || strings.Contains(page, "<i>") {
 		t.Errorf("error page is not escaped:\n%s", page)
 	}
-	if !strings.Contains(page, "first_name&lt;b&gt;") || !strings.Contains(page, "The request has invalid fields.") {
-		t.Errorf("error page lacks the field list:\n%s", page)
+	if strings.Contains(page, "first_name") || !strings.Contains(page, "&lt;i&gt;required&lt;/i&gt;") {
+		t.Errorf("error page names a field by the API's name or drops its message:\n%s", page)
 	}
-	page = apipage.Error(apigw.ProblemDoc{Status: 410, Title: "Gone", Detail: "gone"})
-	if !strings.Contains(page, "<h1>This link is no longer valid</h1>") {
-		t.Errorf("410 page title:\n%s", page)
+	if !strings.Contains(page, `<a href="/#agent_name">Agent&#39;s name</a>`) || strings.Contains(page, ">agent_name") {
+		t.Errorf("error page does not link the agent's name by its label:\n%s", page)
 	}
 }
 

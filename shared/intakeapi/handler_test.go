@@ -56,9 +56,12 @@ func event(route, contentType, accept, body string) apigw.Request {
 
 const formBody = "types=delete&first_name=Ada&last_name=Lovelace&email=Ada%40Example.com&declaration=on"
 
+// A form post that names an allow-listed return page (a page whose script
+// shows the reference) is sent there.
 func TestHandleFormPostRedirects(t *testing.T) {
 	h, st, logs := newHandler(t)
-	resp, err := h.Handle(context.Background(), event("POST /v1/requests", apigw.Form, chromeAccept, formBody))
+	body := formBody + "&return_url=" + url.QueryEscape(thanksURL)
+	resp, err := h.Handle(context.Background(), event("POST /v1/requests", apigw.Form, chromeAccept, body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +84,28 @@ func TestHandleFormPostRedirects(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "Ada") || strings.Contains(strings.ToLower(logs.String()), "example.com") {
 		t.Errorf("logs carry personal data: %s", logs)
+	}
+}
+
+// A form post that names no return page (the form works without a script)
+// is answered with a page that shows the reference and what happens next.
+func TestHandleFormPostShowsReference(t *testing.T) {
+	h, st, _ := newHandler(t)
+	resp, _ := h.Handle(context.Background(), event("POST /v1/requests", apigw.Form, chromeAccept, formBody))
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Headers["Content-Type"], "text/html") {
+		t.Fatalf("status %d %q, want a 200 page: %s", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
+	}
+	reqs := st.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests stored, want 1", len(reqs))
+	}
+	if !strings.Contains(resp.Body, `<span class="ref">`+reqs[0].ID+`</span>`) {
+		t.Errorf("page does not show the reference %s:\n%s", reqs[0].ID, resp.Body)
+	}
+	for _, want := range []string{"<h1>Check your email to confirm your request</h1>", "Confirm my request", "<main", "<footer"} {
+		if !strings.Contains(resp.Body, want) {
+			t.Errorf("page lacks %q:\n%s", want, resp.Body)
+		}
 	}
 }
 
@@ -157,17 +182,25 @@ func TestHandleFormInvalidShowsPage(t *testing.T) {
 	if resp.StatusCode != 400 || !strings.HasPrefix(resp.Headers["Content-Type"], "text/html") {
 		t.Fatalf("status %d %q, want a 400 page", resp.StatusCode, resp.Headers["Content-Type"])
 	}
-	for _, f := range []string{"types", "last_name", "email"} {
-		if !strings.Contains(resp.Body, "<strong>"+f+"</strong>") {
-			t.Errorf("page does not name %s:\n%s", f, resp.Body)
+	for f, label := range map[string]string{"types": "What would you like us to do?", "last_name": "Last name", "email": "Email"} {
+		if !strings.Contains(resp.Body, `<a href="/#`+f+`">`+label+`</a>`) {
+			t.Errorf("page does not link %s by its label %q:\n%s", f, label, resp.Body)
 		}
+	}
+	for _, bad := range []string{"Bad Request", ">types", ">last_name", "request type"} {
+		if strings.Contains(resp.Body, bad) {
+			t.Errorf("page shows %q:\n%s", bad, resp.Body)
+		}
+	}
+	if !strings.Contains(resp.Body, `<a href="/">Back to the Data Rights Request form</a>`) {
+		t.Errorf("page has no link back to the form:\n%s", resp.Body)
 	}
 }
 
 func TestHandleVerifyFlow(t *testing.T) {
 	ctx := context.Background()
 	h, st, _ := newHandler(t)
-	if resp, _ := h.Handle(ctx, event("POST /v1/requests", apigw.Form, chromeAccept, formBody)); resp.StatusCode != 303 {
+	if resp, _ := h.Handle(ctx, event("POST /v1/requests", apigw.Form, chromeAccept, formBody)); resp.StatusCode != 200 {
 		t.Fatalf("submit: %d %s", resp.StatusCode, resp.Body)
 	}
 	link, err := url.Parse(st.Mails()[0].Data["verify_url"])
@@ -189,10 +222,10 @@ func TestHandleVerifyFlow(t *testing.T) {
 		}
 	}
 
-	// POST from the page's form confirms and redirects.
+	// POST from the page's form confirms and says so.
 	resp, _ = h.Handle(ctx, event("POST /v1/verify", apigw.Form, chromeAccept, "token="+url.QueryEscape(token)))
-	if resp.StatusCode != 303 || !strings.HasPrefix(resp.Headers["Location"], thanksURL+"?") || !strings.Contains(resp.Headers["Location"], "status=verified") {
-		t.Fatalf("POST verify: %d %v", resp.StatusCode, resp.Headers)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "<h1>Your request is confirmed</h1>") || !strings.Contains(resp.Body, st.Requests()[0].ID) {
+		t.Fatalf("POST verify: %d %v\n%s", resp.StatusCode, resp.Headers, resp.Body)
 	}
 
 	// Used: 410 for the page, the form and JSON alike.

@@ -29,7 +29,9 @@ type Handler struct {
 	// the default.
 	ReturnURLs     []string
 	AllowedOrigins []string
-	Log            *slog.Logger
+	// Site is the company's name and contact details on the pages.
+	Site apipage.Site
+	Log  *slog.Logger
 }
 
 // routes are the function's routes in shared/topology, by route key.
@@ -51,7 +53,12 @@ func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, 
 }
 
 func (h *Handler) fail(ctx context.Context, err error, html bool, cors map[string]string) apigw.Response {
-	return apipage.Fail(ctx, h.Log, err, html, cors)
+	return apipage.FailForm(ctx, h.Log, err, html, requestForm, h.Site, cors)
+}
+
+// apiURL is path on the API's public address.
+func (h *Handler) apiURL(path string) string {
+	return strings.TrimRight(h.PublicBaseURL, "/") + path
 }
 
 func (h *Handler) submit(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
@@ -81,6 +88,9 @@ func (h *Handler) submit(ctx context.Context, r apigw.Request, cors map[string]s
 	if err != nil {
 		return h.fail(ctx, err, html, cors)
 	}
+	if html && apipage.OwnPage(returnTo) {
+		return apipage.HTML(h.receivedPage(rc), cors)
+	}
 	if html {
 		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, rc.ID, url.Values{"status": {string(rc.Status)}}), cors)
 	}
@@ -90,10 +100,9 @@ func (h *Handler) submit(ctx context.Context, r apigw.Request, cors map[string]s
 func (h *Handler) verifyPage(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	token := r.QueryStringParameters["token"]
 	if err := h.Service.CheckToken(ctx, token); err != nil {
-		return h.fail(ctx, err, true, cors)
+		return apipage.FailForm(ctx, h.Log, err, true, h.confirmForm(), h.Site, cors)
 	}
-	action := strings.TrimRight(h.PublicBaseURL, "/") + "/v1/verify"
-	return apigw.HTMLResponse(http.StatusOK, confirmPage(action, token), cors)
+	return apipage.HTML(h.confirmPage(h.apiURL("/v1/verify"), token), cors)
 }
 
 func (h *Handler) verify(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
@@ -104,11 +113,15 @@ func (h *Handler) verify(ctx context.Context, r apigw.Request, cors map[string]s
 	html := apigw.WantsHTML(r, mt)
 	token, returnTo, err := decodeToken(body, mt)
 	if err != nil {
-		return h.fail(ctx, err, html, cors)
+		return apipage.FailForm(ctx, h.Log, err, html, h.confirmForm(), h.Site, cors)
 	}
 	req, err := h.Service.Confirm(ctx, token)
 	if err != nil {
-		return h.fail(ctx, err, html, cors)
+		return apipage.FailForm(ctx, h.Log, err, html, h.confirmForm(), h.Site, cors)
+	}
+	if html && apipage.OwnPage(returnTo) {
+		// The confirm page's own form: the page says what happened.
+		return apipage.HTML(h.verifiedPage(req.ID), cors)
 	}
 	if html {
 		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, req.ID, url.Values{"status": {string(req.Status)}}), cors)

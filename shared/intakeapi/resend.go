@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/claritru/privacy/shared/apigw"
+	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/fault"
 )
 
@@ -28,6 +29,7 @@ func (h *Handler) resend(ctx context.Context, r apigw.Request, cors map[string]s
 	if err != nil {
 		return h.fail(ctx, err, false, cors)
 	}
+	html := apigw.WantsHTML(r, mt)
 	var email, reference string
 	var bad fault.Fields
 	if mt == apigw.JSON {
@@ -45,7 +47,12 @@ func (h *Handler) resend(ctx context.Context, r apigw.Request, cors map[string]s
 		err = h.Resend.Resend(ctx, email, reference)
 	}
 	if err != nil {
-		return h.fail(ctx, err, false, cors)
+		return apipage.FailForm(ctx, h.Log, err, html, h.confirmForm(), h.Site, cors)
+	}
+	if html {
+		// The 410 page's form, posted without a script.
+		page := apipage.Render(pages, "resent", h.Site, "Check your email", resendAnswer.Message)
+		return apigw.HTMLResponse(http.StatusAccepted, page, cors)
 	}
 	return apigw.JSONResponse(http.StatusAccepted, resendAnswer, cors)
 }

@@ -36,7 +36,7 @@ const browserTimeout = 120 * time.Second
 var ulidRE = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
 
 // TestBrowserDataRightsRequestForm fills the Data Rights Request form, sees
-// the thank-you page with its reference, follows the link of the receipt mail,
+// the page with its reference, follows the link of the receipt mail,
 // presses "Confirm my request" and sees the request verified.
 func TestBrowserDataRightsRequestForm(t *testing.T) {
 	t.Parallel()
@@ -61,15 +61,15 @@ func TestBrowserDataRightsRequestForm(t *testing.T) {
 	resp, err := chromedp.RunResponse(b, chromedp.Click(chromedp.CSS(`#drr button[type="submit"]`)))
 	must(t, "submit the form", err)
 	loc := location(b, t)
-	if resp.Status != http.StatusOK || loc.Path != "/thanks.html" || loc.Query().Get("status") != "pending_verification" {
+	if resp.Status != http.StatusOK || loc.Path != "/v1/requests" {
 		t.Fatalf("after submitting the form: %d %s", resp.Status, loc)
 	}
-	ref := text(b, t, "#ref")
-	if !ulidRE.MatchString(ref) || ref != loc.Query().Get("ref") {
-		t.Fatalf("#ref shows %q (address %s), want the 26-character ULID of the address", ref, loc)
+	ref := text(b, t, ".ref")
+	if !ulidRE.MatchString(ref) {
+		t.Fatalf(".ref shows %q, want a 26-character ULID", ref)
 	}
-	if msg := text(b, t, "#message"); !strings.Contains(msg, "emailed you a link to confirm it") {
-		t.Fatalf("#message shows %q, want the pending-verification message", msg)
+	if h := text(b, t, "h1"); h != "Check your email to confirm your request" {
+		t.Fatalf("h1 shows %q, want the pending-verification heading", h)
 	}
 
 	receipt := localtest.WaitForMail(t, cloud.SES.Endpoint, email, func(m localtest.Mail) bool {
@@ -84,14 +84,14 @@ func TestBrowserDataRightsRequestForm(t *testing.T) {
 	resp, err = chromedp.RunResponse(b, chromedp.Click(chromedp.Search(`//button[normalize-space()="Confirm my request"]`)))
 	must(t, `press "Confirm my request"`, err)
 	loc = location(b, t)
-	if resp.Status != http.StatusOK || loc.Path != "/thanks.html" || loc.Query().Get("status") != "verified" {
+	if resp.Status != http.StatusOK || loc.Path != "/v1/verify" {
 		t.Fatalf("after confirming: %d %s", resp.Status, loc)
 	}
-	if got := text(b, t, "#ref"); got != ref {
-		t.Errorf("after confirming #ref shows %q, want %q", got, ref)
+	if got := text(b, t, ".ref"); got != ref {
+		t.Errorf("after confirming .ref shows %q, want %q", got, ref)
 	}
-	if msg := text(b, t, "#message"); !strings.Contains(msg, "your request is verified") {
-		t.Fatalf("#message shows %q, want the verified message", msg)
+	if msg := text(b, t, "main"); !strings.Contains(msg, "your request is verified") {
+		t.Fatalf("page shows %q, want the verified message", msg)
 	}
 	noPII(t, logs, email, "Grace", "Hopper")
 }

@@ -24,7 +24,9 @@ type Handler struct {
 	Service        *optout.Service
 	ReturnURLs     []string
 	AllowedOrigins []string
-	Log            *slog.Logger
+	// Site is the company's name and contact details on the pages.
+	Site apipage.Site
+	Log  *slog.Logger
 }
 
 // Receipt is the answer to an opt-out.
@@ -63,7 +65,7 @@ func GPC(r apigw.Request) bool { return apigw.Header(r, "Sec-GPC") == "1" }
 func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
 	body, mt, err := apigw.Body(r)
 	if err != nil {
-		return apipage.Fail(ctx, h.Log, err, apigw.WantsHTML(r, ""), cors)
+		return apipage.FailForm(ctx, h.Log, err, apigw.WantsHTML(r, ""), optOutForm, h.Site, cors)
 	}
 	html := apigw.WantsHTML(r, mt)
 	var in optout.Input
@@ -89,7 +91,7 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 		err = bad.Err()
 	}
 	if err != nil {
-		return apipage.Fail(ctx, h.Log, err, html, cors)
+		return apipage.FailForm(ctx, h.Log, err, html, formFor(rights), h.Site, cors)
 	}
 	in.GPC = GPC(r)
 	in.Source = optout.Form
@@ -100,16 +102,21 @@ func (h *Handler) optOut(ctx context.Context, r apigw.Request, cors map[string]s
 	}
 	ids, _, err := h.Service.Identify(in)
 	if err != nil {
-		return apipage.Fail(ctx, h.Log, err, html, cors)
+		return apipage.FailForm(ctx, h.Log, err, html, formFor(rights), h.Site, cors)
 	}
 	out, err := h.Service.OptOut(ctx, in)
 	if err != nil {
-		return apipage.Fail(ctx, h.Log, err, html, cors)
+		return apipage.FailForm(ctx, h.Log, err, html, formFor(rights), h.Site, cors)
 	}
 	if out.Incomplete {
 		// The person's own identifiers are opted out; some linked ones are
 		// not yet, and the next opt-out of the profile covers them.
 		h.Log.WarnContext(ctx, "opt-out spread incomplete", "optout_id", out.ID)
+	}
+	if html && apipage.OwnPage(returnTo) {
+		// A page without its script sends no return page: this page
+		// says what happened.
+		return apipage.HTML(h.optedOutPage(out.ID, ids, in.Rights), cors)
 	}
 	if html {
 		status := "opted_out"

@@ -159,7 +159,8 @@ const (
 	// edge stands in front.
 	EnvEdgeSecret = "EDGE_ORIGIN_SECRET"
 	// EnvPostalAddress is the company's postal address, which every mail's
-	// footer shows (CAN-SPAM, 16 CFR 316.5).
+	// footer shows (CAN-SPAM, 16 CFR 316.5), and the footer of the pages
+	// the public functions render.
 	EnvPostalAddress = "POSTAL_ADDRESS"
 	// EnvSMSOrigin is the origination identity (phone number, pool or
 	// sender id of End User Messaging SMS) texts are sent from; a function
@@ -181,7 +182,7 @@ var ClariTru = Service{
 			Purpose: "Data Rights Requests and identity verification",
 			Memory:  256,
 			Timeout: 10 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret, EnvTimeZone},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret, EnvTimeZone, EnvPostalAddress},
 			// Requests, their tokens, idempotency records and double-submit
 			// guards; the opt-out part of a request lands in the person's
 			// partition. A resend finds the person's waiting requests on
@@ -198,7 +199,7 @@ var ClariTru = Service{
 			Purpose: "Do Not Sell or Share opt-outs and the Global Privacy Control signal",
 			Memory:  256,
 			Timeout: 10 * time.Second,
-			Env:     []string{EnvTableName, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret, EnvTimeZone},
+			Env:     []string{EnvTableName, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvEdgeSecret, EnvTimeZone, EnvPostalAddress},
 			// People's partitions: opt-outs, their ledger and links; and
 			// the jobs that tell the company's systems of a new opt-out.
 			Table: TableAccess{
@@ -211,7 +212,7 @@ var ClariTru = Service{
 			Purpose: "consent records with proof, receipts, double opt-in and one-click unsubscribe",
 			Memory:  256,
 			Timeout: 10 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvPolicyURL, EnvEdgeSecret, EnvTimeZone},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvReturnURL, EnvAllowedOrigin, EnvPepperSecret, EnvPolicyURL, EnvEdgeSecret, EnvTimeZone, EnvPostalAddress},
 			// People's partitions, confirmation tokens and the disclosure
 			// texts consent evidence points to; the policy register
 			// (POLICY), read to cite the version in force and to list it.

@@ -5,6 +5,7 @@ package consent
 import (
 	"context"
 
+	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/consentapi"
 	"github.com/claritru/privacy/shared/settings/pepper"
 	"github.com/claritru/privacy/shared/subject/phone"
@@ -21,5 +22,6 @@ func Handler(d wiring.Deps) *consentapi.Handler {
 	return &consentapi.Handler{
 		Service: d.Consents(), Choices: d.Choices(), Policy: d.Policy(), PublicBaseURL: d.Env.PublicBaseURL, PolicyURL: d.Env.PolicyURL,
 		ReturnURLs: d.Env.ReturnURLs, AllowedOrigins: d.Env.AllowedOrigins, Log: d.Log,
+		Site: apipage.Company.With(d.Env.PostalAddress),
 	}
 }

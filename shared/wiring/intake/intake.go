@@ -5,6 +5,7 @@ package intake
 import (
 	"context"
 
+	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/intakeapi"
 	"github.com/claritru/privacy/shared/request"
@@ -27,5 +28,6 @@ func Handler(d wiring.Deps) *intakeapi.Handler {
 		// notifier's own counter before anything is written.
 		Resend:     request.NewResender(svc, ddb.NewRequests(d.DB, d.Env.Table), ddb.NewOutbox(d.DB, d.Env.Table)),
 		ReturnURLs: d.Env.ReturnURLs, AllowedOrigins: d.Env.AllowedOrigins, Log: d.Log,
+		Site: apipage.Company.With(d.Env.PostalAddress),
 	}
 }

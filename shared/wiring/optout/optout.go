@@ -5,6 +5,7 @@ package optout
 import (
 	"context"
 
+	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/optoutapi"
 	"github.com/claritru/privacy/shared/settings/pepper"
 	"github.com/claritru/privacy/shared/subject/phone"
@@ -20,5 +21,6 @@ func Handler(d wiring.Deps) *optoutapi.Handler {
 	d.Phone = phone.E164
 	return &optoutapi.Handler{
 		Service: d.OptOuts(), ReturnURLs: d.Env.ReturnURLs, AllowedOrigins: d.Env.AllowedOrigins, Log: d.Log,
+		Site: apipage.Company.With(d.Env.PostalAddress),
 	}
 }
