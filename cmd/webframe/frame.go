@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 
+	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
 )
@@ -97,12 +98,54 @@ func Render(fsys fs.FS) (map[string]string, error) {
 	return pages, nil
 }
 
+// SignUp is one form of the sign-up page for a browser without JavaScript:
+// one purpose, under the catalogue's disclosure for it, whose words the form
+// shows as the service records them (the page's script shows the same words
+// from GET /v1/disclosures; one post carries one disclosure).
+type SignUp struct {
+	Purpose, ID, Version, Text                        string
+	Heading, Field, Type, Label, Autocomplete, Button string
+}
+
+// SignUps are the sign-up page's forms without JavaScript: marketing emails
+// and marketing texts, each under the disclosure that asks for it.
+func SignUps() ([]SignUp, error) {
+	forms := []SignUp{
+		{Purpose: string(consent.EmailMarketing), ID: "email-optin", Heading: "Marketing emails",
+			Field: "email", Type: "email", Label: "Email", Autocomplete: "email", Button: "Sign up for marketing emails"},
+		{Purpose: string(consent.SMSMarketing), ID: "sms-optin", Heading: "Marketing text messages",
+			Field: "phone", Type: "tel", Label: "Mobile phone (outside the US, start with your country code)", Autocomplete: "tel", Button: "Sign up for marketing texts"},
+	}
+	for i, f := range forms {
+		d, ok := latest(f.ID)
+		if !ok || !d.Covers(consent.Purpose(f.Purpose)) {
+			return nil, fmt.Errorf("the catalogue has no disclosure %q for %s", f.ID, f.Purpose)
+		}
+		forms[i].Version, forms[i].Text = d.Version, d.Text
+	}
+	return forms, nil
+}
+
+// latest is the catalogue's disclosure with id (one version per id).
+func latest(id string) (consent.Disclosure, bool) {
+	for _, d := range consent.Disclosures().All() {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return consent.Disclosure{}, false
+}
+
 // Option is one entry of a select list.
 type Option struct{ Value, Label string }
 
 // Parts renders each marked part for the site.
 func Parts(site Site) (map[string]string, error) {
-	data := map[string]any{"Site": site, "Countries": Countries(), "States": States()}
+	signUps, err := SignUps()
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{"Site": site, "Countries": Countries(), "States": States(), "SignUps": signUps}
 	parts := map[string]string{}
 	for _, t := range frame.Templates() {
 		if t.Name() == "" || t.Name() == "frame" {

@@ -51,6 +51,27 @@ var frame = template.Must(template.New("frame").Funcs(template.FuncMap{
 {{- end}}
 {{end -}}
 
+{{- define "signup-noscript"}}
+<noscript>
+<p class="notice">Without JavaScript, sign up with one of these forms: each shows the exact words you
+agree to, as we record them.</p>
+{{- range .SignUps}}
+<form id="signup-{{.Purpose}}" class="signup-noscript" method="post" action="/v1/consents">
+  <h2>{{.Heading}}</h2>
+  <input type="hidden" name="return_url" value="/subscribe.html">
+  <input type="hidden" name="purposes" value="{{.Purpose}}">
+  <input type="hidden" name="disclosure_id" value="{{.ID}}">
+  <input type="hidden" name="disclosure_version" value="{{.Version}}">
+  <p id="signup-{{.Purpose}}-words" class="disclosure">{{.Text}}</p>
+  <label for="signup-{{.Purpose}}-{{.Field}}">{{.Label}}</label>
+  <input type="{{.Type}}" id="signup-{{.Purpose}}-{{.Field}}" name="{{.Field}}" autocomplete="{{.Autocomplete}}" maxlength="254" required aria-describedby="signup-{{.Purpose}}-words">
+  <label class="check"><input type="checkbox" name="age_confirmed" value="true" required> I am 18 or older</label>
+  <p><button type="submit">{{.Button}}</button></p>
+</form>
+{{- end}}
+</noscript>
+{{end -}}
+
 {{- define "states"}}
 <option value="">Choose your state (US only)</option>
 {{- range .States}}

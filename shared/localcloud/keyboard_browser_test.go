@@ -132,9 +132,12 @@ var noScriptFill = map[string]struct {
 	"drr": {`f.first_name.value = "Nora"; f.last_name.value = "Script"; f.email.value = "nora.noscript@example.com";
 tick('input[name="types"][value="access"]'); tick('input[name="declaration"]');`, "/v1/requests", "Your reference", ""},
 	"optout-form": {`f.email.value = "otto.noscript@example.com";`, "", "You have opted out", ""},
-	// Signing up needs the stored words, which only the page's script
-	// shows (the page says so); stopping works without it.
+	// The scripted sign-up is hidden without JavaScript (the forms below
+	// take its place); stopping works the same.
 	"subscribe-form": {`f.email.value = "sue.noscript@example.com";`, "/v1/consents", "", "#sub-withdraw-email"},
+	// The sign-up forms shown without JavaScript, each with its words.
+	"signup-email_marketing": {`f.email.value = "sue.signup@example.com"; tick('input[name="age_confirmed"]');`, "/v1/consents", "confirm", ""},
+	"signup-sms_marketing":   {`f.phone.value = "+14155550188"; tick('input[name="age_confirmed"]');`, "/v1/consents", "code", ""},
 }
 
 // fillRequired fills a form's required fields that are still empty.
