@@ -175,16 +175,6 @@ func channelCheck(r Request, in ActionInput) (string, error) {
 	return "the person was told by " + told, nil
 }
 
-func joinNote(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "; " + b
-}
-
 // voidable returns the hash of a request's last link when it can still be
 // voided (it exists and is unused), else "".
 func (s *Service) voidable(ctx context.Context, hash string) (string, error) {

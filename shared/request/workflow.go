@@ -261,7 +261,7 @@ func (s *Service) Act(ctx context.Context, id string, in ActionInput) (Request, 
 		}
 		ev.Note = joinNotes(ev.Note, note)
 	}
-	ev.Note = joinNote(ev.Note, toldBy)
+	ev.Note = joinNotes(ev.Note, toldBy)
 	c := Change{Request: next, FromVersion: r.Version, Event: ev, Mail: m}
 	if in.Action == Resend && m != nil {
 		raw, hash, err := NewToken()
