@@ -80,6 +80,12 @@ type TopicConsumer struct {
 // delivers them.
 const TopicSMSInbound = "sms-inbound"
 
+// TopicMailEvents is the topic SES publishes the events of the notifier's
+// mail to (bounce, complaint, reject, delivery), through the notifier's
+// configuration set; locally the local cloud simulates them for SES
+// mailbox simulator addresses.
+const TopicMailEvents = "mail-events"
+
 // Schedule runs a function at fixed times. In AWS an EventBridge Scheduler
 // schedule invokes it; locally the runner invokes the same handler once at
 // start and then every Every.
@@ -172,6 +178,11 @@ const (
 	// shows dates in it. The functions that compute deadlines or show
 	// dates read it.
 	EnvTimeZone = "COMPANY_TIME_ZONE"
+	// EnvMailConfigSet is the SES configuration set the notifier sends
+	// with: it publishes each mail's bounce, complaint, reject and
+	// delivery events to TopicMailEvents. Empty locally, where the local
+	// cloud simulates those events.
+	EnvMailConfigSet = "SES_CONFIGURATION_SET"
 )
 
 // ClariTru is the privacy rights service.
