@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -311,6 +314,9 @@ type Usage struct {
 	LocalRCU   float64 `json:"local_rcu"`
 	LocalIndex float64 `json:"local_index_cu"`
 	MaxItem    int     `json:"largest_item_bytes"`
+	// Over lists the kinds of item (key prefixes) whose writes cost more
+	// than the count: an item over 1 KB, or an index entry over it.
+	Over []string `json:"over_1kb,omitempty"`
 }
 
 // usage prices what was captured since the last reset, divided by n
@@ -320,8 +326,17 @@ func (c *capture) usage(n int) Usage {
 	defer c.mu.Unlock()
 	u := Usage{Calls: map[string]float64{}}
 	var wc WriteCost
+	over := map[string]int{}
 	for _, w := range c.writes {
-		wc = wc.Add(c.table.Cost(w))
+		cost := c.table.Cost(w)
+		wc = wc.Add(cost)
+		if cost.TableUnits+cost.IndexUnits > cost.TableArith+cost.IndexArith {
+			it := w.After
+			if it == nil {
+				it = w.Before
+			}
+			over[fmt.Sprintf("%s %s (%d B)", kindOf(it, c.table.PK), kindOf(it, c.table.SK), max(ItemSize(w.Before), ItemSize(w.After)))]++
+		}
 		u.ItemWrites++
 		if w.Tx {
 			u.TxItems++
@@ -332,6 +347,9 @@ func (c *capture) usage(n int) Usage {
 		rc := r.Cost()
 		u.RCU += rc.Units
 		u.ArithRCU += rc.Arith
+	}
+	for _, k := range slices.Sorted(maps.Keys(over)) {
+		u.Over = append(u.Over, fmt.Sprintf("%s x%d", k, over[k]))
 	}
 	f := float64(n)
 	for k, v := range c.calls {
@@ -347,4 +365,17 @@ func (c *capture) usage(n int) Usage {
 	u.TxItems /= f
 	u.IndexWrites /= f
 	return u
+}
+
+// kindOf is a key attribute's value up to its first '#': the kind of item,
+// without the identifier (a subject's keyed hash, an id).
+func kindOf(it Item, attr string) string {
+	v, ok := it[attr].(*types.AttributeValueMemberS)
+	if !ok {
+		return "-"
+	}
+	if i := strings.IndexByte(v.Value, '#'); i >= 0 {
+		return v.Value[:i+1] + "…"
+	}
+	return v.Value
 }

@@ -252,7 +252,11 @@ func capacityTable(b *strings.Builder, r *Report) {
 	}
 	b.WriteString("\n")
 	for _, c := range r.Capacity {
-		fmt.Fprintf(b, "- %s: %s\n", c.Name, c.What)
+		fmt.Fprintf(b, "- %s: %s", c.Name, c.What)
+		if len(c.Usage.Over) > 0 {
+			fmt.Fprintf(b, ". Over 1 KB (item or index entry), in all runs: %s", strings.Join(c.Usage.Over, "; "))
+		}
+		b.WriteString("\n")
 	}
 	b.WriteString("\n")
 }
