@@ -8,16 +8,16 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/claritru/privacy/shared/topology"
 )
 
-func applyNag(app awscdk.App) {
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-}
+func applyNag(app awscdk.App) { applyNagPacks(app) }
 
-// nagErrors are the unsuppressed AwsSolutions errors on a stack. With the
+// nagRules matches the findings of both packs main applies.
+const nagRules = "(AwsSolutions|HIPAA\\.Security)-.*"
+
+// nagErrors are the unsuppressed AwsSolutions and HIPAA errors on a stack. With the
 // recommended flag @aws-cdk/core:annotationsInValidationReport (cdk.json),
 // an error annotation also fails synthesis, which surfaces here as a panic
 // from the JavaScript side; that is reported as a failure too.
@@ -28,7 +28,7 @@ func nagErrors(stack awscdk.Stack) (out []string, synthErr error) {
 		}
 	}()
 	found := assertions.Annotations_FromStack(stack).FindError(
-		jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
+		jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(nagRules)))
 	if found == nil {
 		return nil, nil
 	}

@@ -39,7 +39,9 @@ type PrivacyStack struct {
 	Functions  Functions
 	Routes     []awsapigatewayv2.HttpRoute
 	Streams    Streams
-	SMS        SMS
+	Topics     Topics
+	Logs       Logs
+	Backup     Backup
 	Schedules  Schedules
 	Monitoring Monitoring
 }
@@ -57,9 +59,14 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		return nil, err
 	}
 
-	data := newData(stack, "Data", table)
+	data := newData(stack, "Data", table, props.Config)
+	logs := newLogs(stack, "Logs", props.Config)
+	backup, err := newBackup(stack, "Backup", data, props.Config, retentionZone(service))
+	if err != nil {
+		return nil, err
+	}
 	mail := newMail(stack, "Mail", props.Config.MailFrom)
-	api := newAPI(stack, "Api", props.Config, service.Routes)
+	api := newAPI(stack, "Api", props.Config, service.Routes, logs)
 	edge := newEdge(stack, "Edge", api)
 
 	fns, err := newFunctions(stack, "Functions", functionsProps{
@@ -71,6 +78,7 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Table:         table,
 		Data:          data,
 		Mail:          mail,
+		Logs:          logs,
 		Systems:       props.systems(),
 	})
 	if err != nil {
@@ -84,10 +92,14 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 	if err != nil {
 		return nil, err
 	}
-	sms, err := newSMS(stack, "Sms", service.Topics, data, fns)
+	topics, err := newTopics(stack, map[string]topicSpec{
+		topology.TopicSMSInbound: smsTopic(stack),
+		topology.TopicMailEvents: mail.eventsTopic(stack),
+	}, service.Topics, data, fns)
 	if err != nil {
 		return nil, err
 	}
+	mail.publishEvents(topics.ByName[topology.TopicMailEvents].Topic)
 	scheduled, err := configuredSchedules(service.Schedules, props.Config)
 	if err != nil {
 		return nil, err
@@ -97,19 +109,25 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		return nil, err
 	}
 
+	suppressFunctionDLQs(fns, service)
+
 	monitoring := newMonitoring(stack, "Monitoring", monitoringProps{
 		Email:     props.Config.PrivacyTeamEmail,
 		API:       api,
 		Functions: fns,
 		Streams:   streams,
-		SMS:       sms,
+		Topics:    topics,
 		Schedules: schedules,
 	})
 
 	addOutputs(stack, api, edge, data)
 	awscdk.NewCfnOutput(stack, jsii.String("SmsInboundTopicArn"), &awscdk.CfnOutputProps{
 		Description: jsii.String("The two-way SMS topic: set it as the two-way channel of the number texts are sent from"),
-		Value:       sms.Inbound.TopicArn(),
+		Value:       topics.ByName[topology.TopicSMSInbound].Topic.TopicArn(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("MailConfigurationSet"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The SES configuration set the notifier sends with; its events reach the inbound function"),
+		Value:       mail.ConfigSet.ConfigurationSetName(),
 	})
 
 	return &PrivacyStack{
@@ -121,7 +139,9 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Functions:  fns,
 		Routes:     routes,
 		Streams:    streams,
-		SMS:        sms,
+		Topics:     topics,
+		Logs:       logs,
+		Backup:     backup,
 		Schedules:  schedules,
 		Monitoring: monitoring,
 	}, nil
@@ -143,6 +163,17 @@ func (p PrivacyStackProps) shapes() (topology.Service, topology.Table, string) {
 		assets = defaultAssetRoot
 	}
 	return service, table, assets
+}
+
+// retentionZone is the time zone of the retention sweep's schedule, in
+// which the daily backup is timed after it; UTC when it has none.
+func retentionZone(service topology.Service) string {
+	for _, s := range service.Schedules {
+		if s.Function == retentionFunction && s.Timezone != "" {
+			return s.Timezone
+		}
+	}
+	return "UTC"
 }
 
 // systems is the register whose webhook keys the stack grants.
