@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
@@ -54,10 +55,58 @@ func checkNoNagErrors(t *testing.T, stack *PrivacyStack) {
 }
 
 // TestAwsSolutionsChecks: the stack as main builds it (build applies the
-// AwsSolutions pack) has no unsuppressed cdk-nag error.
+// AwsSolutions and HIPAA Security packs) has no unsuppressed cdk-nag
+// error, in either stage.
 func TestAwsSolutionsChecks(t *testing.T) {
-	s := mainStack(t)
-	checkNoNagErrors(t, s.stack)
+	for stage, s := range bothStages(t) {
+		t.Run(stage, func(t *testing.T) { checkNoNagErrors(t, s.stack) })
+	}
+}
+
+// TestHIPAASecurityChecksCanFail is the control for the HIPAA pack: on the
+// same stack, a log group that is neither encrypted with a key nor given a
+// retention is reported by HIPAA's rules for exactly that, and fails
+// synthesis.
+func TestHIPAASecurityChecksCanFail(t *testing.T) {
+	careless := func(t *testing.T, overrides map[string]any) *PrivacyStack {
+		stack, err := build(testApp(t, topology.ClariTru.Functions, overrides))
+		if err != nil {
+			t.Fatal(err)
+		}
+		awslogs.NewLogGroup(stack.Stack, jsii.String("CarelessLogs"), &awslogs.LogGroupProps{
+			Retention: awslogs.RetentionDays_INFINITE,
+		})
+		return stack
+	}
+	rules := []string{"HIPAA.Security-CloudWatchLogGroupEncrypted", "HIPAA.Security-CloudWatchLogGroupRetentionPeriod"}
+
+	t.Run("FindError reports them", func(t *testing.T) {
+		stack := careless(t, map[string]any{"@aws-cdk/core:annotationsInValidationReport": false})
+		errs, err := nagErrors(stack.Stack)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rule := range rules {
+			seen := false
+			for _, e := range errs {
+				seen = seen || (contains(e, rule) && contains(e, "CarelessLogs"))
+			}
+			if !seen {
+				t.Errorf("cdk-nag did not report %s for the careless log group; errors: %v", rule, errs)
+			}
+		}
+		if len(errs) != len(rules) {
+			t.Errorf("want only the %d findings of the careless log group, got %d: %v", len(rules), len(errs), errs)
+		}
+	})
+
+	t.Run("synthesis fails", func(t *testing.T) {
+		stack := careless(t, map[string]any{ctxStage: "prod"})
+		_, err := nagErrors(stack.Stack)
+		if err == nil || !contains(err.Error(), "Validation failed") {
+			t.Errorf("synthesis with a HIPAA finding: err = %v, want a validation failure", err)
+		}
+	})
 }
 
 // TestAwsSolutionsChecksCanFail is the control for the test above: the same
