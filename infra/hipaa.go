@@ -38,10 +38,10 @@ func suppressNoVPC(fn Function) {
 	if fn.Def.WebhookKeys {
 		reason += " Its webhooks go to the company's systems on the internet, signed, over HTTPS."
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(fn.Lambda, &[]*cdknag.NagPackSuppression{{
+	cdknag.NagSuppressions_AddResourceSuppressions(fn.Lambda.Node().DefaultChild(), &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("HIPAA.Security-LambdaInsideVPC"),
 		Reason: jsii.String(reason),
-	}}, jsii.Bool(true))
+	}}, jsii.Bool(false))
 }
 
 // suppressFunctionDLQs: no function has a DeadLetterConfig. Each
@@ -76,9 +76,11 @@ func suppressFunctionDLQs(fns Functions, svc topology.Service) {
 		if len(how) == 0 {
 			continue
 		}
-		cdknag.NagSuppressions_AddResourceSuppressions(fns.ByName[name].Lambda, &[]*cdknag.NagPackSuppression{{
+		// On the function's own resource, not its event source mappings
+		// and invoke configurations.
+		cdknag.NagSuppressions_AddResourceSuppressions(fns.ByName[name].Lambda.Node().DefaultChild(), &[]*cdknag.NagPackSuppression{{
 			Id:     jsii.String("HIPAA.Security-LambdaDLQ"),
 			Reason: jsii.String("No dead-letter configuration: " + strings.Join(how, "; ") + ". Its errors and every queue are alarmed."),
-		}}, jsii.Bool(true))
+		}}, jsii.Bool(false))
 	}
 }
