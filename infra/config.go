@@ -104,9 +104,9 @@ type Config struct {
 	// stack is named ClariTruPrivacy-<stage>, so stages share an account.
 	Stage string
 	// RetainData keeps what holds personal data or proof (the table, its
-	// key, the pepper, the backup vault and its key, the log groups) when
-	// the stack is deleted or a resource replaced, and turns on the table's
-	// deletion protection. Default true; a development stage may set false
+	// key, the pepper, the backup vault and its key, the log groups and
+	// theirs) when the stack is deleted or a resource replaced, and turns
+	// on the table's deletion protection. Default true; a development stage may set false
 	// so that a test installation can be removed whole.
 	RetainData bool
 	// BackupVaultLock locks the backup vault (AWS Backup Vault Lock,

@@ -92,14 +92,10 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 	if err != nil {
 		return nil, err
 	}
-	topics, err := newTopics(stack, map[string]topicSpec{
-		topology.TopicSMSInbound: smsTopic(stack),
-		topology.TopicMailEvents: mail.eventsTopic(stack),
-	}, service.Topics, data, fns)
+	topics, err := newServiceTopics(stack, service.Topics, data, fns, &mail)
 	if err != nil {
 		return nil, err
 	}
-	mail.publishEvents(topics.ByName[topology.TopicMailEvents].Topic)
 	scheduled, err := configuredSchedules(service.Schedules, props.Config)
 	if err != nil {
 		return nil, err
@@ -121,14 +117,7 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 	})
 
 	addOutputs(stack, api, edge, data)
-	awscdk.NewCfnOutput(stack, jsii.String("SmsInboundTopicArn"), &awscdk.CfnOutputProps{
-		Description: jsii.String("The two-way SMS topic: set it as the two-way channel of the number texts are sent from"),
-		Value:       topics.ByName[topology.TopicSMSInbound].Topic.TopicArn(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String("MailConfigurationSet"), &awscdk.CfnOutputProps{
-		Description: jsii.String("The SES configuration set the notifier sends with; its events reach the inbound function"),
-		Value:       mail.ConfigSet.ConfigurationSetName(),
-	})
+	addMessagingOutputs(stack, topics, mail)
 
 	return &PrivacyStack{
 		Stack:      stack,
@@ -212,6 +201,19 @@ func publicBaseURL(cfg Config, edge Edge) *string {
 		return jsii.String(cfg.PublicBaseURL)
 	}
 	return edge.URL
+}
+
+// addMessagingOutputs adds what an installation sets up outside the stack
+// with: the two-way SMS topic and the configuration set.
+func addMessagingOutputs(stack awscdk.Stack, topics Topics, mail Mail) {
+	awscdk.NewCfnOutput(stack, jsii.String("SmsInboundTopicArn"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The two-way SMS topic: set it as the two-way channel of the number texts are sent from"),
+		Value:       topics.ByName[topology.TopicSMSInbound].Topic.TopicArn(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("MailConfigurationSet"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The SES configuration set the notifier sends with; its events reach the inbound function"),
+		Value:       mail.ConfigSet.ConfigurationSetName(),
+	})
 }
 
 // addOutputs adds the stack's outputs: the public and staff addresses and

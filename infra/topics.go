@@ -53,6 +53,21 @@ func smsTopic(scope constructs.Construct) topicSpec {
 	}}
 }
 
+// newServiceTopics builds the service's topics (the two-way SMS topic and
+// the mail events topic, to which the configuration set then publishes)
+// and subscribes their consumers.
+func newServiceTopics(stack constructs.Construct, defs []topology.TopicConsumer, data Data, fns Functions, mail *Mail) (Topics, error) {
+	topics, err := newTopics(stack, map[string]topicSpec{
+		topology.TopicSMSInbound: smsTopic(stack),
+		topology.TopicMailEvents: mail.eventsTopic(stack),
+	}, defs, data, fns)
+	if err != nil {
+		return Topics{}, err
+	}
+	mail.publishEvents(topics.ByName[topology.TopicMailEvents].Topic)
+	return topics, nil
+}
+
 // newTopics builds each topic and subscribes its topology consumers. What
 // the topics carry (a number and its words; a recipient's address and
 // SES's verdict) is personal data: encrypted at rest, delivered over TLS
