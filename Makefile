@@ -10,7 +10,11 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
 CDK := node_modules/.bin/cdk --no-notices --no-version-reporting
 
-.PHONY: build dev test synth sweep bench clean tools previews
+.PHONY: build dev test synth diff deploy sweep bench clean tools previews
+
+# The stages of cdk.json's "stages"; diff and deploy take one (STAGE=prod).
+STAGES := dev prod
+STAGE ?= dev
 
 build: $(BOOTSTRAPS)
 
@@ -60,7 +64,7 @@ test: tools build
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "not gofmt-ed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go test -count=1 -timeout 20m ./...
 	$(MAKE) synth
-	cfn-lint cdk.out/*.template.json
+	cfn-lint cdk.out/*/*.template.json
 
 # The functions against their floor, from one run (about five minutes):
 # size and zip beside a baseline with the same AWS clients and a hello
@@ -72,8 +76,17 @@ bench: node_modules/.installed
 	@mkdir -p build
 	go run ./cmd/bench -out build
 
+# Every stage's template, checked by both cdk-nag packs, into cdk.out/<stage>.
 synth: node_modules/.installed build
-	$(CDK) synth --quiet -o cdk.out
+	@for s in $(STAGES); do echo "synth $$s"; $(CDK) synth --quiet -c stage=$$s -o cdk.out/$$s || exit 1; done
+
+# What a deployment of STAGE would change in the account (AWS credentials
+# needed), and the deployment itself.
+diff: node_modules/.installed build
+	$(CDK) diff -c stage=$(STAGE) -o cdk.out/$(STAGE)
+
+deploy: node_modules/.installed build
+	$(CDK) deploy -c stage=$(STAGE) -o cdk.out/$(STAGE)
 
 clean:
 	rm -rf build cdk.out .cache

@@ -60,7 +60,7 @@ type API struct {
 // newAPI builds the HTTP API, its CORS rules and the default stage's access
 // logs and throttling. Routes are added by API.route once the functions
 // exist, because the functions are told the API's endpoint.
-func newAPI(scope constructs.Construct, id string, cfg Config, routes []topology.Route) API {
+func newAPI(scope constructs.Construct, id string, cfg Config, routes []topology.Route, logKeys Logs) API {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 
 	// CORS only for configured origins (ALLOWED_ORIGINS), and only the methods
@@ -87,9 +87,7 @@ func newAPI(scope constructs.Construct, id string, cfg Config, routes []topology
 		},
 	})
 
-	logs := awslogs.NewLogGroup(c, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
-		Retention: accessLogRetention,
-	})
+	logs := logKeys.group(c, "AccessLogs", accessLogRetention)
 	// HttpApiProps has no access-log or throttling option for the default
 	// stage, so set them on its CloudFormation resource. Setting the L1
 	// properties (not a raw override) keeps them visible to cdk-nag.

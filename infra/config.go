@@ -6,6 +6,8 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -29,7 +31,21 @@ const (
 	ctxPostalAddress  = "postalAddress"
 	ctxSMSOrigin      = "smsOrigin"
 	ctxTimeZone       = "timeZone"
+	ctxStage          = "stage"
+	ctxStages         = "stages"
+	ctxVaultLock      = "backupVaultLock"
+	ctxRetainData     = "retainData"
 )
+
+// defaultStage is the stage `cdk synth` builds without -c stage=.
+const defaultStage = "dev"
+
+// stageKeys are the settings a stage of cdk.json's "stages" may hold; a
+// -c key=value of the same name overrides the stage's.
+var stageKeys = []string{
+	ctxMailFrom, ctxPublicBaseURL, ctxReturnURL, ctxAllowedOrigins, ctxPolicyURL, ctxPrivacyTeam,
+	ctxRetention, ctxStaffRoles, ctxPostalAddress, ctxSMSOrigin, ctxTimeZone, ctxVaultLock, ctxRetainData,
+}
 
 // defaultPolicyURL is where consent receipts point when no policyUrl is set.
 const defaultPolicyURL = "https://claritru.com/privacy-policy"
@@ -84,17 +100,47 @@ type Config struct {
 	// deadline.DefaultZone, America/Los_Angeles): the legal clocks count its
 	// days, business days and holidays, and mail shows dates in it.
 	TimeZone string
+	// Stage names the installation (cdk.json's "stages": dev, prod); the
+	// stack is named ClariTruPrivacy-<stage>, so stages share an account.
+	Stage string
+	// RetainData keeps what holds personal data or proof (the table, its
+	// key, the pepper, the backup vault and its key, the log groups and
+	// theirs) when the stack is deleted or a resource replaced, and turns
+	// on the table's deletion protection. Default true; a development stage may set false
+	// so that a test installation can be removed whole.
+	RetainData bool
+	// BackupVaultLock locks the backup vault (AWS Backup Vault Lock,
+	// governance mode): no one without the lock's own permission can
+	// delete a recovery point early, or keep one past the retention.
+	BackupVaultLock bool
 }
 
 // ConfigFromContext reads the configuration from the construct tree's
-// context and validates it.
+// context: the stage chosen with -c stage= (default dev) from cdk.json's
+// "stages", each of its settings overridden by a -c key=value of the same
+// name; then validates it.
 func ConfigFromContext(scope constructs.Construct) (Config, error) {
-	get := func(key string) string {
-		v := scope.Node().TryGetContext(jsii.String(key))
-		if s, ok := v.(string); ok {
-			return strings.TrimSpace(s)
+	stage, values, err := stageContext(scope)
+	if err != nil {
+		return Config{}, err
+	}
+	lookup := func(key string) any {
+		if v := scope.Node().TryGetContext(jsii.String(key)); v != nil {
+			return v
 		}
-		return ""
+		return values[key]
+	}
+	get := func(key string) string {
+		s, _ := lookup(key).(string)
+		return strings.TrimSpace(s)
+	}
+	var errs []error
+	flag := func(key string, def bool) bool {
+		b, err := contextBool(lookup(key), def)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("context %q: %w", key, err))
+		}
+		return b
 	}
 	cfg := Config{
 		MailFrom:          get(ctxMailFrom),
@@ -108,6 +154,9 @@ func ConfigFromContext(scope constructs.Construct) (Config, error) {
 		PostalAddress:     get(ctxPostalAddress),
 		SMSOrigin:         get(ctxSMSOrigin),
 		TimeZone:          get(ctxTimeZone),
+		Stage:             stage,
+		RetainData:        flag(ctxRetainData, true),
+		BackupVaultLock:   flag(ctxVaultLock, false),
 	}
 	if cfg.PolicyURL == "" {
 		cfg.PolicyURL = defaultPolicyURL
@@ -115,7 +164,72 @@ func ConfigFromContext(scope constructs.Construct) (Config, error) {
 	if cfg.TimeZone == "" {
 		cfg.TimeZone = deadline.DefaultZone
 	}
+	if len(errs) > 0 {
+		return cfg, errors.Join(errs...)
+	}
 	return cfg, cfg.Validate()
+}
+
+// stageName is what a stage may be called: it ends the stack's name.
+var stageName = regexp.MustCompile(`^[a-z][a-z0-9]{0,15}$`)
+
+// stageContext returns the chosen stage and its settings from cdk.json's
+// "stages". A context without stages (a test's, or -c for every value)
+// is the default stage with no settings of its own.
+func stageContext(scope constructs.Construct) (string, map[string]any, error) {
+	stage := defaultStage
+	chosen, _ := scope.Node().TryGetContext(jsii.String(ctxStage)).(string)
+	if chosen = strings.TrimSpace(chosen); chosen != "" {
+		stage = chosen
+	}
+	if !stageName.MatchString(stage) {
+		return "", nil, fmt.Errorf("context %q: %q is not a stage name (lower-case letters and digits)", ctxStage, stage)
+	}
+	raw := scope.Node().TryGetContext(jsii.String(ctxStages))
+	if raw == nil {
+		if chosen != "" {
+			return "", nil, fmt.Errorf("context %q: stage %q chosen, but the context has no %q", ctxStage, chosen, ctxStages)
+		}
+		return stage, nil, nil
+	}
+	stages, ok := raw.(map[string]any)
+	if !ok {
+		return "", nil, fmt.Errorf("context %q: want an object of stages", ctxStages)
+	}
+	values, ok := stages[stage].(map[string]any)
+	if !ok {
+		names := make([]string, 0, len(stages))
+		for n := range stages {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return "", nil, fmt.Errorf("context %q: unknown stage %q; the stages are %s", ctxStage, stage, strings.Join(names, ", "))
+	}
+	for k := range values {
+		if !slices.Contains(stageKeys, k) {
+			return "", nil, fmt.Errorf("context %q: stage %q sets %q, which is no setting (%s)", ctxStages, stage, k, strings.Join(stageKeys, ", "))
+		}
+	}
+	return stage, values, nil
+}
+
+// contextBool reads a switch: a JSON boolean from cdk.json, or the string
+// "true" or "false" from -c key=value; def when unset.
+func contextBool(v any, def bool) (bool, error) {
+	switch x := v.(type) {
+	case nil:
+		return def, nil
+	case bool:
+		return x, nil
+	case string:
+		switch strings.TrimSpace(x) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+	}
+	return def, fmt.Errorf("%v is neither true nor false", v)
 }
 
 // AssetRootFromContext returns the directory holding <name>/bootstrap.

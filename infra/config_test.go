@@ -124,6 +124,10 @@ func TestConfigFromContext(t *testing.T) {
 		PostalAddress:    "1 Main Street, Mobile, AL 36602, USA",
 		// Unset, the company works in Pacific time.
 		TimeZone: "America/Los_Angeles",
+		// Without stages, the default stage; data is kept unless a stage
+		// says otherwise.
+		Stage:      defaultStage,
+		RetainData: true,
 	}
 	if !sameJSON(cfg, want) {
 		t.Errorf("config = %+v, want %+v", cfg, want)
@@ -221,8 +225,11 @@ func TestTopologyMismatchFails(t *testing.T) {
 			s.Functions[0].Table.Indexes = []string{"by-nothing"}
 		}, "by-nothing"},
 		{"no bootstrap", func(s *topology.Service) {
-			s.Functions = append(s.Functions, topology.Function{Name: "unbuilt", Memory: 128, Timeout: time.Second})
+			s.Functions = append(s.Functions, topology.Function{Name: "unbuilt", Memory: 128, Timeout: time.Second, ReservedConcurrency: 1})
 		}, "make build"},
+		{"no reserved concurrency", func(s *topology.Service) {
+			s.Functions[0].ReservedConcurrency = 0
+		}, "reserved concurrency"},
 	}
 	t.Run("stack outside the edge's region", func(t *testing.T) {
 		app := awscdk.NewApp(nil)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -23,7 +22,7 @@ type Data struct {
 
 // newData builds the table from topology.PrivacyTable, the same definition
 // the local runner creates in DynamoDB Local, so the keys cannot drift.
-func newData(scope constructs.Construct, id string, def topology.Table) Data {
+func newData(scope constructs.Construct, id string, def topology.Table, cfg Config) Data {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 
 	// A customer-managed key rather than the AWS-owned one, so that who may
@@ -33,7 +32,7 @@ func newData(scope constructs.Construct, id string, def topology.Table) Data {
 		Description:       jsii.String("ClariTru privacy records: table, pepper secret and stream dead letters"),
 		EnableKeyRotation: jsii.Bool(true),
 		// Without the key the retained table and its backups are unreadable.
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: removal(cfg),
 	})
 
 	table := awsdynamodb.NewTable(c, jsii.String("Table"), &awsdynamodb.TableProps{
@@ -52,9 +51,10 @@ func newData(scope constructs.Construct, id string, def topology.Table) Data {
 		Stream: awsdynamodb.StreamViewType(def.StreamView),
 		// The request log must be kept for 24 months (11 CCR §7101) and the
 		// consent log must prove consent (GDPR Art. 7(1), TCPA): a stack
-		// deletion or a stray console click must not take them along.
-		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
-		DeletionProtection: jsii.Bool(true),
+		// deletion or a stray console click must not take them along. A
+		// development stage (RetainData false) holds test data only.
+		RemovalPolicy:      removal(cfg),
+		DeletionProtection: jsii.Bool(cfg.RetainData),
 	})
 	for _, ix := range def.Indexes {
 		props := &awsdynamodb.GlobalSecondaryIndexProps{
@@ -85,14 +85,15 @@ func newData(scope constructs.Construct, id string, def topology.Table) Data {
 		},
 		// Losing the pepper makes every subject key unreachable: export and
 		// erasure requests could no longer find a person's records.
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: removal(cfg),
 	})
-	cdknag.NagSuppressions_AddResourceSuppressions(pepper, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-SMG4"),
-		Reason: jsii.String("The pepper is not a credential: it keys the HMAC that every stored subject key " +
-			"(partition and index keys) is derived from. Automatic rotation would orphan all existing " +
-			"records; a rotation is a planned re-keying migration, not a schedule."),
-	}}, jsii.Bool(false))
+	noRotation := jsii.String("The pepper is not a credential: it keys the HMAC that every stored subject key " +
+		"(partition and index keys) is derived from. Automatic rotation would orphan all existing " +
+		"records; a rotation is a planned re-keying migration, not a schedule.")
+	cdknag.NagSuppressions_AddResourceSuppressions(pepper, &[]*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-SMG4"), Reason: noRotation},
+		{Id: jsii.String("HIPAA.Security-SecretsManagerRotationEnabled"), Reason: noRotation},
+	}, jsii.Bool(false))
 
 	return Data{Key: key, Table: table, Pepper: pepper}
 }

@@ -51,14 +51,29 @@ func newEdge(scope constructs.Construct, id string, api API) Edge {
 			ExcludePunctuation: jsii.Bool(true),
 		},
 	})
-	cdknag.NagSuppressions_AddResourceSuppressions(secret, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-SMG4"),
-		Reason: jsii.String("Not a credential to data: it only tells the API a request came through the edge " +
-			"(and its firewall). It lives in the distribution's origin header and the public functions' " +
-			"configuration; a redeploy with a new value rotates it in both at once."),
-	}}, jsii.Bool(false))
+	noRotation := jsii.String("Not a credential to data: it only tells the API a request came through the edge " +
+		"(and its firewall). It lives in the distribution's origin header and the public functions' " +
+		"configuration; a redeploy with a new value rotates it in both at once.")
+	cdknag.NagSuppressions_AddResourceSuppressions(secret, &[]*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-SMG4"), Reason: noRotation},
+		{Id: jsii.String("HIPAA.Security-SecretsManagerRotationEnabled"), Reason: noRotation},
+		{
+			Id: jsii.String("HIPAA.Security-SecretsManagerUsingKMSKey"),
+			Reason: jsii.String("No personal data and no access to any: the value only proves a request passed the " +
+				"edge. CloudFormation writes it into the distribution's origin header and the public functions' " +
+				"environment, so a customer-managed key on the secret would not narrow who can read it; it is " +
+				"encrypted at rest with the AWS-managed aws/secretsmanager key."),
+		},
+	}, jsii.Bool(false))
 
 	acl := newFirewall(c)
+	cdknag.NagSuppressions_AddResourceSuppressions(acl, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("HIPAA.Security-WAFv2LoggingEnabled"),
+		Reason: jsii.String("Full AWS WAF logs would record every visitor's IP address, headers and full URL, " +
+			"including the single-use verification, confirmation and unsubscribe tokens in query strings: " +
+			"personal data the service keeps only where the law asks for it. The web ACL keeps CloudWatch " +
+			"metrics per rule and the sampled requests of the last three hours for investigations."),
+	}}, jsii.Bool(false))
 	// The API's host name: its endpoint is https://<id>.execute-api.<region>.<suffix>.
 	host := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), api.Endpoint, nil))
 	dist := awscloudfront.NewDistribution(c, jsii.String("Distribution"), &awscloudfront.DistributionProps{

@@ -50,6 +50,7 @@ type functionsProps struct {
 	Table topology.Table
 	Data  Data
 	Mail  Mail
+	Logs  Logs
 	// Systems is the register of systems whose webhook keys the
 	// functions with topology.Function.WebhookKeys may read.
 	Systems *reach.Register
@@ -63,7 +64,8 @@ type functionsProps struct {
 //     function's topology.TableAccess (grantTable), which the local cloud
 //     enforces on the function's client too;
 //   - SUBJECT_PEPPER_SECRET_ARN: read the pepper secret;
-//   - MAIL_FROM: send mail as that SES identity, and nothing else in SES.
+//   - MAIL_FROM: send mail as that SES identity, and nothing else in SES;
+//   - SES_CONFIGURATION_SET: send with that configuration set too.
 //
 // Each function gets a role of its own instead of the default role with the
 // AWS-managed AWSLambdaBasicExecutionRole, whose logs:* grants cover every
@@ -109,6 +111,7 @@ func functionEnvValues(p functionsProps) map[string]*string {
 		topology.EnvPostalAddress: jsii.String(p.Config.PostalAddress),
 		topology.EnvSMSOrigin:     jsii.String(p.Config.SMSOrigin),
 		topology.EnvTimeZone:      jsii.String(p.Config.TimeZone),
+		topology.EnvMailConfigSet: p.Mail.ConfigSet.ConfigurationSetName(),
 	}
 }
 
@@ -117,6 +120,9 @@ func functionEnvValues(p functionsProps) map[string]*string {
 func functionEnv(def topology.Function, values map[string]*string) (map[string]*string, error) {
 	if def.Timeout <= 0 || def.Timeout%time.Second != 0 {
 		return nil, fmt.Errorf("topology: function %q: timeout %v is not a whole number of seconds", def.Name, def.Timeout)
+	}
+	if def.ReservedConcurrency < 1 {
+		return nil, fmt.Errorf("topology: function %q: no reserved concurrency", def.Name)
 	}
 	env := map[string]*string{}
 	for _, name := range def.Env {
@@ -133,9 +139,7 @@ func functionEnv(def topology.Function, values map[string]*string) (map[string]*
 // and the grants its environment calls for; code is its asset directory.
 func newFunction(c constructs.Construct, def topology.Function, env map[string]*string, code string, p functionsProps) Function {
 	fc := constructs.NewConstruct(c, jsii.String(def.Name))
-	logs := awslogs.NewLogGroup(fc, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention: functionLogRetention,
-	})
+	logs := p.Logs.group(fc, "Logs", functionLogRetention)
 	role := awsiam.NewRole(fc, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("ClariTru " + def.Name + ": " + def.Purpose),
@@ -153,6 +157,8 @@ func newFunction(c constructs.Construct, def topology.Function, env map[string]*
 		Environment:  &env,
 		Role:         role,
 		LogGroup:     logs,
+		// The topology's cap per function (topology.Function).
+		ReservedConcurrentExecutions: jsii.Number(float64(def.ReservedConcurrency)),
 	})
 
 	// The function depends on its role's whole subtree so that it is
@@ -167,7 +173,10 @@ func newFunction(c constructs.Construct, def topology.Function, env map[string]*
 	if def.WebhookKeys {
 		grantWebhookKeys(role, p.Systems)
 	}
-	return Function{Def: def, Lambda: fn, Role: role, Logs: logs}
+	out := Function{Def: def, Lambda: fn, Role: role, Logs: logs}
+	suppressInlinePolicy(role, "the "+def.Name+" function")
+	suppressNoVPC(out)
+	return out
 }
 
 // grantFromEnv grants role what the variables def reads call for.
@@ -181,6 +190,8 @@ func grantFromEnv(role awsiam.Role, def topology.Function, p functionsProps) {
 			p.Data.Pepper.GrantRead(role, nil)
 		case topology.EnvMailFrom:
 			p.Mail.Identity.GrantSendEmail(role)
+		case topology.EnvMailConfigSet:
+			p.Mail.grantSend(role)
 		case topology.EnvSMSOrigin:
 			grantSendText(role)
 		}

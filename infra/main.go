@@ -3,9 +3,12 @@
 // stack from the same topology the local runner serves (shared/topology), so
 // what runs on a laptop and what runs in AWS cannot drift apart.
 //
-// Configuration comes from CDK context (cdk.json, or -c key=value):
-// mailFrom, privacyTeamEmail, publicBaseUrl, returnUrl, allowedOrigins,
-// policyUrl, postalAddress, staffRoles, retentionSchedule and assetRoot.
+// Configuration comes from CDK context: the stage chosen with -c stage=
+// (cdk.json's "stages": dev, the default, and prod), whose settings
+// (mailFrom, privacyTeamEmail, publicBaseUrl, returnUrl, allowedOrigins,
+// policyUrl, postalAddress, staffRoles, retentionSchedule, timeZone,
+// smsOrigin, backupVaultLock, retainData) a -c key=value overrides one by
+// one; and assetRoot.
 package main
 
 import (
@@ -17,8 +20,12 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
-// StackID is the construct id, and so the CloudFormation stack name.
+// StackID begins the construct id, and so the CloudFormation stack name,
+// of every stage: ClariTruPrivacy-<stage>.
 const StackID = "ClariTruPrivacy"
+
+// StackName is the stack of one stage.
+func StackName(stage string) string { return StackID + "-" + stage }
 
 func main() {
 	err := run()
@@ -46,16 +53,24 @@ func build(app awscdk.App) (*PrivacyStack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w\n(the CDK CLI passes cdk.json's context: run `make synth`, or add -c key=value)", err)
 	}
-	stack, err := NewPrivacyStack(app, StackID, PrivacyStackProps{
+	stack, err := NewPrivacyStack(app, StackName(cfg.Stage), PrivacyStackProps{
 		Config:    cfg,
 		AssetRoot: AssetRootFromContext(app),
 	})
 	if err != nil {
 		return nil, err
 	}
-	// The AWS Solutions rules run on every synth; an unsuppressed finding is
-	// an error annotation and fails `cdk synth`. Deliberate exceptions are
-	// suppressed on the construct they concern, with the reason.
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	applyNagPacks(app)
 	return stack, nil
+}
+
+// applyNagPacks adds the rule packs every synth runs: AWS Solutions and
+// HIPAA Security (the controls an auditor of a company serving medical
+// practices maps to 45 CFR 164.312). An unsuppressed finding is an error
+// annotation and fails `cdk synth`. Deliberate exceptions are suppressed on
+// the construct they concern, with the reason.
+func applyNagPacks(app awscdk.App) {
+	props := &cdknag.NagPackProps{Verbose: jsii.Bool(true)}
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(props), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewHIPAASecurityChecks(props), nil)
 }

@@ -28,6 +28,10 @@ const (
 	// give before someone is told; a few are a cold start or a throttled
 	// dependency, more are an outage.
 	maxServerErrors = 5
+	// The rates at which SES places an account under review (Amazon SES
+	// Developer Guide, "Sending review process FAQs").
+	sesReviewBounceRate    = 0.05
+	sesReviewComplaintRate = 0.001
 )
 
 // Monitoring tells the privacy team when the service needs a person: a
@@ -45,7 +49,7 @@ type monitoringProps struct {
 	API       API
 	Functions Functions
 	Streams   Streams
-	SMS       SMS
+	Topics    Topics
 	Schedules Schedules
 }
 
@@ -69,10 +73,11 @@ func newMonitoring(scope constructs.Construct, id string, p monitoringProps) Mon
 		period: awscdk.Duration_Seconds(jsii.Number(alarmPeriod.Seconds())),
 	}
 	a.deadLetters(p.Streams, p.Schedules)
-	a.replyDeadLetters(p.SMS)
+	a.topicDeadLetters(p.Topics)
 	a.functionErrors(p.Functions)
 	a.iteratorAge(p.Streams, p.Functions)
 	a.apiErrors(p.API)
+	a.mailReputation()
 	return Monitoring{Topic: topic, Alarms: a.all}
 }
 
@@ -115,14 +120,20 @@ type alarms struct {
 	all    []awscloudwatch.Alarm
 }
 
-// add adds one alarm, with construct id cid, named prefix+name.
+// add adds one alarm, with construct id cid, named prefix+name, that goes
+// off above threshold.
 func (a *alarms) add(cid, name, description string, metric awscloudwatch.IMetric, threshold float64) {
+	a.addCompared(cid, name, description, metric, threshold, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD)
+}
+
+// addCompared adds one alarm comparing the metric to threshold with op.
+func (a *alarms) addCompared(cid, name, description string, metric awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator) {
 	al := awscloudwatch.NewAlarm(a.c, jsii.String(cid), &awscloudwatch.AlarmProps{
 		AlarmName:          jsii.String(a.prefix + name),
 		AlarmDescription:   jsii.String(description),
 		Metric:             metric,
 		Threshold:          jsii.Number(threshold),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		ComparisonOperator: op,
 		EvaluationPeriods:  jsii.Number(1),
 		DatapointsToAlarm:  jsii.Number(1),
 		// No datapoint is no failure: an idle function, an empty queue.
@@ -163,14 +174,15 @@ func (a *alarms) deadLetters(streams Streams, schedules Schedules) {
 	}
 }
 
-// replyDeadLetters: replies to texts (a STOP among them) that were not
-// acted on.
-func (a *alarms) replyDeadLetters(sms SMS) {
-	for _, name := range sortedKeys(sms.Consumers) {
+// topicDeadLetters: events of the topics (replies to texts, a STOP among
+// them; bounces and complaints) that were not acted on.
+func (a *alarms) topicDeadLetters(topics Topics) {
+	for _, name := range sortedKeys(topics.DeadLetters) {
 		a.add(name+"TopicDeadLetters", name+"-topic-dead-letters",
-			"Replies to texts the "+name+" function could not act on after its retries are waiting in its "+
-				"dead-letter queue; a STOP among them must still be honoured: fix the cause, then re-drive them.",
-			a.visible(sms.Consumers[name].DeadLetters), 0)
+			"Events of its topics (replies to texts, mail bounces and complaints) the "+name+" function could not "+
+				"act on after its retries are waiting in its dead-letter queue; a STOP or a complaint among them "+
+				"must still be honoured: fix the cause, then re-drive them.",
+			a.visible(topics.DeadLetters[name]), 0)
 	}
 }
 
@@ -207,6 +219,28 @@ func (a *alarms) apiErrors(api API) {
 		maxServerErrors)
 }
 
+// mailReputation: the account's bounce and complaint rates reaching the
+// levels at which SES places an account under review (a bounce rate of 5%,
+// a complaint rate of 0.1%); past those SES may pause the account's
+// sending, and no one would get an answer by mail.
+func (a *alarms) mailReputation() {
+	for _, r := range []struct {
+		cid, name, metric, what string
+		level                   float64
+	}{
+		{"MailBounceRate", "mail-bounce-rate", "Reputation.BounceRate", "bounce rate", sesReviewBounceRate},
+		{"MailComplaintRate", "mail-complaint-rate", "Reputation.ComplaintRate", "complaint rate", sesReviewComplaintRate},
+	} {
+		a.addCompared(r.cid, r.name,
+			fmt.Sprintf("The SES account's %s reached %g%%, the level at which SES places an account under review: "+
+				"find the addresses (the mail events topic, the inbound function's marks) before sending stops.", r.what, r.level*100),
+			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace: jsii.String("AWS/SES"), MetricName: jsii.String(r.metric),
+				Period: a.period, Statistic: jsii.String("Maximum"),
+			}), r.level, awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+	}
+}
+
 // sortedKeys keeps construct order, and so the template, stable.
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
@@ -224,14 +258,18 @@ type publisher struct {
 	topicID, displayName, keyDescription string
 	// service is the publishing service's principal; conditions narrow it
 	// (to this account, to this stack's resources).
-	service          string
+	service string
+	// keySid and topicSid name the statements admitting the service to
+	// the key and the topic; no topicSid when the publishing construct
+	// adds the topic's statement itself.
 	keySid, topicSid string
 	conditions       *map[string]any
 }
 
 // publishedTopic builds the key (construct id "Key", rotated, removed with
 // the topic: nothing stays encrypted under it) and the TLS-only topic, each
-// admitting only p's service under p's conditions.
+// admitting only p's service under p's conditions. The alarm topic, the
+// two-way SMS topic and the mail events topic are all built here.
 func publishedTopic(c constructs.Construct, p publisher) (awssns.Topic, awskms.Key) {
 	key := awskms.NewKey(c, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String(p.keyDescription),
@@ -251,12 +289,14 @@ func publishedTopic(c constructs.Construct, p publisher) (awssns.Topic, awskms.K
 		MasterKey:   key,
 		EnforceSSL:  jsii.Bool(true),
 	})
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String(p.topicSid),
-		Principals: &[]awsiam.IPrincipal{service},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  jsii.Strings(*topic.TopicArn()),
-		Conditions: p.conditions,
-	}))
+	if p.topicSid != "" {
+		topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(p.topicSid),
+			Principals: &[]awsiam.IPrincipal{service},
+			Actions:    jsii.Strings("sns:Publish"),
+			Resources:  jsii.Strings(*topic.TopicArn()),
+			Conditions: p.conditions,
+		}))
+	}
 	return topic, key
 }

@@ -48,8 +48,8 @@ func deadLetterQueues(s *synthesized) map[string]string {
 	for name, c := range s.stack.Streams.ByFunction {
 		out["stream of "+name] = s.logicalID(c.DeadLetters)
 	}
-	for name, c := range s.stack.SMS.Consumers {
-		out["topic of "+name] = s.logicalID(c.DeadLetters)
+	for name, q := range s.stack.Topics.DeadLetters {
+		out["topics of "+name] = s.logicalID(q)
 	}
 	// The schedules of one function share its queue.
 	for _, sc := range s.stack.Schedules.ByName {
@@ -109,7 +109,8 @@ func checkMonitoring(t *testing.T, s *synthesized) {
 
 	t.Run("every alarm notifies the topic", func(t *testing.T) {
 		ids := s.doc.ofType("AWS::CloudWatch::Alarm")
-		want := len(deadLetterQueues(s)) + len(s.service.Functions) + len(s.service.Streams) + 1
+		// Besides: the API's 5xx, and SES's bounce and complaint rates.
+		want := len(deadLetterQueues(s)) + len(s.service.Functions) + len(s.service.Streams) + 3
 		if len(ids) != want || len(s.stack.Monitoring.Alarms) != want {
 			t.Errorf("%d alarms in the template, %d in Monitoring.Alarms, want %d", len(ids), len(s.stack.Monitoring.Alarms), want)
 		}

@@ -201,6 +201,7 @@ func scheduleRole(sc constructs.Construct, function string, fn Function, dlq aws
 		Actions:   jsii.Strings("sqs:SendMessage"),
 		Resources: jsii.Strings(*dlq.QueueArn()),
 	}))
+	suppressInlinePolicy(role, "the schedules of "+function)
 	return role
 }
 

@@ -13,8 +13,9 @@ import (
 // identity (the notifier) may send texts, and the topic's ARN is an output.
 func TestSMSTopicAndSendPermission(t *testing.T) {
 	s := mainStack(t)
-	topicID := s.logicalID(s.stack.SMS.Inbound)
-	keyID := s.logicalID(s.stack.SMS.Key)
+	sms := s.stack.Topics.ByName[topology.TopicSMSInbound]
+	topicID := s.logicalID(sms.Topic)
+	keyID := s.logicalID(sms.Key)
 	topic := s.resource(t, topicID, "AWS::SNS::Topic")
 	if !sameJSON(topic.Properties["KmsMasterKeyId"], getAtt(keyID, "Arn")) {
 		t.Errorf("topic key = %s, want its own key %s", show(topic.Properties["KmsMasterKeyId"]), keyID)
@@ -51,6 +52,9 @@ func TestSMSTopicAndSendPermission(t *testing.T) {
 		t.Fatal("the topology has no topic consumer: the checks below would pass vacuously")
 	}
 	for _, def := range s.service.Topics {
+		if def.Topic != topology.TopicSMSInbound {
+			continue
+		}
 		fnID := s.logicalID(s.stack.Functions.ByName[def.Function].Lambda)
 		subscribed := false
 		for _, id := range s.doc.ofType("AWS::SNS::Subscription") {
@@ -62,7 +66,7 @@ func TestSMSTopicAndSendPermission(t *testing.T) {
 		if !subscribed {
 			t.Errorf("%s is not subscribed to the topic", def.Function)
 		}
-		dlqID := s.logicalID(s.stack.SMS.Consumers[def.Function].DeadLetters)
+		dlqID := s.logicalID(s.stack.Topics.DeadLetters[def.Function])
 		q := s.resource(t, dlqID, "AWS::SQS::Queue")
 		if !sameJSON(q.Properties["KmsMasterKeyId"], getAtt(s.logicalID(s.stack.Data.Key), "Arn")) {
 			t.Errorf("%s's dead letters are not encrypted with the service key: %s", def.Function, show(q.Properties["KmsMasterKeyId"]))

@@ -39,7 +39,9 @@ type PrivacyStack struct {
 	Functions  Functions
 	Routes     []awsapigatewayv2.HttpRoute
 	Streams    Streams
-	SMS        SMS
+	Topics     Topics
+	Logs       Logs
+	Backup     Backup
 	Schedules  Schedules
 	Monitoring Monitoring
 }
@@ -57,9 +59,14 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		return nil, err
 	}
 
-	data := newData(stack, "Data", table)
+	data := newData(stack, "Data", table, props.Config)
+	logs := newLogs(stack, "Logs", props.Config)
+	backup, err := newBackup(stack, "Backup", data, props.Config, retentionZone(service))
+	if err != nil {
+		return nil, err
+	}
 	mail := newMail(stack, "Mail", props.Config.MailFrom)
-	api := newAPI(stack, "Api", props.Config, service.Routes)
+	api := newAPI(stack, "Api", props.Config, service.Routes, logs)
 	edge := newEdge(stack, "Edge", api)
 
 	fns, err := newFunctions(stack, "Functions", functionsProps{
@@ -71,6 +78,7 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Table:         table,
 		Data:          data,
 		Mail:          mail,
+		Logs:          logs,
 		Systems:       props.systems(),
 	})
 	if err != nil {
@@ -84,7 +92,7 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 	if err != nil {
 		return nil, err
 	}
-	sms, err := newSMS(stack, "Sms", service.Topics, data, fns)
+	topics, err := newServiceTopics(stack, service.Topics, data, fns, &mail)
 	if err != nil {
 		return nil, err
 	}
@@ -97,20 +105,19 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		return nil, err
 	}
 
+	suppressFunctionDLQs(fns, service)
+
 	monitoring := newMonitoring(stack, "Monitoring", monitoringProps{
 		Email:     props.Config.PrivacyTeamEmail,
 		API:       api,
 		Functions: fns,
 		Streams:   streams,
-		SMS:       sms,
+		Topics:    topics,
 		Schedules: schedules,
 	})
 
 	addOutputs(stack, api, edge, data)
-	awscdk.NewCfnOutput(stack, jsii.String("SmsInboundTopicArn"), &awscdk.CfnOutputProps{
-		Description: jsii.String("The two-way SMS topic: set it as the two-way channel of the number texts are sent from"),
-		Value:       sms.Inbound.TopicArn(),
-	})
+	addMessagingOutputs(stack, topics, mail)
 
 	return &PrivacyStack{
 		Stack:      stack,
@@ -121,7 +128,9 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Functions:  fns,
 		Routes:     routes,
 		Streams:    streams,
-		SMS:        sms,
+		Topics:     topics,
+		Logs:       logs,
+		Backup:     backup,
 		Schedules:  schedules,
 		Monitoring: monitoring,
 	}, nil
@@ -143,6 +152,17 @@ func (p PrivacyStackProps) shapes() (topology.Service, topology.Table, string) {
 		assets = defaultAssetRoot
 	}
 	return service, table, assets
+}
+
+// retentionZone is the time zone of the retention sweep's schedule, in
+// which the daily backup is timed after it; UTC when it has none.
+func retentionZone(service topology.Service) string {
+	for _, s := range service.Schedules {
+		if s.Function == retentionFunction && s.Timezone != "" {
+			return s.Timezone
+		}
+	}
+	return "UTC"
 }
 
 // systems is the register whose webhook keys the stack grants.
@@ -181,6 +201,19 @@ func publicBaseURL(cfg Config, edge Edge) *string {
 		return jsii.String(cfg.PublicBaseURL)
 	}
 	return edge.URL
+}
+
+// addMessagingOutputs adds what an installation sets up outside the stack
+// with: the two-way SMS topic and the configuration set.
+func addMessagingOutputs(stack awscdk.Stack, topics Topics, mail Mail) {
+	awscdk.NewCfnOutput(stack, jsii.String("SmsInboundTopicArn"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The two-way SMS topic: set it as the two-way channel of the number texts are sent from"),
+		Value:       topics.ByName[topology.TopicSMSInbound].Topic.TopicArn(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("MailConfigurationSet"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The SES configuration set the notifier sends with; its events reach the inbound function"),
+		Value:       mail.ConfigSet.ConfigurationSetName(),
+	})
 }
 
 // addOutputs adds the stack's outputs: the public and staff addresses and

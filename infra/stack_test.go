@@ -91,8 +91,14 @@ func TestTableIsBuiltFromTheTopology(t *testing.T) {
 	if on, _ := asBool(asMap(p["PointInTimeRecoverySpecification"])["PointInTimeRecoveryEnabled"]); !on {
 		t.Errorf("point-in-time recovery is off: %s", show(p["PointInTimeRecoverySpecification"]))
 	}
-	if table.DeletionPolicy != "Retain" {
-		t.Errorf("DeletionPolicy = %q, want Retain", table.DeletionPolicy)
+	// Kept when the stack goes, unless the stage lets a test
+	// installation go whole (TestRetainedInProd checks both stages).
+	wantPolicy := "Delete"
+	if s.cfg.RetainData {
+		wantPolicy = "Retain"
+	}
+	if table.DeletionPolicy != wantPolicy {
+		t.Errorf("DeletionPolicy = %q, want %s", table.DeletionPolicy, wantPolicy)
 	}
 
 	// Encrypted with the stack's own key, which rotates.
@@ -105,8 +111,8 @@ func TestTableIsBuiltFromTheTopology(t *testing.T) {
 	if on, _ := asBool(key.Properties["EnableKeyRotation"]); !on {
 		t.Error("the table's KMS key does not rotate")
 	}
-	if key.DeletionPolicy != "Retain" {
-		t.Errorf("key DeletionPolicy = %q, want Retain (the retained table needs it)", key.DeletionPolicy)
+	if key.DeletionPolicy != wantPolicy {
+		t.Errorf("key DeletionPolicy = %q, want %s, the table's", key.DeletionPolicy, wantPolicy)
 	}
 
 	// The same checks through the assertions matchers, as a cross-check of
@@ -203,6 +209,7 @@ func checkFunction(t *testing.T, s *synthesized, def topology.Function) {
 		topology.EnvPostalAddress: s.cfg.PostalAddress,
 		topology.EnvSMSOrigin:     s.cfg.SMSOrigin,
 		topology.EnvTimeZone:      s.cfg.TimeZone,
+		topology.EnvMailConfigSet: ref(s.logicalID(s.stack.Mail.ConfigSet)),
 		topology.EnvEdgeSecret: map[string]any{"Fn::Join": []any{"", []any{
 			"{{resolve:secretsmanager:", ref(s.logicalID(s.stack.Edge.Secret)), ":SecretString:::}}",
 		}}},

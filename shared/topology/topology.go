@@ -32,6 +32,13 @@ type Function struct {
 	// Manager by the names the register gives; the stack lets it read
 	// exactly those secrets.
 	WebhookKeys bool
+	// ReservedConcurrency is the function's reserved concurrency in AWS:
+	// at most this many instances run at once, and as many are kept
+	// free of the account's other functions. It caps what a flood (or a
+	// loop) can cost or write, and keeps one function from starving the
+	// others. The sum must stay well under the account's limit (1,000 by
+	// default, of which Lambda keeps 100 unreserved).
+	ReservedConcurrency int
 }
 
 // Auth says who may call a route.
@@ -204,6 +211,9 @@ var ClariTru = Service{
 				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "JOB#*", "MAILCAP#*"},
 				Indexes:    []string{IndexBySubject},
 			},
+			// A web form's traffic; the edge's rate limits keep honest
+			// peaks far below this.
+			ReservedConcurrency: 20,
 		},
 		{
 			Name:    "optout",
@@ -217,6 +227,9 @@ var ClariTru = Service{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
 				Partitions: []string{"SUBJ#*", "JOB#*"},
 			},
+			// The opt-out form and the Global Privacy Control signal of
+			// every page view that carries it.
+			ReservedConcurrency: 20,
 		},
 		{
 			Name:    "consent",
@@ -231,6 +244,9 @@ var ClariTru = Service{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
 				Partitions: []string{"SUBJ#*", "CTOKEN#*", "DISCLOSURE#*", "POLICY"},
 			},
+			// Consent forms, confirmation links and unsubscribe clicks;
+			// unsubscribes come in bursts after a mailing.
+			ReservedConcurrency: 20,
 		},
 		{
 			Name:    "admin",
@@ -247,13 +263,15 @@ var ClariTru = Service{
 				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "SWEEPS", "JOB#*", "FEED#*", "POLICY"},
 				Indexes:    []string{IndexByStatus, IndexBySubject, IndexSuppression},
 			},
+			// A handful of staff at a console.
+			ReservedConcurrency: 5,
 		},
 		{
 			Name:    "notifier",
 			Purpose: "sends queued mail and texts from the table's stream through SES and End User Messaging SMS",
 			Memory:  256,
 			Timeout: 30 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom, EnvPostalAddress, EnvSMSOrigin},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom, EnvPostalAddress, EnvSMSOrigin, EnvMailConfigSet},
 			// Claims, marks, holds and releases the mail items it is fed,
 			// wherever they live, and counts mail per recipient; it reads
 			// the mail from the stream, not the table.
@@ -261,6 +279,9 @@ var ClariTru = Service{
 				Actions:    []Action{UpdateItem},
 				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "MAILCAP#*", "JOB#*"},
 			},
+			// The stream invokes one instance per shard at a time; a table
+			// of this size has a few shards.
+			ReservedConcurrency: 10,
 		},
 		{
 			Name:    "inbound",
@@ -275,6 +296,8 @@ var ClariTru = Service{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
 				Partitions: []string{"SUBJ#*"},
 			},
+			// Replies to texts and SES's mail events, both low volume.
+			ReservedConcurrency: 5,
 		},
 		{
 			Name:    "reach",
@@ -294,6 +317,10 @@ var ClariTru = Service{
 				Partitions: []string{"JOB#*"},
 				Indexes:    []string{IndexByStatus},
 			},
+			// Deliveries from the stream and the retry schedule, and the
+			// systems' callbacks: a few at a time, so a slow system is
+			// not flooded.
+			ReservedConcurrency: 10,
 		},
 		{
 			Name:    "watch",
@@ -313,6 +340,9 @@ var ClariTru = Service{
 				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "FEED#*", "POLICY"},
 				Indexes:    []string{IndexByStatus, IndexSuppression},
 			},
+			// Scheduled only: its three schedules may fire in the same
+			// minute (07:00 falls on all of them).
+			ReservedConcurrency: 3,
 		},
 		{
 			Name:    "retention",
@@ -329,6 +359,9 @@ var ClariTru = Service{
 				Actions: []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem, DeleteItem, BatchWriteItem},
 				Indexes: []string{IndexExpiry},
 			},
+			// The sweep runs alone: two at once would race over the same
+			// expired records.
+			ReservedConcurrency: 1,
 		},
 	},
 	Routes: []Route{
@@ -376,6 +409,7 @@ var ClariTru = Service{
 	},
 	Topics: []TopicConsumer{
 		{Function: "inbound", Topic: TopicSMSInbound},
+		{Function: "inbound", Topic: TopicMailEvents},
 	},
 	Schedules: []Schedule{
 		// Every morning before the team starts, Pacific time (the
