@@ -54,8 +54,13 @@ func newSMS(scope constructs.Construct, id string, defs []topology.TopicConsumer
 	})
 	out := SMS{Inbound: topic, Key: key, Consumers: map[string]TopicConsumer{}}
 	for _, def := range defs {
+		if def.Topic != topology.TopicSMSInbound {
+			// Consumers of another topic (the mail events) are
+			// subscribed where that topic is built.
+			continue
+		}
 		fn, ok := fns.ByName[def.Function]
-		if !ok || def.Topic != topology.TopicSMSInbound {
+		if !ok {
 			return SMS{}, fmt.Errorf("topology: topic consumer %q of %q: no such function or topic", def.Function, def.Topic)
 		}
 		if _, dup := out.Consumers[def.Function]; dup {
