@@ -76,10 +76,12 @@ func (m *Marks) Mark(ctx context.Context, subjectKey string, mk deliverability.M
 	_, err := m.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(m.table),
 		Key:       key(prefixSubject+subjectKey, sortUndeliverable),
-		UpdateExpression: aws.String("SET kind = :kind, #state = :u, reason = :r, subtype = :st, event_at = :at, " +
-			"marked_at = :now, ses_message_id = :mid ADD events :ids"),
-		ConditionExpression:      aws.String("attribute_not_exists(events) OR NOT contains(events, :id)"),
-		ExpressionAttributeNames: map[string]string{"#state": "state"},
+		UpdateExpression: aws.String("SET #kind = :kind, #state = :u, #reason = :r, #subtype = :st, event_at = :at, " +
+			"marked_at = :now, ses_message_id = :mid ADD #events :ids"),
+		ConditionExpression: aws.String("attribute_not_exists(#events) OR NOT contains(#events, :id)"),
+		ExpressionAttributeNames: map[string]string{
+			"#kind": "kind", "#state": "state", "#reason": "reason", "#subtype": "subtype", "#events": "events",
+		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":kind": attrS(kindUndeliverable), ":u": attrS(stateUndeliverable), ":r": attrS(string(mk.Reason)),
 			":st": attrS(mk.Subtype), ":at": attrS(stamp(mk.At)), ":now": attrS(stamp(now)), ":mid": attrS(mk.MessageID),
@@ -133,9 +135,9 @@ func (m *Marks) Clear(ctx context.Context, subjectKey string, c deliverability.C
 	out, err := m.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(m.table),
 		Key:                      key(prefixSubject+subjectKey, sortUndeliverable),
-		UpdateExpression:         aws.String("SET #state = :cleared, clears = list_append(if_not_exists(clears, :none), :c)"),
+		UpdateExpression:         aws.String("SET #state = :cleared, #clears = list_append(if_not_exists(#clears, :none), :c)"),
 		ConditionExpression:      aws.String("#state = :u AND marked_at = :marked"),
-		ExpressionAttributeNames: map[string]string{"#state": "state"},
+		ExpressionAttributeNames: map[string]string{"#state": "state", "#clears": "clears"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":cleared": attrS(stateCleared), ":u": attrS(stateUndeliverable), ":marked": attrS(it.MarkedAt),
 			":none": &types.AttributeValueMemberL{Value: []types.AttributeValue{}}, ":c": entry,
