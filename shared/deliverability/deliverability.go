@@ -3,7 +3,6 @@ package deliverability
 import (
 	"context"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -129,18 +128,15 @@ func (s *Service) Receive(ctx context.Context, ev Event) (Outcome, error) {
 	default:
 		return Outcome{Counted: strings.ToLower(ev.Type)}, nil
 	}
-	m.At, m.MessageID = ev.At, ev.MessageID
+	// One feedback id covers every recipient of the event; each address's
+	// mark keeps the ids it recorded, so it is the id of the event there.
+	m.At, m.MessageID, m.EventID = ev.At, ev.MessageID, ev.FeedbackID
 	now := s.now().UTC()
 	var out Outcome
-	for i, addr := range ev.Recipients {
+	for _, addr := range ev.Recipients {
 		key, ok := s.key(addr)
 		if !ok {
 			continue
-		}
-		m.EventID = ev.FeedbackID
-		if len(ev.Recipients) > 1 {
-			// One feedback id covers every recipient of the event.
-			m.EventID = ev.FeedbackID + "#" + strconv.Itoa(i)
 		}
 		marked, err := s.marks.Mark(ctx, key, m, now)
 		if err != nil {

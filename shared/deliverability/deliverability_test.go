@@ -197,3 +197,25 @@ func TestClearRefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestReceiveMarksEveryBouncedRecipient: one event naming two of the
+// mail's destinations marks both addresses, each once.
+func TestReceiveMarksEveryBouncedRecipient(t *testing.T) {
+	msg := strings.Replace(string(sample(t, "bounce.json")), `"destination": [
+      "recipient@example.com"
+    ]`, `"destination": ["recipient@example.com", "second@example.com"]`, 1)
+	msg = strings.Replace(msg, `"bouncedRecipients": [`, `"bouncedRecipients": [{"emailAddress": "Second@example.com"},`, 1)
+	ev, err := deliverability.Parse([]byte(msg))
+	if err != nil || len(ev.Recipients) != 2 {
+		t.Fatalf("Parse: %+v %v", ev, err)
+	}
+	s, m, k := newService(t)
+	for range 2 {
+		if _, err := s.Receive(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(m.byKey[k.Email("recipient@example.com")]) != 1 || len(m.byKey[k.Email("second@example.com")]) != 1 {
+		t.Fatalf("marks %v, want one for each address", m.byKey)
+	}
+}
