@@ -1,5 +1,6 @@
-// Command inbound is the Lambda function fed by the two-way SMS topic: it
-// acts on replies to the service's texts (STOP, HELP, START).
+// Command inbound is the Lambda function fed by the two-way SMS topic and
+// the mail events topic: it acts on replies to the service's texts (STOP,
+// HELP, START) and on the bounces and complaints of its mail.
 package main
 
 import (

@@ -17,6 +17,7 @@ import (
 	"github.com/claritru/privacy/shared/choices"
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/deadline"
+	"github.com/claritru/privacy/shared/deliverability"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/ledger"
@@ -42,6 +43,8 @@ type Handler struct {
 	Chains   Chains
 	Requests *request.Service
 	Subjects *subjectdata.Service
+	// Deliverability reads and clears addresses' undeliverable marks.
+	Deliverability *deliverability.Service
 	// Sweeps lists the retention sweep's reports (shared/ddb.Sweeper).
 	Sweeps retention.Reports
 	// Systems is the register of the company's systems; nil is the one
@@ -95,6 +98,9 @@ var routes = map[string]route{
 	// request log (§7101) and the opt-out.
 	"GET /v1/admin/subjects/export": (*Handler).subjectExport,
 	"POST /v1/admin/subjects/erase": (*Handler).subjectErase,
+	// An address marked undeliverable (a permanent bounce or a complaint)
+	// made deliverable again once the person gave a working address.
+	"POST /v1/admin/subjects/deliverable": (*Handler).clearUndeliverable,
 	// The retention sweep's reports: the proof that retention ran, counts
 	// per kind of record and no personal data.
 	"GET /v1/admin/sweeps": (*Handler).sweepReports,

@@ -99,16 +99,23 @@ type RequestMail struct {
 	FailedAt   *time.Time `json:"failed_at,omitempty"`
 	Error      string     `json:"error,omitempty"`
 	HeldReason string     `json:"held_reason,omitempty"`
+	// UndeliverableReason and UndeliverableAt: the mail was not sent, its
+	// address being marked undeliverable (bounce or complaint) by then.
+	UndeliverableReason string     `json:"undeliverable_reason,omitempty"`
+	UndeliverableAt     *time.Time `json:"undeliverable_at,omitempty"`
 }
 
 // RequestDetail is one request with its history, oldest event first, its
 // mail, oldest first, and its jobs: every system told to act on it, when
-// it was told and when it answered, oldest first.
+// it was told and when it answered, oldest first. Undeliverable is the
+// mark of the requester's address, when it ever had one: why the person
+// got no answer by mail.
 type RequestDetail struct {
 	RequestView
-	History []RequestEvent `json:"history"`
-	Mail    []RequestMail  `json:"mail"`
-	Jobs    []JobView      `json:"jobs"`
+	History       []RequestEvent `json:"history"`
+	Mail          []RequestMail  `json:"mail"`
+	Jobs          []JobView      `json:"jobs"`
+	Undeliverable *Undeliverable `json:"undeliverable,omitempty"`
 }
 
 func requestMailOf(m mail.Record) RequestMail {
@@ -120,6 +127,10 @@ func requestMailOf(m mail.Record) RequestMail {
 	if !m.FailedAt.IsZero() {
 		at := m.FailedAt
 		v.FailedAt = &at
+	}
+	if m.Status == mail.StatusUndeliverable {
+		at := m.UndeliverableAt
+		v.UndeliverableReason, v.UndeliverableAt = m.Undeliverable, &at
 	}
 	return v
 }
@@ -206,7 +217,12 @@ func (h *Handler) requestDetail(ctx context.Context, r apigw.Request) apigw.Resp
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	out := RequestDetail{RequestView: viewOf(req), History: make([]RequestEvent, 0, len(events)), Mail: make([]RequestMail, 0, len(mails)), Jobs: jobs}
+	marked, err := h.undeliverable(ctx, req.Email)
+	if err != nil {
+		return apigw.Fail(ctx, h.Log, err, nil)
+	}
+	out := RequestDetail{RequestView: viewOf(req), History: make([]RequestEvent, 0, len(events)), Mail: make([]RequestMail, 0, len(mails)), Jobs: jobs,
+		Undeliverable: marked}
 	for _, m := range mails {
 		out.Mail = append(out.Mail, requestMailOf(m))
 	}

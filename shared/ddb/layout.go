@@ -55,7 +55,8 @@ import (
 //	              once held over its recipient's cap, held_mail from holding;
 //	              a request's mail also goes with its request
 //	              recipient_key: the subject key of the recipient's address, on mail a
-//	              stranger can cause (mail.LimitFor); status queued | sending | sent | held
+//	              stranger can cause (mail.LimitFor); status queued | sending | sent | held |
+//	              failed | undeliverable (the address was marked; kept like held mail)
 //	              channel = sms on a text (to: the E.164 number; text_sha256: the hash of the
 //	              exact text sent, written before sending); mail has none
 //	mail counter  PK=MAILCAP#<recipient subject key>#<bucket>#<yyyy-mm-dd>  SK=MAILCAP
@@ -93,6 +94,12 @@ import (
 //	              notice mail (MAIL# in the same partition) on the condition that none is
 //	              there: one notice per person and version (policy.go)
 //	              no index; expiry: policy_notice from the notice; an erasure keeps it
+//	undeliverable PK=SUBJ#<email key>  SK=UNDELIVERABLE   (deliverability.go) the address's mark
+//	              after a permanent bounce or a complaint: state (undeliverable | cleared), reason,
+//	              subtype, event_at, marked_at, ses_message_id; events: SES's feedback ids recorded
+//	              (an event delivered again changes nothing); clears: staff's clearings (at, actor,
+//	              reason, was). The notifier reads it before each mail to the address
+//	              no index; kept (an erasure keeps it: it names the address only by its keyed hash)
 //	SMS code      PK=SUBJ#<phone key>  SK=SMSCODE   (smscode.go) the one-time code of a pending
 //	              SMS marketing grant: its keyed hash (never the code), receipt, valid_until
 //	              (10 minutes), tries of this code (5 at most) and of the number per UTC day

@@ -123,12 +123,14 @@ func mailRecords(ctx context.Context, db *dynamodb.Client, table, pk string) ([]
 func (it mailItem) record() (mail.Record, error) {
 	sent, err := parseStamp(it.SentAt)
 	failed, ferr := parseStamp(it.FailedAt)
+	undeliverable, uerr := parseStamp(it.UndeliverableAt)
 	rec := mail.Record{
 		ID: it.ID, Template: mail.Template(it.Template), Status: it.Status, Attempts: it.Attempts,
 		SentAt: sent, FailedAt: failed, HeldReason: it.HeldReason,
+		Undeliverable: it.UndeliverableReason, UndeliverableAt: undeliverable,
 	}
 	if it.Status == mailFailed {
 		rec.Error = it.LastError
 	}
-	return rec, errors.Join(err, ferr)
+	return rec, errors.Join(err, ferr, uerr)
 }

@@ -136,8 +136,8 @@ func (o *Outbox) Claim(ctx context.Context, ref string, now time.Time) (mail.Cla
 		if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
 			return 0, err
 		}
-		if it.Status == mailSent || it.Status == mailHeld || it.Status == mailFailed {
-			// Held and failed mail is final: it is never sent.
+		if it.Status == mailSent || it.Status == mailHeld || it.Status == mailFailed || it.Status == mailUndeliverable {
+			// Held, failed and undeliverable mail is final: it is never sent.
 			return mail.AlreadySent, nil
 		}
 		return mail.Busy, nil
@@ -321,7 +321,9 @@ func (zeroEntropy) Read(p []byte) (int, error) {
 //
 //	pk = <owner pk>   sk = MAIL#<intent id>
 //	status: queued -> sending -> sent, or sending -> held (Hold: over its
-//	recipient's cap; never sent), or sending -> failed for good (MarkFailed)
+//	recipient's cap; never sent), or sending -> failed for good (MarkFailed),
+//	or queued -> undeliverable (SkipUndeliverable: the address is marked;
+//	never sent)
 //	expiry: unsent_mail from queueing (kept by a failed mail); once sent,
 //	sent_mail from sending (MarkSent); once held, held_mail from holding (Hold)
 type mailItem struct {
@@ -348,6 +350,10 @@ type mailItem struct {
 	HeldAt     string `dynamodbav:"held_at,omitempty"`
 	HeldReason string `dynamodbav:"held_reason,omitempty"`
 	FailedAt   string `dynamodbav:"failed_at,omitempty"`
+	// UndeliverableAt and UndeliverableReason: the mail was not sent, the
+	// address being marked undeliverable (SkipUndeliverable).
+	UndeliverableAt     string `dynamodbav:"undeliverable_at,omitempty"`
+	UndeliverableReason string `dynamodbav:"undeliverable_reason,omitempty"`
 	// GSI2PK/GSI2SK put an unsent intent on the by-status-due index under
 	// OUTBOX#pending, by id (ids sort by time); sending removes them, so the
 	// index holds only what is still to send.

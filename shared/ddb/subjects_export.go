@@ -191,11 +191,28 @@ func (x *export) person(ctx context.Context, k string) error {
 			err = x.mail(item)
 		case strings.HasPrefix(sk, sortLink):
 			err = x.link(item)
+		case sk == sortUndeliverable:
+			err = x.undeliverable(k, item)
 		}
 		if err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// undeliverable adds the undeliverable mark of the address under key k:
+// why the service stopped mailing it, and staff's clearings.
+func (x *export) undeliverable(k string, item map[string]types.AttributeValue) error {
+	var it undeliverableItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return err
+	}
+	st, err := it.status()
+	if err != nil {
+		return err
+	}
+	x.doc.Undeliverable = append(x.doc.Undeliverable, subjectdata.UndeliverableOf(k, st))
 	return nil
 }
 
@@ -314,7 +331,7 @@ func (x *export) mailLog() {
 	sort.Slice(x.mails, func(i, j int) bool { return x.mails[i].ID < x.mails[j].ID })
 	for _, m := range x.mails {
 		// The address and the content (m.To, m.Data) are never exported.
-		entry := subjectdata.Mail{Template: m.Template, Status: m.Status, HeldReason: m.HeldReason}
+		entry := subjectdata.Mail{Template: m.Template, Status: m.Status, HeldReason: m.HeldReason, Undeliverable: m.UndeliverableReason}
 		if m.Status == mailFailed {
 			entry.Error = m.LastError
 		}

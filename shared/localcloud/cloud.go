@@ -354,14 +354,20 @@ type functions struct {
 type TopicHandler func(context.Context, events.SNSEvent) error
 
 // deliverTopics connects each topic consumer of the topology to the
-// stand-in that publishes to its topic: the SMS sink's replies.
+// stand-in that publishes to its topic: the SMS sink's replies, and the
+// mail tap's events of mail to SES's mailbox simulator (not simulated when
+// a test's own capture, SESVia, stands in for the tap).
 func (c *Cloud) deliverTopics(handlers map[string]TopicHandler) error {
 	for _, tc := range topology.ClariTru.Topics {
 		h := handlers[tc.Function]
-		if h == nil || tc.Topic != topology.TopicSMSInbound {
+		switch {
+		case h != nil && tc.Topic == topology.TopicSMSInbound:
+			c.SMS.Deliver(h)
+		case h != nil && tc.Topic == topology.TopicMailEvents:
+			c.MailTap.Deliver(h)
+		default:
 			return fmt.Errorf("topic %s: function %s has no local handler or stand-in", tc.Topic, tc.Function)
 		}
-		c.SMS.Deliver(h)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package localcloud
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // MailTap stands between the functions and the SES stand-in: the stand-in
@@ -23,13 +26,20 @@ import (
 // keeps, for each SendRawEmail passing through, the headers a mailbox
 // provider reads (List-Unsubscribe and List-Unsubscribe-Post among them),
 // and forwards the call unchanged. Its page lists them; GET /store gives
-// them as JSON.
+// them as JSON. It also stands in for the configuration set's event
+// publishing: mail the stand-in accepted for an SES mailbox simulator
+// address (bounce@simulator.amazonses.com...) is followed by the event
+// SES would publish, delivered to the inbound function as the mail events
+// topic would (mailevents.go).
 type MailTap struct {
 	Endpoint string
 
-	mu     sync.Mutex
-	mails  []TappedMail
-	server *http.Server
+	mu      sync.Mutex
+	mails   []TappedMail
+	server  *http.Server
+	events  func(context.Context, events.SNSEvent) error
+	seq     int
+	pending sync.WaitGroup
 }
 
 // TappedMail is the header of one raw message as it was sent.
@@ -62,7 +72,11 @@ func StartMailTap(port int, target string) (*MailTap, error) {
 		}
 		t.keep(body)
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
-		proxy.ServeHTTP(w, r)
+		c := &capture{ResponseWriter: w, status: http.StatusOK}
+		proxy.ServeHTTP(c, r)
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") == "SendRawEmail" && c.status == http.StatusOK {
+			t.simulate(form, c.body.Bytes())
+		}
 	})
 	mux.HandleFunc("GET /store", t.store)
 	mux.HandleFunc("GET /{$}", t.page)
@@ -124,9 +138,10 @@ func (t *MailTap) page(w http.ResponseWriter, _ *http.Request) {
 	_ = tapPage.Execute(w, mails)
 }
 
-// Stop ends the tap.
+// Stop ends the tap, once the events it is delivering are delivered.
 func (t *MailTap) Stop() {
 	if t != nil && t.server != nil {
 		_ = t.server.Close()
+		t.pending.Wait()
 	}
 }

@@ -222,15 +222,24 @@ type Record struct {
 	Error string
 	// HeldReason says why a held mail was not sent.
 	HeldReason string
+	// Undeliverable is the reason of the mark (bounce, complaint) that
+	// kept an undeliverable mail from being sent, and UndeliverableAt
+	// when.
+	Undeliverable   string
+	UndeliverableAt time.Time
 }
 
 // Statuses of a stored mail: queued -> sending -> sent; sending -> held when
 // the recipient's cap is reached; sending -> failed, for good, when the
-// provider rejects the mail. Held and failed mail is never sent.
+// provider rejects the mail; queued -> undeliverable when the address was
+// marked undeliverable (a permanent bounce or a complaint,
+// shared/deliverability) before its turn. Held, failed and undeliverable
+// mail is never sent.
 const (
-	StatusQueued  = "queued"
-	StatusSending = "sending"
-	StatusSent    = "sent"
-	StatusHeld    = "held"
-	StatusFailed  = "failed"
+	StatusQueued        = "queued"
+	StatusSending       = "sending"
+	StatusSent          = "sent"
+	StatusHeld          = "held"
+	StatusFailed        = "failed"
+	StatusUndeliverable = "undeliverable"
 )

@@ -47,6 +47,15 @@ type Outbox interface {
 	NoteText(ctx context.Context, ref, textSHA256 string) error
 }
 
+// Undeliverable ends, in one conditional write, an intent whose address is
+// marked undeliverable (a permanent bounce or a complaint,
+// shared/deliverability): it is not sent, not retried and not counted
+// against a cap. False when the address is not marked (or the intent is
+// no longer unclaimed): the claim goes on as usual.
+type Undeliverable interface {
+	SkipUndeliverable(ctx context.Context, ref, addressKey string, now time.Time) (bool, error)
+}
+
 // TextSender delivers a text message to an E.164 number; errors as Sender.
 type TextSender interface {
 	SendText(ctx context.Context, to, body string) (messageID string, err error)
@@ -78,8 +87,13 @@ type Notifier struct {
 	// sent, and then such an intent fails (and is retried) rather than
 	// going out as mail.
 	Texts TextSender
-	Log   *slog.Logger
-	Now   func() time.Time
+	// Marks and AddressKey (the subject key of an address) keep mail from
+	// addresses marked undeliverable; nil sends to every address. Texts
+	// are not affected: a mark is about a mailbox.
+	Marks      Undeliverable
+	AddressKey func(address string) string
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 func (n *Notifier) now() time.Time {
@@ -137,9 +151,22 @@ func (n *Notifier) Send(ctx context.Context, in mail.Intent, ref string) error {
 }
 
 // claim claims the intent and counts it against its recipient's cap; false
-// (and no error) when there is nothing to send: sent already, or held over
-// the cap.
+// (and no error) when there is nothing to send: sent already, held over
+// the cap, or its address marked undeliverable.
 func (n *Notifier) claim(ctx context.Context, in mail.Intent, ref string) (bool, error) {
+	if !in.SMS() && n.Marks != nil && n.AddressKey != nil {
+		skipped, err := n.Marks.SkipUndeliverable(ctx, ref, n.AddressKey(in.To), n.now())
+		if err != nil {
+			// Nothing claimed: the stream tries the record again.
+			return false, err
+		}
+		if skipped {
+			// Done: the record succeeds, so neither the stream nor the
+			// re-drive tries it again.
+			n.Log.InfoContext(ctx, "mail not sent: address undeliverable", "intent", in.ID, "template", string(in.Template))
+			return false, nil
+		}
+	}
 	claim, err := n.Outbox.Claim(ctx, ref, n.now())
 	if err != nil {
 		return false, err

@@ -186,3 +186,28 @@ func TestSendRawRefusesHeaderInjection(t *testing.T) {
 		t.Errorf("%d calls reached SES", len(*calls))
 	}
 }
+
+// TestSendNamesTheConfigurationSet: with a configuration set, every call
+// names it, so SES publishes the mail's bounces and complaints; without
+// one, none is named.
+func TestSendNamesTheConfigurationSet(t *testing.T) {
+	endpoint, calls := capture(t)
+	s := sender(endpoint, time.Now())
+	msg := mail.Message{Subject: "s", Text: "t"}
+	if _, err := s.Send(context.Background(), "ada@example.com", msg); err != nil {
+		t.Fatal(err)
+	}
+	s.ConfigurationSet = "claritru-mail"
+	if _, err := s.Send(context.Background(), "ada@example.com", msg); err != nil {
+		t.Fatal(err)
+	}
+	if len(*calls) != 2 {
+		t.Fatalf("%d calls", len(*calls))
+	}
+	if got := (*calls)[0]["ConfigurationSetName"]; got != "" {
+		t.Errorf("without a configuration set the call names %q", got)
+	}
+	if got := (*calls)[1]["ConfigurationSetName"]; got != "claritru-mail" {
+		t.Errorf("the call names configuration set %q, want claritru-mail", got)
+	}
+}

@@ -24,6 +24,10 @@ import (
 type Sender struct {
 	client *awsses.Client
 	from   string
+	// ConfigurationSet, when set, is the SES configuration set every mail
+	// is sent with: it publishes the mail's bounces and complaints to the
+	// topic the inbound function takes (topology.TopicMailEvents).
+	ConfigurationSet string
 	// Now stamps the Date header; nil is time.Now.
 	Now func() time.Time
 }
@@ -65,11 +69,15 @@ func (s *Sender) Send(ctx context.Context, to string, m mail.Message) (string, e
 	if err != nil {
 		return "", err
 	}
-	out, err := s.client.SendRawEmail(ctx, &awsses.SendRawEmailInput{
+	in := &awsses.SendRawEmailInput{
 		Source:       aws.String(s.from),
 		Destinations: []string{to},
 		RawMessage:   &types.RawMessage{Data: raw},
-	})
+	}
+	if s.ConfigurationSet != "" {
+		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
+	}
+	out, err := s.client.SendRawEmail(ctx, in)
 	if err != nil {
 		if code, ok := rejected(err); ok {
 			return "", &notifier.Rejected{Code: code}

@@ -35,6 +35,9 @@ type Env struct {
 	ReturnURLs     []string
 	AllowedOrigins []string
 	MailFrom       string
+	// MailConfigSet is the SES configuration set mail is sent with, which
+	// publishes its bounces and complaints; empty sends without one.
+	MailConfigSet string
 	// PostalAddress is the company's postal address for the mail footer.
 	PostalAddress string
 	PolicyURL     string
@@ -91,6 +94,7 @@ func FromVars(cfg aws.Config, getenv func(string) string) (Env, error) {
 		ReturnURLs:       List(getenv(topology.EnvReturnURL)),
 		AllowedOrigins:   List(getenv(topology.EnvAllowedOrigin)),
 		MailFrom:         getenv(topology.EnvMailFrom),
+		MailConfigSet:    getenv(topology.EnvMailConfigSet),
 		PostalAddress:    getenv(topology.EnvPostalAddress),
 		PolicyURL:        getenv(topology.EnvPolicyURL),
 		TeamEmail:        getenv(topology.EnvPrivacyTeam),

@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/claritru/privacy/shared/deliverability"
 	"github.com/claritru/privacy/shared/fault"
 	"github.com/claritru/privacy/shared/request"
 	"github.com/claritru/privacy/shared/subject"
@@ -104,6 +105,10 @@ type Document struct {
 	Consents    Consents  `json:"consents"`
 	OptOuts     []OptOut  `json:"opt_outs"`
 	MailLog     []Mail    `json:"mail_log"`
+	// Undeliverable lists the person's addresses the service stopped
+	// mailing after a permanent bounce or a complaint, and staff's
+	// clearings of such marks.
+	Undeliverable []Undeliverable `json:"undeliverable"`
 	// Jobs are the company's other systems told to act for the person:
 	// when each was told and how it answered, never what it was told to
 	// find them by.
@@ -264,6 +269,43 @@ type Mail struct {
 	// Error is the mail service's code of a mail refused for good
 	// (status failed).
 	Error string `json:"error,omitempty"`
+	// Undeliverable is the reason (bounce, complaint) of the mark that
+	// kept a mail from being sent (status undeliverable).
+	Undeliverable string `json:"undeliverable_reason,omitempty"`
+}
+
+// Undeliverable is an address of the person the service stopped mailing:
+// a permanent bounce or a complaint marked it (shared/deliverability).
+// Reference is the address's keyed hash; InEffect is false once staff
+// cleared the mark, and Clears says who cleared it, when and why.
+type Undeliverable struct {
+	Reference string               `json:"reference"`
+	InEffect  bool                 `json:"in_effect"`
+	Reason    string               `json:"reason"`
+	Subtype   string               `json:"subtype,omitempty"`
+	At        time.Time            `json:"at"`
+	MarkedAt  time.Time            `json:"marked_at"`
+	Clears    []UndeliverableClear `json:"clears"`
+}
+
+// UndeliverableClear is staff clearing a mark.
+type UndeliverableClear struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Reason string    `json:"reason"`
+	Was    string    `json:"was"`
+}
+
+// UndeliverableOf is the mark of the address under key as exported.
+func UndeliverableOf(key string, st deliverability.Status) Undeliverable {
+	u := Undeliverable{
+		Reference: key, InEffect: st.Undeliverable, Reason: string(st.Reason), Subtype: st.Subtype,
+		At: st.At, MarkedAt: st.MarkedAt, Clears: []UndeliverableClear{},
+	}
+	for _, c := range st.Clears {
+		u.Clears = append(u.Clears, UndeliverableClear{At: c.At, Actor: c.Actor, Reason: c.Reason, Was: string(c.Was)})
+	}
+	return u
 }
 
 // Job is one system told to act on one of the person's rights: what,
@@ -407,6 +449,11 @@ func redactDocument(doc *Document) Withheld {
 	for i := range doc.Jobs {
 		text(&doc.Jobs[i].Note)
 	}
+	for i := range doc.Undeliverable {
+		for j := range doc.Undeliverable[i].Clears {
+			text(&doc.Undeliverable[i].Clears[j].Reason)
+		}
+	}
 	for i := range doc.Consents.Events {
 		fields := doc.Consents.Events[i].Fields
 		for k, v := range fields {
@@ -449,6 +496,9 @@ func fillEmpty(doc *Document) {
 	}
 	if doc.Jobs == nil {
 		doc.Jobs = []Job{}
+	}
+	if doc.Undeliverable == nil {
+		doc.Undeliverable = []Undeliverable{}
 	}
 	if doc.Linked == nil {
 		doc.Linked = []Linked{}

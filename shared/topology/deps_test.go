@@ -77,7 +77,7 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 // even indirectly, the Lambda runtime or events or an AWS SDK package.
 func TestDomainIsFreeOfAWS(t *testing.T) {
 	domain := []string{"request", "consent", "optout", "subjectdata", "subject", "ledger", "deadline",
-		"retention", "mail", "notifier", "watch", "sweep", "feed"}
+		"retention", "mail", "notifier", "watch", "sweep", "feed", "deliverability"}
 	for _, name := range domain {
 		list := deps(t, "./shared/"+name)
 		for _, p := range []string{"github.com/aws/aws-lambda-go", "github.com/aws/aws-sdk-go-v2", "github.com/aws/aws-sdk-go", "github.com/aws/smithy-go"} {
@@ -94,7 +94,7 @@ func TestDomainIsFreeOfAWS(t *testing.T) {
 // No domain package nor the table adapter may pull either in again.
 func TestPhoneLibraryAndTemplatesStayAtTheEdge(t *testing.T) {
 	for _, name := range []string{"request", "consent", "optout", "subjectdata", "subject", "ledger", "deadline",
-		"retention", "mail", "notifier", "watch", "sweep", "feed", "ddb", "settings", "wiring"} {
+		"retention", "mail", "notifier", "watch", "sweep", "feed", "deliverability", "ddb", "settings", "wiring"} {
 		list := deps(t, "./shared/"+name)
 		bad := []string{"github.com/nyaruka/phonenumbers", "google.golang.org/protobuf"}
 		if name != "notifier" { // the notifier renders the mail it sends

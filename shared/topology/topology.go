@@ -271,12 +271,15 @@ var ClariTru = Service{
 			Purpose: "sends queued mail and texts from the table's stream through SES and End User Messaging SMS",
 			Memory:  256,
 			Timeout: 30 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom, EnvPostalAddress, EnvSMSOrigin, EnvMailConfigSet},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom, EnvPostalAddress, EnvSMSOrigin, EnvPepperSecret, EnvMailConfigSet},
 			// Claims, marks, holds and releases the mail items it is fed,
 			// wherever they live, and counts mail per recipient; it reads
-			// the mail from the stream, not the table.
+			// the mail from the stream, not the table. It reads an
+			// address's undeliverable mark (SUBJ#, keyed by the pepper) and
+			// ends a mail to a marked address on the condition that the
+			// mark holds.
 			Table: TableAccess{
-				Actions:    []Action{UpdateItem},
+				Actions:    []Action{GetItem, UpdateItem, ConditionCheckItem},
 				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "MAILCAP#*", "JOB#*"},
 			},
 			// The stream invokes one instance per shard at a time; a table
@@ -285,13 +288,14 @@ var ClariTru = Service{
 		},
 		{
 			Name:    "inbound",
-			Purpose: "replies to the service's texts (STOP, HELP, START) from the two-way SMS topic",
+			Purpose: "replies to the service's texts (STOP, HELP, START) from the two-way SMS topic; bounces and complaints of its mail from the mail events topic",
 			Memory:  256,
 			Timeout: 10 * time.Second,
 			Env:     []string{EnvTableName, EnvPepperSecret},
 			// The number's partition: its consent states and ledger, a
 			// one-time code left there, and the texts that answer (the
-			// notifier sends them).
+			// notifier sends them); an address's partition: its
+			// undeliverable mark (UpdateItem).
 			Table: TableAccess{
 				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
 				Partitions: []string{"SUBJ#*"},
@@ -394,6 +398,7 @@ var ClariTru = Service{
 		{Method: "GET", Path: "/v1/admin/metrics", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/subjects/export", Function: "admin", Auth: Staff},
 		{Method: "POST", Path: "/v1/admin/subjects/erase", Function: "admin", Auth: Staff},
+		{Method: "POST", Path: "/v1/admin/subjects/deliverable", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/sweeps", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/systems", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/jobs", Function: "admin", Auth: Staff},

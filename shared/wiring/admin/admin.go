@@ -6,6 +6,7 @@ import (
 
 	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/ddb"
+	"github.com/claritru/privacy/shared/deliverability"
 	"github.com/claritru/privacy/shared/feed"
 	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/settings/pepper"
@@ -31,7 +32,8 @@ func Handler(d wiring.Deps) *adminapi.Handler {
 	return &adminapi.Handler{
 		OptOuts: d.OptOuts(), Consents: d.Consents(), Choices: d.Choices(), Chains: ddb.NewLedger(d.DB, d.Env.Table),
 		Requests: requests, Subjects: erasure,
-		Sweeps: ddb.NewSweeper(d.DB, d.Env.Table),
+		Deliverability: deliverability.NewService(ddb.NewMarks(d.DB, d.Env.Table), d.Keyer, nil),
+		Sweeps:         ddb.NewSweeper(d.DB, d.Env.Table),
 		// Staff read the register and the jobs, and record answers; the
 		// reach function delivers them.
 		Systems: d.Register(), Jobs: jobs, Reach: reach.NewService(jobs, reach.Config{Register: d.Register()}),

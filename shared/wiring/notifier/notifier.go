@@ -11,16 +11,19 @@ import (
 	sender "github.com/claritru/privacy/shared/notifier"
 	"github.com/claritru/privacy/shared/notifierstream"
 	"github.com/claritru/privacy/shared/sesmail"
+	"github.com/claritru/privacy/shared/settings/pepper"
 	"github.com/claritru/privacy/shared/smssend"
+	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/topology"
 	"github.com/claritru/privacy/shared/wiring"
 )
 
-// Load reads the function's configuration once, at cold start; the
-// function keys no subject. It refuses to start without the footer every
-// mail needs (the postal address, CAN-SPAM).
+// Load reads the function's configuration and the subject pepper once, at
+// cold start: it keys each address to find whether it is marked
+// undeliverable. It refuses to start without the footer every mail needs
+// (the postal address, CAN-SPAM).
 func Load(ctx context.Context) (wiring.Deps, error) {
-	d, err := wiring.Load(ctx, nil)
+	d, err := wiring.Load(ctx, pepper.Keyer)
 	if err != nil {
 		return d, err
 	}
@@ -39,13 +42,26 @@ func footer(d wiring.Deps) mailrender.Footer {
 // Handler builds the function's handler.
 func Handler(d wiring.Deps) *notifierstream.Handler {
 	outbox := ddb.NewOutbox(d.DB, d.Env.Table)
-	return &notifierstream.Handler{
-		Outbox: outbox,
-		Sender: &sender.Notifier{
-			Outbox: outbox, Sender: sesmail.NewSender(sesmail.Client(d.Env.AWS, d.Env.SESEndpoint), d.Env.MailFrom),
-			Texts:  smssend.NewSender(smssend.Client(d.Env.AWS, d.Env.SMSEndpoint), d.Env.SMSOrigin, ""),
-			Footer: footer(d), Log: d.Log,
-		},
-		Log: d.Log,
+	mailer := sesmail.NewSender(sesmail.Client(d.Env.AWS, d.Env.SESEndpoint), d.Env.MailFrom)
+	mailer.ConfigurationSet = d.Env.MailConfigSet
+	n := &sender.Notifier{
+		Outbox: outbox, Sender: mailer,
+		Texts:  smssend.NewSender(smssend.Client(d.Env.AWS, d.Env.SMSEndpoint), d.Env.SMSOrigin, ""),
+		Footer: footer(d), Log: d.Log,
+	}
+	if d.Keyer != nil {
+		n.Marks, n.AddressKey = outbox, addressKey(d.Keyer)
+	}
+	return &notifierstream.Handler{Outbox: outbox, Sender: n, Log: d.Log}
+}
+
+// addressKey is the subject key of a mail's address, in the one form the
+// service keys addresses by (the form the marks are keyed in).
+func addressKey(k *subject.Keyer) func(string) string {
+	return func(addr string) string {
+		if n, err := subject.NormaliseEmail(addr); err == nil {
+			addr = n
+		}
+		return k.Email(addr)
 	}
 }
