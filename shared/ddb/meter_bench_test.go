@@ -61,6 +61,11 @@ func (m *meter) report(b *testing.B) {
 	b.ReportMetric(m.read/float64(b.N), "RCU/op")
 	b.ReportMetric(m.write/float64(b.N), "WCU/op")
 	b.ReportMetric(float64(m.transacted)/float64(b.N), "txitems/op")
+	calls := 0
+	for _, u := range m.by {
+		calls += u.calls
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
 }
 
 // breakdown says, per iteration, the calls of each kind and their capacity.
