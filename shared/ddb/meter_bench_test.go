@@ -26,6 +26,8 @@ type meter struct {
 	// the count is reported beside it (each costs 2 WCU per KB in AWS).
 	transacted int
 	by         map[string]*callUse
+	// watch, if set, sees every transaction before it is sent.
+	watch func(*dynamodb.TransactWriteItemsInput)
 }
 
 // callUse is what the calls of one kind consumed.
@@ -116,6 +118,9 @@ func (m *meter) option(o *dynamodb.Options) {
 				m.mu.Lock()
 				m.transacted += len(v.TransactItems)
 				m.mu.Unlock()
+				if m.watch != nil {
+					m.watch(v)
+				}
 			}
 			out, md, err := next.HandleInitialize(ctx, in)
 			switch r := out.Result.(type) {
