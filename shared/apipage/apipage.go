@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/claritru/privacy/shared/apigw"
 )
@@ -62,8 +63,19 @@ type Page struct {
 // are served under a strict Content-Security-Policy): "head" opens a page
 // (header, the start of main) and "foot" closes it (footer), both executed
 // with a Page; "error" is the error page. Handlers clone it to add their
-// own pages and render them with Render.
-var Layout = template.Must(template.New("").Parse(frame + errorPage))
+// own pages (Pages) and render them with Render. It is parsed on first use,
+// not at start: most calls answer JSON and render no page.
+var Layout = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Parse(frame + errorPage))
+})
+
+// Pages returns a function that parses the page templates src into a
+// clone of Layout on its first call and returns them from then on.
+func Pages(src string) func() *template.Template {
+	return sync.OnceValue(func() *template.Template {
+		return template.Must(template.Must(Layout().Clone()).Parse(src))
+	})
+}
 
 // frame is the static pages' frame (cmd/webframe), with their style
 // inline: the API's origin serves no style sheet.
@@ -120,10 +132,10 @@ main:focus{outline:none}
 </body></html>{{end}}
 `
 
-// Render executes the page name of t (a clone of Layout) in the frame.
-func Render(t *template.Template, name string, site Site, title string, data any) string {
+// Render executes the page name of t (Pages, or Layout) in the frame.
+func Render(t func() *template.Template, name string, site Site, title string, data any) string {
 	var b bytes.Buffer
-	if err := t.ExecuteTemplate(&b, name, Page{Site: site.orCompany(), Title: title, Data: data}); err != nil {
+	if err := t().ExecuteTemplate(&b, name, Page{Site: site.orCompany(), Title: title, Data: data}); err != nil {
 		// The templates are fixed and their data plain strings: an error
 		// is a programming error, and the page says only that.
 		return "<!DOCTYPE html><title>Error</title><p>Something went wrong on our side. Please try again later.</p>"

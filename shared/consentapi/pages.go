@@ -2,14 +2,13 @@ package consentapi
 
 import (
 	"context"
-	"html/template"
 
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/consent"
 )
 
-var pages = template.Must(template.Must(apipage.Layout.Clone()).Parse(`
+var pages = apipage.Pages(`
 {{define "confirm"}}{{template "head" .}}{{with .Data}}
 <h1>Confirm your subscription</h1>
 <p>Press the button to confirm that you want to receive our marketing emails at this address. You can
@@ -63,7 +62,7 @@ withdraw your consent at any time, as easily as you gave it.</p>
 </div>
 <p>Changed your mind? You can sign up again on our <a href="/subscribe.html">sign-up page</a>.</p>
 {{template "foot" .}}{{end}}
-`))
+`)
 
 // subscribeForm is the sign-up page (web/subscribe.html), by the labels it
 // shows; its confirmations come back to it.

@@ -26,6 +26,8 @@ type meter struct {
 	// the count is reported beside it (each costs 2 WCU per KB in AWS).
 	transacted int
 	by         map[string]*callUse
+	// watch, if set, sees every transaction before it is sent.
+	watch func(*dynamodb.TransactWriteItemsInput)
 }
 
 // callUse is what the calls of one kind consumed.
@@ -61,6 +63,11 @@ func (m *meter) report(b *testing.B) {
 	b.ReportMetric(m.read/float64(b.N), "RCU/op")
 	b.ReportMetric(m.write/float64(b.N), "WCU/op")
 	b.ReportMetric(float64(m.transacted)/float64(b.N), "txitems/op")
+	calls := 0
+	for _, u := range m.by {
+		calls += u.calls
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
 }
 
 // breakdown says, per iteration, the calls of each kind and their capacity.
@@ -111,6 +118,9 @@ func (m *meter) option(o *dynamodb.Options) {
 				m.mu.Lock()
 				m.transacted += len(v.TransactItems)
 				m.mu.Unlock()
+				if m.watch != nil {
+					m.watch(v)
+				}
 			}
 			out, md, err := next.HandleInitialize(ctx, in)
 			switch r := out.Result.(type) {

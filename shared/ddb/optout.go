@@ -2,9 +2,12 @@ package ddb
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -161,19 +164,13 @@ func (s *OptOuts) spreadRest(ctx context.Context, a optout.Application, f first)
 
 // apply writes the first transaction.
 func (s *OptOuts) apply(ctx context.Context, a optout.Application) (first, error) {
-	// No more than maxTransact identifiers fit in one transaction: the
-	// profile is read that far here, the rest by spreadRest.
-	p, err := s.walk(ctx, a.Identifiers, func(optout.Evidence) bool { return true }, maxTransact)
+	p, known, states, heads, err := s.profile(ctx, a)
 	if err != nil {
 		return first{}, err
 	}
 	f := first{profile: p, whole: len(p) < maxTransact, done: map[string]bool{}}
 	given := p[:len(distinct(a.Identifiers))]
-	states, heads, err := s.read(ctx, p, a.Rights)
-	if err != nil {
-		return first{}, err
-	}
-	writes, err := s.links(ctx, a)
+	writes, err := s.links(ctx, a, known)
 	if err != nil {
 		return first{}, err
 	}
@@ -224,6 +221,46 @@ func (s *OptOuts) apply(ctx context.Context, a optout.Application) (first, error
 		f.out = earliest(a, states)
 	}
 	return f, nil
+}
+
+// profile reads what the first transaction depends on, in one round trip
+// where the identifiers given are linked to nothing else (a first opt-out):
+// the links of each identifier given, at once, beside the opt-outs and
+// ledger heads of the identifiers given. Only a profile with linked
+// identifiers costs more: the walk goes on (to at most maxTransact
+// identifiers, the most one transaction takes; spreadRest reads the rest)
+// and their states are read after it. known holds the links read from the
+// partitions of the identifiers given (linkKnown).
+func (s *OptOuts) profile(ctx context.Context, a optout.Application) ([]optout.Identifier, linkKnown, map[string]optout.State, map[string]*ledger.Head, error) {
+	given := distinct(a.Identifiers)
+	var (
+		p                []optout.Identifier
+		known            linkKnown
+		states           map[string]optout.State
+		heads            map[string]*ledger.Head
+		walkErr, readErr error
+		wg               sync.WaitGroup
+	)
+	wg.Go(func() {
+		p, known, walkErr = s.walkFrom(ctx, given, func(optout.Evidence) bool { return true }, maxTransact)
+	})
+	wg.Go(func() { states, heads, readErr = s.read(ctx, given, a.Rights) })
+	wg.Wait()
+	if walkErr != nil {
+		return nil, nil, nil, nil, walkErr
+	}
+	if readErr != nil {
+		return nil, nil, nil, nil, readErr
+	}
+	if len(p) > len(given) {
+		more, moreHeads, err := s.read(ctx, p[len(given):], a.Rights)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		maps.Copy(states, more)
+		maps.Copy(heads, moreHeads)
+	}
+	return p, known, states, heads, nil
 }
 
 // newJobs returns the application's jobs for the rights not yet in force
@@ -310,30 +347,14 @@ func (s *OptOuts) spread(ctx context.Context, a optout.Application, ids []optout
 // only on weaker evidence; a link is never weakened. Each write is
 // conditional on the link it read, so a stronger link written meanwhile
 // makes the transaction fail and be read again.
-func (s *OptOuts) links(ctx context.Context, a optout.Application) ([]types.TransactWriteItem, error) {
+func (s *OptOuts) links(ctx context.Context, a optout.Application, known linkKnown) ([]types.TransactWriteItem, error) {
 	ev := a.Evidence
 	if ev == "" {
 		ev = optout.Claimed
 	}
-	var keys []map[string]types.AttributeValue
-	for _, x := range a.Identifiers {
-		for _, y := range a.Identifiers {
-			if x.Key != y.Key {
-				keys = append(keys, key(prefixSubject+x.Key, sortLink+y.Key))
-			}
-		}
-	}
-	items, err := batchGet(ctx, s.db, s.table, keys)
+	have, err := s.pairs(ctx, a.Identifiers, known)
 	if err != nil {
 		return nil, err
-	}
-	have := map[string]optout.Evidence{}
-	for _, item := range items {
-		var l linkItem
-		if err := attributevalue.UnmarshalMap(item, &l); err != nil {
-			return nil, err
-		}
-		have[l.PK+"\x00"+l.SK] = l.evidence()
 	}
 	var writes []types.TransactWriteItem
 	for _, x := range a.Identifiers {
@@ -351,6 +372,47 @@ func (s *OptOuts) links(ctx context.Context, a optout.Application) ([]types.Tran
 		}
 	}
 	return writes, nil
+}
+
+// linkKnown is what the walk learnt of links from the partitions it read
+// whole: by partition key, the evidence of each link (by sort key) there.
+type linkKnown map[string]map[string]optout.Evidence
+
+// pairs returns the evidence of the links between the identifiers given,
+// by pk+"\x00"+sk: from known where the walk read a partition whole, the
+// rest read.
+func (s *OptOuts) pairs(ctx context.Context, ids []optout.Identifier, known linkKnown) (map[string]optout.Evidence, error) {
+	have := map[string]optout.Evidence{}
+	var keys []map[string]types.AttributeValue
+	for _, x := range ids {
+		for _, y := range ids {
+			if x.Key == y.Key {
+				continue
+			}
+			pk, sk := prefixSubject+x.Key, sortLink+y.Key
+			links, whole := known[pk]
+			if !whole {
+				keys = append(keys, key(pk, sk))
+			} else if ev, ok := links[sk]; ok {
+				have[pk+"\x00"+sk] = ev
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return have, nil
+	}
+	items, err := batchGet(ctx, s.db, s.table, keys)
+	if err != nil {
+		return nil, err
+	}
+	for _, item := range items {
+		var l linkItem
+		if err := attributevalue.UnmarshalMap(item, &l); err != nil {
+			return nil, err
+		}
+		have[l.PK+"\x00"+l.SK] = l.evidence()
+	}
+	return have, nil
 }
 
 // link is the write of one link, on the condition that the item is as read:
@@ -477,48 +539,107 @@ func earliest(a optout.Application, states map[string]optout.State) optout.Outco
 // are read whole, page by page, but reading stops once limit is reached, so a
 // flood of links costs at most limit queries and the pages up to the bound.
 func (s *OptOuts) walk(ctx context.Context, start []optout.Identifier, follow func(optout.Evidence) bool, limit int) ([]optout.Identifier, error) {
+	ids, _, err := s.walkFrom(ctx, distinct(start), follow, limit)
+	return ids, err
+}
+
+// walkFrom is walk from distinct identifiers. It reads their partitions at
+// the same time (most profiles are those alone, and their links all the walk
+// reads), each to the bound, and returns what it learnt of the links in
+// those it read whole. A partition cut at the bound holds limit identifiers
+// by itself, so the walk ends with the same profile as one read in turn.
+func (s *OptOuts) walkFrom(ctx context.Context, start []optout.Identifier, follow func(optout.Evidence) bool, limit int) ([]optout.Identifier, linkKnown, error) {
+	first := make([][]linkItem, len(start))
+	whole := make([]bool, len(start))
+	errs := make([]error, len(start))
+	var wg sync.WaitGroup
+	for i, id := range start {
+		wg.Go(func() {
+			followed := 0
+			whole[i], errs[i] = s.partitionLinks(ctx, id.Key, func(page []linkItem) bool {
+				first[i] = append(first[i], page...)
+				for _, l := range page {
+					if follow(l.evidence()) {
+						followed++
+					}
+				}
+				return followed < limit
+			})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
 	var ids []optout.Identifier
 	seen := map[string]bool{}
-	add := func(id optout.Identifier) {
-		if !seen[id.Key] {
-			seen[id.Key] = true
-			ids = append(ids, id)
+	add := func(l linkItem) {
+		if len(ids) < limit && follow(l.evidence()) && !seen[l.Other] {
+			seen[l.Other] = true
+			ids = append(ids, optout.Identifier{Kind: optout.Kind(l.Type), Key: l.Other, Match: l.Match})
 		}
 	}
 	for _, id := range start {
-		add(id)
+		seen[id.Key] = true
+		ids = append(ids, id)
 	}
-	for next := 0; next < len(ids) && len(ids) < limit; next++ {
-		in := &dynamodb.QueryInput{
-			TableName:              aws.String(s.table),
-			KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :link)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":   &types.AttributeValueMemberS{Value: prefixSubject + ids[next].Key},
-				":link": &types.AttributeValueMemberS{Value: sortLink},
-			},
-			ConsistentRead: aws.Bool(true),
+	known := linkKnown{}
+	for i, links := range first {
+		if whole[i] {
+			known[prefixSubject+start[i].Key] = map[string]optout.Evidence{}
 		}
-		if linkPage > 0 {
-			in.Limit = aws.Int32(linkPage)
-		}
-		p := dynamodb.NewQueryPaginator(s.db, in)
-		for p.HasMorePages() && len(ids) < limit {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, classify(err)
+		for _, l := range links {
+			if whole[i] {
+				known[l.PK][l.SK] = l.evidence()
 			}
-			var links []linkItem
-			if err := attributevalue.UnmarshalListOfMaps(page.Items, &links); err != nil {
-				return nil, err
-			}
-			for _, l := range links {
-				if len(ids) < limit && follow(l.evidence()) {
-					add(optout.Identifier{Kind: optout.Kind(l.Type), Key: l.Other, Match: l.Match})
-				}
-			}
+			add(l)
 		}
 	}
-	return ids, nil
+	for next := len(start); next < len(ids) && len(ids) < limit; next++ {
+		_, err := s.partitionLinks(ctx, ids[next].Key, func(page []linkItem) bool {
+			for _, l := range page {
+				add(l)
+			}
+			return len(ids) < limit
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return ids, known, nil
+}
+
+// partitionLinks reads the links of one subject's partition page by page,
+// handing each page to page until it says to stop; it says whether it read
+// them all.
+func (s *OptOuts) partitionLinks(ctx context.Context, subjectKey string, page func([]linkItem) bool) (bool, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :link)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   &types.AttributeValueMemberS{Value: prefixSubject + subjectKey},
+			":link": &types.AttributeValueMemberS{Value: sortLink},
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	if linkPage > 0 {
+		in.Limit = aws.Int32(linkPage)
+	}
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return false, classify(err)
+		}
+		var links []linkItem
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &links); err != nil {
+			return false, err
+		}
+		if !page(links) {
+			break
+		}
+	}
+	return !p.HasMorePages(), nil
 }
 
 // read returns the current opt-outs and ledger heads of a profile, by

@@ -1,13 +1,11 @@
 package intakeapi
 
 import (
-	"html/template"
-
 	"github.com/claritru/privacy/shared/apipage"
 	"github.com/claritru/privacy/shared/request"
 )
 
-var pages = template.Must(template.Must(apipage.Layout.Clone()).Parse(`
+var pages = apipage.Pages(`
 {{define "confirm"}}{{template "head" .}}{{with .Data}}
 <h1>Confirm your privacy request</h1>
 <p>Press the button to confirm that you sent this Data Rights Request. We verify identity before we act on
@@ -53,7 +51,7 @@ minutes, check your spam folder, or send the form again.</p>
 <li>We answer by email within the time the law gives us; the mail tells you the date.</li>
 </ol>
 {{end}}{{template "foot" .}}{{end}}
-`))
+`)
 
 // requestForm is the Data Rights Request form (web/index.html), by the
 // labels it shows.

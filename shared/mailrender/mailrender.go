@@ -14,6 +14,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 
 	"github.com/claritru/privacy/shared/mail"
@@ -43,9 +44,15 @@ var subjects = map[mail.Template]string{
 //go:embed templates
 var files embed.FS
 
+// The templates are parsed on first use, not at start: a function starts
+// before it renders (and a start is paid on every cold start).
 var (
-	textTemplates = texttemplate.Must(texttemplate.New("").Funcs(texttemplate.FuncMap{"lines": lines}).ParseFS(files, "templates/*.txt"))
-	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Funcs(htmltemplate.FuncMap{"lines": lines}).ParseFS(files, "templates/*.html"))
+	textTemplates = sync.OnceValue(func() *texttemplate.Template {
+		return texttemplate.Must(texttemplate.New("").Funcs(texttemplate.FuncMap{"lines": lines}).ParseFS(files, "templates/*.txt"))
+	})
+	htmlTemplates = sync.OnceValue(func() *htmltemplate.Template {
+		return htmltemplate.Must(htmltemplate.New("").Funcs(htmltemplate.FuncMap{"lines": lines}).ParseFS(files, "templates/*.html"))
+	})
 )
 
 func lines(s string) []string { return strings.Split(s, "\n") }
@@ -104,7 +111,7 @@ func Render(in mail.Intent, f Footer) (mail.Message, error) {
 	}
 	data["postal_address"], data["contact_email"] = f.PostalAddress, f.Email
 	var text, html bytes.Buffer
-	if err := textTemplates.ExecuteTemplate(&text, string(in.Template)+".txt", data); err != nil {
+	if err := textTemplates().ExecuteTemplate(&text, string(in.Template)+".txt", data); err != nil {
 		return mail.Message{}, fmt.Errorf("render %s text: %w", in.Template, err)
 	}
 	if err := renderHTML(&html, in.Template, subject, data); err != nil {
@@ -118,7 +125,7 @@ func Render(in mail.Intent, f Footer) (mail.Message, error) {
 // width, and the footer.
 func renderHTML(w *bytes.Buffer, tmpl mail.Template, subject string, data map[string]string) error {
 	var body bytes.Buffer
-	if err := htmlTemplates.ExecuteTemplate(&body, string(tmpl)+".html", data); err != nil {
+	if err := htmlTemplates().ExecuteTemplate(&body, string(tmpl)+".html", data); err != nil {
 		return fmt.Errorf("render %s html: %w", tmpl, err)
 	}
 	page := map[string]any{
@@ -127,7 +134,7 @@ func renderHTML(w *bytes.Buffer, tmpl mail.Template, subject string, data map[st
 		"body":   htmltemplate.HTML(body.String()),
 		"footer": data,
 	}
-	if err := htmlTemplates.ExecuteTemplate(w, "layout.html", page); err != nil {
+	if err := htmlTemplates().ExecuteTemplate(w, "layout.html", page); err != nil {
 		return fmt.Errorf("render %s layout: %w", tmpl, err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 
 	"github.com/claritru/privacy/shared/mail"
@@ -20,7 +21,10 @@ import (
 //go:embed smstemplates
 var smsFiles embed.FS
 
-var smsTemplates = texttemplate.Must(texttemplate.New("").Option("missingkey=error").ParseFS(smsFiles, "smstemplates/*.txt"))
+// smsTemplates are parsed on first use, as the mail templates are.
+var smsTemplates = sync.OnceValue(func() *texttemplate.Template {
+	return texttemplate.Must(texttemplate.New("").Option("missingkey=error").ParseFS(smsFiles, "smstemplates/*.txt"))
+})
 
 // smsNames are the text templates.
 var smsNames = map[mail.Template]bool{mail.SMSCode: true, mail.SMSHelp: true, mail.SMSStop: true}
@@ -35,7 +39,7 @@ func RenderSMS(in mail.Intent) (string, error) {
 		return "", fmt.Errorf("unknown text template %q", in.Template)
 	}
 	var b bytes.Buffer
-	if err := smsTemplates.ExecuteTemplate(&b, string(in.Template)+".txt", in.Data); err != nil {
+	if err := smsTemplates().ExecuteTemplate(&b, string(in.Template)+".txt", in.Data); err != nil {
 		return "", fmt.Errorf("render text %s: %w", in.Template, err)
 	}
 	s := strings.TrimSpace(b.String())

@@ -1,7 +1,6 @@
 package optoutapi
 
 import (
-	"html/template"
 	"slices"
 	"strings"
 
@@ -10,7 +9,7 @@ import (
 	"github.com/claritru/privacy/shared/subject"
 )
 
-var pages = template.Must(template.Must(apipage.Layout.Clone()).Parse(`
+var pages = apipage.Pages(`
 {{define "opted-out"}}{{template "head" .}}{{with .Data}}
 <h1>{{$.Title}}</h1>
 <div class="notice" role="status">
@@ -26,7 +25,7 @@ var pages = template.Must(template.Must(apipage.Layout.Clone()).Parse(`
 </ul>
 <p><a href="{{.Back}}">Back to {{.BackName}}</a></p>
 {{end}}{{template "foot" .}}{{end}}
-`))
+`)
 
 // optOutForm is the Do Not Sell or Share form (web/do-not-sell.html), by
 // the labels it shows. The browser's id is filled by the page's script;

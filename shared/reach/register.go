@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/claritru/privacy/shared/deadline"
@@ -117,7 +118,10 @@ type Register struct {
 //go:embed systems.json
 var systemsJSON []byte
 
-var defaultRegister = mustRegister(ParseRegister(systemsJSON))
+// defaultRegister is read on first use, not at start: a cold start whose
+// first call reaches no system does not pay for it (a test reads the file,
+// so a broken one fails there, not in a function).
+var defaultRegister = sync.OnceValue(func() *Register { return mustRegister(ParseRegister(systemsJSON)) })
 
 func mustRegister(r *Register, err error) *Register {
 	if err != nil {
@@ -129,7 +133,7 @@ func mustRegister(r *Register, err error) *Register {
 // Systems returns the register kept in the repository (systems.json), built
 // into every function that reads it and into the stack, so what is deployed
 // is what the repository says.
-func Systems() *Register { return defaultRegister }
+func Systems() *Register { return defaultRegister() }
 
 // ParseRegister reads a register: a JSON array of systems, no other fields.
 func ParseRegister(b []byte) (*Register, error) {
