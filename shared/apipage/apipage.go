@@ -62,18 +62,20 @@ type Page struct {
 // Layout holds the frame of the pages (inline style, no script, since they
 // are served under a strict Content-Security-Policy): "head" opens a page
 // (header, the start of main) and "foot" closes it (footer), both executed
-// with a Page; "error" is the error page. Handlers clone it to add their
-// own pages (Pages) and render them with Render. It is parsed on first use,
+// with a Page; "error" is the error page. Handlers add their own pages
+// with Pages and render them with Render. It is parsed on first use,
 // not at start: most calls answer JSON and render no page.
 var Layout = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("").Parse(frame + errorPage))
 })
 
-// Pages returns a function that parses the page templates src into a
-// clone of Layout on its first call and returns them from then on.
+// Pages returns a function that parses the frame and the page templates
+// src on its first call and returns them from then on. It parses the frame
+// again rather than cloning Layout: a template that has executed (the
+// error page, rendered before the first of these pages) cannot be cloned.
 func Pages(src string) func() *template.Template {
 	return sync.OnceValue(func() *template.Template {
-		return template.Must(template.Must(Layout().Clone()).Parse(src))
+		return template.Must(template.New("").Parse(frame + errorPage + src))
 	})
 }
 

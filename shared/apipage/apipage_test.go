@@ -223,3 +223,23 @@ func TestLinkErrorPage(t *testing.T) {
 		t.Errorf("a link's page asks to correct answers:\n%s", page)
 	}
 }
+
+// A handler's pages are parsed on first use, which may come after the
+// error page has been rendered: html/template refuses to clone a template
+// that has executed, so the pages must not be a clone of the layout.
+func TestPagesAfterTheErrorPageRendered(t *testing.T) {
+	apipage.Render(apipage.Layout, "error", apipage.Site{}, "Error", nil)
+	pages := apipage.Pages(`{{define "after"}}{{template "head" .}}<p>after the error page</p>{{template "foot" .}}{{end}}`)
+	var out string
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("pages parsed after the error page rendered: %v", r)
+			}
+		}()
+		out = apipage.Render(pages, "after", apipage.Site{}, "After", nil)
+	}()
+	if !strings.Contains(out, "after the error page") || !strings.Contains(out, "</html>") {
+		t.Fatalf("page in the frame: %q", out)
+	}
+}
