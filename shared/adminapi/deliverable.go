@@ -3,43 +3,22 @@ package adminapi
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/deliverability"
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/subjectdata"
 )
 
 // Undeliverable is an address's undeliverable mark as staff see it: why
-// the service stopped mailing it (a permanent bounce or a complaint, with
-// SES's subtype) and when; whether the mark is still in effect, and every
-// clearing of an earlier one (who, when, why).
-type Undeliverable struct {
-	InEffect bool                 `json:"in_effect"`
-	Reason   string               `json:"reason"`
-	Subtype  string               `json:"subtype,omitempty"`
-	At       time.Time            `json:"at"`
-	MarkedAt time.Time            `json:"marked_at"`
-	Clears   []UndeliverableClear `json:"clears"`
-}
-
-// UndeliverableClear is one clearing of a mark.
-type UndeliverableClear struct {
-	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`
-	Reason string    `json:"reason"`
-	Was    string    `json:"was"`
-}
+// the service stopped mailing it and when, whether the mark is still in
+// effect, and every clearing of an earlier one. The request view leaves out
+// the reference the export gives.
+type Undeliverable = subjectdata.Undeliverable
 
 func undeliverableOf(st deliverability.Status) *Undeliverable {
-	u := &Undeliverable{
-		InEffect: st.Undeliverable, Reason: string(st.Reason), Subtype: st.Subtype, At: st.At, MarkedAt: st.MarkedAt,
-		Clears: []UndeliverableClear{},
-	}
-	for _, c := range st.Clears {
-		u.Clears = append(u.Clears, UndeliverableClear{At: c.At, Actor: c.Actor, Reason: c.Reason, Was: string(c.Was)})
-	}
-	return u
+	u := subjectdata.UndeliverableOf("", st)
+	return &u
 }
 
 // undeliverable is the mark of a request's address, nil when it never had

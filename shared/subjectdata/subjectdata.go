@@ -276,10 +276,11 @@ type Mail struct {
 
 // Undeliverable is an address of the person the service stopped mailing:
 // a permanent bounce or a complaint marked it (shared/deliverability).
-// Reference is the address's keyed hash; InEffect is false once staff
+// Reference is the address's keyed hash (the export gives it; the
+// request view, which names the address, does not); InEffect is false once staff
 // cleared the mark, and Clears says who cleared it, when and why.
 type Undeliverable struct {
-	Reference string               `json:"reference"`
+	Reference string               `json:"reference,omitempty"`
 	InEffect  bool                 `json:"in_effect"`
 	Reason    string               `json:"reason"`
 	Subtype   string               `json:"subtype,omitempty"`
