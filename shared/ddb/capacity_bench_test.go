@@ -19,7 +19,7 @@ import (
 	"github.com/claritru/privacy/shared/subject"
 )
 
-func meteredTable(b *testing.B) (*dynamodb.Client, string, *meter) {
+func meteredTable(b testing.TB) (*dynamodb.Client, string, *meter) {
 	b.Helper()
 	_, table := localtest.NewTable(b)
 	m := &meter{}
@@ -29,7 +29,7 @@ func meteredTable(b *testing.B) (*dynamodb.Client, string, *meter) {
 	return db, table, m
 }
 
-func benchKeyer(b *testing.B) *subject.Keyer {
+func benchKeyer(b testing.TB) *subject.Keyer {
 	k, err := subject.NewKeyer(bytes.Repeat([]byte("b"), 32))
 	if err != nil {
 		b.Fatal(err)

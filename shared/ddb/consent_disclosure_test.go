@@ -1,21 +1,16 @@
 package ddb_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/claritru/privacy/shared/consent"
 	"github.com/claritru/privacy/shared/ddb"
-	"github.com/claritru/privacy/shared/localcloud"
-	"github.com/claritru/privacy/shared/localcloud/localtest"
-	"github.com/claritru/privacy/shared/subject"
 )
 
 // A disclosure text is written with the first save given under it only: a
@@ -23,15 +18,8 @@ import (
 // then), one that has neither looks nor writes. The text stays retrievable
 // by the hash every event keeps.
 func TestDisclosureTextIsWrittenOnlyWhenNew(t *testing.T) {
-	_, table := localtest.NewTable(t)
-	m := &meter{}
-	db := dynamodb.NewFromConfig(localcloud.LocalAWS(), func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String(localtest.DynamoDBEndpoint())
-	}, m.option)
-	keyer, err := subject.NewKeyer(bytes.Repeat([]byte("k"), 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, table, m := meteredTable(t)
+	keyer := benchKeyer(t)
 	ctx := context.Background()
 	yes, no := true, false
 	in := consent.Input{

@@ -1,18 +1,11 @@
 package ddb_test
 
 import (
-	"bytes"
 	"context"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/claritru/privacy/shared/ddb"
-	"github.com/claritru/privacy/shared/localcloud"
-	"github.com/claritru/privacy/shared/localcloud/localtest"
 	"github.com/claritru/privacy/shared/optout"
-	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/subject/phone"
 )
 
@@ -21,15 +14,8 @@ import (
 // transaction: no read of the links between them again, nothing after. A
 // repeat reads the same and writes nothing.
 func TestFirstOptOutReadsOnceAndWritesOneTransaction(t *testing.T) {
-	_, table := localtest.NewTable(t)
-	m := &meter{}
-	db := dynamodb.NewFromConfig(localcloud.LocalAWS(), func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String(localtest.DynamoDBEndpoint())
-	}, m.option)
-	keyer, err := subject.NewKeyer(bytes.Repeat([]byte("k"), 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, table, m := meteredTable(t)
+	keyer := benchKeyer(t)
 	svc := optout.NewService(ddb.NewOptOuts(db, table), keyer, phone.E164, nil)
 	ctx := context.Background()
 	in := optout.Input{Email: "first@example.com", BrowserID: "browser-first-1", Source: optout.Form}
