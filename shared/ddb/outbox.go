@@ -197,7 +197,7 @@ func (o *Outbox) forget(ctx context.Context, k map[string]types.AttributeValue) 
 	_, err := o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(o.table),
 		Key:                      k,
-		UpdateExpression:         aws.String("REMOVE #to, #data, recipient_key"),
+		UpdateExpression:         aws.String("REMOVE #to, #data, recipient_key, recipient_owner"),
 		ConditionExpression:      aws.String("attribute_exists(pk)"),
 		ExpressionAttributeNames: map[string]string{"#to": "to", "#data": "data"},
 	})
@@ -324,16 +324,24 @@ func (zeroEntropy) Read(p []byte) (int, error) {
 //	recipient's cap; never sent), or sending -> failed for good (MarkFailed)
 //	expiry: unsent_mail from queueing (kept by a failed mail); once sent,
 //	sent_mail from sending (MarkSent); once held, held_mail from holding (Hold)
+//
+// It is written in the transaction of the record it belongs to, so every
+// byte counts against that transaction's write units (per started KB, twice
+// in a transaction): what the item can derive it does not store. The id is
+// the sort key's (items written before kept it in id too); a recipient key
+// that is the partition's own subject key is RecipientOwner, not a second
+// copy of the key; attempts start absent; the name a mail greets with is
+// stored as mail.FirstName cuts it, which rendering applies anyway.
 type mailItem struct {
 	PK        string            `dynamodbav:"pk"`
 	SK        string            `dynamodbav:"sk"`
 	Kind      string            `dynamodbav:"kind"`
-	ID        string            `dynamodbav:"id"`
+	ID        string            `dynamodbav:"id,omitempty"`
 	Template  string            `dynamodbav:"template"`
 	To        string            `dynamodbav:"to"`
 	Data      map[string]string `dynamodbav:"data"`
 	Status    string            `dynamodbav:"status"`
-	Attempts  int               `dynamodbav:"attempts"`
+	Attempts  int               `dynamodbav:"attempts,omitempty"`
 	ClaimedAt string            `dynamodbav:"claimed_at,omitempty"`
 	SentAt    string            `dynamodbav:"sent_at,omitempty"`
 	MessageID string            `dynamodbav:"message_id,omitempty"`
@@ -341,6 +349,9 @@ type mailItem struct {
 	// RecipientKey is the subject key of the recipient's address, on mail
 	// that counts against a per-recipient cap (mail.LimitFor).
 	RecipientKey string `dynamodbav:"recipient_key,omitempty"`
+	// RecipientOwner says the recipient key is the partition's subject
+	// key (a person's own mail: their receipts, their confirmations).
+	RecipientOwner bool `dynamodbav:"recipient_owner,omitempty"`
 	// Channel is mail.ChannelSMS on a text; empty on mail.
 	Channel string `dynamodbav:"channel,omitempty"`
 	// TextSHA256 is the SHA-256 of the exact text sent (NoteText).
@@ -357,15 +368,41 @@ type mailItem struct {
 	expiry
 }
 
+// mailFields is mailItem as stored, without the derived fields.
+type mailFields mailItem
+
+// UnmarshalDynamoDBAttributeValue reads a stored mail item and fills in
+// what it derives from its keys.
+func (it *mailItem) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
+	if err := attributevalue.Unmarshal(av, (*mailFields)(it)); err != nil {
+		return err
+	}
+	if it.ID == "" {
+		it.ID = strings.TrimPrefix(it.SK, prefixMail)
+	}
+	if it.RecipientOwner && it.RecipientKey == "" {
+		it.RecipientKey = strings.TrimPrefix(it.PK, prefixSubject)
+	}
+	return nil
+}
+
 // mailPut writes a mail intent queued at at.
 func mailPut(ownerPK string, in mail.Intent, at time.Time) (types.TransactWriteItem, error) {
-	av, err := attributevalue.MarshalMap(mailItem{
-		PK: ownerPK, SK: prefixMail + in.ID, Kind: kindMail, ID: in.ID,
+	it := mailFields{
+		PK: ownerPK, SK: prefixMail + in.ID, Kind: kindMail,
 		Template: string(in.Template), To: in.To, Data: in.Data, Status: mailQueued,
 		RecipientKey: in.RecipientKey, Channel: in.Channel,
 		GSI2PK: outboxPending, GSI2SK: in.ID,
 		expiry: expires(retention.UnsentMail, ownerPK, prefixMail+in.ID, at),
-	})
+	}
+	if in.RecipientKey != "" && ownerPK == prefixSubject+in.RecipientKey {
+		it.RecipientKey, it.RecipientOwner = "", true
+	}
+	if name, ok := in.Data[mail.FirstNameKey]; ok {
+		it.Data = maps.Clone(in.Data)
+		it.Data[mail.FirstNameKey] = mail.FirstName(name)
+	}
+	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
