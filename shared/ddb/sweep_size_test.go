@@ -156,3 +156,46 @@ func TestSweepWritesStayWithinAWriteUnit(t *testing.T) {
 	}
 	t.Logf("%d records of %d kinds, %d notes of %v bytes, a report of %d bytes", records, len(want), len(notes.sizes), notes.sizes, dynamoSize(out.Item))
 }
+
+// A step note left by a run of an earlier version, which listed its
+// records as a list of keys, is counted like a packed one: the records it
+// names that are gone go into that run's report, once.
+func TestSweepCountsAStepNoteOfTheEarlierForm(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	ctx := context.Background()
+	now := t0.Add(72 * time.Hour)
+	const oldRun = "01HZZZZZZZZZZZZZZZZZZZZZZZ"
+	entry := func(pk, sk string) types.AttributeValue {
+		return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"pk": avS(pk), "sk": avS(sk), "retention": avS(string(retention.VerificationToken)),
+		}}
+	}
+	still := "TOKEN#" + strings.Repeat("a", 64)
+	item := ddb.ExpiryAttrs(retention.VerificationToken, still, "TOKEN", now.Add(-time.Hour))
+	item["pk"], item["sk"] = avS(still), avS("TOKEN")
+	empty := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
+	for _, it := range []map[string]types.AttributeValue{
+		item,
+		{"pk": avS("SWEEPS"), "sk": avS("RUN#" + oldRun), "kind": avS("sweep_report"), "run_id": avS(oldRun),
+			"started_at": avS(ddb.StampOf(now.Add(-time.Hour))), "status": avS("running"), "removed": empty, "errors": empty},
+		{"pk": avS("SWEEPS"), "sk": avS("PENDING#" + oldRun + "#01HZZZZZZZZZZZZZZZZZZZZZZY"), "kind": avS("sweep_step"), "run_id": avS(oldRun),
+			"records": &types.AttributeValueMemberL{Value: []types.AttributeValue{entry("TOKEN#"+strings.Repeat("b", 64), "TOKEN"), entry(still, "TOKEN")}}},
+	} {
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sw := sweeper(db, table, &now)
+	rep := sweep(t, sw)
+	sameCounts(t, "this run", rep, map[retention.Kind]int{retention.VerificationToken: 1})
+	reps, _, err := sw.Reports(ctx, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reps) != 2 || reps[1].RunID != oldRun || reps[1].Removed[retention.VerificationToken] != 1 || reps[1].Status != retention.Interrupted {
+		t.Fatalf("reports %+v", reps)
+	}
+	if exists(t, db, table, "SWEEPS", "PENDING#"+oldRun+"#01HZZZZZZZZZZZZZZZZZZZZZZY") || exists(t, db, table, still, "TOKEN") {
+		t.Error("the note or its record that was still there is left")
+	}
+}
