@@ -256,10 +256,11 @@ var ClariTru = Service{
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom, EnvPostalAddress, EnvSMSOrigin},
 			// Claims, marks, holds and releases the mail items it is fed,
 			// wherever they live, and counts mail per recipient; it reads
-			// the mail from the stream, not the table.
+			// the mail from the stream, not the table, and a consent
+			// receipt's disclosure from the catalogue.
 			Table: TableAccess{
-				Actions:    []Action{UpdateItem},
-				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "MAILCAP#*", "JOB#*"},
+				Actions:    []Action{GetItem, UpdateItem},
+				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "MAILCAP#*", "JOB#*", "DISCLOSURE#*"},
 			},
 		},
 		{
