@@ -366,9 +366,9 @@ func (zeroEntropy) Read(p []byte) (int, error) {
 // that is the partition's own subject key is RecipientOwner, not a second
 // copy of the key, and another one is stored as bytes (RecipientHash); a
 // request's mail takes its request id from its partition; attempts start
-// absent; the name a mail greets with is
-// stored as mail.FirstName cuts it, which rendering applies anyway; a
-// consent receipt names its disclosure by hash (disclosureRef).
+// absent; the name a mail greets with is stored as mail.FirstName cuts it,
+// which rendering applies anyway; a consent receipt names its disclosure by
+// hash (disclosureRef). Decode gives the notifier the intent as queued.
 type mailItem struct {
 	PK        string            `dynamodbav:"pk"`
 	SK        string            `dynamodbav:"sk"`

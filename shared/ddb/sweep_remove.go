@@ -54,9 +54,10 @@ type pendingItem struct {
 }
 
 // maxNoteKeys bounds a note's packed keys: with its key, kind and run id
-// (about 120 bytes) the note stays under 1 KB. 25 records of keyed hashes
-// (tokens, idempotency records) pack into about 950 bytes; longer keys
-// (a request's mail, a duplicate guard) make smaller steps.
+// (about 120 bytes) the note stays under 1 KB. 25 records keyed by a hash
+// (tokens, idempotency records) pack into about 940 bytes, so a full step
+// of them takes two notes; longer keys (a duplicate guard) make smaller
+// steps still.
 const maxNoteKeys = 880
 
 // packNote deflates the entries' retention kinds and keys, one line each
