@@ -223,7 +223,7 @@ func TestOutboxClaimSendRelease(t *testing.T) {
 	var intent mail.Intent
 	decoded := 0
 	for _, r := range recs {
-		in, rf, ok, err := o.Decode(change(t, r))
+		in, rf, ok, err := o.Decode(ctx, change(t, r))
 		if err != nil {
 			t.Fatal(err)
 		}

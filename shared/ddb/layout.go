@@ -55,7 +55,9 @@ import (
 //	              once held over its recipient's cap, held_mail from holding;
 //	              a request's mail also goes with its request
 //	              recipient_key: the subject key of the recipient's address, on mail a
-//	              stranger can cause (mail.LimitFor); status queued | sending | sent | held |
+//	              stranger can cause (mail.LimitFor); recipient_owner = true instead when
+//	              it is the partition's own key (SUBJ#<key>); the intent id is the sort
+//	              key's (no id attribute); status queued | sending | sent | held |
 //	              failed | undeliverable (the address was marked; kept like held mail)
 //	              channel = sms on a text (to: the E.164 number; text_sha256: the hash of the
 //	              exact text sent, written before sending); mail has none
@@ -178,6 +180,8 @@ import (
 //	lease         PK=SWEEPS  SK=LOCK        the run going on
 //	              no index; deleted when the run ends, taken over once it lapses
 //	step note     PK=SWEEPS  SK=PENDING#<run id>#<step id>   the records a step removes
+//	              (their kinds and keys, deflated: keys, under 1 KB; a step whose keys
+//	              would not fit is cut in two)
 //	              no index; deleted with the step's counts, or by the next run
 
 // Partition key prefixes and fixed partitions.

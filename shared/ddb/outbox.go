@@ -2,6 +2,8 @@ package ddb
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -56,8 +58,9 @@ func NewOutbox(db *dynamodb.Client, table string) *Outbox {
 
 // Decode returns the mail intent a change of the table queues, and the
 // reference of its stored item: inserts of queued mail items count, and
-// modifications that re-drive a stuck one (Redrive raised its counter).
-func (o *Outbox) Decode(c Change) (mail.Intent, string, bool, error) {
+// modifications that re-drive a stuck one (Redrive raised its counter). A
+// consent receipt's disclosure is read from the catalogue record it names.
+func (o *Outbox) Decode(ctx context.Context, c Change) (mail.Intent, string, bool, error) {
 	img := c.New
 	switch c.Event {
 	case ChangeInsert:
@@ -79,8 +82,39 @@ func (o *Outbox) Decode(c Change) (mail.Intent, string, bool, error) {
 		return mail.Intent{}, "", false, nil
 	}
 	in := mail.Intent{ID: it.ID, Template: mail.Template(it.Template), To: it.To, Data: it.Data, RecipientKey: it.RecipientKey, Channel: it.Channel}
+	if id, ok := strings.CutPrefix(it.PK, prefixRequest); ok && in.Data != nil && in.Data[requestIDField] == "" {
+		in.Data = maps.Clone(in.Data)
+		in.Data[requestIDField] = id
+	}
+	if sha, ok := in.Data[disclosureRef]; ok {
+		var d disclosureItem
+		found, err := getItem(ctx, o.db, o.table, prefixDisclosure+sha, sortDisclosure, &d)
+		if err != nil {
+			return mail.Intent{}, "", false, err
+		}
+		if !found {
+			return mail.Intent{}, "", false, fmt.Errorf("mail %s names a disclosure that is not stored", it.ID)
+		}
+		in.Data = maps.Clone(in.Data)
+		delete(in.Data, disclosureRef)
+		in.Data[disclosureField] = d.Text
+	}
 	return in, it.PK + "\x00" + it.SK, true, nil
 }
+
+// A consent receipt quotes the disclosure the consent was given under, which
+// the consent's transaction stores once under the hash of its text
+// (DISCLOSURE#<sha256>): its mail item names that hash in disclosureRef
+// instead of holding the words a second time (up to consent.MaxDisclosure
+// characters).
+const (
+	disclosureField = "disclosure"
+	disclosureRef   = "disclosure_sha256"
+)
+
+// requestIDField is the request a mail is about; a request's own mail
+// (REQ#<id>) takes it from its partition key.
+const requestIDField = "request_id"
 
 func counter(v types.AttributeValue) int64 {
 	n, ok := v.(*types.AttributeValueMemberN)
@@ -197,7 +231,7 @@ func (o *Outbox) forget(ctx context.Context, k map[string]types.AttributeValue) 
 	_, err := o.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(o.table),
 		Key:                      k,
-		UpdateExpression:         aws.String("REMOVE #to, #data, recipient_key"),
+		UpdateExpression:         aws.String("REMOVE #to, #data, recipient_key, recipient_owner, recipient"),
 		ConditionExpression:      aws.String("attribute_exists(pk)"),
 		ExpressionAttributeNames: map[string]string{"#to": "to", "#data": "data"},
 	})
@@ -326,16 +360,27 @@ func (zeroEntropy) Read(p []byte) (int, error) {
 //	never sent)
 //	expiry: unsent_mail from queueing (kept by a failed mail); once sent,
 //	sent_mail from sending (MarkSent); once held, held_mail from holding (Hold)
+//
+// It is written in the transaction of the record it belongs to, so every
+// byte counts against that transaction's write units (per started KB, twice
+// in a transaction): what the item can derive it does not store. The id is
+// the sort key's (items written before kept it in id too); a recipient key
+// that is the partition's own subject key is RecipientOwner, not a second
+// copy of the key, and another one is stored as bytes (RecipientHash); a
+// request's mail takes its request id from its partition; attempts start
+// absent; the name a mail greets with is stored as mail.FirstName cuts it,
+// which rendering applies anyway; a consent receipt names its disclosure by
+// hash (disclosureRef). Decode gives the notifier the intent as queued.
 type mailItem struct {
 	PK        string            `dynamodbav:"pk"`
 	SK        string            `dynamodbav:"sk"`
 	Kind      string            `dynamodbav:"kind"`
-	ID        string            `dynamodbav:"id"`
+	ID        string            `dynamodbav:"id,omitempty"`
 	Template  string            `dynamodbav:"template"`
 	To        string            `dynamodbav:"to"`
 	Data      map[string]string `dynamodbav:"data"`
 	Status    string            `dynamodbav:"status"`
-	Attempts  int               `dynamodbav:"attempts"`
+	Attempts  int               `dynamodbav:"attempts,omitempty"`
 	ClaimedAt string            `dynamodbav:"claimed_at,omitempty"`
 	SentAt    string            `dynamodbav:"sent_at,omitempty"`
 	MessageID string            `dynamodbav:"message_id,omitempty"`
@@ -343,6 +388,12 @@ type mailItem struct {
 	// RecipientKey is the subject key of the recipient's address, on mail
 	// that counts against a per-recipient cap (mail.LimitFor).
 	RecipientKey string `dynamodbav:"recipient_key,omitempty"`
+	// RecipientOwner says the recipient key is the partition's subject
+	// key (a person's own mail: their receipts, their confirmations).
+	RecipientOwner bool `dynamodbav:"recipient_owner,omitempty"`
+	// RecipientHash is a recipient key that is a keyed hash in hex (as
+	// subject keys are), stored as its 32 bytes instead.
+	RecipientHash []byte `dynamodbav:"recipient,omitempty"`
 	// Channel is mail.ChannelSMS on a text; empty on mail.
 	Channel string `dynamodbav:"channel,omitempty"`
 	// TextSHA256 is the SHA-256 of the exact text sent (NoteText).
@@ -363,15 +414,58 @@ type mailItem struct {
 	expiry
 }
 
+// mailFields is mailItem as stored, without the derived fields.
+type mailFields mailItem
+
+// UnmarshalDynamoDBAttributeValue reads a stored mail item and fills in
+// what it derives from its keys.
+func (it *mailItem) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
+	if err := attributevalue.Unmarshal(av, (*mailFields)(it)); err != nil {
+		return err
+	}
+	if it.ID == "" {
+		it.ID = strings.TrimPrefix(it.SK, prefixMail)
+	}
+	switch {
+	case it.RecipientKey != "":
+	case it.RecipientOwner:
+		it.RecipientKey = strings.TrimPrefix(it.PK, prefixSubject)
+	case len(it.RecipientHash) > 0:
+		it.RecipientKey = hex.EncodeToString(it.RecipientHash)
+	}
+	return nil
+}
+
 // mailPut writes a mail intent queued at at.
 func mailPut(ownerPK string, in mail.Intent, at time.Time) (types.TransactWriteItem, error) {
-	av, err := attributevalue.MarshalMap(mailItem{
-		PK: ownerPK, SK: prefixMail + in.ID, Kind: kindMail, ID: in.ID,
+	it := mailFields{
+		PK: ownerPK, SK: prefixMail + in.ID, Kind: kindMail,
 		Template: string(in.Template), To: in.To, Data: in.Data, Status: mailQueued,
 		RecipientKey: in.RecipientKey, Channel: in.Channel,
 		GSI2PK: outboxPending, GSI2SK: in.ID,
 		expiry: expires(retention.UnsentMail, ownerPK, prefixMail+in.ID, at),
-	})
+	}
+	if raw, err := hex.DecodeString(in.RecipientKey); err == nil && len(raw) == sha256.Size && hex.EncodeToString(raw) == in.RecipientKey {
+		it.RecipientKey, it.RecipientHash = "", raw
+	}
+	if in.RecipientKey != "" && ownerPK == prefixSubject+in.RecipientKey {
+		it.RecipientKey, it.RecipientHash, it.RecipientOwner = "", nil, true
+	}
+	if id, ok := strings.CutPrefix(ownerPK, prefixRequest); ok && in.Data[requestIDField] == id {
+		it.Data = maps.Clone(it.Data)
+		delete(it.Data, requestIDField)
+	}
+	if name, ok := in.Data[mail.FirstNameKey]; ok {
+		it.Data = maps.Clone(it.Data)
+		it.Data[mail.FirstNameKey] = mail.FirstName(name)
+	}
+	if text, ok := in.Data[disclosureField]; ok && in.Template == mail.ConsentReceipt {
+		it.Data = maps.Clone(it.Data)
+		delete(it.Data, disclosureField)
+		h := sha256.Sum256([]byte(text))
+		it.Data[disclosureRef] = hex.EncodeToString(h[:])
+	}
+	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}

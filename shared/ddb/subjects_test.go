@@ -212,7 +212,7 @@ func TestSubjectExportAndErasure(t *testing.T) {
 	outbox := ddb.NewOutbox(db, table)
 	claims := 0
 	for _, rec := range recs {
-		_, ref, ok, err := outbox.Decode(change(t, rec))
+		_, ref, ok, err := outbox.Decode(ctx, change(t, rec))
 		if err != nil {
 			t.Fatal(err)
 		}

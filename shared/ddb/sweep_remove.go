@@ -1,8 +1,13 @@
 package ddb
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,12 +38,67 @@ type entry struct {
 // data), and it lives only as long as the step. A run killed inside a step
 // leaves it behind; the next run counts which of its records are gone into
 // the killed run's report, so every removal is counted exactly once.
+//
+// The note is written and deleted once per step, each write charged per
+// started KB of it: its keys are kept deflated (Keys, see packNote), and a
+// step whose keys would not fit maxNoteKeys is cut in two, so that every
+// note stays within one write unit. Records is how notes of earlier
+// versions listed them; recover still reads it.
 type pendingItem struct {
 	PK      string         `dynamodbav:"pk"`
 	SK      string         `dynamodbav:"sk"`
 	Kind    string         `dynamodbav:"kind"`
 	RunID   string         `dynamodbav:"run_id"`
-	Records []pendingEntry `dynamodbav:"records"`
+	Keys    []byte         `dynamodbav:"keys,omitempty"`
+	Records []pendingEntry `dynamodbav:"records,omitempty"`
+}
+
+// maxNoteKeys bounds a note's packed keys: with its key, kind and run id
+// (about 120 bytes) the note stays under 1 KB. 25 records keyed by a hash
+// (tokens, idempotency records) pack into about 940 bytes, so a full step
+// of them takes two notes; longer keys (a duplicate guard) make smaller
+// steps still.
+const maxNoteKeys = 880
+
+// packNote deflates the entries' retention kinds and keys, one line each
+// (tab-separated; keys hold no tabs or newlines): hex hashes pack to about
+// half their size, and the kinds and prefixes repeated from line to line
+// to a few bytes.
+func packNote(es []pendingEntry) ([]byte, error) {
+	var buf bytes.Buffer
+	w, err := flate.NewWriter(&buf, flate.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range es {
+		if _, err := fmt.Fprintf(w, "%s\t%s\t%s\n", e.Retention, e.PK, e.SK); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// entries are the records a note lists, in either form.
+func (n pendingItem) entries() ([]pendingEntry, error) {
+	out := slices.Clone(n.Records)
+	if len(n.Keys) == 0 {
+		return out, nil
+	}
+	raw, err := io.ReadAll(flate.NewReader(bytes.NewReader(n.Keys)))
+	if err != nil {
+		return nil, fmt.Errorf("read the step note %s: %w", n.SK, err)
+	}
+	for line := range strings.Lines(string(raw)) {
+		f := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
+		if len(f) != 3 {
+			return nil, fmt.Errorf("read the step note %s: a line of %d fields", n.SK, len(f))
+		}
+		out = append(out, pendingEntry{Retention: f[0], PK: f[1], SK: f[2]})
+	}
+	return out, nil
 }
 
 type pendingEntry struct {
@@ -63,6 +123,12 @@ func (r *run) step(ctx context.Context, items []map[string]types.AttributeValue)
 		}
 		due = append(due, e)
 	}
+	return r.removeNoted(ctx, due)
+}
+
+// removeNoted removes due records under one note, or, when their keys do
+// not fit one, in two halves.
+func (r *run) removeNoted(ctx context.Context, due []entry) error {
 	if len(due) == 0 {
 		return nil
 	}
@@ -70,8 +136,20 @@ func (r *run) step(ctx context.Context, items []map[string]types.AttributeValue)
 		PK: sweepsPK, SK: prefixPending + r.rep.RunID + "#" + r.s.ids.At(r.now),
 		Kind: "sweep_step", RunID: r.rep.RunID,
 	}
-	for _, e := range due {
-		note.Records = append(note.Records, pendingEntry{PK: e.PK, SK: e.SK, Retention: e.Retention})
+	es := make([]pendingEntry, len(due))
+	for i, e := range due {
+		es[i] = pendingEntry{PK: e.PK, SK: e.SK, Retention: e.Retention}
+	}
+	var err error
+	if note.Keys, err = packNote(es); err != nil {
+		return err
+	}
+	if len(note.Keys) > maxNoteKeys && len(due) > 1 {
+		half := len(due) / 2
+		if err := r.removeNoted(ctx, due[:half]); err != nil {
+			return err
+		}
+		return r.removeNoted(ctx, due[half:])
 	}
 	av, err := attributevalue.MarshalMap(note)
 	if err != nil {

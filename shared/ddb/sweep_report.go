@@ -193,8 +193,12 @@ func (s *Sweeper) recover(ctx context.Context) error {
 		if err := attributevalue.UnmarshalMap(item, &note); err != nil {
 			return err
 		}
-		keys := make([]map[string]types.AttributeValue, len(note.Records))
-		for i, e := range note.Records {
+		records, err := note.entries()
+		if err != nil {
+			return err
+		}
+		keys := make([]map[string]types.AttributeValue, len(records))
+		for i, e := range records {
 			keys[i] = key(e.PK, e.SK)
 		}
 		found, err := batchGet(ctx, s.db, s.table, keys)
@@ -209,7 +213,7 @@ func (s *Sweeper) recover(ctx context.Context) error {
 			still[keyString(it)] = true
 		}
 		delta := retention.Report{Removed: map[retention.Kind]int{}}
-		for _, e := range note.Records {
+		for _, e := range records {
 			if !still[e.PK+"\x00"+e.SK] {
 				delta.Removed[retention.Kind(e.Retention)]++
 			}

@@ -19,7 +19,7 @@ import (
 
 // Decoder finds the mail intent a change of the table queues (ddb.Outbox).
 type Decoder interface {
-	Decode(c ddb.Change) (in mail.Intent, ref string, ok bool, err error)
+	Decode(ctx context.Context, c ddb.Change) (in mail.Intent, ref string, ok bool, err error)
 }
 
 // Sender sends one queued intent (notifier.Notifier).
@@ -54,7 +54,7 @@ func (h *Handler) one(ctx context.Context, rec events.DynamoDBEventRecord) error
 	if err != nil {
 		return err
 	}
-	in, ref, ok, err := h.Outbox.Decode(c)
+	in, ref, ok, err := h.Outbox.Decode(ctx, c)
 	if err != nil || !ok {
 		return err
 	}

@@ -31,7 +31,7 @@ import (
 // cannot be decoded.
 type decoder struct{}
 
-func (decoder) Decode(c ddb.Change) (mail.Intent, string, bool, error) {
+func (decoder) Decode(_ context.Context, c ddb.Change) (mail.Intent, string, bool, error) {
 	str := func(k string) string {
 		if v, ok := c.New[k].(*types.AttributeValueMemberS); ok {
 			return v.Value

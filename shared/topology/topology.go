@@ -274,13 +274,14 @@ var ClariTru = Service{
 			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvMailFrom, EnvPostalAddress, EnvSMSOrigin, EnvPepperSecret, EnvMailConfigSet},
 			// Claims, marks, holds and releases the mail items it is fed,
 			// wherever they live, and counts mail per recipient; it reads
-			// the mail from the stream, not the table. It reads an
+			// the mail from the stream, not the table, and a consent
+			// receipt's disclosure from the catalogue. It reads an
 			// address's undeliverable mark (SUBJ#, keyed by the pepper) and
 			// ends a mail to a marked address on the condition that the
 			// mark holds.
 			Table: TableAccess{
 				Actions:    []Action{GetItem, UpdateItem, ConditionCheckItem},
-				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "MAILCAP#*", "JOB#*"},
+				Partitions: []string{"REQ#*", "SUBJ#*", "TEAM#*", "MAILCAP#*", "JOB#*", "DISCLOSURE#*"},
 			},
 			// The stream invokes one instance per shard at a time; a table
 			// of this size has a few shards.
