@@ -184,7 +184,7 @@ func (h *Handler) jobAnswer(ctx context.Context, r apigw.Request) apigw.Response
 		return apigw.Fail(ctx, h.Log, jobsUnavailable, nil)
 	}
 	id := r.PathParameters["job"]
-	if !ulidPattern.MatchString(id) {
+	if !ulidPattern().MatchString(id) {
 		return apigw.Problem(fault.New(fault.NotFound, "No such job."), nil)
 	}
 	body, err := jsonBody(r)

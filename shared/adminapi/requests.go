@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/claritru/privacy/shared/apigw"
@@ -145,11 +146,10 @@ type RequestQueue struct {
 // anything else names no request and never reaches the store.
 func requestID(r apigw.Request) (string, bool) {
 	id := r.PathParameters["id"]
-	return id, ulidPattern.MatchString(id)
+	return id, ulidPattern().MatchString(id)
 }
 
-var ulidPattern = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
-
+var ulidPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`) })
 var noSuchRequest = fault.New(fault.NotFound, "No such request.")
 
 // requestQueue lists the requests of one status by due date, the soonest

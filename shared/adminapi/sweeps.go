@@ -36,7 +36,7 @@ func (h *Handler) sweepReports(ctx context.Context, r apigw.Request) apigw.Respo
 	// A cursor is the run id (a ULID) of a page's last report; anything
 	// else is none this list returned and never reaches the store.
 	cursor := strings.TrimSpace(q["cursor"])
-	if cursor != "" && !ulidPattern.MatchString(cursor) {
+	if cursor != "" && !ulidPattern().MatchString(cursor) {
 		f.Add("cursor", "is not a cursor this list returned")
 	}
 	if err := f.Err(); err != nil {

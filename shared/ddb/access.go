@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -156,7 +157,7 @@ func pkOf(item map[string]types.AttributeValue) string {
 }
 
 // keyEquals finds "<name> = <:value>" in a key condition.
-var keyEquals = regexp.MustCompile(`([#\w]+)\s*=\s*(:\w+)`)
+var keyEquals = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`([#\w]+)\s*=\s*(:\w+)`) })
 
 // queryPartition is the partition a table query reads: the value its key
 // condition gives the partition key.
@@ -164,7 +165,7 @@ func queryPartition(in *dynamodb.QueryInput) (string, error) {
 	if in.KeyConditionExpression == nil {
 		return "", fmt.Errorf("query without a key condition")
 	}
-	for _, m := range keyEquals.FindAllStringSubmatch(*in.KeyConditionExpression, -1) {
+	for _, m := range keyEquals().FindAllStringSubmatch(*in.KeyConditionExpression, -1) {
 		name := m[1]
 		if strings.HasPrefix(name, "#") {
 			name = in.ExpressionAttributeNames[name]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,7 +38,9 @@ func NewFeed(db *dynamodb.Client, table string) *Feed { return &Feed{db: db, tab
 const versionKeyDigits = 16
 
 // versionPattern is a version: the compact since stamp and the key prefix.
-var versionPattern = regexp.MustCompile(`^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-([0-9a-f]{16})$`)
+var versionPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-([0-9a-f]{16})$`)
+})
 
 // feedVersion is the version of the entry at suppression sort key sk
 // (<since stamp>#<key>): the stamp without its separators, "-", and the
@@ -53,7 +56,7 @@ func feedVersion(sk string) string {
 // the entry (or entries) it names and high after them; '~' sorts after
 // every hex digit.
 func versionBounds(v string) (low, high string, err error) {
-	m := versionPattern.FindStringSubmatch(v)
+	m := versionPattern().FindStringSubmatch(v)
 	if m == nil {
 		return "", "", feed.ErrVersion
 	}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -282,7 +283,7 @@ func (s *Sweeper) interruptStale(ctx context.Context, now time.Time) error {
 }
 
 // runIDPattern is a ULID, what a report cursor holds.
-var runIDPattern = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
+var runIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`) })
 
 // Reports implements retention.Reports: the newest reports first, one query
 // of the sweeps' partition. The cursor is the last run id of a page.
@@ -301,7 +302,7 @@ func (s *Sweeper) Reports(ctx context.Context, cursor string, limit int) ([]rete
 		Limit:            aws.Int32(int32(limit)),
 	}
 	if cursor != "" {
-		if !runIDPattern.MatchString(cursor) {
+		if !runIDPattern().MatchString(cursor) {
 			var f fault.Fields
 			f.Add("cursor", "is not a cursor this list returned")
 			return nil, "", f.Err()

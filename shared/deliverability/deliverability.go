@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -176,7 +177,7 @@ const MaxClearReason = 500
 
 // emailLike finds an address in free text: the reason is kept with the
 // mark, under the keyed hash, and must not name the person's address.
-var emailLike = regexp.MustCompile(`[^\s@]+@[^\s@]+\.[^\s@]+`)
+var emailLike = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^\s@]+@[^\s@]+\.[^\s@]+`) })
 
 // Clear ends the mark of an address after the person gave a working one
 // (or confirmed this one works), recording who (actor, the staff
@@ -197,7 +198,7 @@ func (s *Service) Clear(ctx context.Context, email, reason, actor string) (Statu
 		bad.Add("reason", "say why the address can be mailed again")
 	case !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > MaxClearReason:
 		bad.Add("reason", "give plain text of at most 500 characters")
-	case emailLike.MatchString(reason):
+	case emailLike().MatchString(reason):
 		bad.Add("reason", "the reason is kept with the record; do not name an email address in it")
 	}
 	if err := bad.Err(); err != nil {

@@ -19,6 +19,7 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -60,8 +61,8 @@ const (
 )
 
 var (
-	versionID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$`)
-	hexHash   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	versionID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$`) })
+	hexHash   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
 )
 
 // Store keeps the register (shared/ddb).
@@ -147,7 +148,7 @@ func Taken(cause error) error {
 // that does not match the text Unprocessable (422).
 func check(in Input) (Version, error) {
 	var errs fault.Fields
-	if !versionID.MatchString(in.ID) {
+	if !versionID().MatchString(in.ID) {
 		errs.Add("version", "give 1 to 40 letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
 	at, err := time.Parse(time.RFC3339, in.EffectiveAt)
@@ -162,7 +163,7 @@ func check(in Input) (Version, error) {
 	case len(in.Text) > MaxText:
 		errs.Add("text", "is too long")
 	}
-	if in.TextSHA256 != "" && !hexHash.MatchString(in.TextSHA256) {
+	if in.TextSHA256 != "" && !hexHash().MatchString(in.TextSHA256) {
 		errs.Add("text_sha256", "give 64 lowercase hex digits")
 	}
 	if in.Material == nil {

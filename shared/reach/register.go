@@ -147,8 +147,8 @@ func ParseRegister(b []byte) (*Register, error) {
 }
 
 var (
-	systemID   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
-	secretName = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
+	systemID   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`) })
+	secretName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`) })
 )
 
 // NewRegister returns a register of ss, checking each.
@@ -171,7 +171,7 @@ func NewRegister(ss ...System) (*Register, error) {
 }
 
 func check(s System) error {
-	if !systemID.MatchString(s.ID) {
+	if !systemID().MatchString(s.ID) {
 		return fmt.Errorf("id must be lower-case letters, digits and dashes")
 	}
 	if strings.TrimSpace(s.Name) == "" || len(s.Name) > 200 {
@@ -201,7 +201,7 @@ func checkReach(s System) error {
 		if err != nil || u.Host == "" || u.User != nil || !(u.Scheme == "https" || u.Scheme == "http" && loopback(u.Hostname())) {
 			return fmt.Errorf("a webhook needs an https url without credentials (plain http only to this machine)")
 		}
-		if !secretName.MatchString(s.Secret) {
+		if !secretName().MatchString(s.Secret) {
 			return fmt.Errorf("a webhook needs the name of its Secrets Manager secret")
 		}
 	case VendorMail:

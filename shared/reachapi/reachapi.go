@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -64,11 +65,11 @@ type CallbackAnswer struct {
 	AnsweredAt time.Time `json:"answered_at"`
 }
 
-var jobID = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
+var jobID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`) })
 
 func (h *Handler) callback(ctx context.Context, r apigw.Request, _ map[string]string) apigw.Response {
 	id := r.PathParameters["job"]
-	if !jobID.MatchString(id) {
+	if !jobID().MatchString(id) {
 		return apigw.Fail(ctx, h.Log, reach.ErrSignature, nil)
 	}
 	body, mt, err := apigw.Body(r)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/claritru/privacy/shared/fault"
@@ -43,7 +44,7 @@ func NewResender(svc *Service, pending Pending, cap Cap) *Resender {
 // the cap holds more back anyway.
 const maxResends = mail.MaxConfirmationsPerDay
 
-var referencePattern = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
+var referencePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`) })
 
 // Resend mails a new link for each request of the address still waiting
 // for verification (only the one named, when reference is given), each
@@ -61,7 +62,7 @@ func (x *Resender) Resend(ctx context.Context, email, reference string) error {
 		return err
 	}
 	reference = strings.TrimSpace(reference)
-	if reference != "" && !referencePattern.MatchString(reference) {
+	if reference != "" && !referencePattern().MatchString(reference) {
 		errs.Add("reference", "give the reference of your request as its receipt shows it (26 letters and digits)")
 	}
 	if err := errs.Err(); err != nil {

@@ -3,20 +3,21 @@ package subjectdata
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // ibanRE finds where an IBAN may start: a country code and two check
 // digits at the start of a word, and the groups that may follow (letters
 // and digits, printed in groups of four). Which of those groups belong to
 // the IBAN the mod-97 check decides.
-var ibanRE = regexp.MustCompile(`(?i)\b[a-z]{2}[0-9]{2}[a-z0-9]*(?: [a-z0-9]+)*\b`)
+var ibanRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\b[a-z]{2}[0-9]{2}[a-z0-9]*(?: [a-z0-9]+)*\b`) })
 
 // redactIBANs withholds every IBAN in s: of the groups from a possible
 // start, the longest prefix that is 15 to 34 characters long and passes the
 // ISO 13616 check (ISO 7064 mod 97-10). The check, not the shape, decides,
 // so words and numbers that merely look like an IBAN stay.
 func redactIBANs(s string, w Withheld) string {
-	return replaceAll(ibanRE, s, func(s string, m []int, b *strings.Builder) {
+	return replaceAll(ibanRE(), s, func(s string, m []int, b *strings.Builder) {
 		b.WriteString(redactIBANRun(s[m[0]:m[1]], w))
 	})
 }

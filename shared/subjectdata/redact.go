@@ -3,6 +3,7 @@ package subjectdata
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Redacted stands in for a value a response must not disclose.
@@ -145,7 +146,7 @@ func RedactKinds(s string) (string, Withheld) {
 	// IBANs before labels: "IBAN GB82 WEST ..." has letters in a group
 	// that a label's value would stop at.
 	s = redactIBANs(s, w)
-	for _, l := range labelledRules {
+	for _, l := range labelledRules() {
 		s = replaceAll(l.re, s, func(s string, m []int, b *strings.Builder) {
 			value := s[m[2]:m[3]]
 			if digits(value) < 4 || len(value)-strings.Count(value, " ")-strings.Count(value, "-") < 6 {
@@ -157,11 +158,11 @@ func RedactKinds(s string) (string, Withheld) {
 			b.WriteString(Redacted)
 		})
 	}
-	s = replaceAll(mbiRE, s, func(s string, m []int, b *strings.Builder) {
+	s = replaceAll(mbiRE(), s, func(s string, m []int, b *strings.Builder) {
 		w[HealthInsurance]++
 		b.WriteString(Redacted)
 	})
-	s = replaceAll(idRE, s, func(s string, m []int, b *strings.Builder) {
+	s = replaceAll(idRE(), s, func(s string, m []int, b *strings.Builder) {
 		id := s[m[0]:m[1]]
 		// Long enough to be an identifier, short enough not to be a hash
 		// or a ULID (26 characters).
@@ -173,7 +174,7 @@ func RedactKinds(s string) (string, Withheld) {
 		}
 		b.WriteString(id)
 	})
-	s = replaceAll(numberRE, s, func(s string, m []int, b *strings.Builder) {
+	s = replaceAll(numberRE(), s, func(s string, m []int, b *strings.Builder) {
 		b.WriteString(redactNumber(s[m[0]:m[1]], spared(s, m[0]), w))
 	})
 	return s, w
@@ -183,30 +184,40 @@ var (
 	// secretRE finds a password, passcode or PIN and the value after it. The
 	// connector (":", "=", "is", ...) is optional; without one the value
 	// must contain a digit, so that "forgot my password and" is left alone.
-	secretRE = regexp.MustCompile(`(?i)\b(pass(?:word|code|phrase)|passwd|pin(?:[ -]?(?:code|number))?)\b(\s*(?:[:=#]|-|\bis\b|\bwas\b)?\s*)(\S+)`)
+	secretRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(pass(?:word|code|phrase)|passwd|pin(?:[ -]?(?:code|number))?)\b(\s*(?:[:=#]|-|\bis\b|\bwas\b)?\s*)(\S+)`)
+	})
 	// answerRE finds the answer to a security question after its label and
 	// a connector, up to the end of its clause: answers are often several
 	// words ("New York"). Without a connector ("I forgot my security
 	// answer and ...") nothing is an answer.
-	answerRE = regexp.MustCompile(`(?i)\b(?:security\s+(?:question\s+)?answer|answer\s+to\s+(?:my|the|our)\s+security\s+question|secret\s+(?:question\s+)?answer|mother(?:'|’)?s\s+maiden\s+name)\s*(?:[:=]|-|\bis\b|\bwas\b)[ \t]*([^\n.,;!?]*[^\s.,;!?])`)
+	answerRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(?:security\s+(?:question\s+)?answer|answer\s+to\s+(?:my|the|our)\s+security\s+question|secret\s+(?:question\s+)?answer|mother(?:'|’)?s\s+maiden\s+name)\s*(?:[:=]|-|\bis\b|\bwas\b)[ \t]*([^\n.,;!?]*[^\s.,;!?])`)
+	})
 	// numberRE finds a standalone number: digit groups joined by single
 	// spaces or dashes, not part of a longer word (so hashes and ids, where
 	// digits touch letters, are left alone).
-	numberRE = regexp.MustCompile(`\b\d+(?:[ -]\d+)*\b`)
+	numberRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b\d+(?:[ -]\d+)*\b`) })
 	// idRE matches identifiers that mix letters and digits, such as health
 	// plan member ids and driver's licence numbers written without a label
 	// (XYZ123456789, A1234567).
-	idRE = regexp.MustCompile(`\b[A-Za-z0-9]*(?:[A-Za-z][0-9]|[0-9][A-Za-z])[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b`)
+	idRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\b[A-Za-z0-9]*(?:[A-Za-z][0-9]|[0-9][A-Za-z])[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b`)
+	})
 	// mbiRE is the Medicare Beneficiary Identifier: 11 characters, digit
 	// 1-9, letter, letter or digit, digit, letter, letter or digit, digit,
 	// letter, letter, digit, digit; letters exclude S, L, O, I, B and Z;
 	// printed with dashes after the 4th and 7th (CMS, "Understanding the
 	// MBI format").
-	mbiRE = regexp.MustCompile(`(?i)\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9][0-9]-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9][0-9]-?[AC-HJKMNP-RT-Y]{2}[0-9]{2}\b`)
+	mbiRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9][0-9]-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9][0-9]-?[AC-HJKMNP-RT-Y]{2}[0-9]{2}\b`)
+	})
 	// sparedRE is a label before a number saying it is none of the kinds
 	// §7024(d) names: an order, invoice, ticket, reference, tracking or
 	// phone number, or a postcode.
-	sparedRE = regexp.MustCompile(`(?i)(?:^|[^A-Za-z])(?:order|invoice|ticket|case|reference|ref|tracking|confirmation|booking|receipt|request|phone|tel|telephone|mobile|cell|fax|call|text|zip|postcode|postal\s+code)\s*(?:no\b\.?|number|num|#|id)?\s*[:#=]?\s*$`)
+	sparedRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(?:^|[^A-Za-z])(?:order|invoice|ticket|case|reference|ref|tracking|confirmation|booking|receipt|request|phone|tel|telephone|mobile|cell|fax|call|text|zip|postcode|postal\s+code)\s*(?:no\b\.?|number|num|#|id)?\s*[:#=]?\s*$`)
+	})
 )
 
 // labelled is a rule for a number after a label naming its kind.
@@ -227,19 +238,22 @@ func labelRule(kind Kind, label string) labelled {
 }
 
 // labelledRules are tried in order; a value redacted by one is no longer
-// a number for the next.
-var labelledRules = []labelled{
-	labelRule(SSN, `ssn|social\s+security(?:\s+(?:no|number|#))?|itin|tax\s+id`),
-	labelRule(DriversLicense, `driver(?:'|’)?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e|dl|dln`),
-	labelRule(GovernmentID, `passport|state\s+id|national\s+id|id\s+card`),
-	labelRule(MedicalRecord, `mrn|medical\s+records?|patient\s+(?:id|no|number)|chart\s+(?:no|number)`),
-	labelRule(HealthInsurance, `(?:member|subscriber|policy|group|insurance|insured|beneficiary|health\s+plan|plan)\s+(?:id|no|number|num)|(?:health|medical|dental|vision)\s+insurance|medicare(?:\s+beneficiary\s+identifier)?|medicaid|mbi|hicn`),
-	labelRule(FinancialAccount, `(?:(?:bank|checking|chequing|savings|brokerage|deposit)\s+)?(?:acct|a/c)|(?:bank|checking|chequing|savings|brokerage|deposit|financial)\s+account|account\s+(?:no|number|num)|routing(?:\s+transit)?|iban`),
-}
+// a number for the next. They are compiled on first use: most calls of a
+// function that links this package redact nothing.
+var labelledRules = sync.OnceValue(func() []labelled {
+	return []labelled{
+		labelRule(SSN, `ssn|social\s+security(?:\s+(?:no|number|#))?|itin|tax\s+id`),
+		labelRule(DriversLicense, `driver(?:'|’)?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e|dl|dln`),
+		labelRule(GovernmentID, `passport|state\s+id|national\s+id|id\s+card`),
+		labelRule(MedicalRecord, `mrn|medical\s+records?|patient\s+(?:id|no|number)|chart\s+(?:no|number)`),
+		labelRule(HealthInsurance, `(?:member|subscriber|policy|group|insurance|insured|beneficiary|health\s+plan|plan)\s+(?:id|no|number|num)|(?:health|medical|dental|vision)\s+insurance|medicare(?:\s+beneficiary\s+identifier)?|medicaid|mbi|hicn`),
+		labelRule(FinancialAccount, `(?:(?:bank|checking|chequing|savings|brokerage|deposit)\s+)?(?:acct|a/c)|(?:bank|checking|chequing|savings|brokerage|deposit|financial)\s+account|account\s+(?:no|number|num)|routing(?:\s+transit)?|iban`),
+	}
+})
 
 // redactSecrets withholds passwords, passcodes, PINs and security answers.
 func redactSecrets(s string, w Withheld) string {
-	s = replaceAll(answerRE, s, func(s string, m []int, b *strings.Builder) {
+	s = replaceAll(answerRE(), s, func(s string, m []int, b *strings.Builder) {
 		if strings.HasPrefix(s[m[2]:m[3]], Redacted) {
 			b.WriteString(s[m[0]:m[1]])
 			return
@@ -248,7 +262,7 @@ func redactSecrets(s string, w Withheld) string {
 		b.WriteString(s[m[0]:m[2]])
 		b.WriteString(Redacted)
 	})
-	return replaceAll(secretRE, s, func(s string, m []int, b *strings.Builder) {
+	return replaceAll(secretRE(), s, func(s string, m []int, b *strings.Builder) {
 		value := s[m[6]:m[7]]
 		trimmed := strings.TrimRight(value, `.,;:!?)"'`)
 		connector := strings.TrimSpace(s[m[4]:m[5]]) != ""
@@ -279,7 +293,7 @@ func spared(s string, start int) bool {
 			return false
 		}
 	}
-	return sparedRE.MatchString(window)
+	return sparedRE().MatchString(window)
 }
 
 // replaceAll calls f for every match of re in s, f writing the replacement.
