@@ -28,18 +28,9 @@ func TestDenialAndAppeal(t *testing.T) {
 	l := startLocal(t)
 	cloud, do := l.cloud, l.do
 	const js = "application/json"
-	auth := []string{"Authorization", "Bearer " + adminToken}
 	staff := func(method, path, body string, want int) string {
 		t.Helper()
-		ct := ""
-		if body != "" {
-			ct = js
-		}
-		resp, out := do(method, path, ct, js, body, auth...)
-		if resp.StatusCode != want {
-			t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, out, want)
-		}
-		return out
+		return l.staff(t, method, path, body, want)
 	}
 	act := func(id, body string, want int) adminapi.RequestView {
 		t.Helper()

@@ -89,6 +89,22 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 
 // do sends a request; header pairs follow the body.
+// staff calls the staff API with the local admin token (a JSON body when
+// body is not empty) and fails the test unless the status is want.
+func (l *local) staff(t *testing.T, method, path, body string, want int) string {
+	t.Helper()
+	const js = "application/json"
+	ct := ""
+	if body != "" {
+		ct = js
+	}
+	resp, out := l.do(method, path, ct, js, body, "Authorization", "Bearer "+adminToken)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, out, want)
+	}
+	return out
+}
+
 func (l *local) do(method, path, contentType, accept, body string, headers ...string) (*http.Response, string) {
 	t := l.t
 	t.Helper()

@@ -28,15 +28,7 @@ func TestStaffRequestWorkflow(t *testing.T) {
 	auth := []string{"Authorization", "Bearer " + adminToken}
 	staff := func(method, path, body string, want int) string {
 		t.Helper()
-		ct := ""
-		if body != "" {
-			ct = js
-		}
-		resp, out := do(method, path, ct, js, body, auth...)
-		if resp.StatusCode != want {
-			t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, out, want)
-		}
-		return out
+		return l.staff(t, method, path, body, want)
 	}
 
 	// A web request, verified by the link in its receipt mail.
