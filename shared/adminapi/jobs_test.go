@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -98,34 +97,7 @@ func (s *jobsAPI) call(method, route, path, body string, want int) string {
 	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 		IAM: &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: jobsStaff},
 	}
-	if q := hr.URL.Query(); len(q) > 0 {
-		ev.QueryStringParameters = map[string]string{}
-		for k, v := range q {
-			ev.QueryStringParameters[k] = strings.Join(v, ",")
-		}
-	}
-	rs, ps := strings.Split(route, "/"), strings.Split(hr.URL.Path, "/")
-	for i := range rs {
-		if strings.HasPrefix(rs[i], "{") && i < len(ps) {
-			ev.PathParameters = map[string]string{strings.Trim(rs[i], "{}"): ps[i]}
-		}
-	}
-	resp, err := s.h.Handle(context.Background(), ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != want {
-		t.Errorf("%s %s: %d %s, want %d", method, path, resp.StatusCode, resp.Body, want)
-	}
-	h := http.Header{}
-	for k, v := range resp.Headers {
-		h.Set(k, v)
-	}
-	hresp := &http.Response{StatusCode: resp.StatusCode, Header: h, Body: io.NopCloser(strings.NewReader(resp.Body))}
-	if err := s.checker.Check(hr, []byte(body), hresp, []byte(resp.Body)); err != nil {
-		t.Errorf("%s %s: %v", method, path, err)
-	}
-	return resp.Body
+	return adminapi.HandleChecked(t, s.h, s.checker, hr, ev, route, body, want)
 }
 
 // verified stores a request of the given types for email, received at at,

@@ -74,34 +74,7 @@ func (s *staffAPI) call(method, route, path, contentType, body string, want int)
 		hr.Header.Set("Authorization", "Bearer secret")
 		ev.Headers["authorization"] = "Bearer secret"
 	}
-	if q := hr.URL.Query(); len(q) > 0 {
-		ev.QueryStringParameters = map[string]string{}
-		for k, v := range q {
-			ev.QueryStringParameters[k] = strings.Join(v, ",")
-		}
-	}
-	rs, ps := strings.Split(route, "/"), strings.Split(hr.URL.Path, "/")
-	for i := range rs {
-		if strings.HasPrefix(rs[i], "{") && i < len(ps) {
-			ev.PathParameters = map[string]string{strings.Trim(rs[i], "{}"): ps[i]}
-		}
-	}
-	resp, err := s.h.Handle(context.Background(), ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != want {
-		t.Errorf("%s %s: %d %s, want %d", method, path, resp.StatusCode, resp.Body, want)
-	}
-	h := http.Header{}
-	for k, v := range resp.Headers {
-		h.Set(k, v)
-	}
-	hresp := &http.Response{StatusCode: resp.StatusCode, Header: h, Body: io.NopCloser(strings.NewReader(resp.Body))}
-	if err := s.checker.Check(hr, []byte(body), hresp, []byte(resp.Body)); err != nil {
-		t.Errorf("%s %s: %v", method, path, err)
-	}
-	return resp.Body
+	return HandleChecked(t, s.h, s.checker, hr, ev, route, body, want)
 }
 
 const staffEntered = `{"channel":"phone","types":["know"],"first_name":"Grace","last_name":"Hopper",` +
@@ -234,4 +207,40 @@ func TestRequestMailOf(t *testing.T) {
 	if held.HeldReason != "cap" || held.SentAt != nil || held.FailedAt != nil || held.Error != "" {
 		t.Errorf("held mail %+v", held)
 	}
+}
+
+// HandleChecked hands the staff API the event ev of the request hr (its
+// query and the path parameter of route filled in from hr), fails the test
+// unless the status is want, checks the exchange against the OpenAPI
+// document and returns the body. Exported for the package's external tests.
+func HandleChecked(t *testing.T, h *Handler, checker *api.Checker, hr *http.Request, ev apigw.Request, route, body string, want int) string {
+	t.Helper()
+	if q := hr.URL.Query(); len(q) > 0 {
+		ev.QueryStringParameters = map[string]string{}
+		for k, v := range q {
+			ev.QueryStringParameters[k] = strings.Join(v, ",")
+		}
+	}
+	rs, ps := strings.Split(route, "/"), strings.Split(hr.URL.Path, "/")
+	for i := range rs {
+		if strings.HasPrefix(rs[i], "{") && i < len(ps) {
+			ev.PathParameters = map[string]string{strings.Trim(rs[i], "{}"): ps[i]}
+		}
+	}
+	resp, err := h.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != want {
+		t.Errorf("%s %s: %d %s, want %d", hr.Method, hr.URL.RequestURI(), resp.StatusCode, resp.Body, want)
+	}
+	hh := http.Header{}
+	for k, v := range resp.Headers {
+		hh.Set(k, v)
+	}
+	hresp := &http.Response{StatusCode: resp.StatusCode, Header: hh, Body: io.NopCloser(strings.NewReader(resp.Body))}
+	if err := checker.Check(hr, []byte(body), hresp, []byte(resp.Body)); err != nil {
+		t.Errorf("%s %s: %v", hr.Method, hr.URL.RequestURI(), err)
+	}
+	return resp.Body
 }
