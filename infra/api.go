@@ -127,7 +127,7 @@ func (a API) route(routes []topology.Route, fns Functions) ([]awsapigatewayv2.Ht
 			Integration: integ,
 		}
 		switch r.Auth {
-		case topology.Staff:
+		case topology.Staff, topology.Machine:
 			if iam == nil {
 				iam = awsapigatewayv2authorizers.NewHttpIamAuthorizer()
 			}

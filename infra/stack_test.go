@@ -265,7 +265,7 @@ func checkRoutes(t *testing.T, s *synthesized) {
 		if !sameJSON(r.Properties["ApiId"], ref(apiID)) {
 			t.Errorf("%s: on API %s, want %s", key, show(r.Properties["ApiId"]), apiID)
 		}
-		wantAuth := map[topology.Auth]string{topology.Public: "NONE", topology.Staff: "AWS_IAM"}[want.Auth]
+		wantAuth := map[topology.Auth]string{topology.Public: "NONE", topology.Staff: "AWS_IAM", topology.Machine: "AWS_IAM"}[want.Auth]
 		if got := asString(r.Properties["AuthorizationType"]); got != wantAuth {
 			t.Errorf("%s: AuthorizationType = %q, want %q for %s", key, got, wantAuth, want.Auth)
 		}

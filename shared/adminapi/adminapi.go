@@ -120,6 +120,15 @@ var routes = map[string]route{
 	// The register of the privacy policy's versions: a new version, its
 	// words, and whether its change is material (then mailed).
 	"POST /v1/admin/policy-versions": (*Handler).publishPolicy,
+
+	// The same reads and record for the company's systems, which call
+	// with IAM credentials rather than a person's sign-in: the consent
+	// check before each send, and the suppression list and feed the ad
+	// platforms' connectors take and acknowledge.
+	"GET /v1/machine/consents/check":          (*Handler).consentCheck,
+	"GET /v1/machine/suppression":             (*Handler).suppression,
+	"GET /v1/machine/suppression/feed":        (*Handler).suppressionFeed,
+	"POST /v1/machine/suppression/deliveries": (*Handler).recordDelivery,
 }
 
 // Routes returns the keys of the routes the handler serves; they must be

@@ -47,8 +47,14 @@ type Auth string
 const (
 	// Public routes are called by browsers and the website.
 	Public Auth = "public"
-	// Staff routes need IAM authorisation in AWS and a bearer token locally.
+	// Staff routes are for people of the privacy team: a Cognito user pool
+	// signs them in and the HTTP API's JWT authorizer checks their token;
+	// the handler enforces their group's role.
 	Staff Auth = "staff"
+	// Machine routes are for the company's systems (the consent check
+	// before a send, the suppression feed for ad platforms): IAM
+	// authorisation in AWS, a bearer token (ADMIN_TOKEN) locally.
+	Machine Auth = "machine"
 )
 
 // Route is one HTTP API route. Path uses API Gateway's syntax ({id}).
@@ -405,6 +411,10 @@ var ClariTru = Service{
 		{Method: "GET", Path: "/v1/admin/jobs", Function: "admin", Auth: Staff},
 		{Method: "POST", Path: "/v1/admin/jobs/{job}", Function: "admin", Auth: Staff},
 		{Method: "POST", Path: "/v1/admin/policy-versions", Function: "admin", Auth: Staff},
+		{Method: "GET", Path: "/v1/machine/consents/check", Function: "admin", Auth: Machine},
+		{Method: "GET", Path: "/v1/machine/suppression", Function: "admin", Auth: Machine},
+		{Method: "GET", Path: "/v1/machine/suppression/feed", Function: "admin", Auth: Machine},
+		{Method: "POST", Path: "/v1/machine/suppression/deliveries", Function: "admin", Auth: Machine},
 	},
 	Streams: []StreamConsumer{
 		{Function: "notifier", BatchSize: 10, MaxRetries: 5},
