@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -66,7 +67,8 @@ func newAPI(scope constructs.Construct, id string, cfg Config, routes []topology
 
 	// CORS only for configured origins (ALLOWED_ORIGINS), and only the methods
 	// the topology routes use. No credentials: the public routes are
-	// anonymous and staff routes are signed with SigV4, not cookies.
+	// anonymous, staff send a bearer token from the console on the edge's
+	// own origin, and machines sign with SigV4; none uses cookies.
 	methods := []awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_OPTIONS}
 	seen := map[string]bool{}
 	for _, r := range routes {
@@ -106,10 +108,13 @@ func newAPI(scope constructs.Construct, id string, cfg Config, routes []topology
 }
 
 // route adds every topology route, each integrated with the function that
-// serves it. Staff routes need IAM (SigV4) authorisation.
-func (a API) route(routes []topology.Route, fns Functions) ([]awsapigatewayv2.HttpRoute, error) {
+// serves it. Staff routes need a staff user pool access token of the
+// console's client (the JWT authorizer checks issuer, audience, expiry and
+// signature); machine routes need IAM (SigV4) authorisation.
+func (a API) route(routes []topology.Route, fns Functions, staff Staff) ([]awsapigatewayv2.HttpRoute, error) {
 	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
 	var iam awsapigatewayv2authorizers.HttpIamAuthorizer
+	var jwt awsapigatewayv2authorizers.HttpUserPoolAuthorizer
 	var out []awsapigatewayv2.HttpRoute
 	for _, r := range routes {
 		fn, ok := fns.ByName[r.Function]
@@ -127,7 +132,15 @@ func (a API) route(routes []topology.Route, fns Functions) ([]awsapigatewayv2.Ht
 			Integration: integ,
 		}
 		switch r.Auth {
-		case topology.Staff, topology.Machine:
+		case topology.Staff:
+			if jwt == nil {
+				jwt = awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("Staff"), staff.Pool,
+					&awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
+						UserPoolClients: &[]awscognito.IUserPoolClient{staff.Client},
+					})
+			}
+			opts.Authorizer = jwt
+		case topology.Machine:
 			if iam == nil {
 				iam = awsapigatewayv2authorizers.NewHttpIamAuthorizer()
 			}

@@ -35,6 +35,8 @@ const (
 	ctxStages         = "stages"
 	ctxVaultLock      = "backupVaultLock"
 	ctxRetainData     = "retainData"
+	ctxStaffAuth      = "staffAuthDomain"
+	ctxConsoleDir     = "consoleDir"
 )
 
 // defaultStage is the stage `cdk synth` builds without -c stage=.
@@ -45,6 +47,7 @@ const defaultStage = "dev"
 var stageKeys = []string{
 	ctxMailFrom, ctxPublicBaseURL, ctxReturnURL, ctxAllowedOrigins, ctxPolicyURL, ctxPrivacyTeam,
 	ctxRetention, ctxStaffRoles, ctxPostalAddress, ctxSMSOrigin, ctxTimeZone, ctxVaultLock, ctxRetainData,
+	ctxStaffAuth,
 }
 
 // defaultPolicyURL is where consent receipts point when no policyUrl is set.
@@ -52,6 +55,9 @@ const defaultPolicyURL = "https://claritru.com/privacy-policy"
 
 // defaultAssetRoot is where `make build` writes build/<name>/bootstrap.
 const defaultAssetRoot = "build"
+
+// defaultConsoleDir holds the staff console's pages, deployed as they are.
+const defaultConsoleDir = "web/console"
 
 // Config is the deployment's configuration: what differs between one
 // installation of the service and another. It reaches the functions as
@@ -109,6 +115,10 @@ type Config struct {
 	// on the table's deletion protection. Default true; a development stage may set false
 	// so that a test installation can be removed whole.
 	RetainData bool
+	// StaffAuthDomain is the prefix of the staff user pool's Cognito
+	// domain, https://<prefix>.auth.<region>.amazoncognito.com, where staff
+	// sign in to the console. Prefixes are unique per region across AWS.
+	StaffAuthDomain string
 	// BackupVaultLock locks the backup vault (AWS Backup Vault Lock,
 	// governance mode): no one without the lock's own permission can
 	// delete a recovery point early, or keep one past the retention.
@@ -154,6 +164,7 @@ func ConfigFromContext(scope constructs.Construct) (Config, error) {
 		PostalAddress:     get(ctxPostalAddress),
 		SMSOrigin:         get(ctxSMSOrigin),
 		TimeZone:          get(ctxTimeZone),
+		StaffAuthDomain:   get(ctxStaffAuth),
 		Stage:             stage,
 		RetainData:        flag(ctxRetainData, true),
 		BackupVaultLock:   flag(ctxVaultLock, false),
@@ -232,6 +243,14 @@ func contextBool(v any, def bool) (bool, error) {
 	return def, fmt.Errorf("%v is neither true nor false", v)
 }
 
+// ConsoleDirFromContext returns the directory of the staff console's pages.
+func ConsoleDirFromContext(scope constructs.Construct) string {
+	if s, ok := scope.Node().TryGetContext(jsii.String(ctxConsoleDir)).(string); ok && strings.TrimSpace(s) != "" {
+		return strings.TrimSpace(s)
+	}
+	return defaultConsoleDir
+}
+
 // AssetRootFromContext returns the directory holding <name>/bootstrap.
 func AssetRootFromContext(scope constructs.Construct) string {
 	if s, ok := scope.Node().TryGetContext(jsii.String(ctxAssetRoot)).(string); ok && strings.TrimSpace(s) != "" {
@@ -297,6 +316,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("context %q: %q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", ctxStaffRoles, r))
 		}
 	}
+	if err := cognitoPrefix(c.StaffAuthDomain); err != nil {
+		errs = append(errs, fmt.Errorf("context %q: %w", ctxStaffAuth, err))
+	}
 	if len(c.AllowedOrigins) == 0 {
 		errs = append(errs, fmt.Errorf("context %q: at least one web origin is required", ctxAllowedOrigins))
 	}
@@ -328,6 +350,28 @@ func postalAddress(s string) error {
 		return errors.New("the postal address must be one line")
 	case !strings.ContainsAny(s, "0123456789"):
 		return fmt.Errorf("%q does not look like a postal address (no number in it)", s)
+	}
+	return nil
+}
+
+// authPrefix is what Cognito accepts as a domain prefix: lower-case
+// letters, digits and inner hyphens, at most 63 characters.
+var authPrefix = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// cognitoPrefix accepts the staff sign-in domain's prefix, which Cognito
+// would refuse only at deploy time: the form above, and none of the words
+// Cognito reserves for AWS's own domains.
+func cognitoPrefix(s string) error {
+	if s == "" {
+		return errors.New("the prefix of the staff sign-in domain (<prefix>.auth.<region>.amazoncognito.com) is required")
+	}
+	if !authPrefix.MatchString(s) {
+		return fmt.Errorf("%q is not a Cognito domain prefix (lower-case letters, digits and hyphens, at most 63)", s)
+	}
+	for _, w := range []string{"aws", "amazon", "cognito"} {
+		if strings.Contains(s, w) {
+			return fmt.Errorf("%q: a Cognito domain prefix may not contain %q", s, w)
+		}
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ func validConfig() Config {
 		AllowedOrigins:   []string{"https://www.example.com"},
 		StaffRoles:       []string{"arn:aws:iam::123456789012:role/PrivacyStaff"},
 		PostalAddress:    "100 Example Street, Suite 200, Mobile, AL 36602, USA",
+		StaffAuthDomain:  "example-privacy-staff",
 	}
 }
 
@@ -83,6 +84,13 @@ func TestConfigValidate(t *testing.T) {
 		{"time zone unknown", func(c *Config) { c.TimeZone = "America/Atlantis" }, ctxTimeZone},
 		{"time zone as words", func(c *Config) { c.TimeZone = "Pacific Time" }, ctxTimeZone},
 		{"time zone of the machine", func(c *Config) { c.TimeZone = "Local" }, ctxTimeZone},
+		{"no staff sign-in domain", func(c *Config) { c.StaffAuthDomain = "" }, ctxStaffAuth},
+		{"staff sign-in domain with capitals", func(c *Config) { c.StaffAuthDomain = "Example-Staff" }, ctxStaffAuth},
+		{"staff sign-in domain as a host", func(c *Config) { c.StaffAuthDomain = "staff.example.com" }, ctxStaffAuth},
+		{"staff sign-in domain ending in a hyphen", func(c *Config) { c.StaffAuthDomain = "staff-" }, ctxStaffAuth},
+		{"staff sign-in domain naming Cognito", func(c *Config) { c.StaffAuthDomain = "example-cognito" }, ctxStaffAuth},
+		{"staff sign-in domain too long", func(c *Config) { c.StaffAuthDomain = strings.Repeat("a", 64) }, ctxStaffAuth},
+		{"staff sign-in domain of 63", func(c *Config) { c.StaffAuthDomain = strings.Repeat("a", 63) }, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,6 +117,7 @@ func TestConfigFromContext(t *testing.T) {
 		ctxAllowedOrigins: "https://example.org, https://www.example.org,",
 		ctxStaffRoles:     "arn:aws:iam::123456789012:role/A, arn:aws:iam::123456789012:role/B",
 		ctxPostalAddress:  " 1 Main Street, Mobile, AL 36602, USA ",
+		ctxStaffAuth:      "example-staff",
 	}})
 	cfg, err := ConfigFromContext(app)
 	if err != nil {
@@ -122,6 +131,7 @@ func TestConfigFromContext(t *testing.T) {
 		PolicyURL:        defaultPolicyURL,
 		StaffRoles:       []string{"arn:aws:iam::123456789012:role/A", "arn:aws:iam::123456789012:role/B"},
 		PostalAddress:    "1 Main Street, Mobile, AL 36602, USA",
+		StaffAuthDomain:  "example-staff",
 		// Unset, the company works in Pacific time.
 		TimeZone: "America/Los_Angeles",
 		// Without stages, the default stage; data is kept unless a stage
@@ -147,6 +157,7 @@ func TestRetentionScheduleContext(t *testing.T) {
 		ctxAllowedOrigins: "https://example.org",
 		ctxStaffRoles:     "arn:aws:iam::123456789012:role/PrivacyStaff",
 		ctxPostalAddress:  "1 Main Street, Mobile, AL 36602, USA",
+		ctxStaffAuth:      "example-staff",
 	}
 	for _, tc := range []struct {
 		name  string

@@ -23,6 +23,9 @@ const (
 	edgeAnyLimit      = 600 // requests of any kind per IP per window
 )
 
+// machinePrefix begins the routes of the company's systems (topology.Machine).
+const machinePrefix = "/v1/machine/"
+
 // edgeRegionName is where CloudFront-scoped WAF web ACLs live.
 const edgeRegionName = "us-east-1"
 
@@ -118,18 +121,19 @@ func newEdge(scope constructs.Construct, id string, api API) Edge {
 	return Edge{Firewall: acl, Distribution: dist, Secret: secret, URL: jsii.String("https://" + *dist.DistributionDomainName())}
 }
 
-// newFirewall is the web ACL: staff routes blocked at the edge (staff call
-// the IAM-signed execute-api endpoint, where a SigV4 signature stays
-// valid), per-IP rate limits, and AWS's managed rule groups for known bad
-// inputs, common exploits and addresses with a bad reputation.
+// newFirewall is the web ACL: machine routes blocked at the edge (the
+// company's systems call the IAM-signed execute-api endpoint, where a
+// SigV4 signature stays valid; staff use the console on the edge with a
+// bearer token), per-IP rate limits, and AWS's managed rule groups for
+// known bad inputs, common exploits and addresses with a bad reputation.
 func newFirewall(c constructs.Construct) awswafv2.CfnWebACL {
 	tooMany := &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{
 		CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{ResponseCode: jsii.Number(429)},
 	}}
 	rules := []any{
 		&awswafv2.CfnWebACL_RuleProperty{
-			Name: jsii.String("StaffRoutesNotAtTheEdge"), Priority: jsii.Number(0),
-			Statement: byteMatch(&awswafv2.CfnWebACL_FieldToMatchProperty{UriPath: map[string]any{}}, "STARTS_WITH", "/v1/admin"),
+			Name: jsii.String("MachineRoutesNotAtTheEdge"), Priority: jsii.Number(0),
+			Statement: byteMatch(&awswafv2.CfnWebACL_FieldToMatchProperty{UriPath: map[string]any{}}, "STARTS_WITH", machinePrefix),
 			Action:    &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{}},
 		},
 		&awswafv2.CfnWebACL_RuleProperty{

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/claritru/privacy/shared/apigw"
 )
 
-// TestEdge: the public routes sit behind CloudFront with AWS WAF: per-IP
-// rate limits (writes on their own), AWS's managed rule groups, staff
-// routes blocked at the edge, and the origin secret the functions check.
+// TestEdge: the public and staff routes sit behind CloudFront with AWS
+// WAF: per-IP rate limits (writes on their own), AWS's managed rule
+// groups, machine routes blocked at the edge (the company's systems sign
+// their calls to the API's own endpoint), and the origin secret the
+// functions check.
 func TestEdge(t *testing.T) {
 	s := mainStack(t)
 	acls := s.doc.ofType("AWS::WAFv2::WebACL")
@@ -25,7 +28,7 @@ func TestEdge(t *testing.T) {
 	}
 	managed := map[string]bool{}
 	var rates []map[string]any
-	blocksStaff := false
+	blocksMachines, blocksStaff := false, false
 	for _, r := range asList(acl["Rules"]) {
 		st := asMap(asMap(r)["Statement"])
 		if g := asMap(st["ManagedRuleGroupStatement"]); g != nil && asString(g["VendorName"]) == "AWS" {
@@ -43,9 +46,11 @@ func TestEdge(t *testing.T) {
 			}
 			rates = append(rates, rb)
 		}
-		if bm := asMap(st["ByteMatchStatement"]); bm != nil && asString(bm["SearchString"]) == "/v1/admin" {
+		if bm := asMap(st["ByteMatchStatement"]); bm != nil && asMap(bm["FieldToMatch"])["UriPath"] != nil {
 			_, block := asMap(asMap(r)["Action"])["Block"]
-			blocksStaff = block && asString(bm["PositionalConstraint"]) == "STARTS_WITH"
+			path := asString(bm["SearchString"])
+			blocksMachines = blocksMachines || (block && path == "/v1/machine/" && asString(bm["PositionalConstraint"]) == "STARTS_WITH")
+			blocksStaff = blocksStaff || (block && strings.HasPrefix("/v1/admin/", path))
 		}
 	}
 	for _, g := range []string{"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"} {
@@ -63,8 +68,11 @@ func TestEdge(t *testing.T) {
 	if len(rates) < 2 || !scoped {
 		t.Errorf("rate rules %s, want one for every request and one for POSTs", show(rates))
 	}
-	if !blocksStaff {
-		t.Error("staff routes are not blocked at the edge")
+	if !blocksMachines {
+		t.Error("machine routes are not blocked at the edge")
+	}
+	if blocksStaff {
+		t.Error("staff routes are blocked at the edge, where the console calls them")
 	}
 
 	dists := s.doc.ofType("AWS::CloudFront::Distribution")
@@ -75,11 +83,16 @@ func TestEdge(t *testing.T) {
 	if !sameJSON(cfg["WebACLId"], getAtt(aclID, "Arn")) {
 		t.Errorf("WebACLId %s, want the firewall", show(cfg["WebACLId"]))
 	}
-	origins := asList(cfg["Origins"])
-	if len(origins) != 1 {
-		t.Fatalf("origins %s", show(origins))
+	// The API, and the console's bucket (TestConsoleBehaviours).
+	var o map[string]any
+	for _, origin := range asList(cfg["Origins"]) {
+		if asMap(origin)["CustomOriginConfig"] != nil {
+			o = asMap(origin)
+		}
 	}
-	o := asMap(origins[0])
+	if origins := asList(cfg["Origins"]); len(origins) != 2 || o == nil {
+		t.Fatalf("origins %s, want the API and the console's bucket", show(origins))
+	}
 	if !mentions(o["DomainName"], s.logicalID(s.stack.API.HTTP)) {
 		t.Errorf("origin %s, want the HTTP API", show(o["DomainName"]))
 	}

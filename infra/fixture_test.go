@@ -20,11 +20,17 @@ import (
 )
 
 // assetRoot holds a fake <name>/bootstrap per function, standing in for
-// `make build` so the tests need no cross-compilation.
-var assetRoot string
+// `make build` so the tests need no cross-compilation; consoleDir holds a
+// page standing in for the console's, so the tests check the stack, not
+// the pages of the moment.
+var assetRoot, consoleDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "infra-assets-")
+	if err == nil {
+		consoleDir = filepath.Join(dir, "console-pages")
+		err = fakeConsole(consoleDir)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -34,6 +40,14 @@ func TestMain(m *testing.M) {
 	jsii.Close()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// fakeConsole writes a console of one page.
+func fakeConsole(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html><title>Console</title>\n"), 0o644)
 }
 
 // fakeAssets writes a bootstrap for each function.
@@ -68,6 +82,7 @@ func cdkContext() (map[string]any, error) {
 		return nil, fmt.Errorf("cdk.json app = %q, want %q", doc.App, "go run ./infra")
 	}
 	doc.Context[ctxAssetRoot] = assetRoot
+	doc.Context[ctxConsoleDir] = consoleDir
 	return doc.Context, nil
 }
 

@@ -211,8 +211,9 @@ func TestReservedConcurrency(t *testing.T) {
 }
 
 // TestRetainedInProd: prod keeps what holds personal data, proof or their
-// keys when the stack goes, and the table has deletion protection; dev
-// lets a test installation go whole.
+// keys when the stack goes, and the table and the staff pool (who acted on
+// each request) have deletion protection; dev lets a test installation go
+// whole.
 func TestRetainedInProd(t *testing.T) {
 	for stage, s := range bothStages(t) {
 		want := map[string]string{"prod": "Retain", "dev": "Delete"}[stage]
@@ -223,6 +224,7 @@ func TestRetainedInProd(t *testing.T) {
 			"backup vault": s.logicalID(s.stack.Backup.Vault),
 			"backup key":   s.logicalID(s.stack.Backup.Key),
 			"log key":      s.logicalID(s.stack.Logs.Key),
+			"staff pool":   s.logicalID(s.stack.Staff.Pool),
 		}
 		for _, id := range s.doc.ofType("AWS::Logs::LogGroup") {
 			ids["log group "+id] = id
@@ -235,6 +237,10 @@ func TestRetainedInProd(t *testing.T) {
 		on, _ := asBool(s.doc.Resources[ids["table"]].Properties["DeletionProtectionEnabled"])
 		if on != (stage == "prod") {
 			t.Errorf("%s: table deletion protection %v", stage, on)
+		}
+		pool := asString(s.doc.Resources[ids["staff pool"]].Properties["DeletionProtection"])
+		if want := map[string]string{"prod": "ACTIVE", "dev": "INACTIVE"}[stage]; pool != want {
+			t.Errorf("%s: staff pool deletion protection %q, want %s", stage, pool, want)
 		}
 	}
 }

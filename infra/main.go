@@ -6,9 +6,9 @@
 // Configuration comes from CDK context: the stage chosen with -c stage=
 // (cdk.json's "stages": dev, the default, and prod), whose settings
 // (mailFrom, privacyTeamEmail, publicBaseUrl, returnUrl, allowedOrigins,
-// policyUrl, postalAddress, staffRoles, retentionSchedule, timeZone,
-// smsOrigin, backupVaultLock, retainData) a -c key=value overrides one by
-// one; and assetRoot.
+// policyUrl, postalAddress, staffRoles, staffAuthDomain, retentionSchedule,
+// timeZone, smsOrigin, backupVaultLock, retainData) a -c key=value
+// overrides one by one; and assetRoot and consoleDir.
 package main
 
 import (
@@ -54,8 +54,9 @@ func build(app awscdk.App) (*PrivacyStack, error) {
 		return nil, fmt.Errorf("%w\n(the CDK CLI passes cdk.json's context: run `make synth`, or add -c key=value)", err)
 	}
 	stack, err := NewPrivacyStack(app, StackName(cfg.Stage), PrivacyStackProps{
-		Config:    cfg,
-		AssetRoot: AssetRootFromContext(app),
+		Config:     cfg,
+		AssetRoot:  AssetRootFromContext(app),
+		ConsoleDir: ConsoleDirFromContext(app),
 	})
 	if err != nil {
 		return nil, err

@@ -262,7 +262,7 @@ func TestMonitoringFollowsTopology(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stack, err := NewPrivacyStack(app, "Monitored", PrivacyStackProps{Config: cfg, AssetRoot: assetRoot, Service: &svc})
+	stack, err := NewPrivacyStack(app, "Monitored", PrivacyStackProps{Config: cfg, AssetRoot: assetRoot, ConsoleDir: consoleDir, Service: &svc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
@@ -26,6 +27,8 @@ type PrivacyStackProps struct {
 	// Systems defaults to the register kept in the repository
 	// (reach.Systems).
 	Systems *reach.Register
+	// ConsoleDir holds the staff console's pages; empty means web/console.
+	ConsoleDir string
 }
 
 // PrivacyStack is the whole service in one stack, split by concern into
@@ -36,6 +39,8 @@ type PrivacyStack struct {
 	Mail       Mail
 	API        API
 	Edge       Edge
+	Staff      Staff
+	Console    Console
 	Functions  Functions
 	Routes     []awsapigatewayv2.HttpRoute
 	Streams    Streams
@@ -84,7 +89,8 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 	if err != nil {
 		return nil, err
 	}
-	routes, err := api.route(service.Routes, fns)
+	staff := newStaff(stack, "Staff", props.Config, consoleBase(props.Config, edge))
+	routes, err := api.route(service.Routes, fns, staff)
 	if err != nil {
 		return nil, err
 	}
@@ -116,8 +122,19 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Schedules: schedules,
 	})
 
+	console, err := newConsole(stack, "Console", consoleProps{
+		Dir:   props.consoleDir(),
+		Edge:  edge,
+		Staff: staff,
+		Logs:  logs,
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	addOutputs(stack, api, edge, data)
 	addMessagingOutputs(stack, topics, mail)
+	addStaffOutputs(stack, staff)
 
 	return &PrivacyStack{
 		Stack:      stack,
@@ -125,6 +142,8 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Mail:       mail,
 		API:        api,
 		Edge:       edge,
+		Staff:      staff,
+		Console:    console,
 		Functions:  fns,
 		Routes:     routes,
 		Streams:    streams,
@@ -163,6 +182,14 @@ func retentionZone(service topology.Service) string {
 		}
 	}
 	return "UTC"
+}
+
+// consoleDir is where the console's pages are.
+func (p PrivacyStackProps) consoleDir() string {
+	if p.ConsoleDir != "" {
+		return p.ConsoleDir
+	}
+	return defaultConsoleDir
 }
 
 // systems is the register whose webhook keys the stack grants.
@@ -213,6 +240,32 @@ func addMessagingOutputs(stack awscdk.Stack, topics Topics, mail Mail) {
 	awscdk.NewCfnOutput(stack, jsii.String("MailConfigurationSet"), &awscdk.CfnOutputProps{
 		Description: jsii.String("The SES configuration set the notifier sends with; its events reach the inbound function"),
 		Value:       mail.ConfigSet.ConfigurationSetName(),
+	})
+}
+
+// consoleBase is the public base URL the console is served under, without
+// a trailing slash.
+func consoleBase(cfg Config, edge Edge) *string {
+	if cfg.PublicBaseURL != "" {
+		return jsii.String(strings.TrimSuffix(cfg.PublicBaseURL, "/"))
+	}
+	return edge.URL
+}
+
+// addStaffOutputs adds what an admin needs to create staff accounts and
+// what staff open to sign in.
+func addStaffOutputs(stack awscdk.Stack, staff Staff) {
+	awscdk.NewCfnOutput(stack, jsii.String("StaffUserPoolId"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The staff user pool: create accounts in it and add each to one privacy-* group"),
+		Value:       staff.Pool.UserPoolId(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("StaffClientId"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The console's app client (the audience of staff access tokens)"),
+		Value:       staff.Client.UserPoolClientId(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("ConsoleUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The staff console: staff sign in here with password and authenticator code"),
+		Value:       staff.ConsoleURL,
 	})
 }
 

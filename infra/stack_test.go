@@ -150,8 +150,16 @@ func TestNoHardCodedResourceNames(t *testing.T) {
 
 func TestEachTopologyFunctionIsDeployed(t *testing.T) {
 	s := mainStack(t)
-	if got, want := len(s.doc.ofType("AWS::Lambda::Function")), len(s.service.Functions); got != want {
-		t.Errorf("%d Lambda functions in the template, want %d (one per topology function, nothing else)", got, want)
+	// Besides, CDK's function that copies the console's pages into its
+	// bucket at deployment.
+	var others []string
+	for _, id := range s.doc.ofType("AWS::Lambda::Function") {
+		if !strings.HasPrefix(id, "CustomCDKBucketDeployment") {
+			others = append(others, id)
+		}
+	}
+	if got, want := len(others), len(s.service.Functions); got != want {
+		t.Errorf("%d Lambda functions in the template besides the console's deployment, want %d (one per topology function, nothing else)", got, want)
 	}
 	for _, def := range s.service.Functions {
 		t.Run(def.Name, func(t *testing.T) { checkFunction(t, s, def) })
@@ -265,9 +273,14 @@ func checkRoutes(t *testing.T, s *synthesized) {
 		if !sameJSON(r.Properties["ApiId"], ref(apiID)) {
 			t.Errorf("%s: on API %s, want %s", key, show(r.Properties["ApiId"]), apiID)
 		}
-		wantAuth := map[topology.Auth]string{topology.Public: "NONE", topology.Staff: "AWS_IAM", topology.Machine: "AWS_IAM"}[want.Auth]
+		wantAuth := map[topology.Auth]string{topology.Public: "NONE", topology.Staff: "JWT", topology.Machine: "AWS_IAM"}[want.Auth]
 		if got := asString(r.Properties["AuthorizationType"]); got != wantAuth {
 			t.Errorf("%s: AuthorizationType = %q, want %q for %s", key, got, wantAuth, want.Auth)
+		}
+		if want.Auth == topology.Staff {
+			checkStaffAuthorizer(t, s, key, r.Properties["AuthorizerId"])
+		} else if id, set := r.Properties["AuthorizerId"]; set {
+			t.Errorf("%s: authorizer %s on a %s route", key, show(id), want.Auth)
 		}
 		// Target is integrations/<id>; that integration invokes the
 		// function topology names.
@@ -293,10 +306,41 @@ func checkRoutes(t *testing.T, s *synthesized) {
 	}
 }
 
-func TestStaffRoutesNeedIAM(t *testing.T) {
+// checkStaffAuthorizer: a staff route's authorizer is the API's JWT
+// authorizer that takes the bearer token and accepts only access tokens
+// the staff user pool issued to the console's client.
+func checkStaffAuthorizer(t *testing.T, s *synthesized, key string, authorizerID any) {
+	t.Helper()
+	id := asString(asMap(authorizerID)["Ref"])
+	a, ok := s.doc.Resources[id]
+	if !ok || a.Type != "AWS::ApiGatewayV2::Authorizer" {
+		t.Errorf("%s: AuthorizerId %s is no authorizer of the template", key, show(authorizerID))
+		return
+	}
+	p := a.Properties
+	if !sameJSON(p["ApiId"], ref(s.logicalID(s.stack.API.HTTP))) || asString(p["AuthorizerType"]) != "JWT" {
+		t.Errorf("%s: authorizer %s on %s, want a JWT authorizer of the API", key, asString(p["AuthorizerType"]), show(p["ApiId"]))
+	}
+	if !sameJSON(p["IdentitySource"], []any{"$request.header.Authorization"}) {
+		t.Errorf("%s: identity source %s, want the Authorization header", key, show(p["IdentitySource"]))
+	}
+	jwt := asMap(p["JwtConfiguration"])
+	poolID := s.logicalID(s.stack.Staff.Pool)
+	wantIssuer := map[string]any{"Fn::Join": []any{"", []any{
+		"https://cognito-idp.", map[string]any{"Ref": "AWS::Region"}, ".amazonaws.com/", ref(poolID),
+	}}}
+	if !sameJSON(jwt["Issuer"], wantIssuer) {
+		t.Errorf("%s: issuer %s, want the staff pool's %s", key, show(jwt["Issuer"]), show(wantIssuer))
+	}
+	if want := []any{ref(s.logicalID(s.stack.Staff.Client))}; !sameJSON(jwt["Audience"], want) {
+		t.Errorf("%s: audience %s, want only the console's client %s", key, show(jwt["Audience"]), show(want))
+	}
+}
+
+func TestStaffRoutesNeedStaffTokens(t *testing.T) {
 	// More staff routes on the admin function show that the stack
-	// authorises every one of them with IAM, and that cdk-nag then needs no
-	// exception for them.
+	// authorises every one of them with the staff pool's JWT authorizer,
+	// and that cdk-nag then needs no exception for them.
 	svc := topology.ClariTru
 	admin, ok := svc.Function("admin")
 	if !ok {
@@ -315,7 +359,7 @@ func TestStaffRoutesNeedIAM(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.PublicBaseURL = "https://privacy.example.org"
-	stack, err := NewPrivacyStack(app, "Staff", PrivacyStackProps{Config: cfg, AssetRoot: assetRoot, Service: &svc})
+	stack, err := NewPrivacyStack(app, "Staff", PrivacyStackProps{Config: cfg, AssetRoot: assetRoot, ConsoleDir: consoleDir, Service: &svc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,6 +370,8 @@ func TestStaffRoutesNeedIAM(t *testing.T) {
 	}
 	checkRoutes(t, s)
 	t.Run("admin", func(t *testing.T) { checkFunction(t, s, admin) })
+	// Signing in returns to the console under the configured address.
+	t.Run("console client", func(t *testing.T) { checkConsoleClient(t, s, "https://privacy.example.org/console/") })
 	checkNoNagErrors(t, stack)
 }
 
