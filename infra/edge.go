@@ -29,8 +29,9 @@ const machinePrefix = "/v1/machine/"
 // edgeRegionName is where CloudFront-scoped WAF web ACLs live.
 const edgeRegionName = "us-east-1"
 
-// Edge is CloudFront in front of the public routes, with AWS WAF. WAF cannot
-// attach to an HTTP API (API Gateway v2); it attaches to the distribution.
+// Edge is CloudFront in front of the public and staff routes and the staff
+// console, with AWS WAF. WAF cannot attach to an HTTP API (API Gateway v2);
+// it attaches to the distribution.
 type Edge struct {
 	Firewall     awswafv2.CfnWebACL
 	Distribution awscloudfront.Distribution
@@ -43,8 +44,9 @@ type Edge struct {
 }
 
 // newEdge builds the firewall and the distribution that forwards every
-// request, uncached, to the API. A CLOUDFRONT-scoped web ACL must be created
-// in us-east-1, so the stack deploys there (README, "Deploying").
+// request, uncached, to the API (the console adds its own behaviours,
+// newConsole). A CLOUDFRONT-scoped web ACL must be created in us-east-1, so
+// the stack deploys there (README, "Deploying").
 func newEdge(scope constructs.Construct, id string, api API) Edge {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	secret := awssecretsmanager.NewSecret(c, jsii.String("OriginSecret"), &awssecretsmanager.SecretProps{
@@ -80,7 +82,7 @@ func newEdge(scope constructs.Construct, id string, api API) Edge {
 	// The API's host name: its endpoint is https://<id>.execute-api.<region>.<suffix>.
 	host := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), api.Endpoint, nil))
 	dist := awscloudfront.NewDistribution(c, jsii.String("Distribution"), &awscloudfront.DistributionProps{
-		Comment: jsii.String("ClariTru privacy API: public routes behind AWS WAF"),
+		Comment: jsii.String("ClariTru privacy API and staff console behind AWS WAF"),
 		DefaultBehavior: &awscloudfront.BehaviorOptions{
 			Origin: awscloudfrontorigins.NewHttpOrigin(host, &awscloudfrontorigins.HttpOriginProps{
 				ProtocolPolicy: awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,

@@ -277,7 +277,7 @@ func addOutputs(stack awscdk.Stack, api API, edge Edge, data Data) {
 		Value:       edge.URL,
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
-		Description: jsii.String("The API's own endpoint: staff routes, signed with SigV4 (public routes answer only through PublicUrl)"),
+		Description: jsii.String("The API's own endpoint: machine routes, signed with SigV4, and staff routes with a staff access token (public routes answer only through PublicUrl)"),
 		Value:       api.HTTP.Url(),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("TableName"), &awscdk.CfnOutputProps{
