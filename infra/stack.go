@@ -122,16 +122,10 @@ func NewPrivacyStack(scope constructs.Construct, id string, props PrivacyStackPr
 		Schedules: schedules,
 	})
 
-	console, err := newConsole(stack, "Console", consoleProps{
-		Dir:   props.consoleDir(),
-		Edge:  edge,
-		Staff: staff,
-		Logs:  logs,
-	})
+	console, err := newConsole(stack, "Console", consoleProps{Dir: props.consoleDir(), Edge: edge, Staff: staff, Logs: logs})
 	if err != nil {
 		return nil, err
 	}
-
 	addOutputs(stack, api, edge, data)
 	addMessagingOutputs(stack, topics, mail)
 	addStaffOutputs(stack, staff)

@@ -115,7 +115,15 @@ func newStaff(scope constructs.Construct, id string, cfg Config, publicBase *str
 		CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: jsii.String(cfg.StaffAuthDomain)},
 	})
 
-	client := pool.AddClient(jsii.String("Console"), &awscognito.UserPoolClientOptions{
+	client := consoleClient(pool, consoleURL)
+	return Staff{Pool: pool, Domain: domain, Client: client, Groups: groups, ConsoleURL: consoleURL,
+		SignInOrigin: signInOrigin(cfg.StaffAuthDomain)}
+}
+
+// consoleClient is the console's app client: public, the authorization
+// code grant back to the console only, short-lived tokens.
+func consoleClient(pool awscognito.UserPool, consoleURL *string) awscognito.UserPoolClient {
+	return pool.AddClient(jsii.String("Console"), &awscognito.UserPoolClientOptions{
 		// A browser cannot keep a secret: a public client with PKCE.
 		GenerateSecret: jsii.Bool(false),
 		// Passwords are typed into Cognito's sign-in pages, never sent by
@@ -139,8 +147,6 @@ func newStaff(scope constructs.Construct, id string, cfg Config, publicBase *str
 		AuthSessionValidity:        awscdk.Duration_Minutes(jsii.Number(5)),
 		EnableTokenRevocation:      jsii.Bool(true),
 	})
-	return Staff{Pool: pool, Domain: domain, Client: client, Groups: groups, ConsoleURL: consoleURL,
-		SignInOrigin: signInOrigin(cfg.StaffAuthDomain)}
 }
 
 // signInOrigin is the sign-in domain's origin built from its prefix, as
