@@ -102,7 +102,7 @@ func newConsole(scope constructs.Construct, id string, p consoleProps) (Console,
 		CachePolicy:           awscloudfront.CachePolicy_CACHING_DISABLED(),
 		ResponseHeadersPolicy: headers,
 	})
-	p.Edge.Distribution.AddBehavior(jsii.String(consolePath+"*"), origin, &awscloudfront.AddBehaviorOptions{
+	pages := &awscloudfront.AddBehaviorOptions{
 		ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
 		AllowedMethods:        awscloudfront.AllowedMethods_ALLOW_GET_HEAD(),
 		CachePolicy:           consoleCachePolicy(c, stackName+"-console"),
@@ -112,7 +112,10 @@ func newConsole(scope constructs.Construct, id string, p consoleProps) (Console,
 			EventType: awscloudfront.FunctionEventType_VIEWER_REQUEST,
 			Function:  consoleIndex(c),
 		}},
-	})
+	}
+	p.Edge.Distribution.AddBehavior(jsii.String(consolePath+"*"), origin, pages)
+	// /console itself, which the function sends on to /console/.
+	p.Edge.Distribution.AddBehavior(jsii.String(strings.TrimSuffix(consolePath, "/")), origin, pages)
 
 	deployment := awss3deployment.NewBucketDeployment(c, jsii.String("Deployment"), &awss3deployment.BucketDeploymentProps{
 		DestinationBucket:    bucket,
@@ -143,15 +146,18 @@ func consoleConfig(staff Staff) map[string]any {
 }
 
 // consoleCSP lets the pages load only their own scripts, styles and
-// images, talk only to the API on their own origin and to the sign-in
-// domain (the token exchange), and be framed by no one.
+// images (no inline code), talk only to the API on their own origin and to
+// the sign-in domain (the token exchange), and be framed by no one. The
+// local cloud serves the console with the same policy, its own origin
+// standing in for the sign-in domain.
 func consoleCSP(staff Staff) *string {
 	auth := staff.SignInOrigin
 	return awscdk.Fn_Join(jsii.String(""), &[]*string{
-		jsii.String("default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; connect-src 'self' "),
+		jsii.String("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self' "),
 		auth,
 		jsii.String("; form-action 'self' "),
 		auth,
+		jsii.String("; base-uri 'none'; frame-ancestors 'none'"),
 	})
 }
 
@@ -203,7 +209,8 @@ func consoleCachePolicy(c constructs.Construct, name string) awscloudfront.Cache
 }
 
 // consoleIndex serves index.html for an address ending in a slash, as the
-// local gateway does: an S3 origin has no index documents.
+// local gateway does (an S3 origin has no index documents), and sends
+// /console on to /console/.
 func consoleIndex(c constructs.Construct) awscloudfront.Function {
 	return awscloudfront.NewFunction(c, jsii.String("Index"), &awscloudfront.FunctionProps{
 		Comment: jsii.String("ClariTru staff console: a folder's address serves its index.html"),
@@ -211,6 +218,9 @@ func consoleIndex(c constructs.Construct) awscloudfront.Function {
 		Code: awscloudfront.FunctionCode_FromInline(jsii.String(
 			"function handler(event) {\n" +
 				"  var request = event.request;\n" +
+				"  if (request.uri === '" + strings.TrimSuffix(consolePath, "/") + "') {\n" +
+				"    return {statusCode: 301, statusDescription: 'Moved Permanently', headers: {location: {value: '" + consolePath + "'}}};\n" +
+				"  }\n" +
 				"  if (request.uri.endsWith('/')) {\n" +
 				"    request.uri += 'index.html';\n" +
 				"  }\n" +

@@ -163,8 +163,8 @@ func consoleBehaviours(t *testing.T, s *synthesized) (map[string]map[string]any,
 func TestConsoleBehaviours(t *testing.T) {
 	s := mainStack(t)
 	behaviours, order, cfg := consoleBehaviours(t, s)
-	if !sameJSON(order, []string{"/console/config.json", "/console/*"}) {
-		t.Fatalf("cache behaviours %v, want config.json's before the console's (CloudFront takes the first match)", order)
+	if !sameJSON(order, []string{"/console/config.json", "/console/*", "/console"}) {
+		t.Fatalf("cache behaviours %v, want config.json's before the console's (CloudFront takes the first match), and /console", order)
 	}
 	bucketID := s.logicalID(s.stack.Console.Bucket)
 	var origin map[string]any
@@ -204,6 +204,9 @@ func TestConsoleBehaviours(t *testing.T) {
 		t.Errorf("config.json's cache policy %v, want caching disabled", behaviours["/console/config.json"]["CachePolicyId"])
 	}
 	pages := behaviours["/console/*"]
+	if bare := behaviours["/console"]; !sameJSON(bare["FunctionAssociations"], pages["FunctionAssociations"]) || !sameJSON(bare["CachePolicyId"], pages["CachePolicyId"]) {
+		t.Errorf("/console is served as %s, want as the pages (the function redirects it)", show(bare))
+	}
 	cacheID := asString(asMap(pages["CachePolicyId"])["Ref"])
 	cache := asMap(s.resource(t, cacheID, "AWS::CloudFront::CachePolicy").Properties["CachePolicyConfig"])
 	if asNumber(cache["MinTTL"]) != 0 || asNumber(cache["DefaultTTL"]) != 0 {
@@ -223,9 +226,11 @@ func checkIndexFunction(t *testing.T, code string) {
 	t.Helper()
 	script := code + `
 const cases = {"/console/": "/console/index.html", "/console/queue/": "/console/queue/index.html",
-  "/console/app.js": "/console/app.js", "/console/config.json": "/console/config.json"};
+  "/console/app.js": "/console/app.js", "/console/config.json": "/console/config.json",
+  "/console": "301 /console/"};
 for (const [uri, want] of Object.entries(cases)) {
-  const got = handler({request: {uri: uri, method: "GET"}}).uri;
+  const r = handler({request: {uri: uri, method: "GET"}});
+  const got = r.statusCode ? r.statusCode + " " + r.headers.location.value : r.uri;
   if (got !== want) { console.log(uri + " -> " + got + ", want " + want); process.exitCode = 1; }
 }`
 	out, err := exec.Command("node", "-e", script).CombinedOutput()
@@ -312,11 +317,13 @@ func TestConsoleHeaders(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"default-src":     "'self'",
+		"default-src":     "'none'",
+		"script-src":      "'self'",
+		"style-src":       "'self'",
+		"img-src":         "'self'",
 		"connect-src":     "'self' " + signIn,
 		"form-action":     "'self' " + signIn,
 		"frame-ancestors": "'none'",
-		"object-src":      "'none'",
 		"base-uri":        "'none'",
 	}
 	for k, v := range want {
