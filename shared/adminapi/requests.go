@@ -21,22 +21,25 @@ import (
 // to handle it, and the 11 CCR §7101 log entry (date, types, channel,
 // response date, outcome, basis for denial).
 type RequestView struct {
-	ID              string          `json:"id"`
-	Status          request.Status  `json:"status"`
-	Channel         request.Channel `json:"channel"`
-	Types           []request.Type  `json:"types"`
-	FirstName       string          `json:"first_name"`
-	LastName        string          `json:"last_name"`
-	Email           string          `json:"email"`
-	Phone           string          `json:"phone,omitempty"`
-	PracticeName    string          `json:"practice_name,omitempty"`
-	Country         string          `json:"country,omitempty"`
-	State           string          `json:"state,omitempty"`
-	Details         string          `json:"details,omitempty"`
-	Correction      string          `json:"correction,omitempty"`
-	OnBehalf        bool            `json:"on_behalf"`
-	AgentName       string          `json:"agent_name,omitempty"`
-	AgentEmail      string          `json:"agent_email,omitempty"`
+	ID           string          `json:"id"`
+	Status       request.Status  `json:"status"`
+	Channel      request.Channel `json:"channel"`
+	Types        []request.Type  `json:"types"`
+	FirstName    string          `json:"first_name"`
+	LastName     string          `json:"last_name"`
+	Email        string          `json:"email"`
+	Phone        string          `json:"phone,omitempty"`
+	PracticeName string          `json:"practice_name,omitempty"`
+	Country      string          `json:"country,omitempty"`
+	State        string          `json:"state,omitempty"`
+	Details      string          `json:"details,omitempty"`
+	Correction   string          `json:"correction,omitempty"`
+	OnBehalf     bool            `json:"on_behalf"`
+	AgentName    string          `json:"agent_name,omitempty"`
+	AgentEmail   string          `json:"agent_email,omitempty"`
+	// AgentID is the authorized agent of a request sent by the Data
+	// Rights Protocol (channel agent).
+	AgentID         string          `json:"agent_id,omitempty"`
 	Regime          deadline.Regime `json:"regime"`
 	ReceivedAt      time.Time       `json:"received_at"`
 	DueAt           time.Time       `json:"due_at"`
@@ -65,6 +68,9 @@ func viewOf(r request.Request) RequestView {
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis, Version: r.Version,
 		DenialCode: r.DenialCode, appealView: appealViewOf(r.AppealState),
 		ChannelFields: channelFieldsOf(r),
+	}
+	if r.Protocol != nil {
+		v.AgentID = r.Protocol.ID
 	}
 	if v.Types == nil {
 		v.Types = []request.Type{}

@@ -49,13 +49,16 @@ func NewDRP(db *dynamodb.Client, table string) *DRP { return &DRP{db: db, table:
 // drpTokenItem is a pair-wise token, stored as its hash.
 //
 //	pk = DRPTOKEN#<sha256 of the token>  sk = DRPTOKEN
-//	no index; kept while it is the agent's token (deleted when replaced)
+//	no index; replaced_at once a later setup replaced it (it no longer works);
+//	DynamoDB's TTL removes a replaced token a day after it was replaced
 type drpTokenItem struct {
 	PK       string `dynamodbav:"pk"`
 	SK       string `dynamodbav:"sk"`
 	Kind     string `dynamodbav:"kind"`
 	AgentID  string `dynamodbav:"agent_id"`
 	IssuedAt string `dynamodbav:"issued_at"`
+	// ReplacedAt is when a later setup replaced the token.
+	ReplacedAt string `dynamodbav:"replaced_at,omitempty"`
 }
 
 // drpAgentItem names an agent's current token.
@@ -91,7 +94,17 @@ func (s *DRP) SaveToken(ctx context.Context, agentID, tokenHash string, at time.
 	if found {
 		agentPut.ConditionExpression = aws.String("token_hash = :old")
 		agentPut.ExpressionAttributeValues = map[string]types.AttributeValue{":old": &types.AttributeValueMemberS{Value: cur.TokenHash}}
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: key(prefixDRPToken+cur.TokenHash, sortDRPToken)}})
+		// The token it replaces is marked, not deleted: a public
+		// function deletes nothing.
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key(prefixDRPToken+cur.TokenHash, sortDRPToken),
+			UpdateExpression:         aws.String("SET replaced_at = :at, #ttl = :ttl"),
+			ExpressionAttributeNames: map[string]string{"#ttl": "ttl"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":at":  &types.AttributeValueMemberS{Value: stamp(at)},
+				":ttl": &types.AttributeValueMemberN{Value: fmt.Sprint(at.Add(24 * time.Hour).Unix())},
+			},
+		}})
 	}
 	items = append(items, types.TransactWriteItem{Put: agentPut})
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
@@ -108,7 +121,7 @@ func (s *DRP) TokenAgent(ctx context.Context, tokenHash string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	if !found {
+	if !found || it.ReplacedAt != "" {
 		return "", fault.New(fault.NotFound, "No such token.")
 	}
 	return it.AgentID, nil
@@ -118,7 +131,8 @@ func (s *DRP) TokenAgent(ctx context.Context, tokenHash string) (string, error) 
 //
 //	pk = DRPSEEN#<sha256 of the message>  sk = DRPSEEN
 //	no index; ttl a day after the message expires (a message past its
-//	expires-at is refused anyway, so the mark is needed only until then)
+//	expires-at is refused anyway, so the mark is needed only until then);
+//	released_at when what the message asked for failed (it may be sent again)
 type drpSeenItem struct {
 	PK      string `dynamodbav:"pk"`
 	SK      string `dynamodbav:"sk"`
@@ -137,7 +151,8 @@ func (s *DRP) Mark(ctx context.Context, agentID, messageHash string, until time.
 	if err != nil {
 		return err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av,
+		ConditionExpression: aws.String("attribute_not_exists(pk) OR attribute_exists(released_at)")})
 	ok, err := applied(err)
 	if err == nil && !ok {
 		return fault.New(fault.Conflict, "This message was already used.")
@@ -145,10 +160,17 @@ func (s *DRP) Mark(ctx context.Context, agentID, messageHash string, until time.
 	return err
 }
 
-// Unmark implements drp.Store.
+// Unmark implements drp.Store: the mark is released (a public function
+// deletes nothing), and the message may be taken again.
 func (s *DRP) Unmark(ctx context.Context, messageHash string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(prefixDRPSeen+messageHash, sortDRPSeen)})
-	return classify(err)
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(prefixDRPSeen+messageHash, sortDRPSeen),
+		UpdateExpression:          aws.String("SET released_at = :now"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberS{Value: stamp(time.Now())}},
+	})
+	_, err = applied(err)
+	return err
 }
 
 // callbackItem is a status callback, an outbox item in its request's

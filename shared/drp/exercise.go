@@ -99,8 +99,15 @@ func (s *Service) submission(a Agent, c Claims) (request.Submission, error) {
 		OnBehalf: true, AgentName: a.DisplayName(),
 	}
 	residence(&in, c)
+	// The agent signed the request under the protocol's system rules,
+	// attesting that the person authorised it (DRP 2.01: agent-id); a
+	// power of attorney it references is kept with it.
+	permission := "signed Data Rights Protocol request of agent " + a.ID
+	if poa := strings.TrimSpace(c.PowerOfAttorney); poa != "" && len(poa) <= 500 {
+		permission += "; power of attorney: " + poa
+	}
 	return request.Submission{
-		Input: in, Channel: request.Agent,
+		Input: in, Channel: request.Agent, AgentPermission: permission,
 		Protocol: &request.ProtocolAgent{ID: a.ID, RequestID: c.AgentRequestID, StatusCallback: c.StatusCallback},
 	}, nil
 }

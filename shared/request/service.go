@@ -253,8 +253,13 @@ type Submission struct {
 	// clock runs from then); zero means now. Only staff channels set it.
 	ReceivedAt time.Time
 	// Protocol is the authorized agent of a request sent by the Data
-	// Rights Protocol (channel Agent); nil otherwise.
-	Protocol *ProtocolAgent
+	// Rights Protocol (channel Agent); nil otherwise. AgentPermission is
+	// then what stands for the consumer's signed permission (11 CCR
+	// §7063(a)): the agent's signed request under the protocol's system
+	// rules, and the power of attorney it references, if any; it is
+	// recorded at receipt.
+	Protocol        *ProtocolAgent
+	AgentPermission string
 }
 
 // Submit validates and stores a new request with its receipt mail.
@@ -269,7 +274,10 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		return Receipt{}, err
 	}
 	s.postalKey(&r)
-	r.Protocol = sub.Protocol
+	if sub.Protocol != nil {
+		r.Protocol = sub.Protocol
+		r.AgentPermission, r.AgentPermissionAt = sub.AgentPermission, now
+	}
 	keyHash, bodyHash, err := idempotencyHashes(r.SubjectKey, sub.IdempotencyKey, sub.Body)
 	if err != nil {
 		return Receipt{}, err

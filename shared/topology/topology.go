@@ -352,11 +352,11 @@ var ClariTru = Service{
 			// An agent's request is a Data Rights Request like the
 			// form's (intake's partitions, and the opt-out's); besides,
 			// the agents' tokens (DRPTOKEN#, DRPAGENT#), the replay marks
-			// of signed messages (DRPSEEN#, deleted when what the message
-			// asked for failed) and the status callbacks in the requests'
-			// partitions, the due ones on the by-status-due index.
+			// of signed messages (DRPSEEN#) and the status callbacks in
+			// the requests' partitions, the due ones on the by-status-due
+			// index.
 			Table: TableAccess{
-				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem, DeleteItem},
+				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
 				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "JOB#*", "MAILCAP#*", "DRPTOKEN#*", "DRPAGENT#*", "DRPSEEN#*"},
 				Indexes:    []string{IndexBySubject, IndexByStatus},
 			},
