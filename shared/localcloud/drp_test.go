@@ -240,10 +240,12 @@ func TestDataRightsProtocolAgent(t *testing.T) {
 		"bad signature": func() {
 			drp("POST", "/v1/data-rights-request", agent.token, stranger.sign(stranger.claims(map[string]any{"exercise": "deletion"})), 403)
 		},
-		"expired":     func() { drp("POST", "/v1/data-rights-request", agent.token, agent.sign(expired), 403) },
-		"replay":      func() { drp("POST", "/v1/data-rights-request", agent.token, optOut, 403) },
-		"other's id":  func() { drp("GET", "/v1/data-rights-request/"+id, other.token, "", 403) },
-		"other's del": func() { drp("DELETE", "/v1/data-rights-request/"+id, other.token, other.sign(map[string]any{"reason": "x"}), 403) },
+		"expired":    func() { drp("POST", "/v1/data-rights-request", agent.token, agent.sign(expired), 403) },
+		"replay":     func() { drp("POST", "/v1/data-rights-request", agent.token, optOut, 403) },
+		"other's id": func() { drp("GET", "/v1/data-rights-request/"+id, other.token, "", 403) },
+		"other's del": func() {
+			drp("DELETE", "/v1/data-rights-request/"+id, other.token, other.sign(map[string]any{"reason": "x"}), 403)
+		},
 		"unknown agent": func() {
 			nobody := newTestAgent(t, "NOBODY")
 			if got := drp("POST", "/v1/agent/NOBODY", "", nobody.sign(nobody.claims(nil)), 403); got != nil {
