@@ -179,7 +179,8 @@ func (s *DRP) Unmark(ctx context.Context, messageHash string) error {
 //	pk = REQ#<request id>  sk = CALLBACK#<callback id (sorts by time)>
 //	gsi2: CALLBACKS#queued / <next attempt>#<request id>#<callback id> while
 //	it waits for an attempt; none once delivered or given up
-//	status queued | delivered | failed; attempts, last_code, delivered_at
+//	status queued | delivered | failed | superseded (a later one of the request
+//	came first); attempts, last_code, delivered_at
 type callbackItem struct {
 	PK          string `dynamodbav:"pk"`
 	SK          string `dynamodbav:"sk"`
@@ -316,6 +317,43 @@ func (c *Callbacks) Failed(ctx context.Context, cb drp.Callback, code int, next 
 	}
 	_, err := c.db.UpdateItem(ctx, in)
 	return classify(err)
+}
+
+// Supersede implements drp.CallbackStore: one query of the request's
+// partition for a callback after this one (sort keys sort by time), and
+// the end of this one on the condition that it is still queued.
+func (c *Callbacks) Supersede(ctx context.Context, cb drp.Callback) (bool, error) {
+	out, err := c.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(c.table),
+		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :after AND :end"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":    &types.AttributeValueMemberS{Value: prefixRequest + cb.RequestID},
+			":after": &types.AttributeValueMemberS{Value: prefixCallback + cb.ID + "#"},
+			":end":   &types.AttributeValueMemberS{Value: prefixCallback + "~"},
+		},
+		ProjectionExpression: aws.String("pk, sk"),
+		Limit:                aws.Int32(1),
+	})
+	if err != nil {
+		return false, classify(err)
+	}
+	if len(out.Items) == 0 {
+		return false, nil
+	}
+	_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(c.table), Key: callbackKey(cb),
+		UpdateExpression:         aws.String("SET #st = :sup REMOVE gsi2pk, gsi2sk"),
+		ConditionExpression:      aws.String("#st = :queued"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":sup":    &types.AttributeValueMemberS{Value: "superseded"},
+			":queued": &types.AttributeValueMemberS{Value: "queued"},
+		},
+	})
+	if _, err := applied(err); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Due implements drp.CallbackStore: one query of the by-status-due index.

@@ -114,3 +114,49 @@ func TestCallbackQueuedWithTheChangeAndRetried(t *testing.T) {
 		t.Fatalf("still due after delivery: %v", left)
 	}
 }
+
+// A callback still waiting when a later one of its request is queued is
+// not posted: the agent is told the latest status, not an older one after it.
+func TestOlderCallbackIsSuperseded(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	ctx := context.Background()
+	var posts atomic.Int32
+	agent := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { posts.Add(1) }))
+	defer agent.Close()
+	store := ddb.NewRequests(db, table)
+	c := sampleCreation("01JDRPSUP00000000000000001")
+	c.Request.Status, c.Request.Channel = request.Verified, request.Agent
+	c.Request.Protocol = &request.ProtocolAgent{ID: "AA", StatusCallback: agent.URL}
+	now := time.Now().UTC()
+	c.Request.ReceivedAt, c.Request.DueAt = now, now.AddDate(0, 0, 45)
+	if err := store.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for i, in := range []request.ActionInput{{Action: request.Extend, Reason: "many systems"}, {Action: request.Complete}} {
+		r, _ := store.Get(ctx, c.Request.ID)
+		next, ev, _, err := request.Transition(r, in, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.ID = "01JDRPSUP0000000000000EV0" + string(rune('1'+i))
+		if err := store.Update(ctx, request.Change{Request: next, FromVersion: r.Version, Event: ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cbs := ddb.NewCallbacks(db, table)
+	due, err := cbs.Due(ctx, now.Add(time.Second), 10)
+	if err != nil || len(due) != 2 {
+		t.Fatalf("due: %v %v", due, err)
+	}
+	sender := &drp.Sender{Store: cbs, HTTP: agent.Client(), Loopback: true, Now: time.Now}
+	for _, cb := range due {
+		if err := sender.Deliver(ctx, cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, _ := cbs.OfRequest(ctx, c.Request.ID)
+	if posts.Load() != 1 || len(recs) != 2 || recs[0].Status != "superseded" || recs[1].Status != "delivered" ||
+		!json.Valid([]byte(recs[1].Body)) {
+		t.Fatalf("%d posts, records %+v", posts.Load(), recs)
+	}
+}

@@ -52,7 +52,8 @@ import (
 //
 //	callback      PK=REQ#<id>  SK=CALLBACK#<event id>   the agent's status after a change of its
 //	              protocol status, queued in the change's transaction (body: the Exercise
-//	              Status JSON, url); status queued | delivered | failed, attempts, last_code,
+//	              Status JSON, url); status queued | delivered | failed | superseded (a later
+//	              callback of the request exists; not posted), attempts, last_code,
 //	              last_at, delivered_at
 //	              gsi2: CALLBACKS#queued / <next attempt>#<request id>#<event id> while it
 //	              waits; none once delivered or given up. No expiry of its own: goes with its request

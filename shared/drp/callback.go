@@ -37,6 +37,9 @@ type CallbackStore interface {
 	Failed(ctx context.Context, cb Callback, code int, next time.Time) error
 	// Due returns queued callbacks whose next attempt is before now.
 	Due(ctx context.Context, now time.Time, limit int) ([]Callback, error)
+	// Supersede ends a queued callback when a later one of the same
+	// request exists, and reports whether it did.
+	Supersede(ctx context.Context, cb Callback) (bool, error)
 }
 
 // MaxCallbackAttempts is how often a callback is posted before it is given
@@ -69,6 +72,11 @@ type Sender struct {
 // agent is recorded and left to the retry schedule; only a failure of the
 // store is returned.
 func (s *Sender) Deliver(ctx context.Context, cb Callback) error {
+	// Only the latest status matters to the agent (DRP 2.03.1): an older
+	// one still waiting is not posted after it.
+	if done, err := s.Store.Supersede(ctx, cb); done || err != nil {
+		return err
+	}
 	now := s.Now()
 	if err := s.Store.Claim(ctx, cb, now); err != nil {
 		if fault.KindOf(err) == fault.Conflict {

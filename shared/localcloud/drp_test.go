@@ -232,6 +232,17 @@ func TestDataRightsProtocolAgent(t *testing.T) {
 		t.Fatalf("revoke: %v", rv)
 	}
 
+	// A claim the service cannot take is a 400 naming it, and the message
+	// may be sent again once put right.
+	optIn := agent.claims(map[string]any{"exercise": "sale:opt_in", "name": "Ada Lovelace", "email": "ada.drp@example.com"})
+	if e := drp("POST", "/v1/data-rights-request", agent.token, agent.sign(optIn), 400); e["code"] != "400" || !strings.Contains(fmt.Sprint(e["errors"]), "exercise") {
+		t.Fatalf("opt-in: %v", e)
+	}
+	noName := agent.claims(map[string]any{"exercise": "deletion", "email": "ada.drp@example.com"})
+	if e := drp("POST", "/v1/data-rights-request", agent.token, agent.sign(noName), 400); !strings.Contains(fmt.Sprint(e["errors"]), "name") {
+		t.Fatalf("no name: %v", e)
+	}
+
 	// Refusals.
 	stranger := newTestAgent(t, "TEST_AGENT")
 	expired := agent.claims(map[string]any{"exercise": "sale:opt_out", "name": "Ada Lovelace", "email": "ada.drp@example.com"})
