@@ -21,25 +21,22 @@ import (
 // to handle it, and the 11 CCR §7101 log entry (date, types, channel,
 // response date, outcome, basis for denial).
 type RequestView struct {
-	ID           string          `json:"id"`
-	Status       request.Status  `json:"status"`
-	Channel      request.Channel `json:"channel"`
-	Types        []request.Type  `json:"types"`
-	FirstName    string          `json:"first_name"`
-	LastName     string          `json:"last_name"`
-	Email        string          `json:"email"`
-	Phone        string          `json:"phone,omitempty"`
-	PracticeName string          `json:"practice_name,omitempty"`
-	Country      string          `json:"country,omitempty"`
-	State        string          `json:"state,omitempty"`
-	Details      string          `json:"details,omitempty"`
-	Correction   string          `json:"correction,omitempty"`
-	OnBehalf     bool            `json:"on_behalf"`
-	AgentName    string          `json:"agent_name,omitempty"`
-	AgentEmail   string          `json:"agent_email,omitempty"`
-	// AgentID is the authorized agent of a request sent by the Data
-	// Rights Protocol (channel agent).
-	AgentID         string          `json:"agent_id,omitempty"`
+	ID              string          `json:"id"`
+	Status          request.Status  `json:"status"`
+	Channel         request.Channel `json:"channel"`
+	Types           []request.Type  `json:"types"`
+	FirstName       string          `json:"first_name"`
+	LastName        string          `json:"last_name"`
+	Email           string          `json:"email"`
+	Phone           string          `json:"phone,omitempty"`
+	PracticeName    string          `json:"practice_name,omitempty"`
+	Country         string          `json:"country,omitempty"`
+	State           string          `json:"state,omitempty"`
+	Details         string          `json:"details,omitempty"`
+	Correction      string          `json:"correction,omitempty"`
+	OnBehalf        bool            `json:"on_behalf"`
+	AgentName       string          `json:"agent_name,omitempty"`
+	AgentEmail      string          `json:"agent_email,omitempty"`
 	Regime          deadline.Regime `json:"regime"`
 	ReceivedAt      time.Time       `json:"received_at"`
 	DueAt           time.Time       `json:"due_at"`
@@ -54,6 +51,10 @@ type RequestView struct {
 	Version int `json:"version"`
 	corrections
 	ChannelFields
+
+	// AgentID is the authorized agent of a request sent by the Data
+	// Rights Protocol (channel agent).
+	AgentID string `json:"agent_id,omitempty"`
 }
 
 func viewOf(r request.Request) RequestView {
