@@ -163,8 +163,9 @@ func (a API) route(routes []topology.Route, fns Functions, staff Staff) ([]awsap
 }
 
 // publicRouteReason says why a route without an API Gateway authorizer is
-// right: the company's systems answer jobs with signed callbacks, everyone
-// else uses the privacy web forms.
+// right: the company's systems answer jobs with signed callbacks,
+// authorized agents send messages signed by the Data Rights Protocol,
+// everyone else uses the privacy web forms.
 func publicRouteReason(r topology.Route) string {
 	if strings.HasPrefix(r.Path, "/v1/callbacks/") {
 		return "Callback of the company's own systems answering a job: each call is authenticated in the " +
@@ -172,6 +173,13 @@ func publicRouteReason(r topology.Route) string {
 			"Manager, timestamp within five minutes) and a single-use token of that job; an unsigned or " +
 			"wrongly signed call changes nothing. IAM signing is not available to the systems, which " +
 			"run outside AWS."
+	}
+	if strings.HasPrefix(r.Path, "/v1/agent/") || strings.HasPrefix(r.Path, "/v1/data-rights-request") {
+		return "Data Rights Protocol route of authorized agents (11 CCR §7063): each message is " +
+			"authenticated in the function by the agent's Ed25519 signature against the register of " +
+			"trusted agents, with its agent, business and expiry claims checked and replays refused, " +
+			"and by the pair-wise bearer token (stored hashed) the agent set up with a signed message. " +
+			"API Gateway cannot verify these signatures, and the agents run outside AWS."
 	}
 	return "Public route of the privacy web forms: anyone may file a " +
 		"data rights request, opt out or record consent without an account, as the law requires " +

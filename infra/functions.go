@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/claritru/privacy/shared/drp"
 	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/topology"
 )
@@ -112,6 +113,10 @@ func functionEnvValues(p functionsProps) map[string]*string {
 		topology.EnvSMSOrigin:     jsii.String(p.Config.SMSOrigin),
 		topology.EnvTimeZone:      jsii.String(p.Config.TimeZone),
 		topology.EnvMailConfigSet: p.Mail.ConfigSet.ConfigurationSetName(),
+		// In AWS the agent function trusts the repository's register of
+		// authorized agents only; DRP_AGENTS adds agents for local runs.
+		topology.EnvDRPAgents:     jsii.String("[]"),
+		topology.EnvDRPBusinessID: jsii.String(drp.DefaultBusinessID),
 	}
 }
 

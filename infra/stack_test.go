@@ -218,6 +218,9 @@ func checkFunction(t *testing.T, s *synthesized, def topology.Function) {
 		topology.EnvSMSOrigin:     s.cfg.SMSOrigin,
 		topology.EnvTimeZone:      s.cfg.TimeZone,
 		topology.EnvMailConfigSet: ref(s.logicalID(s.stack.Mail.ConfigSet)),
+		// AWS trusts the repository's register of agents only.
+		topology.EnvDRPAgents:     "[]",
+		topology.EnvDRPBusinessID: "CLARITRU",
 		topology.EnvEdgeSecret: map[string]any{"Fn::Join": []any{"", []any{
 			"{{resolve:secretsmanager:", ref(s.logicalID(s.stack.Edge.Secret)), ":SecretString:::}}",
 		}}},

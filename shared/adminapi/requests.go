@@ -51,6 +51,10 @@ type RequestView struct {
 	Version int `json:"version"`
 	corrections
 	ChannelFields
+
+	// AgentID is the authorized agent of a request sent by the Data
+	// Rights Protocol (channel agent).
+	AgentID string `json:"agent_id,omitempty"`
 }
 
 func viewOf(r request.Request) RequestView {
@@ -65,6 +69,9 @@ func viewOf(r request.Request) RequestView {
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis, Version: r.Version,
 		DenialCode: r.DenialCode, appealView: appealViewOf(r.AppealState),
 		ChannelFields: channelFieldsOf(r),
+	}
+	if r.Protocol != nil {
+		v.AgentID = r.Protocol.ID
 	}
 	if v.Types == nil {
 		v.Types = []request.Type{}

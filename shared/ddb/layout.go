@@ -46,6 +46,24 @@ import (
 //	              no index; expiry: duplicate_guard (10 minutes) from the submission; the
 //	              expiry is the end of the window and moves when a later request takes over
 //
+// The Data Rights Protocol (drp.go, shared/drp): an authorized agent's
+// request is a request item like any other, with drp_agent,
+// drp_agent_request_id and drp_callback (its status callback URL).
+//
+//	callback      PK=REQ#<id>  SK=CALLBACK#<event id>   the agent's status after a change of its
+//	              protocol status, queued in the change's transaction (body: the Exercise
+//	              Status JSON, url); status queued | delivered | failed | superseded (a later
+//	              callback of the request exists; not posted), attempts, last_code,
+//	              last_at, delivered_at
+//	              gsi2: CALLBACKS#queued / <next attempt>#<request id>#<event id> while it
+//	              waits; none once delivered or given up. No expiry of its own: goes with its request
+//	agent token   PK=DRPTOKEN#<sha256 of the bearer token>  SK=DRPTOKEN   (agent_id, issued_at)
+//	              replaced_at and ttl (a day later) once a later setup replaced it; no index
+//	agent         PK=DRPAGENT#<agent id>  SK=DRPAGENT   the hash of its current token; no index; kept
+//	replay mark   PK=DRPSEEN#<sha256 of a signed message>  SK=DRPSEEN   (agent_id, until)
+//	              written on the condition that none is there (or it was released, released_at,
+//	              when what the message asked for failed); no index; ttl a day after until
+//
 // Mail (outbox.go): one item per mail intent, in the partition of the record
 // it belongs to (a request, a person, or the privacy team's digest):
 //

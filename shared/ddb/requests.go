@@ -84,6 +84,11 @@ type requestItem struct {
 	AgentPermission    string `dynamodbav:"agent_permission,omitempty"`
 	AgentPermissionAt  string `dynamodbav:"agent_permission_at,omitempty"`
 	TokenHash          string `dynamodbav:"token_hash,omitempty"`
+	// An authorized agent's request by the Data Rights Protocol
+	// (request.ProtocolAgent).
+	DRPAgent          string `dynamodbav:"drp_agent,omitempty"`
+	DRPAgentRequestID string `dynamodbav:"drp_agent_request_id,omitempty"`
+	DRPCallback       string `dynamodbav:"drp_callback,omitempty"`
 	expiry
 }
 
@@ -154,7 +159,7 @@ func toRequestItem(r request.Request) requestItem {
 	for i, t := range r.Types {
 		types[i] = string(t)
 	}
-	return requestItem{
+	it := requestItem{
 		expiry: requestExpiry(r),
 		PK:     prefixRequest + r.ID, SK: sortRequest, Kind: "request",
 		GSI1PK: prefixSubject + r.SubjectKey, GSI1SK: prefixRequest + r.ID,
@@ -174,6 +179,10 @@ func toRequestItem(r request.Request) requestItem {
 		AgentPermission: r.AgentPermission, AgentPermissionAt: optStamp(r.AgentPermissionAt),
 		TokenHash: r.TokenHash,
 	}
+	if p := r.Protocol; p != nil {
+		it.DRPAgent, it.DRPAgentRequestID, it.DRPCallback = p.ID, p.RequestID, p.StatusCallback
+	}
+	return it
 }
 
 // requestExpiry is a request's retention: none while open; once closed, the
@@ -215,6 +224,9 @@ func (it requestItem) request() (request.Request, error) {
 		VerificationMethod: it.VerificationMethod, VerificationNote: it.VerificationNote,
 		AgentPermission: it.AgentPermission, AgentPermissionAt: ts.at(it.AgentPermissionAt),
 		TokenHash: it.TokenHash,
+	}
+	if it.DRPAgent != "" {
+		r.Protocol = &request.ProtocolAgent{ID: it.DRPAgent, RequestID: it.DRPAgentRequestID, StatusCallback: it.DRPCallback}
 	}
 	r.AppealState = it.appealAttrs.state(&ts)
 	r.Corrections = ts.corrections(it.Corrections)
@@ -452,6 +464,15 @@ func (s *Requests) Verify(ctx context.Context, v request.Verification) error {
 		return err
 	}
 	items = append(append(items, jobs...), links...)
+	after := r
+	after.Status = request.Verified
+	cb, err := callbackPut(s.table, r, after, v.Event.ID, v.At)
+	if err != nil {
+		return err
+	}
+	if cb != nil {
+		items = append(items, *cb)
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if failed := cancelled(err); failed != nil {
 		if v.TokenHash != "" && failed[0] {

@@ -66,6 +66,17 @@ func (s *Requests) Update(ctx context.Context, c request.Change) error {
 		// transaction: only the newest link verifies.
 		items = append(items, voidToken(s.table, c.VoidTokenHash, &types.AttributeValueMemberS{Value: stamp(c.Event.At)}))
 	}
+	// An authorized agent's request tells the agent of the change by
+	// status callback, queued with the change or not at all.
+	before := c.Request
+	before.Status = c.Event.From
+	cb, err := callbackPut(s.table, before, c.Request, c.Event.ID, c.Event.At)
+	if err != nil {
+		return err
+	}
+	if cb != nil {
+		items = append(items, *cb)
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if cancelled(err) != nil {
 		return fault.Wrap(fault.Conflict, "The request changed meanwhile; reload it and try again.", err)

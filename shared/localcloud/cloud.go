@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/claritru/privacy/shared/adminapi"
+	"github.com/claritru/privacy/shared/agentapi"
 	"github.com/claritru/privacy/shared/consentapi"
 	"github.com/claritru/privacy/shared/ddb"
 	"github.com/claritru/privacy/shared/intakeapi"
@@ -32,6 +33,7 @@ import (
 	"github.com/claritru/privacy/shared/topology"
 	"github.com/claritru/privacy/shared/wiring"
 	"github.com/claritru/privacy/shared/wiring/admin"
+	"github.com/claritru/privacy/shared/wiring/agent"
 	"github.com/claritru/privacy/shared/wiring/consent"
 	"github.com/claritru/privacy/shared/wiring/inbound"
 	"github.com/claritru/privacy/shared/wiring/intake"
@@ -101,6 +103,11 @@ type Options struct {
 	// puts it back on the stream; zero keeps the watch's StaleMail. A test
 	// makes it seconds.
 	MailStaleAfter time.Duration
+	// DRPAgents are the authorized agents the agent function trusts
+	// besides the repository's register (DRP_AGENTS, a JSON array); empty
+	// takes the process's DRP_AGENTS, so `make dev` can be given a test
+	// agent.
+	DRPAgents string
 	// ProcessLog receives the stand-ins' own output.
 	ProcessLog *os.File
 	Log        *slog.Logger
@@ -220,6 +227,9 @@ func (o *Options) defaults() (err error) {
 	if o.AnswerWindow <= 0 {
 		o.AnswerWindow = DefaultAnswerWindow
 	}
+	if o.DRPAgents == "" {
+		o.DRPAgents = os.Getenv(topology.EnvDRPAgents)
+	}
 	// Ports left at 0 are bound free where they are opened: the gateway, the
 	// SMS sink and the mail tap listen on port 0, the stand-ins retry on
 	// another port when theirs was taken (OnFreePort).
@@ -322,6 +332,7 @@ func (c *Cloud) configure(o Options) (map[string]settings.Env, error) {
 		settings.EnvSMSEndpoint:      c.SMS.Endpoint,
 		settings.EnvSecretsEndpoint:  c.Secrets.Endpoint,
 		topology.EnvSMSOrigin:        c.SMS.ServiceNumber,
+		topology.EnvDRPAgents:        o.DRPAgents,
 	}
 	// Mail goes through the tap, which keeps its headers (a test's own
 	// capture, SESVia, stands in for it).
@@ -391,6 +402,10 @@ func wire(o Options, envs map[string]settings.Env, db *dynamodb.Client, systems 
 	}
 	wt.StaleAfter = o.MailStaleAfter
 	rh := reachwiring.Handler(deps("reach"), nil)
+	ah, err := agent.Handler(deps("agent"))
+	if err != nil {
+		return functions{}, err
+	}
 	fns := functions{
 		http: map[string]HTTPHandler{
 			"intake":  intake.Handler(deps("intake")).Handle,
@@ -398,13 +413,15 @@ func wire(o Options, envs map[string]settings.Env, db *dynamodb.Client, systems 
 			"consent": consent.Handler(deps("consent")).Handle,
 			"admin":   admin.Handler(deps("admin")).Handle,
 			"reach":   rh.Handle,
+			"agent":   ah.Handle,
 		},
-		stream: map[string]StreamHandler{"notifier": notifier.Handler(deps("notifier")).Handle, "reach": rh.Stream},
+		stream: map[string]StreamHandler{"notifier": notifier.Handler(deps("notifier")).Handle, "reach": rh.Stream, "agent": ah.Stream},
 		topics: map[string]TopicHandler{"inbound": inbound.Handler(deps("inbound")).Handle},
 		scheduled: map[string]ScheduledHandler{
 			"watch":     Scheduled(wt.Handle),
 			"retention": Scheduled(retention.Handler(deps("retention")).Handle),
 			"reach":     Scheduled(rh.Scheduled),
+			"agent":     Scheduled(ah.Scheduled),
 		},
 	}
 	for _, r := range topology.ClariTru.Routes {
@@ -414,7 +431,7 @@ func wire(o Options, envs map[string]settings.Env, db *dynamodb.Client, systems 
 	}
 	served := map[string][]string{
 		"intake": intakeapi.Routes(), "optout": optoutapi.Routes(), "consent": consentapi.Routes(), "admin": adminapi.Routes(),
-		"reach": reachapi.Routes(),
+		"reach": reachapi.Routes(), "agent": agentapi.Routes(),
 	}
 	return fns, topology.ClariTru.CheckRoutes(served)
 }

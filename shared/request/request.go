@@ -98,6 +98,9 @@ const (
 	Email  Channel = "email"
 	Phone  Channel = "phone"
 	Letter Channel = "mail"
+	// Agent is an authorized agent's request sent by the Data Rights
+	// Protocol (shared/drp), machine to machine.
+	Agent Channel = "agent"
 )
 
 // Request is one Data Rights Request.
@@ -167,6 +170,21 @@ type Request struct {
 	// TokenHash is the hash of the verification link last sent, so that a
 	// new link voids it.
 	TokenHash string
+	// Protocol is set on a request an authorized agent sent by the Data
+	// Rights Protocol (channel Agent): the agent, its own reference and
+	// where its status changes are posted.
+	Protocol *ProtocolAgent
+}
+
+// ProtocolAgent is the authorized agent of a request sent by the Data
+// Rights Protocol: its id in the register of trusted agents (shared/drp),
+// the agent's own reference of the request (agent-request-id) and the
+// status callback URL every change of the request is posted to (empty:
+// the agent asks instead).
+type ProtocolAgent struct {
+	ID             string
+	RequestID      string
+	StatusCallback string
 }
 
 // Open reports whether the request still waits for an answer.

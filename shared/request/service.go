@@ -252,6 +252,14 @@ type Submission struct {
 	// ReceivedAt is when a request staff enter reached the company (its
 	// clock runs from then); zero means now. Only staff channels set it.
 	ReceivedAt time.Time
+	// Protocol is the authorized agent of a request sent by the Data
+	// Rights Protocol (channel Agent); nil otherwise. AgentPermission is
+	// then what stands for the consumer's signed permission (11 CCR
+	// §7063(a)): the agent's signed request under the protocol's system
+	// rules, and the power of attorney it references, if any; it is
+	// recorded at receipt.
+	Protocol        *ProtocolAgent
+	AgentPermission string
 }
 
 // Submit validates and stores a new request with its receipt mail.
@@ -259,12 +267,17 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	in, prior := sub.Input, sub.DecodeErrors
 	in.Offline = sub.Channel.Offline()
+	in.Protocol = sub.Channel == Agent
 	receivedAt := receiptTime(&prior, sub, now)
 	r, err := Validate(s.subjects, in, prior)
 	if err != nil {
 		return Receipt{}, err
 	}
 	s.postalKey(&r)
+	if sub.Protocol != nil {
+		r.Protocol = sub.Protocol
+		r.AgentPermission, r.AgentPermissionAt = sub.AgentPermission, now
+	}
 	keyHash, bodyHash, err := idempotencyHashes(r.SubjectKey, sub.IdempotencyKey, sub.Body)
 	if err != nil {
 		return Receipt{}, err
@@ -564,9 +577,10 @@ func hashHex(b []byte) string {
 // recipientKey is the key a request's mail to the requester counts under
 // against the daily cap (mail.LimitFor): the requester's subject key when
 // the request came through the public form, where anyone can type any
-// address; none for a request staff entered.
+// address, or from an authorized agent, whose requests come in bulk; none
+// for a request staff entered.
 func recipientKey(r Request) string {
-	if r.Channel != Web {
+	if r.Channel != Web && r.Channel != Agent {
 		return ""
 	}
 	return r.SubjectKey

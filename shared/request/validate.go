@@ -34,6 +34,10 @@ type Input struct {
 	// Offline is set for a request staff enter (Channel.Offline): the
 	// email address is not required there, but some way to answer is.
 	Offline bool
+	// Protocol is set for a request an authorized agent sends by the Data
+	// Rights Protocol: the agent is known from the register, so no agent
+	// address is asked for (it is told by status callback, not mail).
+	Protocol bool
 }
 
 // Field length limits.
@@ -163,7 +167,7 @@ func agent(errs *fault.Fields, r *Request, in Input) {
 	r.OnBehalf = in.OnBehalf
 	if in.OnBehalf {
 		r.AgentName = line(errs, "agent_name", in.AgentName, maxName, true)
-		if email := line(errs, "agent_email", in.AgentEmail, subject.MaxEmailLength, true); email != "" {
+		if email := line(errs, "agent_email", in.AgentEmail, subject.MaxEmailLength, !in.Protocol); email != "" {
 			n, err := subject.NormaliseEmail(email)
 			if err != nil {
 				errs.Add("agent_email", err.Error())

@@ -63,6 +63,11 @@ type Env struct {
 	// Zone is the company's time zone (deadline.DefaultZone when the
 	// function's COMPANY_TIME_ZONE is not set).
 	Zone deadline.Zone
+	// DRPAgents are the trusted authorized agents added to the
+	// repository's register (JSON, shared/drp); DRPBusinessID is the
+	// business's id in the Data Rights Protocol's directory.
+	DRPAgents     string
+	DRPBusinessID string
 }
 
 // Local-only variables: endpoint overrides for DynamoDB Local and the SES
@@ -105,6 +110,8 @@ func FromVars(cfg aws.Config, getenv func(string) string) (Env, error) {
 		SMSEndpoint:      getenv(EnvSMSEndpoint),
 		SMSOrigin:        getenv(topology.EnvSMSOrigin),
 		SecretsEndpoint:  getenv(EnvSecretsEndpoint),
+		DRPAgents:        getenv(topology.EnvDRPAgents),
+		DRPBusinessID:    getenv(topology.EnvDRPBusinessID),
 	}
 	if e.Table == "" {
 		return Env{}, errors.New(topology.EnvTableName + " is not set")

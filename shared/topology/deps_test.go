@@ -47,7 +47,7 @@ func linked(list []string, prefix string) []string {
 // that renders nothing does not carry the template engines.
 func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 	noPhone := []string{"notifier", "reach", "retention", "watch"}
-	noTemplates := []string{"retention", "watch", "admin", "inbound", "reach"}
+	noTemplates := []string{"retention", "watch", "admin", "inbound", "reach", "agent"}
 	for _, name := range slices.Concat(noPhone, noTemplates) {
 		if _, ok := topology.ClariTru.Function(name); !ok {
 			t.Fatalf("%s is not a function of the topology", name)
@@ -85,7 +85,7 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 // even indirectly, the Lambda runtime or events or an AWS SDK package.
 func TestDomainIsFreeOfAWS(t *testing.T) {
 	domain := []string{"request", "consent", "optout", "subjectdata", "subject", "ledger", "deadline",
-		"retention", "mail", "notifier", "watch", "sweep", "feed", "deliverability"}
+		"retention", "mail", "notifier", "watch", "sweep", "feed", "deliverability", "drp"}
 	for _, name := range domain {
 		list := deps(t, "./shared/"+name)
 		for _, p := range []string{"github.com/aws/aws-lambda-go", "github.com/aws/aws-sdk-go-v2", "github.com/aws/aws-sdk-go", "github.com/aws/smithy-go"} {
@@ -103,7 +103,7 @@ func TestDomainIsFreeOfAWS(t *testing.T) {
 // the table adapter may pull either in again.
 func TestPhoneLibraryAndTemplatesStayAtTheEdge(t *testing.T) {
 	for _, name := range []string{"request", "consent", "optout", "subjectdata", "subject", "ledger", "deadline",
-		"retention", "mail", "notifier", "watch", "sweep", "feed", "deliverability", "ddb", "settings", "wiring"} {
+		"retention", "mail", "notifier", "watch", "sweep", "feed", "deliverability", "drp", "ddb", "settings", "wiring"} {
 		list := deps(t, "./shared/"+name)
 		bad := []string{"github.com/nyaruka/phonenumbers", "google.golang.org/protobuf", "github.com/claritru/privacy/shared/subject/phone"}
 		if name != "notifier" { // the notifier renders the mail it sends

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/claritru/privacy/shared/adminapi"
+	"github.com/claritru/privacy/shared/agentapi"
 	"github.com/claritru/privacy/shared/consentapi"
 	"github.com/claritru/privacy/shared/intakeapi"
 	"github.com/claritru/privacy/shared/optoutapi"
@@ -20,6 +21,7 @@ func served() map[string][]string {
 		"consent": consentapi.Routes(),
 		"admin":   adminapi.Routes(),
 		"reach":   reachapi.Routes(),
+		"agent":   agentapi.Routes(),
 	}
 }
 

@@ -120,6 +120,10 @@ type Schedule struct {
 // what the reach function delivers.
 const KindReachJob = "reach_job"
 
+// KindDRPCallback is the kind of a status callback item (shared/ddb): its
+// insertion is what the agent function posts to the authorized agent.
+const KindDRPCallback = "drp_callback"
+
 // JobRedrive is the watch's job that puts mail the stream gave up on back
 // on the stream (shared/watch).
 const JobRedrive = "redrive"
@@ -196,6 +200,12 @@ const (
 	// delivery events to TopicMailEvents. Empty locally, where the local
 	// cloud simulates those events.
 	EnvMailConfigSet = "SES_CONFIGURATION_SET"
+	// EnvDRPAgents adds trusted authorized agents to the repository's
+	// register (a JSON array of {"id", "verify_key", ...}; shared/drp):
+	// for local runs and tests. EnvDRPBusinessID is the business's id in
+	// the Data Rights Protocol's directory (default CLARITRU).
+	EnvDRPAgents     = "DRP_AGENTS"
+	EnvDRPBusinessID = "DRP_BUSINESS_ID"
 )
 
 // ClariTru is the privacy rights service.
@@ -334,6 +344,27 @@ var ClariTru = Service{
 			ReservedConcurrency: 10,
 		},
 		{
+			Name:    "agent",
+			Purpose: "Data Rights Protocol endpoints for authorized agents: signed requests, status, revoke; status callbacks from the table's stream, retried on a schedule",
+			Memory:  256,
+			Timeout: 30 * time.Second,
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvPepperSecret, EnvEdgeSecret, EnvTimeZone, EnvDRPAgents, EnvDRPBusinessID},
+			// An agent's request is a Data Rights Request like the
+			// form's (intake's partitions, and the opt-out's); besides,
+			// the agents' tokens (DRPTOKEN#, DRPAGENT#), the replay marks
+			// of signed messages (DRPSEEN#) and the status callbacks in
+			// the requests' partitions, the due ones on the by-status-due
+			// index.
+			Table: TableAccess{
+				Actions:    []Action{GetItem, BatchGetItem, Query, PutItem, UpdateItem},
+				Partitions: []string{"REQ#*", "TOKEN#*", "IDEM#*", "DEDUP#*", "SUBJ#*", "JOB#*", "MAILCAP#*", "DRPTOKEN#*", "DRPAGENT#*", "DRPSEEN#*"},
+				Indexes:    []string{IndexBySubject, IndexByStatus},
+			},
+			// Agents send in bulk, machine to machine; the callbacks
+			// go out a few at a time.
+			ReservedConcurrency: 10,
+		},
+		{
 			Name:    "watch",
 			Purpose: "daily deadline watch and expiry of unverified requests; re-drive of unsent mail every few minutes; paced notices of material privacy policy changes",
 			Memory:  256,
@@ -391,6 +422,13 @@ var ClariTru = Service{
 		{Method: "POST", Path: "/v1/unsubscribe", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/choices", Function: "consent", Auth: Public},
 		{Method: "POST", Path: "/v1/callbacks/{job}", Function: "reach", Auth: Public},
+		// The Data Rights Protocol's endpoints: their messages are signed
+		// by the agents, which the handler checks (API Gateway cannot).
+		{Method: "POST", Path: "/v1/agent/{id}", Function: "agent", Auth: Public},
+		{Method: "GET", Path: "/v1/agent/{id}", Function: "agent", Auth: Public},
+		{Method: "POST", Path: "/v1/data-rights-request", Function: "agent", Auth: Public},
+		{Method: "GET", Path: "/v1/data-rights-request/{id}", Function: "agent", Auth: Public},
+		{Method: "DELETE", Path: "/v1/data-rights-request/{id}", Function: "agent", Auth: Public},
 		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/suppression/feed", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/suppression/deliveries", Function: "admin", Auth: Staff},
@@ -422,6 +460,9 @@ var ClariTru = Service{
 		// is left to the retry schedule, so the stream never waits on a
 		// system.
 		{Function: "reach", BatchSize: 10, MaxRetries: 3, Inserts: []string{KindReachJob}},
+		// Status callbacks are posted as they are written; a failed post
+		// is left to the retry schedule.
+		{Function: "agent", BatchSize: 10, MaxRetries: 3, Inserts: []string{KindDRPCallback}},
 	},
 	Topics: []TopicConsumer{
 		{Function: "inbound", Topic: TopicSMSInbound},
@@ -442,6 +483,9 @@ var ClariTru = Service{
 		// Webhooks whose last attempt failed are tried again when their
 		// backoff ends (reach.NextAttempt). Locally every 30 seconds.
 		{Function: "reach", Every: 30 * time.Second, Expression: "rate(5 minutes)"},
+		// Status callbacks whose last post failed are posted again when
+		// their backoff ends (drp.NextCallback). Locally every 30 seconds.
+		{Function: "agent", Every: 30 * time.Second, Expression: "rate(5 minutes)"},
 		// Daily at night, Pacific time, away from the working day's
 		// traffic; the stack's context can set another expression
 		// (retentionSchedule). Locally every five minutes.
