@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,6 +153,11 @@ func TestAdminRequestRoutes(t *testing.T) {
 	if detail.Channel != request.Phone || detail.Email != "grace@example.com" || detail.Version != 1 || detail.History == nil {
 		t.Errorf("detail %+v", detail)
 	}
+	// Waiting for verification: staff may verify it, send the receipt
+	// again, deny or cancel it, and nothing else.
+	if want := []request.Action{"verify", "resend", "deny", "cancel"}; !slices.Equal(detail.Actions, want) {
+		t.Errorf("actions %v, want %v", detail.Actions, want)
+	}
 	s.call("GET", "/v1/admin/requests/{id}", "/v1/admin/requests/01JZ8X6Q3V4N5T7W9Y0A2B4C6D", "", "", 404)
 	s.call("GET", "/v1/admin/requests/{id}", "/v1/admin/requests/not-an-id", "", "", 404)
 
@@ -177,6 +183,9 @@ func TestAdminRequestRoutes(t *testing.T) {
 	out = s.call("POST", actions, path+"/actions", js, `{"action":"deny","reason":"The caller could not be verified.","version":1}`, 200)
 	if err := json.Unmarshal([]byte(out), &done); err != nil || done.Status != request.Denied || done.DenialBasis != "The caller could not be verified." || done.ClosedAt == nil || done.Version != 2 {
 		t.Fatalf("deny: %s", out)
+	}
+	if want := []request.Action{"appeal"}; !slices.Equal(done.Actions, want) {
+		t.Errorf("actions after the denial %v, want %v", done.Actions, want)
 	}
 	evs, _ := s.store.Events(context.Background(), rc.ID)
 	if len(evs) != 2 || evs[0].Action != "received" || evs[1].Actor != s.iam {
