@@ -34,12 +34,16 @@ export function replace(node, ...children) {
 
 // table makes a captioned table: columns are header texts, rows arrays of
 // cells (nodes or text); rowClass, when given, names a row's class.
+// The table scrolls sideways inside its own region on a narrow screen; the
+// region takes focus so it can be scrolled from the keyboard.
+let tables = 0;
 export function table(caption, columns, rows, rowClass) {
+  const id = "table-" + ++tables;
   const head = el("tr", {}, columns.map((c) => el("th", { scope: "col" }, c)));
   const body = rows.map((r, i) => el("tr", { class: rowClass ? rowClass(i) || false : false },
     r.map((c, j) => (j === 0 ? el("th", { scope: "row" }, c) : el("td", {}, c)))));
-  const t = el("table", {}, el("caption", {}, caption), el("thead", {}, head), el("tbody", {}, body));
-  return el("div", { class: "table-wrap" }, t);
+  const t = el("table", {}, el("caption", { id }, caption), el("thead", {}, head), el("tbody", {}, body));
+  return el("div", { class: "table-wrap", role: "region", "aria-labelledby": id, tabindex: "0" }, t);
 }
 
 // facts makes a description list of [term, value] pairs; empty values are

@@ -241,14 +241,14 @@ function jobs(r, ctx, main) {
 function answerForm(button, j, r, ctx, main) {
   const outcome = select([["done", "Done"], ["not_found", "Held nothing of the person"], ["refused", "Could not act (say why)"]]);
   const form = el("form", { class: "panel" },
-    field("job-outcome", "The answer of " + j.system, outcome),
-    field("job-note", "Note", textarea({ maxlength: "1000" }), "Required when the system could not act."),
+    field("job-outcome-" + j.id, "The answer of " + j.system, outcome),
+    field("job-note-" + j.id, "Note", textarea({ maxlength: "1000" }), "Required when the system could not act."),
     el("div", { class: "actions" }, el("button", { type: "submit" }, "Record the answer"),
       el("button", { type: "button", class: "secondary", onclick: () => form.replaceWith(button) }, "Back")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = { outcome: outcome.value };
-    const note = form.querySelector("#job-note").value.trim();
+    const note = form.querySelector("#job-note-" + j.id).value.trim();
     if (note) body.note = note;
     try {
       await api("/v1/admin/jobs/" + encodeURIComponent(j.id), { method: "POST", body });
