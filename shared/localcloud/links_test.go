@@ -30,7 +30,7 @@ func TestLinkAttackThroughTheGateway(t *testing.T) {
 
 // linkAttack runs the attack with the shared identifier of kind via.
 func linkAttack(t *testing.T, l *local, via, shared string) {
-	staff := []string{"Authorization", "Bearer " + adminToken}
+	staff := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 	attacker, victim := "mallory-"+via+"@example.com", "vera-"+via+"@example.com"
 	const victimDetails = "Vera's own records: order 4471 and the clinic notes."
 	submit := func(body string) string {

@@ -50,7 +50,7 @@ func noticeJob(t *testing.T, l *local, pace int) func() policy.NoticeReport {
 // the job runs.
 func TestPolicyVersionsEndToEnd(t *testing.T) {
 	l := startLocal(t)
-	staff := []string{"Authorization", "Bearer " + adminToken}
+	staff := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 	publish := func(body string) (*http.Response, string) {
 		return l.do("POST", "/v1/admin/policy-versions", "application/json", "", body, staff...)
 	}

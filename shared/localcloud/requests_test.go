@@ -25,7 +25,7 @@ func TestStaffRequestWorkflow(t *testing.T) {
 	l := startLocal(t)
 	cloud, do := l.cloud, l.do
 	const js = "application/json"
-	auth := []string{"Authorization", "Bearer " + adminToken}
+	auth := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 	staff := func(method, path, body string, want int) string {
 		t.Helper()
 		return l.staff(t, method, path, body, want)

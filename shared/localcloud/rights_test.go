@@ -28,7 +28,7 @@ func (l rights) staff(method, path, body string, want int) string {
 	if body != "" {
 		ct = "application/json"
 	}
-	resp, out := l.do(method, path, ct, "application/json", body, "Authorization", "Bearer "+adminToken)
+	resp, out := l.do(method, path, ct, "application/json", body, "Authorization", staffBearer(t, l.cloud, "admin"))
 	if resp.StatusCode != want {
 		t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, out, want)
 	}

@@ -16,7 +16,7 @@ import (
 // a refused body records nothing.
 func TestStaffRecordedWithdrawal(t *testing.T) {
 	l := startLocal(t)
-	staff := map[string]string{"Authorization": "Bearer " + adminToken}
+	staff := map[string]string{"Authorization": staffBearer(t, l.cloud, "admin")}
 	const browser = "browser-staff-w-1"
 	if code, out, err := post(l, "/v1/consents", `{"subject":{"browser_id":"`+browser+`"},"events":[{"purpose":"cookies_analytics","granted":true}],`+
 		`"disclosure":{"id":"cookie-banner","version":"2026-11"}}`, nil); err != nil || code != http.StatusCreated {
