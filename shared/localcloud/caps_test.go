@@ -102,7 +102,7 @@ func resendHeld(t *testing.T, l *local, email, id string) {
 	}
 	var d adminapi.RequestDetail
 	staffJSON(t, l, "/v1/admin/requests/"+id, &d)
-	if d.Status != request.Verified || d.History[len(d.History)-2].Action != "resend" || d.History[len(d.History)-2].Actor != "local-staff" {
+	if d.Status != request.Verified || d.History[len(d.History)-2].Action != "resend" || d.History[len(d.History)-2].Actor != "admin" {
 		t.Fatalf("after the resend and verification: %s, history %+v", d.Status, d.History)
 	}
 }

@@ -124,7 +124,7 @@ func linkAttack(t *testing.T, l *local, via, shared string) {
 	resp, out = l.do("POST", "/v1/admin/subjects/erase", "application/json", "",
 		`{"email":"`+attacker+`","reason":"Verified request to delete `+attackerReq+`"}`, staff...)
 	var rep subjectdata.Report
-	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &rep) != nil || rep.Actor != "local-staff" {
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &rep) != nil || rep.Actor != "admin" {
 		t.Fatalf("erase: %d %s", resp.StatusCode, out)
 	}
 	if mine := detail(attackerReq); mine.Email != "" || mine.FirstName != "" || mine.Details != "" {

@@ -254,7 +254,7 @@ func TestStructuredCorrectionThroughStaff(t *testing.T) {
 		t.Fatal(err)
 	}
 	if v.Status != request.InProgress || v.Corrections[0].AppliedValue != "Sklodowska-Curie" || v.Corrections[1].Decision != "accept_in_part" ||
-		v.Corrections[2].Decision != "" || v.Corrections[0].DecidedBy != "local-staff" || v.Corrections[0].DecidedAt == nil {
+		v.Corrections[2].Decision != "" || v.Corrections[0].DecidedBy != "admin" || v.Corrections[0].DecidedAt == nil {
 		t.Fatalf("after the first decisions: %+v", v)
 	}
 	act(`{"action":"complete"}`, 409)
