@@ -359,16 +359,20 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 	return apigw.JSONResponse(http.StatusOK, viewOf(next, h.now()), nil)
 }
 
-// staff names who acts, for the audit history: the IAM principal API
-// Gateway verified in AWS, "local-staff" behind the local bearer token.
+// staff names who acts, for the audit history: the signed-in person's
+// username from the verified token; on a machine route the system's IAM
+// principal, or "local-system" behind the local bearer token.
 func (h *Handler) staff(r apigw.Request) string {
-	if h.Token != "" {
-		return "local-staff"
+	if p, ok := person(r); ok {
+		return p.Username
 	}
 	if a := r.RequestContext.Authorizer; a != nil && a.IAM != nil && a.IAM.UserARN != "" {
 		return a.IAM.UserARN
 	}
-	return "staff"
+	if h.Token != "" {
+		return "local-system"
+	}
+	return "system"
 }
 
 // requestMetrics returns the 11 CCR §7102 figures of a calendar year of the

@@ -323,4 +323,3 @@ button{margin-top:1.5rem;font:inherit;font-weight:600;padding:.6rem 1.2rem;color
 </body>
 </html>
 `
-

@@ -126,7 +126,9 @@ func TestHostedSignIn(t *testing.T) {
 	foreign := authorizeQuery(l, challenge)
 	foreign.Set("redirect_uri", "https://attacker.example/console/")
 	for _, r := range []func() (*http.Response, string){
-		func() (*http.Response, string) { return l.do("GET", "/oauth2/authorize?"+foreign.Encode(), "", "text/html", "") },
+		func() (*http.Response, string) {
+			return l.do("GET", "/oauth2/authorize?"+foreign.Encode(), "", "text/html", "")
+		},
 		func() (*http.Response, string) {
 			return signInForm(l, foreign, "handler", cloud.StaffPassword(), cloud.StaffCode("handler"))
 		},

@@ -391,6 +391,7 @@ var ClariTru = Service{
 		{Method: "POST", Path: "/v1/unsubscribe", Function: "consent", Auth: Public},
 		{Method: "GET", Path: "/v1/choices", Function: "consent", Auth: Public},
 		{Method: "POST", Path: "/v1/callbacks/{job}", Function: "reach", Auth: Public},
+		{Method: "GET", Path: "/v1/admin/me", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/suppression/feed", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/suppression/deliveries", Function: "admin", Auth: Staff},
