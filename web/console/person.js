@@ -26,7 +26,7 @@ export async function render(main, ctx) {
     value.value = subject.value;
   }
   const results = el("div", { id: "person-results" });
-  const form = el("form", { class: "filters", id: "person-lookup" },
+  const form = el("form", { class: "filters", id: "person-lookup", novalidate: true },
     field("person-kind", "Find by", kind), field("person-value", "Identifier", value), el("button", { type: "submit" }, "Look up"));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -159,7 +159,7 @@ function exported(x) {
 function confirmErase(area, results, ctx) {
   const reason = el("textarea", { required: true, maxlength: "2000" });
   const sure = el("input", { type: "checkbox", id: "erase-sure", required: true });
-  const form = el("form", { class: "panel danger", id: "erase-confirm" },
+  const form = el("form", { class: "panel danger", id: "erase-confirm", novalidate: true },
     el("h3", {}, "Erase this person"),
     el("p", {}, "Everything held about this person and the identifiers proven or vouched as theirs is deleted; their requests are kept as the request log without personal data, and an opt-out stays in force. This cannot be undone."),
     field("erase-reason", "Why (e.g. the verified request to delete)", reason),
