@@ -61,6 +61,7 @@ func TestConsoleHandlerWorksARequest(t *testing.T) {
 		t.Errorf("queue row of a request past its date: %q, want marked overdue", got)
 	}
 
+	saveShot(t, "console-queue.png", screenshot(b, t))
 	must(t, "open the request", chromedp.Do(b, chromedp.Click(chromedp.CSS(`#queue-results a[href="#request/`+ref+`"]`))))
 	waitView(b, t)
 	if got := offered(b, t); !slices.Equal(got, []string{"start", "extend", "complete", "deny", "cancel"}) {
@@ -74,6 +75,7 @@ func TestConsoleHandlerWorksARequest(t *testing.T) {
 	if got := offered(b, t); len(got) != 0 {
 		t.Errorf("a completed request offers %v, want nothing", got)
 	}
+	saveShot(t, "console-request.png", screenshot(b, t))
 	history := text(b, t, "main")
 	if !strings.Contains(history, "start") || !strings.Contains(history, "handler") {
 		t.Errorf("the history does not name the handler as who acted: %q", history)
@@ -97,6 +99,7 @@ func TestConsoleHandlerWorksARequest(t *testing.T) {
 			t.Errorf("the person's view after the withdrawal lacks %q: %q", want, log)
 		}
 	}
+	saveShot(t, "console-person.png", screenshot(b, t))
 	token := consoleToken(b, t)
 	resp, out := l.do("GET", "/v1/admin/consents/check?purpose=email_marketing&email="+url.QueryEscape(email), "", js, "", "Authorization", "Bearer "+token)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(out, `"allowed":false`) || !strings.Contains(out, `"withdrawn"`) {
@@ -236,6 +239,7 @@ func TestConsoleAccessibility(t *testing.T) {
 			waitPresent(b, t, "svg.chart")
 		}
 		check(v)
+		saveShot(t, "console-"+v+".png", screenshot(b, t))
 	}
 }
 
