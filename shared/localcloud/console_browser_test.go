@@ -99,6 +99,11 @@ func TestConsoleHandlerWorksARequest(t *testing.T) {
 			t.Errorf("the person's view after the withdrawal lacks %q: %q", want, log)
 		}
 	}
+	for _, sel := range []string{"#erase", "#export"} {
+		if present(b, t, sel) {
+			t.Errorf("the handler's person view has %s, which only an admin may use", sel)
+		}
+	}
 	saveShot(t, "console-person.png", screenshot(b, t))
 	token := consoleToken(b, t)
 	resp, out := l.do("GET", "/v1/admin/consents/check?purpose=email_marketing&email="+url.QueryEscape(email), "", js, "", "Authorization", "Bearer "+token)
