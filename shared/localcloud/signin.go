@@ -130,7 +130,13 @@ func (s *HostedSignIn) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.Log.Error("hosted sign-in", "error", err.Error())
+		// The kind of failure only: Cognito's messages may echo input.
+		var ce *CognitoError
+		kind := "transport"
+		if errors.As(err, &ce) {
+			kind = ce.Type
+		}
+		s.Log.Error("hosted sign-in failed", "kind", kind)
 		s.page(w, http.StatusBadGateway, signInPage{Params: p, Form: true, Username: user, Error: "Sign-in is unavailable; try again."})
 		return
 	}

@@ -123,6 +123,15 @@ func TestHostedSignIn(t *testing.T) {
 	if resp, out := redeem(l, code, cfg.RedirectURI, verifier); resp.StatusCode != http.StatusBadRequest || out["error"] != "invalid_grant" {
 		t.Errorf("reused code: %d %v", resp.StatusCode, out)
 	}
+	refusesForeignURIs(t, l, challenge)
+}
+
+// refusesForeignURIs: an authorization request or a logout naming another
+// URI than the console's, or one without PKCE, is answered on the page and
+// never redirected; the console's own logout URI is.
+func refusesForeignURIs(t *testing.T, l *local, challenge string) {
+	t.Helper()
+	cloud, cfg := l.cloud, l.cloud.SignIn.Config()
 	foreign := authorizeQuery(l, challenge)
 	foreign.Set("redirect_uri", "https://attacker.example/console/")
 	for _, r := range []func() (*http.Response, string){
@@ -145,7 +154,7 @@ func TestHostedSignIn(t *testing.T) {
 	if resp, _ := l.do("GET", "/oauth2/authorize?"+noPKCE.Encode(), "", "text/html", ""); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("no code_challenge: %d", resp.StatusCode)
 	}
-	resp, _ = l.do("GET", "/logout?"+url.Values{"client_id": {cfg.ClientID}, "logout_uri": {cfg.RedirectURI}}.Encode(), "", "text/html", "")
+	resp, _ := l.do("GET", "/logout?"+url.Values{"client_id": {cfg.ClientID}, "logout_uri": {cfg.RedirectURI}}.Encode(), "", "text/html", "")
 	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != cfg.RedirectURI {
 		t.Errorf("logout: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}

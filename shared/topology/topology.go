@@ -169,8 +169,8 @@ const (
 	// goes there.
 	EnvPrivacyTeam = "PRIVACY_TEAM_EMAIL"
 	// EnvStaffRoles lists the IAM roles (ARNs, comma-separated) whose
-	// sessions may use the staff API; IAM authorisation alone would let any
-	// principal of the account allowed execute-api:Invoke in.
+	// sessions may call the machine routes; IAM authorisation alone would
+	// let any principal of the account allowed execute-api:Invoke in.
 	EnvStaffRoles = "STAFF_ROLE_ARNS"
 	// EnvEdgeSecret is the secret the edge (CloudFront, with AWS WAF)
 	// sends with every request: the public functions refuse requests
