@@ -101,7 +101,7 @@ func capacities(ctx context.Context, endpoint string) ([]OpUsage, error) {
 			post(http.StatusCreated, "/v1/consents", bannerBody, "cap"), nil},
 		{"admin queue page", "GET /v1/admin/requests?status=pending_verification&limit=25", func(int) error {
 			_, err := s.expect(ctx, http.StatusOK, "GET", "/v1/admin/requests?status=pending_verification&limit=25", "",
-				"Authorization", "Bearer "+benchAdminToken)
+				"Authorization", "Bearer "+s.staffToken)
 			return err
 		}, nil},
 	}

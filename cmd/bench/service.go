@@ -26,7 +26,7 @@ import (
 	"github.com/claritru/privacy/shared/wiring/optout"
 )
 
-// benchAdminToken is the staff API's bearer token in the service under
+// benchAdminToken is the machine routes' bearer token in the service under
 // measure (IAM in AWS).
 const benchAdminToken = "bench-admin-token"
 
@@ -38,6 +38,8 @@ type service struct {
 	Table   string
 	DB      *dynamodb.Client // unwatched
 	gateway http.Handler
+	// staffToken is a signed-in admin's access token.
+	staffToken string
 }
 
 // newTable creates a table of the service's definition without a stream:
@@ -94,7 +96,12 @@ func startService(ctx context.Context, endpoint string, watch *capture) (*servic
 		def, _ := topology.ClariTru.Function(function)
 		return wiring.Deps{Env: env, DB: ddb.Guard(db, def), Keyer: keyer, Log: log, AdminToken: benchAdminToken}
 	}
+	pool, err := newBenchPool()
+	if err != nil {
+		return nil, err
+	}
 	gw := &localcloud.Gateway{
+		JWT:     pool.verifier,
 		Service: topology.ClariTru,
 		Handlers: map[string]localcloud.HTTPHandler{
 			"intake":  intake.Handler(deps("intake")).Handle,
@@ -105,7 +112,7 @@ func startService(ctx context.Context, endpoint string, watch *capture) (*servic
 		AllowedOrigins: env.AllowedOrigins,
 		Log:            log,
 	}
-	return &service{Table: table, DB: plain, gateway: gw}, nil
+	return &service{Table: table, DB: plain, gateway: gw, staffToken: pool.token}, nil
 }
 
 // do sends one request and returns its status and body.

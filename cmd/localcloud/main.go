@@ -61,7 +61,9 @@ func run() error {
 		MailTapPort:  port("MAIL_TAP_PORT", 8007),
 		SecretsPort:  port("SECRETS_PORT", 8008),
 		ReceiverPort: port("RECEIVER_PORT", 8009),
+		CognitoPort:  port("COGNITO_PORT", 9229),
 		DataDir:      filepath.Join(dir, "dynamodb"),
+		CognitoDir:   filepath.Join(dir, "cognito"),
 		Pepper:       pepper,
 		AdminToken:   string(adminToken),
 		MailFrom:     os.Getenv("MAIL_FROM"),
@@ -73,16 +75,23 @@ func run() error {
 		ProcessLog:    procLog,
 		Log:           slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 	}
-	fmt.Println("Starting DynamoDB Local, the SES stand-in, the SMS sink, the Secrets Manager stand-in, the sample webhook receiver and the local gateway...")
+	fmt.Println("Starting DynamoDB Local, the SES stand-in, cognito-local, the SMS sink, the Secrets Manager stand-in, the sample webhook receiver and the local gateway...")
 	c, err := localcloud.Start(ctx, o)
 	if err != nil {
 		c.Stop()
 		return err
 	}
+	staffFile := filepath.Join(dir, "staff.json")
+	if err := c.WriteStaffFile(staffFile); err != nil {
+		c.Stop()
+		return err
+	}
+	defer os.Remove(staffFile)
 	fmt.Print(c.Describe())
+	fmt.Print(c.DescribeStaff("go run ./cmd/stafftoken"))
 	if os.Getenv("ADMIN_TOKEN") == "" {
-		fmt.Printf("Staff API token (ADMIN_TOKEN, kept in .localcloud/admin_token):\n  %s\n", adminToken)
-		fmt.Printf("  e.g. curl -H 'Authorization: Bearer %s' %s/v1/admin/suppression?format=csv\n", adminToken, c.APIURL)
+		fmt.Printf("Machine routes' token (ADMIN_TOKEN, kept in .localcloud/admin_token; IAM in AWS):\n  %s\n", adminToken)
+		fmt.Printf("  e.g. curl -H 'Authorization: Bearer %s' %s/v1/machine/suppression?format=csv\n", adminToken, c.APIURL)
 	}
 	<-ctx.Done()
 	fmt.Println("\nStopping...")

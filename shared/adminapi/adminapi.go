@@ -1,8 +1,11 @@
-// Package adminapi is the HTTP adapter of the staff API under /v1/admin/. In AWS
-// API Gateway authorises its routes with IAM; locally a bearer token
-// (ADMIN_TOKEN) stands in. The handler checks again either way: a request
-// reaches staff data only with the configured token, or with verified IAM
-// credentials of a session of one of the staff roles (STAFF_ROLE_ARNS).
+// Package adminapi is the HTTP adapter of the staff API under /v1/admin/ and
+// of the company's systems' routes under /v1/machine/. People of the privacy
+// team sign in to a Cognito user pool: the HTTP API's JWT authorizer (the
+// local gateway, locally) verifies their access token, and the handler
+// allows each route to the roles of their groups only (roles.go). Systems
+// call the machine routes with IAM credentials of a session of one of the
+// STAFF_ROLE_ARNS roles, checked again here; locally a bearer token
+// (ADMIN_TOKEN) stands in for IAM.
 package adminapi
 
 import (
@@ -64,10 +67,11 @@ type Handler struct {
 	// Zone is the company's time zone: a calendar year of the figures is
 	// its year. The zero Zone is deadline.DefaultZone.
 	Zone deadline.Zone
-	// Token is the local stand-in for IAM; empty in AWS.
+	// Token is the local stand-in for IAM on the machine routes; empty in
+	// AWS.
 	Token string
-	// StaffRoles are the IAM role ARNs whose sessions are staff. In AWS
-	// an empty list lets no one in.
+	// StaffRoles are the IAM role ARNs whose sessions may call the machine
+	// routes. In AWS an empty list lets no one in.
 	StaffRoles []string
 	Log        *slog.Logger
 	Now        func() time.Time
@@ -78,6 +82,8 @@ type route func(h *Handler, ctx context.Context, r apigw.Request) apigw.Response
 
 // routes are the function's routes in shared/topology, by route key.
 var routes = map[string]route{
+	// Who is signed in, and their role.
+	"GET /v1/admin/me": (*Handler).me,
 	// The suppression list for advertising platforms, and consent history
 	// and checks.
 	"GET /v1/admin/suppression":    (*Handler).suppression,
@@ -137,25 +143,30 @@ func Routes() []string { return apigw.RouteKeys(routes) }
 
 // Handle dispatches one HTTP API event by its route key.
 func (h *Handler) Handle(ctx context.Context, r apigw.Request) (apigw.Response, error) {
-	var resp apigw.Response
-	if !h.authorised(r) {
-		resp = apigw.Problem(fault.New(fault.Unauthorized, "Staff credentials are required."), nil)
-		resp.Headers["WWW-Authenticate"] = "Bearer"
-	} else if err := apigw.CheckQuery(r); err != nil {
-		// Staff queries name people: a repeated or garbled parameter is
-		// refused rather than read as API Gateway joins it.
-		resp = apigw.Problem(err, nil)
-	} else if route, ok := routes[r.RouteKey]; ok {
-		resp = route(h, ctx, r)
-	} else {
-		resp = apigw.Problem(fault.New(fault.NotFound, "No such route."), nil)
+	resp, ok := h.gate(r)
+	if ok {
+		resp = h.serve(ctx, r)
 	}
 	// The route and status only: staff queries name people.
 	h.Log.InfoContext(ctx, "handled", "route", r.RouteKey, "status", resp.StatusCode)
 	return resp, nil
 }
 
-func (h *Handler) authorised(r apigw.Request) bool {
+// serve answers a request the gate let through.
+func (h *Handler) serve(ctx context.Context, r apigw.Request) apigw.Response {
+	if err := apigw.CheckQuery(r); err != nil {
+		// Staff queries name people: a repeated or garbled parameter is
+		// refused rather than read as API Gateway joins it.
+		return apigw.Problem(err, nil)
+	}
+	if route, ok := routes[r.RouteKey]; ok {
+		return route(h, ctx, r)
+	}
+	return apigw.Problem(fault.New(fault.NotFound, "No such route."), nil)
+}
+
+// machineAuthorised checks a system's credentials on a machine route.
+func (h *Handler) machineAuthorised(r apigw.Request) bool {
 	if h.Token != "" {
 		got, ok := strings.CutPrefix(apigw.Header(r, "Authorization"), "Bearer ")
 		return ok && subtle.ConstantTimeCompare([]byte(got), []byte(h.Token)) == 1

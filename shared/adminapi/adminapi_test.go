@@ -43,8 +43,33 @@ func handler(token string) *Handler {
 	}
 }
 
-func get(auth string, iam *events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription) apigw.Request {
+// SignIn gives a request the claims the HTTP API's JWT authorizer verified
+// for a person of the staff pool, as API Gateway renders them (strings; a
+// list as "[a b]").
+func SignIn(r *apigw.Request, username string, groups ...string) {
+	claims := map[string]string{"username": username, "sub": "sub-" + username, "client_id": "console-client",
+		"token_use": "access", "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Staff", "scope": "openid email profile",
+		"exp": "1798761600", "iat": "1798758000"}
+	if len(groups) > 0 {
+		claims["cognito:groups"] = "[" + strings.Join(groups, " ") + "]"
+	}
+	r.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims, Scopes: []string{"openid", "email", "profile"}},
+	}
+}
+
+// get is the staff suppression export, as a signed-in viewer asks for it.
+func get() apigw.Request {
 	r := apigw.Request{RouteKey: "GET /v1/admin/suppression", Headers: map[string]string{},
+		QueryStringParameters: map[string]string{"format": "csv"}}
+	SignIn(&r, "vera", "privacy-viewer")
+	return r
+}
+
+// machineGet is the systems' suppression export with a bearer header or an
+// IAM caller.
+func machineGet(auth string, iam *events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription) apigw.Request {
+	r := apigw.Request{RouteKey: "GET /v1/machine/suppression", Headers: map[string]string{},
 		QueryStringParameters: map[string]string{"format": "csv"}}
 	if auth != "" {
 		r.Headers["authorization"] = auth
@@ -55,7 +80,7 @@ func get(auth string, iam *events.APIGatewayV2HTTPRequestContextAuthorizerIAMDes
 	return r
 }
 
-func TestStaffAccess(t *testing.T) {
+func TestMachineAccess(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name  string
@@ -63,14 +88,16 @@ func TestStaffAccess(t *testing.T) {
 		req   apigw.Request
 		want  int
 	}{
-		{"local, no header", "secret", get("", nil), http.StatusUnauthorized},
-		{"local, wrong token", "secret", get("Bearer nope", nil), http.StatusUnauthorized},
-		{"local, token as basic auth", "secret", get("Basic secret", nil), http.StatusUnauthorized},
-		{"local, right token", "secret", get("Bearer secret", nil), http.StatusOK},
+		{"local, no header", "secret", machineGet("", nil), http.StatusUnauthorized},
+		{"local, wrong token", "secret", machineGet("Bearer nope", nil), http.StatusUnauthorized},
+		{"local, token as basic auth", "secret", machineGet("Basic secret", nil), http.StatusUnauthorized},
+		{"local, right token", "secret", machineGet("Bearer secret", nil), http.StatusOK},
+		// A person's sign-in is no system's credential.
+		{"local, a staff sign-in", "secret", signedIn(machineGet("", nil), "ada", "privacy-admin"), http.StatusUnauthorized},
 		// In AWS no token is configured: only IAM-verified callers pass,
 		// and a bearer header means nothing.
-		{"aws, no IAM context", "", get("Bearer anything", nil), http.StatusUnauthorized},
-		// ... and only sessions of a configured staff role.
+		{"aws, no IAM context", "", machineGet("Bearer anything", nil), http.StatusUnauthorized},
+		// ... and only sessions of a configured role.
 		{"aws, staff role session", "", iamCaller("arn:aws:sts::111122223333:assumed-role/PrivacyStaff/ada"), http.StatusOK},
 		{"aws, staff role with a path", "", iamCaller("arn:aws:sts::111122223333:assumed-role/PathStaff/ada"), http.StatusOK},
 		{"aws, another role", "", iamCaller("arn:aws:sts::111122223333:assumed-role/Marketing/bob"), http.StatusUnauthorized},
@@ -94,7 +121,12 @@ func TestStaffAccess(t *testing.T) {
 	}
 }
 
-// With no staff role configured, no IAM caller is staff.
+func signedIn(r apigw.Request, username string, groups ...string) apigw.Request {
+	SignIn(&r, username, groups...)
+	return r
+}
+
+// With no role configured, no IAM caller is a system of the company.
 func TestNoStaffRolesLetsNoOneIn(t *testing.T) {
 	resp, _ := handler("").Handle(context.Background(), iamCaller("arn:aws:sts::111122223333:assumed-role/PrivacyStaff/ada"))
 	if resp.StatusCode != http.StatusUnauthorized {
@@ -103,18 +135,18 @@ func TestNoStaffRolesLetsNoOneIn(t *testing.T) {
 }
 
 func iamCaller(arn string) apigw.Request {
-	return get("", &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: arn})
+	return machineGet("", &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: arn})
 }
 
 func TestSuppressionCSV(t *testing.T) {
-	resp, _ := handler("secret").Handle(context.Background(), get("Bearer secret", nil))
+	resp, _ := handler("secret").Handle(context.Background(), get())
 	want := "email_sha256,phone_sha256,browser_id,since\n" +
 		strings.Repeat("a", 64) + ",,,2026-11-02T10:00:00Z\n" +
 		",,browser-1234,2026-11-02T10:00:00Z\n"
 	if resp.Body != want || !strings.HasPrefix(resp.Headers["Content-Type"], "text/csv") {
 		t.Fatalf("csv = %q (%v)", resp.Body, resp.Headers)
 	}
-	r := get("Bearer secret", nil)
+	r := get()
 	r.QueryStringParameters["format"] = "xml"
 	if resp, _ := handler("secret").Handle(context.Background(), r); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("unknown format: %d", resp.StatusCode)
@@ -138,7 +170,7 @@ func TestSuppressionCSVNeutralisesFormulas(t *testing.T) {
 		}
 	}
 	h := &Handler{OptOuts: optout.NewService(store, nil, nil, nil), Token: "secret", Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
-	resp, _ := h.Handle(context.Background(), get("Bearer secret", nil))
+	resp, _ := h.Handle(context.Background(), get())
 	rows, err := csv.NewReader(strings.NewReader(resp.Body)).ReadAll()
 	if err != nil || len(rows) != len(hostile)+1 {
 		t.Fatalf("csv %q: %d rows, %v", resp.Body, len(rows), err)
@@ -154,7 +186,7 @@ func TestSuppressionCSVNeutralisesFormulas(t *testing.T) {
 		t.Errorf("browser ids in the CSV = %q, want %q", got, want)
 	}
 
-	r := get("Bearer secret", nil)
+	r := get()
 	r.QueryStringParameters["format"] = "json"
 	resp, _ = h.Handle(context.Background(), r)
 	for _, id := range hostile {
@@ -175,7 +207,7 @@ func TestStaffQueryIsStrict(t *testing.T) {
 		"browser_id=abcdefgh&browser_id=ijklmnop":   "browser_id",
 		"purpose=email_marketing&purpose=%ED%A0%80": "purpose",
 	} {
-		r := get("Bearer secret", nil)
+		r := get()
 		r.RawQueryString = raw
 		resp, _ := handler("secret").Handle(context.Background(), r)
 		var p apigw.ProblemDoc

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/claritru/privacy/api"
 	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/apigw"
@@ -33,7 +31,7 @@ import (
 // The feed routes run against DynamoDB Local.
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m, false)) }
 
-const staffARN = "arn:aws:sts::111122223333:assumed-role/PrivacyStaff/ada"
+const staffARN = "ada"
 
 // feedAPI is the staff API with the feed on a fresh table, called as a
 // session of the staff role, every exchange held to the OpenAPI document.
@@ -62,10 +60,9 @@ func newFeedAPI(t *testing.T, start time.Time) *feedAPI {
 	def, _ := topology.ClariTru.Function("admin")
 	s.optOut = optout.NewService(ddb.NewOptOuts(db, table), keyer, phone.E164, now)
 	s.h = &adminapi.Handler{
-		Feed:       feed.NewService(ddb.NewFeed(ddb.Guard(db, def), table), reach.Systems(), now),
-		StaffRoles: []string{"arn:aws:iam::111122223333:role/PrivacyStaff"},
-		Log:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Now:        now,
+		Feed: feed.NewService(ddb.NewFeed(ddb.Guard(db, def), table), reach.Systems(), now),
+		Log:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Now:  now,
 	}
 	return s
 }
@@ -85,9 +82,7 @@ func (s *feedAPI) call(method, path, body string, want int) string {
 	t.Helper()
 	hr := httptest.NewRequest(method, "https://api.example.test"+path, strings.NewReader(body))
 	ev := apigw.Request{RouteKey: method + " " + hr.URL.Path, RawPath: hr.URL.Path, Body: body, Headers: map[string]string{}}
-	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-		IAM: &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: staffARN},
-	}
+	adminapi.SignIn(&ev, staffARN, "privacy-handler")
 	if body != "" {
 		hr.Header.Set("Content-Type", "application/json")
 		ev.Headers["content-type"] = "application/json"

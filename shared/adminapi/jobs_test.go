@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -34,7 +33,7 @@ import (
 	"github.com/claritru/privacy/shared/topology"
 )
 
-const jobsStaff = "arn:aws:sts::111122223333:assumed-role/PrivacyStaff/grace"
+const jobsStaff = "grace"
 
 // jobsAPI is the staff API on a fresh table, wired as the admin function
 // wires it (its calls under the function's table access), called as a
@@ -70,13 +69,12 @@ func newJobsAPI(t *testing.T, start time.Time) *jobsAPI {
 		Requests: request.NewService(ddb.NewRequests(guarded, table), request.Config{
 			Keyer: keyer, Phone: phone.E164, Systems: reach.Systems(), Jobs: jobs, Now: now,
 		}),
-		Subjects:   subjectdata.NewService(ddb.NewSubjects(guarded, table), keyer, phone.E164, now),
-		Systems:    reach.Systems(),
-		Jobs:       jobs,
-		Reach:      reach.NewService(jobs, reach.Config{Register: reach.Systems(), Now: now}),
-		StaffRoles: []string{"arn:aws:iam::111122223333:role/PrivacyStaff"},
-		Log:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Now:        now,
+		Subjects: subjectdata.NewService(ddb.NewSubjects(guarded, table), keyer, phone.E164, now),
+		Systems:  reach.Systems(),
+		Jobs:     jobs,
+		Reach:    reach.NewService(jobs, reach.Config{Register: reach.Systems(), Now: now}),
+		Log:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Now:      now,
 	}
 	return s
 }
@@ -94,9 +92,8 @@ func (s *jobsAPI) call(method, route, path, body string, want int) string {
 		hr.Header.Set("Content-Type", "application/json")
 		ev.Headers["content-type"] = "application/json"
 	}
-	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-		IAM: &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: jobsStaff},
-	}
+	// Admin: the jobs tests also export and erase.
+	adminapi.SignIn(&ev, jobsStaff, "privacy-admin")
 	return adminapi.HandleChecked(t, s.h, s.checker, hr, ev, route, body, want)
 }
 

@@ -52,8 +52,7 @@ func TestMetricsCountOptOutsBySourceAndUnverifiableAsDenied(t *testing.T) {
 	})
 	s.h = &adminapi.Handler{
 		Requests: requests, OptOutCounts: ddb.NewOptOuts(guarded, table),
-		StaffRoles: []string{"arn:aws:iam::111122223333:role/PrivacyStaff"},
-		Log:        slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: now,
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: now,
 	}
 	s.optOut = optout.NewService(ddb.NewOptOuts(db, table), keyer, phone.E164, now)
 	optOut := func(at time.Time, in optout.Input) {

@@ -55,9 +55,12 @@ type RequestView struct {
 	// AgentID is the authorized agent of a request sent by the Data
 	// Rights Protocol (channel agent).
 	AgentID string `json:"agent_id,omitempty"`
+	// Actions are those the request's rules allow staff now; a console
+	// offers these and no others.
+	Actions []request.Action `json:"actions"`
 }
 
-func viewOf(r request.Request) RequestView {
+func viewOf(r request.Request, now time.Time) RequestView {
 	v := RequestView{
 		ID: r.ID, Status: r.Status, Channel: r.Channel, Types: r.Types,
 		FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone,
@@ -68,7 +71,7 @@ func viewOf(r request.Request) RequestView {
 		Extended: r.Extended, ExtensionReason: r.ExtensionReason,
 		Outcome: r.Outcome, DenialBasis: r.DenialBasis, Version: r.Version,
 		DenialCode: r.DenialCode, appealView: appealViewOf(r.AppealState),
-		ChannelFields: channelFieldsOf(r),
+		ChannelFields: channelFieldsOf(r), Actions: request.Allowed(r, now),
 	}
 	if r.Protocol != nil {
 		v.AgentID = r.Protocol.ID
@@ -194,8 +197,9 @@ func (h *Handler) requestQueue(ctx context.Context, r apigw.Request) apigw.Respo
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
 	out := RequestQueue{Requests: make([]RequestView, 0, len(page.Requests)), NextCursor: page.Next}
+	now := h.now()
 	for _, req := range page.Requests {
-		out.Requests = append(out.Requests, viewOf(req))
+		out.Requests = append(out.Requests, viewOf(req, now))
 	}
 	return apigw.JSONResponse(http.StatusOK, out, nil)
 }
@@ -228,7 +232,7 @@ func (h *Handler) requestDetail(ctx context.Context, r apigw.Request) apigw.Resp
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	out := RequestDetail{RequestView: viewOf(req), History: make([]RequestEvent, 0, len(events)), Mail: make([]RequestMail, 0, len(mails)), Jobs: jobs,
+	out := RequestDetail{RequestView: viewOf(req, h.now()), History: make([]RequestEvent, 0, len(events)), Mail: make([]RequestMail, 0, len(mails)), Jobs: jobs,
 		Undeliverable: marked}
 	for _, m := range mails {
 		out.Mail = append(out.Mail, requestMailOf(m))
@@ -359,19 +363,23 @@ func (h *Handler) requestAction(ctx context.Context, r apigw.Request) apigw.Resp
 	if err != nil {
 		return apigw.Fail(ctx, h.Log, err, nil)
 	}
-	return apigw.JSONResponse(http.StatusOK, viewOf(next), nil)
+	return apigw.JSONResponse(http.StatusOK, viewOf(next, h.now()), nil)
 }
 
-// staff names who acts, for the audit history: the IAM principal API
-// Gateway verified in AWS, "local-staff" behind the local bearer token.
+// staff names who acts, for the audit history: the signed-in person's
+// username from the verified token; on a machine route the system's IAM
+// principal, or "local-system" behind the local bearer token.
 func (h *Handler) staff(r apigw.Request) string {
-	if h.Token != "" {
-		return "local-staff"
+	if p, ok := person(r); ok {
+		return p.Username
 	}
 	if a := r.RequestContext.Authorizer; a != nil && a.IAM != nil && a.IAM.UserARN != "" {
 		return a.IAM.UserARN
 	}
-	return "staff"
+	if h.Token != "" {
+		return "local-system"
+	}
+	return "system"
 }
 
 // requestMetrics returns the 11 CCR §7102 figures of a calendar year of the

@@ -8,11 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/claritru/privacy/api"
 	"github.com/claritru/privacy/shared/apigw"
@@ -31,7 +30,9 @@ type staffAPI struct {
 	h       *Handler
 	store   *requesttest.Memory
 	checker *api.Checker
-	iam     string // when set, the caller is this IAM principal (AWS)
+	// user is the signed-in person (privacy-admin unless groups says).
+	user   string
+	groups []string
 }
 
 func newStaffAPI(t *testing.T, now time.Time) *staffAPI {
@@ -48,10 +49,9 @@ func newStaffAPI(t *testing.T, now time.Time) *staffAPI {
 	clock := func() time.Time { return now }
 	return &staffAPI{t: t, store: store, checker: checker, h: &Handler{
 		Requests: request.NewService(store, request.Config{PublicBaseURL: "https://api.example.test", Keyer: keyer, Phone: phone.E164, Now: clock}),
-		Token:    "secret",
 		Log:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Now:      clock,
-	}}
+	}, user: "ada", groups: []string{"privacy-admin"}}
 }
 
 // call sends one request to the route; path is the concrete path with its
@@ -65,15 +65,8 @@ func (s *staffAPI) call(method, route, path, contentType, body string, want int)
 		hr.Header.Set("Content-Type", contentType)
 		ev.Headers["content-type"] = contentType
 	}
-	if s.iam != "" {
-		s.h.Token, s.h.StaffRoles = "", []string{"arn:aws:iam::111122223333:role/PrivacyStaff"}
-		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			IAM: &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: s.iam},
-		}
-	} else {
-		hr.Header.Set("Authorization", "Bearer secret")
-		ev.Headers["authorization"] = "Bearer secret"
-	}
+	hr.Header.Set("Authorization", "Bearer test-access-token")
+	SignIn(&ev, s.user, s.groups...)
 	return HandleChecked(t, s.h, s.checker, hr, ev, route, body, want)
 }
 
@@ -97,8 +90,8 @@ func TestAdminRequestRoutes(t *testing.T) {
 	if m := s.store.Mails(); len(m) != 1 || m[0].To != "grace@example.com" || m[0].Data["verify_url"] == "" {
 		t.Fatalf("receipt mail %+v", m)
 	}
-	// The history says who entered it (locally the token's staff).
-	if evs, _ := s.store.Events(context.Background(), rc.ID); len(evs) != 1 || evs[0].Action != "received" || evs[0].Actor != "local-staff" {
+	// The history says who entered it: the signed-in person.
+	if evs, _ := s.store.Events(context.Background(), rc.ID); len(evs) != 1 || evs[0].Action != "received" || evs[0].Actor != "ada" {
 		t.Errorf("history %+v, want the staff member who entered it as actor", evs)
 	}
 	for _, bad := range []string{
@@ -152,6 +145,11 @@ func TestAdminRequestRoutes(t *testing.T) {
 	if detail.Channel != request.Phone || detail.Email != "grace@example.com" || detail.Version != 1 || detail.History == nil {
 		t.Errorf("detail %+v", detail)
 	}
+	// Waiting for verification: staff may verify it, send the receipt
+	// again, deny or cancel it, and nothing else.
+	if want := []request.Action{"verify", "resend", "deny", "cancel"}; !slices.Equal(detail.Actions, want) {
+		t.Errorf("actions %v, want %v", detail.Actions, want)
+	}
 	s.call("GET", "/v1/admin/requests/{id}", "/v1/admin/requests/01JZ8X6Q3V4N5T7W9Y0A2B4C6D", "", "", 404)
 	s.call("GET", "/v1/admin/requests/{id}", "/v1/admin/requests/not-an-id", "", "", 404)
 
@@ -172,15 +170,18 @@ func TestAdminRequestRoutes(t *testing.T) {
 	s.call("POST", actions, "/v1/admin/requests/01JZ8X6Q3V4N5T7W9Y0A2B4C6D/actions", js, `{"action":"cancel"}`, 404)
 	s.call("POST", actions, path+"/actions", js, `{"action":"cancel","version":2}`, 409)
 
-	s.iam = "arn:aws:sts::111122223333:assumed-role/PrivacyStaff/ada"
+	s.user, s.groups = "grace", []string{"privacy-handler"}
 	var done RequestView
 	out = s.call("POST", actions, path+"/actions", js, `{"action":"deny","reason":"The caller could not be verified.","version":1}`, 200)
 	if err := json.Unmarshal([]byte(out), &done); err != nil || done.Status != request.Denied || done.DenialBasis != "The caller could not be verified." || done.ClosedAt == nil || done.Version != 2 {
 		t.Fatalf("deny: %s", out)
 	}
+	if want := []request.Action{"appeal"}; !slices.Equal(done.Actions, want) {
+		t.Errorf("actions after the denial %v, want %v", done.Actions, want)
+	}
 	evs, _ := s.store.Events(context.Background(), rc.ID)
-	if len(evs) != 2 || evs[0].Action != "received" || evs[1].Actor != s.iam {
-		t.Errorf("history %+v, want the IAM principal as actor", evs)
+	if len(evs) != 2 || evs[0].Action != "received" || evs[1].Actor != "grace" {
+		t.Errorf("history %+v, want the person who acted as actor", evs)
 	}
 
 	// Metrics.

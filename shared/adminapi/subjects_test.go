@@ -49,9 +49,9 @@ func (d *heldData) Erase(_ context.Context, keys []string, e subjectdata.Erasure
 func subjectCall(t *testing.T, h *Handler, checker *api.Checker, method, path, contentType, body string, want int) string {
 	t.Helper()
 	hr := httptest.NewRequest(method, "https://api.example.test"+path, strings.NewReader(body))
-	hr.Header.Set("Authorization", "Bearer secret")
-	ev := apigw.Request{RouteKey: method + " " + hr.URL.Path, RawPath: hr.URL.Path, Body: body,
-		Headers: map[string]string{"authorization": "Bearer secret"}}
+	hr.Header.Set("Authorization", "Bearer test-access-token")
+	ev := apigw.Request{RouteKey: method + " " + hr.URL.Path, RawPath: hr.URL.Path, Body: body, Headers: map[string]string{}}
+	SignIn(&ev, "ada", "privacy-admin")
 	if contentType != "" {
 		hr.Header.Set("Content-Type", contentType)
 		ev.Headers["content-type"] = contentType
@@ -93,14 +93,13 @@ func TestSubjectRoutes(t *testing.T) {
 	store := &heldData{}
 	h := &Handler{
 		Subjects: subjectdata.NewService(store, keyer, phone.E164, func() time.Time { return now }),
-		Token:    "secret",
 		Log:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	}
 	const js = "application/json"
 	const export, erase = "/v1/admin/subjects/export", "/v1/admin/subjects/erase"
 
 	out := subjectCall(t, h, checker, "GET", export+"?email=Ada%40Example.com", "", "", 200)
-	if len(store.keys) != 1 || store.keys[0] != keyer.Email("ada@example.com") || store.exporter != "local-staff" {
+	if len(store.keys) != 1 || store.keys[0] != keyer.Email("ada@example.com") || store.exporter != "ada" {
 		t.Fatalf("export asked the store for %v, recorded as handed over by %q", store.keys, store.exporter)
 	}
 	for _, want := range []string{`"details":"SSN [redacted]"`, `"redactions":1`, `"kind":"email"`, `"mail_log":[{"template":"request_received"`, `"linked_identifiers":[]`} {
@@ -119,10 +118,10 @@ func TestSubjectRoutes(t *testing.T) {
 	subjectCall(t, h, checker, "GET", export+"?phone=%2B14155550100", "", "", 200)
 
 	out = subjectCall(t, h, checker, "POST", erase, js, `{"phone":"+1 415 555 0100","reason":"Verified request to delete 01JZ8X6Q3V4N5T7W9Y0A2B4C6D"}`, 200)
-	if store.erased != 1 || store.keys[0] != keyer.Phone("+14155550100") || store.actor != "local-staff" {
+	if store.erased != 1 || store.keys[0] != keyer.Phone("+14155550100") || store.actor != "ada" {
 		t.Fatalf("erase reached the store %d times for %v by %q", store.erased, store.keys, store.actor)
 	}
-	for _, want := range []string{`"erased_at":"2026-05-04T12:00:00Z"`, `"actor":"local-staff"`, `"deleted":{"mail":1}`, `"minimised":{"request":1}`, `"kept":["request log (11 CCR §7101), minimised"`, `"kind":"phone"`} {
+	for _, want := range []string{`"erased_at":"2026-05-04T12:00:00Z"`, `"actor":"ada"`, `"deleted":{"mail":1}`, `"minimised":{"request":1}`, `"kept":["request log (11 CCR §7101), minimised"`, `"kind":"phone"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("erasure report lacks %s: %s", want, out)
 		}

@@ -141,15 +141,28 @@ func TestSweepReportsStoreFailures(t *testing.T) {
 func TestSweepReportsAreStaffOnly(t *testing.T) {
 	_, pages := sweepsAPI(t)
 	h := &Handler{Sweeps: pages, Token: "secret", Log: slog.New(slog.DiscardHandler)}
-	for _, auth := range []string{"", "Bearer nope", "Basic secret"} {
+	for name, c := range map[string]struct {
+		auth   string
+		groups []string
+		want   int
+	}{
+		// The machine routes' local token is no staff sign-in.
+		"no claims":          {"", nil, http.StatusUnauthorized},
+		"machine token":      {"Bearer secret", nil, http.StatusUnauthorized},
+		"no staff group":     {"", []string{"marketing"}, http.StatusForbidden},
+		"a group like staff": {"", []string{"privacy-viewers"}, http.StatusForbidden},
+	} {
 		r := apigw.Request{RouteKey: "GET /v1/admin/sweeps", Headers: map[string]string{}}
-		if auth != "" {
-			r.Headers["authorization"] = auth
+		if c.auth != "" {
+			r.Headers["authorization"] = c.auth
+		}
+		if c.groups != nil {
+			SignIn(&r, "eve", c.groups...)
 		}
 		resp, err := h.Handle(context.Background(), r)
-		if err != nil || resp.StatusCode != http.StatusUnauthorized || resp.Headers["WWW-Authenticate"] != "Bearer" ||
-			strings.Contains(resp.Body, "01KJS0M1Q0AAAAAAAAAAAAAAAA") {
-			t.Errorf("%q: %d %v %s", auth, resp.StatusCode, err, resp.Body)
+		if err != nil || resp.StatusCode != c.want || strings.Contains(resp.Body, "01KJS0M1Q0AAAAAAAAAAAAAAAA") ||
+			(c.want == http.StatusUnauthorized && resp.Headers["WWW-Authenticate"] != "Bearer") {
+			t.Errorf("%s: %d %v %s", name, resp.StatusCode, err, resp.Body)
 		}
 	}
 	if len(pages.calls) != 0 {

@@ -189,6 +189,8 @@ func StatusOf(k fault.Kind) int {
 		return http.StatusUnsupportedMediaType
 	case fault.Unauthorized:
 		return http.StatusUnauthorized
+	case fault.Forbidden:
+		return http.StatusForbidden
 	case fault.Unprocessable:
 		return http.StatusUnprocessableEntity
 	case fault.Unavailable:

@@ -38,6 +38,8 @@ const (
 	// reached or fails on its side; nothing was changed, and the same call
 	// may succeed shortly.
 	Unavailable
+	// Forbidden: the caller is known, and their role does not allow this.
+	Forbidden
 )
 
 // FieldError names one wrong field.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -239,6 +240,12 @@ func serverPages(ctx context.Context, t *testing.T, cloud *localcloud.Cloud) []a
 			openPage(b, t, verify, http.StatusGone)
 		}},
 		{"consent confirm page", func(b context.Context, t *testing.T) { openPage(b, t, confirm, http.StatusOK) }},
+		{"staff sign-in page", func(b context.Context, t *testing.T) {
+			cfg := cloud.SignIn.Config()
+			q := url.Values{"response_type": {"code"}, "client_id": {cfg.ClientID}, "redirect_uri": {cfg.RedirectURI}, "state": {"a11y"},
+				"code_challenge": {strings.Repeat("A", 43)}, "code_challenge_method": {"S256"}, "scope": {cfg.Scope}}
+			openPage(b, t, cfg.AuthorizeURL+"?"+q.Encode(), http.StatusOK)
+		}},
 		{"unsubscribe page", func(b context.Context, t *testing.T) { openPage(b, t, unsubscribe, http.StatusOK) }},
 		{"error page (400)", func(b context.Context, t *testing.T) {
 			openPage(b, t, cloud.APIURL+"/", http.StatusOK)

@@ -207,8 +207,8 @@ func TestDenialAndAppeal(t *testing.T) {
 	for _, e := range detail.History {
 		steps = append(steps, e.Action+":"+string(e.To)+" by "+e.Actor)
 	}
-	want := "received:pending_verification by requester, deny:denied by local-staff, appeal:appealed by local-staff, " +
-		"overturn:in_progress by local-staff, complete:completed by local-staff"
+	want := "received:pending_verification by requester, deny:denied by admin, appeal:appealed by admin, " +
+		"overturn:in_progress by admin, complete:completed by admin"
 	if strings.Join(steps, ", ") != want || !strings.Contains(detail.History[4].Note, "driver's license number, medical record number") {
 		t.Fatalf("history %q, want %q; %+v", strings.Join(steps, ", "), want, detail.History)
 	}

@@ -183,7 +183,7 @@ func cleared(t *testing.T, l *local, email, reason string) {
 	out := staffDo(t, l, "POST", "/v1/admin/subjects/deliverable", `{"email":"`+email+`","reason":"The person confirmed the mailbox works"}`, http.StatusOK)
 	var u adminapi.Undeliverable
 	if err := json.Unmarshal([]byte(out), &u); err != nil || u.InEffect || len(u.Clears) != 1 ||
-		u.Clears[0].Actor != "local-staff" || u.Clears[0].Was != reason || u.Clears[0].At.IsZero() {
+		u.Clears[0].Actor != "admin" || u.Clears[0].Was != reason || u.Clears[0].At.IsZero() {
 		t.Fatalf("after clearing: %s", out)
 	}
 	staffDo(t, l, "POST", "/v1/admin/subjects/deliverable", `{"email":"`+email+`","reason":"again"}`, http.StatusNotFound)

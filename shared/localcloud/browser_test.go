@@ -236,7 +236,7 @@ func TestBrowserGlobalPrivacyControl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Authorization", staffBearer(t, cloud, "admin"))
 	hresp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -83,7 +83,7 @@ func heldReceipt(t *testing.T, l *local) {
 func resendHeld(t *testing.T, l *local, email, id string) {
 	t.Helper()
 	if code, out, err := post(l, "/v1/admin/requests/"+id+"/actions", `{"action":"resend"}`,
-		map[string]string{"Authorization": "Bearer " + adminToken}); err != nil || code != http.StatusOK {
+		map[string]string{"Authorization": staffBearer(t, l.cloud, "admin")}); err != nil || code != http.StatusOK {
 		t.Fatalf("resend: %d %s %v", code, out, err)
 	}
 	drained(t, l)
@@ -102,7 +102,7 @@ func resendHeld(t *testing.T, l *local, email, id string) {
 	}
 	var d adminapi.RequestDetail
 	staffJSON(t, l, "/v1/admin/requests/"+id, &d)
-	if d.Status != request.Verified || d.History[len(d.History)-2].Action != "resend" || d.History[len(d.History)-2].Actor != "local-staff" {
+	if d.Status != request.Verified || d.History[len(d.History)-2].Action != "resend" || d.History[len(d.History)-2].Actor != "admin" {
 		t.Fatalf("after the resend and verification: %s, history %+v", d.Status, d.History)
 	}
 }
@@ -264,7 +264,7 @@ func post(l *local, path, body string, headers map[string]string) (int, string, 
 // staffJSON reads a staff route into out.
 func staffJSON(t *testing.T, l *local, path string, out any) {
 	t.Helper()
-	resp, body := l.do("GET", path, "", "", "", "Authorization", "Bearer "+adminToken)
+	resp, body := l.do("GET", path, "", "", "", "Authorization", staffBearer(t, l.cloud, "admin"))
 	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), out) != nil {
 		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
 	}

@@ -45,7 +45,7 @@ func staffDo(t *testing.T, l *local, method, path, body string, want int) string
 	if body != "" {
 		ct = js
 	}
-	resp, out := l.do(method, path, ct, js, body, "Authorization", "Bearer "+adminToken)
+	resp, out := l.do(method, path, ct, js, body, "Authorization", staffBearer(t, l.cloud, "admin"))
 	if resp.StatusCode != want {
 		t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, out, want)
 	}

@@ -22,7 +22,7 @@ import (
 func TestChoicesAfterOptOuts(t *testing.T) {
 	t.Parallel()
 	l := startLocal(t)
-	staff := []string{"Authorization", "Bearer " + adminToken}
+	staff := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 	check := func(key, value, purpose string) adminapi.ConsentAnswer {
 		t.Helper()
 		resp, out := l.do("GET", "/v1/admin/consents/check?"+url.Values{key: {value}, "purpose": {purpose}}.Encode(), "", "", "", staff...)
@@ -139,7 +139,7 @@ func TestChoicesRefusesBadQueries(t *testing.T) {
 			t.Errorf("GET /v1/choices%s: %d %s, want 400 naming browser_id", q, resp.StatusCode, out)
 		}
 	}
-	resp, out := l.do("GET", "/v1/admin/consents/check?browser_id=abcdefgh1&purpose=opt_out", "", "", "", "Authorization", "Bearer "+adminToken)
+	resp, out := l.do("GET", "/v1/admin/consents/check?browser_id=abcdefgh1&purpose=opt_out", "", "", "", "Authorization", staffBearer(t, l.cloud, "admin"))
 	if resp.StatusCode != http.StatusBadRequest || !jsonHasField(out, "purpose") {
 		t.Errorf("check of an unknown purpose: %d %s, want 400 naming purpose", resp.StatusCode, out)
 	}

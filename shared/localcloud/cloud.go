@@ -29,6 +29,7 @@ import (
 	"github.com/claritru/privacy/shared/reach"
 	"github.com/claritru/privacy/shared/reachapi"
 	"github.com/claritru/privacy/shared/settings"
+	"github.com/claritru/privacy/shared/staffauth"
 	"github.com/claritru/privacy/shared/subject"
 	"github.com/claritru/privacy/shared/topology"
 	"github.com/claritru/privacy/shared/wiring"
@@ -64,6 +65,11 @@ type Options struct {
 	SecretsPort int
 	// ReceiverPort is the sample webhook receiver's (SampleReceiver).
 	ReceiverPort int
+	// CognitoPort is cognito-local's, the staff's user pool (Cognito).
+	CognitoPort int
+	// CognitoDir keeps cognito-local's data (seeded afresh at every
+	// start); empty is a temporary folder.
+	CognitoDir string
 	// Receiver configures the sample receiver (silent: it never calls
 	// back).
 	Receiver ReceiverOptions
@@ -76,7 +82,8 @@ type Options struct {
 	DataDir string
 	Table   string
 	Pepper  []byte
-	// AdminToken is the bearer token of the staff API (IAM in AWS).
+	// AdminToken is the bearer token of the machine routes (IAM in AWS);
+	// staff sign in through cognito-local.
 	AdminToken string
 	MailFrom   string
 	// PrivacyTeamEmail receives the deadline digest; empty is
@@ -125,6 +132,13 @@ type Cloud struct {
 	MailTap  *MailTap
 	Secrets  *SecretsManager
 	Receiver *SampleReceiver
+	// Cognito is the staff's user pool, and SignIn the stand-in for its
+	// hosted sign-in at the gateway's origin.
+	Cognito *Cognito
+	SignIn  *HostedSignIn
+	// CognitoStart is how long cognito-local took to start and be seeded.
+	CognitoStart time.Duration
+	staffTokens  staffTokens
 	// Systems is the register the functions act on: the repository's,
 	// with the webhooks pointed at the sample receiver and the answer
 	// window shortened.
@@ -254,6 +268,20 @@ func (c *Cloud) startStandIns(ctx context.Context, o Options) error {
 		err error
 	}
 	dch, sch := make(chan started, 1), make(chan started, 1)
+	cch := make(chan error, 1)
+	go func() {
+		t0 := time.Now()
+		var cg *Cognito
+		_, err := onPort(o.CognitoPort, func(port int) (*Process, error) {
+			var err error
+			if cg, err = StartCognito(ctx, o.Root, port, o.CognitoDir, o.ProcessLog); err != nil {
+				return nil, err
+			}
+			return cg.Process, nil
+		})
+		c.Cognito, c.CognitoStart = cg, time.Since(t0)
+		cch <- err
+	}()
 	go func() {
 		p, err := onPort(o.DynamoDBPort, func(port int) (*Process, error) {
 			return StartDynamoDB(ctx, o.Root, port, o.DataDir, o.ProcessLog)
@@ -266,8 +294,10 @@ func (c *Cloud) startStandIns(ctx context.Context, o Options) error {
 	}()
 	d, s := <-dch, <-sch
 	c.DynamoDB, c.SES = d.p, s.p
-	var err error
-	c.SMS, err = StartSMSSink(o.SMSPort)
+	err := <-cch
+	var serr error
+	c.SMS, serr = StartSMSSink(o.SMSPort)
+	err = errors.Join(err, serr)
 	if s.err == nil {
 		var terr error
 		c.MailTap, terr = StartMailTap(o.MailTapPort, c.SES.Endpoint)
@@ -443,11 +473,18 @@ func (c *Cloud) serve(o Options, handlers map[string]HTTPHandler) error {
 		Handlers:       handlers,
 		AllowedOrigins: c.Settings.AllowedOrigins,
 		Static:         staticFiles(o.Root),
-		Log:            o.Log,
+		// The HTTP API's JWT authorizer: the pool's issuer, the console's
+		// app client.
+		JWT: &staffauth.Verifier{Issuer: c.Cognito.Issuer(), Audiences: []string{c.Cognito.ClientID}},
+		Log: o.Log,
 	}
+	c.SignIn = &HostedSignIn{Cognito: c.Cognito, Origin: c.APIURL, Log: o.Log}
+	mux := http.NewServeMux()
+	c.SignIn.Register(mux)
+	mux.Handle("/", gw)
 	l := c.gatewayListener
 	c.gatewayListener = nil
-	c.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	c.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = c.server.Serve(l) }()
 	return nil
 }
@@ -460,7 +497,9 @@ const PreviewsDir = "build/previews"
 // (a note on how to make them when there are none yet).
 func staticFiles(root string) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", http.FileServer(http.Dir(filepath.Join(root, "web"))))
+	files := http.FileServer(http.Dir(filepath.Join(root, "web")))
+	mux.Handle("/", files)
+	mux.Handle("/console/", consoleHeaders(files))
 	dir := filepath.Join(root, filepath.FromSlash(PreviewsDir))
 	previews := http.StripPrefix("/previews", http.FileServer(http.Dir(dir)))
 	mux.HandleFunc("/previews/", func(w http.ResponseWriter, r *http.Request) {
@@ -473,6 +512,26 @@ func staticFiles(root string) http.Handler {
 		previews.ServeHTTP(w, r)
 	})
 	return mux
+}
+
+// ConsoleCSP is the staff console's Content-Security-Policy, the one the
+// stack serves it with: its own scripts and styles only, no inline code,
+// calls to its own origin only, no framing.
+const ConsoleCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// consoleHeaders serves the console under its strict headers, so that local
+// use and the browser tests meet what the stack sends.
+func consoleHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", ConsoleCSP)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-cache")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // poll feeds each stream consumer of the topology from the table's stream
@@ -554,6 +613,7 @@ func (c *Cloud) Stop() {
 	c.SMS.Stop()
 	c.Receiver.Stop()
 	c.Secrets.Stop()
+	c.Cognito.Stop()
 	c.DynamoDB.Stop()
 }
 

@@ -88,23 +88,29 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// do sends a request; header pairs follow the body.
-// staff calls the staff API with the local admin token (a JSON body when
+// staff calls the staff API signed in as the seeded admin (a JSON body when
 // body is not empty) and fails the test unless the status is want.
 func (l *local) staff(t *testing.T, method, path, body string, want int) string {
+	t.Helper()
+	return l.staffAs(t, "admin", method, path, body, want)
+}
+
+// staffAs calls the staff API signed in as a seeded user.
+func (l *local) staffAs(t *testing.T, user, method, path, body string, want int) string {
 	t.Helper()
 	const js = "application/json"
 	ct := ""
 	if body != "" {
 		ct = js
 	}
-	resp, out := l.do(method, path, ct, js, body, "Authorization", "Bearer "+adminToken)
+	resp, out := l.do(method, path, ct, js, body, "Authorization", staffBearer(t, l.cloud, user))
 	if resp.StatusCode != want {
 		t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, out, want)
 	}
 	return out
 }
 
+// do sends a request; header pairs follow the body.
 func (l *local) do(method, path, contentType, accept, body string, headers ...string) (*http.Response, string) {
 	t := l.t
 	t.Helper()
@@ -274,4 +280,16 @@ func TestWebFormToVerifiedRequest(t *testing.T) {
 func waitForMail(t *testing.T, endpoint, to, subject string) localcloud.Mail {
 	t.Helper()
 	return localtest.WaitForMail(t, endpoint, to, func(m localtest.Mail) bool { return m.Subject == subject })
+}
+
+// staffBearer is the Authorization header of a seeded staff user (viewer,
+// handler or admin) signed in through cognito-local: password, then the
+// authenticator's current code.
+func staffBearer(t testing.TB, cloud *localcloud.Cloud, user string) string {
+	t.Helper()
+	token, err := cloud.StaffToken(context.Background(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "Bearer " + token
 }

@@ -524,7 +524,7 @@ func staffGet(ctx context.Context, t *testing.T, cloud *localcloud.Cloud, path s
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Authorization", staffBearer(t, cloud, "admin"))
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)

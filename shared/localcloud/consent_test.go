@@ -40,7 +40,7 @@ func catalogued(t *testing.T, id string) string {
 func TestConsentJourneyThroughTheGateway(t *testing.T) {
 	l := startLocal(t)
 	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-	staff := []string{"Authorization", "Bearer " + adminToken}
+	staff := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 	give := func(granted bool, extra string) (*http.Response, string) {
 		body := `{"subject":{"email":"Rosa@Example.com"},"events":[{"purpose":"email_marketing","granted":` +
 			map[bool]string{true: "true", false: "false"}[granted] + `}],` +

@@ -306,7 +306,7 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 		details = "Please look for my loyalty card records"
 		bid     = "browser-quill-0001"
 	)
-	staff := []string{"Authorization", "Bearer " + adminToken}
+	staff := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 	secrets := []string{email, lower, "quentin.quill", phone, e164, "4155550199", "555-0199", first, last, details, bid}
 
 	resp, out := l.do("POST", "/v1/requests", js, "", `{"types":["access"],"first_name":"`+first+`","last_name":"`+last+`","email":"`+email+

@@ -19,6 +19,7 @@ import (
 
 	"github.com/claritru/privacy/shared/apigw"
 	"github.com/claritru/privacy/shared/fault"
+	"github.com/claritru/privacy/shared/staffauth"
 	"github.com/claritru/privacy/shared/topology"
 )
 
@@ -35,7 +36,16 @@ type Gateway struct {
 	// configuration does in AWS.
 	AllowedOrigins []string
 	Static         http.Handler
-	Log            *slog.Logger
+	// JWT plays the HTTP API's JWT authorizer on the staff routes
+	// (topology.Staff): without a verified token they answer 401, as API
+	// Gateway does, and none of them is served when JWT is nil.
+	JWT TokenVerifier
+	Log *slog.Logger
+}
+
+// TokenVerifier verifies a bearer token (staffauth.Verifier).
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (staffauth.Claims, error)
 }
 
 // maxPayload is API Gateway's own request limit; the handlers enforce the
@@ -69,6 +79,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := Event(r, route, params, body)
+	if route.Auth == topology.Staff && !g.authorize(r, &ev) {
+		// API Gateway's own answer: the function is never called.
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, `{"message":"Unauthorized"}`)
+		return
+	}
 	ctx := lambdacontext.NewContext(r.Context(), &lambdacontext.LambdaContext{AwsRequestID: ev.RequestContext.RequestID})
 	// The function's timeout, as Lambda gives it: the handler sees the
 	// same deadline it has in AWS.
@@ -84,6 +102,34 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeResponse(w, resp)
+}
+
+// authorize checks the request's bearer token and, when it verifies, hands
+// the function its claims as API Gateway's JWT authorizer does.
+func (g *Gateway) authorize(r *http.Request, ev *events.APIGatewayV2HTTPRequest) bool {
+	if g.JWT == nil {
+		return false
+	}
+	// API Gateway takes the token with or without the Bearer prefix.
+	h := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		token = h
+	}
+	if token == "" {
+		return false
+	}
+	claims, err := g.JWT.Verify(r.Context(), token)
+	if err != nil {
+		// Why, not the token: it is a credential.
+		g.Log.Info("token refused", "path", r.URL.Path, "reason", err.Error())
+		return false
+	}
+	rendered, scopes := staffauth.Rendered(claims)
+	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: rendered, Scopes: scopes},
+	}
+	return true
 }
 
 // Event builds the API Gateway HTTP API v2.0 event of a request.

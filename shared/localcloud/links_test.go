@@ -30,7 +30,7 @@ func TestLinkAttackThroughTheGateway(t *testing.T) {
 
 // linkAttack runs the attack with the shared identifier of kind via.
 func linkAttack(t *testing.T, l *local, via, shared string) {
-	staff := []string{"Authorization", "Bearer " + adminToken}
+	staff := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 	attacker, victim := "mallory-"+via+"@example.com", "vera-"+via+"@example.com"
 	const victimDetails = "Vera's own records: order 4471 and the clinic notes."
 	submit := func(body string) string {
@@ -124,7 +124,7 @@ func linkAttack(t *testing.T, l *local, via, shared string) {
 	resp, out = l.do("POST", "/v1/admin/subjects/erase", "application/json", "",
 		`{"email":"`+attacker+`","reason":"Verified request to delete `+attackerReq+`"}`, staff...)
 	var rep subjectdata.Report
-	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &rep) != nil || rep.Actor != "local-staff" {
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &rep) != nil || rep.Actor != "admin" {
 		t.Fatalf("erase: %d %s", resp.StatusCode, out)
 	}
 	if mine := detail(attackerReq); mine.Email != "" || mine.FirstName != "" || mine.Details != "" {

@@ -86,7 +86,7 @@ func TestDoNotSellThroughTheGateway(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("export with a wrong token: %d", resp.StatusCode)
 	}
-	resp, out = l.do("GET", "/v1/admin/suppression?format=json", "", "", "", "Authorization", "Bearer "+adminToken)
+	resp, out = l.do("GET", "/v1/admin/suppression?format=json", "", "", "", "Authorization", staffBearer(t, l.cloud, "admin"))
 	var list adminapi.SuppressionList
 	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &list) != nil {
 		t.Fatalf("export: %d %s", resp.StatusCode, out)
@@ -101,7 +101,7 @@ func TestDoNotSellThroughTheGateway(t *testing.T) {
 	if !haveEmail || !haveBrowser || list.Count != len(list.Entries) || strings.Contains(out, "@") {
 		t.Fatalf("export = %s", out)
 	}
-	resp, out = l.do("GET", "/v1/admin/suppression?format=csv", "", "", "", "Authorization", "Bearer "+adminToken)
+	resp, out = l.do("GET", "/v1/admin/suppression?format=csv", "", "", "", "Authorization", staffBearer(t, l.cloud, "admin"))
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(out, "email_sha256,phone_sha256,browser_id,since\n") ||
 		!strings.Contains(out, emailHash) || strings.Contains(out, "@") {
 		t.Fatalf("csv export: %d %s", resp.StatusCode, out)

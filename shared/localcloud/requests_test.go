@@ -25,7 +25,7 @@ func TestStaffRequestWorkflow(t *testing.T) {
 	l := startLocal(t)
 	cloud, do := l.cloud, l.do
 	const js = "application/json"
-	auth := []string{"Authorization", "Bearer " + adminToken}
+	auth := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 	staff := func(method, path, body string, want int) string {
 		t.Helper()
 		return l.staff(t, method, path, body, want)
@@ -119,7 +119,7 @@ func TestStaffRequestWorkflow(t *testing.T) {
 	for _, e := range detail.History {
 		steps = append(steps, e.Action+" by "+e.Actor)
 	}
-	want := "received by requester, verified by requester, start by local-staff, extend by local-staff, complete by local-staff"
+	want := "received by requester, verified by requester, start by admin, extend by admin, complete by admin"
 	if strings.Join(steps, ", ") != want || detail.Status != request.Completed || detail.Outcome != outcome {
 		t.Fatalf("history %q, want %q", strings.Join(steps, ", "), want)
 	}
@@ -145,7 +145,7 @@ func TestStaffRequestWorkflow(t *testing.T) {
 		}
 		var d adminapi.RequestDetail
 		if err := json.Unmarshal([]byte(staff("GET", "/v1/admin/requests/"+rc.ID, "", 200)), &d); err != nil || string(d.Channel) != e.channel ||
-			len(d.History) != 1 || d.History[0].Actor != "local-staff" {
+			len(d.History) != 1 || d.History[0].Actor != "admin" {
 			t.Fatalf("entered request: %+v, %v", d, err)
 		}
 		time.Sleep(2 * time.Millisecond) // distinct ids, which order requests due at the same time

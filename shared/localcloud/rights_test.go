@@ -28,7 +28,7 @@ func (l rights) staff(method, path, body string, want int) string {
 	if body != "" {
 		ct = "application/json"
 	}
-	resp, out := l.do(method, path, ct, "application/json", body, "Authorization", "Bearer "+adminToken)
+	resp, out := l.do(method, path, ct, "application/json", body, "Authorization", staffBearer(t, l.cloud, "admin"))
 	if resp.StatusCode != want {
 		t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, out, want)
 	}
@@ -254,7 +254,7 @@ func TestStructuredCorrectionThroughStaff(t *testing.T) {
 		t.Fatal(err)
 	}
 	if v.Status != request.InProgress || v.Corrections[0].AppliedValue != "Sklodowska-Curie" || v.Corrections[1].Decision != "accept_in_part" ||
-		v.Corrections[2].Decision != "" || v.Corrections[0].DecidedBy != "local-staff" || v.Corrections[0].DecidedAt == nil {
+		v.Corrections[2].Decision != "" || v.Corrections[0].DecidedBy != "admin" || v.Corrections[0].DecidedAt == nil {
 		t.Fatalf("after the first decisions: %+v", v)
 	}
 	act(`{"action":"complete"}`, 409)

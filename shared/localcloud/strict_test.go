@@ -30,7 +30,7 @@ import (
 func TestStrictInputThroughTheGateway(t *testing.T) {
 	l := startLocal(t)
 	const js, form = "application/json", "application/x-www-form-urlencoded"
-	staff := []string{"Authorization", "Bearer " + adminToken}
+	staff := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 	before := itemCount(t, l)
 
 	person := `"types":["access"],"first_name":"Ada","last_name":"Lovelace","country":"US","state":"CA","declaration":true,`

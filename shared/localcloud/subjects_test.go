@@ -18,7 +18,7 @@ import (
 // §7101 request log and the hashed opt-out entry.
 func TestSubjectExportAndErasureThroughTheGateway(t *testing.T) {
 	l := startLocal(t)
-	staff := []string{"Authorization", "Bearer " + adminToken}
+	staff := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 	const email = "erin@example.com"
 
 	resp, out := l.do("POST", "/v1/requests", "application/json", "",

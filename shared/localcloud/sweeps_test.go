@@ -23,7 +23,7 @@ func TestSweepReportsEndToEnd(t *testing.T) {
 	cloud, do := l.cloud, l.do
 	ctx := context.Background()
 	const js = "application/json"
-	auth := []string{"Authorization", "Bearer " + adminToken}
+	auth := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 
 	// A request posted with an Idempotency-Key leaves a record that
 	// expires after 24 hours.

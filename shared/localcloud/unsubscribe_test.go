@@ -76,7 +76,7 @@ func TestOneClickUnsubscribe(t *testing.T) {
 	l := startLocal(t, func(o *localcloud.Options) { o.SESVia = capture.via(t) })
 	const addr = "una@example.com"
 	const browser = "text/html,application/xhtml+xml,*/*;q=0.8"
-	staff := []string{"Authorization", "Bearer " + adminToken}
+	staff := []string{"Authorization", staffBearer(t, l.cloud, "admin")}
 	resp, out := l.do("POST", "/v1/consents", "application/json", "", `{"subject":{"email":"Una@Example.com"},`+
 		`"events":[{"purpose":"email_marketing","granted":true}],"disclosure":{"id":"email-optin","version":"2026-11"},`+
 		`"source_url":"https://www.example.com/subscribe","country":"US","age_confirmed":true}`)

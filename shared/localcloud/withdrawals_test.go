@@ -16,7 +16,7 @@ import (
 // a refused body records nothing.
 func TestStaffRecordedWithdrawal(t *testing.T) {
 	l := startLocal(t)
-	staff := map[string]string{"Authorization": "Bearer " + adminToken}
+	staff := map[string]string{"Authorization": staffBearer(t, l.cloud, "admin")}
 	const browser = "browser-staff-w-1"
 	if code, out, err := post(l, "/v1/consents", `{"subject":{"browser_id":"`+browser+`"},"events":[{"purpose":"cookies_analytics","granted":true}],`+
 		`"disclosure":{"id":"cookie-banner","version":"2026-11"}}`, nil); err != nil || code != http.StatusCreated {
@@ -65,7 +65,7 @@ func TestStaffRecordedWithdrawal(t *testing.T) {
 	code, out, err := post(l, "/v1/admin/consents", `{"subject":{"browser_id":"`+browser+`"},"events":[{"purpose":"cookies_analytics","granted":false}],`+
 		`"channel":"letter","note":"Letter of 3 March asking us to stop analytics."}`, staff)
 	var rec adminapi.RecordedWithdrawal
-	if err != nil || code != http.StatusCreated || json.Unmarshal([]byte(out), &rec) != nil || rec.Actor != "local-staff" || rec.Channel != "letter" ||
+	if err != nil || code != http.StatusCreated || json.Unmarshal([]byte(out), &rec) != nil || rec.Actor != "admin" || rec.Channel != "letter" ||
 		len(rec.Purposes) != 1 || rec.Purposes[0].Status != "withdrawn" {
 		t.Fatalf("record: %d %s %v", code, out, err)
 	}
@@ -76,7 +76,7 @@ func TestStaffRecordedWithdrawal(t *testing.T) {
 	var after adminapi.History
 	staffJSON(t, l, "/v1/admin/consents?browser_id="+browser, &after)
 	last := after.Events[len(after.Events)-1]
-	if len(after.Events) != len(before.Events)+1 || last.Fields["channel"] != "letter" || last.Fields["recorded_by"] != "local-staff" ||
+	if len(after.Events) != len(before.Events)+1 || last.Fields["channel"] != "letter" || last.Fields["recorded_by"] != "admin" ||
 		last.Fields["status"] != "withdrawn" || last.Fields["receipt_id"] != rec.ReceiptID || !after.Chain.Valid {
 		t.Fatalf("history after the withdrawal: %+v", after)
 	}

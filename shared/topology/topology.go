@@ -173,8 +173,8 @@ const (
 	// goes there.
 	EnvPrivacyTeam = "PRIVACY_TEAM_EMAIL"
 	// EnvStaffRoles lists the IAM roles (ARNs, comma-separated) whose
-	// sessions may use the staff API; IAM authorisation alone would let any
-	// principal of the account allowed execute-api:Invoke in.
+	// sessions may call the machine routes; IAM authorisation alone would
+	// let any principal of the account allowed execute-api:Invoke in.
 	EnvStaffRoles = "STAFF_ROLE_ARNS"
 	// EnvEdgeSecret is the secret the edge (CloudFront, with AWS WAF)
 	// sends with every request: the public functions refuse requests
@@ -429,6 +429,7 @@ var ClariTru = Service{
 		{Method: "POST", Path: "/v1/data-rights-request", Function: "agent", Auth: Public},
 		{Method: "GET", Path: "/v1/data-rights-request/{id}", Function: "agent", Auth: Public},
 		{Method: "DELETE", Path: "/v1/data-rights-request/{id}", Function: "agent", Auth: Public},
+		{Method: "GET", Path: "/v1/admin/me", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/suppression", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/suppression/feed", Function: "admin", Auth: Staff},
 		{Method: "GET", Path: "/v1/admin/suppression/deliveries", Function: "admin", Auth: Staff},

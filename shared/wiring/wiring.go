@@ -37,8 +37,8 @@ type Deps struct {
 	// nil in functions that text no code.
 	TextsTo func(e164 string) bool
 	Log     *slog.Logger
-	// AdminToken is the local stand-in for IAM on the staff API; empty in
-	// AWS, where API Gateway authorises staff routes with IAM.
+	// AdminToken is the local stand-in for IAM on the machine routes;
+	// empty in AWS, where API Gateway authorises them with IAM.
 	AdminToken string
 	// Systems is the register of the company's systems; nil is the one
 	// kept in the repository (reach.Systems). The local cloud points its
