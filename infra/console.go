@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -59,6 +60,13 @@ type consoleProps struct {
 func newConsole(scope constructs.Construct, id string, p consoleProps) (Console, error) {
 	if st, err := os.Stat(p.Dir); err != nil || !st.IsDir() {
 		return Console{}, fmt.Errorf("the staff console's pages: %s is not a directory (context %q)", p.Dir, ctxConsoleDir)
+	}
+	// The console shares the privacy pages' stylesheet, which sits beside
+	// its folder; in AWS only /console/ comes from the bucket, so the
+	// sheet is deployed there too.
+	css, err := os.ReadFile(filepath.Join(filepath.Dir(p.Dir), "style.css"))
+	if err != nil {
+		return Console{}, fmt.Errorf("the staff console's stylesheet: %w", err)
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	logs := consoleLogBucket(c)
@@ -123,6 +131,7 @@ func newConsole(scope constructs.Construct, id string, p consoleProps) (Console,
 		Sources: &[]awss3deployment.ISource{
 			awss3deployment.Source_Asset(jsii.String(p.Dir), nil),
 			awss3deployment.Source_JsonData(jsii.String("config.json"), consoleConfig(p.Staff), nil),
+			awss3deployment.Source_Data(jsii.String("style.css"), jsii.String(string(css)), nil),
 		},
 		// Browsers ask again each time (a 304 when nothing changed), so a
 		// deployment reaches every open console at its next page load.

@@ -42,9 +42,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// fakeConsole writes a console of one page.
+// fakeConsole writes a console of one page, and the stylesheet beside it.
 func fakeConsole(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(dir), "style.css"), []byte("body { margin: 0 }\n"), 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html><title>Console</title>\n"), 0o644)

@@ -500,6 +500,10 @@ func staticFiles(root string) http.Handler {
 	files := http.FileServer(http.Dir(filepath.Join(root, "web")))
 	mux.Handle("/", files)
 	mux.Handle("/console/", consoleHeaders(files))
+	// The console's stylesheet is the pages' own, deployed beside it in AWS.
+	mux.Handle("/console/style.css", consoleHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(root, "web", "style.css"))
+	})))
 	dir := filepath.Join(root, filepath.FromSlash(PreviewsDir))
 	previews := http.StripPrefix("/previews", http.FileServer(http.Dir(dir)))
 	mux.HandleFunc("/previews/", func(w http.ResponseWriter, r *http.Request) {
