@@ -42,7 +42,7 @@ func TestInterruptStopsCleanly(t *testing.T) {
 
 	env := append(os.Environ(), "ADMIN_TOKEN=test-admin-token", "SUBJECT_PEPPER="+strings.Repeat("p", 32))
 	var ports []string
-	for _, name := range []string{"API_PORT", "DYNAMODB_PORT", "SES_PORT", "SMS_PORT", "MAIL_TAP_PORT", "SECRETS_PORT", "RECEIVER_PORT"} {
+	for _, name := range []string{"API_PORT", "DYNAMODB_PORT", "SES_PORT", "SMS_PORT", "MAIL_TAP_PORT", "SECRETS_PORT", "RECEIVER_PORT", "COGNITO_PORT"} {
 		p, err := localcloud.FreePort()
 		if err != nil {
 			t.Fatal(err)
@@ -76,6 +76,11 @@ func TestInterruptStopsCleanly(t *testing.T) {
 			t.Fatalf("nothing answers on %s after the start", addr)
 		}
 	}
+	// cmd/stafftoken reads the running pool from here.
+	staffFile := filepath.Join(work, ".localcloud", "staff.json")
+	if _, err := localcloud.ReadStaffFile(staffFile); err != nil {
+		t.Errorf("the pool's file: %v", err)
+	}
 
 	start := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
@@ -102,6 +107,9 @@ func TestInterruptStopsCleanly(t *testing.T) {
 		if listening(addr) {
 			t.Errorf("%s still answers after the exit: a stand-in was left running", addr)
 		}
+	}
+	if _, err := os.Stat(staffFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the pool's file outlives the pool: %v", err)
 	}
 }
 

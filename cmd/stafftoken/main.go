@@ -14,6 +14,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -26,13 +27,13 @@ func main() {
 	code := flag.Bool("code", false, "print the current authenticator code, not a token")
 	file := flag.String("file", "", "the pool file `make dev` wrote (default .localcloud/staff.json at the repository root)")
 	flag.Parse()
-	if err := run(*user, *code, *file); err != nil {
+	if err := run(os.Stdout, *user, *code, *file); err != nil {
 		fmt.Fprintln(os.Stderr, "stafftoken:", err)
 		os.Exit(1)
 	}
 }
 
-func run(user string, codeOnly bool, file string) error {
+func run(out io.Writer, user string, codeOnly bool, file string) error {
 	if file == "" {
 		root, err := localcloud.Root()
 		if err != nil {
@@ -49,8 +50,8 @@ func run(user string, codeOnly bool, file string) error {
 		return err
 	}
 	if codeOnly {
-		fmt.Println(code)
-		return nil
+		_, err := fmt.Fprintln(out, code)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -58,6 +59,6 @@ func run(user string, codeOnly bool, file string) error {
 	if err != nil {
 		return fmt.Errorf("sign in %s: %w (is `make dev` running?)", user, err)
 	}
-	fmt.Println(tokens.AccessToken)
-	return nil
+	_, err = fmt.Fprintln(out, tokens.AccessToken)
+	return err
 }

@@ -28,6 +28,8 @@ type HostedSignIn struct {
 	// Origin + "/console/", the only one registered.
 	Origin string
 	Log    *slog.Logger
+	// Now is the clock of the codes' lifetime; nil is time.Now.
+	Now func() time.Time
 
 	mu    sync.Mutex
 	codes map[string]grant
@@ -145,7 +147,7 @@ func (s *HostedSignIn) authorize(w http.ResponseWriter, r *http.Request) {
 	if s.codes == nil {
 		s.codes = map[string]grant{}
 	}
-	now := time.Now()
+	now := s.now()
 	for k, g := range s.codes {
 		if now.After(g.expires) {
 			delete(s.codes, k)
@@ -219,7 +221,14 @@ func (s *HostedSignIn) redeem(code string) (grant, bool) {
 	defer s.mu.Unlock()
 	g, ok := s.codes[code]
 	delete(s.codes, code)
-	return g, ok && time.Now().Before(g.expires)
+	return g, ok && s.now().Before(g.expires)
+}
+
+func (s *HostedSignIn) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // pkceMatches checks a code verifier against its S256 challenge (RFC 7636
