@@ -278,6 +278,33 @@ func TestConfirmPage(t *testing.T) {
 	}
 }
 
+// TestAgentPages: the agent's verification page offers a new link and
+// nothing that confirms; the return address is carried escaped, and the
+// confirmation offers it as a link, never as a redirect.
+func TestAgentPages(t *testing.T) {
+	h := &Handler{PublicBaseURL: "https://api.claritru.example/"}
+	page := h.agentVerifyPage("01JZ8X6Q3V4N5T7W9Y0A2B4C6D", `https://agent.example/"><script>x</script>`)
+	for _, want := range []string{`<form method="post" action="https://api.claritru.example/v1/verify/resend">`,
+		`name="request_id" value="01JZ8X6Q3V4N5T7W9Y0A2B4C6D"`, `name="redirect_to" value="https://agent.example/&#34;&gt;&lt;script&gt;x&lt;/script&gt;"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the agent's page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "<script") || strings.Contains(page, `name="token"`) {
+		t.Errorf("the agent's page runs a script or confirms:\n%s", page)
+	}
+	if page := h.agentVerifyPage("01JZ8X6Q3V4N5T7W9Y0A2B4C6D", ""); strings.Contains(page, "redirect_to") {
+		t.Errorf("the page carries an empty return address:\n%s", page)
+	}
+	page = h.verifiedPage("01JZ8X6Q3V4N5T7W9Y0A2B4C6D", "Agent <b>", "https://agent.example/back?a=1&b=2")
+	if !strings.Contains(page, `<a href="https://agent.example/back?a=1&amp;b=2" rel="noreferrer">Return to Agent &lt;b&gt;</a>`) {
+		t.Errorf("the confirmation lacks the way back:\n%s", page)
+	}
+	if page := h.verifiedPage("01JZ8X6Q3V4N5T7W9Y0A2B4C6D", "Agent", ""); strings.Contains(page, "Return to") {
+		t.Errorf("the confirmation offers a way back it was not given:\n%s", page)
+	}
+}
+
 // TestErrorPage: the request form's error page names its fields by the
 // form's labels, links each to its input, and escapes what it shows.
 func TestErrorPage(t *testing.T) {

@@ -1,7 +1,9 @@
 package request_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/claritru/privacy/shared/request"
 )
@@ -79,5 +81,53 @@ func TestReturnToOnlyOnListedOrigins(t *testing.T) {
 	}
 	if got := (&request.ProtocolAgent{}).ReturnTo("https://agent.example/", false); got != "" {
 		t.Errorf("an agent listing no origin honoured %q", got)
+	}
+}
+
+// The agent's verification page is for the agent's request still waiting,
+// named twice alike; everything else is the answer to an unknown link.
+func TestAwaitingAgent(t *testing.T) {
+	now := day(2026, time.March, 2)
+	svc, st, _ := newService(t, now)
+	ctx := context.Background()
+	agent := &request.ProtocolAgent{ID: "A", RedirectOrigins: []string{"https://agent.example"}}
+	// An agent's request in a status, as intake stores it (seed stores
+	// the form's).
+	agents := func(status request.Status) request.Request {
+		r := request.Request{ID: svc.NewID(now), Types: []request.Type{request.Delete}, Status: status, Channel: request.Agent,
+			Email: "ada@example.com", FirstName: "Ada", ReceivedAt: now, DueAt: now.AddDate(0, 0, 45), Version: 1, Protocol: agent}
+		if err := st.Create(ctx, request.Creation{Request: r,
+			Event: request.Event{ID: svc.NewID(now), At: now, Action: "received", To: status, Actor: "requester"}}); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	waiting, verified, closed := agents(request.PendingVerification), agents(request.Verified), agents(request.Cancelled)
+	web := seed(t, svc, st, now, request.Request{Status: request.PendingVerification})
+	r, err := svc.AwaitingAgent(ctx, waiting.ID, waiting.ID)
+	if err != nil || r.ID != waiting.ID {
+		t.Fatalf("the waiting request: %v %v", r.ID, err)
+	}
+	if got := svc.AgentReturn(r, "https://agent.example/back"); got != "https://agent.example/back" {
+		t.Errorf("a listed return address: %q", got)
+	}
+	if got := svc.AgentReturn(r, "https://evil.example/back"); got != "" {
+		t.Errorf("an unlisted return address: %q", got)
+	}
+	if got := svc.AgentReturn(web, "https://agent.example/back"); got != "" {
+		t.Errorf("a web request's return address: %q", got)
+	}
+	for name, ids := range map[string][2]string{
+		"another request_id": {waiting.ID, web.ID},
+		"no request_id":      {waiting.ID, ""},
+		"unknown":            {"01JZ8X6Q3V4N5T7W9Y0A2B4C6D", "01JZ8X6Q3V4N5T7W9Y0A2B4C6D"},
+		"malformed":          {"x", "x"},
+		"a web request":      {web.ID, web.ID},
+		"verified":           {verified.ID, verified.ID},
+		"closed":             {closed.ID, closed.ID},
+	} {
+		if _, err := svc.AwaitingAgent(ctx, ids[0], ids[1]); err != request.ErrTokenGone {
+			t.Errorf("%s: %v, want the unknown link's answer", name, err)
+		}
 	}
 }
