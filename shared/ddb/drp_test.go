@@ -3,6 +3,7 @@ package ddb_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -66,11 +67,15 @@ func TestCallbackQueuedWithTheChangeAndRetried(t *testing.T) {
 	store := ddb.NewRequests(db, table)
 	c := sampleCreation("01JDRPCB000000000000000001")
 	c.Request.Status, c.Request.Channel = request.Verified, request.Agent
-	c.Request.Protocol = &request.ProtocolAgent{ID: "AA", RequestID: "ref", StatusCallback: agent.URL + "/cb"}
+	c.Request.Protocol = &request.ProtocolAgent{ID: "AA", RequestID: "ref", StatusCallback: agent.URL + "/cb",
+		RedirectOrigins: []string{"https://agent.example", "https://agent.example:8443"}}
 	if err := store.Create(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	r, _ := store.Get(ctx, c.Request.ID)
+	if r.Protocol == nil || fmt.Sprint(r.Protocol.RedirectOrigins) != "[https://agent.example https://agent.example:8443]" {
+		t.Fatalf("the agent's redirect origins are not kept: %+v", r.Protocol)
+	}
 	next, ev, _, err := request.Transition(r, request.ActionInput{Action: request.Complete, Actor: "staff"}, time.Now().UTC())
 	if err != nil {
 		t.Fatal(err)

@@ -48,7 +48,8 @@ import (
 //
 // The Data Rights Protocol (drp.go, shared/drp): an authorized agent's
 // request is a request item like any other, with drp_agent,
-// drp_agent_request_id and drp_callback (its status callback URL).
+// drp_agent_request_id, drp_callback (its status callback URL) and
+// drp_redirect_origins (where the agent may ask the person be sent back to).
 //
 //	callback      PK=REQ#<id>  SK=CALLBACK#<event id>   the agent's status after a change of its
 //	              protocol status, queued in the change's transaction (body: the Exercise

@@ -89,6 +89,9 @@ type requestItem struct {
 	DRPAgent          string `dynamodbav:"drp_agent,omitempty"`
 	DRPAgentRequestID string `dynamodbav:"drp_agent_request_id,omitempty"`
 	DRPCallback       string `dynamodbav:"drp_callback,omitempty"`
+	// The origins the agent's return address may be on, as the register
+	// listed them when the request came (request.ProtocolAgent.ReturnTo).
+	DRPRedirectOrigins []string `dynamodbav:"drp_redirect_origins,omitempty"`
 	expiry
 }
 
@@ -181,6 +184,7 @@ func toRequestItem(r request.Request) requestItem {
 	}
 	if p := r.Protocol; p != nil {
 		it.DRPAgent, it.DRPAgentRequestID, it.DRPCallback = p.ID, p.RequestID, p.StatusCallback
+		it.DRPRedirectOrigins = p.RedirectOrigins
 	}
 	return it
 }
@@ -226,7 +230,8 @@ func (it requestItem) request() (request.Request, error) {
 		TokenHash: it.TokenHash,
 	}
 	if it.DRPAgent != "" {
-		r.Protocol = &request.ProtocolAgent{ID: it.DRPAgent, RequestID: it.DRPAgentRequestID, StatusCallback: it.DRPCallback}
+		r.Protocol = &request.ProtocolAgent{ID: it.DRPAgent, RequestID: it.DRPAgentRequestID, StatusCallback: it.DRPCallback,
+			RedirectOrigins: it.DRPRedirectOrigins}
 	}
 	r.AppealState = it.appealAttrs.state(&ts)
 	r.Corrections = ts.corrections(it.Corrections)

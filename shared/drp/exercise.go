@@ -108,7 +108,8 @@ func (s *Service) submission(a Agent, c Claims) (request.Submission, error) {
 	}
 	return request.Submission{
 		Input: in, Channel: request.Agent, AgentPermission: permission,
-		Protocol: &request.ProtocolAgent{ID: a.ID, RequestID: c.AgentRequestID, StatusCallback: c.StatusCallback},
+		Protocol: &request.ProtocolAgent{ID: a.ID, RequestID: c.AgentRequestID, StatusCallback: c.StatusCallback,
+			RedirectOrigins: a.returnOrigins(s.cfg.LoopbackCallbacks)},
 	}, nil
 }
 

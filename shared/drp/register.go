@@ -7,9 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/claritru/privacy/shared/request"
 )
 
 // Agent is one trusted authorized agent: an entry of the DRP service
@@ -24,6 +27,11 @@ type Agent struct {
 	IdentityAssuranceURL string `json:"identity_assurance_url,omitempty"`
 	TechnicalContact     string `json:"technical_contact,omitempty"`
 	BusinessContact      string `json:"business_contact,omitempty"`
+	// RedirectOrigins are the origins (https://host[:port]) the agent may
+	// ask the person be sent back to from the verification page
+	// (redirect_to, DRP 3.02.1); a return address elsewhere is ignored.
+	// Plain http to the loopback host is listed for local runs only.
+	RedirectOrigins []string `json:"redirect_origins,omitempty"`
 
 	key ed25519.PublicKey
 }
@@ -85,6 +93,13 @@ func (r *Register) add(doc []byte, source string) error {
 			return fmt.Errorf("%s: agent %s: %w", source, a.ID, err)
 		}
 		a.key = key
+		for j, o := range a.RedirectOrigins {
+			origin, err := originOf(o)
+			if err != nil {
+				return fmt.Errorf("%s: agent %s: redirect_origins[%d]: %w", source, a.ID, j, err)
+			}
+			a.RedirectOrigins[j] = origin
+		}
 		r.agents[a.ID] = a
 	}
 	return nil
@@ -102,6 +117,29 @@ func parseKey(s string) (ed25519.PublicKey, error) {
 		}
 	}
 	return nil, fmt.Errorf("verify_key must be a 32-byte Ed25519 public key in base64 or hex")
+}
+
+// originOf reads an entry of redirect_origins: an origin alone (a path
+// of "/" at most), https or plain http to the loopback host.
+func originOf(o string) (string, error) {
+	origin, err := request.RedirectOrigin(o, true)
+	u, _ := url.Parse(o)
+	if err != nil || u == nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(o, "#") {
+		return "", fmt.Errorf("must be an origin, https://host[:port] with nothing after")
+	}
+	return origin, nil
+}
+
+// returnOrigins are the agent's redirect origins a request records: those
+// on http only where the service itself runs on http (locally).
+func (a Agent) returnOrigins(loopback bool) []string {
+	var out []string
+	for _, o := range a.RedirectOrigins {
+		if _, err := request.RedirectOrigin(o, loopback); err == nil {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // Agent returns the trusted agent with the id.

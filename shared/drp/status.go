@@ -99,10 +99,14 @@ func StatusOf(r request.Request, base string) Status {
 	return st
 }
 
-// VerificationURL is the verification page of a request: the page that
-// mails the person a new link to confirm it (the link itself goes only to
-// the person's address: they verify with the business directly, 11 CCR
-// §7063(a)(1)). The agent adds redirect_to and request_id (DRP 3.02.1).
+// VerificationURL is the verification page of one request (DRP 3.02.1):
+// the agent adds request_id, which must name the same request, and
+// redirect_to as further query parameters. For the agent's request still
+// waiting, the page says a link was mailed and mails a new one on asking;
+// the link goes only to the person's address and confirming it is the
+// verification (they verify with the business directly, 11 CCR
+// §7063(a)(1)). Once confirmed, the page that says so links back to
+// redirect_to when its origin is one the agent's register entry lists.
 func VerificationURL(base, requestID string) string {
 	return strings.TrimRight(base, "/") + "/v1/verify?reference=" + url.QueryEscape(requestID)
 }

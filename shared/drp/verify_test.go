@@ -147,6 +147,40 @@ func TestRegisterTakesBase64AndHexKeys(t *testing.T) {
 	}
 }
 
+func TestRegisterRedirectOrigins(t *testing.T) {
+	pub, _ := newKey(t)
+	key := hex.EncodeToString(pub)
+	r, err := LoadRegister(fmt.Sprintf(`[{"id":"A","verify_key":%q,
+		"redirect_origins":["https://Agent.Example/","https://agent.example:8443","http://127.0.0.1:9000"]},
+		{"id":"B","verify_key":%q}]`, key, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := r.Agent("A")
+	want := []string{"https://agent.example", "https://agent.example:8443", "http://127.0.0.1:9000"}
+	if fmt.Sprint(a.RedirectOrigins) != fmt.Sprint(want) {
+		t.Errorf("origins %v, want %v", a.RedirectOrigins, want)
+	}
+	// A request records the loopback origin only where the service itself
+	// runs on http.
+	if got := a.returnOrigins(false); fmt.Sprint(got) != fmt.Sprint(want[:2]) {
+		t.Errorf("origins recorded in AWS: %v", got)
+	}
+	if got := a.returnOrigins(true); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("origins recorded locally: %v", got)
+	}
+	if b, _ := r.Agent("B"); len(b.returnOrigins(true)) != 0 {
+		t.Errorf("an agent without origins has %v", b.RedirectOrigins)
+	}
+	for _, o := range []string{"https://agent.example/back", "https://agent.example?x", "https://agent.example/#f",
+		"http://agent.example", "agent.example", "https://user@agent.example", ""} {
+		doc := fmt.Sprintf(`[{"id":"A","verify_key":%q,"redirect_origins":[%q]}]`, key, o)
+		if _, err := LoadRegister(doc); err == nil {
+			t.Errorf("redirect origin %q loaded", o)
+		}
+	}
+}
+
 func TestCheckCallback(t *testing.T) {
 	for raw, loopback := range map[string]bool{
 		"https://agent.example/cb": false, "http://127.0.0.1:9/cb": true, "http://localhost:8/x": true, "": false,

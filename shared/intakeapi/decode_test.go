@@ -191,17 +191,19 @@ func TestDecodeFormMalformed(t *testing.T) {
 
 func TestDecodeToken(t *testing.T) {
 	ok := []struct {
-		body, mt, token, returnTo string
+		body, mt, token, returnTo, agentReturn string
 	}{
-		{`{"token":"abc-_1"}`, apigw.JSON, "abc-_1", ""},
-		{`{"token":"abc","return_url":"https://x"}`, apigw.JSON, "abc", ""},
-		{"token=abc-_1&return_url=https%3A%2F%2Fclaritru.com%2Fok", apigw.Form, "abc-_1", "https://claritru.com/ok"},
-		{"token=a%2Bb", apigw.Form, "a+b", ""},
+		{`{"token":"abc-_1"}`, apigw.JSON, "abc-_1", "", ""},
+		{`{"token":"abc","return_url":"https://x","redirect_to":"https://a"}`, apigw.JSON, "abc", "", ""},
+		{"token=abc-_1&return_url=https%3A%2F%2Fclaritru.com%2Fok", apigw.Form, "abc-_1", "https://claritru.com/ok", ""},
+		{"token=a%2Bb", apigw.Form, "a+b", "", ""},
+		{"token=t&redirect_to=https%3A%2F%2Fagent.example%2Fback%3Fx%3D1", apigw.Form, "t", "", "https://agent.example/back?x=1"},
 	}
 	for _, tt := range ok {
-		token, returnTo, err := decodeToken([]byte(tt.body), tt.mt)
-		if err != nil || token != tt.token || returnTo != tt.returnTo {
-			t.Errorf("decodeToken(%q) = %q, %q, %v; want %q, %q", tt.body, token, returnTo, err, tt.token, tt.returnTo)
+		token, returnTo, agentReturn, err := decodeToken([]byte(tt.body), tt.mt)
+		if err != nil || token != tt.token || returnTo != tt.returnTo || agentReturn != tt.agentReturn {
+			t.Errorf("decodeToken(%q) = %q, %q, %q, %v; want %q, %q, %q", tt.body, token, returnTo, agentReturn, err,
+				tt.token, tt.returnTo, tt.agentReturn)
 		}
 	}
 	bad := []struct {
@@ -218,7 +220,7 @@ func TestDecodeToken(t *testing.T) {
 		{"token=%zz", apigw.Form, false},
 	}
 	for _, tt := range bad {
-		_, _, err := decodeToken([]byte(tt.body), tt.mt)
+		_, _, _, err := decodeToken([]byte(tt.body), tt.mt)
 		var fe *fault.Error
 		if !errors.As(err, &fe) || fe.Kind != fault.Invalid {
 			t.Errorf("decodeToken(%q) = %v, want fault.Invalid", tt.body, err)
@@ -235,7 +237,7 @@ func TestDecodeToken(t *testing.T) {
 		"token=abc&return_url=a&return_url=b":  "return_url",
 		"return_url=a&token=abc&token=abc&x=1": "token",
 	} {
-		_, _, err := decodeToken([]byte(body), apigw.Form)
+		_, _, _, err := decodeToken([]byte(body), apigw.Form)
 		var fe *fault.Error
 		if !errors.As(err, &fe) || fe.Kind != fault.Invalid || !slices.Equal(names(fe.Fields), []string{field}) {
 			t.Errorf("decodeToken(%q) = %v, want fault.Invalid naming %s", body, err, field)
@@ -245,7 +247,7 @@ func TestDecodeToken(t *testing.T) {
 
 func TestConfirmPage(t *testing.T) {
 	const action = "https://api.claritru.example/v1/verify"
-	page := (&Handler{}).confirmPage(action, `"><script>alert(1)</script>`)
+	page := (&Handler{}).confirmPage(action, `"><script>alert(1)</script>`, "")
 	if !strings.Contains(page, `<form method="post" action="https://api.claritru.example/v1/verify">`) {
 		t.Errorf("page lacks a POST form to %s:\n%s", action, page)
 	}
@@ -259,7 +261,7 @@ func TestConfirmPage(t *testing.T) {
 		t.Errorf("page lacks a submit button")
 	}
 	// A real token is carried verbatim.
-	page = (&Handler{}).confirmPage(action, "AbC-_0123456789")
+	page = (&Handler{}).confirmPage(action, "AbC-_0123456789", "")
 	if !strings.Contains(page, `<input type="hidden" name="token" value="AbC-_0123456789">`) {
 		t.Errorf("page does not carry the token:\n%s", page)
 	}
@@ -270,9 +272,36 @@ func TestConfirmPage(t *testing.T) {
 		}
 	}
 	// An action that is not a URL the page may post to is neutralised.
-	page = (&Handler{}).confirmPage("javascript:alert(1)", "t")
+	page = (&Handler{}).confirmPage("javascript:alert(1)", "t", "")
 	if strings.Contains(page, "javascript:") {
 		t.Errorf("page posts to a javascript: URL:\n%s", page)
+	}
+}
+
+// TestAgentPages: the agent's verification page offers a new link and
+// nothing that confirms; the return address is carried escaped, and the
+// confirmation offers it as a link, never as a redirect.
+func TestAgentPages(t *testing.T) {
+	h := &Handler{PublicBaseURL: "https://api.claritru.example/"}
+	page := h.agentVerifyPage("01JZ8X6Q3V4N5T7W9Y0A2B4C6D", `https://agent.example/"><script>x</script>`)
+	for _, want := range []string{`<form method="post" action="https://api.claritru.example/v1/verify/resend">`,
+		`name="request_id" value="01JZ8X6Q3V4N5T7W9Y0A2B4C6D"`, `name="redirect_to" value="https://agent.example/&#34;&gt;&lt;script&gt;x&lt;/script&gt;"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the agent's page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "<script") || strings.Contains(page, `name="token"`) {
+		t.Errorf("the agent's page runs a script or confirms:\n%s", page)
+	}
+	if page := h.agentVerifyPage("01JZ8X6Q3V4N5T7W9Y0A2B4C6D", ""); strings.Contains(page, "redirect_to") {
+		t.Errorf("the page carries an empty return address:\n%s", page)
+	}
+	page = h.verifiedPage("01JZ8X6Q3V4N5T7W9Y0A2B4C6D", "Agent <b>", "https://agent.example/back?a=1&b=2")
+	if !strings.Contains(page, `<a href="https://agent.example/back?a=1&amp;b=2" rel="noreferrer">Return to Agent &lt;b&gt;</a>`) {
+		t.Errorf("the confirmation lacks the way back:\n%s", page)
+	}
+	if page := h.verifiedPage("01JZ8X6Q3V4N5T7W9Y0A2B4C6D", "Agent", ""); strings.Contains(page, "Return to") {
+		t.Errorf("the confirmation offers a way back it was not given:\n%s", page)
 	}
 }
 

@@ -98,11 +98,40 @@ func (h *Handler) submit(ctx context.Context, r apigw.Request, cors map[string]s
 }
 
 func (h *Handler) verifyPage(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
-	token := r.QueryStringParameters["token"]
-	if err := h.Service.CheckToken(ctx, token); err != nil {
+	q := r.QueryStringParameters
+	token, raw := q["token"], q["redirect_to"]
+	if token == "" && q["reference"] != "" {
+		return h.agentPage(ctx, q, cors)
+	}
+	var returnTo string
+	if raw != "" {
+		// A link mailed from an agent's verification page carries the
+		// agent's return address; the page keeps it only when it is
+		// still one of the agent's origins.
+		req, err := h.Service.TokenRequest(ctx, token)
+		if err != nil {
+			return apipage.FailForm(ctx, h.Log, err, true, h.confirmForm(), h.Site, cors)
+		}
+		returnTo = h.Service.AgentReturn(req, raw)
+	} else if err := h.Service.CheckToken(ctx, token); err != nil {
 		return apipage.FailForm(ctx, h.Log, err, true, h.confirmForm(), h.Site, cors)
 	}
-	return apipage.HTML(h.confirmPage(h.apiURL("/v1/verify"), token), cors)
+	return apipage.HTML(h.confirmPage(h.apiURL("/v1/verify"), token, returnTo), cors)
+}
+
+// agentPage is the verification page an authorized agent sends the person
+// to (user_verification_url, with the agent's request_id and redirect_to
+// added, DRP 3.02.1): for the agent's request still waiting, it says that
+// a link was mailed and offers a new one; it confirms nothing itself, as
+// only the mailed link proves the mailbox (11 CCR §7063(a)(1)). The
+// address is in the agent's hands and may travel: the page shows nothing
+// of the request, and any other id is answered as an unknown link.
+func (h *Handler) agentPage(ctx context.Context, q map[string]string, cors map[string]string) apigw.Response {
+	req, err := h.Service.AwaitingAgent(ctx, q["reference"], q["request_id"])
+	if err != nil {
+		return apipage.FailForm(ctx, h.Log, err, true, h.confirmForm(), h.Site, cors)
+	}
+	return apipage.HTML(h.agentVerifyPage(req.ID, h.Service.AgentReturn(req, q["redirect_to"])), cors)
 }
 
 func (h *Handler) verify(ctx context.Context, r apigw.Request, cors map[string]string) apigw.Response {
@@ -111,7 +140,7 @@ func (h *Handler) verify(ctx context.Context, r apigw.Request, cors map[string]s
 		return h.fail(ctx, err, apigw.WantsHTML(r, ""), cors)
 	}
 	html := apigw.WantsHTML(r, mt)
-	token, returnTo, err := decodeToken(body, mt)
+	token, returnTo, agentReturn, err := decodeToken(body, mt)
 	if err != nil {
 		return apipage.FailForm(ctx, h.Log, err, html, h.confirmForm(), h.Site, cors)
 	}
@@ -120,8 +149,10 @@ func (h *Handler) verify(ctx context.Context, r apigw.Request, cors map[string]s
 		return apipage.FailForm(ctx, h.Log, err, html, h.confirmForm(), h.Site, cors)
 	}
 	if html && apipage.OwnPage(returnTo) {
-		// The confirm page's own form: the page says what happened.
-		return apipage.HTML(h.verifiedPage(req.ID), cors)
+		// The confirm page's own form: the page says what happened, and
+		// offers the way back to the agent that sent the person, never
+		// taking it by itself.
+		return apipage.HTML(h.verifiedPage(req.ID, req.AgentName, h.Service.AgentReturn(req, agentReturn)), cors)
 	}
 	if html {
 		return apigw.SeeOther(apigw.ReturnURL(h.ReturnURLs, returnTo, req.ID, url.Values{"status": {string(req.Status)}}), cors)
@@ -201,7 +232,10 @@ func decodeForm(body []byte) (request.Input, string, fault.Fields, error) {
 	return in, returnTo, f.Errs, nil
 }
 
-func decodeToken(body []byte, mt string) (token, returnTo string, err error) {
+// decodeToken reads the token of a confirmation; a form also names the
+// page to return to (return_url) and the agent's return address the
+// confirm page carried (redirect_to).
+func decodeToken(body []byte, mt string) (token, returnTo, agentReturn string, err error) {
 	if mt == apigw.JSON {
 		var v struct {
 			Token string `json:"token"`
@@ -209,25 +243,25 @@ func decodeToken(body []byte, mt string) (token, returnTo string, err error) {
 		if err := json.Unmarshal(body, &v); err != nil {
 			var f fault.Fields
 			f.Add("token", "send {\"token\": \"...\"}")
-			return "", "", f.Err()
+			return "", "", "", f.Err()
 		}
 		token = v.Token
 	} else {
 		f, err := apigw.ParseForm(body)
 		if err != nil {
-			return "", "", err
+			return "", "", "", err
 		}
-		token, returnTo = f.One("token"), f.One("return_url")
+		token, returnTo, agentReturn = f.One("token"), f.One("return_url"), f.One("redirect_to")
 		if err := f.Errs.Err(); err != nil {
-			return "", "", err
+			return "", "", "", err
 		}
 	}
 	if token == "" {
 		var f fault.Fields
 		f.Add("token", "this field is required")
-		return "", "", f.Err()
+		return "", "", "", f.Err()
 	}
-	return token, returnTo, nil
+	return token, returnTo, agentReturn, nil
 }
 
 // formCorrections reads the items of a correction from a form: the fields

@@ -12,9 +12,30 @@ var pages = apipage.Pages(`
 requests to know, access, correct or delete personal information.</p>
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="token" value="{{.Token}}">
-<button type="submit">Confirm my request</button>
+{{with .ReturnTo}}<input type="hidden" name="redirect_to" value="{{.}}">
+{{end}}<button type="submit">Confirm my request</button>
 </form>
 <p>If you did not send this request, close this page; nothing will happen.</p>
+{{end}}{{template "foot" .}}{{end}}
+{{define "agent"}}{{template "head" .}}{{with .Data}}
+<h1>Confirm your privacy request from your email</h1>
+<p>An authorized agent sent us a privacy request on your behalf. We verify identity before we act on
+requests to know, access, correct or delete personal information: only you can confirm this request, from
+your own mailbox.</p>
+<div class="notice" role="status">
+<p>We emailed a link to confirm the request to the email address your agent gave us. Open that mail and press
+<strong>Confirm my request</strong>. The link works once.</p>
+</div>
+<p>If no mail arrives within a few minutes, check your spam folder, or ask for a new link: we email it to the
+same address, and earlier links stop working.</p>
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="reference" value="{{.ID}}">
+<input type="hidden" name="request_id" value="{{.ID}}">
+{{with .ReturnTo}}<input type="hidden" name="redirect_to" value="{{.}}">
+{{end}}<button type="submit">Email me a new link</button>
+</form>
+<p>If you did not ask anyone to make a privacy request for you, close this page; nothing will happen
+unless the request is confirmed from the mail.</p>
 {{end}}{{template "foot" .}}{{end}}
 {{define "received"}}{{template "head" .}}{{with .Data}}
 <h1>{{if .Pending}}Check your email to confirm your request{{else}}We received your request{{end}}</h1>
@@ -50,7 +71,8 @@ minutes, check your spam folder, or send the form again.</p>
 <li>We emailed you a confirmation.</li>
 <li>We answer by email within the time the law gives us; the mail tells you the date.</li>
 </ol>
-{{end}}{{template "foot" .}}{{end}}
+{{with .Return}}<p><a href="{{.URL}}" rel="noreferrer">Return to {{.Name}}</a></p>
+{{end}}{{end}}{{template "foot" .}}{{end}}
 `)
 
 // requestForm is the Data Rights Request form (web/index.html), by the
@@ -94,8 +116,18 @@ func (h *Handler) confirmForm() apipage.Form {
 	}
 }
 
-func (h *Handler) confirmPage(action, token string) string {
-	return apipage.Render(pages, "confirm", h.Site, "Confirm your privacy request", struct{ Action, Token string }{action, token})
+// confirmPage is the page of a mailed link; returnTo is the agent's return
+// address the link carried, already checked, for the confirmation to keep.
+func (h *Handler) confirmPage(action, token, returnTo string) string {
+	return apipage.Render(pages, "confirm", h.Site, "Confirm your privacy request",
+		struct{ Action, Token, ReturnTo string }{action, token, returnTo})
+}
+
+// agentVerifyPage is the page of an agent's user_verification_url: the
+// request's id only in the new-link form, which already is in the address.
+func (h *Handler) agentVerifyPage(id, returnTo string) string {
+	return apipage.Render(pages, "agent", h.Site, "Confirm your privacy request from your email",
+		struct{ Action, ID, ReturnTo string }{h.apiURL("/v1/verify/resend"), id, returnTo})
 }
 
 // receivedPage is the answer to a form post no page asked to be sent back
@@ -113,6 +145,20 @@ func (h *Handler) receivedPage(rc request.Receipt) string {
 	return apipage.Render(pages, "received", h.Site, title, v)
 }
 
-func (h *Handler) verifiedPage(id string) string {
-	return apipage.Render(pages, "verified", h.Site, "Your request is confirmed", struct{ ID string }{id})
+// verifiedPage says the request is confirmed; when an authorized agent
+// sent the person with a return address on one of its origins, it links
+// back to the agent by name (a link the person follows, never a redirect).
+func (h *Handler) verifiedPage(id, agentName, returnTo string) string {
+	type back struct{ URL, Name string }
+	v := struct {
+		ID     string
+		Return *back
+	}{ID: id}
+	if agentName == "" {
+		agentName = "your agent"
+	}
+	if returnTo != "" {
+		v.Return = &back{URL: returnTo, Name: agentName}
+	}
+	return apipage.Render(pages, "verified", h.Site, "Your request is confirmed", v)
 }

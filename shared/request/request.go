@@ -180,11 +180,14 @@ type Request struct {
 // Rights Protocol: its id in the register of trusted agents (shared/drp),
 // the agent's own reference of the request (agent-request-id) and the
 // status callback URL every change of the request is posted to (empty:
-// the agent asks instead).
+// the agent asks instead). RedirectOrigins are the origins its entry in
+// the register listed when it sent the request: a return address the agent
+// adds to the verification page must be on one of them (ReturnTo).
 type ProtocolAgent struct {
-	ID             string
-	RequestID      string
-	StatusCallback string
+	ID              string
+	RequestID       string
+	StatusCallback  string
+	RedirectOrigins []string
 }
 
 // Open reports whether the request still waits for an answer.

@@ -2,6 +2,8 @@ package request
 
 import (
 	"context"
+	"errors"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -77,7 +79,7 @@ func (x *Resender) Resend(ctx context.Context, email, reference string) error {
 		if r.Status != PendingVerification || r.Email != id.Value {
 			continue
 		}
-		admitted, err := x.resendOne(ctx, r, id.Key)
+		admitted, err := x.resendOne(ctx, r, id.Key, "")
 		if err != nil || !admitted {
 			return err
 		}
@@ -100,10 +102,31 @@ func (x *Resender) candidates(ctx context.Context, key, reference string) ([]Req
 	return []Request{r}, nil
 }
 
+// ResendAgent mails a new link for the request an authorized agent sent
+// the person to confirm, from its verification page (AwaitingAgent: id and
+// the agent's request_id the same, the request still waiting), to the
+// address the agent gave and nowhere else, under the same cap as Resend.
+// returnTo, the agent's return address, travels in the link when its
+// origin is one the agent's entry lists (AgentReturn), for the page that
+// confirms the request to offer the way back. The caller learns nothing:
+// any other id ends as a success too.
+func (x *Resender) ResendAgent(ctx context.Context, id, requestID, returnTo string) error {
+	r, err := x.svc.AwaitingAgent(ctx, id, requestID)
+	if errors.Is(err, ErrTokenGone) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = x.resendOne(ctx, r, r.SubjectKey, x.svc.AgentReturn(r, returnTo))
+	return err
+}
+
 // resendOne counts the new link's mail against the address's cap and, when
 // admitted, stores the new token, voids the old one and queues the mail in
-// one transaction. It reports whether the cap admitted it.
-func (x *Resender) resendOne(ctx context.Context, r Request, key string) (bool, error) {
+// one transaction. It reports whether the cap admitted it. A returnTo
+// already checked is added to the link (ResendAgent).
+func (x *Resender) resendOne(ctx context.Context, r Request, key, returnTo string) (bool, error) {
 	s := x.svc
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	m := mail.Intent{ID: s.NewID(now), Template: mail.RequestLink, To: r.Email, RecipientKey: key}
@@ -123,7 +146,11 @@ func (x *Resender) resendOne(ctx context.Context, r Request, key string) (bool, 
 	}
 	next := r
 	next.Version, next.TokenHash = r.Version+1, hash
-	m.Data = mailData(s.cfg.Zone, next, s.verifyURL(raw))
+	link := s.verifyURL(raw)
+	if returnTo != "" {
+		link += "&redirect_to=" + url.QueryEscape(returnTo)
+	}
+	m.Data = mailData(s.cfg.Zone, next, link)
 	ev := Event{ID: s.NewID(now), At: now, Action: "resend_link", From: r.Status, To: r.Status, Actor: "requester",
 		Note: "a new verification link was sent at the requester's asking; the one before no longer works"}
 	err = s.store.Update(ctx, Change{Request: next, FromVersion: r.Version, Event: ev, Mail: &m,
