@@ -71,7 +71,9 @@ func warmEvent(p *Program) (event []byte, what string) {
 	case "consent":
 		return httpEvent("POST /v1/consents", "/v1/consents", `{}`), "POST /v1/consents, body {} (400: fields missing)"
 	case "admin":
-		return httpEvent("GET /v1/admin/requests", "/v1/admin/requests", ""), "GET /v1/admin/requests without IAM identity (401)"
+		return httpEvent("GET /v1/admin/requests", "/v1/admin/requests", ""), "GET /v1/admin/requests without a staff sign-in (401)"
+	case "agent":
+		return httpEvent("GET /v1/data-rights-request/{id}", "/v1/data-rights-request/bench", ""), "GET /v1/data-rights-request/{id} without an agent's token (403)"
 	case "notifier", "reach":
 		return strangerRecord(), "a stream record of an item that is neither mail nor job (ignored)"
 	case "inbound":
