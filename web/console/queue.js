@@ -68,7 +68,8 @@ async function fill(results, now, cursor) {
     words(r.status),
     r.types.map(words).join(", "),
     [r.first_name, r.last_name].filter(Boolean).join(" ") || "—",
-    words(r.channel),
+    // An agent's request by the Data Rights Protocol names the agent.
+    r.agent_id ? words(r.channel) + " (" + r.agent_id + ")" : words(r.channel),
     day(r.received_at),
     dueCell(r, now),
   ]);

@@ -52,7 +52,7 @@ export async function render(main, ctx, id) {
       ["Correction", r.correction],
       ["Agent", r.on_behalf ? (r.agent_name || "an authorized agent") + (r.agent_email ? " (" + r.agent_email + ")" : "") +
         (r.agent_permission_at ? "; permission recorded" : "; permission not recorded") : ""],
-      ["Channel", words(r.channel)],
+      ["Channel", r.agent_id ? words(r.channel) + " (Data Rights Protocol, agent " + r.agent_id + ")" : words(r.channel)],
       ["Clock", words(r.regime).toUpperCase()],
       ["Received", time(r.received_at)],
       ["Due", dueCell(r, now)],
