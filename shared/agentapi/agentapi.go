@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -197,16 +196,7 @@ func (h *Handler) fail(ctx context.Context, err error) apigw.Response {
 // agent that fails is the schedule's to retry; only a record that cannot
 // be read or recorded is reported for the stream to retry.
 func (h *Handler) Stream(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	var resp events.DynamoDBEventResponse
-	for _, rec := range ev.Records {
-		if err := h.one(ctx, rec); err != nil {
-			h.Log.ErrorContext(ctx, "callback not recorded", "event_id", rec.EventID, "error", err.Error())
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{
-				ItemIdentifier: rec.Change.SequenceNumber,
-			})
-		}
-	}
-	return resp, nil
+	return notifierstream.EachRecord(ctx, ev, h.Log, "callback not recorded", h.one), nil
 }
 
 func (h *Handler) one(ctx context.Context, rec events.DynamoDBEventRecord) error {
@@ -236,35 +226,8 @@ func (h *Handler) Scheduled(ctx context.Context, _ json.RawMessage) (Report, err
 	return Report{Tried: n}, err
 }
 
-// trigger is enough of any event to tell which of the three it is.
-type trigger struct {
-	RouteKey string `json:"routeKey"`
-	Records  []struct {
-		EventSource string `json:"eventSource"`
-	} `json:"Records"`
-}
-
 // Invoke is the Lambda entry point: it hands the event to the part its
 // trigger is for.
 func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
-	var t trigger
-	if err := json.Unmarshal(payload, &t); err != nil {
-		return nil, errors.New("unreadable event")
-	}
-	switch {
-	case t.RouteKey != "":
-		var r apigw.Request
-		if err := json.Unmarshal(payload, &r); err != nil {
-			return nil, errors.New("unreadable HTTP event")
-		}
-		return apigw.FromEdge(h.EdgeSecret, h.Handle)(ctx, r)
-	case len(t.Records) > 0 && t.Records[0].EventSource == "aws:dynamodb":
-		var ev events.DynamoDBEvent
-		if err := json.Unmarshal(payload, &ev); err != nil {
-			return nil, errors.New("unreadable stream event")
-		}
-		return h.Stream(ctx, ev)
-	default:
-		return h.Scheduled(ctx, payload)
-	}
+	return apigw.Invoke(ctx, payload, h.EdgeSecret, h.Handle, h.Stream, h.Scheduled)
 }

@@ -36,17 +36,25 @@ type Handler struct {
 
 // Handle processes one batch and reports the records to retry.
 func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return EachRecord(ctx, ev, h.Log, "mail not sent", h.one), nil
+}
+
+// EachRecord hands each record of a batch to one and reports those it
+// failed as batch item failures, so the stream retries them without
+// holding up the rest of the batch. Only the event id and the error text
+// are logged, under failed: never an address or a body.
+func EachRecord(ctx context.Context, ev events.DynamoDBEvent, log *slog.Logger, failed string,
+	one func(context.Context, events.DynamoDBEventRecord) error) events.DynamoDBEventResponse {
 	var resp events.DynamoDBEventResponse
 	for _, rec := range ev.Records {
-		if err := h.one(ctx, rec); err != nil {
-			// Only ids and error text are logged: never an address or body.
-			h.Log.ErrorContext(ctx, "mail not sent", "event_id", rec.EventID, "error", err.Error())
+		if err := one(ctx, rec); err != nil {
+			log.ErrorContext(ctx, failed, "event_id", rec.EventID, "error", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{
 				ItemIdentifier: rec.Change.SequenceNumber,
 			})
 		}
 	}
-	return resp, nil
+	return resp
 }
 
 func (h *Handler) one(ctx context.Context, rec events.DynamoDBEventRecord) error {

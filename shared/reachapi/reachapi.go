@@ -9,7 +9,6 @@ package reachapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -98,16 +97,7 @@ func (h *Handler) callback(ctx context.Context, r apigw.Request, _ map[string]st
 // whose job cannot be claimed or marked is reported for the stream to
 // retry.
 func (h *Handler) Stream(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	var resp events.DynamoDBEventResponse
-	for _, rec := range ev.Records {
-		if err := h.one(ctx, rec); err != nil {
-			h.Log.ErrorContext(ctx, "job not delivered", "event_id", rec.EventID, "error", err.Error())
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{
-				ItemIdentifier: rec.Change.SequenceNumber,
-			})
-		}
-	}
-	return resp, nil
+	return notifierstream.EachRecord(ctx, ev, h.Log, "job not delivered", h.one), nil
 }
 
 func (h *Handler) one(ctx context.Context, rec events.DynamoDBEventRecord) error {
@@ -137,35 +127,8 @@ func (h *Handler) Scheduled(ctx context.Context, _ json.RawMessage) (Report, err
 	return Report{Tried: n}, err
 }
 
-// trigger is enough of any event to tell which of the three it is.
-type trigger struct {
-	RouteKey string `json:"routeKey"`
-	Records  []struct {
-		EventSource string `json:"eventSource"`
-	} `json:"Records"`
-}
-
 // Invoke is the Lambda entry point: it hands the event to the part its
 // trigger is for.
 func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
-	var t trigger
-	if err := json.Unmarshal(payload, &t); err != nil {
-		return nil, errors.New("unreadable event")
-	}
-	switch {
-	case t.RouteKey != "":
-		var r apigw.Request
-		if err := json.Unmarshal(payload, &r); err != nil {
-			return nil, errors.New("unreadable HTTP event")
-		}
-		return apigw.FromEdge(h.EdgeSecret, h.Handle)(ctx, r)
-	case len(t.Records) > 0 && t.Records[0].EventSource == "aws:dynamodb":
-		var ev events.DynamoDBEvent
-		if err := json.Unmarshal(payload, &ev); err != nil {
-			return nil, errors.New("unreadable stream event")
-		}
-		return h.Stream(ctx, ev)
-	default:
-		return h.Scheduled(ctx, payload)
-	}
+	return apigw.Invoke(ctx, payload, h.EdgeSecret, h.Handle, h.Stream, h.Scheduled)
 }
