@@ -114,3 +114,21 @@ func TestRoleRefusalThroughTheRoute(t *testing.T) {
 	// panic rather than answer 403.
 	HandleChecked(t, h, checker, hr, ev, erase, body, 403)
 }
+
+// TestUnlistedStaffRouteIsClosed: a staff route the role table does not
+// name is refused to everyone, admins included, until it is given a role.
+func TestUnlistedStaffRouteIsClosed(t *testing.T) {
+	h := &Handler{Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	for _, key := range []string{"GET /v1/admin/unlisted", "POST /v1/admin/unlisted"} {
+		ev := apigw.Request{RouteKey: key, RawPath: "/v1/admin/unlisted"}
+		SignIn(&ev, "ada", "privacy-admin")
+		if resp, ok := h.gate(ev); ok || resp.StatusCode != 403 {
+			t.Errorf("%s as admin: let through %v, status %d; want 403", key, ok, resp.StatusCode)
+		}
+	}
+	ev := apigw.Request{RouteKey: "GET /v1/admin/requests", RawPath: "/v1/admin/requests"}
+	SignIn(&ev, "ada", "privacy-admin")
+	if _, ok := h.gate(ev); !ok {
+		t.Error("GET /v1/admin/requests as admin refused; the table names it")
+	}
+}
