@@ -102,11 +102,13 @@ func person(r apigw.Request) (Person, bool) {
 		return Person{}, false
 	}
 	c := a.JWT.Claims
-	p := Person{Username: c["username"], Sub: c["sub"], Groups: staffauth.Groups(c["cognito:groups"])}
-	if p.Username == "" {
-		// An ID token names the user here.
-		p.Username = c["cognito:username"]
+	// Only an access token is a credential for the API: an ID token, which
+	// the authorizer would also take (its audience is the client), is for
+	// the console to read, not to send.
+	if c["token_use"] != "access" {
+		return Person{}, false
 	}
+	p := Person{Username: c["username"], Sub: c["sub"], Groups: staffauth.Groups(c["cognito:groups"])}
 	p.Role = RoleOf(p.Groups)
 	return p, p.Username != ""
 }

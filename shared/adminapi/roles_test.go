@@ -132,3 +132,16 @@ func TestUnlistedStaffRouteIsClosed(t *testing.T) {
 		t.Error("GET /v1/admin/requests as admin refused; the table names it")
 	}
 }
+
+// TestIDTokenIsNoCredential: the authorizer also takes a pool's ID token
+// (its audience is the console's client), but only an access token opens
+// a staff route.
+func TestIDTokenIsNoCredential(t *testing.T) {
+	h := &Handler{Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	ev := apigw.Request{RouteKey: "GET /v1/admin/requests", RawPath: "/v1/admin/requests"}
+	SignIn(&ev, "ada", "privacy-admin")
+	ev.RequestContext.Authorizer.JWT.Claims["token_use"] = "id"
+	if resp, ok := h.gate(ev); ok || resp.StatusCode != 401 {
+		t.Errorf("an ID token: let through %v, status %d; want 401", ok, resp.StatusCode)
+	}
+}

@@ -55,6 +55,10 @@ func (s *Service) Exercise(ctx context.Context, token string, body []byte) (Stat
 	if err := s.store.Mark(ctx, a.ID, hash, w.ExpiresAt); err != nil {
 		return Status{}, replayed(err)
 	}
+	// The message is the request's idempotency key: when a failure hid a
+	// write that happened, the agent's resend answers the request made
+	// rather than making a second one (and mailing the person twice).
+	sub.IdempotencyKey, sub.Body = "drp:"+a.ID+":"+hash, body
 	rc, err := s.cfg.Requests.Submit(ctx, sub)
 	if err != nil {
 		// The agent may send the message again once the cause is gone.
@@ -63,6 +67,7 @@ func (s *Service) Exercise(ctx context.Context, token string, body []byte) (Stat
 	}
 	r, err := s.cfg.Read.Get(ctx, rc.ID)
 	if err != nil {
+		_ = s.store.Unmark(ctx, hash)
 		return Status{}, err
 	}
 	return StatusOf(r, s.cfg.PublicBaseURL), nil
@@ -200,6 +205,14 @@ func (s *Service) Revoke(ctx context.Context, token, id string, body []byte) (St
 	if err != nil {
 		return Status{}, forbidden("The signed message is not a JSON object.")
 	}
+	// The protocol's revoke carries only a reason, signed (2.04); a message
+	// that also carries the exercise's claims is held to them and marked
+	// against replay. The request is checked to be the agent's first, so
+	// a message naming another id is not used up.
+	r, err := s.owned(ctx, a, id)
+	if err != nil {
+		return Status{}, err
+	}
 	if c.AgentID != "" || c.ExpiresAt != "" {
 		_, w, hash, err := s.open(a, body)
 		if err != nil {
@@ -208,10 +221,6 @@ func (s *Service) Revoke(ctx context.Context, token, id string, body []byte) (St
 		if err := s.store.Mark(ctx, a.ID, hash, w.ExpiresAt); err != nil {
 			return Status{}, replayed(err)
 		}
-	}
-	r, err := s.owned(ctx, a, id)
-	if err != nil {
-		return Status{}, err
 	}
 	if r.Status == request.Cancelled {
 		return StatusOf(r, s.cfg.PublicBaseURL), nil

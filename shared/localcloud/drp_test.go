@@ -1,9 +1,12 @@
 package localcloud_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/claritru/privacy/shared/adminapi"
 	"github.com/claritru/privacy/shared/localcloud"
 )
@@ -168,12 +174,19 @@ func TestDataRightsProtocolAgent(t *testing.T) {
 
 	// deletion: in progress on its 45-day clock until the person confirms.
 	cb := newCallbackReceiver(t)
-	del := drp("POST", "/v1/data-rights-request", agent.token, agent.sign(agent.claims(map[string]any{
+	delMsg := agent.sign(agent.claims(map[string]any{
 		"exercise": "deletion", "regime": "ccpa", "agent-request-id": "agent-ref-7", "status_callback": cb.srv.URL + "/status",
 		"name": "Ada Lovelace", "email": "ada.del@example.com", "email_verified": true,
 		"address": map[string]any{"region": "CA", "country": "US"},
-	})), 200)
+	}))
+	del := drp("POST", "/v1/data-rights-request", agent.token, delMsg, 200)
 	id, _ := del["request_id"].(string)
+	// A failure that hid a write releases the message's replay mark; the
+	// agent's resend then answers the request made, not a second one.
+	releaseReplayMark(t, l, delMsg)
+	if again := drp("POST", "/v1/data-rights-request", agent.token, delMsg, 200); again["request_id"] != id {
+		t.Fatalf("the resent message made request %v, want %s", again["request_id"], id)
+	}
 	received, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(del["received_at"]))
 	expected, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(del["expected_by"]))
 	la, _ := time.LoadLocation("America/Los_Angeles")
@@ -275,4 +288,28 @@ func TestDataRightsProtocolAgent(t *testing.T) {
 	}
 	// A replayed setup gets no token either, and the agent's token still works.
 	drp("GET", "/v1/agent/"+agent.id, agent.token, "", 200)
+}
+
+// releaseReplayMark marks a signed message's replay mark released, as the
+// service does when its write failed, so the same message may come again.
+func releaseReplayMark(t *testing.T, l *local, signed string) {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(signed)
+	if err != nil || len(raw) <= ed25519.SignatureSize {
+		t.Fatalf("not a signed message: %v", err)
+	}
+	h := sha256.Sum256(raw[ed25519.SignatureSize:])
+	_, err = l.cloud.Settings.DynamoDB().UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: aws.String(l.cloud.Settings.Table),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "DRPSEEN#" + hex.EncodeToString(h[:])},
+			"sk": &types.AttributeValueMemberS{Value: "DRPSEEN"},
+		},
+		UpdateExpression:          aws.String("SET released_at = :now"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
