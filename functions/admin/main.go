@@ -1,5 +1,6 @@
-// Command admin is the Lambda function behind the staff API (/v1/admin/...),
-// reached only through IAM-authorised routes.
+// Command admin is the Lambda function behind the staff API (/v1/admin/...,
+// people signed in through the edge) and the machine routes (/v1/machine/...,
+// IAM-authorised).
 package main
 
 import (
@@ -18,5 +19,5 @@ func main() {
 		slog.Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(admin.Handler(d).Handle)
+	lambda.Start(admin.Handler(d).FromEdge)
 }

@@ -70,6 +70,9 @@ type Handler struct {
 	// Token is the local stand-in for IAM on the machine routes; empty in
 	// AWS.
 	Token string
+	// EdgeSecret is the edge's origin secret: in AWS a staff route is
+	// served only to a request that came through the edge.
+	EdgeSecret string
 	// StaffRoles are the IAM role ARNs whose sessions may call the machine
 	// routes. In AWS an empty list lets no one in.
 	StaffRoles []string

@@ -142,6 +142,18 @@ func (h *Handler) gate(r apigw.Request) (apigw.Response, bool) {
 	return apigw.Response{}, true
 }
 
+// FromEdge is Handle for the Lambda function in AWS: people reach the
+// staff routes through the edge (CloudFront with the firewall's rate limits
+// and rules), never at the API's own address, where a stolen token would
+// meet neither. The machine routes are called at the API's address with
+// IAM credentials. The local cloud, with no edge, calls Handle.
+func (h *Handler) FromEdge(ctx context.Context, r apigw.Request) (apigw.Response, error) {
+	if !machineRoute(r.RouteKey) && !apigw.ViaEdge(h.EdgeSecret, r) {
+		return apigw.NotViaEdge(), nil
+	}
+	return h.Handle(ctx, r)
+}
+
 // Me is who is signed in, so the console leaves out what the role may not
 // use (the API refuses it all the same).
 type Me struct {

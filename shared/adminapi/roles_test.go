@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -143,5 +144,42 @@ func TestIDTokenIsNoCredential(t *testing.T) {
 	ev.RequestContext.Authorizer.JWT.Claims["token_use"] = "id"
 	if resp, ok := h.gate(ev); ok || resp.StatusCode != 401 {
 		t.Errorf("an ID token: let through %v, status %d; want 401", ok, resp.StatusCode)
+	}
+}
+
+// TestStaffRoutesOnlyThroughTheEdge: in AWS a staff route answers only a
+// request that came through the edge, whatever its token; the machine
+// routes are called at the API's own address.
+func TestStaffRoutesOnlyThroughTheEdge(t *testing.T) {
+	h := &Handler{EdgeSecret: "edge-secret", Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	staff := func(header string) apigw.Request {
+		ev := apigw.Request{RouteKey: "GET /v1/admin/unlisted", RawPath: "/v1/admin/unlisted", Headers: map[string]string{}}
+		if header != "" {
+			ev.Headers[apigw.EdgeHeader] = header
+		}
+		SignIn(&ev, "ada", "privacy-admin")
+		return ev
+	}
+	for _, c := range []struct {
+		header string
+		detail string
+	}{
+		{"", "Use the service's public address."},
+		{"wrong", "Use the service's public address."},
+		// Through the edge the role gate answers: this route is in no table.
+		{"edge-secret", "Your role does not allow this."},
+	} {
+		resp, err := h.FromEdge(context.Background(), staff(c.header))
+		if err != nil || resp.StatusCode != 403 || !strings.Contains(resp.Body, c.detail) {
+			t.Errorf("edge header %q: %d %s %v; want 403 %q", c.header, resp.StatusCode, resp.Body, err, c.detail)
+		}
+	}
+	// A machine route without the edge header reaches its own check.
+	ev := apigw.Request{RouteKey: "GET /v1/machine/suppression", RawPath: "/v1/machine/suppression", Headers: map[string]string{}}
+	if resp, _ := h.FromEdge(context.Background(), ev); resp.StatusCode != 401 {
+		t.Errorf("machine route without IAM: %d %s; want 401 from its own check", resp.StatusCode, resp.Body)
+	}
+	if resp, _ := (&Handler{Log: h.Log}).FromEdge(context.Background(), staff("")); resp.StatusCode != 403 {
+		t.Errorf("no edge secret configured: %d; want every staff request refused", resp.StatusCode)
 	}
 }

@@ -20,14 +20,25 @@ const EdgeHeader = "X-ClariTru-Edge"
 // the firewall.
 func FromEdge(secret string, next func(context.Context, Request) (Response, error)) func(context.Context, Request) (Response, error) {
 	return func(ctx context.Context, r Request) (Response, error) {
-		if secret == "" || subtle.ConstantTimeCompare([]byte(Header(r, EdgeHeader)), []byte(secret)) != 1 {
-			status := http.StatusForbidden
-			b, _ := json.Marshal(ProblemDoc{
-				Type: "about:blank", Title: http.StatusText(status), Status: status,
-				Detail: "Use the service's public address.",
-			})
-			return Response{StatusCode: status, Headers: map[string]string{"Content-Type": "application/problem+json"}, Body: string(b)}, nil
+		if !ViaEdge(secret, r) {
+			return NotViaEdge(), nil
 		}
 		return next(ctx, r)
 	}
+}
+
+// ViaEdge says whether a request came through the edge: it carries the
+// edge's secret, and there is one.
+func ViaEdge(secret string, r Request) bool {
+	return secret != "" && subtle.ConstantTimeCompare([]byte(Header(r, EdgeHeader)), []byte(secret)) == 1
+}
+
+// NotViaEdge is the answer to a request that went around the edge.
+func NotViaEdge() Response {
+	status := http.StatusForbidden
+	b, _ := json.Marshal(ProblemDoc{
+		Type: "about:blank", Title: http.StatusText(status), Status: status,
+		Detail: "Use the service's public address.",
+	})
+	return Response{StatusCode: status, Headers: map[string]string{"Content-Type": "application/problem+json"}, Body: string(b)}
 }

@@ -269,7 +269,7 @@ var ClariTru = Service{
 			Purpose: "staff API: request queue and actions, staff-entered requests, metrics, subject export and erasure, suppression list, consent history and checks",
 			Memory:  256,
 			Timeout: 30 * time.Second,
-			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvPepperSecret, EnvStaffRoles, EnvTimeZone},
+			Env:     []string{EnvTableName, EnvPublicBaseURL, EnvPepperSecret, EnvStaffRoles, EnvEdgeSecret, EnvTimeZone},
 			// The staff queue and its actions, export and erasure (removed
 			// in batches), the suppression list, the ad platforms'
 			// deliveries of it (FEED#), the sweep reports and the policy

@@ -40,6 +40,6 @@ func Handler(d wiring.Deps) *adminapi.Handler {
 		Feed:         platforms,
 		Policy:       d.Policy(),
 		OptOutCounts: ddb.NewOptOuts(d.DB, d.Env.Table), Zone: d.Env.Zone,
-		Token: d.AdminToken, StaffRoles: d.Env.StaffRoles, Log: d.Log,
+		Token: d.AdminToken, EdgeSecret: d.Env.EdgeSecret, StaffRoles: d.Env.StaffRoles, Log: d.Log,
 	}
 }
