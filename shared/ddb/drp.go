@@ -259,12 +259,18 @@ func callbackKey(cb drp.Callback) map[string]types.AttributeValue {
 	return key(prefixRequest+cb.RequestID, prefixCallback+cb.ID)
 }
 
+// callbackLease is how long a claimed callback is out of the schedule's
+// reach: one post's time and a margin, so the schedule does not post it a
+// second time while the stream's delivery is under way, and takes it up
+// again if that delivery died.
+const callbackLease = drp.CallbackTimeout + 50*time.Second
+
 // Claim implements drp.CallbackStore: attempts goes up by one on the
-// condition that it is still the one read.
+// condition that it is still the one read, and the callback is leased.
 func (c *Callbacks) Claim(ctx context.Context, cb drp.Callback, at time.Time) error {
 	_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(c.table), Key: callbackKey(cb),
-		UpdateExpression:         aws.String("SET attempts = :next, last_at = :at"),
+		UpdateExpression:         aws.String("SET attempts = :next, last_at = :at, gsi2sk = :lease"),
 		ConditionExpression:      aws.String("#st = :queued AND attempts = :n"),
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -272,6 +278,7 @@ func (c *Callbacks) Claim(ctx context.Context, cb drp.Callback, at time.Time) er
 			":n":      &types.AttributeValueMemberN{Value: fmt.Sprint(cb.Attempts)},
 			":queued": &types.AttributeValueMemberS{Value: "queued"},
 			":at":     &types.AttributeValueMemberS{Value: stamp(at)},
+			":lease":  &types.AttributeValueMemberS{Value: stamp(at.Add(callbackLease)) + "#" + cb.RequestID + "#" + cb.ID},
 		},
 	})
 	ok, err := applied(err)

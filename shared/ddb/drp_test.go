@@ -165,3 +165,42 @@ func TestOlderCallbackIsSuperseded(t *testing.T) {
 		t.Fatalf("%d posts, records %+v", posts.Load(), recs)
 	}
 }
+
+// A claimed callback is out of the schedule's reach while its post may be
+// under way, and comes back when that delivery died without an answer.
+func TestClaimedCallbackIsLeased(t *testing.T) {
+	db, table := localtest.NewTable(t)
+	ctx := context.Background()
+	store := ddb.NewRequests(db, table)
+	c := sampleCreation("01JDRPLS000000000000000001")
+	c.Request.Status, c.Request.Channel = request.Verified, request.Agent
+	c.Request.Protocol = &request.ProtocolAgent{ID: "AA", RequestID: "ref", StatusCallback: "https://agent.example/cb"}
+	if err := store.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := store.Get(ctx, c.Request.ID)
+	next, ev, _, err := request.Transition(r, request.ActionInput{Action: request.Complete, Actor: "staff"}, time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.ID = "01JDRPLS00000000000000EV01"
+	if err := store.Update(ctx, request.Change{Request: next, FromVersion: r.Version, Event: ev}); err != nil {
+		t.Fatal(err)
+	}
+	cbs := ddb.NewCallbacks(db, table)
+	now := time.Now().Add(time.Second)
+	due, err := cbs.Due(ctx, now, 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("due after the change: %v %v", due, err)
+	}
+	if err := cbs.Claim(ctx, due[0], now); err != nil {
+		t.Fatal(err)
+	}
+	if during, _ := cbs.Due(ctx, now.Add(30*time.Second), 10); len(during) != 0 {
+		t.Fatalf("due while its post may be under way: %v", during)
+	}
+	after, err := cbs.Due(ctx, now.Add(2*time.Minute), 10)
+	if err != nil || len(after) != 1 || after[0].Attempts != 1 {
+		t.Fatalf("after the lease: %+v %v, want it due again with one attempt", after, err)
+	}
+}
