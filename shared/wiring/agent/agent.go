@@ -4,6 +4,7 @@ package agent
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -49,10 +50,19 @@ func Handler(d wiring.Deps) (*agentapi.Handler, error) {
 		Store: callbacks, Loopback: loopback, Now: time.Now,
 		// Redirects are not followed: a callback goes to the address the
 		// agent signed and nowhere else.
-		HTTP: &http.Client{Timeout: drp.CallbackTimeout + time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}},
+		HTTP: &http.Client{Timeout: drp.CallbackTimeout + time.Second, Transport: callbackTransport(loopback),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
 	return &agentapi.Handler{Service: svc, Sender: sender, Callbacks: callbacks, Log: d.Log,
 		EdgeSecret: d.Env.EdgeSecret, RetryBatch: RetryBatch}, nil
+}
+
+// callbackTransport dials public addresses only (loopback too where
+// loopback callbacks are allowed) and uses no proxy: the address checked is
+// the one connected to.
+func callbackTransport(loopback bool) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DialContext = (&net.Dialer{Timeout: drp.CallbackTimeout, Control: drp.PublicAddress(loopback)}).DialContext
+	return tr
 }
