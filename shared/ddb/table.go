@@ -11,6 +11,8 @@ import (
 	"slices"
 	"time"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -58,6 +60,16 @@ func CreateTableInput(name string, def topology.Table) *dynamodb.CreateTableInpu
 // it, and turns on TTL as the stack does.
 func EnsureTable(ctx context.Context, c *dynamodb.Client, name string, def topology.Table) error {
 	_, err := c.CreateTable(ctx, CreateTableInput(name, def))
+	// DynamoDB Local on a loaded machine can answer 500 for a while after
+	// it came up; the table is asked for again for up to half a minute.
+	for wait := time.Now().Add(30 * time.Second); serverError(err) && time.Now().Before(wait); {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		_, err = c.CreateTable(ctx, CreateTableInput(name, def))
+	}
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("create table %s: %w", name, err)
@@ -172,4 +184,10 @@ func sameProjection(a, b *types.Projection) bool {
 	slices.Sort(x)
 	slices.Sort(y)
 	return a.ProjectionType == b.ProjectionType && slices.Equal(x, y)
+}
+
+// serverError says whether err is an HTTP 5xx answer.
+func serverError(err error) bool {
+	var re *awshttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() >= 500
 }

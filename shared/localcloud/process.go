@@ -143,12 +143,19 @@ func StartDynamoDB(ctx context.Context, root string, port int, dbPath string, lo
 		return nil, err
 	}
 	return start(ctx, "DynamoDB Local", "http://"+addr, dir, logTo, func() error {
-		// Any HTTP answer means the server is up.
+		// The API is up when it refuses an unsigned request (400,
+		// MissingAuthenticationToken); its web server answers 500 while
+		// the API is still starting, which a loaded machine can stretch
+		// past the first calls' retries.
 		resp, err := http.Get("http://" + addr + "/")
-		if err == nil {
-			resp.Body.Close()
+		if err != nil {
+			return err
 		}
-		return err
+		resp.Body.Close()
+		if resp.StatusCode >= 500 {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
 	}, args...)
 }
 
