@@ -502,14 +502,7 @@ func (s *Service) usableToken(ctx context.Context, raw string) (Token, error) {
 
 // Confirm consumes a verification token and marks its request verified.
 func (s *Service) Confirm(ctx context.Context, raw string) (Request, error) {
-	t, err := s.usableToken(ctx, raw)
-	if err != nil {
-		return Request{}, err
-	}
-	r, err := s.store.Get(ctx, t.RequestID)
-	if fault.KindOf(err) == fault.NotFound {
-		return Request{}, ErrTokenGone
-	}
+	r, err := s.TokenRequest(ctx, raw)
 	if err != nil {
 		return Request{}, err
 	}
